@@ -1,0 +1,1 @@
+"""fairgrid HTTP and GraphQL layer: parse input, call a service, map errors."""

@@ -1,0 +1,1 @@
+"""fairgrid federation: site nodes, feasibility, Flower apps and dispatch."""

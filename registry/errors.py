@@ -1,0 +1,174 @@
+"""The one exception tree of fairgrid.
+
+Services raise these; the CLI and `api/` map them to exit codes, HTTP statuses and GraphQL
+extensions in one place each. Every error carries a short `hint` saying what to do next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class FairgridError(Exception):
+    """Base of every error fairgrid raises on purpose."""
+
+    code = "error"
+    hint = ""
+
+    def __init__(self, message: str, *, hint: str | None = None, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+        self.details: dict[str, Any] = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.hint:
+            out["hint"] = self.hint
+        out.update(self.details)
+        return out
+
+
+# --- the caller sent something wrong -------------------------------------------------------------
+
+
+class InputError(FairgridError):
+    """The input cannot be accepted as given."""
+
+    code = "bad_input"
+
+
+class RdfSyntaxError(InputError):
+    """RDF that does not parse; names the source and line."""
+
+    code = "rdf_syntax"
+    hint = "fix the syntax at the reported line and try again"
+
+    def __init__(self, message: str, *, source: str = "<input>", line: int | None = None):
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {message}", details={"source": source, "line": line})
+        self.source = source
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One SHACL validation result, in plain terms."""
+
+    focus_node: str
+    path: str | None
+    constraint: str
+    severity: str
+    message: str
+    value: str | None = None
+    shape: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "focusNode": self.focus_node,
+            "path": self.path,
+            "constraint": self.constraint,
+            "severity": self.severity,
+            "message": self.message,
+            "value": self.value,
+            "shape": self.shape,
+        }
+
+
+class ValidationFailed(InputError):
+    """The record violates its SHACL shapes; nothing was stored."""
+
+    code = "shacl_violation"
+    hint = "fix every listed violation (focus node, path, rule) and submit again"
+
+    def __init__(self, message: str, violations: list[Violation], warnings: list[Violation] | None = None):
+        super().__init__(message, details={"violations": [v.to_dict() for v in violations]})
+        self.violations = violations
+        self.warnings = warnings or []
+
+
+class IriNotAllowed(InputError):
+    code = "iri_not_allowed"
+    hint = "use an IRI under one of the allowed bases, or a blank node to have one minted"
+
+
+class RecordTooLarge(InputError):
+    code = "record_too_large"
+    hint = "split the input or raise FAIRGRID_MAX_RECORD_BYTES"
+
+
+class NoTypedSubject(InputError):
+    code = "no_typed_subject"
+    hint = "give the record an rdf:type of a known kind (dcat:Dataset, dcat:Catalog, ...)"
+
+
+class DatatypeError(InputError):
+    code = "bad_datatype"
+    hint = "write the literal in the lexical form its datatype requires (e.g. 2024-01-31 for xsd:date)"
+
+
+# --- state conflicts ------------------------------------------------------------------------------
+
+
+class NotFound(FairgridError):
+    code = "not_found"
+    hint = "check the IRI (or revision number); `fairgrid history IRI` lists revisions"
+
+
+class Conflict(FairgridError):
+    code = "conflict"
+
+
+class StaleRevision(Conflict):
+    code = "stale_revision"
+    hint = "fetch the latest revision, re-apply your change on it and submit with that base revision"
+
+
+class AlreadyExists(Conflict):
+    code = "already_exists"
+    hint = "update the existing record with its current revision instead of creating it"
+
+
+class Deprecated(Conflict):
+    code = "deprecated"
+    hint = "the record is deprecated; register a new record instead"
+
+
+# --- who may do what -------------------------------------------------------------------------------
+
+
+class Unauthenticated(FairgridError):
+    code = "unauthenticated"
+    hint = "send a valid bearer token (`fairgrid dev-token --role ROLE` in development)"
+
+
+class PermissionDenied(FairgridError):
+    code = "forbidden"
+    hint = "ask an admin for a role that allows this operation"
+
+
+# --- the system cannot serve right now ------------------------------------------------------------
+
+
+class Unavailable(FairgridError):
+    """A backend (store, index, site) is down or timed out; retry later."""
+
+    code = "unavailable"
+    hint = "retry later; check that the backing service is running"
+
+
+class LimitExceeded(InputError):
+    code = "limit_exceeded"
+    hint = "narrow the request (fewer fields, smaller page, simpler query)"
+
+
+@dataclass
+class ErrorList:
+    """Collects per-item errors during bulk operations."""
+
+    items: list[tuple[str, FairgridError]] = field(default_factory=list)
+
+    def add(self, where: str, err: FairgridError) -> None:
+        self.items.append((where, err))
