@@ -12,6 +12,8 @@ for svc in opensearch; do
   if [ -x "$here/$svc/ctl.sh" ] && [ "${FAIRGRID_SKIP_SERVICES:-}" != 1 ]; then
     "$here/$svc/ctl.sh" start
     started+=("$svc/ctl.sh")
+    # The node is up: tests that need it must now fail instead of skipping.
+    [ "$svc" = opensearch ] && export FAIRGRID_REQUIRE_OPENSEARCH=1
   fi
 done
 set +e
