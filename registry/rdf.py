@@ -1,0 +1,148 @@
+"""Parsing and serialising RDF with pyoxigraph, with errors that name the source and line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from registry.errors import InputError, RdfSyntaxError
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Subject = ox.NamedNode | ox.BlankNode
+
+# Names the CLI and API accept, mapped to pyoxigraph formats.
+FORMATS: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ttl": ox.RdfFormat.TURTLE,
+    "json-ld": ox.RdfFormat.JSON_LD,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "xml": ox.RdfFormat.RDF_XML,
+    "rdf-xml": ox.RdfFormat.RDF_XML,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "n-triples": ox.RdfFormat.N_TRIPLES,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+}
+
+MEDIA_TYPES: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+}
+
+EXTENSIONS: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+}
+
+_LINE = re.compile(r"line (\d+)")
+
+
+def format_named(name: str) -> ox.RdfFormat:
+    fmt = FORMATS.get(name.lower()) or MEDIA_TYPES.get(name.lower().split(";")[0].strip())
+    if fmt is None:
+        known = ", ".join(sorted({"turtle", "json-ld", "xml", "nt"}))
+        raise InputError(f"unknown RDF format {name!r}", hint=f"use one of: {known}")
+    return fmt
+
+
+def format_for_path(path: Path) -> ox.RdfFormat:
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"{path}: cannot tell the RDF format from the extension {path.suffix!r}",
+            hint="use .ttl, .jsonld, .rdf/.xml or .nt",
+        )
+    return fmt
+
+
+def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str = "<input>", base_iri: str | None = None) -> list[ox.Triple]:
+    """Parse a whole document; any syntax error raises RdfSyntaxError naming source and line."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    try:
+        quads = list(ox.parse(data, format=fmt, base_iri=base_iri))
+    except SyntaxError as exc:
+        line = getattr(exc, "lineno", None)
+        if line is None:
+            m = _LINE.search(str(exc))
+            line = int(m.group(1)) if m else None
+        raise RdfSyntaxError(_clean(str(exc)), source=source, line=line) from None
+    except (ValueError, OSError) as exc:
+        raise RdfSyntaxError(_clean(str(exc)), source=source) from None
+    out: list[ox.Triple] = []
+    for q in quads:
+        if not isinstance(q.graph_name, ox.DefaultGraph):
+            raise InputError(f"{source}: named graphs are not accepted in record input", hint="send triples only")
+        out.append(q.triple)
+    return out
+
+
+def parse_file(path: Path, fmt: ox.RdfFormat | None = None) -> list[ox.Triple]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RdfSyntaxError(f"cannot read file: {exc.strerror}", source=str(path)) from None
+    return parse(data, fmt or format_for_path(path), source=str(path))
+
+
+def serialize(triples: Iterable[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str] | None = None) -> bytes:
+    if fmt == ox.RdfFormat.TURTLE or fmt == ox.RdfFormat.RDF_XML or fmt == ox.RdfFormat.JSON_LD:
+        out = ox.serialize(triples, format=fmt, prefixes=prefixes or {})
+    else:
+        out = ox.serialize(triples, format=fmt)
+    assert out is not None
+    return out
+
+
+def term_key(term: Term) -> str:
+    """Stable string form of a term, for reports and comparisons."""
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return "_:" + term.value
+    return str(term)
+
+
+def iter_subjects(triples: Iterable[ox.Triple]) -> Iterator[Subject]:
+    seen: set[Subject] = set()
+    for t in triples:
+        s = t.subject
+        if isinstance(s, ox.NamedNode | ox.BlankNode) and s not in seen:
+            seen.add(s)
+            yield s
+
+
+def _clean(msg: str) -> str:
+    return msg.replace("\n", " ").strip()
+
+
+COMMON_PREFIXES: dict[str, str] = {
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dct": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "healthdcatap": "http://healthdataportal.eu/ns/health#",
+    "mldcat": "http://data.europa.eu/it6/",
+    "dcatap": "http://data.europa.eu/r5r/",
+    "adms": "http://www.w3.org/ns/adms#",
+    "fg": "https://w3id.org/fairgrid/ns#",
+}

@@ -1,0 +1,87 @@
+"""Helpers both adapters share: cursors, sort keys, facet bucket ordering, snippets."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from registry.errors import InputError
+from registry.search.port import FacetBucket, SearchDocument
+
+LABEL_SEP = "\x1f"  # joins "IRI<sep>label" in the label_pairs field
+SNIPPET_CHARS = 200
+# Value a sort date gets when the record has none: after every real date (see date_sort_key).
+_NO_DATE = "99999999"
+
+
+def encode_cursor(state: Mapping[str, Any]) -> str:
+    raw = json.dumps(state, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, required: str) -> dict[str, Any]:
+    try:
+        pad = "=" * (-len(cursor) % 4)
+        state = json.loads(base64.urlsafe_b64decode(cursor + pad))
+    except (ValueError, TypeError) as e:
+        raise InputError("the `after` cursor is not one this index issued", hint="page from the start") from e
+    if not isinstance(state, dict) or required not in state:
+        raise InputError("the `after` cursor is not one this index issued", hint="page from the start")
+    return state
+
+
+def title_key(title: str) -> str:
+    """Case-insensitive title order; computed here so every engine sorts identically."""
+    return title.casefold().strip()
+
+
+def date_sort_key(d: date | None) -> str:
+    """Ascending order of this key is *descending* date order; records without a date come last."""
+    if d is None:
+        return _NO_DATE
+    return f"{99999999 - int(d.strftime('%Y%m%d')):08d}"
+
+
+def label_pairs(doc: SearchDocument) -> list[str]:
+    return [f"{k}{LABEL_SEP}{v}" for k, v in sorted(doc.all_labels().items())]
+
+
+def labels_from_pairs(pairs: Iterable[tuple[str, int]]) -> dict[str, str]:
+    """IRI -> label; when documents disagree, the label used most often wins (then the smallest)."""
+    votes: dict[str, Counter[str]] = {}
+    for pair, n in pairs:
+        iri, _, label = pair.partition(LABEL_SEP)
+        votes.setdefault(iri, Counter())[label] += n
+    return {iri: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for iri, c in votes.items()}
+
+
+def buckets(counts: Iterable[tuple[str, int]], labels: Mapping[str, str]) -> list[FacetBucket]:
+    out = [FacetBucket(value=v, label=labels.get(v, v), count=n) for v, n in counts if n > 0]
+    out.sort(key=lambda b: (-b.count, b.value))
+    return out
+
+
+def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """HTML-escape `text` and wrap the given (start, end) character spans in <em>."""
+    out: list[str] = []
+    pos = 0
+    for start, end in sorted(spans):
+        if start < pos:
+            continue
+        out.append(html.escape(text[pos:start]))
+        out.append("<em>" + html.escape(text[start:end]) + "</em>")
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def plain_snippet(text: str) -> str:
+    if len(text) <= SNIPPET_CHARS:
+        return html.escape(text)
+    cut = text.rfind(" ", 0, SNIPPET_CHARS)
+    return html.escape(text[: cut if cut > 0 else SNIPPET_CHARS]) + "…"

@@ -1,0 +1,186 @@
+"""The search index port: what services may ask of a full-text index of records.
+
+Adapters: `embedded.TantivyIndex` (default, a directory) and `opensearch.OpenSearchIndex` (OpenSearch or
+Elasticsearch). Both pass `tests/registry/search/test_conformance.py`.
+
+Semantics every adapter keeps:
+- Text is matched with English stemming; every query term must occur in some text field (AND across
+  terms, any field); ranking is BM25 with title > keywords > description > extra text boosts.
+- Filters of one field match if the document has *any* of the given values; different fields AND.
+  `diseases` arrives already expanded to descendant concepts by the caller.
+- Facet counts are exact over the whole filtered result set, sorted by count desc then value.
+- Ties are broken by IRI ascending, so paging is deterministic; `after` is an opaque cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from registry.errors import LimitExceeded
+
+MAX_FIRST = 100
+# Boosts shared by adapters so rankings agree in spirit.
+FIELD_BOOSTS: dict[str, float] = {"title": 4.0, "keywords_text": 2.0, "description": 1.0, "text": 0.5}
+
+
+class Facet(StrEnum):
+    KIND = "kind"
+    THEME = "theme"
+    KEYWORD = "keyword"
+    PUBLISHER = "publisher"
+    ACCESS_RIGHTS = "access_rights"
+    LICENSE = "license"
+    HEALTH_CATEGORY = "health_category"
+    CODING_SYSTEM = "coding_system"
+    DISEASE = "disease"
+
+
+class SearchSort(StrEnum):
+    RELEVANCE = "relevance"
+    TITLE = "title"
+    MODIFIED_DESC = "modified_desc"
+    ISSUED_DESC = "issued_desc"
+
+
+@dataclass(frozen=True)
+class SearchDocument:
+    """One record as the index sees it; built by the indexing service from the store."""
+
+    iri: str
+    kind: str
+    title: str
+    description: str = ""
+    keywords: list[str] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    publisher: str | None = None
+    publisher_label: str | None = None
+    sites: list[str] = field(default_factory=list)
+    access_rights: str | None = None
+    license: str | None = None
+    health_categories: list[str] = field(default_factory=list)
+    coding_systems: list[str] = field(default_factory=list)
+    diseases: list[str] = field(default_factory=list)
+    unique_individuals: int | None = None
+    issued: date | None = None
+    modified: date | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+    deprecated: bool = False
+    public: bool = True
+
+    def facet_values(self, facet: Facet) -> list[str]:
+        """The values this document contributes to `facet` (deduplicated, order kept)."""
+        raw: list[str]
+        if facet is Facet.KIND:
+            raw = [self.kind]
+        elif facet is Facet.THEME:
+            raw = self.themes
+        elif facet is Facet.KEYWORD:
+            raw = self.keywords
+        elif facet is Facet.PUBLISHER:
+            raw = [self.publisher] if self.publisher else []
+        elif facet is Facet.ACCESS_RIGHTS:
+            raw = [self.access_rights] if self.access_rights else []
+        elif facet is Facet.LICENSE:
+            raw = [self.license] if self.license else []
+        elif facet is Facet.HEALTH_CATEGORY:
+            raw = self.health_categories
+        elif facet is Facet.CODING_SYSTEM:
+            raw = self.coding_systems
+        else:
+            raw = self.diseases
+        return list(dict.fromkeys(raw))
+
+    def all_labels(self) -> dict[str, str]:
+        out = dict(self.labels)
+        if self.publisher and self.publisher_label:
+            out.setdefault(self.publisher, self.publisher_label)
+        return out
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    kinds: list[str] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    publishers: list[str] = field(default_factory=list)  # matches the publisher or any site
+    access_rights: list[str] = field(default_factory=list)
+    licenses: list[str] = field(default_factory=list)
+    health_categories: list[str] = field(default_factory=list)
+    coding_systems: list[str] = field(default_factory=list)
+    diseases: list[str] = field(default_factory=list)  # already expanded to descendants
+    min_unique_individuals: int | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    modified_from: date | None = None
+    modified_to: date | None = None
+    include_deprecated: bool = False
+    public_only: bool = False
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str | None = None
+    filters: SearchFilter = field(default_factory=SearchFilter)
+    facets: list[Facet] = field(default_factory=list)
+    first: int = 20
+    after: str | None = None
+    sort: SearchSort = SearchSort.RELEVANCE
+
+    def check(self) -> None:
+        """Reject requests no adapter should run; adapters call this first."""
+        if self.first > MAX_FIRST:
+            raise LimitExceeded(f"first={self.first} exceeds the maximum page size {MAX_FIRST}")
+        if self.first < 0:
+            raise LimitExceeded(f"first={self.first} must not be negative")
+        for f in self.facets:
+            Facet(f)  # ValueError for unknown names is turned into InputError by the caller's parser
+        SearchSort(self.sort)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    iri: str
+    kind: str
+    title: str
+    snippet: str
+    score: float
+
+
+@dataclass(frozen=True)
+class FacetBucket:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[SearchHit]
+    total: int
+    facets: dict[str, list[FacetBucket]]
+    end_cursor: str | None
+    has_next: bool
+
+
+@runtime_checkable
+class SearchIndex(Protocol):
+    def upsert(self, docs: Sequence[SearchDocument]) -> None: ...
+
+    def delete(self, iris: Sequence[str]) -> None: ...
+
+    def search(self, q: SearchQuery) -> SearchResult: ...
+
+    def count(self) -> int: ...
+
+    def clear(self) -> None: ...
+
+    def rebuild(self, docs: Iterable[SearchDocument]) -> int: ...
+
+    def ping(self) -> bool: ...
+
+    def close(self) -> None: ...

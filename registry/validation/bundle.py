@@ -1,0 +1,83 @@
+"""Where fairgrid's shapes and background vocabularies live, and which apply to what.
+
+The official DCAT-AP 3.0.1 and MLDCAT-AP 3.1.0 shapes (copied unchanged into shapes/official/)
+plus fairgrid's health, site and terminology profiles are one shapes graph; targets pick focus
+nodes by class. Access-rights profiles have no targets: they are applied to each dataset whose
+dct:accessRights names them, because SHACL Core has no conditional targets.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from registry.vocab import ACCESS_NON_PUBLIC, ACCESS_PUBLIC, ACCESS_RESTRICTED
+
+ROOT = Path(__file__).resolve().parents[2]
+
+OFFICIAL_SHAPES = (
+    "official/shapes.ttl",
+    "official/range.ttl",
+    "official/shapes_recommended.ttl",
+    "official/mdr-vocabularies.shape.ttl",
+    "official/mldcat-ap-SHACL.ttl",
+)
+FAIRGRID_SHAPES = ("health.ttl", "fairgrid.ttl", "access.ttl")
+
+# Access right → local name of the untargeted profile shape in shapes/access.ttl.
+ACCESS_PROFILES = {
+    ACCESS_PUBLIC: "PublicDataset",
+    ACCESS_RESTRICTED: "RestrictedDataset",
+    ACCESS_NON_PUBLIC: "NonPublicDataset",
+}
+
+
+def shapes_dir() -> Path:
+    return Path(os.environ.get("FAIRGRID_SHAPES_DIR", ROOT / "shapes"))
+
+
+def ontologies_dir() -> Path:
+    return Path(os.environ.get("FAIRGRID_ONTOLOGIES_DIR", ROOT / "ontologies"))
+
+
+def shape_files() -> list[Path]:
+    base = shapes_dir()
+    return [base / f for f in (*OFFICIAL_SHAPES, *FAIRGRID_SHAPES) if (base / f).exists()]
+
+
+def background_files() -> list[Path]:
+    base = ontologies_dir()
+    files = [base / "fairgrid.ttl"]
+    for sub in ("vocabularies", "terminologies"):
+        files += sorted((base / sub).glob("*.ttl"))
+    return [f for f in files if f.exists()]
+
+
+def terminology_files() -> list[Path]:
+    return sorted((ontologies_dir() / "terminologies").glob("*.ttl"))
+
+
+def example_catalogue() -> Path:
+    return ontologies_dir() / "examples" / "consortium.ttl"
+
+
+def read_triples(files: list[Path]) -> list[ox.Triple]:
+    out: list[ox.Triple] = []
+    for f in files:
+        out += [q.triple for q in ox.parse(path=str(f), format=ox.RdfFormat.TURTLE)]
+    return out
+
+
+@dataclass(frozen=True)
+class Bundle:
+    shapes: tuple[ox.Triple, ...]
+    background: tuple[ox.Triple, ...]
+
+
+@cache
+def load_bundle() -> Bundle:
+    return Bundle(tuple(read_triples(shape_files())), tuple(read_triples(background_files())))

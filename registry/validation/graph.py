@@ -1,0 +1,127 @@
+"""A small in-memory triple index over pyoxigraph terms, with an optional read-only base layer.
+
+Validation reads a record graph on top of the (large, shared) background vocabularies; layering
+avoids copying the background for every record.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+
+from registry.vocab import RDF, RDFS
+
+RDF_TYPE = ox.NamedNode(RDF + "type")
+RDF_FIRST = ox.NamedNode(RDF + "first")
+RDF_REST = ox.NamedNode(RDF + "rest")
+RDF_NIL = ox.NamedNode(RDF + "nil")
+SUBCLASS = ox.NamedNode(RDFS + "subClassOf")
+
+Node = ox.NamedNode | ox.BlankNode | ox.Literal
+
+_EMPTY: tuple[Node, ...] = ()
+
+
+class Graph:
+    def __init__(self, triples: Iterable[ox.Triple] = (), base: Graph | None = None):
+        self.base = base
+        self._spo: dict[Node, dict[ox.NamedNode, list[Node]]] = defaultdict(lambda: defaultdict(list))
+        self._ops: dict[Node, dict[ox.NamedNode, list[Node]]] | None = None
+        self._supers: dict[Node, frozenset[Node]] = {}
+        self.size = 0
+        for t in triples:
+            self._spo[t.subject][t.predicate].append(t.object)
+            self.size += 1
+
+    def objects(self, s: Node, p: ox.NamedNode) -> list[Node]:
+        own = self._spo.get(s)
+        mine = own.get(p, []) if own is not None else []
+        if self.base is None:
+            return mine
+        theirs = self.base.objects(s, p)
+        if not theirs:
+            return mine
+        if not mine:
+            return theirs
+        return mine + [o for o in theirs if o not in mine]
+
+    def value(self, s: Node, p: ox.NamedNode) -> Node | None:
+        vals = self.objects(s, p)
+        return vals[0] if vals else None
+
+    def subjects(self, p: ox.NamedNode, o: Node) -> list[Node]:
+        if self._ops is None:
+            ops: dict[Node, dict[ox.NamedNode, list[Node]]] = defaultdict(lambda: defaultdict(list))
+            for s, po in self._spo.items():
+                for pred, objs in po.items():
+                    for obj in objs:
+                        ops[obj][pred].append(s)
+            self._ops = ops
+        own = self._ops.get(o)
+        mine = own.get(p, []) if own is not None else []
+        if self.base is None:
+            return mine
+        theirs = self.base.subjects(p, o)
+        return mine + [s for s in theirs if s not in mine] if theirs else mine
+
+    def own_subjects(self) -> list[Node]:
+        return list(self._spo.keys())
+
+    def predicates_of(self, s: Node) -> list[ox.NamedNode]:
+        own = self._spo.get(s)
+        preds = list(own.keys()) if own is not None else []
+        if self.base is not None:
+            preds += [p for p in self.base.predicates_of(s) if p not in preds]
+        return preds
+
+    def superclasses(self, cls: Node) -> frozenset[Node]:
+        """cls and everything it is an rdfs:subClassOf, transitively."""
+        cached = self._supers.get(cls)
+        if cached is not None:
+            return cached
+        seen: set[Node] = {cls}
+        stack = [cls]
+        while stack:
+            for sup in self.objects(stack.pop(), SUBCLASS):
+                if sup not in seen:
+                    seen.add(sup)
+                    stack.append(sup)
+        out = frozenset(seen)
+        self._supers[cls] = out
+        return out
+
+    def is_instance(self, node: Node, cls: Node) -> bool:
+        return any(cls in self.superclasses(t) for t in self.objects(node, RDF_TYPE))
+
+    def instances(self, cls: Node) -> list[Node]:
+        """Nodes typed cls or a subclass of it (SHACL instance semantics)."""
+        classes = {cls}
+        # subclasses: walk subClassOf backwards
+        stack = [cls]
+        while stack:
+            for sub in self.subjects(SUBCLASS, stack.pop()):
+                if sub not in classes:
+                    classes.add(sub)
+                    stack.append(sub)
+        out: list[Node] = []
+        seen: set[Node] = set()
+        for c in classes:
+            for n in self.subjects(RDF_TYPE, c):
+                if n not in seen:
+                    seen.add(n)
+                    out.append(n)
+        return out
+
+    def rdf_list(self, head: Node) -> list[Node]:
+        items: list[Node] = []
+        node: Node | None = head
+        guard = 0
+        while node is not None and node != RDF_NIL and guard < 10_000:
+            first = self.value(node, RDF_FIRST)
+            if first is not None:
+                items.append(first)
+            node = self.value(node, RDF_REST)
+            guard += 1
+        return items

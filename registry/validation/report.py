@@ -1,0 +1,53 @@
+"""Validation reports: every result with focus node, path, constraint, severity and message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from registry.errors import Violation
+from registry.vocab import SH
+
+VIOLATION = SH + "Violation"
+WARNING = SH + "Warning"
+INFO = SH + "Info"
+
+
+@dataclass
+class ValidationReport:
+    results: list[Violation] = field(default_factory=list)
+
+    @property
+    def violations(self) -> list[Violation]:
+        return [r for r in self.results if r.severity == VIOLATION]
+
+    @property
+    def warnings(self) -> list[Violation]:
+        return [r for r in self.results if r.severity == WARNING]
+
+    @property
+    def infos(self) -> list[Violation]:
+        return [r for r in self.results if r.severity not in (VIOLATION, WARNING)]
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conforms": self.conforms,
+            "violations": [v.to_dict() for v in self.violations],
+            "warnings": [v.to_dict() for v in self.warnings],
+            "infos": [v.to_dict() for v in self.infos],
+        }
+
+
+def short(iri: str | None) -> str:
+    """Compact an IRI for people: sh:MinCountConstraintComponent → MinCount."""
+    if iri is None:
+        return "-"
+    if iri.startswith(SH) and iri.endswith("ConstraintComponent"):
+        return iri[len(SH) : -len("ConstraintComponent")]
+    if iri.startswith(SH):
+        return iri[len(SH) :]
+    return iri

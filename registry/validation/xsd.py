@@ -1,0 +1,88 @@
+"""Lexical well-formedness of the XSD datatypes records use (what rdflib calls ill-typed)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+_INT = re.compile(r"^[+-]?\d+$")
+_DEC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_DBL = re.compile(r"^([+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?INF|NaN)$")
+_TZ = r"(Z|[+-]\d{2}:\d{2})?"
+_DATE = re.compile(r"^(-?\d{4,})-(\d{2})-(\d{2})" + _TZ + "$")
+_DATETIME = re.compile(r"^(-?\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?" + _TZ + "$")
+_TIME = re.compile(r"^(\d{2}):(\d{2}):(\d{2})(\.\d+)?" + _TZ + "$")
+_GYEAR = re.compile(r"^-?\d{4,}" + _TZ + "$")
+_GYM = re.compile(r"^-?\d{4,}-(\d{2})" + _TZ + "$")
+_DURATION = re.compile(r"^-?P(?!$)(\d+Y)?(\d+M)?(\d+D)?(T(?!$)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+
+
+def _int_range(lo: int | None, hi: int | None) -> Callable[[str], bool]:
+    def check(v: str) -> bool:
+        if not _INT.match(v.strip()):
+            return False
+        n = int(v)
+        return (lo is None or n >= lo) and (hi is None or n <= hi)
+
+    return check
+
+
+def _date(v: str) -> bool:
+    m = _DATE.match(v)
+    if not m:
+        return False
+    try:
+        date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return False
+    return True
+
+
+def _datetime(v: str) -> bool:
+    m = _DATETIME.match(v)
+    if not m:
+        return False
+    try:
+        date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return False
+    return int(m.group(4)) <= 24 and int(m.group(5)) < 60 and int(m.group(6)) < 61
+
+
+def _gym(v: str) -> bool:
+    m = _GYM.match(v)
+    return bool(m) and 1 <= int(m.group(1)) <= 12
+
+
+CHECKS: dict[str, Callable[[str], bool]] = {
+    XSD + "integer": _int_range(None, None),
+    XSD + "int": _int_range(-(2**31), 2**31 - 1),
+    XSD + "long": _int_range(-(2**63), 2**63 - 1),
+    XSD + "short": _int_range(-(2**15), 2**15 - 1),
+    XSD + "byte": _int_range(-128, 127),
+    XSD + "nonNegativeInteger": _int_range(0, None),
+    XSD + "positiveInteger": _int_range(1, None),
+    XSD + "nonPositiveInteger": _int_range(None, 0),
+    XSD + "negativeInteger": _int_range(None, -1),
+    XSD + "unsignedInt": _int_range(0, 2**32 - 1),
+    XSD + "unsignedLong": _int_range(0, 2**64 - 1),
+    XSD + "decimal": lambda v: bool(_DEC.match(v.strip())),
+    XSD + "double": lambda v: bool(_DBL.match(v.strip())),
+    XSD + "float": lambda v: bool(_DBL.match(v.strip())),
+    XSD + "boolean": lambda v: v.strip() in ("true", "false", "1", "0"),
+    XSD + "date": _date,
+    XSD + "dateTime": _datetime,
+    XSD + "time": lambda v: bool(_TIME.match(v)),
+    XSD + "gYear": lambda v: bool(_GYEAR.match(v)),
+    XSD + "gYearMonth": _gym,
+    XSD + "duration": lambda v: bool(_DURATION.match(v)),
+}
+
+
+def well_formed(lexical: str, datatype: str) -> bool:
+    """True when the lexical form is valid for the datatype (unknown datatypes always pass)."""
+    check = CHECKS.get(datatype)
+    return True if check is None else check(lexical)
