@@ -1,0 +1,394 @@
+"""Embedded search index: tantivy (via tantivy-py) in a directory.
+
+Why tantivy rather than SQLite FTS5: BM25 with per-field boosts, English stemming, snippets, sorting on
+fast fields and exact terms aggregations (our facets) are built in and run in Rust, so facet counts over
+100k matching records stay in the milliseconds; FTS5 would need facets counted in Python or in
+extra SQL per facet.
+
+Durability: tantivy commits are atomic (a new meta.json replaces the old one), so a process killed
+mid-write leaves the last committed state. The index lives in a *generation* folder `gen-<n>`; the file
+`CURRENT` names the live one. `rebuild` fills a new generation and then swaps `CURRENT` with an atomic
+rename, so readers never see a half-built index. One writing process per directory (tantivy's writer
+lock enforces it); any number of readers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from registry.errors import Unavailable
+from registry.search import common
+from registry.search.port import (
+    FIELD_BOOSTS,
+    Facet,
+    SearchDocument,
+    SearchFilter,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    SearchSort,
+)
+
+TOKENIZER = "fg_en"
+FACET_SIZE = 10_000  # distinct values per facet; terms aggs are exact up to this
+_WRITER_HEAP = 64_000_000
+_TEXT_FIELDS = ("title", "keywords_text", "description", "text")
+# Filter/facet field of each facet; `orgs` (publisher + sites) is the publisher *filter* field.
+FACET_FIELDS: dict[Facet, str] = {
+    Facet.KIND: "kind",
+    Facet.THEME: "theme",
+    Facet.KEYWORD: "keyword",
+    Facet.PUBLISHER: "publisher",
+    Facet.ACCESS_RIGHTS: "access_rights",
+    Facet.LICENSE: "license",
+    Facet.HEALTH_CATEGORY: "health_category",
+    Facet.CODING_SYSTEM: "coding_system",
+    Facet.DISEASE: "disease",
+}
+_SORT_FIELDS = {SearchSort.TITLE: "sort_title", SearchSort.MODIFIED_DESC: "sort_modified"}
+_SORT_FIELDS[SearchSort.ISSUED_DESC] = "sort_issued"
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    b = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    for f in (
+        tantivy.Filter.remove_long(40),
+        tantivy.Filter.lowercase(),
+        tantivy.Filter.stopword("english"),
+        tantivy.Filter.stemmer("english"),
+    ):
+        b = b.filter(f)
+    return b.build()
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("iri", stored=True, fast=True, tokenizer_name="raw")
+    sb.add_text_field("kind", stored=True, fast=True, tokenizer_name="raw")
+    for name in _TEXT_FIELDS:
+        sb.add_text_field(name, stored=name != "keywords_text", tokenizer_name=TOKENIZER)
+    for name in [*FACET_FIELDS.values(), "orgs", "label_pairs", *_SORT_FIELDS.values()]:
+        if name != "kind":
+            sb.add_text_field(name, fast=True, tokenizer_name="raw")
+    sb.add_integer_field("individuals", indexed=True, fast=True)
+    sb.add_date_field("issued", indexed=True, fast=True)
+    sb.add_date_field("modified", indexed=True, fast=True)
+    sb.add_boolean_field("deprecated", indexed=True, fast=True)
+    sb.add_boolean_field("public", indexed=True, fast=True)
+    return sb.build()
+
+
+def _dt(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def _to_tantivy(d: SearchDocument) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_text("iri", d.iri)
+    doc.add_text("kind", d.kind)
+    doc.add_text("title", d.title)
+    doc.add_text("description", d.description)
+    doc.add_text("text", d.text)
+    for kw in d.keywords:
+        doc.add_text("keywords_text", kw)
+    for facet, name in FACET_FIELDS.items():
+        if facet is not Facet.KIND:
+            for v in d.facet_values(facet):
+                doc.add_text(name, v)
+    for org in dict.fromkeys([*([d.publisher] if d.publisher else []), *d.sites]):
+        doc.add_text("orgs", org)
+    for pair in common.label_pairs(d):
+        doc.add_text("label_pairs", pair)
+    doc.add_text("sort_title", f"{common.title_key(d.title)}\x00{d.iri}")
+    doc.add_text("sort_modified", f"{common.date_sort_key(d.modified)}\x00{d.iri}")
+    doc.add_text("sort_issued", f"{common.date_sort_key(d.issued)}\x00{d.iri}")
+    if d.unique_individuals is not None:
+        doc.add_integer("individuals", d.unique_individuals)
+    if d.issued is not None:
+        doc.add_date("issued", _dt(d.issued))
+    if d.modified is not None:
+        doc.add_date("modified", _dt(d.modified))
+    doc.add_boolean("deprecated", d.deprecated)
+    doc.add_boolean("public", d.public)
+    return doc
+
+
+class TantivyIndex:
+    """`SearchIndex` over a tantivy index under `path` (created when missing)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._schema = _schema()
+        self._analyzer = _analyzer()
+        self._lock = threading.RLock()
+        self._gen: str | None = None
+        self._index: tantivy.Index | None = None
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._current()
+        except OSError as e:
+            raise Unavailable(f"cannot open the search index at {self.path}: {e}") from e
+
+    # --- generations --------------------------------------------------------------------------
+
+    def _open_gen(self, gen: str) -> tantivy.Index:
+        folder = self.path / gen
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            index = tantivy.Index(self._schema, path=str(folder), reuse=True)
+        except ValueError as e:  # tantivy reports I/O and schema problems as ValueError
+            raise Unavailable(f"cannot open the search index at {folder}: {e}") from e
+        index.register_tokenizer(TOKENIZER, self._analyzer)
+        return index
+
+    def _current(self) -> tantivy.Index:
+        """The live generation's index; follows a swap made by another process."""
+        pointer = self.path / "CURRENT"
+        try:
+            gen = pointer.read_text().strip()
+        except FileNotFoundError:
+            gen = ""
+        with self._lock:
+            if not gen:
+                gen = "gen-0"
+                self._open_gen(gen)
+                self._write_pointer(gen)
+            if gen != self._gen or self._index is None:
+                self._index, self._gen = self._open_gen(gen), gen
+            return self._index
+
+    def _write_pointer(self, gen: str) -> None:
+        tmp = self.path / "CURRENT.tmp"
+        tmp.write_text(gen + "\n")
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path / "CURRENT")
+
+    def _write(self, index: tantivy.Index, docs: Iterable[SearchDocument], deletes: Iterable[str]) -> int:
+        n = 0
+        try:
+            writer = index.writer(_WRITER_HEAP, 1)
+        except ValueError as e:
+            raise Unavailable(f"the search index at {self.path} is locked or unwritable: {e}") from e
+        try:
+            for iri in deletes:
+                writer.delete_documents_by_term("iri", iri)
+            for d in docs:
+                writer.delete_documents_by_term("iri", d.iri)
+                writer.add_document(_to_tantivy(d))
+                n += 1
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()  # also releases the writer lock
+        index.reload()
+        return n
+
+    # --- port ---------------------------------------------------------------------------------
+
+    def upsert(self, docs: Sequence[SearchDocument]) -> None:
+        if not docs:
+            return
+        latest = {d.iri: d for d in docs}  # the last version of an IRI in the batch wins
+        with self._lock:
+            self._write(self._current(), latest.values(), ())
+
+    def delete(self, iris: Sequence[str]) -> None:
+        if iris:
+            with self._lock:
+                self._write(self._current(), (), iris)
+
+    def count(self) -> int:
+        return int(self._current().searcher().num_docs)
+
+    def clear(self) -> None:
+        self.rebuild([])
+
+    def rebuild(self, docs: Iterable[SearchDocument]) -> int:
+        with self._lock:
+            gen = f"gen-{time.time_ns()}"
+            index = self._open_gen(gen)
+            n = self._write(index, docs, ())
+            self._write_pointer(gen)
+            self._index, self._gen = index, gen
+            # Older generations (and ones left by a rebuild that was killed) are no longer named by
+            # CURRENT; readers that still have them open keep their files until they reopen.
+            for folder in self.path.glob("gen-*"):
+                if folder.name != gen:
+                    shutil.rmtree(folder, ignore_errors=True)
+            return n
+
+    def ping(self) -> bool:
+        try:
+            self._current()
+            return (self.path / "CURRENT").is_file()
+        except (OSError, Unavailable):
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            self._index, self._gen = None, None
+
+    def search(self, q: SearchQuery) -> SearchResult:
+        q.check()
+        index = self._current()
+        searcher = index.searcher()
+        tokens = self._analyzer.analyze(q.text) if q.text else []
+        query = self._query(tokens, q.filters)
+        offset = int(common.decode_cursor(q.after, "o")["o"]) if q.after else 0
+        if tokens and q.sort is SearchSort.RELEVANCE:
+            total, page = self._ranked_page(searcher, query, offset, q.first)
+        else:
+            field = _SORT_FIELDS.get(q.sort, "iri")
+            res = searcher.search(
+                query,
+                max(q.first, 1),
+                count=True,
+                order_by_field=field,
+                offset=offset,
+                order=tantivy.Order.Asc,
+            )
+            total = int(res.count or 0)
+            page = [(0.0, addr) for _, addr in res.hits][: q.first]
+        hits = self._hits(searcher, query if tokens else None, page)
+        end = offset + len(hits)
+        return SearchResult(
+            hits=hits,
+            total=total,
+            facets=self._facets(searcher, query, q.facets) if q.facets else {},
+            end_cursor=common.encode_cursor({"o": end}) if hits else q.after,
+            has_next=end < total,
+        )
+
+    # --- query building -----------------------------------------------------------------------
+
+    def _query(self, tokens: list[str], f: SearchFilter) -> tantivy.Query:
+        Q, s = tantivy.Query, self._schema
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for tok in dict.fromkeys(tokens):
+            per_field = [Q.boost_query(Q.term_query(s, fld, tok), b) for fld, b in FIELD_BOOSTS.items()]
+            clauses.append((tantivy.Occur.Must, Q.disjunction_max_query(per_field, 0.3)))
+        filters: list[tantivy.Query] = []
+        for field, values in (
+            ("kind", f.kinds),
+            ("theme", f.themes),
+            ("keyword", f.keywords),
+            ("orgs", f.publishers),
+            ("access_rights", f.access_rights),
+            ("license", f.licenses),
+            ("health_category", f.health_categories),
+            ("coding_system", f.coding_systems),
+            ("disease", f.diseases),
+        ):
+            if values:
+                filters.append(Q.term_set_query(s, field, list(dict.fromkeys(values))))
+        if f.min_unique_individuals is not None:
+            filters.append(
+                Q.range_query(s, "individuals", tantivy.FieldType.Integer, f.min_unique_individuals, 2**62)
+            )
+        for field, lo, hi in (
+            ("issued", f.issued_from, f.issued_to),
+            ("modified", f.modified_from, f.modified_to),
+        ):
+            if lo is not None or hi is not None:
+                lo_dt = _dt(lo) if lo else tantivy.MIN_DATETIME  # type: ignore[attr-defined]
+                hi_dt = _dt(hi) if hi else tantivy.MAX_DATETIME  # type: ignore[attr-defined]
+                filters.append(Q.range_query(s, field, tantivy.FieldType.Date, lo_dt, hi_dt))
+        if not f.include_deprecated:
+            filters.append(Q.term_query(s, "deprecated", False))
+        if f.public_only:
+            filters.append(Q.term_query(s, "public", True))
+        # Filters must not change BM25 scores: wrap them in a zero-score clause.
+        clauses += [(tantivy.Occur.Must, Q.const_score_query(fq, 0.0)) for fq in filters]
+        if not clauses:
+            return Q.all_query()
+        return Q.boolean_query(clauses)
+
+    def _ranked_page(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, offset: int, first: int
+    ) -> tuple[int, list[tuple[float, Any]]]:
+        """Page of (score, address) by score desc then IRI asc. Tantivy breaks score ties by doc
+        address, so fetch whole tie groups that touch the page and order those by IRI."""
+        need = offset + first
+        limit = max(need + 1, 16)
+        while True:
+            res = searcher.search(query, limit, count=True)
+            hits = [(float(s), a) for s, a in res.hits]
+            if len(hits) < limit or need == 0 or hits[-1][0] != hits[min(need, len(hits)) - 1][0]:
+                break
+            limit *= 4
+        ordered: list[tuple[float, Any]] = []
+        i = 0
+        while i < len(hits):
+            j = i
+            while j < len(hits) and hits[j][0] == hits[i][0]:
+                j += 1
+            group = hits[i:j]
+            if j - i > 1 and j > offset and i <= need:
+                group.sort(key=lambda h: str(searcher.doc(h[1]).get_first("iri")))
+            ordered += group
+            i = j
+        return int(res.count or 0), ordered[offset:need]
+
+    def _hits(
+        self, searcher: tantivy.Searcher, query: tantivy.Query | None, page: list[tuple[float, Any]]
+    ) -> list[SearchHit]:
+        gens = {}
+        if query is not None and page:
+            gens = {
+                f: tantivy.SnippetGenerator.create(searcher, query, self._schema, f)
+                for f in ("description", "text")
+            }
+            for g in gens.values():
+                g.set_max_num_chars(common.SNIPPET_CHARS)
+        out = []
+        for score, addr in page:
+            doc = searcher.doc(addr)
+            snippet = ""
+            for g in gens.values():
+                sn = g.snippet_from_doc(doc)
+                if sn.highlighted():
+                    raw = sn.fragment().encode()
+                    spans = [
+                        (len(raw[: r.start].decode()), len(raw[: r.end].decode())) for r in sn.highlighted()
+                    ]
+                    snippet = common.highlight(sn.fragment(), spans)
+                    break
+            if not snippet:
+                snippet = common.plain_snippet(str(doc.get_first("description") or ""))
+            out.append(
+                SearchHit(
+                    iri=str(doc.get_first("iri")),
+                    kind=str(doc.get_first("kind")),
+                    title=str(doc.get_first("title") or ""),
+                    snippet=snippet,
+                    score=score,
+                )
+            )
+        return out
+
+    def _facets(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, facets: list[Facet]
+    ) -> dict[str, list[Any]]:
+        def terms(field: str) -> dict[str, Any]:
+            return {"terms": {"field": field, "size": FACET_SIZE, "segment_size": FACET_SIZE}}
+
+        aggs = {str(f): terms(FACET_FIELDS[Facet(f)]) for f in facets}
+        aggs["_labels"] = terms("label_pairs")
+        res = searcher.aggregate(query, aggs)
+        labels = common.labels_from_pairs((b["key"], b["doc_count"]) for b in res["_labels"]["buckets"])
+        return {
+            str(f): common.buckets(((b["key"], b["doc_count"]) for b in res[str(f)]["buckets"]), labels)
+            for f in facets
+        }
