@@ -259,7 +259,7 @@ class TantivyIndex:
                 offset=offset,
                 order=tantivy.Order.Asc,
             )
-            total = int(res.count or 0)
+            total = int(getattr(res, "count", 0) or 0)
             page = [(0.0, addr) for _, addr in res.hits][: q.first]
         hits = self._hits(searcher, query if tokens else None, page)
         end = offset + len(hits)
@@ -339,7 +339,7 @@ class TantivyIndex:
                 group.sort(key=lambda h: str(searcher.doc(h[1]).get_first("iri")))
             ordered += group
             i = j
-        return int(res.count or 0), ordered[offset:need]
+        return int(getattr(res, "count", 0) or 0), ordered[offset:need]
 
     def _hits(
         self, searcher: tantivy.Searcher, query: tantivy.Query | None, page: list[tuple[float, Any]]

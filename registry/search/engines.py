@@ -1,0 +1,128 @@
+"""One small facade over opensearch-py and elasticsearch-py, so the adapter is written once.
+
+The distribution is read from `GET /`: OpenSearch gets opensearch-py, Elasticsearch gets
+elasticsearch-py (which refuses to talk to anything but Elasticsearch). Every transport or server
+failure leaves here as a `registry.errors` exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from typing import Any
+
+from registry.errors import InputError, LimitExceeded, Unavailable
+
+TIMEOUT_S = 30.0
+
+
+def detect_distribution(url: str, timeout: float = 5.0) -> str:
+    """'opensearch' or 'elasticsearch', from the server's banner at `GET /`."""
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/", timeout=timeout) as resp:
+            banner = json.loads(resp.read())
+    except (OSError, urllib.error.URLError, ValueError) as e:
+        raise Unavailable(f"search engine at {url} is not reachable: {e}") from e
+    version = banner.get("version", {}) if isinstance(banner, dict) else {}
+    return "opensearch" if version.get("distribution") == "opensearch" else "elasticsearch"
+
+
+class Engine:
+    """`call(method, path, body)` and `bulk(actions)` against either client library."""
+
+    def __init__(self, url: str, distribution: str | None = None, timeout: float = TIMEOUT_S) -> None:
+        self.url = url
+        self.distribution = distribution or detect_distribution(url)
+        self._client: Any
+        if self.distribution == "opensearch":
+            from opensearchpy import OpenSearch
+
+            self._client = OpenSearch(hosts=[url], timeout=timeout, max_retries=1, retry_on_timeout=False)
+        else:
+            from elasticsearch import Elasticsearch
+
+            self._client = Elasticsearch(url, request_timeout=timeout, max_retries=1)
+
+    def call(
+        self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        out = self.call_opt(method, path, body, params)
+        if out is None:
+            raise Unavailable(f"search engine answered 404 on {method} {path}")
+        return out
+
+    def call_opt(
+        self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """Like `call`, but a 404 (missing index or alias) returns None."""
+        try:
+            if self.distribution == "opensearch":
+                out = self._client.transport.perform_request(method, path, params=params, body=body)
+            else:
+                headers = {"accept": "application/json"}
+                if body is not None:
+                    headers["content-type"] = "application/json"
+                out = self._client.perform_request(
+                    method, path, params=params, headers=headers, body=body
+                ).body
+        except Exception as e:  # the two libraries share no base class; translate() sorts them out
+            if status_of(e) == 404:
+                return None
+            raise translate(e, f"{method} {path}") from e
+        return out if isinstance(out, dict) else {}
+
+    def bulk(self, actions: Iterable[dict[str, Any]], refresh: bool, ignore: tuple[int, ...] = ()) -> int:
+        if self.distribution == "opensearch":
+            from opensearchpy import helpers as os_helpers
+
+            bulk: Any = os_helpers.bulk
+        else:
+            from elasticsearch import helpers as es_helpers
+
+            bulk = es_helpers.bulk
+        try:
+            ok, errors = bulk(
+                self._client,
+                actions,
+                chunk_size=500,
+                refresh="true" if refresh else "false",
+                raise_on_error=False,
+                ignore_status=ignore,
+            )
+        except Exception as e:
+            raise translate(e, "bulk") from e
+        if errors:
+            first = errors[0] if isinstance(errors, list) else errors
+            raise Unavailable(f"search engine rejected {len(errors)} bulk item(s); first: {first}")
+        return int(ok)
+
+    def close(self) -> None:
+        # Closing a broken connection pool must not hide the outcome of the work before it.
+        with contextlib.suppress(Exception):
+            self._client.close()
+
+
+def status_of(e: Exception) -> int | None:
+    for attr in ("status_code", "status"):
+        v = getattr(e, attr, None)
+        if isinstance(v, int):
+            return v
+    meta = getattr(e, "meta", None)
+    v = getattr(meta, "status", None)
+    return v if isinstance(v, int) else None
+
+
+def translate(e: Exception, what: str) -> Exception:
+    """Map a client exception to the fairgrid error a caller can act on."""
+    status = status_of(e)
+    text = str(e)
+    if status is None or status >= 500 or status == 429:
+        return Unavailable(f"search engine failed on {what}: {text[:300]}")
+    if "too_many_buckets" in text or "max_result_window" in text or "too_many_clauses" in text:
+        return LimitExceeded(f"search engine refused {what}: {text[:300]}")
+    if status == 400:
+        return InputError(f"search engine refused {what}: {text[:300]}")
+    return Unavailable(f"search engine answered {status} on {what}: {text[:300]}")

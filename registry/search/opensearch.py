@@ -1,0 +1,319 @@
+"""Search index on OpenSearch (or Elasticsearch): the scale-out adapter.
+
+Records live in a versioned index `<alias>-v<timestamp>` reached through the alias `<alias>`
+(default `fairgrid-records`). `rebuild` fills a fresh index and moves the alias in one atomic
+`_aliases` call, so searches never see a half-built index. The index has one shard, which makes
+terms-aggregation counts (the facets) exact. Paging uses `search_after` on (sort key, iri).
+Writes made while a rebuild runs go to the old index and are lost at the swap: rebuild from the store
+after such writes, or pause indexing meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from registry.errors import InputError
+from registry.search import common
+from registry.search.engines import Engine
+from registry.search.port import (
+    FIELD_BOOSTS,
+    Facet,
+    FacetBucket,
+    SearchDocument,
+    SearchFilter,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    SearchSort,
+)
+
+DEFAULT_ALIAS = "fairgrid-records"
+FACET_SIZE = 10_000
+FACET_FIELDS: dict[Facet, str] = {
+    Facet.KIND: "kind",
+    Facet.THEME: "theme",
+    Facet.KEYWORD: "keyword",
+    Facet.PUBLISHER: "publisher",
+    Facet.ACCESS_RIGHTS: "access_rights",
+    Facet.LICENSE: "license",
+    Facet.HEALTH_CATEGORY: "health_category",
+    Facet.CODING_SYSTEM: "coding_system",
+    Facet.DISEASE: "disease",
+}
+_KW: dict[str, Any] = {"type": "keyword"}
+_EN: dict[str, Any] = {"type": "text", "analyzer": "english"}
+_EN_KW: dict[str, Any] = {**_EN, "fields": {"keyword": {"type": "keyword", "ignore_above": 1024}}}
+MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "iri": _KW,
+        "title": _EN_KW,
+        "description": _EN,
+        "keywords_text": _EN_KW,
+        "text": _EN,
+        **{name: _KW for name in FACET_FIELDS.values()},
+        "orgs": _KW,
+        "label_pairs": _KW,
+        "sort_title": _KW,
+        "individuals": {"type": "long"},
+        "issued": {"type": "date", "format": "strict_date"},
+        "modified": {"type": "date", "format": "strict_date"},
+        "deprecated": {"type": "boolean"},
+        "public": {"type": "boolean"},
+    },
+}
+SETTINGS: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
+_SORTS: dict[SearchSort, list[Any]] = {
+    SearchSort.RELEVANCE: [{"_score": "desc"}, {"iri": "asc"}],
+    SearchSort.TITLE: [{"sort_title": "asc"}, {"iri": "asc"}],
+    SearchSort.MODIFIED_DESC: [{"modified": {"order": "desc", "missing": "_last"}}, {"iri": "asc"}],
+    SearchSort.ISSUED_DESC: [{"issued": {"order": "desc", "missing": "_last"}}, {"iri": "asc"}],
+}
+
+
+def to_source(d: SearchDocument) -> dict[str, Any]:
+    src: dict[str, Any] = {
+        "iri": d.iri,
+        "kind": d.kind,
+        "title": d.title,
+        "description": d.description,
+        "keywords_text": d.keywords,
+        "text": d.text,
+        "orgs": list(dict.fromkeys([*([d.publisher] if d.publisher else []), *d.sites])),
+        "label_pairs": common.label_pairs(d),
+        "sort_title": common.title_key(d.title),
+        "individuals": d.unique_individuals,
+        "issued": d.issued.isoformat() if d.issued else None,
+        "modified": d.modified.isoformat() if d.modified else None,
+        "deprecated": d.deprecated,
+        "public": d.public,
+    }
+    for facet, name in FACET_FIELDS.items():
+        if facet is not Facet.KIND:
+            src[name] = d.facet_values(facet)
+    return src
+
+
+def build_query(text: str | None, f: SearchFilter) -> dict[str, Any]:
+    filters: list[dict[str, Any]] = []
+    for field, values in (
+        ("kind", f.kinds),
+        ("theme", f.themes),
+        ("keyword", f.keywords),
+        ("orgs", f.publishers),
+        ("access_rights", f.access_rights),
+        ("license", f.licenses),
+        ("health_category", f.health_categories),
+        ("coding_system", f.coding_systems),
+        ("disease", f.diseases),
+    ):
+        if values:
+            filters.append({"terms": {field: list(dict.fromkeys(values))}})
+    if f.min_unique_individuals is not None:
+        filters.append({"range": {"individuals": {"gte": f.min_unique_individuals}}})
+    for field, lo, hi in (
+        ("issued", f.issued_from, f.issued_to),
+        ("modified", f.modified_from, f.modified_to),
+    ):
+        rng = {k: v.isoformat() for k, v in (("gte", lo), ("lte", hi)) if v is not None}
+        if rng:
+            filters.append({"range": {field: rng}})
+    if not f.include_deprecated:
+        filters.append({"term": {"deprecated": False}})
+    if f.public_only:
+        filters.append({"term": {"public": True}})
+    must: dict[str, Any] = {"match_all": {}}
+    if text and text.strip():
+        must = {
+            "multi_match": {
+                "query": text,
+                "type": "cross_fields",
+                "operator": "and",
+                "fields": [f"{name}^{boost}" for name, boost in FIELD_BOOSTS.items()],
+                "zero_terms_query": "all",
+            }
+        }
+    return {"bool": {"must": [must], "filter": filters}}
+
+
+class OpenSearchIndex:
+    """`SearchIndex` on an OpenSearch/Elasticsearch cluster at `url`, under alias `alias`.
+
+    `refresh=True` makes every write visible to the next search (tests, small deployments).
+    """
+
+    def __init__(
+        self, url: str, *, alias: str = DEFAULT_ALIAS, refresh: bool = False, timeout: float = 30.0
+    ) -> None:
+        self.url = url
+        self.alias = alias
+        self.refresh = refresh
+        self.timeout = timeout
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        # Connect lazily: opening the adapter must not fail while the engine is still starting.
+        if self._engine is None:
+            self._engine = Engine(self.url, timeout=self.timeout)
+        return self._engine
+
+    def _q(self, name: str) -> str:
+        return urllib.parse.quote(name, safe="")
+
+    # --- indices and the alias ----------------------------------------------------------------
+
+    def _alias_targets(self) -> list[str]:
+        out = self.engine.call_opt("GET", f"/_alias/{self._q(self.alias)}")
+        return sorted(out) if out else []
+
+    def _create_index(self, with_alias: bool) -> str:
+        name = f"{self.alias}-v{time.time_ns()}"
+        body: dict[str, Any] = {"settings": SETTINGS, "mappings": MAPPING}
+        if with_alias:
+            body["aliases"] = {self.alias: {}}
+        self.engine.call("PUT", f"/{self._q(name)}", body)
+        return name
+
+    def _ensure(self) -> None:
+        if not self._alias_targets():
+            self._create_index(with_alias=True)
+
+    def _actions(self, docs: Iterable[SearchDocument], index: str) -> Iterator[dict[str, Any]]:
+        for d in docs:
+            yield {"_op_type": "index", "_index": index, "_id": d.iri, "_source": to_source(d)}
+
+    # --- port ---------------------------------------------------------------------------------
+
+    def upsert(self, docs: Sequence[SearchDocument]) -> None:
+        if docs:
+            self._ensure()
+            latest = {d.iri: d for d in docs}
+            self.engine.bulk(self._actions(latest.values(), self.alias), refresh=self.refresh)
+
+    def delete(self, iris: Sequence[str]) -> None:
+        if not iris or not self._alias_targets():
+            return
+        actions = ({"_op_type": "delete", "_index": self.alias, "_id": i} for i in dict.fromkeys(iris))
+        self.engine.bulk(actions, refresh=self.refresh, ignore=(404,))
+
+    def count(self) -> int:
+        out = self.engine.call_opt("GET", f"/{self._q(self.alias)}/_count")
+        return int(out["count"]) if out else 0
+
+    def clear(self) -> None:
+        self.rebuild([])
+
+    def rebuild(self, docs: Iterable[SearchDocument]) -> int:
+        new = self._create_index(with_alias=False)
+        try:
+            n = self.engine.bulk(self._actions(docs, new), refresh=False)
+            self.engine.call("POST", f"/{self._q(new)}/_refresh")
+            old = self._alias_targets()
+            actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": self.alias}} for i in old]
+            actions.append({"add": {"index": new, "alias": self.alias}})
+            self.engine.call("POST", "/_aliases", {"actions": actions})
+        except BaseException:
+            self.engine.call_opt("DELETE", f"/{self._q(new)}")
+            raise
+        for i in old:
+            self.engine.call_opt("DELETE", f"/{self._q(i)}")
+        return n
+
+    def drop(self) -> None:
+        """Delete the alias and every index behind it (tests use it to clean up)."""
+        for i in self._alias_targets():
+            self.engine.call_opt("DELETE", f"/{self._q(i)}")
+
+    def ping(self) -> bool:
+        try:
+            out = self.engine.call_opt("GET", "/")
+            return out is not None
+        except Exception:
+            return False
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+    def search(self, q: SearchQuery) -> SearchResult:
+        q.check()
+        body: dict[str, Any] = {
+            "query": build_query(q.text, q.filters),
+            "size": q.first,
+            "sort": _SORTS[SearchSort(q.sort)],
+            "track_total_hits": True,
+            "_source": ["iri", "kind", "title", "description"],
+        }
+        offset = 0
+        if q.after:
+            state = common.decode_cursor(q.after, "a")
+            if state.get("s") != str(q.sort):
+                raise InputError(
+                    "the `after` cursor belongs to another sort order", hint="page from the start"
+                )
+            body["search_after"], offset = state["a"], int(state.get("o", 0))
+        if q.facets:
+            aggs = {
+                str(f): {"terms": {"field": FACET_FIELDS[Facet(f)], "size": FACET_SIZE}} for f in q.facets
+            }
+            aggs["_labels"] = {"terms": {"field": "label_pairs", "size": FACET_SIZE}}
+            body["aggs"] = aggs
+        has_text = bool(q.text and q.text.strip())
+        if has_text:
+            body["highlight"] = {
+                "encoder": "html",
+                "pre_tags": ["<em>"],
+                "post_tags": ["</em>"],
+                "fields": {
+                    "description": {"number_of_fragments": 1, "fragment_size": common.SNIPPET_CHARS},
+                    "text": {"number_of_fragments": 1, "fragment_size": common.SNIPPET_CHARS},
+                },
+            }
+        if not self._alias_targets():
+            return SearchResult(
+                hits=[], total=0, facets={str(f): [] for f in q.facets}, end_cursor=None, has_next=False
+            )
+        out = self.engine.call("POST", f"/{self._q(self.alias)}/_search", body)
+        raw_hits = out["hits"]["hits"]
+        total = int(out["hits"]["total"]["value"])
+        hits = [self._hit(h, has_text) for h in raw_hits]
+        end = offset + len(hits)
+        cursor = q.after
+        if raw_hits:
+            cursor = common.encode_cursor({"a": raw_hits[-1]["sort"], "o": end, "s": str(q.sort)})
+        return SearchResult(
+            hits=hits,
+            total=total,
+            facets=self._facets(out.get("aggregations", {}), q.facets),
+            end_cursor=cursor,
+            has_next=end < total,
+        )
+
+    def _hit(self, h: dict[str, Any], has_text: bool) -> SearchHit:
+        src = h["_source"]
+        hl = h.get("highlight", {})
+        snippet = next((v[0] for k in ("description", "text") if (v := hl.get(k))), "")
+        if not snippet:
+            snippet = common.plain_snippet(src.get("description") or "")
+        score = h.get("_score")
+        return SearchHit(
+            iri=src["iri"],
+            kind=src["kind"],
+            title=src.get("title") or "",
+            snippet=snippet,
+            score=float(score) if has_text and score is not None else 0.0,
+        )
+
+    def _facets(self, aggs: dict[str, Any], facets: list[Facet]) -> dict[str, list[FacetBucket]]:
+        if not facets:
+            return {}
+        labels = common.labels_from_pairs((b["key"], b["doc_count"]) for b in aggs["_labels"]["buckets"])
+        return {
+            str(f): common.buckets(((b["key"], b["doc_count"]) for b in aggs[str(f)]["buckets"]), labels)
+            for f in facets
+        }
