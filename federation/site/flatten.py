@@ -1,0 +1,235 @@
+"""Fast structural check of one CDM resource and its flattening into the site store's fact rows.
+
+This is the site loader's fast path: it checks what the store and the queries depend on (resource type, id
+syntax, subject reference, dates, codes known to the CDM, units convertible to the canonical UCUM unit, values
+physically possible) without building fhir.resources models. It does *not* check every FHIR cardinality and
+datatype rule; the ETL does full fhir.resources validation (see docs/cdm.md, "What the loader checks").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from federation.cdm import codes as c
+from federation.cdm.units import factor
+from registry.errors import InputError
+
+Json = dict[str, Any]
+# rid, idx, patient_id, rtype, kind, system, code, value_num, unit, value_code, start, end
+Fact = tuple[str, int, str, str, str, str, str, float | None, str, str, str, str]
+# patient_id, sex, birth_date, deceased_date
+PatientRow = tuple[str, str, str, str]
+
+SUPPORTED = ("Patient", "Condition", "Observation", "MedicationStatement", "Procedure", "Encounter")
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}\Z")
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_SEXES = {"male", "female", "other", "unknown"}
+
+
+class RecordError(InputError):
+    """One resource (or CSV row) that cannot be accepted; `where` says file:line."""
+
+    code = "bad_record"
+    hint = "fix or remove the reported records and load again; nothing was stored"
+
+
+def parse_date(value: Any, what: str) -> str:
+    """A FHIR date/dateTime -> ISO date (partial dates -> first day), checked for validity."""
+    if not isinstance(value, str):
+        raise RecordError(f"{what}: missing or not a string")
+    m = _DATE.match(value)
+    if not m or (len(value) > 10 and value[10] != "T"):
+        raise RecordError(f"{what}: {value!r} is not a FHIR date")
+    y, mo, d = int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1)
+    try:
+        return date(y, mo, d).isoformat()
+    except ValueError as e:
+        raise RecordError(f"{what}: {value!r} is not a valid date ({e})") from None
+
+
+def _codings(cc: Any, what: str) -> list[tuple[str, str]]:
+    if not isinstance(cc, dict) or not isinstance(cc.get("coding"), list) or not cc["coding"]:
+        raise RecordError(f"{what}: needs a CodeableConcept with at least one coding")
+    out = []
+    for cd in cc["coding"]:
+        if not isinstance(cd, dict) or not isinstance(cd.get("code"), str) or not cd.get("system"):
+            raise RecordError(f"{what}: every coding needs system and code")
+        system = str(cd["system"])
+        out.append((c.SYSTEM_NAMES.get(system, system), cd["code"]))
+    return out
+
+
+def _subject(res: Json) -> str:
+    ref = res.get("subject", {}).get("reference") if isinstance(res.get("subject"), dict) else None
+    if not isinstance(ref, str) or not ref.startswith("Patient/") or not _ID.match(ref[8:]):
+        raise RecordError("subject: needs a reference Patient/<id>")
+    return ref[8:]
+
+
+def _gene(comp: Any) -> str:
+    for system, code in _codings(
+        comp.get("valueCodeableConcept") if isinstance(comp, dict) else None, "gene"
+    ):
+        if system == "hgnc" and code in c.HGNC_TO_GENE:
+            return c.HGNC_TO_GENE[code]
+        if system == "hgnc" and code == "HGNC:4827":
+            return "HBB"
+        raise RecordError(f"unknown gene code {system}|{code}")
+    raise RecordError("gene component without a code")  # pragma: no cover - _codings never returns []
+
+
+def _present(res: Json) -> str:
+    codes = dict(_codings(res.get("valueCodeableConcept"), "valueCodeableConcept"))
+    v = codes.get("loinc")
+    if v == c.PRESENT:
+        return "present"
+    if v == c.ABSENT:
+        return "absent"
+    raise RecordError("valueCodeableConcept: expected LOINC LA9633-4 (present) or LA9634-2 (absent)")
+
+
+CodeCheck = Callable[[str, str], bool]
+
+
+def flatten(res: Any, known: CodeCheck) -> tuple[str, str, str, list[Fact], PatientRow | None]:
+    """Check one resource -> (resource type, id, patient id, fact rows, patient row); RecordError if bad.
+
+    `known(system, code)` says whether a diagnosis code exists (terminology or the ICD-10 fallback).
+    """
+    if not isinstance(res, dict):
+        raise RecordError("not a JSON object")
+    rtype = res.get("resourceType")
+    if rtype not in SUPPORTED:
+        raise RecordError(f"resource type {rtype!r} is not part of the CDM ({', '.join(SUPPORTED)})")
+    rid = res.get("id")
+    if not isinstance(rid, str) or not _ID.match(rid):
+        raise RecordError(f"{rtype}: id {rid!r} is missing or not a FHIR id")
+    key = f"{rtype}/{rid}"
+    if rtype == "Patient":
+        return rtype, rid, rid, [], _patient(res, rid)
+    pid = _subject(res)
+    facts: list[Fact] = []
+
+    def fact(kind: str, system: str, code: str, num: float | None = None, unit: str = "",
+             vcode: str = "", start: str = "", end: str = "") -> None:  # fmt: skip
+        facts.append((key, len(facts), pid, rtype, kind, system, code, num, unit, vcode, start, end))
+
+    if rtype == "Condition":
+        onset = parse_date(res.get("onsetDateTime"), "onsetDateTime")
+        cats = [code for _, code in _codings(res["category"][0], "category")] if res.get("category") else []
+        kind = "outcome" if "outcome" in cats else "diagnosis"
+        for system, code in _codings(res.get("code"), "code"):
+            if system in ("icd10", "orpha") and not known(system, code):
+                raise RecordError(f"unknown {system} code {code!r}")
+            if system not in ("icd10", "orpha", "fg-subtype", "fg-outcome", "snomed"):
+                raise RecordError(f"code system {system!r} is not used for conditions in the CDM")
+            fact(kind, system, code, start=onset)
+    elif rtype == "Observation":
+        _observation(res, fact)
+    elif rtype == "MedicationStatement":
+        period = res.get("effectivePeriod") or {}
+        start = parse_date(period.get("start"), "effectivePeriod.start")
+        end = parse_date(period["end"], "effectivePeriod.end") if period.get("end") else ""
+        if end and end < start:
+            raise RecordError(f"effectivePeriod ends ({end}) before it starts ({start})")
+        for system, code in _codings(res.get("medicationCodeableConcept"), "medicationCodeableConcept"):
+            if system == "atc" and code not in c.ATC_TO_MED:
+                raise RecordError(f"unknown ATC code {code!r}")
+            fact("medication", system, code, start=start, end=end)
+    elif rtype == "Procedure":
+        when = parse_date(res.get("performedDateTime"), "performedDateTime")
+        for system, code in _codings(res.get("code"), "code"):
+            fact("procedure", system, code, start=when)
+    else:  # Encounter
+        period = res.get("period") or {}
+        start = parse_date(period.get("start"), "period.start")
+        end = parse_date(period.get("end"), "period.end") if period.get("end") else ""
+        if end and end < start:
+            raise RecordError(f"period ends ({end}) before it starts ({start})")
+        reasons = res.get("reasonCode") or [None]
+        for system, code in _codings(reasons[0], "reasonCode"):
+            fact("encounter", system, code, start=start, end=end)
+    return rtype, rid, pid, facts, None
+
+
+def _patient(res: Json, rid: str) -> PatientRow:
+    for k in ("name", "identifier", "telecom", "address", "photo"):
+        if k in res:
+            raise RecordError(f"Patient.{k} is a direct identifier and must not reach the site store")
+    sex = res.get("gender", "unknown")
+    if sex not in _SEXES:
+        raise RecordError(f"gender {sex!r} is not one of {sorted(_SEXES)}")
+    birth = parse_date(res.get("birthDate"), "birthDate")
+    dead = parse_date(res["deceasedDateTime"], "deceasedDateTime") if res.get("deceasedDateTime") else ""
+    if dead and dead < birth:
+        raise RecordError(f"deceasedDateTime {dead} is before birthDate {birth}")
+    return rid, sex, birth, dead
+
+
+def _observation(res: Json, fact: Callable[..., None]) -> None:
+    when = parse_date(res.get("effectiveDateTime"), "effectiveDateTime")
+    codes = _codings(res.get("code"), "code")
+    system, code = codes[0]
+    comps = res.get("component") or []
+    if system == "loinc" and code in c.LAB_BY_LOINC:
+        lab = c.LAB_BY_LOINC[code]
+        q = res.get("valueQuantity")
+        if (
+            not isinstance(q, dict)
+            or not isinstance(q.get("value"), int | float)
+            or isinstance(q["value"], bool)
+        ):
+            raise RecordError(f"{lab.key}: needs valueQuantity.value as a number")
+        unit = q.get("code") or q.get("unit") or ""
+        try:
+            f = factor(lab, unit)
+        except InputError as e:
+            raise RecordError(e.message) from None
+        value = q["value"] * f if f != 1.0 else float(q["value"])
+        if lab.nonnegative and value < 0:
+            raise RecordError(f"{lab.key}: negative value {q['value']} is impossible")
+        if lab.max_value is not None and value > lab.max_value:
+            raise RecordError(f"{lab.key}: {q['value']} {unit} is above the possible maximum")
+        fact("lab", "loinc", code, round(value, 6), lab.unit, start=when)
+    elif system == "fg-cyto":
+        if code not in c.CYTOGENETICS:
+            raise RecordError(f"unknown cytogenetic finding {code!r}")
+        fact("cyto", system, code, vcode=_present(res), start=when)
+    elif system == "fg-score":
+        if code not in c.SCORES:
+            raise RecordError(f"unknown score {code!r}")
+        q = res.get("valueQuantity") or {}
+        if not isinstance(q.get("value"), int | float) or q["value"] < 0:
+            raise RecordError(f"{code}: needs a non-negative valueQuantity.value")
+        cat = (res.get("interpretation") or [{}])[0].get("text", "")
+        fact("score", system, code, float(q["value"]), vcode=cat, start=when)
+    elif system == "loinc" and code == c.REGION_STUDIED:
+        if not comps:
+            raise RecordError("region studied: needs one component per gene")
+        for comp in comps:
+            fact("gene_tested", "hgnc", _gene(comp), start=when)
+    elif system == "loinc" and code == c.VARIANT_ASSESSMENT:
+        if not comps:
+            raise RecordError("variant: needs a gene-studied component")
+        gene = _gene(comps[0])
+        if gene == "HBB":
+            geno = dict(_codings(res.get("valueCodeableConcept"), "valueCodeableConcept")).get(
+                "fg-hbb-genotype"
+            )
+            if geno not in c.HBB_GENOTYPES:
+                raise RecordError(f"unknown HBB genotype {geno!r}")
+            fact("genotype", "fg-hbb-genotype", geno, vcode=geno, start=when)
+        else:
+            vaf = None
+            for comp in comps[1:]:
+                vq = comp.get("valueQuantity") if isinstance(comp, dict) else None
+                if isinstance(vq, dict) and isinstance(vq.get("value"), int | float):
+                    vaf = float(vq["value"])
+            if vaf is not None and not 0 <= vaf <= 100:
+                raise RecordError(f"variant allele frequency {vaf} is outside 0-100 %")
+            fact("variant", "hgnc", gene, vaf, "%" if vaf is not None else "", _present(res), start=when)
+    else:
+        raise RecordError(f"unknown observation code {system}|{code}")

@@ -1,0 +1,246 @@
+"""The site node's analytical store: one DuckDB file per site.
+
+Why DuckDB: the workload is analytical (counts and feature tables over a few million facts), it is embedded
+(no server at the hospital), columnar, loads CSV/NDJSON at memory speed, and has real transactions, so a load
+is atomic. SQLite would do the same transactions but scans and aggregates several times slower.
+
+Tables: `resource` (one row per FHIR resource, its JSON and content hash), `patient` (sex, birth and death
+dates), `fact` (one row per coded element: diagnoses, labs in canonical units, findings, variants,
+medications, procedures, encounters, with dates) and `load_log`.
+Loads replace resources by type/id (so reloading the same data changes nothing) inside one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from federation.site.flatten import Fact, PatientRow, RecordError, flatten
+from federation.site.terminology import Terminology
+from registry.errors import FairgridError, InputError, Unavailable
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS resource (key VARCHAR, rtype VARCHAR, id VARCHAR, patient_id VARCHAR,
+    hash VARCHAR, json VARCHAR);
+CREATE TABLE IF NOT EXISTS patient (patient_id VARCHAR, sex VARCHAR, birth_date DATE, deceased_date DATE);
+CREATE TABLE IF NOT EXISTS fact (rid VARCHAR, idx INTEGER, patient_id VARCHAR, rtype VARCHAR, kind VARCHAR,
+    system VARCHAR, code VARCHAR, value_num DOUBLE, unit VARCHAR, value_code VARCHAR, start_date DATE,
+    end_date DATE);
+CREATE TABLE IF NOT EXISTS load_log (loaded_at TIMESTAMP, sources VARCHAR, resources BIGINT, changed BIGINT);
+"""
+_COLUMNS = {
+    "resource": "{'key':'VARCHAR','rtype':'VARCHAR','id':'VARCHAR','patient_id':'VARCHAR','hash':'VARCHAR',"
+    "'json':'VARCHAR'}",
+    "patient": "{'patient_id':'VARCHAR','sex':'VARCHAR','birth_date':'DATE','deceased_date':'DATE'}",
+    "fact": "{'rid':'VARCHAR','idx':'INTEGER','patient_id':'VARCHAR','rtype':'VARCHAR','kind':'VARCHAR',"
+    "'system':'VARCHAR','code':'VARCHAR','value_num':'DOUBLE','unit':'VARCHAR','value_code':'VARCHAR',"
+    "'start_date':'DATE','end_date':'DATE'}",
+}
+
+
+class LoadFailed(InputError):
+    code = "load_failed"
+    hint = "fix the listed records (file:line and reason) and load again; the store is unchanged"
+
+
+@dataclass
+class LoadReport:
+    read: int = 0
+    loaded: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "loaded": self.loaded,
+            "unchanged": self.unchanged,
+            "rejected": [{"where": w, "reason": r} for w, r in self.rejected],
+        }
+
+
+# One input item: where it came from (file:line) and the parsed JSON, the raw text, or the error.
+Item = tuple[str, Any, str | None]
+
+
+class SiteStore:
+    def __init__(self, path: Path | str, *, terminology: Terminology | None = None, read_only: bool = False):
+        self.path = Path(path)
+        self.terminology = terminology
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as e:
+            raise Unavailable(f"cannot open the site store {self.path}: {e}") from e
+        if not read_only:
+            self.con.execute(SCHEMA)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> SiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def terms(self) -> Terminology:
+        if self.terminology is None:
+            self.terminology = Terminology.load()
+        return self.terminology
+
+    # --- loading -------------------------------------------------------------------------------------
+
+    def load_resources(self, items: Iterable[Item], *, strict: bool = True, source: str = "") -> LoadReport:
+        """Check, flatten and load resources atomically.
+
+        strict: any bad record fails the whole load (LoadFailed lists every one) and nothing changes.
+        Not strict: bad records are reported in the returned LoadReport and the good ones load.
+        """
+        report = LoadReport()
+        known = self.terms.known
+        seen: dict[str, str] = {}
+        resources: list[tuple[str, str, str, str, str, str]] = []
+        facts: list[Fact] = []
+        patients: list[PatientRow] = []
+        refs: list[tuple[str, str, int, int]] = []  # where, patient id, resource index, fact slice start
+        for where, obj, raw in items:
+            report.read += 1
+            if isinstance(obj, FairgridError):
+                report.rejected.append((where, obj.message))
+                continue
+            try:
+                rtype, rid, pid, rfacts, prow = flatten(obj, known)
+            except RecordError as e:
+                report.rejected.append((where, e.message))
+                continue
+            key = f"{rtype}/{rid}"
+            if key in seen:
+                report.rejected.append((where, f"duplicate id {key} (first at {seen[key]})"))
+                continue
+            seen[key] = where
+            text = raw if raw is not None else _dumps(obj)
+            if prow:
+                patients.append(prow)
+            else:
+                refs.append((where, pid, len(resources), len(facts)))
+            resources.append(
+                (key, rtype, rid, pid, hashlib.blake2b(text.encode(), digest_size=12).hexdigest(), text)
+            )
+            facts.extend(rfacts)
+        # every non-patient resource must point at a patient in this load or already in the store
+        known_pids = {p[0] for p in patients} | self.patient_ids()
+        drop: set[int] = set()
+        for where, pid, ridx, _ in refs:
+            if pid not in known_pids:
+                report.rejected.append(
+                    (where, f"subject Patient/{pid} is neither in this load nor in the store")
+                )
+                drop.add(ridx)
+        if report.rejected and strict:
+            n = len(report.rejected)
+            raise LoadFailed(
+                f"{n} of {report.read} records rejected; nothing was loaded",
+                details={"errors": report.to_dict()["rejected"]},
+            )
+        if drop:
+            bad_keys = {resources[i][0] for i in drop}
+            resources = [r for i, r in enumerate(resources) if i not in drop]
+            facts = [f for f in facts if f[0] not in bad_keys]
+        self._write(resources, patients, facts, report, source)
+        return report
+
+    def _write(
+        self,
+        resources: list[tuple[str, str, str, str, str, str]],
+        patients: list[PatientRow],
+        facts: list[Fact],
+        report: LoadReport,
+        source: str,
+    ) -> None:
+        with tempfile.TemporaryDirectory(prefix="fairgrid-load-") as tmp:
+            files = {}
+            for name, rows in (("resource", resources), ("patient", patients), ("fact", facts)):
+                files[name] = Path(tmp) / f"{name}.csv"
+                with files[name].open("w", newline="", encoding="utf-8") as fh:
+                    csv.writer(fh, lineterminator="\n").writerows(rows)
+            con = self.con
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for name, f in files.items():
+                    con.execute(
+                        f"CREATE OR REPLACE TEMP TABLE s_{name} AS SELECT * FROM read_csv(?, header=false, "
+                        f"columns={_COLUMNS[name]}, quote='\"', escape='\"', auto_detect=false)",
+                        [str(f)],
+                    )
+                row = con.execute(
+                    "SELECT count(*) FROM s_resource s JOIN resource r ON r.key = s.key AND r.hash = s.hash"
+                ).fetchone()
+                report.unchanged = int(row[0]) if row else 0
+                report.loaded = len(resources) - report.unchanged
+                self._replace()
+                con.execute(
+                    "INSERT INTO load_log VALUES (?, ?, ?, ?)",
+                    [datetime.now(UTC).replace(tzinfo=None), source, len(resources), report.loaded],
+                )
+                con.execute("COMMIT")
+            except BaseException as e:
+                con.execute("ROLLBACK")
+                if isinstance(e, FairgridError):
+                    raise
+                if isinstance(e, duckdb.Error):
+                    raise Unavailable(f"the site store rejected the load and was rolled back: {e}") from e
+                raise
+            finally:
+                for name in files:
+                    con.execute(f"DROP TABLE IF EXISTS s_{name}")
+
+    def _replace(self) -> None:
+        con = self.con
+        con.execute("DELETE FROM fact WHERE rid IN (SELECT key FROM s_resource)")
+        con.execute("DELETE FROM resource WHERE key IN (SELECT key FROM s_resource)")
+        con.execute("DELETE FROM patient WHERE patient_id IN (SELECT patient_id FROM s_patient)")
+        con.execute("INSERT INTO resource SELECT * FROM s_resource")
+        con.execute("INSERT INTO patient SELECT * FROM s_patient")
+        con.execute("INSERT INTO fact SELECT * FROM s_fact")
+
+    def load(
+        self, paths: Iterable[Path], *, strict: bool = True, progress: Callable[[int], None] | None = None
+    ) -> LoadReport:
+        """Load FHIR NDJSON files, Bundle/resource JSON files, or directories of them."""
+        from federation.site.reader import expand, read_items
+
+        files = expand(list(paths))
+        return self.load_resources(
+            read_items(files, progress), strict=strict, source=",".join(str(f) for f in files)
+        )
+
+    # --- small reads ---------------------------------------------------------------------------------
+
+    def patient_ids(self) -> set[str]:
+        return {r[0] for r in self.con.execute("SELECT patient_id FROM patient").fetchall()}
+
+    def stats(self) -> dict[str, Any]:
+        con = self.con
+        by_type = dict(con.execute("SELECT rtype, count(*) FROM resource GROUP BY 1 ORDER BY 1").fetchall())
+        row = con.execute("SELECT count(*) FROM patient").fetchone()
+        loads = con.execute("SELECT count(*) FROM load_log").fetchone()
+        return {
+            "patients": int(row[0]) if row else 0,
+            "resources": {str(k): int(v) for k, v in by_type.items()},
+            "loads": int(loads[0]) if loads else 0,
+        }
+
+
+def _dumps(obj: Any) -> str:
+    import json
+
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
