@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_BASE_IRI = "https://w3id.org/fairgrid/"
+# Terminologies are registered under their publishers' official IRIs.
+TERMINOLOGY_BASES = ("http://id.who.int/icd/", "http://www.orpha.net/", "http://purl.obolibrary.org/obo/")
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -24,7 +26,7 @@ class Settings:
 
     @property
     def all_allowed_bases(self) -> tuple[str, ...]:
-        return (self.base_iri, *self.allowed_bases)
+        return (self.base_iri, *TERMINOLOGY_BASES, *self.allowed_bases)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

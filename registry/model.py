@@ -1,0 +1,87 @@
+"""The domain model: records and their revisions. No I/O here."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+import pyoxigraph as ox
+
+from registry.vocab import DCT, FG, Kind
+
+REVISION_PREFIX = "urn:fairgrid:revision:"
+META_GRAPH = "urn:fairgrid:meta"
+OUTBOX_GRAPH = "urn:fairgrid:outbox"
+
+
+def revision_iri(iri: str, number: int) -> str:
+    """IRI of one revision entity (and of the named graph holding that revision's content)."""
+    return f"{REVISION_PREFIX}{number}:{iri}"
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    iri: str
+    number: int
+    kind: Kind
+    generated_at: datetime
+    attributed_to: str
+    content_hash: str
+    deprecated: bool = False
+    reason: str | None = None
+    note: str | None = None
+
+    @property
+    def revision_iri(self) -> str:
+        return revision_iri(self.iri, self.number)
+
+    @property
+    def previous_iri(self) -> str | None:
+        return revision_iri(self.iri, self.number - 1) if self.number > 1 else None
+
+
+@dataclass(frozen=True)
+class Record:
+    iri: str
+    kind: Kind
+    triples: tuple[ox.Triple, ...]
+    revision: RevisionInfo | None = None
+    # Everything else this record points at that other records describe (for validation only).
+    references: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def subject(self) -> ox.NamedNode:
+        return ox.NamedNode(self.iri)
+
+    def values(self, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+        p = ox.NamedNode(predicate)
+        return [t.object for t in self.triples if t.subject == self.subject and t.predicate == p]
+
+    def value(self, predicate: str) -> str | None:
+        vals = self.values(predicate)
+        return vals[0].value if vals else None
+
+    @property
+    def access_rights(self) -> str | None:
+        return self.value(DCT + "accessRights")
+
+    @property
+    def deprecated(self) -> bool:
+        return self.revision.deprecated if self.revision is not None else False
+
+    def with_revision(self, rev: RevisionInfo) -> Record:
+        return replace(self, revision=rev)
+
+
+def content_hash(triples: tuple[ox.Triple, ...] | list[ox.Triple]) -> str:
+    """Hash independent of triple order and blank node labels (RDF canonicalisation)."""
+    ds = ox.Dataset([ox.Quad(t.subject, t.predicate, t.object) for t in triples])
+    ds.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    lines = sorted(str(q) for q in ds)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+DEPRECATED = FG + "deprecated"
+DEPRECATION_REASON = FG + "deprecationReason"
+OWL_DEPRECATED = "http://www.w3.org/2002/07/owl#deprecated"

@@ -1,0 +1,185 @@
+"""Bulk import of files and folders: validate, split, write in batches, count what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from registry.errors import FairgridError, InputError, RdfSyntaxError, ValidationFailed
+from registry.identity import Identity, Role
+from registry.io.split import Draft, kind_of
+from registry.rdf import EXTENSIONS, format_for_path
+from registry.services.records import Checked, RecordService
+from registry.store.port import Write
+
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+@dataclass
+class ItemResult:
+    where: str
+    iri: str | None
+    status: str  # imported | updated | unchanged | rejected | valid
+    error: FairgridError | None = None
+    warnings: int = 0
+
+
+@dataclass
+class ImportSummary:
+    dry_run: bool
+    items: list[ItemResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for i in self.items if i.status == status)
+
+    @property
+    def imported(self) -> int:
+        return self.count("imported")
+
+    @property
+    def updated(self) -> int:
+        return self.count("updated")
+
+    @property
+    def unchanged(self) -> int:
+        return self.count("unchanged")
+
+    @property
+    def rejected(self) -> int:
+        return self.count("rejected")
+
+    @property
+    def valid(self) -> int:
+        return self.count("valid")
+
+    @property
+    def rejections(self) -> list[ItemResult]:
+        return [i for i in self.items if i.status == "rejected"]
+
+
+class AbortImport(InputError):
+    code = "import_aborted"
+    hint = "fix the reported records, or drop --all-or-nothing to import the good ones"
+
+
+def rdf_files(paths: Sequence[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in EXTENSIONS)
+        else:
+            out.append(p)
+    return out
+
+
+class Importer:
+    def __init__(self, records: RecordService, batch_size: int = 250):
+        self.records = records
+        self.batch_size = batch_size
+
+    def run(
+        self,
+        identity: Identity,
+        paths: Sequence[Path],
+        *,
+        dry_run: bool = False,
+        all_or_nothing: bool = False,
+        progress: Progress | None = None,
+    ) -> ImportSummary:
+        if not dry_run:
+            identity.require(Role.CURATOR, action="import records")
+        files = rdf_files(paths)
+        summary = ImportSummary(dry_run=dry_run)
+        known = self._types_prepass(files) if len(files) > 1 else {}
+        held: list[Write] = []  # all-or-nothing: written in one transaction at the end
+        batch: list[Draft] = []
+        for i, (source, drafts) in enumerate(self._drafts(files, summary)):
+            batch += drafts
+            if len(batch) >= self.batch_size:
+                held += self._flush(identity, batch, summary, known, dry_run, all_or_nothing)
+                batch = []
+            if progress:
+                progress(source, i + 1, len(files))
+        held += self._flush(identity, batch, summary, known, dry_run, all_or_nothing)
+        if all_or_nothing:
+            if summary.rejected:
+                first = summary.rejections[0]
+                raise AbortImport(
+                    f"{summary.rejected} record(s) rejected, nothing imported; first: {first.where}: "
+                    f"{first.error.message if first.error else ''}",
+                    details={"rejected": [r.where for r in summary.rejections]},
+                )
+            if not dry_run:
+                self.records.store.commit(held)
+        return summary
+
+    def _drafts(self, files: list[Path], summary: ImportSummary) -> Iterator[tuple[str, list[Draft]]]:
+        for f in files:
+            try:
+                data = f.read_bytes()
+                drafts, errors = self.records.parse_drafts(data, format_for_path(f), str(f))
+            except OSError as exc:
+                summary.items.append(ItemResult(str(f), None, "rejected", RdfSyntaxError(str(exc), source=str(f))))
+                drafts, errors = [], []
+            except FairgridError as exc:
+                summary.items.append(ItemResult(str(f), None, "rejected", exc))
+                drafts, errors = [], []
+            for where, err in errors:
+                summary.items.append(ItemResult(f"{f}: {where}", where, "rejected", err))
+            yield str(f), drafts
+
+    def _flush(
+        self,
+        identity: Identity,
+        batch: list[Draft],
+        summary: ImportSummary,
+        known: dict[str, set[str]],
+        dry_run: bool,
+        hold: bool,
+    ) -> list[Write]:
+        if not batch:
+            return []
+        writes: list[Write] = []
+        statuses: list[ItemResult] = []
+        for item in self.records.check(identity, batch, known):
+            if not isinstance(item, Checked):
+                draft, err = item
+                summary.items.append(ItemResult(f"{draft.source}: {draft.iri}", draft.iri, "rejected", err))
+                continue
+            warnings = len(item.report.warnings)
+            where = f"{item.draft.source}: {item.draft.iri}"
+            if dry_run:
+                summary.items.append(ItemResult(where, item.draft.iri, "valid", warnings=warnings))
+            elif item.head is not None and item.head.content_hash == item.content_hash:
+                summary.items.append(ItemResult(where, item.draft.iri, "unchanged", warnings=warnings))
+            elif item.head is not None and item.head.deprecated:
+                err = ValidationFailed(f"{where}: record is deprecated; not updated", [])
+                summary.items.append(ItemResult(where, item.draft.iri, "rejected", err))
+            else:
+                writes.append(self.records.new_revision(identity, item, note="import"))
+                status = "imported" if item.head is None else "updated"
+                statuses.append(ItemResult(where, item.draft.iri, status, warnings=warnings))
+        if writes and not hold and not dry_run:
+            try:
+                self.records.store.commit(writes)
+            except FairgridError as exc:  # a concurrent writer: the whole batch is refused
+                statuses = [ItemResult(s.where, s.iri, "rejected", exc) for s in statuses]
+                writes = []
+        summary.items += statuses
+        return writes if hold else []
+
+    def _types_prepass(self, files: list[Path]) -> dict[str, set[str]]:
+        """Types of every typed subject in the import, so cross-file references validate."""
+        known: dict[str, set[str]] = {}
+        type_p = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+        for f in files:
+            try:
+                for q in ox.parse(path=str(f), format=format_for_path(f)):
+                    if q.predicate == type_p and isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
+                        known.setdefault(q.subject.value, set()).add(q.object.value)
+            except (SyntaxError, OSError, FairgridError):
+                continue  # reported by the main pass
+        return {k: v for k, v in known.items() if kind_of([ox.NamedNode(t) for t in v]) is not None}

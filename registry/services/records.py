@@ -1,0 +1,241 @@
+"""The record service: create, update, get, list, deprecate, history, diff.
+
+Every operation takes the caller's Identity first. Writes are validated (size, literals, SHACL)
+before anything is stored, and stored through the store port in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyoxigraph as ox
+
+from registry.config import Settings
+from registry.errors import (
+    AlreadyExists,
+    Deprecated,
+    FairgridError,
+    InputError,
+    NotFound,
+    StaleRevision,
+    ValidationFailed,
+)
+from registry.identity import Identity, Role
+from registry.io.split import Draft, split
+from registry.model import DEPRECATION_REASON, OWL_DEPRECATED, Record, RevisionInfo, content_hash
+from registry.rdf import parse
+from registry.services.checks import check_literals, check_size
+from registry.store.port import RecordStore, Write
+from registry.validation.report import ValidationReport
+from registry.validation.validator import RecordValidator
+from registry.vocab import Kind
+
+CONTEXT_LIMIT = 100  # referenced stored records read in full for validation; beyond that, types only
+
+
+@dataclass(frozen=True)
+class Diff:
+    iri: str
+    a: int
+    b: int
+    added: list[ox.Triple]
+    removed: list[ox.Triple]
+
+
+@dataclass
+class Checked:
+    """A draft that passed every check, with its report (warnings included)."""
+
+    draft: Draft
+    report: ValidationReport
+    head: RevisionInfo | None
+    content_hash: str
+
+
+class RecordService:
+    def __init__(self, store: RecordStore, validator: RecordValidator, settings: Settings):
+        self.store = store
+        self.validator = validator
+        self.settings = settings
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def get(self, identity: Identity, iri: str, revision: int | None = None) -> Record:
+        rec = self.store.get(iri, revision)
+        if rec is None:
+            what = f"revision {revision} of {iri}" if revision is not None else iri
+            raise NotFound(f"no record {what}")
+        return rec
+
+    def list(self, identity: Identity, kind: Kind | None = None, offset: int = 0, limit: int = 100) -> list[RevisionInfo]:
+        return self.store.list(kind, offset, min(limit, 1000))
+
+    def history(self, identity: Identity, iri: str) -> list[RevisionInfo]:
+        revs = self.store.history(iri)
+        if not revs:
+            raise NotFound(f"no record {iri}")
+        return revs
+
+    def diff(self, identity: Identity, iri: str, a: int, b: int) -> Diff:
+        ra, rb = self.get(identity, iri, a), self.get(identity, iri, b)
+        ta, tb = _canonical(ra.triples), _canonical(rb.triples)
+        return Diff(iri, a, b, added=sorted(tb - ta, key=str), removed=sorted(ta - tb, key=str))
+
+    # --- checking ---------------------------------------------------------------------------------
+
+    def parse_drafts(self, data: bytes | str, fmt: ox.RdfFormat, source: str = "<input>") -> tuple[list[Draft], list[tuple[str, FairgridError]]]:
+        size = len(data)
+        if size > self.settings.max_record_bytes:
+            from registry.errors import RecordTooLarge
+
+            raise RecordTooLarge(f"{source}: {size} bytes is over the limit of {self.settings.max_record_bytes}")
+        triples = parse(data, fmt, source=source, base_iri=self.settings.base_iri)
+        result = split(triples, base_iri=self.settings.base_iri, allowed=self.settings.all_allowed_bases, source=source)
+        return result.drafts, result.errors
+
+    def check(
+        self, identity: Identity, drafts: Sequence[Draft], known_types: dict[str, set[str]] | None = None
+    ) -> list[Checked | tuple[Draft, FairgridError]]:
+        """Validate drafts together (they may reference each other); nothing is stored.
+
+        `known_types` gives the types of records that are neither in `drafts` nor stored yet (other
+        files of the same import), so references to them are not mistaken for dangling ones.
+        """
+        heads = self.store.heads([d.iri for d in drafts])
+        by_iri = {d.iri: d for d in drafts}
+        refs = {
+            t.object.value
+            for d in drafts
+            for t in d.triples
+            if isinstance(t.object, ox.NamedNode) and t.object.value not in by_iri
+        }
+        stored_refs = self.store.heads(sorted(refs)) if refs else {}
+        full = len(stored_refs) <= CONTEXT_LIMIT * max(1, len(drafts))
+        stored_content: dict[str, tuple[ox.Triple, ...]] = {}
+        if full:
+            for ref in stored_refs:
+                rec = self.store.get(ref)
+                if rec is not None:
+                    stored_content[ref] = rec.triples
+        types = dict(known_types or {})
+        if not full:
+            types.update(self.store.types_of(sorted(stored_refs)))
+        out: list[Checked | tuple[Draft, FairgridError]] = []
+        for d in drafts:
+            where = f"{d.source}: {d.iri}"
+            try:
+                check_size(d.triples, self.settings.max_record_bytes, where)
+                check_literals(d.triples, where)
+                context: list[ox.Triple] = []
+                for t in d.triples:
+                    o = t.object
+                    if not isinstance(o, ox.NamedNode) or o.value == d.iri:
+                        continue
+                    if o.value in by_iri:
+                        context += by_iri[o.value].triples
+                    elif o.value in stored_content:
+                        context += stored_content[o.value]
+                    elif o.value in types:
+                        context += [ox.Triple(o, _TYPE, ox.NamedNode(ty)) for ty in sorted(types[o.value])]
+                report = self.validator.validate(d.triples, context)
+                if not report.conforms:
+                    n = len(report.violations)
+                    raise ValidationFailed(f"{where}: {n} SHACL violation(s); nothing stored", report.violations, report.warnings)
+                out.append(Checked(d, report, heads.get(d.iri), content_hash(d.triples)))
+            except InputError as exc:
+                out.append((d, exc))
+        return out
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def new_revision(self, identity: Identity, c: Checked, *, note: str | None = None) -> Write:
+        number = 1 if c.head is None else c.head.number + 1
+        rev = RevisionInfo(
+            iri=c.draft.iri,
+            number=number,
+            kind=c.draft.kind,
+            generated_at=datetime.now(UTC),
+            attributed_to=identity.agent_iri,
+            content_hash=c.content_hash,
+            note=note,
+        )
+        record = Record(c.draft.iri, c.draft.kind, tuple(c.draft.triples), rev)
+        return Write(record, c.head.number if c.head is not None else None)
+
+    def create(self, identity: Identity, data: bytes | str, fmt: ox.RdfFormat, source: str = "<input>") -> list[Record]:
+        """Register every record in the document; all of them or none."""
+        identity.require(Role.CURATOR, action="register records")
+        drafts, errors = self.parse_drafts(data, fmt, source)
+        if errors:
+            raise errors[0][1]
+        writes: list[Write] = []
+        for c in self._checked_or_raise(identity, drafts):
+            if c.head is not None:
+                raise AlreadyExists(f"{c.draft.iri} already exists (revision {c.head.number})")
+            writes.append(self.new_revision(identity, c))
+        self.store.commit(writes)
+        return [w.record for w in writes]
+
+    def update(
+        self, identity: Identity, iri: str, data: bytes | str, fmt: ox.RdfFormat, base_revision: int, source: str = "<input>"
+    ) -> Record:
+        identity.require(Role.CURATOR, action="update records")
+        drafts, errors = self.parse_drafts(data, fmt, source)
+        if errors:
+            raise errors[0][1]
+        mine = [d for d in drafts if d.iri == iri]
+        if len(mine) != 1:
+            raise InputError(f"{source}: the document must describe the record {iri} (found {[d.iri for d in drafts]})")
+        (c,) = self._checked_or_raise(identity, mine)
+        if c.head is None:
+            raise NotFound(f"no record {iri} to update", hint="register it first")
+        if c.head.deprecated:
+            raise Deprecated(f"{iri} is deprecated ({c.head.reason}); it cannot be updated")
+        if c.head.number != base_revision:
+            raise StaleRevision(f"{iri} is at revision {c.head.number}, the update was based on {base_revision}")
+        write = self.new_revision(identity, c)
+        self.store.commit([write])
+        return write.record
+
+    def deprecate(self, identity: Identity, iri: str, reason: str, base_revision: int | None = None) -> Record:
+        identity.require(Role.CURATOR, action="deprecate records")
+        if not reason.strip():
+            raise InputError("a deprecation needs a reason", hint="say why, e.g. 'superseded by <IRI>'")
+        rec = self.get(identity, iri)
+        assert rec.revision is not None
+        if rec.revision.deprecated:
+            raise Deprecated(f"{iri} is already deprecated")
+        if base_revision is not None and base_revision != rec.revision.number:
+            raise StaleRevision(f"{iri} is at revision {rec.revision.number}, not {base_revision}")
+        s = ox.NamedNode(iri)
+        triples = tuple(rec.triples) + (
+            ox.Triple(s, ox.NamedNode(OWL_DEPRECATED), ox.Literal(True)),
+            ox.Triple(s, ox.NamedNode(DEPRECATION_REASON), ox.Literal(reason)),
+        )
+        rev = RevisionInfo(
+            iri=iri, number=rec.revision.number + 1, kind=rec.kind, generated_at=datetime.now(UTC),
+            attributed_to=identity.agent_iri, content_hash=content_hash(triples), deprecated=True, reason=reason,
+        )  # fmt: skip
+        record = Record(iri, rec.kind, triples, rev)
+        self.store.commit([Write(record, rec.revision.number)])
+        return record
+
+    def _checked_or_raise(self, identity: Identity, drafts: Sequence[Draft]) -> list[Checked]:
+        out: list[Checked] = []
+        for item in self.check(identity, drafts):
+            if isinstance(item, Checked):
+                out.append(item)
+            else:
+                raise item[1]
+        return out
+
+
+_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+def _canonical(triples: Sequence[ox.Triple]) -> set[ox.Triple]:
+    ds = ox.Dataset([ox.Quad(t.subject, t.predicate, t.object) for t in triples])
+    ds.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return {q.triple for q in ds}

@@ -1,0 +1,159 @@
+"""Terminology lookups over the SKOS schemes registered as terminology records."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from registry.errors import NotFound
+from registry.identity import Identity
+from registry.store.port import RecordStore
+from registry.vocab import DCT, SKOS, Kind
+
+_PREF = ox.NamedNode(SKOS + "prefLabel")
+_ALT = ox.NamedNode(SKOS + "altLabel")
+_NOTATION = ox.NamedNode(SKOS + "notation")
+_BROADER = ox.NamedNode(SKOS + "broader")
+_NARROWER = ox.NamedNode(SKOS + "narrower")
+_IN_SCHEME = ox.NamedNode(SKOS + "inScheme")
+_TOP_OF = ox.NamedNode(SKOS + "topConceptOf")
+_HAS_TOP = ox.NamedNode(SKOS + "hasTopConcept")
+_CONCEPT = ox.NamedNode(SKOS + "Concept")
+_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_TITLE = ox.NamedNode(DCT + "title")
+
+
+@dataclass
+class Concept:
+    iri: str
+    scheme: str
+    label: str
+    notation: str | None = None
+    alt_labels: list[str] = field(default_factory=list)
+    broader: list[str] = field(default_factory=list)
+    narrower: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Scheme:
+    iri: str
+    title: str
+    top: list[str] = field(default_factory=list)
+
+
+class TermService:
+    def __init__(self, store: RecordStore):
+        self.store = store
+        self._lock = threading.Lock()
+        self._version: tuple[tuple[str, str], ...] = ()
+        self.concepts: dict[str, Concept] = {}
+        self.schemes: dict[str, Scheme] = {}
+        self._by_code: dict[str, list[str]] = {}
+
+    def _refresh(self) -> None:
+        heads = self.store.list(Kind.TERMINOLOGY, 0, 1000)
+        version = tuple((h.iri, h.content_hash) for h in heads)
+        with self._lock:
+            if version == self._version:
+                return
+            concepts: dict[str, Concept] = {}
+            schemes: dict[str, Scheme] = {}
+            for h in heads:
+                rec = self.store.get(h.iri)
+                if rec is not None:
+                    _load(rec.triples, h.iri, concepts, schemes)
+            for c in concepts.values():
+                for b in c.broader:
+                    if b in concepts and c.iri not in concepts[b].narrower:
+                        concepts[b].narrower.append(c.iri)
+            by_code: dict[str, list[str]] = {}
+            for c in concepts.values():
+                if c.notation:
+                    by_code.setdefault(c.notation.lower(), []).append(c.iri)
+            self.concepts, self.schemes, self._by_code, self._version = concepts, schemes, by_code, version
+
+    def concept(self, identity: Identity, iri_or_code: str) -> Concept:
+        self._refresh()
+        c = self.concepts.get(iri_or_code)
+        if c is None:
+            hits = self._by_code.get(iri_or_code.lower().removeprefix("orpha:").removeprefix("hp:"), [])
+            if not hits:
+                raise NotFound(f"no concept {iri_or_code!r} in the registered terminologies",
+                               hint="`fairgrid terms search TEXT` finds concepts by label or code")  # fmt: skip
+            c = self.concepts[hits[0]]
+        return c
+
+    def search(self, identity: Identity, text: str, scheme: str | None = None, limit: int = 50) -> list[Concept]:
+        self._refresh()
+        needle = text.strip().lower()
+        scored: list[tuple[int, str, Concept]] = []
+        for c in self.concepts.values():
+            if scheme and c.scheme != scheme:
+                continue
+            code = (c.notation or "").lower()
+            label = c.label.lower()
+            if needle == code:
+                score = 0
+            elif code.startswith(needle) and needle:
+                score = 1
+            elif needle in label:
+                score = 2 if label.startswith(needle) else 3
+            elif any(needle in a.lower() for a in c.alt_labels):
+                score = 4
+            else:
+                continue
+            scored.append((score, c.notation or c.label, c))
+        scored.sort(key=lambda s: (s[0], s[1]))
+        return [c for _, _, c in scored[:limit]]
+
+    def descendants(self, identity: Identity, iri_or_code: str, include_self: bool = False) -> list[Concept]:
+        root = self.concept(identity, iri_or_code)
+        out: list[Concept] = [root] if include_self else []
+        seen = {root.iri}
+        stack = list(root.narrower)
+        while stack:
+            iri = stack.pop()
+            if iri in seen or iri not in self.concepts:
+                continue
+            seen.add(iri)
+            out.append(self.concepts[iri])
+            stack += self.concepts[iri].narrower
+        return sorted(out, key=lambda c: (c.notation or "", c.iri))
+
+    def expand(self, identity: Identity, iri_or_code: str) -> list[str]:
+        """The concept and all its descendants, as IRIs (for disease filters)."""
+        return [c.iri for c in self.descendants(identity, iri_or_code, include_self=True)]
+
+
+def _text(vals: list[ox.NamedNode | ox.BlankNode | ox.Literal]) -> str | None:
+    en = [v for v in vals if isinstance(v, ox.Literal) and (v.language or "en").startswith("en")]
+    pick = en or [v for v in vals if isinstance(v, ox.Literal)]
+    return pick[0].value if pick else None
+
+
+def _load(triples: tuple[ox.Triple, ...], scheme_iri: str, concepts: dict[str, Concept], schemes: dict[str, Scheme]) -> None:
+    by_s: dict[str, dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]]] = {}
+    for t in triples:
+        if isinstance(t.subject, ox.NamedNode):
+            by_s.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(t.object)
+    sch = by_s.get(scheme_iri, {})
+    schemes[scheme_iri] = Scheme(
+        scheme_iri,
+        _text(sch.get(_TITLE.value, []) or sch.get(_PREF.value, [])) or scheme_iri,
+        sorted(v.value for v in sch.get(_HAS_TOP.value, []) if isinstance(v, ox.NamedNode)),
+    )
+    for s, po in by_s.items():
+        if _CONCEPT not in po.get(_TYPE.value, []):
+            continue
+        notation = po.get(_NOTATION.value, [])
+        concepts[s] = Concept(
+            iri=s,
+            scheme=scheme_iri,
+            label=_text(po.get(_PREF.value, [])) or s,
+            notation=notation[0].value if notation else None,
+            alt_labels=[v.value for v in po.get(_ALT.value, []) if isinstance(v, ox.Literal)],
+            broader=[v.value for v in po.get(_BROADER.value, []) if isinstance(v, ox.NamedNode)],
+            narrower=[v.value for v in po.get(_NARROWER.value, []) if isinstance(v, ox.NamedNode)],
+        )

@@ -1,0 +1,109 @@
+"""The RecordStore implementation over three primitives an adapter provides: select, update, graph."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+
+import pyoxigraph as ox
+
+from registry.errors import StaleRevision
+from registry.model import Record, RevisionInfo, revision_iri
+from registry.store import sparql as q
+from registry.store.port import Write
+from registry.vocab import Kind
+
+
+class SparqlBackedStore(ABC):
+    def __init__(self) -> None:
+        # Serialises this process's commits; the SPARQL guards protect against other processes.
+        self._lock = threading.Lock()
+
+    @abstractmethod
+    def _select(self, query: str, timeout_s: float = 30.0) -> list[q.Row]: ...
+
+    @abstractmethod
+    def _update(self, update: str) -> None: ...
+
+    @abstractmethod
+    def _graph(self, graph: str) -> list[ox.Triple]: ...
+
+    def head(self, iri: str) -> RevisionInfo | None:
+        return self.heads([iri]).get(iri)
+
+    def heads(self, iris: Sequence[str]) -> dict[str, RevisionInfo]:
+        out: dict[str, RevisionInfo] = {}
+        for part in q.chunks(list(dict.fromkeys(iris)), 500):
+            for row in self._select(q.heads_query(part)):
+                out[row["r"].value] = q.rev_from_row(row["r"].value, row)
+        return out
+
+    def get(self, iri: str, revision: int | None = None) -> Record | None:
+        if revision is None:
+            rev = self.head(iri)
+            graph = iri
+        else:
+            rows = self._select(q.revision_query(iri, revision))
+            rev = q.rev_from_row(iri, rows[0]) if rows else None
+            graph = revision_iri(iri, revision)
+        if rev is None:
+            return None
+        return q.record_from(iri, rev, self._graph(graph))
+
+    def history(self, iri: str) -> list[RevisionInfo]:
+        return [q.rev_from_row(iri, row) for row in self._select(q.history_query(iri))]
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        if not writes:
+            return
+        with self._lock:
+            current = self.heads([w.record.iri for w in writes])
+            stale = [
+                w.record.iri
+                for w in writes
+                if (current[w.record.iri].number if w.record.iri in current else None) != w.expected_head
+            ]
+            if stale:
+                raise StaleRevision(
+                    f"{len(stale)} record(s) are no longer at the revision the change was based on: "
+                    + ", ".join(stale[:5])
+                )
+            update, _tx = q.commit_update(writes)
+            self._update(update)
+            q.check_committed(writes, self.heads([w.record.iri for w in writes]))
+
+    def list(self, kind: Kind | None = None, offset: int = 0, limit: int = 100) -> list[RevisionInfo]:
+        return [q.rev_from_row(r["r"].value, r) for r in self._select(q.list_query(kind, offset, limit))]
+
+    def count(self, kind: Kind | None = None) -> int:
+        rows = self._select(q.count_query(kind))
+        return int(rows[0]["c"].value) if rows else 0
+
+    def iter_latest(self, kind: Kind | None = None, batch: int = 200) -> Iterator[Record]:
+        offset = 0
+        while True:
+            revs = self.list(kind, offset, batch)
+            for rev in revs:
+                yield q.record_from(rev.iri, rev, self._graph(rev.iri))
+            if len(revs) < batch:
+                return
+            offset += batch
+
+    def types_of(self, iris: Sequence[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for part in q.chunks(list(dict.fromkeys(iris)), 500):
+            for row in self._select(q.types_query(part)):
+                out.setdefault(row["s"].value, set()).add(row["t"].value)
+        return out
+
+    def query(self, sparql: str, timeout_s: float = 10.0) -> list[q.Row]:
+        return self._select(sparql, timeout_s)
+
+    def pending(self, limit: int = 500) -> list[tuple[str, int]]:
+        """Records written but not yet acknowledged by the search index (the outbox)."""
+        return [(r["r"].value, int(r["n"].value)) for r in self._select(q.pending_query(limit))]
+
+    def ack(self, items: Sequence[tuple[str, int]]) -> None:
+        if items:
+            self._update(q.ack_update(items))

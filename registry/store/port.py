@@ -1,0 +1,59 @@
+"""The record store port. Adapters: embedded Oxigraph and any SPARQL 1.1 endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from registry.model import Record, RevisionInfo
+from registry.vocab import Kind
+
+
+@dataclass(frozen=True)
+class Write:
+    """Store `record` (its `revision` set) if the record's head is still `expected_head`.
+
+    expected_head None means the record must not exist yet.
+    """
+
+    record: Record
+    expected_head: int | None
+
+
+class RecordStore(Protocol):
+    def head(self, iri: str) -> RevisionInfo | None: ...
+
+    def heads(self, iris: Sequence[str]) -> dict[str, RevisionInfo]: ...
+
+    def get(self, iri: str, revision: int | None = None) -> Record | None: ...
+
+    def history(self, iri: str) -> list[RevisionInfo]: ...
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        """Apply all writes in one transaction, or none (StaleRevision) if any head moved."""
+        ...
+
+    def list(self, kind: Kind | None = None, offset: int = 0, limit: int = 100) -> list[RevisionInfo]: ...
+
+    def count(self, kind: Kind | None = None) -> int: ...
+
+    def iter_latest(self, kind: Kind | None = None, batch: int = 200) -> Iterator[Record]: ...
+
+    def types_of(self, iris: Sequence[str]) -> dict[str, set[str]]: ...
+
+    def query(self, sparql: str, timeout_s: float = 10.0) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+        """SELECT over the latest records (read only)."""
+        ...
+
+    def pending(self, limit: int = 500) -> list[tuple[str, int]]:
+        """The outbox: (record IRI, revision) pairs not yet acknowledged by the search index."""
+        ...
+
+    def ack(self, items: Sequence[tuple[str, int]]) -> None: ...
+
+    def ping(self) -> bool: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,71 @@
+"""Scale-out adapter: any SPARQL 1.1 Query/Update endpoint (Oxigraph server, Fuseki, GraphDB, ...).
+
+Each commit is a single update request; servers that run one request in one transaction (Oxigraph,
+Fuseki/TDB2) give the same all-or-nothing behaviour as the embedded store.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pyoxigraph as ox
+
+from registry.errors import Unavailable
+from registry.store import sparql as q
+from registry.store.base import SparqlBackedStore
+
+RESULTS_JSON = "application/sparql-results+json"
+
+
+class SparqlEndpointStore(SparqlBackedStore):
+    def __init__(self, query_url: str, update_url: str | None = None, *, timeout_s: float = 30.0,
+                 auth: tuple[str, str] | None = None):  # fmt: skip
+        super().__init__()
+        self.query_url = query_url
+        self.update_url = update_url or query_url.rsplit("/", 1)[0] + "/update"
+        self._http = httpx.Client(timeout=timeout_s, auth=auth)
+
+    def _post(self, url: str, data: dict[str, str], accept: str | None, timeout_s: float | None = None) -> bytes:
+        headers = {"Accept": accept} if accept else {}
+        try:
+            resp = self._http.post(url, data=data, headers=headers, timeout=timeout_s)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"SPARQL endpoint {url} unreachable: {exc}") from exc
+        if resp.status_code >= 500 or resp.status_code in (502, 503, 504):
+            raise Unavailable(f"SPARQL endpoint {url} failed: HTTP {resp.status_code} {resp.text[:200]}")
+        if resp.status_code >= 400:
+            raise ValueError(f"SPARQL endpoint {url} refused the request: HTTP {resp.status_code} {resp.text[:300]}")
+        return resp.content
+
+    def _select(self, query: str, timeout_s: float = 30.0) -> list[q.Row]:
+        body = self._post(self.query_url, {"query": query}, RESULTS_JSON, timeout_s)
+        result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        if not isinstance(result, ox.QuerySolutions):
+            raise ValueError("expected a SELECT query")
+        names = [v.value for v in result.variables]
+        rows: list[q.Row] = []
+        for sol in result:
+            row: q.Row = {}
+            for name in names:
+                val = sol[name]
+                if val is not None:
+                    row[name] = val  # type: ignore[assignment]
+            rows.append(row)
+        return rows
+
+    def _update(self, update: str) -> None:
+        self._post(self.update_url, {"update": update}, None)
+
+    def _graph(self, graph: str) -> list[ox.Triple]:
+        construct = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        body = self._post(self.query_url, {"query": construct}, "application/n-triples")
+        return [qd.triple for qd in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+
+    def ping(self) -> bool:
+        try:
+            self._select("SELECT * WHERE { } LIMIT 1", 5.0)
+        except (Unavailable, ValueError):
+            return False
+        return True
+
+    def close(self) -> None:
+        self._http.close()

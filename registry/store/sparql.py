@@ -1,0 +1,198 @@
+"""Store logic shared by both adapters, written as SPARQL 1.1.
+
+A record's latest content lives in the named graph named by its IRI; every revision's content also
+lives in its own graph (`urn:fairgrid:revision:N:IRI`); heads and PROV about revisions live in
+`urn:fairgrid:meta`. A commit is ONE SPARQL update request, hence one transaction on Oxigraph and
+on SPARQL servers. Its first operation sets a transaction marker only if every write's expected
+head still holds; every later operation is guarded by that marker, so a concurrent writer's change
+turns our whole commit into a no-op (reported as StaleRevision), never a lost update.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+import pyoxigraph as ox
+
+from registry.errors import StaleRevision
+from registry.model import META_GRAPH, OUTBOX_GRAPH, Record, RevisionInfo, revision_iri
+from registry.store.port import Write
+from registry.vocab import FG, PROV, RDF_TYPE, XSD, Kind
+
+Row = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
+
+META = f"<{META_GRAPH}>"
+OUTBOX = f"<{OUTBOX_GRAPH}>"
+P = {
+    "head": f"<{FG}head>",
+    "revision": f"<{FG}revision>",
+    "revisionOf": f"<{FG}revisionOf>",
+    "kind": f"<{FG}recordKind>",
+    "hash": f"<{FG}contentHash>",
+    "deprecated": f"<{FG}deprecated>",
+    "reason": f"<{FG}deprecationReason>",
+    "note": f"<{FG}changeNote>",
+    "tx": f"<{FG}transaction>",
+    "pending": f"<{FG}pendingRevision>",
+    "time": f"<{PROV}generatedAtTime>",
+    "agent": f"<{PROV}wasAttributedTo>",
+    "prev": f"<{PROV}wasRevisionOf>",
+    "type": f"<{RDF_TYPE}>",
+}
+
+_REV_FIELDS = "?rev ?n ?kind ?time ?agent ?hash ?dep ?reason ?note"
+_REV_PATTERN = f"""?rev {P['revision']} ?n ; {P['kind']} ?kind ; {P['time']} ?time ; {P['agent']} ?agent ;
+      {P['hash']} ?hash .
+    OPTIONAL {{ ?rev {P['deprecated']} ?dep }} OPTIONAL {{ ?rev {P['reason']} ?reason }}
+    OPTIONAL {{ ?rev {P['note']} ?note }}"""
+
+
+def iri(value: str) -> str:
+    return f"<{value}>"
+
+
+def lit(value: str) -> str:
+    return str(ox.Literal(value))
+
+
+def nt(t: ox.Triple) -> str:
+    return f"{t.subject} {t.predicate} {t.object} ."
+
+
+def rev_from_row(record_iri: str, row: Row) -> RevisionInfo:
+    dep = row.get("dep")
+    reason = row.get("reason")
+    note = row.get("note")
+    return RevisionInfo(
+        iri=record_iri,
+        number=int(row["n"].value),
+        kind=Kind(row["kind"].value),
+        generated_at=datetime.fromisoformat(row["time"].value.replace("Z", "+00:00")),
+        attributed_to=row["agent"].value,
+        content_hash=row["hash"].value,
+        deprecated=dep is not None and dep.value == "true",
+        reason=reason.value if reason is not None else None,
+        note=note.value if note is not None else None,
+    )
+
+
+def commit_update(writes: Sequence[Write]) -> tuple[str, str]:
+    """The single update request for a commit, and its transaction marker IRI."""
+    tx = f"urn:fairgrid:tx:{uuid.uuid4()}"
+    guards: list[str] = []
+    for w in writes:
+        r = w.record.iri
+        if w.expected_head is None:
+            guards.append(f"FILTER NOT EXISTS {{ GRAPH {META} {{ {iri(r)} {P['head']} ?h }} }}")
+        else:
+            guards.append(f"GRAPH {META} {{ {iri(r)} {P['head']} {iri(revision_iri(r, w.expected_head))} }}")
+    marker = f"GRAPH {META} {{ {iri(tx)} {P['tx']} true }}"
+    ops = [f"INSERT {{ {marker} }} WHERE {{ {' '.join(guards)} }}"]
+    for w in writes:
+        ops += _write_ops(w, marker)
+    ops.append(f"DELETE WHERE {{ GRAPH {META} {{ {iri(tx)} {P['tx']} ?x }} }}")
+    return " ;\n".join(ops), tx
+
+
+def _write_ops(w: Write, marker: str) -> list[str]:
+    rec, rev = w.record, w.record.revision
+    assert rev is not None, "a write needs its revision info"
+    g, rg, rv = iri(rec.iri), iri(rev.revision_iri), iri(rev.revision_iri)
+    body = "\n".join(nt(t) for t in rec.triples)
+    meta = [
+        f"{iri(rec.iri)} {P['head']} {rv} .",
+        f"{rv} {P['type']} <{PROV}Entity> , <{FG}RecordRevision> ; {P['revisionOf']} {iri(rec.iri)} ;",
+        f"  {P['revision']} {rev.number} ; {P['kind']} {lit(rev.kind.value)} ;",
+        f'  {P["time"]} "{rev.generated_at.isoformat()}"^^<{XSD}dateTime> ; {P["agent"]} {iri(rev.attributed_to)} ;',
+        f"  {P['hash']} {lit(rev.content_hash)} .",
+    ]
+    if rev.previous_iri is not None:
+        meta.append(f"{rv} {P['prev']} {iri(rev.previous_iri)} .")
+    if rev.deprecated:
+        meta.append(f"{rv} {P['deprecated']} true .")
+    if rev.reason:
+        meta.append(f"{rv} {P['reason']} {lit(rev.reason)} .")
+    if rev.note:
+        meta.append(f"{rv} {P['note']} {lit(rev.note)} .")
+    meta_text = "\n".join(meta)
+    return [
+        f"DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{ {marker} GRAPH {g} {{ ?s ?p ?o }} }}",
+        f"DELETE {{ GRAPH {META} {{ {iri(rec.iri)} {P['head']} ?old }} }} "
+        f"WHERE {{ {marker} GRAPH {META} {{ {iri(rec.iri)} {P['head']} ?old }} }}",
+        f"DELETE {{ GRAPH {OUTBOX} {{ {iri(rec.iri)} {P['pending']} ?old }} }} "
+        f"WHERE {{ {marker} GRAPH {OUTBOX} {{ {iri(rec.iri)} {P['pending']} ?old }} }}",
+        # the outbox entry is written in the same transaction as the record: the index can lag, never miss
+        f"INSERT {{ GRAPH {g} {{ {body} }} GRAPH {rg} {{ {body} }} GRAPH {META} {{ {meta_text} }} "
+        f"GRAPH {OUTBOX} {{ {iri(rec.iri)} {P['pending']} {rev.number} }} }} WHERE {{ {marker} }}",
+    ]
+
+
+def heads_query(iris: Sequence[str]) -> str:
+    values = " ".join(iri(i) for i in iris)
+    return (
+        f"SELECT ?r {_REV_FIELDS} WHERE {{ VALUES ?r {{ {values} }} "
+        f"GRAPH {META} {{ ?r {P['head']} ?rev . {_REV_PATTERN} }} }}"
+    )
+
+
+def history_query(record_iri: str) -> str:
+    return (
+        f"SELECT {_REV_FIELDS} WHERE {{ GRAPH {META} {{ ?rev {P['revisionOf']} {iri(record_iri)} . "
+        f"{_REV_PATTERN} }} }} ORDER BY ?n"
+    )
+
+
+def revision_query(record_iri: str, number: int) -> str:
+    rv = iri(revision_iri(record_iri, number))
+    return f"SELECT {_REV_FIELDS} WHERE {{ VALUES ?rev {{ {rv} }} GRAPH {META} {{ {_REV_PATTERN} }} }}"
+
+
+def list_query(kind: Kind | None, offset: int, limit: int) -> str:
+    kind_filter = f"FILTER(?kind = {lit(kind.value)})" if kind is not None else ""
+    return (
+        f"SELECT ?r {_REV_FIELDS} WHERE {{ GRAPH {META} {{ ?r {P['head']} ?rev . {_REV_PATTERN} }} {kind_filter} }} "
+        f"ORDER BY ?r OFFSET {int(offset)} LIMIT {int(limit)}"
+    )
+
+
+def count_query(kind: Kind | None) -> str:
+    kind_filter = f"?rev {P['kind']} {lit(kind.value)} ." if kind is not None else ""
+    return f"SELECT (COUNT(?r) AS ?c) WHERE {{ GRAPH {META} {{ ?r {P['head']} ?rev . {kind_filter} }} }}"
+
+
+def types_query(iris: Sequence[str]) -> str:
+    values = " ".join(iri(i) for i in iris)
+    return f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s {P['type']} ?t }} FILTER(!STRSTARTS(STR(?g), 'urn:fairgrid:')) }}"
+
+
+def check_committed(writes: Sequence[Write], heads: dict[str, RevisionInfo]) -> None:
+    """After a commit: every write's record must now be at the written revision."""
+    stale = [
+        w.record.iri
+        for w in writes
+        if w.record.revision is None or heads.get(w.record.iri) is None
+        or heads[w.record.iri].number != w.record.revision.number
+    ]  # fmt: skip
+    if stale:
+        raise StaleRevision(f"{len(stale)} record(s) changed meanwhile; nothing was written: {', '.join(stale[:5])}")
+
+
+def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def record_from(record_iri: str, rev: RevisionInfo, triples: list[ox.Triple]) -> Record:
+    return Record(iri=record_iri, kind=rev.kind, triples=tuple(triples), revision=rev)
+
+
+def pending_query(limit: int) -> str:
+    return f"SELECT ?r ?n WHERE {{ GRAPH {OUTBOX} {{ ?r {P['pending']} ?n }} }} ORDER BY ?r LIMIT {int(limit)}"
+
+
+def ack_update(items: Sequence[tuple[str, int]]) -> str:
+    """Remove outbox entries only if still at the acknowledged revision (a newer write stays pending)."""
+    data = " ".join(f"{iri(r)} {P['pending']} {n} ." for r, n in items)
+    return f"DELETE DATA {{ GRAPH {OUTBOX} {{ {data} }} }}"

@@ -1,0 +1,58 @@
+"""The one place where adapters are chosen from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from registry.config import Settings
+from registry.services.exporter import Exporter
+from registry.services.importer import Importer
+from registry.services.records import RecordService
+from registry.services.terms import TermService
+from registry.store.port import RecordStore
+from registry.validation.validator import CompiledValidator, RecordValidator
+
+
+def open_store(settings: Settings, *, read_only: bool = False) -> RecordStore:
+    if settings.store_url:
+        from registry.store.remote import SparqlEndpointStore
+
+        return SparqlEndpointStore(settings.store_url)
+    from registry.store.oxigraph import OxigraphStore
+
+    return OxigraphStore(settings.home / "store", read_only=read_only)
+
+
+@dataclass
+class Registry:
+    settings: Settings
+    store: RecordStore
+
+    @cached_property
+    def validator(self) -> RecordValidator:
+        return CompiledValidator()
+
+    @cached_property
+    def records(self) -> RecordService:
+        return RecordService(self.store, self.validator, self.settings)
+
+    @cached_property
+    def importer(self) -> Importer:
+        return Importer(self.records)
+
+    @cached_property
+    def exporter(self) -> Exporter:
+        return Exporter(self.store)
+
+    @cached_property
+    def terms(self) -> TermService:
+        return TermService(self.store)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_registry(settings: Settings | None = None, *, read_only: bool = False) -> Registry:
+    settings = settings or Settings.from_env()
+    return Registry(settings, open_store(settings, read_only=read_only))
