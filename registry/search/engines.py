@@ -94,8 +94,10 @@ class Engine:
             )
         except Exception as e:
             raise translate(e, "bulk") from e
+        # opensearch-py reports ignored statuses as errors all the same; drop them here.
+        errors = [e for e in errors if next(iter(e.values()), {}).get("status") not in ignore]
         if errors:
-            first = errors[0] if isinstance(errors, list) else errors
+            first = errors[0]
             raise Unavailable(f"search engine rejected {len(errors)} bulk item(s); first: {first}")
         return int(ok)
 

@@ -132,6 +132,7 @@ def build_query(text: str | None, f: SearchFilter) -> dict[str, Any]:
                 "query": text,
                 "type": "cross_fields",
                 "operator": "and",
+                "tie_breaker": 0.3,  # as the embedded adapter's dis_max
                 "fields": [f"{name}^{boost}" for name, boost in FIELD_BOOSTS.items()],
                 "zero_terms_query": "all",
             }

@@ -1,0 +1,382 @@
+"""Conformance suite of the search index port, run against every adapter.
+
+The OpenSearch half needs the node from `deploy/opensearch/ctl.sh start` (or FAIRGRID_OPENSEARCH_URL); it
+skips when that is down, and fails instead when FAIRGRID_REQUIRE_OPENSEARCH=1 (set by
+deploy/test-services.sh once the node is up). Expected answers are computed by brute force from the input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from registry.errors import InputError, LimitExceeded, Unavailable
+from registry.search import (
+    Facet,
+    SearchDocument,
+    SearchFilter,
+    SearchIndex,
+    SearchQuery,
+    SearchResult,
+    SearchSort,
+    open_index,
+)
+from registry.search.common import title_key
+from registry.search.embedded import TantivyIndex
+from registry.search.opensearch import OpenSearchIndex
+from registry.vocab import ACCESS_NON_PUBLIC, ACCESS_PUBLIC, ACCESS_RESTRICTED, DATA_THEME, ICD10, Kind
+
+OPENSEARCH_URL = os.environ.get("FAIRGRID_OPENSEARCH_URL", "http://127.0.0.1:9250")
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def opensearch_or_skip() -> str:
+    """The node's URL; skips the test when it is down, unless FAIRGRID_REQUIRE_OPENSEARCH=1."""
+    try:
+        with urllib.request.urlopen(OPENSEARCH_URL + "/", timeout=3) as resp:
+            json.loads(resp.read())
+    except (OSError, ValueError) as e:
+        reason = (
+            f"OpenSearch not reachable at {OPENSEARCH_URL} ({e}); start it: deploy/opensearch/ctl.sh start"
+        )
+        if os.environ.get("FAIRGRID_REQUIRE_OPENSEARCH") == "1":
+            pytest.fail(reason + " [FAIRGRID_REQUIRE_OPENSEARCH=1]")
+        pytest.skip(reason)
+    return OPENSEARCH_URL
+
+
+@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.opensearch)])
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchIndex]:
+    if request.param == "embedded":
+        ix = TantivyIndex(tmp_path / "index")
+        yield ix
+        ix.close()
+        return
+    # A unique alias per test and run keeps parallel runs and reruns from seeing each other's records.
+    alias = f"fairgrid-test-{RUN_ID}-{uuid.uuid4().hex[:8]}"
+    os_ix = OpenSearchIndex(opensearch_or_skip(), alias=alias, refresh=True)
+    yield os_ix
+    os_ix.drop()
+    os_ix.close()
+
+
+# --- a corpus with every field used -------------------------------------------------------------
+
+EX = "https://example.org/"
+THEMES = [DATA_THEME + t for t in ("HEAL", "SOCI", "TECH")]
+ORGS = [f"{EX}org/{i}" for i in range(4)]
+SITES = [f"{EX}site/{i}" for i in range(3)]
+LICENSES = [
+    "https://creativecommons.org/licenses/by/4.0/",
+    "https://creativecommons.org/publicdomain/zero/1.0/",
+]
+CATEGORIES = ["EHR", "REGISTRY", "BIOBANK"]
+CODINGS = ["ICD-10", "SNOMED-CT", "ORPHA"]
+DISEASES = [ICD10 + c for c in ("C91", "C91.0", "C91.1", "C92", "C92.0", "D57")]
+WORDS = ["cohort", "registry", "marrow", "transfusion", "genomics", "outcomes", "paediatric", "imaging"]
+
+
+def corpus(n: int = 60) -> list[SearchDocument]:
+    rnd = random.Random(7)
+    kinds = [Kind.DATASET, Kind.DATASET, Kind.CATALOG, Kind.DATA_SERVICE, Kind.MODEL]
+    docs = []
+    for i in range(n):
+        pub = rnd.choice(ORGS + [None])
+        docs.append(
+            SearchDocument(
+                iri=f"{EX}rec/{i:03d}",
+                kind=str(rnd.choice(kinds)),
+                title=f"{rnd.choice(WORDS).title()} {rnd.choice(WORDS)} study {i}",
+                description=" ".join(rnd.choice(WORDS) for _ in range(8)),
+                keywords=rnd.sample(WORDS, rnd.randint(0, 3)),
+                themes=rnd.sample(THEMES, rnd.randint(0, 2)),
+                publisher=pub,
+                publisher_label=f"Org {pub[-1]}" if pub else None,
+                sites=rnd.sample(SITES, rnd.randint(0, 2)),
+                access_rights=rnd.choice([ACCESS_PUBLIC, ACCESS_RESTRICTED, ACCESS_NON_PUBLIC, None]),
+                license=rnd.choice(LICENSES + [None]),
+                health_categories=rnd.sample(CATEGORIES, rnd.randint(0, 2)),
+                coding_systems=rnd.sample(CODINGS, rnd.randint(0, 2)),
+                diseases=rnd.sample(DISEASES, rnd.randint(0, 2)),
+                unique_individuals=rnd.choice([None, rnd.randint(0, 5000)]),
+                issued=rnd.choice(
+                    [None, date(2015 + rnd.randint(0, 9), rnd.randint(1, 12), rnd.randint(1, 28))]
+                ),
+                modified=rnd.choice(
+                    [None, date(2020 + rnd.randint(0, 5), rnd.randint(1, 12), rnd.randint(1, 28))]
+                ),
+                labels={t: f"Theme {t[-4:]}" for t in THEMES} | {d: f"Disease {d[-5:]}" for d in DISEASES},
+                deprecated=i % 17 == 5,
+                public=i % 5 != 0,
+            )
+        )
+    return docs
+
+
+def matches(d: SearchDocument, f: SearchFilter) -> bool:
+    """Brute-force reading of SearchFilter, the reference the adapters are compared with."""
+
+    def any_of(values: list[str], have: list[str]) -> bool:
+        return not values or bool(set(values) & set(have))
+
+    def in_range(v: date | None, lo: date | None, hi: date | None) -> bool:
+        if lo is None and hi is None:
+            return True
+        return v is not None and (lo is None or v >= lo) and (hi is None or v <= hi)
+
+    return (
+        any_of(f.kinds, [d.kind])
+        and any_of(f.themes, d.themes)
+        and any_of(f.keywords, d.keywords)
+        and any_of(f.publishers, [*([d.publisher] if d.publisher else []), *d.sites])
+        and any_of(f.access_rights, [d.access_rights] if d.access_rights else [])
+        and any_of(f.licenses, [d.license] if d.license else [])
+        and any_of(f.health_categories, d.health_categories)
+        and any_of(f.coding_systems, d.coding_systems)
+        and any_of(f.diseases, d.diseases)
+        and (
+            f.min_unique_individuals is None
+            or (d.unique_individuals is not None and d.unique_individuals >= f.min_unique_individuals)
+        )
+        and in_range(d.issued, f.issued_from, f.issued_to)
+        and in_range(d.modified, f.modified_from, f.modified_to)
+        and (f.include_deprecated or not d.deprecated)
+        and (not f.public_only or d.public)
+    )
+
+
+def all_pages(ix: SearchIndex, q: SearchQuery) -> list[str]:
+    iris: list[str] = []
+    res = ix.search(q)
+    while True:
+        iris += [h.iri for h in res.hits]
+        if not res.has_next:
+            return iris
+        assert res.end_cursor
+        res = ix.search(replace(q, after=res.end_cursor))
+
+
+def iris(res: SearchResult) -> list[str]:
+    return [h.iri for h in res.hits]
+
+
+DOCS = corpus()
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+def test_upsert_then_found_by_text_and_counted(index: SearchIndex) -> None:
+    index.upsert(DOCS)
+    assert index.count() == len(DOCS)
+    doc = replace(DOCS[1], iri=EX + "unique", title="Hemoglobinopathy atlas", deprecated=False)
+    index.upsert([doc])
+    res = index.search(SearchQuery(text="hemoglobinopathy"))
+    assert iris(res) == [EX + "unique"] and res.total == 1
+    assert res.hits[0].title == "Hemoglobinopathy atlas" and res.hits[0].kind == doc.kind
+
+
+def test_update_replaces_the_old_version(index: SearchIndex) -> None:
+    doc = SearchDocument(iri=EX + "a", kind="Dataset", title="Sickle cell outcomes")
+    index.upsert([doc])
+    index.upsert([replace(doc, title="Thalassaemia outcomes")])
+    assert index.count() == 1
+    assert index.search(SearchQuery(text="sickle")).total == 0
+    assert iris(index.search(SearchQuery(text="thalassaemia"))) == [EX + "a"]
+
+
+def test_delete_removes_and_ignores_unknown(index: SearchIndex) -> None:
+    index.upsert(DOCS[:10])
+    index.delete([DOCS[0].iri, DOCS[1].iri, EX + "never-indexed"])
+    assert index.count() == 8
+    found = all_pages(index, SearchQuery(first=100, filters=SearchFilter(include_deprecated=True)))
+    assert DOCS[0].iri not in found and len(found) == 8
+
+
+def test_rebuild_swaps_content_and_clear_empties(index: SearchIndex) -> None:
+    index.upsert(DOCS[:10])
+    fresh = [SearchDocument(iri=f"{EX}new/{i}", kind="Dataset", title=f"Fresh {i}") for i in range(5)]
+    assert index.rebuild(iter(fresh)) == 5
+    assert index.count() == 5
+    assert sorted(all_pages(index, SearchQuery(first=2))) == sorted(d.iri for d in fresh)
+    index.clear()
+    assert index.count() == 0 and index.search(SearchQuery()).total == 0
+    assert index.ping()
+
+
+# --- ranking, text, snippets --------------------------------------------------------------------
+
+
+def test_title_match_ranks_above_description_match(index: SearchIndex) -> None:
+    desc_only = SearchDocument(
+        iri=EX + "d", kind="Dataset", title="Blood counts", description="Outcomes of thalassaemia treatment"
+    )
+    title_only = SearchDocument(
+        iri=EX + "t", kind="Dataset", title="Thalassaemia registry", description="Long-term outcomes"
+    )
+    index.upsert([desc_only, title_only, *DOCS[:5]])
+    res = index.search(SearchQuery(text="Thalassaemia"))
+    assert iris(res) == [EX + "t", EX + "d"]
+    assert res.hits[0].score > res.hits[1].score
+    assert "<em>" in res.hits[1].snippet and "thalassaemia" in res.hits[1].snippet.lower()
+
+
+def test_text_is_stemmed_and_every_term_must_match(index: SearchIndex) -> None:
+    index.upsert(
+        [
+            SearchDocument(iri=EX + "1", kind="Dataset", title="Transfusions in children"),
+            SearchDocument(iri=EX + "2", kind="Dataset", title="Transfusion", description="adult cohort"),
+        ]
+    )
+    assert sorted(iris(index.search(SearchQuery(text="transfusion")))) == [EX + "1", EX + "2"]
+    assert iris(index.search(SearchQuery(text="transfusions children"))) == [EX + "1"]
+
+
+# --- filters and facets -------------------------------------------------------------------------
+
+FILTERS: dict[str, SearchFilter] = {
+    "kinds": SearchFilter(kinds=["Catalog", "DataService"]),
+    "themes": SearchFilter(themes=[THEMES[0]]),
+    "keywords": SearchFilter(keywords=["marrow", "imaging"]),
+    "publishers": SearchFilter(publishers=[ORGS[1], SITES[2]]),
+    "access_rights": SearchFilter(access_rights=[ACCESS_PUBLIC]),
+    "licenses": SearchFilter(licenses=[LICENSES[1]]),
+    "health_categories": SearchFilter(health_categories=["BIOBANK"]),
+    "coding_systems": SearchFilter(coding_systems=["ORPHA", "ICD-10"]),
+    # C91 expanded by the caller to its descendants.
+    "diseases": SearchFilter(diseases=[ICD10 + "C91", ICD10 + "C91.0", ICD10 + "C91.1"]),
+    "min_individuals": SearchFilter(min_unique_individuals=2500),
+    "issued_range": SearchFilter(issued_from=date(2018, 1, 1), issued_to=date(2021, 6, 30)),
+    "issued_from": SearchFilter(issued_from=date(2022, 1, 1)),
+    "modified_to": SearchFilter(modified_to=date(2022, 12, 31)),
+    "modified_range": SearchFilter(modified_from=date(2021, 1, 1), modified_to=date(2024, 1, 1)),
+    "include_deprecated": SearchFilter(include_deprecated=True),
+    "public_only": SearchFilter(public_only=True),
+    "combined": SearchFilter(kinds=["Dataset"], themes=THEMES[:2], min_unique_individuals=100),
+}
+
+
+@pytest.mark.parametrize("name", list(FILTERS))
+def test_filter_matches_brute_force(index: SearchIndex, name: str) -> None:
+    index.upsert(DOCS)
+    f = FILTERS[name]
+    expected = sorted(d.iri for d in DOCS if matches(d, f))
+    assert expected, "the corpus should exercise the filter"
+    res = index.search(SearchQuery(filters=f, first=100))
+    assert res.total == len(expected)
+    assert iris(res) == expected  # no text: relevance order is IRI order
+
+
+def test_deprecated_hidden_by_default(index: SearchIndex) -> None:
+    dep = SearchDocument(iri=EX + "old", kind="Dataset", title="Obsolete marrow survey", deprecated=True)
+    index.upsert([dep])
+    assert index.search(SearchQuery(text="marrow")).total == 0
+    assert iris(index.search(SearchQuery(text="marrow", filters=SearchFilter(include_deprecated=True)))) == [
+        EX + "old"
+    ]
+
+
+@pytest.mark.parametrize("text", [None, "cohort"])
+def test_facet_counts_exact_on_filtered_set(index: SearchIndex, text: str | None) -> None:
+    index.upsert(DOCS)
+    f = SearchFilter(kinds=["Dataset", "Catalog"], public_only=True)
+    res = index.search(SearchQuery(text=text, filters=f, facets=list(Facet), first=3))
+    selected = [d for d in DOCS if matches(d, f) and (text is None or _has_word(d, text))]
+    assert res.total == len(selected)
+    for facet in Facet:
+        counts = Counter(v for d in selected for v in d.facet_values(facet))
+        expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        assert [(b.value, b.count) for b in res.facets[str(facet)]] == expected, facet
+    themes = {b.value: b.label for b in res.facets["theme"]}
+    assert all(label == f"Theme {v[-4:]}" for v, label in themes.items())
+    pubs = {b.value: b.label for b in res.facets["publisher"]}
+    assert all(label == f"Org {v[-1]}" for v, label in pubs.items())
+
+
+def _has_word(d: SearchDocument, word: str) -> bool:
+    text = " ".join([d.title, d.description, *d.keywords, d.text]).lower()
+    return word in text.split()
+
+
+# --- paging and sorting -------------------------------------------------------------------------
+
+SORT_KEYS: dict[SearchSort, Callable[[SearchDocument], tuple[object, ...]]] = {
+    SearchSort.RELEVANCE: lambda d: (d.iri,),
+    SearchSort.TITLE: lambda d: (title_key(d.title), d.iri),
+    SearchSort.MODIFIED_DESC: lambda d: (d.modified is None, -(d.modified or date.min).toordinal(), d.iri),
+    SearchSort.ISSUED_DESC: lambda d: (d.issued is None, -(d.issued or date.min).toordinal(), d.iri),
+}
+
+
+@pytest.mark.parametrize("sort", list(SearchSort))
+def test_paging_covers_everything_in_sort_order(index: SearchIndex, sort: SearchSort) -> None:
+    index.upsert(DOCS)
+    f = SearchFilter(include_deprecated=True)
+    got = all_pages(index, SearchQuery(filters=f, first=7, sort=sort))
+    assert got == [d.iri for d in sorted(DOCS, key=SORT_KEYS[sort])]
+
+
+def test_ranked_paging_breaks_ties_by_iri(index: SearchIndex) -> None:
+    twins = [
+        SearchDocument(iri=f"{EX}twin/{i:02d}", kind="Dataset", title="Marrow donors") for i in range(25)
+    ]
+    # Matches in title *and* description: scores above the twins although its IRI sorts last.
+    best = SearchDocument(
+        iri=EX + "zz-best", kind="Dataset", title="Marrow donors", description="marrow donors"
+    )
+    index.upsert([*reversed(twins), best, *DOCS[:5]])
+    assert index.search(SearchQuery(text="marrow donors", first=4)).total == 26
+    got = all_pages(index, SearchQuery(text="marrow donors", first=4))
+    assert got == [best.iri] + [d.iri for d in twins]
+
+
+def test_limits_and_bad_cursor(index: SearchIndex) -> None:
+    index.upsert(DOCS[:3])
+    with pytest.raises(LimitExceeded):
+        index.search(SearchQuery(first=101))
+    assert len(index.search(SearchQuery(first=100)).hits) == 3
+    with pytest.raises(InputError):
+        index.search(SearchQuery(after="not-a-cursor!"))
+    empty = index.search(SearchQuery(first=0, facets=[Facet.KIND]))
+    assert empty.hits == [] and empty.total == 3 and sum(b.count for b in empty.facets["kind"]) == 3
+
+
+# --- availability -------------------------------------------------------------------------------
+
+
+def test_opensearch_unreachable_is_unavailable() -> None:
+    ix = open_index("http://127.0.0.1:9", alias="fairgrid-nowhere")
+    assert not ix.ping()
+    with pytest.raises(Unavailable):
+        ix.search(SearchQuery(text="x"))
+    with pytest.raises(Unavailable):
+        ix.upsert(DOCS[:1])
+    ix.close()
+
+
+def test_embedded_unwritable_path_is_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(Unavailable):
+        open_index(blocker / "index")
+
+
+def test_embedded_survives_reopen_and_rebuild(tmp_path: Path) -> None:
+    ix = open_index(tmp_path / "ix")
+    ix.upsert(DOCS[:10])
+    ix.close()
+    again = open_index(tmp_path / "ix")
+    assert again.count() == 10
+    again.rebuild(DOCS[10:13])
+    assert open_index(tmp_path / "ix").count() == 3
+    assert sorted(p.name for p in (tmp_path / "ix").iterdir() if p.is_dir()).__len__() == 1
