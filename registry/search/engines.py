@@ -95,7 +95,7 @@ class Engine:
         except Exception as e:
             raise translate(e, "bulk") from e
         # opensearch-py reports ignored statuses as errors all the same; drop them here.
-        errors = [e for e in errors if next(iter(e.values()), {}).get("status") not in ignore]
+        errors = [e for e in errors if _item_status(e) not in ignore]
         if errors:
             first = errors[0]
             raise Unavailable(f"search engine rejected {len(errors)} bulk item(s); first: {first}")
@@ -105,6 +105,14 @@ class Engine:
         # Closing a broken connection pool must not hide the outcome of the work before it.
         with contextlib.suppress(Exception):
             self._client.close()
+
+
+def _item_status(item: dict[str, Any]) -> int | None:
+    """Status of one bulk response item, shaped {"<op>": {"status": 404, ...}}."""
+    for result in item.values():
+        status = result.get("status") if isinstance(result, dict) else None
+        return status if isinstance(status, int) else None
+    return None
 
 
 def status_of(e: Exception) -> int | None:
