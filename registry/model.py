@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pyoxigraph as ox
 
-from registry.vocab import DCT, FG, Kind
+from registry.vocab import DCT, FG, PROV, RDF_TYPE, XSD, Kind
 
 REVISION_PREFIX = "urn:fairgrid:revision:"
 META_GRAPH = "urn:fairgrid:meta"
@@ -85,3 +85,20 @@ def content_hash(triples: tuple[ox.Triple, ...] | list[ox.Triple]) -> str:
 DEPRECATED = FG + "deprecated"
 DEPRECATION_REASON = FG + "deprecationReason"
 OWL_DEPRECATED = "http://www.w3.org/2002/07/owl#deprecated"
+
+
+def provenance(rev: RevisionInfo) -> list[ox.Triple]:
+    """PROV for one revision: what it revises, when it was made, by whom."""
+    r = ox.NamedNode(rev.revision_iri)
+    out = [
+        ox.Triple(r, ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV + "Entity")),
+        ox.Triple(r, ox.NamedNode(PROV + "specializationOf"), ox.NamedNode(rev.iri)),
+        ox.Triple(r, ox.NamedNode(FG + "revision"), ox.Literal(str(rev.number), datatype=ox.NamedNode(XSD + "nonNegativeInteger"))),
+        ox.Triple(r, ox.NamedNode(PROV + "generatedAtTime"), ox.Literal(rev.generated_at.isoformat(), datatype=ox.NamedNode(XSD + "dateTime"))),
+        ox.Triple(r, ox.NamedNode(PROV + "wasAttributedTo"), ox.NamedNode(rev.attributed_to)),
+    ]
+    if rev.previous_iri:
+        out.append(ox.Triple(r, ox.NamedNode(PROV + "wasRevisionOf"), ox.NamedNode(rev.previous_iri)))
+    if rev.deprecated:
+        out.append(ox.Triple(r, ox.NamedNode(DEPRECATED), ox.Literal(True)))
+    return out

@@ -139,7 +139,7 @@ class RecordService:
                         context += stored_content[o.value]
                     elif o.value in types:
                         context += [ox.Triple(o, _TYPE, ox.NamedNode(ty)) for ty in sorted(types[o.value])]
-                report = self.validator.validate(d.triples, context)
+                report = self.validator.validate(d.triples, context, d.kind)
                 if not report.conforms:
                     n = len(report.violations)
                     raise ValidationFailed(f"{where}: {n} SHACL violation(s); nothing stored", report.violations, report.warnings)

@@ -24,9 +24,10 @@ OFFICIAL_SHAPES = (
     "official/range.ttl",
     "official/shapes_recommended.ttl",
     "official/mdr-vocabularies.shape.ttl",
-    "official/mldcat-ap-SHACL.ttl",
 )
 FAIRGRID_SHAPES = ("health.ttl", "fairgrid.ttl", "access.ttl")
+# MLDCAT-AP also constrains dcat:Dataset etc. its own way; it applies to model records only.
+MODEL_SHAPES = ("official/mldcat-ap-SHACL.ttl",)
 
 # Access right → local name of the untargeted profile shape in shapes/access.ttl.
 ACCESS_PROFILES = {
@@ -44,9 +45,10 @@ def ontologies_dir() -> Path:
     return Path(os.environ.get("FAIRGRID_ONTOLOGIES_DIR", ROOT / "ontologies"))
 
 
-def shape_files() -> list[Path]:
+def shape_files(models: bool = False) -> list[Path]:
     base = shapes_dir()
-    return [base / f for f in (*OFFICIAL_SHAPES, *FAIRGRID_SHAPES) if (base / f).exists()]
+    names = (*OFFICIAL_SHAPES, *FAIRGRID_SHAPES, *(MODEL_SHAPES if models else ()))
+    return [base / f for f in names if (base / f).exists()]
 
 
 def background_files() -> list[Path]:
@@ -74,10 +76,16 @@ def read_triples(files: list[Path]) -> list[ox.Triple]:
 
 @dataclass(frozen=True)
 class Bundle:
-    shapes: tuple[ox.Triple, ...]
+    shapes: tuple[ox.Triple, ...]  # for every kind
     background: tuple[ox.Triple, ...]
+    model_shapes: tuple[ox.Triple, ...] = ()  # added for machine learning model records
 
 
 @cache
 def load_bundle() -> Bundle:
-    return Bundle(tuple(read_triples(shape_files())), tuple(read_triples(background_files())))
+    base = shapes_dir()
+    return Bundle(
+        tuple(read_triples(shape_files())),
+        tuple(read_triples(background_files())),
+        tuple(read_triples([base / f for f in MODEL_SHAPES if (base / f).exists()])),
+    )

@@ -377,8 +377,10 @@ def _key(node: Node) -> str:
 
 
 def _message(path: str | None, text: str, value: Node | None) -> str:
-    where = f"<{path}>" if path else "the node"
-    got = f" (got {_key(value)})" if value is not None else ""
+    from registry.validation.report import short
+
+    where = short(path) if path else "the node"
+    got = f" (got {short(_key(value))})" if value is not None else ""
     return f"{where} must have {text}{got}"
 
 

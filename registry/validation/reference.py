@@ -15,6 +15,7 @@ from registry.validation.bundle import ACCESS_PROFILES, Bundle, load_bundle
 from registry.validation.graph import Graph
 from registry.validation.report import ValidationReport
 from registry.validation.validator import profile_targets
+from registry.vocab import Kind
 
 
 def _term(t: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Identifier:
@@ -63,6 +64,7 @@ class PyshaclValidator:
     def __init__(self, bundle: Bundle | None = None):
         bundle = bundle or load_bundle()
         self.shapes = to_rdflib(bundle.shapes)
+        self.model_shapes = to_rdflib([*bundle.shapes, *bundle.model_shapes])
         self.background = to_rdflib(bundle.background)
         self.profiles = {
             local: s
@@ -71,8 +73,11 @@ class PyshaclValidator:
             and (local := str(s).rsplit("#", 1)[-1].rsplit("/", 1)[-1]) in ACCESS_PROFILES.values()
         }
 
-    def validate(self, triples: Sequence[ox.Triple], context: Iterable[ox.Triple] = ()) -> ValidationReport:
+    def validate(
+        self, triples: Sequence[ox.Triple], context: Iterable[ox.Triple] = (), kind: Kind | None = None
+    ) -> ValidationReport:
         ctx = list(context)
+        shapes = self.model_shapes if kind == Kind.MODEL else self.shapes
         data = to_rdflib([*triples, *ctx])
         own = {_key(_term(t.subject)) for t in triples}
         probe = Graph([*triples, *ctx], base=Graph(()))
@@ -80,15 +85,15 @@ class PyshaclValidator:
         for name, node in profile_targets(probe, [t.subject for t in triples]):
             if name in self.profiles and isinstance(node, ox.NamedNode):
                 triple = (self.profiles[name], RSH.targetNode, rdflib.URIRef(node.value))
-                self.shapes.add(triple)
+                shapes.add(triple)
                 added.append(triple)
         try:
             _conforms, results, _text = pyshacl.validate(
-                data, shacl_graph=self.shapes, ont_graph=self.background, inference="none", advanced=False
+                data, shacl_graph=shapes, ont_graph=self.background, inference="none", advanced=False
             )
         finally:
             for triple in added:
-                self.shapes.remove(triple)
+                shapes.remove(triple)
         assert isinstance(results, rdflib.Graph)
         return ValidationReport(self._results(results, own))
 

@@ -50,4 +50,9 @@ def short(iri: str | None) -> str:
         return iri[len(SH) : -len("ConstraintComponent")]
     if iri.startswith(SH):
         return iri[len(SH) :]
+    from registry.rdf import COMMON_PREFIXES
+
+    for prefix, ns in COMMON_PREFIXES.items():
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns):]}"
     return iri

@@ -11,15 +11,19 @@ from registry.validation.bundle import ACCESS_PROFILES, Bundle, load_bundle
 from registry.validation.compiled import Shape, ShapesCompiler, Validator
 from registry.validation.graph import Graph, Node
 from registry.validation.report import ValidationReport
-from registry.vocab import DCAT, DCT
+from registry.vocab import DCAT, DCT, Kind
 
 ACCESS_RIGHTS = ox.NamedNode(DCT + "accessRights")
 DATASET = ox.NamedNode(DCAT + "Dataset")
 
 
 class RecordValidator(Protocol):
-    def validate(self, triples: Sequence[ox.Triple], context: Iterable[ox.Triple] = ()) -> ValidationReport:
-        """Validate a record's own triples; `context` (referenced records) is read but not reported on."""
+    def validate(
+        self, triples: Sequence[ox.Triple], context: Iterable[ox.Triple] = (), kind: Kind | None = None
+    ) -> ValidationReport:
+        """Validate a record's own triples; `context` (referenced records) is read but not reported on.
+
+        The shapes follow the kind (MLDCAT-AP for models) and each dataset's dct:accessRights."""
         ...
 
 
@@ -44,6 +48,7 @@ class CompiledValidator:
         shapes_graph = Graph(bundle.shapes)
         compiler = ShapesCompiler(shapes_graph)
         self.shapes: list[Shape] = compiler.compile_all()
+        self.model_shapes = ShapesCompiler(Graph([*bundle.shapes, *bundle.model_shapes])).compile_all()
         self.profiles: dict[str, Shape] = {}
         for node in shapes_graph.own_subjects():
             if isinstance(node, ox.NamedNode):
@@ -54,7 +59,9 @@ class CompiledValidator:
         # warm the background's inverse index once, not per record
         self.background.subjects(ox.NamedNode("urn:x"), ox.NamedNode("urn:x"))
 
-    def validate(self, triples: Sequence[ox.Triple], context: Iterable[ox.Triple] = ()) -> ValidationReport:
+    def validate(
+        self, triples: Sequence[ox.Triple], context: Iterable[ox.Triple] = (), kind: Kind | None = None
+    ) -> ValidationReport:
         data = Graph([*triples, *context], base=self.background)
         own: list[Node] = []
         seen: set[Node] = set()
@@ -63,4 +70,5 @@ class CompiledValidator:
                 seen.add(t.subject)
                 own.append(t.subject)
         extra = [(self.profiles[name], node) for name, node in profile_targets(data, own) if name in self.profiles]
-        return ValidationReport(Validator(self.shapes, data).run(own, extra))
+        shapes = self.model_shapes if kind == Kind.MODEL else self.shapes
+        return ValidationReport(Validator(shapes, data).run(own, extra))

@@ -1,0 +1,67 @@
+"""The `fairgrid` command line. Presentation only: every command calls a service."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import typer
+
+from registry.config import Settings
+from registry.errors import FairgridError
+from registry.identity import Identity, local_operator
+from registry.wiring import Registry, open_registry
+
+app = typer.Typer(
+    name="fairgrid",
+    help="fairgrid: FAIR metadata registry and federated queries for the hematology consortium.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def me() -> Identity:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "local"
+    return local_operator(user)
+
+
+def registry(read_only: bool = False) -> Registry:
+    return open_registry(settings(), read_only=read_only)
+
+
+def _register_commands() -> None:
+    from registry.cli import records, terms
+
+    records.register(app)
+    app.add_typer(terms.app, name="terms")
+    try:
+        from federation import cli as federation_cli
+    except ImportError:  # federation is optional at this stage of the build
+        return
+    if hasattr(federation_cli, "register"):
+        federation_cli.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    from registry.cli.output import fail
+
+    try:
+        app()
+    except FairgridError as exc:
+        fail(exc)
+
+
+if __name__ == "__main__":
+    main()
+
+__all__ = ["app", "main", "me", "registry", "settings", "Path"]

@@ -1,0 +1,55 @@
+"""Printing results and errors for people (Rich) or machines (JSON), and exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+from rich.console import Console
+from rich.table import Table
+
+from registry.errors import FairgridError, InputError, RdfSyntaxError, Unavailable, ValidationFailed, Violation
+from registry.validation.report import short
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_OK = 0
+EXIT_INVALID = 1  # the input was read but violates rules
+EXIT_UNREADABLE = 2  # the input could not be read or parsed
+EXIT_UNAVAILABLE = 3
+
+
+def exit_code(exc: FairgridError) -> int:
+    if isinstance(exc, RdfSyntaxError):
+        return EXIT_UNREADABLE
+    if isinstance(exc, Unavailable):
+        return EXIT_UNAVAILABLE
+    if isinstance(exc, InputError):
+        return EXIT_INVALID
+    return EXIT_INVALID
+
+
+def fail(exc: FairgridError) -> NoReturn:
+    err.print(f"[bold red]error:[/] {exc.message}")
+    if isinstance(exc, ValidationFailed):
+        violations_table(exc.violations, console=err)
+    if exc.hint:
+        err.print(f"[dim]what to do:[/] {exc.hint}")
+    sys.exit(exit_code(exc))
+
+
+def violations_table(results: list[Violation], console: Console = out, title: str | None = None) -> None:
+    table = Table(title=title, show_lines=False, expand=False)
+    for col in ("severity", "focus node", "path", "rule", "message"):
+        table.add_column(col, overflow="fold")
+    for v in results:
+        sev = short(v.severity)
+        style = {"Violation": "red", "Warning": "yellow"}.get(sev, "cyan")
+        table.add_row(f"[{style}]{sev}[/]", v.focus_node, short(v.path), short(v.constraint), v.message)
+    console.print(table)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")

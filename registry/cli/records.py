@@ -1,0 +1,229 @@
+"""Record commands: init, validate, import, export, show, history, diff, deprecate."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from registry.cli import main as m
+from registry.cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, err, fail, out, print_json, violations_table
+from registry.errors import FairgridError, RdfSyntaxError
+from registry.model import provenance
+from registry.rdf import COMMON_PREFIXES, format_named, serialize
+from registry.validation.bundle import terminology_files
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Fmt(StrEnum):
+    turtle = "turtle"
+    json_ld = "json-ld"
+    xml = "xml"
+    nt = "nt"
+
+
+class ReportFmt(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def guarded(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn fairgrid errors into a clear message and the documented exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except FairgridError as exc:
+            fail(exc)
+
+    return wrapper
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=False, disable=not err.is_terminal,
+    )  # fmt: skip
+
+
+def init(
+    terminologies: Annotated[bool, typer.Option(help="register the bundled terminologies")] = True,
+) -> None:
+    """Create the registry home ($FAIRGRID_HOME, default ./.fairgrid) and register the bundled terminologies."""
+    s = m.settings()
+    s.home.mkdir(parents=True, exist_ok=True)
+    reg = m.registry()
+    try:
+        if terminologies:
+            summary = reg.importer.run(m.me(), terminology_files())
+            out.print(f"registered terminologies: {summary.imported} new, {summary.unchanged} unchanged")
+        out.print(f"fairgrid home ready at [bold]{s.home.resolve()}[/] ({reg.store.count()} records)")
+    finally:
+        reg.close()
+
+
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="RDF files (.ttl, .jsonld, .rdf, .nt)")],
+    format: Annotated[ReportFmt, typer.Option("--format", help="report format")] = ReportFmt.text,
+) -> None:
+    """Validate records without storing them. Exit 0 conforms, 1 violations, 2 unreadable input."""
+    from registry.store.oxigraph import OxigraphStore
+    from registry.wiring import Registry
+
+    reg = Registry(m.settings(), OxigraphStore())  # in memory: validation never writes
+    summary = reg.importer.run(m.me(), files, dry_run=True)
+    unreadable = any(isinstance(i.error, RdfSyntaxError) for i in summary.rejections)
+    if format == ReportFmt.json:
+        print_json(
+            {
+                "conforms": summary.rejected == 0,
+                "records": [
+                    {"record": i.iri, "where": i.where, "status": i.status, "warnings": i.warnings,
+                     **({"error": i.error.to_dict()} if i.error else {})}
+                    for i in summary.items
+                ],
+            }
+        )  # fmt: skip
+    else:
+        for i in summary.rejections:
+            err.print(f"[red]✗[/] {i.where}: {i.error.message if i.error else ''}")
+            violations = getattr(i.error, "violations", [])
+            if violations:
+                violations_table(violations, console=err)
+            if i.error is not None and i.error.hint:
+                err.print(f"  [dim]what to do:[/] {i.error.hint}")
+        out.print(f"{summary.valid} record(s) conform, {summary.rejected} rejected")
+    raise typer.Exit(EXIT_UNREADABLE if unreadable else EXIT_INVALID if summary.rejected else EXIT_OK)
+
+
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders of RDF")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="validate only, store nothing")] = False,
+    all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="store nothing if any record is rejected")] = False,
+) -> None:
+    """Import records; a bad record does not stop the others unless --all-or-nothing."""
+    reg = m.registry()
+    try:
+        with progress() as bar:
+            task = bar.add_task("importing", total=None)
+
+            def tick(source: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, description=f"importing {Path(source).name}")
+
+            summary = reg.importer.run(m.me(), paths, dry_run=dry_run, all_or_nothing=all_or_nothing, progress=tick)
+    finally:
+        reg.close()
+    for i in summary.rejections:
+        err.print(f"[red]rejected[/] {i.where}: {i.error.message if i.error else ''}")
+        violations = getattr(i.error, "violations", [])
+        if violations:
+            violations_table(violations, console=err)
+    verb = "would import" if dry_run else "imported"
+    out.print(
+        f"{verb} {summary.imported + summary.valid}, updated {summary.updated}, unchanged {summary.unchanged}, "
+        f"rejected {summary.rejected}"
+    )
+    unreadable = any(isinstance(i.error, RdfSyntaxError) for i in summary.rejections)
+    raise typer.Exit(EXIT_UNREADABLE if unreadable else EXIT_INVALID if summary.rejected else EXIT_OK)
+
+
+def export(
+    format: Annotated[Fmt, typer.Option("--format")] = Fmt.turtle,
+    out_file: Annotated[Path | None, typer.Option("--out", help="file to write (default: stdout)")] = None,
+    include_deprecated: Annotated[bool, typer.Option(help="also export deprecated records")] = False,
+) -> None:
+    """Export the catalogue (latest revisions) as DCAT-AP."""
+    reg = m.registry()
+    try:
+        with progress() as bar:
+            task = bar.add_task("exporting", total=None)
+            triples = reg.exporter.triples(
+                m.me(), include_deprecated=include_deprecated, progress=lambda d, t: bar.update(task, completed=d, total=t)
+            )
+            data = serialize(list(triples), format_named(format.value), COMMON_PREFIXES)
+    finally:
+        reg.close()
+    if out_file is None:
+        sys.stdout.buffer.write(data)
+    else:
+        out_file.write_bytes(data)
+        err.print(f"wrote {out_file} ({len(data)} bytes)")
+
+
+def show(
+    iri: str,
+    revision: Annotated[int | None, typer.Option("--revision", help="revision number (default: latest)")] = None,
+    format: Annotated[Fmt, typer.Option("--format")] = Fmt.turtle,
+) -> None:
+    """Print a record (latest or a given revision) with its provenance."""
+    reg = m.registry()
+    try:
+        rec = reg.records.get(m.me(), iri, revision)
+    finally:
+        reg.close()
+    assert rec.revision is not None
+    data = serialize([*rec.triples, *provenance(rec.revision)], format_named(format.value), COMMON_PREFIXES)
+    sys.stdout.buffer.write(data)
+
+
+def history(iri: str) -> None:
+    """List every revision of a record."""
+    from rich.table import Table
+
+    reg = m.registry()
+    try:
+        revs = reg.records.history(m.me(), iri)
+    finally:
+        reg.close()
+    table = Table(title=iri)
+    for col in ("rev", "generated at", "by", "status", "note"):
+        table.add_column(col)
+    for r in revs:
+        status = f"deprecated: {r.reason}" if r.deprecated else ""
+        table.add_row(str(r.number), r.generated_at.isoformat(timespec="seconds"), r.attributed_to, status, r.note or "")
+    out.print(table)
+
+
+def diff(iri: str, a: int, b: int) -> None:
+    """Show the triples added (+) and removed (-) between revisions A and B."""
+    reg = m.registry()
+    try:
+        d = reg.records.diff(m.me(), iri, a, b)
+    finally:
+        reg.close()
+    for t in d.removed:
+        out.print(f"[red]- {t} .[/]", markup=True)
+    for t in d.added:
+        out.print(f"[green]+ {t} .[/]", markup=True)
+    out.print(f"{len(d.added)} added, {len(d.removed)} removed")
+
+
+def deprecate(iri: str, reason: Annotated[str, typer.Option("--reason", help="why (shown to users)")]) -> None:
+    """Deprecate a record: it stays resolvable, marked deprecated with the reason."""
+    reg = m.registry()
+    try:
+        rec = reg.records.deprecate(m.me(), iri, reason)
+    finally:
+        reg.close()
+    assert rec.revision is not None
+    out.print(f"deprecated {iri} at revision {rec.revision.number}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(guarded(init))
+    app.command()(guarded(validate))
+    app.command("import")(guarded(import_))
+    app.command()(guarded(export))
+    app.command()(guarded(show))
+    app.command()(guarded(history))
+    app.command()(guarded(diff))
+    app.command()(guarded(deprecate))

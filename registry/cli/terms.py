@@ -1,0 +1,50 @@
+"""Terminology commands: search and descendants."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from registry.cli import main as m
+from registry.cli.output import out
+from registry.cli.records import guarded
+from registry.services.terms import Concept
+
+app = typer.Typer(help="Look up concepts in the registered terminologies (ICD-10, ORPHA, HPO).", no_args_is_help=True)
+
+
+def _table(concepts: list[Concept], title: str) -> None:
+    table = Table(title=title)
+    for col in ("code", "label", "IRI"):
+        table.add_column(col, overflow="fold")
+    for c in concepts:
+        table.add_row(c.notation or "", c.label, c.iri)
+    out.print(table)
+
+
+@app.command()
+@guarded
+def search(
+    text: str, scheme: Annotated[str | None, typer.Option(help="restrict to one scheme IRI")] = None
+) -> None:
+    """Find concepts by code or label."""
+    reg = m.registry()
+    try:
+        hits = reg.terms.search(m.me(), text, scheme)
+    finally:
+        reg.close()
+    _table(hits, f"{len(hits)} concept(s) matching {text!r}")
+
+
+@app.command()
+@guarded
+def descendants(iri: Annotated[str, typer.Argument(help="concept IRI or code (e.g. D46)")]) -> None:
+    """List every concept below a concept (transitively)."""
+    reg = m.registry()
+    try:
+        found = reg.terms.descendants(m.me(), iri)
+    finally:
+        reg.close()
+    _table(found, f"{len(found)} descendant(s) of {iri}")

@@ -1,0 +1,87 @@
+"""Shared fixtures: real stores (embedded Oxigraph and an Oxigraph SPARQL server), registries."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from registry.config import Settings
+from registry.identity import Identity, Role
+from registry.wiring import Registry, open_registry
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "ontologies" / "examples" / "consortium.ttl"
+
+CURATOR = Identity("curator-1", frozenset({Role.CURATOR}))
+RESEARCHER = Identity("researcher-1", frozenset({Role.RESEARCHER}))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def oxigraph_binary() -> str:
+    exe = Path(sys.executable).parent / "oxigraph"
+    found = str(exe) if exe.exists() else shutil.which("oxigraph")
+    if not found:
+        pytest.fail("the `oxigraph` server (PyPI package oxigraph) is not installed; run `make install`")
+    return found
+
+
+class OxigraphServer:
+    def __init__(self, location: Path):
+        self.location = location
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        cmd = [oxigraph_binary(), "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{self.port}"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.url + "/query", params={"query": "ASK {}"}, timeout=1.0)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("oxigraph server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    server = OxigraphServer(tmp_path_factory.mktemp("oxigraph-server"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "home")
+
+
+@pytest.fixture
+def reg(settings: Settings) -> Iterator[Registry]:
+    r = open_registry(settings)
+    yield r
+    r.close()

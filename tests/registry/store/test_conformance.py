@@ -1,0 +1,166 @@
+"""One suite, both store adapters: embedded Oxigraph and a real SPARQL endpoint (Oxigraph server)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from registry.errors import StaleRevision, Unavailable
+from registry.model import Record, RevisionInfo, content_hash
+from registry.store.oxigraph import OxigraphStore
+from registry.store.port import RecordStore, Write
+from registry.store.remote import SparqlEndpointStore
+from registry.vocab import DCAT, DCT, RDF_TYPE, Kind
+from tests.conftest import OxigraphServer, free_port
+
+BASE = "https://w3id.org/fairgrid/"
+
+
+@pytest.fixture(params=["embedded", "sparql-endpoint"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
+    if request.param == "embedded":
+        s: RecordStore = OxigraphStore(tmp_path / "store")
+        yield s
+        s.close()
+    else:
+        server = OxigraphServer(tmp_path / "endpoint")
+        server.start()
+        s = SparqlEndpointStore(server.url + "/query", server.url + "/update")
+        yield s
+        s.close()
+        server.stop()
+
+
+def dataset(name: str, title: str, extra: int = 0) -> tuple[str, tuple[ox.Triple, ...]]:
+    iri = f"{BASE}dataset/{name}"
+    s = ox.NamedNode(iri)
+    period = ox.BlankNode()
+    triples = [
+        ox.Triple(s, ox.NamedNode(RDF_TYPE), ox.NamedNode(DCAT + "Dataset")),
+        ox.Triple(s, ox.NamedNode(DCT + "title"), ox.Literal(title, language="en")),
+        ox.Triple(s, ox.NamedNode(DCT + "temporal"), period),
+        ox.Triple(period, ox.NamedNode(DCAT + "startDate"), ox.Literal("2020-01-01", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date"))),
+    ]
+    triples += [ox.Triple(s, ox.NamedNode(DCAT + "keyword"), ox.Literal(f"k{i}")) for i in range(extra)]
+    return iri, tuple(triples)
+
+
+def write(iri: str, triples: tuple[ox.Triple, ...], number: int, expected: int | None, deprecated: bool = False) -> Write:
+    rev = RevisionInfo(iri, number, Kind.DATASET, datetime.now(UTC), "urn:fairgrid:agent:test", content_hash(triples), deprecated=deprecated)
+    return Write(Record(iri, Kind.DATASET, triples, rev), expected)
+
+
+def test_create_get_and_history(store: RecordStore) -> None:
+    iri, t1 = dataset("a", "First")
+    store.commit([write(iri, t1, 1, None)])
+    _, t2 = dataset("a", "Second")
+    store.commit([write(iri, t2, 2, 1)])
+    latest = store.get(iri)
+    assert latest is not None and latest.revision is not None
+    assert latest.revision.number == 2
+    assert {t.object.value for t in latest.triples if t.predicate.value == DCT + "title"} == {"Second"}
+    first = store.get(iri, 1)
+    assert first is not None
+    assert {t.object.value for t in first.triples if t.predicate.value == DCT + "title"} == {"First"}
+    assert len(first.triples) == 4  # blank node description kept with the record
+    assert [r.number for r in store.history(iri)] == [1, 2]
+    assert store.get(iri, 3) is None
+    assert store.get(BASE + "dataset/none") is None
+
+
+def test_stale_base_revision_is_a_conflict_and_writes_nothing(store: RecordStore) -> None:
+    iri, t1 = dataset("b", "B")
+    other, t_other = dataset("c", "C")
+    store.commit([write(iri, t1, 1, None)])
+    with pytest.raises(StaleRevision):
+        store.commit([write(other, t_other, 1, None), write(iri, t1, 2, None)])  # b exists: stale
+    assert store.get(other) is None  # the batch was all-or-nothing
+    with pytest.raises(StaleRevision):
+        store.commit([write(iri, t1, 3, 2)])
+    head = store.head(iri)
+    assert head is not None and head.number == 1
+
+
+def test_concurrent_updates_from_the_same_base_only_one_wins(store: RecordStore) -> None:
+    iri, t1 = dataset("d", "D")
+    store.commit([write(iri, t1, 1, None)])
+    outcomes: list[str] = []
+
+    def curator(title: str) -> None:
+        _, t = dataset("d", title)
+        try:
+            store.commit([write(iri, t, 2, 1)])
+            outcomes.append("ok")
+        except StaleRevision:
+            outcomes.append("stale")
+
+    threads = [threading.Thread(target=curator, args=(f"edit {i}",)) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(outcomes) == ["ok", "stale", "stale", "stale"]
+    assert [r.number for r in store.history(iri)] == [1, 2]
+
+
+def test_list_count_types_and_iteration(store: RecordStore) -> None:
+    writes = []
+    for i in range(7):
+        iri, t = dataset(f"l{i}", f"L{i}")
+        writes.append(write(iri, t, 1, None))
+    store.commit(writes)
+    assert store.count() == 7
+    assert store.count(Kind.DATASET) == 7
+    assert store.count(Kind.MODEL) == 0
+    page = store.list(Kind.DATASET, offset=2, limit=3)
+    assert [r.iri for r in page] == sorted(w.record.iri for w in writes)[2:5]
+    assert len(list(store.iter_latest(batch=3))) == 7
+    types = store.types_of([writes[0].record.iri, BASE + "nothing"])
+    assert types == {writes[0].record.iri: {DCAT + "Dataset"}}
+
+
+def test_outbox_holds_every_write_until_acknowledged(store: RecordStore) -> None:
+    iri, t = dataset("o", "O")
+    store.commit([write(iri, t, 1, None)])
+    assert store.pending() == [(iri, 1)]
+    store.commit([write(iri, t, 2, 1)])
+    assert store.pending() == [(iri, 2)]
+    store.ack([(iri, 1)])  # an old acknowledgement does not drop the newer entry
+    assert store.pending() == [(iri, 2)]
+    store.ack([(iri, 2)])
+    assert store.pending() == []
+
+
+def test_deprecated_flag_and_large_literals(store: RecordStore) -> None:
+    iri, t = dataset("big", 'quote " and \\ backslash\nnewline ' + "x" * 10_000, extra=50)
+    store.commit([write(iri, t, 1, None)])
+    store.commit([write(iri, t, 2, 1, deprecated=True)])
+    rec = store.get(iri)
+    assert rec is not None and rec.revision is not None and rec.revision.deprecated
+    assert content_hash(rec.triples) == content_hash(t)
+
+
+def test_query_reads_latest_graphs(store: RecordStore) -> None:
+    iri, t = dataset("q", "Queryable")
+    store.commit([write(iri, t, 1, None)])
+    rows = store.query(f"SELECT ?t WHERE {{ GRAPH ?g {{ ?s <{DCT}title> ?t }} FILTER(?g = <{iri}>) }}")
+    assert [r["t"].value for r in rows] == ["Queryable"]
+
+
+def test_unreachable_endpoint_is_unavailable() -> None:
+    s = SparqlEndpointStore(f"http://127.0.0.1:{free_port()}/query", timeout_s=2)
+    with pytest.raises(Unavailable):
+        s.head(BASE + "dataset/x")
+    assert s.ping() is False
+
+
+def test_ids_do_not_collide_across_many_records(store: RecordStore) -> None:
+    writes = [write(*dataset(str(uuid.uuid4()), "T"), 1, None) for _ in range(300)]
+    store.commit(writes)
+    assert store.count() == 300
