@@ -53,29 +53,8 @@ build() {
   touch "$stamp"
 }
 
-start() {
-  mkdir -p "$run"
-  if pid="$(running_pid)"; then
-    healthy && { echo "opensearch: already running (pid $pid) at $url"; return 0; }
-  fi
-  if healthy; then
-    die "something else already answers at $url; stop it or set FAIRGRID_OPENSEARCH_PORT"
-  fi
-  check_tools
-  build
-  local cp; cp="$here/target/classes:$(cat "$here/target/classpath.txt")"
-  rm -f "$pidfile"
-  # Not `exec`-ed through a subshell wrapper: $! must be the JVM's own pid so stop() can signal it.
-  nohup java -Xms512m "-Xmx$heap" -XX:+UseSerialGC -Xss1m \
-    -Djava.awt.headless=true -Dfile.encoding=UTF-8 -Djava.io.tmpdir="$run" \
-    -Dlog4j2.disable.jmx=true -Dlog4j.shutdownHookEnabled=false \
-    -Dopensearch.set.netty.runtime.available.processors=false \
-    -Des.set.netty.runtime.available.processors=false \
-    -Dio.netty.allocator.numDirectArenas=0 \
-    -cp "$cp" org.fairgrid.opensearch.TestNode "$run/home" "$port" "$tport" >"$log" 2>&1 </dev/null &
-  local pid=$!
-  echo "$pid" >"$pidfile"
-  local t0=$SECONDS
+wait_healthy() {
+  local pid=$1 t0=$SECONDS
   while ! healthy; do
     if ! kill -0 "$pid" 2>/dev/null; then
       tail -n 60 "$log" >&2
@@ -91,6 +70,35 @@ start() {
     sleep 1
   done
   echo "opensearch: up at $url (pid $pid, $((SECONDS - t0))s)"
+}
+
+start() {
+  mkdir -p "$run"
+  local pid
+  if pid="$(running_pid)"; then
+    # Running, or still starting from another invocation: wait for it rather than start a second node.
+    healthy && { echo "opensearch: already running (pid $pid) at $url"; return 0; }
+    wait_healthy "$pid"
+    return 0
+  fi
+  if healthy; then
+    die "something else already answers at $url; stop it or set FAIRGRID_OPENSEARCH_PORT"
+  fi
+  check_tools
+  build
+  local cp; cp="$here/target/classes:$(cat "$here/target/classpath.txt")"
+  rm -f "$pidfile"
+  # Started directly (no wrapper shell), so $! is the JVM's own pid and stop() can signal it.
+  nohup java -Xms512m "-Xmx$heap" -XX:+UseSerialGC -Xss1m \
+    -Djava.awt.headless=true -Dfile.encoding=UTF-8 -Djava.io.tmpdir="$run" \
+    -Dlog4j2.disable.jmx=true -Dlog4j.shutdownHookEnabled=false \
+    -Dopensearch.set.netty.runtime.available.processors=false \
+    -Des.set.netty.runtime.available.processors=false \
+    -Dio.netty.allocator.numDirectArenas=0 \
+    -cp "$cp" org.fairgrid.opensearch.TestNode "$run/home" "$port" "$tport" >"$log" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$pidfile"
+  wait_healthy "$pid"
 }
 
 stop() {
