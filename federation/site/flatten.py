@@ -36,8 +36,23 @@ class RecordError(InputError):
     hint = "fix or remove the reported records and load again; nothing was stored"
 
 
+_DATES: dict[str, str] = {}
+
+
 def parse_date(value: Any, what: str) -> str:
     """A FHIR date/dateTime -> ISO date (partial dates -> first day), checked for validity."""
+    if isinstance(value, str):
+        hit = _DATES.get(value)
+        if hit is not None:
+            return hit
+        iso = _parse_date(value, what)
+        if len(_DATES) < 200000:
+            _DATES[value] = iso
+        return iso
+    raise RecordError(f"{what}: missing or not a string")
+
+
+def _parse_date(value: str, what: str) -> str:
     if not isinstance(value, str):
         raise RecordError(f"{what}: missing or not a string")
     m = _DATE.match(value)

@@ -12,7 +12,6 @@ Loads replace resources by type/id (so reloading the same data changes nothing) 
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import tempfile
 from collections.abc import Callable, Iterable
@@ -128,6 +127,8 @@ class SiteStore:
                 continue
             seen[key] = where
             text = raw if raw is not None else _dumps(obj)
+            if "\t" in text or "\n" in text:
+                text = text.replace("\t", " ").replace("\n", " ")
             if prow:
                 patients.append(prow)
             else:
@@ -169,16 +170,16 @@ class SiteStore:
         with tempfile.TemporaryDirectory(prefix="fairgrid-load-") as tmp:
             files = {}
             for name, rows in (("resource", resources), ("patient", patients), ("fact", facts)):
-                files[name] = Path(tmp) / f"{name}.csv"
+                files[name] = Path(tmp) / f"{name}.tsv"
                 with files[name].open("w", newline="", encoding="utf-8") as fh:
-                    csv.writer(fh, lineterminator="\n").writerows(rows)
+                    _write_tsv(fh, rows)
             con = self.con
             con.execute("BEGIN TRANSACTION")
             try:
                 for name, f in files.items():
                     con.execute(
                         f"CREATE OR REPLACE TEMP TABLE s_{name} AS SELECT * FROM read_csv(?, header=false, "
-                        f"columns={_COLUMNS[name]}, quote='\"', escape='\"', auto_detect=false)",
+                        f"delim='\t', quote='', escape='', columns={_COLUMNS[name]}, auto_detect=false)",
                         [str(f)],
                     )
                 row = con.execute(
@@ -238,6 +239,20 @@ class SiteStore:
             "resources": {str(k): int(v) for k, v in by_type.items()},
             "loads": int(loads[0]) if loads else 0,
         }
+
+
+def _write_tsv(fh: Any, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Tab-separated, unquoted: no field holds a tab or newline (ids, codes and dates are checked; JSON text
+    has tabs only as insignificant whitespace, replaced at read time). None and "" both load as NULL."""
+    write = fh.write
+    buf: list[str] = []
+    for row in rows:
+        buf.append("\t".join("" if v is None else str(v) for v in row))
+        if len(buf) >= 50000:
+            write("\n".join(buf) + "\n")
+            buf.clear()
+    if buf:
+        write("\n".join(buf) + "\n")
 
 
 def _dumps(obj: Any) -> str:

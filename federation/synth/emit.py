@@ -120,10 +120,16 @@ class SiteWriter:
             lab = LAB_BY_KEY[key]
             si = site.si_units and key in SI_LABS
             v = round(value * 10, 1) if si else value
-            emit("Observation", build.lab(f"{pid}-lab-{key}", pid, lab, v, "g/L" if si else lab.unit, dx))
+            emit(
+                "Observation",
+                build.lab(f"{pid}-lab-{key}".replace("_", "-"), pid, lab, v, "g/L" if si else lab.unit, dx),
+            )
             ev((mrn, dx, "", "LAB", LOCAL_LAB[key], v, "g/l" if si else LOCAL_UNIT[key]))
         for key, present in rec.cyto:
-            emit("Observation", build.cytogenetics(f"{pid}-cyto-{key}", pid, key, present, cyto_day))
+            emit(
+                "Observation",
+                build.cytogenetics(f"{pid}-cyto-{key}".replace("_", "-"), pid, key, present, cyto_day),
+            )
             ev((mrn, cyto_day, "", "CYTO", LOCAL_CYTO[key], "POS" if present else "NEG", ""))
         if rec.genes_tested and site.has_ngs:
             emit("Observation", build.region_studied(f"{pid}-ngs", pid, rec.genes_tested, cyto_day))

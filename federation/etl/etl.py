@@ -1,0 +1,267 @@
+"""`fairgrid etl`: a hospital's CSV export -> pseudonymised CDM FHIR resources -> the site store.
+
+Each row is mapped (columns, local codes through the mapping's tables, units to UCUM), built with the CDM
+builders, validated with fhir.resources (R4B models) and with the site loader's CDM checks (codes, units,
+impossible values). A bad row is quarantined with file:line and reason (in the report and in
+HOME/quarantine/<file>.rejected.csv, which holds no row content, so no identifier); good rows load.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
+
+from federation.cdm import build
+from federation.cdm import codes as c
+from federation.cdm.units import normalise_unit
+from federation.etl.pseudo import Pseudonymiser
+from federation.site.flatten import RecordError, flatten
+from federation.site.home import SiteHome
+from federation.site.store import SiteStore
+from registry.errors import InputError
+
+Json = dict[str, Any]
+
+
+@dataclass
+class EtlReport:
+    rows: int = 0
+    resources: int = 0
+    loaded: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+
+def load_mapping(path: Path) -> Json:
+    try:
+        m = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the mapping ({e.strerror})", details={"exit": 2}) from e
+    except yaml.YAMLError as e:
+        raise InputError(f"{path}: the mapping is not valid YAML: {e}", details={"exit": 2}) from e
+    if (
+        not isinstance(m, dict)
+        or not isinstance(m.get("tables"), dict)
+        or not isinstance(m.get("codes"), dict)
+    ):
+        raise InputError(
+            f"{path}: a mapping needs `tables` and `codes`", hint="start from mappings/synthetic.yaml"
+        )
+    return m
+
+
+def _iso(value: str, what: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise RecordError(f"{what}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _num(value: str, what: str) -> float:
+    try:
+        v = float(value)
+    except ValueError:
+        raise RecordError(f"{what}: {value!r} is not a number") from None
+    return int(v) if v.is_integer() and "." not in value else v
+
+
+class Mapper:
+    def __init__(self, mapping: Json, pseudo: Pseudonymiser) -> None:
+        self.m, self.p = mapping, pseudo
+        self.codes: Json = mapping["codes"]
+        self.units: dict[str, str] = {str(k): str(v) for k, v in (mapping.get("units") or {}).items()}
+
+    def _code(self, table: str, local: str) -> Any:
+        t = self.codes.get(table) or {}
+        if local not in t:
+            raise RecordError(
+                f"unknown local {table} code {local!r} (add it to codes.{table} in the mapping)"
+            )
+        return t[local]
+
+    def table_of(self, header: list[str]) -> str | None:
+        for name, spec in self.m["tables"].items():
+            if set(spec.get("match") or []) <= set(header):
+                return str(name)
+        return None
+
+    def patient(self, row: dict[str, str]) -> Json:
+        spec = self.m["tables"]["patients"]
+        local = row.get(spec["id"], "").strip()
+        if not local:
+            raise RecordError(f"missing patient id column {spec['id']!r}")
+        sex = self._code("sex", row.get(spec["sex"], "").strip())
+        born = _iso(row.get(spec["birth_date"], ""), "birth date")
+        died_raw = row.get(spec.get("death_date", ""), "").strip()
+        died = _iso(died_raw, "death date") if died_raw else None
+        if died and died < born:
+            raise RecordError(f"death date {died} is before birth date {born}")
+        if born > self.p.reference:
+            raise RecordError(f"birth date {born} is after the reference date {self.p.reference}")
+        dead = self.p.shift(local, died).isoformat() if died else None
+        return build.patient(self.p.patient_id(local), sex, self.p.birth(born), dead)
+
+    def event(self, row: dict[str, str]) -> Json:
+        spec = self.m["tables"]["events"]
+        local = row.get(spec["patient"], "").strip()
+        if not local:
+            raise RecordError(f"missing patient id column {spec['patient']!r}")
+        pid, p = self.p.patient_id(local), self.p
+        cat = self._code("category", row.get(spec["category"], "").strip())
+        code = row.get(spec["code"], "").strip()
+        value = row.get(spec.get("value", ""), "").strip()
+        unit = row.get(spec.get("unit", ""), "").strip()
+        when = p.shift(local, _iso(row.get(spec["date"], ""), "event date")).isoformat()
+        end_raw = row.get(spec.get("end_date", ""), "").strip()
+        end = p.shift(local, _iso(end_raw, "end date")).isoformat() if end_raw else None
+        rid = p.resource_id(cat, local, row.get(spec["date"], ""), code, value, unit, end_raw)
+        if cat == "diagnosis":
+            use_case, subtype = self._code("diagnosis", code)
+            return build.diagnosis(rid, pid, use_case, subtype, when)
+        if cat == "lab":
+            lab = c.LAB_BY_KEY[self._code("lab", code)]
+            ucum = self.units.get(unit) or normalise_unit(unit)
+            return build.lab(rid, pid, lab, _num(value, lab.key), ucum, when)
+        if cat == "cytogenetics":
+            return build.cytogenetics(
+                rid, pid, self._code("cytogenetics", code), bool(self._code("result", value)), when
+            )
+        if cat == "panel":
+            genes = [g for g in value.split("|") if g]
+            unknown = [g for g in genes if g not in c.GENES]
+            if unknown or not genes:
+                raise RecordError(f"unknown or missing panel genes {unknown or value!r}")
+            return build.region_studied(rid, pid, genes, when)
+        if cat == "variant":
+            if code not in c.GENES:
+                raise RecordError(f"unknown gene {code!r}")
+            return build.variant(rid, pid, code, when, _num(value, "VAF") if value else None)
+        if cat == "genotype":
+            return build.genotype(rid, pid, self._code("genotype", code), when)
+        if cat == "score":
+            return build.score(rid, pid, self._code("score", code), _num(value, "score"), unit, when)
+        if cat == "medication":
+            return build.medication(rid, pid, self._code("medication", code), when, end)
+        if cat == "procedure":
+            return build.procedure(rid, pid, self._code("procedure", code), when)
+        if cat == "admission":
+            self._code("admission", code)
+            if end is None:
+                raise RecordError("an admission needs an end date")
+            return build.encounter(rid, pid, when, end)
+        if cat == "outcome":
+            return build.outcome(rid, pid, self._code("outcome", code), when)
+        raise RecordError(f"category {cat!r} has no CDM mapping")
+
+
+def validate_fhir(res: Json) -> None:
+    """Full fhir.resources (R4B) model validation; RecordError with the first problems."""
+    try:
+        get_fhir_model_class(res["resourceType"]).model_validate(res)
+    except ValidationError as e:
+        msgs = "; ".join(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors()[:3])
+        raise RecordError(f"FHIR validation failed: {msgs}") from None
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[str], dict[str, str]]]:
+    try:
+        fh = path.open(newline="", encoding="utf-8-sig")
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})", details={"exit": 2}) from e
+    with fh:
+        reader = csv.DictReader(fh)
+        header = list(reader.fieldnames or [])
+        try:
+            for row in reader:
+                yield reader.line_num, header, {k: (v or "") for k, v in row.items() if isinstance(k, str)}
+        except (csv.Error, UnicodeDecodeError) as e:
+            raise InputError(f"{path}:{reader.line_num}: unreadable CSV ({e})", details={"exit": 2}) from e
+
+
+def run_etl(
+    home: SiteHome,
+    store: SiteStore,
+    mapping: Json,
+    csv_paths: list[Path],
+    *,
+    out: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> EtlReport:
+    ref = mapping.get("reference_date")
+    pseudo = Pseudonymiser(home.config.secret, date.fromisoformat(str(ref)) if ref else date.today())
+    mapper = Mapper(mapping, pseudo)
+    report = EtlReport()
+    tables: dict[str, list[Path]] = {"patients": [], "events": []}
+    for path in csv_paths:
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                header = next(csv.reader(fh), [])
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"{path}: cannot read ({e})", details={"exit": 2}) from e
+        kind = mapper.table_of(header)
+        if kind not in tables:
+            raise InputError(
+                f"{path}: header {header} matches no table of the mapping",
+                hint="check `tables.*.match` in the mapping",
+                details={"exit": 2},
+            )
+        tables[kind].append(path)
+    items: list[tuple[str, Json, str | None]] = []
+    known = store.terms.known
+    for kind in ("patients", "events"):
+        for path in tables[kind]:
+            for line, _header, row in _rows(path):
+                report.rows += 1
+                where = f"{path}:{line}"
+                try:
+                    res = mapper.patient(row) if kind == "patients" else mapper.event(row)
+                    validate_fhir(res)
+                    flatten(res, known)
+                except RecordError as e:
+                    report.rejected.append((where, e.message))
+                    continue
+                items.append((where, res, None))
+                if progress:
+                    progress(1)
+    report.resources = len(items)
+    load = store.load_resources(iter(items), strict=False, source=",".join(map(str, csv_paths)))
+    report.rejected += load.rejected
+    report.loaded, report.unchanged = load.loaded, load.unchanged
+    bad = {w for w, _ in load.rejected}
+    if out is not None:
+        _write_ndjson(out, [res for w, res, _ in items if w not in bad])
+    _quarantine(home, report.rejected)
+    return report
+
+
+def _write_ndjson(out: Path, resources: list[Json]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    by_type: dict[str, list[str]] = {}
+    for res in resources:
+        by_type.setdefault(res["resourceType"], []).append(json.dumps(res, separators=(",", ":")))
+    for rtype, lines in sorted(by_type.items()):
+        (out / f"{rtype}.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _quarantine(home: SiteHome, rejected: list[tuple[str, str]]) -> None:
+    by_file: dict[str, list[tuple[str, str]]] = {}
+    for where, reason in rejected:
+        file, _, line = where.rpartition(":")
+        by_file.setdefault(file, []).append((line, reason))
+    home.quarantine_dir.mkdir(parents=True, exist_ok=True)
+    for file, rows in by_file.items():
+        with (home.quarantine_dir / (Path(file).name + ".rejected.csv")).open(
+            "w", newline="", encoding="utf-8"
+        ) as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(("file", "line", "reason"))
+            w.writerows((file, line, reason) for line, reason in rows)

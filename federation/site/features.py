@@ -1,0 +1,147 @@
+"""Feature tables for (federated) model training: one row per patient with a diagnosis of the use case.
+
+Columns: patient_id, sex_male, age_at_dx, labs at diagnosis (first value, canonical unit, column named
+`<lab key>_<unit>`), cytogenetic findings (1 present / 0 absent / NULL not tested), somatic variants
+(1 found / 0 gene tested without variant / NULL gene not tested: the incomplete-node case), scores,
+treatments ever given (0/1), transplant (0/1), and outcomes as (event 0/1, time in years from diagnosis to event or to the
+last date known for the patient). SCD adds the VOC admission count and rate per year.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from federation.cdm import codes as c
+from federation.site.store import SiteStore
+from federation.synth.cohort import MDS_GENES
+from registry.errors import InputError
+
+_SAFE = re.compile(r"[A-Za-z0-9_.+%\-]+\Z")
+
+LABS = {
+    "mds": ("hemoglobin", "platelets", "anc", "bm_blasts", "ldh"),
+    "scd": ("hemoglobin", "hbf", "ldh", "platelets", "anc"),
+    "mm": ("hemoglobin", "albumin", "b2m", "ldh", "m_protein"),
+}
+CYTO = {
+    "mds": ("del5q", "minus7_del7q", "complex_karyotype"),
+    "scd": (),
+    "mm": ("t_4_14", "t_14_16", "del17p", "gain1q"),
+}
+GENES = {"mds": MDS_GENES, "scd": (), "mm": ()}
+SCORES = {"mds": ("ipss-r",), "scd": (), "mm": ("iss", "r-iss")}
+MEDS = {
+    "mds": ("azacitidine", "lenalidomide", "luspatercept", "epoetin"),
+    "scd": ("hydroxyurea",),
+    "mm": ("bortezomib", "lenalidomide", "daratumumab"),
+}
+OUTCOMES = {"mds": ("aml-transformation",), "scd": (), "mm": ("progression",)}
+
+
+@dataclass
+class FeatureTable:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def column(self, name: str) -> list[Any]:
+        i = self.columns.index(name)
+        return [r[i] for r in self.rows]
+
+    def to_csv(self, path: Path) -> None:
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(self.columns)
+            w.writerows(self.rows)
+
+
+def _q(code: str) -> str:
+    if not _SAFE.match(code):  # codes come from the CDM tables; this guards the string building below
+        raise InputError(f"unsafe code {code!r}")
+    return f"'{code}'"
+
+
+def _col(name: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", name.lower())
+
+
+def feature_table(store: SiteStore, use_case: str) -> FeatureTable:
+    if use_case not in c.USE_CASES:
+        raise InputError(f"unknown use case {use_case!r}", hint=f"use one of {', '.join(c.USE_CASES)}")
+    prefixes = " OR ".join(f"code LIKE {_q(p + '%')}" for p in c.USE_CASE_ICD10[use_case])
+    sel: list[tuple[str, str]] = []
+    for key in LABS[use_case]:
+        lab = c.LAB_BY_KEY[key]
+        unit = lab.unit.replace("10*9/L", "1e9_l").replace("%", "pct").replace("/", "_")
+        expr = f"arg_min(value_num, start_date) FILTER (WHERE kind = 'lab' AND code = {_q(lab.loinc)})"
+        sel.append((_col(f"{key}_{unit}"), expr))
+    for key in CYTO[use_case]:
+        expr = (
+            f"max(CASE WHEN value_code = 'present' THEN 1 ELSE 0 END) "
+            f"FILTER (WHERE kind = 'cyto' AND code = {_q(key)})"
+        )
+        sel.append((_col(key), expr))
+    for gene in GENES[use_case]:
+        g = _q(gene)
+        expr = (
+            f"CASE WHEN count(*) FILTER (WHERE kind = 'variant' AND code = {g}) > 0 THEN 1 "
+            f"WHEN count(*) FILTER (WHERE kind = 'gene_tested' AND code = {g}) > 0 THEN 0 END"
+        )
+        sel.append((_col("mut_" + gene), expr))
+    for key in SCORES[use_case]:
+        sel.append(
+            (_col(key), f"arg_min(value_num, start_date) FILTER (WHERE kind = 'score' AND code = {_q(key)})")
+        )
+    for med in MEDS[use_case]:
+        atc = _q(c.MEDICATIONS[med][0])
+        sel.append(
+            (_col("rx_" + med), f"(count(*) FILTER (WHERE kind = 'medication' AND code = {atc}) > 0)::INT")
+        )
+    if use_case != "scd":
+        hsct = f"(count(*) FILTER (WHERE kind = 'procedure' AND code = {_q(c.HSCT_SNOMED)}) > 0)::INT"
+        sel.append(("hsct", hsct))
+    ev_cols = []
+    for key in OUTCOMES[use_case]:
+        ev_cols.append(_col(key))
+        sel.append(
+            ("_d_" + _col(key), f"min(start_date) FILTER (WHERE kind = 'outcome' AND code = {_q(key)})")
+        )
+    if use_case == "scd":
+        sel.append(("voc_count", "count(DISTINCT rid) FILTER (WHERE kind = 'encounter')"))
+    inner = ",\n  ".join(f"{expr} AS {name}" for name, expr in sel)
+    outer = [n for n, _ in sel if not n.startswith("_d_")]
+    for e in ev_cols:
+        outer += [
+            f"(_d_{e} IS NOT NULL)::INT AS {e}_event",
+            f"round(date_diff('day', dx, coalesce(_d_{e}, last_date)) / 365.25, 4) AS {e}_years",
+        ]
+    outer += [
+        "(deceased_date IS NOT NULL)::INT AS death_event",
+        "round(date_diff('day', dx, coalesce(deceased_date, last_date)) / 365.25, 4) AS death_years",
+    ]
+    if use_case == "scd":
+        outer.append(
+            "round(voc_count / greatest(date_diff('day', dx, last_date) / 365.25, 0.25), 4) AS voc_per_year"
+        )
+    sql = f"""
+WITH dx AS (
+  SELECT patient_id, min(start_date) AS dx FROM fact WHERE kind = 'diagnosis' AND system = 'icd10'
+  AND ({prefixes}) GROUP BY patient_id
+), agg AS (
+  SELECT f.patient_id, greatest(max(f.start_date), coalesce(max(f.end_date), max(f.start_date))) AS last_fact,
+  {inner}
+  FROM fact f JOIN dx USING (patient_id) GROUP BY f.patient_id
+)
+SELECT patient_id, (sex = 'male')::INT AS sex_male,
+  round(date_diff('month', birth_date, dx) / 12.0, 2) AS age_at_dx,
+  {", ".join(outer)}
+FROM (SELECT *, greatest(last_fact, coalesce(deceased_date, last_fact)) AS last_date
+      FROM agg JOIN patient USING (patient_id) JOIN dx USING (patient_id)) a
+ORDER BY patient_id
+"""
+    cur = store.con.execute(sql)
+    cols = [d[0] for d in cur.description or []]
+    return FeatureTable(cols, [tuple(r) for r in cur.fetchall()])

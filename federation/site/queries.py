@@ -1,0 +1,299 @@
+"""Patient-set queries over a site store, for feasibility counts and cohort selection.
+
+Each criterion compiles to one `SELECT patient_id ...` over the store's tables; `cohort()` intersects them.
+Codes are expanded to their descendants (terminology, plus ICD-10 prefix fallback), lab bounds are converted
+to the lab's canonical unit, and time windows bound the event dates (overlap for medication periods).
+
+    from federation.site.queries import cohort, count, HasCondition, LabRange, AgeBetween
+    ids = cohort(store, HasCondition(["D46"]), LabRange("718-7", high=10, unit="g/dL"), AgeBetween(60, 80))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from federation.cdm import codes as c
+from federation.cdm.units import factor, normalise_unit
+from federation.site.store import SiteStore
+from federation.site.terminology import Terminology
+from registry.errors import InputError
+
+Sql = tuple[str, list[Any]]
+_ICD10 = re.compile(r"[A-Z]\d\d(\.\d{0,2})?\Z")
+
+
+@dataclass(frozen=True)
+class Window:
+    """Inclusive date bounds; either may be open."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def point(self, col: str) -> Sql:
+        parts, params = [], []
+        if self.start:
+            parts.append(f"{col} >= ?")
+            params.append(self.start)
+        if self.end:
+            parts.append(f"{col} <= ?")
+            params.append(self.end)
+        return (" AND ".join(parts) or "TRUE"), params
+
+    def overlap(self, start_col: str, end_col: str) -> Sql:
+        parts, params = [], []
+        if self.end:
+            parts.append(f"{start_col} <= ?")
+            params.append(self.end)
+        if self.start:
+            parts.append(f"({end_col} IS NULL OR {end_col} >= ?)")
+            params.append(self.start)
+        return (" AND ".join(parts) or "TRUE"), params
+
+
+class Criterion(Protocol):
+    def sql(self, terms: Terminology) -> Sql: ...
+
+
+def _codes_sql(system: str, codes: Sequence[str], terms: Terminology, descendants: bool) -> Sql:
+    """`system = ? AND code matches one of the codes (or below them)`."""
+    exact: set[str] = set()
+    like: list[str] = []
+    for code in codes:
+        exact |= terms.descendants(system, code) if descendants else {code}
+        if descendants and system == "icd10" and _ICD10.match(code):
+            like.append(code + (".%" if len(code) == 3 else "%"))
+    ors = ["code IN (" + ",".join("?" * len(exact)) + ")"] + ["code LIKE ?"] * len(like)
+    return f"system = ? AND ({' OR '.join(ors)})", [system, *sorted(exact), *like]
+
+
+def _facts(kind: str, where: str, params: list[Any]) -> Sql:
+    return f"SELECT DISTINCT patient_id FROM fact WHERE kind = ? AND {where}", [kind, *params]
+
+
+@dataclass(frozen=True)
+class HasCondition:
+    """A diagnosis (or, with kind="outcome", an outcome event) coded with one of `codes` or below."""
+
+    codes: Sequence[str]
+    system: str = "icd10"
+    descendants: bool = True
+    window: Window = field(default_factory=Window)
+    kind: str = "diagnosis"
+
+    def sql(self, terms: Terminology) -> Sql:
+        w, wp = _codes_sql(self.system, self.codes, terms, self.descendants)
+        t, tp = self.window.point("start_date")
+        return _facts(self.kind, f"{w} AND {t}", [*wp, *tp])
+
+
+@dataclass(frozen=True)
+class HasOutcome:
+    """An outcome event: aml-transformation, progression (fairgrid outcome codes)."""
+
+    outcome: str
+    window: Window = field(default_factory=Window)
+
+    def sql(self, terms: Terminology) -> Sql:
+        t, tp = self.window.point("start_date")
+        return _facts("outcome", f"system = 'fg-outcome' AND code = ? AND {t}", [self.outcome, *tp])
+
+
+@dataclass(frozen=True)
+class Sex:
+    sex: str  # male | female | other | unknown
+
+    def sql(self, terms: Terminology) -> Sql:
+        return "SELECT patient_id FROM patient WHERE sex = ?", [self.sex]
+
+
+@dataclass(frozen=True)
+class AgeBetween:
+    """Age in whole years at `at` (default: today), from the birth month; inclusive bounds."""
+
+    min_age: float | None = None
+    max_age: float | None = None
+    at: date | None = None
+
+    def sql(self, terms: Terminology) -> Sql:
+        at = self.at or date.today()
+        age = "date_diff('month', birth_date, ?::DATE) / 12"
+        parts, params = [], []
+        if self.min_age is not None:
+            parts.append(f"floor({age}) >= ?")
+            params += [at, self.min_age]
+        if self.max_age is not None:
+            parts.append(f"floor({age}) <= ?")
+            params += [at, self.max_age]
+        return f"SELECT patient_id FROM patient WHERE {' AND '.join(parts) or 'TRUE'}", params
+
+
+@dataclass(frozen=True)
+class Deceased:
+    window: Window = field(default_factory=Window)
+
+    def sql(self, terms: Terminology) -> Sql:
+        t, tp = self.window.point("deceased_date")
+        return f"SELECT patient_id FROM patient WHERE deceased_date IS NOT NULL AND {t}", tp
+
+
+@dataclass(frozen=True)
+class LabRange:
+    """A lab (LOINC code or CDM key, e.g. "hemoglobin") with a value in [low, high] given in `unit`."""
+
+    lab: str
+    low: float | None = None
+    high: float | None = None
+    unit: str | None = None
+    window: Window = field(default_factory=Window)
+
+    def sql(self, terms: Terminology) -> Sql:
+        lab = c.LAB_BY_LOINC.get(self.lab) or c.LAB_BY_KEY.get(self.lab)
+        if lab is None:
+            raise InputError(f"unknown lab {self.lab!r}", hint="use a LOINC code or key from docs/cdm.md")
+        f = factor(lab, normalise_unit(self.unit)) if self.unit else 1.0
+        parts: list[str] = ["system = 'loinc' AND code = ?"]
+        params: list[Any] = [lab.loinc]
+        if self.low is not None:
+            parts.append("value_num >= ?")
+            params.append(self.low * f - 1e-9)
+        if self.high is not None:
+            parts.append("value_num <= ?")
+            params.append(self.high * f + 1e-9)
+        t, tp = self.window.point("start_date")
+        return _facts("lab", " AND ".join([*parts, t]), [*params, *tp])
+
+
+@dataclass(frozen=True)
+class HasVariant:
+    """present=True: a somatic variant in `gene`; False: gene tested by the panel and no variant found."""
+
+    gene: str
+    present: bool = True
+
+    def sql(self, terms: Terminology) -> Sql:
+        if self.present:
+            return _facts("variant", "code = ? AND value_code = 'present'", [self.gene])
+        return (
+            "SELECT DISTINCT patient_id FROM fact WHERE kind = 'gene_tested' AND code = ? EXCEPT "
+            "SELECT patient_id FROM fact WHERE kind = 'variant' AND code = ? AND value_code = 'present'"
+        ), [self.gene, self.gene]
+
+
+@dataclass(frozen=True)
+class HasFinding:
+    """A cytogenetic finding (CDM key, e.g. del5q, del17p) reported present (or absent)."""
+
+    finding: str
+    present: bool = True
+
+    def sql(self, terms: Terminology) -> Sql:
+        return _facts(
+            "cyto", "code = ? AND value_code = ?", [self.finding, "present" if self.present else "absent"]
+        )
+
+
+@dataclass(frozen=True)
+class HasGenotype:
+    genotypes: Sequence[str]  # e.g. ["HbSS", "HbSbeta0"]
+
+    def sql(self, terms: Terminology) -> Sql:
+        return _facts(
+            "genotype", "code IN (" + ",".join("?" * len(self.genotypes)) + ")", list(self.genotypes)
+        )
+
+
+@dataclass(frozen=True)
+class ScoreBetween:
+    score: str  # ipss-r | iss | r-iss
+    low: float | None = None
+    high: float | None = None
+
+    def sql(self, terms: Terminology) -> Sql:
+        lo = -1e18 if self.low is None else self.low
+        hi = 1e18 if self.high is None else self.high
+        return _facts("score", "code = ? AND value_num BETWEEN ? AND ?", [self.score, lo, hi])
+
+
+@dataclass(frozen=True)
+class OnMedication:
+    """A medication (ATC code or CDM name, e.g. "hydroxyurea") taken at some time in the window."""
+
+    medication: str
+    window: Window = field(default_factory=Window)
+
+    def sql(self, terms: Terminology) -> Sql:
+        atc = c.MEDICATIONS[self.medication][0] if self.medication in c.MEDICATIONS else self.medication
+        t, tp = self.window.overlap("start_date", "end_date")
+        return _facts("medication", f"system = 'atc' AND code = ? AND {t}", [atc, *tp])
+
+
+@dataclass(frozen=True)
+class HadProcedure:
+    """A procedure by SNOMED code or fairgrid key (allo-hsct, auto-hsct) performed in the window."""
+
+    procedure: str = c.HSCT_SNOMED
+    window: Window = field(default_factory=Window)
+
+    def sql(self, terms: Terminology) -> Sql:
+        t, tp = self.window.point("start_date")
+        return _facts("procedure", f"code = ? AND {t}", [self.procedure, *tp])
+
+
+@dataclass(frozen=True)
+class Admissions:
+    """At least `min_count` inpatient encounters (by reason code, default VOC D57.0) in the window."""
+
+    min_count: int = 1
+    reason: str = c.VOC_ICD10[0]
+    window: Window = field(default_factory=Window)
+
+    def sql(self, terms: Terminology) -> Sql:
+        t, tp = self.window.point("start_date")
+        return (
+            f"SELECT patient_id FROM fact WHERE kind = 'encounter' AND code = ? AND {t} "
+            "GROUP BY patient_id HAVING count(DISTINCT rid) >= ?"
+        ), [self.reason, *tp, self.min_count]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    criteria: Sequence[Criterion]
+
+    def sql(self, terms: Terminology) -> Sql:
+        return _combine(" UNION ", self.criteria, terms)
+
+
+@dataclass(frozen=True)
+class Not:
+    criterion: Criterion
+
+    def sql(self, terms: Terminology) -> Sql:
+        inner, params = self.criterion.sql(terms)
+        return f"SELECT patient_id FROM patient EXCEPT ({inner})", params
+
+
+def _combine(op: str, criteria: Sequence[Criterion], terms: Terminology) -> Sql:
+    if not criteria:
+        return "SELECT patient_id FROM patient", []
+    parts, params = [], []
+    for cr in criteria:
+        s, p = cr.sql(terms)
+        parts.append(f"({s})")
+        params += p
+    return op.join(parts), params
+
+
+def cohort(store: SiteStore, *criteria: Criterion) -> list[str]:
+    """Sorted ids of the patients meeting every criterion (no criteria: all patients)."""
+    sql, params = _combine(" INTERSECT ", criteria, store.terms)
+    return sorted(r[0] for r in store.con.execute(sql, params).fetchall())
+
+
+def count(store: SiteStore, *criteria: Criterion) -> int:
+    sql, params = _combine(" INTERSECT ", criteria, store.terms)
+    row = store.con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()
+    return int(row[0]) if row else 0
