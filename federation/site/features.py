@@ -3,8 +3,8 @@
 Columns: patient_id, sex_male, age_at_dx, labs at diagnosis (first value, canonical unit, column named
 `<lab key>_<unit>`), cytogenetic findings (1 present / 0 absent / NULL not tested), somatic variants
 (1 found / 0 gene tested without variant / NULL gene not tested: the incomplete-node case), scores,
-treatments ever given (0/1), transplant (0/1), and outcomes as (event 0/1, time in years from diagnosis to event or to the
-last date known for the patient). SCD adds the VOC admission count and rate per year.
+treatments ever given (0/1), transplant (0/1), and outcomes as (event 0/1, time in years from diagnosis to
+the event or to the last date known for the patient). SCD adds the VOC admission count and rate per year.
 """
 
 from __future__ import annotations

@@ -64,8 +64,8 @@ def _codes_sql(system: str, codes: Sequence[str], terms: Terminology, descendant
     like: list[str] = []
     for code in codes:
         exact |= terms.descendants(system, code) if descendants else {code}
-        if descendants and system == "icd10" and _ICD10.match(code):
-            like.append(code + (".%" if len(code) == 3 else "%"))
+    if descendants and system == "icd10":  # built-in fallback: D46 covers D46.x, also below terminology hits
+        like = [code + (".%" if len(code) == 3 else "%") for code in sorted(exact) if _ICD10.match(code)]
     ors = ["code IN (" + ",".join("?" * len(exact)) + ")"] + ["code LIKE ?"] * len(like)
     return f"system = ? AND ({' OR '.join(ors)})", [system, *sorted(exact), *like]
 

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from federation.cdm import build
+from federation.cdm.codes import LAB_BY_KEY
+from federation.site.store import LoadFailed, SiteStore
+
+HB = LAB_BY_KEY["hemoglobin"]
+PLT = LAB_BY_KEY["platelets"]
+
+
+def _ndjson(path: Path, resources: list[Any]) -> Path:
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in resources) + "\n")
+    return path
+
+
+def _good() -> list[dict[str, Any]]:
+    return [
+        build.patient("p1", "female", "1950-03", "2020-05-01"),
+        build.diagnosis("p1-dx", "p1", "mds", "MDS-EB", "2018-01-10"),
+        build.lab("p1-hb", "p1", HB, 9.1, "g/dL", "2018-01-10"),
+    ]
+
+
+def _snapshot(store: SiteStore) -> tuple[Any, ...]:
+    con = store.con
+    return tuple(
+        con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ("resource", "patient", "fact")
+    )
+
+
+def test_load_and_idempotent_reload(store: SiteStore, cohorts: dict[str, Path]) -> None:
+    fhir = cohorts["scd"] / "site-1" / "fhir"
+    first = store.load([fhir])
+    assert first.loaded == first.read > 0 and not first.rejected
+    snap = _snapshot(store)
+    again = store.load([fhir])
+    assert again.loaded == 0 and again.unchanged == first.read
+    assert _snapshot(store) == snap
+    assert store.stats()["patients"] == 60
+
+
+def test_bundle_input(store: SiteStore, tmp_path: Path) -> None:
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in _good()]}
+    (tmp_path / "b.json").write_text(json.dumps(bundle))
+    assert store.load([tmp_path / "b.json"]).loaded == 3
+
+
+BAD_CASES = {
+    "malformed_json": ('{"resourceType": "Patient", "id": ', "malformed JSON"),
+    "wrong_type": ({"resourceType": "Medication", "id": "m1"}, "not part of the CDM"),
+    "not_a_resource": ("[1, 2]", "not a JSON object"),
+    "unknown_loinc": (
+        {**build.lab("x1", "p1", HB, 9.0, "g/dL", "2020-01-01"), "code": {"coding": [
+            {"system": "http://loinc.org", "code": "9999-9"}]}},
+        "unknown observation code",
+    ),
+    "unknown_icd10": (
+        {**build.diagnosis("x2", "p1", "mds", "MDS-EB", "2020-01-01"), "code": {"coding": [
+            {"system": "http://hl7.org/fhir/sid/icd-10", "code": "D46-X"}]}},
+        "unknown icd10 code",
+    ),
+    "birth_after_death": (build.patient("p9", "male", "1990-05", "1980-01-01"), "before birthDate"),
+    "negative_count": (build.lab("x3", "p1", PLT, -5, "10*9/L", "2020-01-01"), "negative value"),
+    "unit_mismatch": (build.lab("x4", "p1", HB, 9.0, "mg/L", "2020-01-01"), "not convertible"),
+    "duplicate_id": (build.lab("p1-hb", "p1", HB, 9.9, "g/dL", "2018-01-10"), "duplicate id Observation/p1-hb"),
+    "unknown_patient": (build.lab("x5", "nobody", HB, 9.0, "g/dL", "2020-01-01"), "Patient/nobody"),
+    "bad_date": (build.lab("x6", "p1", HB, 9.0, "g/dL", "2020-02-31"), "not a valid date"),
+    "identifier": ({**build.patient("p8", "male", "1960"), "name": [{"family": "X"}]}, "direct identifier"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_bad_record_fails_whole_load(store: SiteStore, tmp_path: Path, case: str) -> None:
+    store.load([_ndjson(tmp_path / "base.ndjson", [build.patient("p0", "male", "1940-01")])])
+    before = _snapshot(store)
+    bad, reason = BAD_CASES[case]
+    path = _ndjson(tmp_path / "in.ndjson", [*_good(), bad])
+    with pytest.raises(LoadFailed) as exc:
+        store.load([path])
+    errors = exc.value.details["errors"]
+    assert len(errors) == 1
+    assert errors[0]["where"] == f"{path}:4"
+    assert reason in errors[0]["reason"]
+    assert _snapshot(store) == before  # nothing half-loaded
+
+
+def test_skip_invalid_loads_the_good_ones(store: SiteStore, tmp_path: Path) -> None:
+    path = _ndjson(tmp_path / "in.ndjson", [*_good(), "{oops", build.lab("x", "ghost", HB, 9, "g/dL", "2020-01-01")])
+    report = store.load([path], strict=False)
+    assert report.loaded == 3 and [w for w, _ in report.rejected] == [f"{path}:4", f"{path}:5"]
+
+
+def test_failed_write_rolls_back(store: SiteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.load([_ndjson(tmp_path / "a.ndjson", _good())])
+    before = _snapshot(store)
+    changed = [build.patient("p1", "female", "1950-03"), build.lab("p1-hb", "p1", HB, 12.0, "g/dL", "2019-01-01")]
+    original = SiteStore._replace
+
+    def boom(self: SiteStore) -> None:
+        original(self)  # rows deleted and inserted ... then the load fails
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(SiteStore, "_replace", boom)
+    with pytest.raises(RuntimeError):
+        store.load([_ndjson(tmp_path / "b.ndjson", changed)])
+    assert _snapshot(store) == before
+
+
+def test_unit_conversion_on_load(store: SiteStore, tmp_path: Path) -> None:
+    store.load([_ndjson(tmp_path / "a.ndjson", [*_good()[:1], build.lab("p1-hb2", "p1", HB, 91, "g/L", "2019-01-01")])])
+    row = store.con.execute("SELECT value_num, unit FROM fact WHERE rid = 'Observation/p1-hb2'").fetchone()
+    assert row == (9.1, "g/dL")
