@@ -1,0 +1,187 @@
+"""The bundled shapes, vocabularies, terminologies and example catalogue parse, agree and validate.
+
+Validation here uses pySHACL directly (inference none, advanced), independent of fairgrid's own
+validator, so a mistake in the data cannot hide behind a mistake in the code. The background
+vocabularies and terminologies are validated along with the example (official shapes target every
+skos:Concept and skos:ConceptScheme).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+from pyshacl import validate
+from rdflib import RDF, Graph, Literal, Namespace, URIRef
+
+ROOT = Path(__file__).resolve().parents[1]
+SHAPES = ROOT / "shapes"
+ONTOLOGIES = ROOT / "ontologies"
+EXAMPLE = ONTOLOGIES / "examples" / "consortium.ttl"
+
+SH = Namespace("http://www.w3.org/ns/shacl#")
+SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+DCT = Namespace("http://purl.org/dc/terms/")
+FGSHAPE = Namespace("https://w3id.org/fairgrid/shapes#")
+ACCESS = "http://publications.europa.eu/resource/authority/access-right/"
+ACCESS_PROFILES = {
+    URIRef(ACCESS + "PUBLIC"): FGSHAPE.PublicDataset,
+    URIRef(ACCESS + "RESTRICTED"): FGSHAPE.RestrictedDataset,
+    URIRef(ACCESS + "NON_PUBLIC"): FGSHAPE.NonPublicDataset,
+}
+SHAPE_FILES = [
+    SHAPES / "official" / "shapes.ttl",
+    SHAPES / "official" / "range.ttl",
+    SHAPES / "official" / "mdr-vocabularies.shape.ttl",
+    SHAPES / "official" / "mldcat-ap-SHACL.ttl",
+    SHAPES / "health.ttl",
+    SHAPES / "fairgrid.ttl",
+    SHAPES / "access.ttl",
+]
+RECOMMENDED = SHAPES / "official" / "shapes_recommended.ttl"
+
+
+def _parse(*files: Path) -> Graph:
+    g = Graph()
+    for f in files:
+        g.parse(f, format="turtle")
+    return g
+
+
+@cache
+def _shapes(recommended: bool = False) -> Graph:
+    return _parse(*SHAPE_FILES, *([RECOMMENDED] if recommended else []))
+
+
+@cache
+def _background() -> Graph:
+    files = [ONTOLOGIES / "fairgrid.ttl"]
+    for sub in ("vocabularies", "terminologies"):
+        files += sorted((ONTOLOGIES / sub).glob("*.ttl"))
+    return _parse(*files)
+
+
+def _validate(data: Graph, recommended: bool = False) -> list[tuple[str, str, str, str, str]]:
+    """Validate, each dataset also against its access profile; give (severity, focus, path, shape, msg)."""
+    shapes = Graph()
+    shapes += _shapes(recommended)
+    for dataset in data.subjects(RDF.type, DCAT.Dataset):
+        for right in data.objects(dataset, DCT.accessRights):
+            if right in ACCESS_PROFILES:
+                shapes.add((ACCESS_PROFILES[right], SH.targetNode, dataset))
+    # The background goes into the data graph, not pySHACL's ont_graph: pySHACL copies only RDFS/OWL
+    # axioms from ont_graph ("inoculation"), so SKOS concepts there would be invisible to sh:class.
+    merged = Graph()
+    merged += data
+    merged += _background()
+    _, report, _ = validate(merged, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
+    out = []
+    # only top-level results: pySHACL also types the nested sh:detail results of sh:node failures
+    # as sh:ValidationResult, with the nested shape's default severity
+    for result in report.objects(None, SH.result):
+        out.append(
+            tuple(
+                str(report.value(result, p, default=""))
+                for p in (SH.resultSeverity, SH.focusNode, SH.resultPath, SH.sourceShape, SH.resultMessage)
+            )
+        )
+    return out  # type: ignore[return-value]
+
+
+def _violations(results: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    return [r for r in results if r[0] == str(SH.Violation)]
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted([*SHAPES.rglob("*.ttl"), *ONTOLOGIES.rglob("*.ttl")]),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_every_bundled_turtle_file_parses(path: Path) -> None:
+    assert len(_parse(path)) > 0
+
+
+def test_example_catalogue_has_no_violations() -> None:
+    results = _validate(_parse(EXAMPLE))
+    violations = _violations(results)
+    for v in violations:
+        print(*v, sep=" | ")
+    assert violations == []
+
+
+def test_example_catalogue_recommended_shapes_add_only_warnings() -> None:
+    results = _validate(_parse(EXAMPLE), recommended=True)
+    assert _violations(results) == []
+    for r in results:
+        print(*r, sep=" | ")
+    # expected: publishers that are not EU corporate bodies, no dct:spatial, no licence on
+    # distributions of restricted data; keep the number small
+    assert len(results) < 30
+
+
+def test_example_catalogue_covers_every_access_profile() -> None:
+    data = _parse(EXAMPLE)
+    rights = set(data.objects(None, DCT.accessRights))
+    assert set(ACCESS_PROFILES) <= rights
+
+
+def test_terminology_broader_targets_are_in_the_same_scheme() -> None:
+    for path in sorted((ONTOLOGIES / "terminologies").glob("*.ttl")):
+        g = _parse(path)
+        for concept, broader in g.subject_objects(SKOS.broader):
+            schemes = set(g.objects(concept, SKOS.inScheme))
+            assert schemes, f"{path.name}: {concept} is in no scheme"
+            assert (broader, RDF.type, SKOS.Concept) in g, (
+                f"{path.name}: broader {broader} of {concept} missing"
+            )
+            assert schemes & set(g.objects(broader, SKOS.inScheme)), (
+                f"{path.name}: {broader} not in {schemes}"
+            )
+
+
+def test_broken_dataset_reports_the_expected_violations() -> None:
+    data = _parse(EXAMPLE)
+    dataset = URIRef("https://w3id.org/fairgrid/dataset/mds-registry-hub-a")
+    bad_theme = URIRef("https://w3id.org/fairgrid/theme/not-a-concept")
+    data.remove((dataset, DCT.description, None))
+    data.add((dataset, DCAT.theme, bad_theme))
+    # restricted data without a count of individuals breaks fairgrid's access profile
+    data.remove((dataset, URIRef("http://healthdataportal.eu/ns/health#numberOfUniqueIndividuals"), None))
+    violations = _violations(_validate(data))
+    found = {(focus, path) for _, focus, path, _, _ in violations}
+    assert (str(dataset), str(DCT.description)) in found
+    assert (str(dataset), str(DCAT.theme)) in found
+    assert (str(dataset), "http://healthdataportal.eu/ns/health#numberOfUniqueIndividuals") in found
+    shapes = {shape for _, focus, _, shape, _ in violations if focus == str(dataset)}
+    assert str(FGSHAPE.Controlled_numberOfUniqueIndividuals) in shapes
+    assert all(focus == str(dataset) for _, focus, *_ in violations), violations
+
+
+def test_non_public_download_url_is_a_violation() -> None:
+    data = _parse(EXAMPLE)
+    dist = URIRef("https://w3id.org/fairgrid/distribution/mds-ngs-milan-federated-parquet")
+    url = URIRef("https://w3id.org/fairgrid/download/mds-ngs-milan.parquet")
+    data.add((dist, DCAT.downloadURL, url))
+    data.add((url, RDF.type, DCAT.Resource))
+    shapes = {s for _, _, _, s, _ in _violations(_validate(data))}
+    assert str(FGSHAPE.NonPublic_noDownloadURL) in shapes
+
+
+def test_public_distribution_without_licence_is_a_violation() -> None:
+    data = _parse(EXAMPLE)
+    dist = URIRef("https://w3id.org/fairgrid/distribution/consortium-aggregate-statistics-csv")
+    data.remove((dist, DCT.license, None))
+    shapes = {s for _, _, _, s, _ in _violations(_validate(data))}
+    assert str(FGSHAPE.Public_distributionLicence) in shapes
+
+
+def test_health_counts_must_be_non_negative_integers() -> None:
+    data = _parse(EXAMPLE)
+    dataset = URIRef("https://w3id.org/fairgrid/dataset/scd-cohort-paris")
+    records = URIRef("http://healthdataportal.eu/ns/health#numberOfRecords")
+    data.remove((dataset, records, None))
+    data.add((dataset, records, Literal("many")))
+    shapes = {s for _, _, _, s, _ in _violations(_validate(data))}
+    assert str(FGSHAPE.Health_numberOfRecords) in shapes
