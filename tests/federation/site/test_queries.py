@@ -56,9 +56,15 @@ def test_codes_with_descendants(loaded: SiteStore) -> None:
 
 
 def test_terminology_hierarchy(loaded: SiteStore) -> None:
-    loaded.terminology = Terminology({("icd10", "D46"): {("icd10", "D37-D48")}, ("icd10", "C90"): {("icd10", "C81-C96")}})
+    loaded.terminology = Terminology(
+        {("icd10", "D46"): {("icd10", "D37-D48")}, ("icd10", "C90"): {("icd10", "C81-C96")}}
+    )
     assert q.cohort(loaded, q.HasCondition(["D37-D48"])) == ["a", "b"]
-    assert q.cohort(loaded, q.AnyOf([q.HasCondition(["D37-D48"]), q.HasCondition(["C81-C96"])])) == ["a", "b", "d"]
+    assert q.cohort(loaded, q.AnyOf([q.HasCondition(["D37-D48"]), q.HasCondition(["C81-C96"])])) == [
+        "a",
+        "b",
+        "d",
+    ]
 
 
 def test_age_and_sex(loaded: SiteStore) -> None:
@@ -95,7 +101,9 @@ def test_medications_procedures_windows(loaded: SiteStore) -> None:
     assert q.cohort(loaded, q.HadProcedure("allo-hsct", q.Window(end=D("2019-01-01")))) == []
     assert q.cohort(loaded, q.Admissions(min_count=2)) == ["c"]
     assert q.cohort(loaded, q.Admissions(window=q.Window(D("2021-01-01")))) == ["c"]
-    assert q.cohort(loaded, q.HasOutcome("aml-transformation", q.Window(D("2020-01-01"), D("2020-12-31")))) == ["a"]
+    assert q.cohort(
+        loaded, q.HasOutcome("aml-transformation", q.Window(D("2020-01-01"), D("2020-12-31")))
+    ) == ["a"]
     assert q.count(loaded, q.HasCondition(["D46"]), q.OnMedication("azacitidine")) == 1
 
 

@@ -29,7 +29,10 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
 
 def test_layout_and_incomplete_node(cohorts: dict[str, Path]) -> None:
     root = cohorts["mds"]
-    assert json.loads((root / "ground_truth.json").read_text())["models"]["mds"][0]["outcome"] == "aml-transformation"
+    assert (
+        json.loads((root / "ground_truth.json").read_text())["models"]["mds"][0]["outcome"]
+        == "aml-transformation"
+    )
     for site in ("site-1", "site-2"):
         for name in ("Patient", "Condition", "Observation", "MedicationStatement", "Procedure", "Encounter"):
             assert (root / site / "fhir" / f"{name}.ndjson").exists()

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from federation.etl.etl import load_mapping, run_etl
+from federation.etl.pseudo import Pseudonymiser, age_band
+from federation.site.home import SiteHome
+from federation.site.store import SiteStore
+from federation.synth.run import synthesize
+
+MAPPING = Path(__file__).resolve().parents[3] / "federation" / "etl" / "mappings" / "synthetic.yaml"
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("etl")
+    synthesize("mm", 2, 25, 3, root)
+    return root / "site-2" / "csv"  # the SI-unit site: g/L converted by the ETL
+
+
+def _csvs(d: Path) -> list[Path]:
+    return [d / "patients.csv", d / "events.csv"]
+
+
+def test_etl_loads_and_leaks_no_identifier(
+    home: SiteHome, store: SiteStore, export: Path, tmp_path: Path
+) -> None:
+    report = run_etl(home, store, load_mapping(MAPPING), _csvs(export), out=tmp_path / "out")
+    assert not report.rejected and report.loaded == report.rows
+    out_text = "".join(p.read_text() for p in sorted((tmp_path / "out").glob("*.ndjson")))
+    stored = "".join(r[0] for r in store.con.execute("SELECT json FROM resource").fetchall())
+    stored += " ".join(str(r) for r in store.con.execute("SELECT * FROM fact").fetchall())
+    quarantine = "".join(p.read_text() for p in home.quarantine_dir.glob("*"))
+    with (export / "patients.csv").open() as fh:
+        patients = list(csv.DictReader(fh))
+    for row in patients:
+        for col in ("mrn", "first_name", "last_name", "postcode", "phone", "birth_date"):
+            for blob in (out_text, stored, quarantine):
+                assert row[col] not in blob, (col, row[col])
+        if row["death_date"]:
+            assert f'"deceasedDateTime":"{row["death_date"]}"' not in out_text  # shifted
+    # unit conversion: hemoglobin arrives in g/l and is stored in g/dL
+    units = {r[0] for r in store.con.execute("SELECT unit FROM fact WHERE code = '718-7'").fetchall()}
+    assert units == {"g/dL"}
+
+
+def test_pseudonyms_stable_and_reload_idempotent(home: SiteHome, store: SiteStore, export: Path) -> None:
+    m = load_mapping(MAPPING)
+    first = run_etl(home, store, m, _csvs(export))
+    ids = store.patient_ids()
+    again = run_etl(home, store, m, _csvs(export))
+    assert again.loaded == 0 and again.unchanged == first.loaded
+    assert store.patient_ids() == ids
+
+
+def test_bad_rows_quarantined_good_rows_load(
+    home: SiteHome, store: SiteStore, export: Path, tmp_path: Path
+) -> None:
+    pat = (export / "patients.csv").read_text().splitlines()
+    ev = (export / "events.csv").read_text().splitlines()
+    mrn = pat[1].split(",")[0]
+    pat.append("X1,Ann,Bad,2000-01-01,F,1234,+3 1,1990-01-01")  # death before birth -> line len(pat)
+    bad_events = [
+        f"{mrn},2020-01-01,,LAB,NOPE,1,g/dl",  # unknown local code
+        f"{mrn},2020-13-01,,LAB,HGB,9,g/dl",  # impossible date
+        f"{mrn},2020-01-01,,LAB,PLT,-3,10^9/l",  # negative count
+        f"{mrn},2020-01-01,,LAB,HGB,9,mmol/mol",  # unit mismatch
+        "X1,2020-01-01,,DIAG,MM-IGG,,",  # patient was quarantined
+        ev[1],  # duplicate of line 2
+    ]
+    (tmp_path / "patients.csv").write_text("\n".join(pat) + "\n")
+    (tmp_path / "events.csv").write_text("\n".join(ev + bad_events) + "\n")
+    report = run_etl(home, store, load_mapping(MAPPING), _csvs(tmp_path))
+    where = {w: r for w, r in report.rejected}
+    n = len(ev)
+    expected = {
+        f"{tmp_path / 'patients.csv'}:{len(pat)}": "before birth",
+        f"{tmp_path / 'events.csv'}:{n + 1}": "unknown local lab code 'NOPE'",
+        f"{tmp_path / 'events.csv'}:{n + 2}": "not a date",
+        f"{tmp_path / 'events.csv'}:{n + 3}": "negative value",
+        f"{tmp_path / 'events.csv'}:{n + 4}": "not convertible",
+        f"{tmp_path / 'events.csv'}:{n + 5}": "neither in this load nor in the store",
+        f"{tmp_path / 'events.csv'}:{n + 6}": "duplicate id",
+    }
+    assert set(where) == set(expected)
+    for w, reason in expected.items():
+        assert reason in where[w], (w, where[w])
+    assert report.loaded == report.rows - len(expected)
+    q = (home.quarantine_dir / "events.csv.rejected.csv").read_text()
+    assert f",{n + 1}," in q and mrn not in q
+
+
+def test_pseudonymiser_policy() -> None:
+    p = Pseudonymiser("k", date(2024, 12, 31))
+    assert p.patient_id("A1") == Pseudonymiser("k", date(2000, 1, 1)).patient_id("A1") != p.patient_id("A2")
+    assert p.patient_id("A1") != Pseudonymiser("other", date(2024, 12, 31)).patient_id("A1")
+    assert all(1 <= abs(p.shift_days(str(i))) <= 30 for i in range(200))
+    assert p.birth(date(1960, 5, 17)) == "1960-05"
+    assert p.birth(date(1930, 5, 17)) == "1934"  # 90+ top-coded
+    assert age_band(67.4) == (65, 69)
