@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from federation.site.flatten import Fact, PatientRow, RecordError, flatten
+from federation.site.flatten import RecordError, flatten
 from federation.site.terminology import Terminology
 from registry.errors import FairgridError, InputError, Unavailable
 
@@ -103,14 +103,32 @@ class SiteStore:
 
         strict: any bad record fails the whole load (LoadFailed lists every one) and nothing changes.
         Not strict: bad records are reported in the returned LoadReport and the good ones load.
+        Rows stream to temporary TSV files (memory stays flat), which DuckDB then reads in one transaction.
         """
+        with tempfile.TemporaryDirectory(prefix="fairgrid-load-") as tmp:
+            files = {n: Path(tmp) / f"{n}.tsv" for n in ("resource", "patient", "fact")}
+            with (
+                files["resource"].open("w", encoding="utf-8", newline="") as fr,
+                files["patient"].open("w", encoding="utf-8", newline="") as fp,
+                files["fact"].open("w", encoding="utf-8", newline="") as ff,
+            ):
+                report, n, drop = self._stage(items, _TsvSink(fr), _TsvSink(fp), _TsvSink(ff))
+            if report.rejected and strict:
+                raise LoadFailed(
+                    f"{len(report.rejected)} of {report.read} records rejected; nothing was loaded",
+                    details={"errors": report.to_dict()["rejected"]},
+                )
+            self._write(files, n, sorted(drop), report, source)
+        return report
+
+    def _stage(
+        self, items: Iterable[Item], res_out: _TsvSink, pat_out: _TsvSink, fact_out: _TsvSink
+    ) -> tuple[LoadReport, int, set[str]]:
         report = LoadReport()
         known = self.terms.known
         seen: dict[str, str] = {}
-        resources: list[tuple[str, str, str, str, str, str]] = []
-        facts: list[Fact] = []
-        patients: list[PatientRow] = []
-        refs: list[tuple[str, str, int, int]] = []  # where, patient id, resource index, fact slice start
+        patients: set[str] = set()
+        refs: list[tuple[str, str, str]] = []  # where, patient id, resource key
         for where, obj, raw in items:
             report.read += 1
             if isinstance(obj, FairgridError):
@@ -130,79 +148,65 @@ class SiteStore:
             if "\t" in text or "\n" in text:
                 text = text.replace("\t", " ").replace("\n", " ")
             if prow:
-                patients.append(prow)
+                patients.add(pid)
+                pat_out.add(prow)
             else:
-                refs.append((where, pid, len(resources), len(facts)))
-            resources.append(
+                refs.append((where, pid, key))
+            res_out.add(
                 (key, rtype, rid, pid, hashlib.blake2b(text.encode(), digest_size=12).hexdigest(), text)
             )
-            facts.extend(rfacts)
+            for f in rfacts:
+                fact_out.add(f)
+        res_out.close()
+        pat_out.close()
+        fact_out.close()
         # every non-patient resource must point at a patient in this load or already in the store
-        known_pids = {p[0] for p in patients} | self.patient_ids()
-        drop: set[int] = set()
-        for where, pid, ridx, _ in refs:
+        known_pids = patients | self.patient_ids()
+        drop: set[str] = set()
+        for where, pid, key in refs:
             if pid not in known_pids:
                 report.rejected.append(
                     (where, f"subject Patient/{pid} is neither in this load nor in the store")
                 )
-                drop.add(ridx)
-        if report.rejected and strict:
-            n = len(report.rejected)
-            raise LoadFailed(
-                f"{n} of {report.read} records rejected; nothing was loaded",
-                details={"errors": report.to_dict()["rejected"]},
-            )
-        if drop:
-            bad_keys = {resources[i][0] for i in drop}
-            resources = [r for i, r in enumerate(resources) if i not in drop]
-            facts = [f for f in facts if f[0] not in bad_keys]
-        self._write(resources, patients, facts, report, source)
-        return report
+                drop.add(key)
+        return report, len(seen) - len(drop), drop
 
     def _write(
-        self,
-        resources: list[tuple[str, str, str, str, str, str]],
-        patients: list[PatientRow],
-        facts: list[Fact],
-        report: LoadReport,
-        source: str,
+        self, files: dict[str, Path], n: int, drop: list[str], report: LoadReport, source: str
     ) -> None:
-        with tempfile.TemporaryDirectory(prefix="fairgrid-load-") as tmp:
-            files = {}
-            for name, rows in (("resource", resources), ("patient", patients), ("fact", facts)):
-                files[name] = Path(tmp) / f"{name}.tsv"
-                with files[name].open("w", newline="", encoding="utf-8") as fh:
-                    _write_tsv(fh, rows)
-            con = self.con
-            con.execute("BEGIN TRANSACTION")
-            try:
-                for name, f in files.items():
-                    con.execute(
-                        f"CREATE OR REPLACE TEMP TABLE s_{name} AS SELECT * FROM read_csv(?, header=false, "
-                        f"delim='\t', quote='', escape='', columns={_COLUMNS[name]}, auto_detect=false)",
-                        [str(f)],
-                    )
-                row = con.execute(
-                    "SELECT count(*) FROM s_resource s JOIN resource r ON r.key = s.key AND r.hash = s.hash"
-                ).fetchone()
-                report.unchanged = int(row[0]) if row else 0
-                report.loaded = len(resources) - report.unchanged
-                self._replace()
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for name, f in files.items():
                 con.execute(
-                    "INSERT INTO load_log VALUES (?, ?, ?, ?)",
-                    [datetime.now(UTC).replace(tzinfo=None), source, len(resources), report.loaded],
+                    f"CREATE OR REPLACE TEMP TABLE s_{name} AS SELECT * FROM read_csv(?, header=false, "
+                    f"delim='\t', quote='', escape='', columns={_COLUMNS[name]}, auto_detect=false)",
+                    [str(f)],
                 )
-                con.execute("COMMIT")
-            except BaseException as e:
-                con.execute("ROLLBACK")
-                if isinstance(e, FairgridError):
-                    raise
-                if isinstance(e, duckdb.Error):
-                    raise Unavailable(f"the site store rejected the load and was rolled back: {e}") from e
+            if drop:  # records whose patient is missing (non-strict loads only)
+                con.execute("DELETE FROM s_resource WHERE list_contains(?, key)", [drop])
+                con.execute("DELETE FROM s_fact WHERE list_contains(?, rid)", [drop])
+            row = con.execute(
+                "SELECT count(*) FROM s_resource s JOIN resource r ON r.key = s.key AND r.hash = s.hash"
+            ).fetchone()
+            report.unchanged = int(row[0]) if row else 0
+            report.loaded = n - report.unchanged
+            self._replace()
+            con.execute(
+                "INSERT INTO load_log VALUES (?, ?, ?, ?)",
+                [datetime.now(UTC).replace(tzinfo=None), source, n, report.loaded],
+            )
+            con.execute("COMMIT")
+        except BaseException as e:
+            con.execute("ROLLBACK")
+            if isinstance(e, FairgridError):
                 raise
-            finally:
-                for name in files:
-                    con.execute(f"DROP TABLE IF EXISTS s_{name}")
+            if isinstance(e, duckdb.Error):
+                raise Unavailable(f"the site store rejected the load and was rolled back: {e}") from e
+            raise
+        finally:
+            for name in files:
+                con.execute(f"DROP TABLE IF EXISTS s_{name}")
 
     def _replace(self) -> None:
         con = self.con
@@ -241,18 +245,23 @@ class SiteStore:
         }
 
 
-def _write_tsv(fh: Any, rows: Iterable[tuple[Any, ...]]) -> None:
-    """Tab-separated, unquoted: no field holds a tab or newline (ids, codes and dates are checked; JSON text
-    has tabs only as insignificant whitespace, replaced at read time). None and "" both load as NULL."""
-    write = fh.write
-    buf: list[str] = []
-    for row in rows:
-        buf.append("\t".join("" if v is None else str(v) for v in row))
-        if len(buf) >= 50000:
-            write("\n".join(buf) + "\n")
-            buf.clear()
-    if buf:
-        write("\n".join(buf) + "\n")
+class _TsvSink:
+    """Tab-separated, unquoted rows: no field holds a tab or newline (ids, codes and dates are checked; JSON
+    text has tabs only as insignificant whitespace, replaced before). None and "" both load as NULL."""
+
+    def __init__(self, fh: Any) -> None:
+        self.fh = fh
+        self.buf: list[str] = []
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self.buf.append("\t".join("" if v is None else str(v) for v in row))
+        if len(self.buf) >= 20000:
+            self.close()
+
+    def close(self) -> None:
+        if self.buf:
+            self.fh.write("\n".join(self.buf) + "\n")
+            self.buf.clear()
 
 
 def _dumps(obj: Any) -> str:
