@@ -41,6 +41,8 @@ class Identity:
 
 
 ANONYMOUS = Identity("anonymous", frozenset())
+
+
 # The local operator running the CLI on their own home: full rights, attributed by OS user.
 def local_operator(name: str = "local") -> Identity:
     return Identity(f"cli:{name}", frozenset({Role.ADMIN}))

@@ -56,7 +56,7 @@ class Record:
 
     def values(self, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
         p = ox.NamedNode(predicate)
-        return [t.object for t in self.triples if t.subject == self.subject and t.predicate == p]
+        return [t.object for t in self.triples if t.subject == self.subject and t.predicate == p]  # type: ignore[misc]
 
     def value(self, predicate: str) -> str | None:
         vals = self.values(predicate)
@@ -93,8 +93,16 @@ def provenance(rev: RevisionInfo) -> list[ox.Triple]:
     out = [
         ox.Triple(r, ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV + "Entity")),
         ox.Triple(r, ox.NamedNode(PROV + "specializationOf"), ox.NamedNode(rev.iri)),
-        ox.Triple(r, ox.NamedNode(FG + "revision"), ox.Literal(str(rev.number), datatype=ox.NamedNode(XSD + "nonNegativeInteger"))),
-        ox.Triple(r, ox.NamedNode(PROV + "generatedAtTime"), ox.Literal(rev.generated_at.isoformat(), datatype=ox.NamedNode(XSD + "dateTime"))),
+        ox.Triple(
+            r,
+            ox.NamedNode(FG + "revision"),
+            ox.Literal(str(rev.number), datatype=ox.NamedNode(XSD + "nonNegativeInteger")),
+        ),
+        ox.Triple(
+            r,
+            ox.NamedNode(PROV + "generatedAtTime"),
+            ox.Literal(rev.generated_at.isoformat(), datatype=ox.NamedNode(XSD + "dateTime")),
+        ),
         ox.Triple(r, ox.NamedNode(PROV + "wasAttributedTo"), ox.NamedNode(rev.attributed_to)),
     ]
     if rev.previous_iri:

@@ -69,7 +69,9 @@ def format_for_path(path: Path) -> ox.RdfFormat:
     return fmt
 
 
-def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str = "<input>", base_iri: str | None = None) -> list[ox.Triple]:
+def parse(
+    data: bytes | str, fmt: ox.RdfFormat, *, source: str = "<input>", base_iri: str | None = None
+) -> list[ox.Triple]:
     """Parse a whole document; any syntax error raises RdfSyntaxError naming source and line."""
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -86,7 +88,9 @@ def parse(data: bytes | str, fmt: ox.RdfFormat, *, source: str = "<input>", base
     out: list[ox.Triple] = []
     for q in quads:
         if not isinstance(q.graph_name, ox.DefaultGraph):
-            raise InputError(f"{source}: named graphs are not accepted in record input", hint="send triples only")
+            raise InputError(
+                f"{source}: named graphs are not accepted in record input", hint="send triples only"
+            )
         out.append(q.triple)
     return out
 
@@ -99,7 +103,9 @@ def parse_file(path: Path, fmt: ox.RdfFormat | None = None) -> list[ox.Triple]:
     return parse(data, fmt or format_for_path(path), source=str(path))
 
 
-def serialize(triples: Iterable[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str] | None = None) -> bytes:
+def serialize(
+    triples: Iterable[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str] | None = None
+) -> bytes:
     if fmt == ox.RdfFormat.TURTLE or fmt == ox.RdfFormat.RDF_XML or fmt == ox.RdfFormat.JSON_LD:
         out = ox.serialize(triples, format=fmt, prefixes=prefixes or {})
     else:

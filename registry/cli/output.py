@@ -9,7 +9,14 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
-from registry.errors import FairgridError, InputError, RdfSyntaxError, Unavailable, ValidationFailed, Violation
+from registry.errors import (
+    FairgridError,
+    InputError,
+    RdfSyntaxError,
+    Unavailable,
+    ValidationFailed,
+    Violation,
+)
 from registry.validation.report import short
 
 out = Console(highlight=False, soft_wrap=True)

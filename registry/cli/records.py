@@ -13,7 +13,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from registry.cli import main as m
-from registry.cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, err, fail, out, print_json, violations_table
+from registry.cli.output import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    err,
+    fail,
+    out,
+    print_json,
+    violations_table,
+)
 from registry.errors import FairgridError, RdfSyntaxError
 from registry.model import provenance
 from registry.rdf import COMMON_PREFIXES, format_named, serialize
@@ -58,7 +67,7 @@ def progress() -> Progress:
 def init(
     terminologies: Annotated[bool, typer.Option(help="register the bundled terminologies")] = True,
 ) -> None:
-    """Create the registry home ($FAIRGRID_HOME, default ./.fairgrid) and register the bundled terminologies."""
+    """Create the registry home ($FAIRGRID_HOME, default ./.fairgrid) and register the terminologies."""
     s = m.settings()
     s.home.mkdir(parents=True, exist_ok=True)
     reg = m.registry()
@@ -108,7 +117,9 @@ def validate(
 def import_(
     paths: Annotated[list[Path], typer.Argument(help="files or folders of RDF")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="validate only, store nothing")] = False,
-    all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="store nothing if any record is rejected")] = False,
+    all_or_nothing: Annotated[
+        bool, typer.Option("--all-or-nothing", help="store nothing if any record is rejected")
+    ] = False,
 ) -> None:
     """Import records; a bad record does not stop the others unless --all-or-nothing."""
     reg = m.registry()
@@ -119,7 +130,9 @@ def import_(
             def tick(source: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total, description=f"importing {Path(source).name}")
 
-            summary = reg.importer.run(m.me(), paths, dry_run=dry_run, all_or_nothing=all_or_nothing, progress=tick)
+            summary = reg.importer.run(
+                m.me(), paths, dry_run=dry_run, all_or_nothing=all_or_nothing, progress=tick
+            )
     finally:
         reg.close()
     for i in summary.rejections:
@@ -129,7 +142,8 @@ def import_(
             violations_table(violations, console=err)
     verb = "would import" if dry_run else "imported"
     out.print(
-        f"{verb} {summary.imported + summary.valid}, updated {summary.updated}, unchanged {summary.unchanged}, "
+        f"{verb} {summary.imported + summary.valid}, updated {summary.updated}, "
+        f"unchanged {summary.unchanged}, "
         f"rejected {summary.rejected}"
     )
     unreadable = any(isinstance(i.error, RdfSyntaxError) for i in summary.rejections)
@@ -147,7 +161,9 @@ def export(
         with progress() as bar:
             task = bar.add_task("exporting", total=None)
             triples = reg.exporter.triples(
-                m.me(), include_deprecated=include_deprecated, progress=lambda d, t: bar.update(task, completed=d, total=t)
+                m.me(),
+                include_deprecated=include_deprecated,
+                progress=lambda d, t: bar.update(task, completed=d, total=t),
             )
             data = serialize(list(triples), format_named(format.value), COMMON_PREFIXES)
     finally:
@@ -161,7 +177,9 @@ def export(
 
 def show(
     iri: str,
-    revision: Annotated[int | None, typer.Option("--revision", help="revision number (default: latest)")] = None,
+    revision: Annotated[
+        int | None, typer.Option("--revision", help="revision number (default: latest)")
+    ] = None,
     format: Annotated[Fmt, typer.Option("--format")] = Fmt.turtle,
 ) -> None:
     """Print a record (latest or a given revision) with its provenance."""
@@ -189,7 +207,9 @@ def history(iri: str) -> None:
         table.add_column(col)
     for r in revs:
         status = f"deprecated: {r.reason}" if r.deprecated else ""
-        table.add_row(str(r.number), r.generated_at.isoformat(timespec="seconds"), r.attributed_to, status, r.note or "")
+        table.add_row(
+            str(r.number), r.generated_at.isoformat(timespec="seconds"), r.attributed_to, status, r.note or ""
+        )
     out.print(table)
 
 
@@ -207,7 +227,9 @@ def diff(iri: str, a: int, b: int) -> None:
     out.print(f"{len(d.added)} added, {len(d.removed)} removed")
 
 
-def deprecate(iri: str, reason: Annotated[str, typer.Option("--reason", help="why (shown to users)")]) -> None:
+def deprecate(
+    iri: str, reason: Annotated[str, typer.Option("--reason", help="why (shown to users)")]
+) -> None:
     """Deprecate a record: it stays resolvable, marked deprecated with the reason."""
     reg = m.registry()
     try:

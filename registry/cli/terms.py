@@ -12,7 +12,9 @@ from registry.cli.output import out
 from registry.cli.records import guarded
 from registry.services.terms import Concept
 
-app = typer.Typer(help="Look up concepts in the registered terminologies (ICD-10, ORPHA, HPO).", no_args_is_help=True)
+app = typer.Typer(
+    help="Look up concepts in the registered terminologies (ICD-10, ORPHA, HPO).", no_args_is_help=True
+)
 
 
 def _table(concepts: list[Concept], title: str) -> None:

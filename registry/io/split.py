@@ -52,7 +52,9 @@ def kind_of(types: list[ox.NamedNode | ox.BlankNode | ox.Literal]) -> Kind | Non
     return None
 
 
-def split(triples: list[ox.Triple], *, base_iri: str, allowed: tuple[str, ...], source: str = "<input>") -> SplitResult:
+def split(
+    triples: list[ox.Triple], *, base_iri: str, allowed: tuple[str, ...], source: str = "<input>"
+) -> SplitResult:
     by_subject: dict[Node, list[ox.Triple]] = defaultdict(list)
     for t in triples:
         by_subject[t.subject].append(t)  # type: ignore[index]
@@ -61,14 +63,16 @@ def split(triples: list[ox.Triple], *, base_iri: str, allowed: tuple[str, ...], 
 
     kinds: dict[Node, Kind] = {}
     for s, ts in by_subject.items():
-        k = kind_of([t.object for t in ts if t.predicate == TYPE])
+        k = kind_of([t.object for t in ts if t.predicate == TYPE])  # type: ignore[misc]
         if k is not None:
             kinds[s] = k
     if not kinds:
         raise NoTypedSubject(f"{source}: no subject has the rdf:type of a record kind")
 
     referenced: set[Node] = {
-        t.object for t in triples if isinstance(t.object, ox.NamedNode | ox.BlankNode) and t.object != t.subject
+        t.object
+        for t in triples
+        if isinstance(t.object, ox.NamedNode | ox.BlankNode) and t.object != t.subject
     }  # type: ignore[misc]
     result = SplitResult()
     roots: dict[Node, Kind] = {}
@@ -77,7 +81,12 @@ def split(triples: list[ox.Triple], *, base_iri: str, allowed: tuple[str, ...], 
             if s in referenced:
                 continue  # embedded into whichever records point at it
             result.errors.append(
-                (s.value, IriNotAllowed(f"{source}: record IRI {s.value} is not under an allowed base ({', '.join(allowed)})"))
+                (
+                    s.value,
+                    IriNotAllowed(
+                        f"{source}: record IRI {s.value} is not under an allowed base ({', '.join(allowed)})"
+                    ),
+                )
             )
             continue
         roots[s] = k
@@ -86,7 +95,11 @@ def split(triples: list[ox.Triple], *, base_iri: str, allowed: tuple[str, ...], 
     owner: dict[Node, Node] = {}
     for s, ts in by_subject.items():
         for t in ts:
-            if t.predicate in (IN_SCHEME, TOP_CONCEPT_OF) and t.object in roots and roots[t.object] == Kind.TERMINOLOGY:
+            if (
+                t.predicate in (IN_SCHEME, TOP_CONCEPT_OF)
+                and t.object in roots
+                and roots[t.object] == Kind.TERMINOLOGY  # type: ignore[index]
+            ):
                 owner.setdefault(s, t.object)  # type: ignore[arg-type]
 
     minted: dict[Node, ox.NamedNode] = {}
@@ -120,12 +133,19 @@ def split(triples: list[ox.Triple], *, base_iri: str, allowed: tuple[str, ...], 
                     members.append(o)
         claimed |= seen
         iri = minted.get(root, root)
-        result.drafts.append(Draft(iri=iri.value, kind=kind, triples=out, minted=root in minted, source=source))
+        result.drafts.append(
+            Draft(iri=iri.value, kind=kind, triples=out, minted=root in minted, source=source)
+        )
 
     orphans = [s for s in by_subject if s not in claimed and s not in kinds]
     for s in orphans:
         label = s.value if isinstance(s, ox.NamedNode) else f"_:{s.value}"
         result.errors.append(
-            (label, NoTypedSubject(f"{source}: {label} is described but belongs to no record (no record points at it)"))
+            (
+                label,
+                NoTypedSubject(
+                    f"{source}: {label} is described but belongs to no record (no record points at it)"
+                ),
+            )
         )
     return result

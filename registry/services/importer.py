@@ -122,7 +122,9 @@ class Importer:
                 data = f.read_bytes()
                 drafts, errors = self.records.parse_drafts(data, format_for_path(f), str(f))
             except OSError as exc:
-                summary.items.append(ItemResult(str(f), None, "rejected", RdfSyntaxError(str(exc), source=str(f))))
+                summary.items.append(
+                    ItemResult(str(f), None, "rejected", RdfSyntaxError(str(exc), source=str(f)))
+                )
                 drafts, errors = [], []
             except FairgridError as exc:
                 summary.items.append(ItemResult(str(f), None, "rejected", exc))
@@ -178,7 +180,11 @@ class Importer:
         for f in files:
             try:
                 for q in ox.parse(path=str(f), format=format_for_path(f)):
-                    if q.predicate == type_p and isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
+                    if (
+                        q.predicate == type_p
+                        and isinstance(q.subject, ox.NamedNode)
+                        and isinstance(q.object, ox.NamedNode)
+                    ):
                         known.setdefault(q.subject.value, set()).add(q.object.value)
             except (SyntaxError, OSError, FairgridError):
                 continue  # reported by the main pass

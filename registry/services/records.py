@@ -69,8 +69,10 @@ class RecordService:
             raise NotFound(f"no record {what}")
         return rec
 
-    def list(self, identity: Identity, kind: Kind | None = None, offset: int = 0, limit: int = 100) -> list[RevisionInfo]:
-        return self.store.list(kind, offset, min(limit, 1000))
+    def list_records(
+        self, identity: Identity, kind: Kind | None = None, offset: int = 0, limit: int = 100
+    ) -> list[RevisionInfo]:
+        return self.store.list_records(kind, offset, min(limit, 1000))
 
     def history(self, identity: Identity, iri: str) -> list[RevisionInfo]:
         revs = self.store.history(iri)
@@ -85,14 +87,20 @@ class RecordService:
 
     # --- checking ---------------------------------------------------------------------------------
 
-    def parse_drafts(self, data: bytes | str, fmt: ox.RdfFormat, source: str = "<input>") -> tuple[list[Draft], list[tuple[str, FairgridError]]]:
+    def parse_drafts(
+        self, data: bytes | str, fmt: ox.RdfFormat, source: str = "<input>"
+    ) -> tuple[list[Draft], list[tuple[str, FairgridError]]]:
         size = len(data)
         if size > self.settings.max_record_bytes:
             from registry.errors import RecordTooLarge
 
-            raise RecordTooLarge(f"{source}: {size} bytes is over the limit of {self.settings.max_record_bytes}")
+            raise RecordTooLarge(
+                f"{source}: {size} bytes is over the limit of {self.settings.max_record_bytes}"
+            )
         triples = parse(data, fmt, source=source, base_iri=self.settings.base_iri)
-        result = split(triples, base_iri=self.settings.base_iri, allowed=self.settings.all_allowed_bases, source=source)
+        result = split(
+            triples, base_iri=self.settings.base_iri, allowed=self.settings.all_allowed_bases, source=source
+        )
         return result.drafts, result.errors
 
     def check(
@@ -142,7 +150,9 @@ class RecordService:
                 report = self.validator.validate(d.triples, context, d.kind)
                 if not report.conforms:
                     n = len(report.violations)
-                    raise ValidationFailed(f"{where}: {n} SHACL violation(s); nothing stored", report.violations, report.warnings)
+                    raise ValidationFailed(
+                        f"{where}: {n} SHACL violation(s); nothing stored", report.violations, report.warnings
+                    )
                 out.append(Checked(d, report, heads.get(d.iri), content_hash(d.triples)))
             except InputError as exc:
                 out.append((d, exc))
@@ -164,7 +174,9 @@ class RecordService:
         record = Record(c.draft.iri, c.draft.kind, tuple(c.draft.triples), rev)
         return Write(record, c.head.number if c.head is not None else None)
 
-    def create(self, identity: Identity, data: bytes | str, fmt: ox.RdfFormat, source: str = "<input>") -> list[Record]:
+    def create(
+        self, identity: Identity, data: bytes | str, fmt: ox.RdfFormat, source: str = "<input>"
+    ) -> list[Record]:
         """Register every record in the document; all of them or none."""
         identity.require(Role.CURATOR, action="register records")
         drafts, errors = self.parse_drafts(data, fmt, source)
@@ -179,7 +191,13 @@ class RecordService:
         return [w.record for w in writes]
 
     def update(
-        self, identity: Identity, iri: str, data: bytes | str, fmt: ox.RdfFormat, base_revision: int, source: str = "<input>"
+        self,
+        identity: Identity,
+        iri: str,
+        data: bytes | str,
+        fmt: ox.RdfFormat,
+        base_revision: int,
+        source: str = "<input>",
     ) -> Record:
         identity.require(Role.CURATOR, action="update records")
         drafts, errors = self.parse_drafts(data, fmt, source)
@@ -187,19 +205,25 @@ class RecordService:
             raise errors[0][1]
         mine = [d for d in drafts if d.iri == iri]
         if len(mine) != 1:
-            raise InputError(f"{source}: the document must describe the record {iri} (found {[d.iri for d in drafts]})")
+            raise InputError(
+                f"{source}: the document must describe the record {iri} (found {[d.iri for d in drafts]})"
+            )
         (c,) = self._checked_or_raise(identity, mine)
         if c.head is None:
             raise NotFound(f"no record {iri} to update", hint="register it first")
         if c.head.deprecated:
             raise Deprecated(f"{iri} is deprecated ({c.head.reason}); it cannot be updated")
         if c.head.number != base_revision:
-            raise StaleRevision(f"{iri} is at revision {c.head.number}, the update was based on {base_revision}")
+            raise StaleRevision(
+                f"{iri} is at revision {c.head.number}, the update was based on {base_revision}"
+            )
         write = self.new_revision(identity, c)
         self.store.commit([write])
         return write.record
 
-    def deprecate(self, identity: Identity, iri: str, reason: str, base_revision: int | None = None) -> Record:
+    def deprecate(
+        self, identity: Identity, iri: str, reason: str, base_revision: int | None = None
+    ) -> Record:
         identity.require(Role.CURATOR, action="deprecate records")
         if not reason.strip():
             raise InputError("a deprecation needs a reason", hint="say why, e.g. 'superseded by <IRI>'")
@@ -216,7 +240,8 @@ class RecordService:
         )
         rev = RevisionInfo(
             iri=iri, number=rec.revision.number + 1, kind=rec.kind, generated_at=datetime.now(UTC),
-            attributed_to=identity.agent_iri, content_hash=content_hash(triples), deprecated=True, reason=reason,
+            attributed_to=identity.agent_iri, content_hash=content_hash(triples),
+            deprecated=True, reason=reason,
         )  # fmt: skip
         record = Record(iri, rec.kind, triples, rev)
         self.store.commit([Write(record, rec.revision.number)])

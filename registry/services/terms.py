@@ -53,7 +53,7 @@ class TermService:
         self._by_code: dict[str, list[str]] = {}
 
     def _refresh(self) -> None:
-        heads = self.store.list(Kind.TERMINOLOGY, 0, 1000)
+        heads = self.store.list_records(Kind.TERMINOLOGY, 0, 1000)
         version = tuple((h.iri, h.content_hash) for h in heads)
         with self._lock:
             if version == self._version:
@@ -81,11 +81,13 @@ class TermService:
             hits = self._by_code.get(iri_or_code.lower().removeprefix("orpha:").removeprefix("hp:"), [])
             if not hits:
                 raise NotFound(f"no concept {iri_or_code!r} in the registered terminologies",
-                               hint="`fairgrid terms search TEXT` finds concepts by label or code")  # fmt: skip
+                hint="`fairgrid terms search TEXT` finds concepts by label or code")  # fmt: skip
             c = self.concepts[hits[0]]
         return c
 
-    def search(self, identity: Identity, text: str, scheme: str | None = None, limit: int = 50) -> list[Concept]:
+    def search(
+        self, identity: Identity, text: str, scheme: str | None = None, limit: int = 50
+    ) -> list[Concept]:
         self._refresh()
         needle = text.strip().lower()
         scored: list[tuple[int, str, Concept]] = []
@@ -133,11 +135,13 @@ def _text(vals: list[ox.NamedNode | ox.BlankNode | ox.Literal]) -> str | None:
     return pick[0].value if pick else None
 
 
-def _load(triples: tuple[ox.Triple, ...], scheme_iri: str, concepts: dict[str, Concept], schemes: dict[str, Scheme]) -> None:
+def _load(
+    triples: tuple[ox.Triple, ...], scheme_iri: str, concepts: dict[str, Concept], schemes: dict[str, Scheme]
+) -> None:
     by_s: dict[str, dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]]] = {}
     for t in triples:
         if isinstance(t.subject, ox.NamedNode):
-            by_s.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(t.object)
+            by_s.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(t.object)  # type: ignore[arg-type]
     sch = by_s.get(scheme_iri, {})
     schemes[scheme_iri] = Scheme(
         scheme_iri,

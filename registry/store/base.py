@@ -73,7 +73,7 @@ class SparqlBackedStore(ABC):
             self._update(update)
             q.check_committed(writes, self.heads([w.record.iri for w in writes]))
 
-    def list(self, kind: Kind | None = None, offset: int = 0, limit: int = 100) -> list[RevisionInfo]:
+    def list_records(self, kind: Kind | None = None, offset: int = 0, limit: int = 100) -> list[RevisionInfo]:
         return [q.rev_from_row(r["r"].value, r) for r in self._select(q.list_query(kind, offset, limit))]
 
     def count(self, kind: Kind | None = None) -> int:
@@ -83,7 +83,7 @@ class SparqlBackedStore(ABC):
     def iter_latest(self, kind: Kind | None = None, batch: int = 200) -> Iterator[Record]:
         offset = 0
         while True:
-            revs = self.list(kind, offset, batch)
+            revs = self.list_records(kind, offset, batch)
             for rev in revs:
                 yield q.record_from(rev.iri, rev, self._graph(rev.iri))
             if len(revs) < batch:

@@ -36,7 +36,9 @@ class RecordStore(Protocol):
         """Apply all writes in one transaction, or none (StaleRevision) if any head moved."""
         ...
 
-    def list(self, kind: Kind | None = None, offset: int = 0, limit: int = 100) -> list[RevisionInfo]: ...
+    def list_records(
+        self, kind: Kind | None = None, offset: int = 0, limit: int = 100
+    ) -> list[RevisionInfo]: ...
 
     def count(self, kind: Kind | None = None) -> int: ...
 
@@ -44,7 +46,9 @@ class RecordStore(Protocol):
 
     def types_of(self, iris: Sequence[str]) -> dict[str, set[str]]: ...
 
-    def query(self, sparql: str, timeout_s: float = 10.0) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+    def query(
+        self, sparql: str, timeout_s: float = 10.0
+    ) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
         """SELECT over the latest records (read only)."""
         ...
 

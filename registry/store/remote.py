@@ -24,7 +24,9 @@ class SparqlEndpointStore(SparqlBackedStore):
         self.update_url = update_url or query_url.rsplit("/", 1)[0] + "/update"
         self._http = httpx.Client(timeout=timeout_s, auth=auth)
 
-    def _post(self, url: str, data: dict[str, str], accept: str | None, timeout_s: float | None = None) -> bytes:
+    def _post(
+        self, url: str, data: dict[str, str], accept: str | None, timeout_s: float | None = None
+    ) -> bytes:
         headers = {"Accept": accept} if accept else {}
         try:
             resp = self._http.post(url, data=data, headers=headers, timeout=timeout_s)
@@ -33,7 +35,9 @@ class SparqlEndpointStore(SparqlBackedStore):
         if resp.status_code >= 500 or resp.status_code in (502, 503, 504):
             raise Unavailable(f"SPARQL endpoint {url} failed: HTTP {resp.status_code} {resp.text[:200]}")
         if resp.status_code >= 400:
-            raise ValueError(f"SPARQL endpoint {url} refused the request: HTTP {resp.status_code} {resp.text[:300]}")
+            raise ValueError(
+                f"SPARQL endpoint {url} refused the request: HTTP {resp.status_code} {resp.text[:300]}"
+            )
         return resp.content
 
     def _select(self, query: str, timeout_s: float = 30.0) -> list[q.Row]:

@@ -43,10 +43,10 @@ P = {
 }
 
 _REV_FIELDS = "?rev ?n ?kind ?time ?agent ?hash ?dep ?reason ?note"
-_REV_PATTERN = f"""?rev {P['revision']} ?n ; {P['kind']} ?kind ; {P['time']} ?time ; {P['agent']} ?agent ;
-      {P['hash']} ?hash .
-    OPTIONAL {{ ?rev {P['deprecated']} ?dep }} OPTIONAL {{ ?rev {P['reason']} ?reason }}
-    OPTIONAL {{ ?rev {P['note']} ?note }}"""
+_REV_PATTERN = f"""?rev {P["revision"]} ?n ; {P["kind"]} ?kind ; {P["time"]} ?time ; {P["agent"]} ?agent ;
+      {P["hash"]} ?hash .
+    OPTIONAL {{ ?rev {P["deprecated"]} ?dep }} OPTIONAL {{ ?rev {P["reason"]} ?reason }}
+    OPTIONAL {{ ?rev {P["note"]} ?note }}"""
 
 
 def iri(value: str) -> str:
@@ -105,7 +105,8 @@ def _write_ops(w: Write, marker: str) -> list[str]:
         f"{iri(rec.iri)} {P['head']} {rv} .",
         f"{rv} {P['type']} <{PROV}Entity> , <{FG}RecordRevision> ; {P['revisionOf']} {iri(rec.iri)} ;",
         f"  {P['revision']} {rev.number} ; {P['kind']} {lit(rev.kind.value)} ;",
-        f'  {P["time"]} "{rev.generated_at.isoformat()}"^^<{XSD}dateTime> ; {P["agent"]} {iri(rev.attributed_to)} ;',
+        f'  {P["time"]} "{rev.generated_at.isoformat()}"^^<{XSD}dateTime> ;',
+        f"  {P['agent']} {iri(rev.attributed_to)} ;",
         f"  {P['hash']} {lit(rev.content_hash)} .",
     ]
     if rev.previous_iri is not None:
@@ -152,7 +153,8 @@ def revision_query(record_iri: str, number: int) -> str:
 def list_query(kind: Kind | None, offset: int, limit: int) -> str:
     kind_filter = f"FILTER(?kind = {lit(kind.value)})" if kind is not None else ""
     return (
-        f"SELECT ?r {_REV_FIELDS} WHERE {{ GRAPH {META} {{ ?r {P['head']} ?rev . {_REV_PATTERN} }} {kind_filter} }} "
+        f"SELECT ?r {_REV_FIELDS} WHERE {{ GRAPH {META} {{ ?r {P['head']} ?rev . {_REV_PATTERN} }} "
+        f"{kind_filter} }} "
         f"ORDER BY ?r OFFSET {int(offset)} LIMIT {int(limit)}"
     )
 
@@ -164,7 +166,10 @@ def count_query(kind: Kind | None) -> str:
 
 def types_query(iris: Sequence[str]) -> str:
     values = " ".join(iri(i) for i in iris)
-    return f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s {P['type']} ?t }} FILTER(!STRSTARTS(STR(?g), 'urn:fairgrid:')) }}"
+    return (
+        f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s {P['type']} ?t }} "
+        "FILTER(!STRSTARTS(STR(?g), 'urn:fairgrid:')) }"
+    )
 
 
 def check_committed(writes: Sequence[Write], heads: dict[str, RevisionInfo]) -> None:
@@ -176,7 +181,9 @@ def check_committed(writes: Sequence[Write], heads: dict[str, RevisionInfo]) -> 
         or heads[w.record.iri].number != w.record.revision.number
     ]  # fmt: skip
     if stale:
-        raise StaleRevision(f"{len(stale)} record(s) changed meanwhile; nothing was written: {', '.join(stale[:5])}")
+        raise StaleRevision(
+            f"{len(stale)} record(s) changed meanwhile; nothing was written: {', '.join(stale[:5])}"
+        )
 
 
 def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -189,7 +196,9 @@ def record_from(record_iri: str, rev: RevisionInfo, triples: list[ox.Triple]) ->
 
 
 def pending_query(limit: int) -> str:
-    return f"SELECT ?r ?n WHERE {{ GRAPH {OUTBOX} {{ ?r {P['pending']} ?n }} }} ORDER BY ?r LIMIT {int(limit)}"
+    return (
+        f"SELECT ?r ?n WHERE {{ GRAPH {OUTBOX} {{ ?r {P['pending']} ?n }} }} ORDER BY ?r LIMIT {int(limit)}"
+    )
 
 
 def ack_update(items: Sequence[tuple[str, int]]) -> str:

@@ -71,7 +71,9 @@ class Shape:
 
     @property
     def has_targets(self) -> bool:
-        return bool(self.target_classes or self.target_nodes or self.target_subjects_of or self.target_objects_of)
+        return bool(
+            self.target_classes or self.target_nodes or self.target_subjects_of or self.target_objects_of
+        )
 
 
 def path_text(path: Path | None) -> str | None:
@@ -122,8 +124,12 @@ class ShapesCompiler:
         self.shapes[node] = shape  # before recursing: shapes may refer to themselves
         shape.target_classes = list(g.objects(node, _n("targetClass")))
         shape.target_nodes = list(g.objects(node, _n("targetNode")))
-        shape.target_subjects_of = [p for p in g.objects(node, _n("targetSubjectsOf")) if isinstance(p, ox.NamedNode)]
-        shape.target_objects_of = [p for p in g.objects(node, _n("targetObjectsOf")) if isinstance(p, ox.NamedNode)]
+        shape.target_subjects_of = [
+            p for p in g.objects(node, _n("targetSubjectsOf")) if isinstance(p, ox.NamedNode)
+        ]
+        shape.target_objects_of = [
+            p for p in g.objects(node, _n("targetObjectsOf")) if isinstance(p, ox.NamedNode)
+        ]
         for pred in g.predicates_of(node):
             if not pred.value.startswith(SH):
                 continue
@@ -157,48 +163,84 @@ class ShapesCompiler:
         g = self.g
         if local == "minCount":
             n = int(obj.value)
-            return Constraint(comp, False, lambda v, f, vals: [None] if len(vals) < n else [], f"at least {n} value(s)")
+            return Constraint(
+                comp, False, lambda v, f, vals: [None] if len(vals) < n else [], f"at least {n} value(s)"
+            )
         if local == "maxCount":
             n = int(obj.value)
-            return Constraint(comp, False, lambda v, f, vals: [None] if len(vals) > n else [], f"at most {n} value(s)")
+            return Constraint(
+                comp, False, lambda v, f, vals: [None] if len(vals) > n else [], f"at most {n} value(s)"
+            )
         if local == "nodeKind":
             ok = _NODE_KINDS[obj.value[len(SH) :]]
-            return Constraint(comp, True, lambda v, f, vals: [x for x in vals if not ok(x)], f"node kind {_local(obj)}")
+            return Constraint(
+                comp, True, lambda v, f, vals: [x for x in vals if not ok(x)], f"node kind {_local(obj)}"
+            )
         if local == "datatype":
             dt = obj.value
-            return Constraint(comp, True, lambda v, f, vals: [x for x in vals if not _has_datatype(x, dt)], f"datatype {_local(obj)}")
+            return Constraint(
+                comp,
+                True,
+                lambda v, f, vals: [x for x in vals if not _has_datatype(x, dt)],
+                f"datatype {_local(obj)}",
+            )
         if local == "class":
             cls = obj
             return Constraint(
-                comp, True, lambda v, f, vals: [x for x in vals if isinstance(x, ox.Literal) or not v.data.is_instance(x, cls)],
+                comp,
+                True,
+                lambda v, f, vals: [
+                    x for x in vals if isinstance(x, ox.Literal) or not v.data.is_instance(x, cls)
+                ],
                 f"an instance of {_local(obj)}",
             )
         if local == "node":
             target = self.shape(obj)
-            return Constraint(comp, True, lambda v, f, vals: [x for x in vals if not v.conforms(target, x)], f"conform to {_local(obj)}")
+            return Constraint(
+                comp,
+                True,
+                lambda v, f, vals: [x for x in vals if not v.conforms(target, x)],
+                f"conform to {_local(obj)}",
+            )
         if local in ("or", "and", "xone"):
             members = [self.shape(m) for m in g.rdf_list(obj)]
             need: Callable[[int], bool] = {
                 "or": lambda k: k >= 1, "and": lambda k: k == len(members), "xone": lambda k: k == 1
             }[local]  # fmt: skip
             return Constraint(
-                comp, True, lambda v, f, vals: [x for x in vals if not need(sum(v.conforms(m, x) for m in members))],
+                comp,
+                True,
+                lambda v, f, vals: [x for x in vals if not need(sum(v.conforms(m, x) for m in members))],
                 f"satisfy sh:{local} of {len(members)} shapes",
             )
         if local == "not":
             neg = self.shape(obj)
-            return Constraint(comp, True, lambda v, f, vals: [x for x in vals if v.conforms(neg, x)], "not conform to a shape")
+            return Constraint(
+                comp,
+                True,
+                lambda v, f, vals: [x for x in vals if v.conforms(neg, x)],
+                "not conform to a shape",
+            )
         if local == "in":
             allowed = set(g.rdf_list(obj))
-            return Constraint(comp, True, lambda v, f, vals: [x for x in vals if x not in allowed], "one of the allowed values")
+            return Constraint(
+                comp,
+                True,
+                lambda v, f, vals: [x for x in vals if x not in allowed],
+                "one of the allowed values",
+            )
         if local == "hasValue":
             want = obj
-            return Constraint(comp, False, lambda v, f, vals: [] if want in vals else [None], f"the value {want}")
+            return Constraint(
+                comp, False, lambda v, f, vals: [] if want in vals else [None], f"the value {want}"
+            )
         if local == "pattern":
             flags = g.value(shape, _n("flags"))
             rx = re.compile(obj.value, re.IGNORECASE if flags is not None and "i" in flags.value else 0)
             return Constraint(
-                comp, True, lambda v, f, vals: [x for x in vals if isinstance(x, ox.BlankNode) or not rx.search(x.value)],
+                comp,
+                True,
+                lambda v, f, vals: [x for x in vals if isinstance(x, ox.BlankNode) or not rx.search(x.value)],
                 f"matching {obj.value}",
             )
         if local in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
@@ -208,19 +250,28 @@ class ShapesCompiler:
                 "minExclusive": lambda a, b: a > b, "maxExclusive": lambda a, b: a < b,
             }[local]  # fmt: skip
             return Constraint(
-                comp, True, lambda v, f, vals: [x for x in vals if (n := _number(x)) is None or not op(n, bound)],  # type: ignore[arg-type]
+                comp,
+                True,
+                lambda v, f, vals: [x for x in vals if (n := _number(x)) is None or not op(n, bound)],  # type: ignore[arg-type]
                 f"{local} {obj.value}",
             )
         if local in ("minLength", "maxLength"):
             n = int(obj.value)
             cmp: Callable[[int], bool] = (lambda k: k >= n) if local == "minLength" else (lambda k: k <= n)
             return Constraint(
-                comp, True, lambda v, f, vals: [x for x in vals if isinstance(x, ox.BlankNode) or not cmp(len(x.value))],
+                comp,
+                True,
+                lambda v, f, vals: [x for x in vals if isinstance(x, ox.BlankNode) or not cmp(len(x.value))],
                 f"{local} {n}",
             )
         if local == "languageIn":
             langs = [x.value.lower() for x in g.rdf_list(obj)]
-            return Constraint(comp, True, lambda v, f, vals: [x for x in vals if not _lang_in(x, langs)], "an allowed language")
+            return Constraint(
+                comp,
+                True,
+                lambda v, f, vals: [x for x in vals if not _lang_in(x, langs)],
+                "an allowed language",
+            )
         if local == "uniqueLang":
             if obj.value != "true":
                 return Constraint(comp, False, lambda v, f, vals: [], "")

@@ -31,8 +31,9 @@ class Graph:
         self._ops: dict[Node, dict[ox.NamedNode, list[Node]]] | None = None
         self._supers: dict[Node, frozenset[Node]] = {}
         self.size = 0
-        for t in triples:
-            self._spo[t.subject][t.predicate].append(t.object)
+        # a set semantics like any RDF graph: a triple repeated in record and context counts once
+        for t in dict.fromkeys(triples):
+            self._spo[t.subject][t.predicate].append(t.object)  # type: ignore[index,arg-type]
             self.size += 1
 
     def objects(self, s: Node, p: ox.NamedNode) -> list[Node]:

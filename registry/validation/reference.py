@@ -12,10 +12,10 @@ from rdflib.namespace import SH as RSH
 
 from registry.errors import Violation
 from registry.validation.bundle import ACCESS_PROFILES, Bundle, load_bundle
-from registry.validation.graph import Graph
+from registry.validation.graph import Graph, Node
 from registry.validation.report import ValidationReport
 from registry.validation.validator import profile_targets
-from registry.vocab import Kind
+from registry.vocab import RDFS, Kind
 
 
 def _term(t: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Identifier:
@@ -43,7 +43,11 @@ def _key(term: rdflib.term.Node | None) -> str | None:
     if isinstance(term, rdflib.BNode):
         return "_:" + str(term)
     assert isinstance(term, rdflib.Literal)
-    return ox.Literal(str(term), language=term.language, datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None).__str__()
+    return ox.Literal(
+        str(term),
+        language=term.language,
+        datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None,
+    ).__str__()
 
 
 def _path_text(g: rdflib.Graph, node: rdflib.term.Node | None) -> str | None:
@@ -61,8 +65,18 @@ def _path_text(g: rdflib.Graph, node: rdflib.term.Node | None) -> str | None:
 
 
 class PyshaclValidator:
-    def __init__(self, bundle: Bundle | None = None):
+    def __init__(self, bundle: Bundle | None = None, slice_background: bool = True):
+        """slice_background: give pySHACL only the background triples within two hops of the
+        record's nodes (plus every rdfs:subClassOf axiom) instead of all of it. Results on the
+        record's own nodes are the same; it just spares pySHACL re-validating every bundled
+        concept on every call. Without it, this is the naive path of bench/registration.py.
+
+        (pySHACL's focus_nodes option is no substitute: it also skips nested sh:node checks on
+        literal values, which changes the results.)"""
         bundle = bundle or load_bundle()
+        self.slice_background = slice_background
+        self._bg_index = Graph(bundle.background)
+        self._subclass = [t for t in bundle.background if t.predicate.value == RDFS + "subClassOf"]
         self.shapes = to_rdflib(bundle.shapes)
         self.model_shapes = to_rdflib([*bundle.shapes, *bundle.model_shapes])
         self.background = to_rdflib(bundle.background)
@@ -78,24 +92,47 @@ class PyshaclValidator:
     ) -> ValidationReport:
         ctx = list(context)
         shapes = self.model_shapes if kind == Kind.MODEL else self.shapes
-        data = to_rdflib([*triples, *ctx])
-        own = {_key(_term(t.subject)) for t in triples}
+        # The background goes into the data graph: pySHACL's ont_graph would copy only RDFS/OWL
+        # axioms, not the SKOS concepts the official shapes check themes and licences against.
+        if self.slice_background:
+            data = to_rdflib([*triples, *ctx, *self._slice([*triples, *ctx])])
+        else:
+            data = to_rdflib([*triples, *ctx])
+            data += self.background
+        own = {_key(_term(t.subject)) for t in triples}  # type: ignore[arg-type]
         probe = Graph([*triples, *ctx], base=Graph(()))
         added = []
-        for name, node in profile_targets(probe, [t.subject for t in triples]):
+        for name, node in profile_targets(probe, [t.subject for t in triples]):  # type: ignore[misc]
             if name in self.profiles and isinstance(node, ox.NamedNode):
                 triple = (self.profiles[name], RSH.targetNode, rdflib.URIRef(node.value))
                 shapes.add(triple)
                 added.append(triple)
         try:
             _conforms, results, _text = pyshacl.validate(
-                data, shacl_graph=shapes, ont_graph=self.background, inference="none", advanced=False
+                data, shacl_graph=shapes, inference="none", advanced=False
             )
         finally:
             for triple in added:
                 shapes.remove(triple)
         assert isinstance(results, rdflib.Graph)
         return ValidationReport(self._results(results, own))
+
+    def _slice(self, triples: list[ox.Triple]) -> list[ox.Triple]:
+        out: list[ox.Triple] = list(self._subclass)
+        frontier: set[Node] = {t.object for t in triples} | {t.subject for t in triples}  # type: ignore[misc,assignment]
+        seen: set[Node] = set()
+        for _hop in range(2):
+            nxt: set[Node] = set()
+            for node in frontier:
+                if node in seen or isinstance(node, ox.Literal):
+                    continue
+                seen.add(node)
+                for p in self._bg_index.predicates_of(node):
+                    for o in self._bg_index.objects(node, p):
+                        out.append(ox.Triple(node, p, o))  # type: ignore[arg-type]
+                        nxt.add(o)
+            frontier = nxt
+        return out
 
     @staticmethod
     def _results(g: rdflib.Graph, own: set[str | None]) -> list[Violation]:

@@ -54,5 +54,5 @@ def short(iri: str | None) -> str:
 
     for prefix, ns in COMMON_PREFIXES.items():
         if iri.startswith(ns):
-            return f"{prefix}:{iri[len(ns):]}"
+            return f"{prefix}:{iri[len(ns) :]}"
     return iri

@@ -67,8 +67,10 @@ class CompiledValidator:
         seen: set[Node] = set()
         for t in triples:
             if t.subject not in seen:
-                seen.add(t.subject)
-                own.append(t.subject)
-        extra = [(self.profiles[name], node) for name, node in profile_targets(data, own) if name in self.profiles]
+                seen.add(t.subject)  # type: ignore[arg-type]
+                own.append(t.subject)  # type: ignore[arg-type]
+        extra = [
+            (self.profiles[name], node) for name, node in profile_targets(data, own) if name in self.profiles
+        ]
         shapes = self.model_shapes if kind == Kind.MODEL else self.shapes
         return ValidationReport(Validator(shapes, data).run(own, extra))

@@ -54,7 +54,7 @@ def _datetime(v: str) -> bool:
 
 def _gym(v: str) -> bool:
     m = _GYM.match(v)
-    return bool(m) and 1 <= int(m.group(1)) <= 12
+    return m is not None and 1 <= int(m.group(1)) <= 12
 
 
 CHECKS: dict[str, Callable[[str], bool]] = {

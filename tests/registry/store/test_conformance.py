@@ -45,14 +45,28 @@ def dataset(name: str, title: str, extra: int = 0) -> tuple[str, tuple[ox.Triple
         ox.Triple(s, ox.NamedNode(RDF_TYPE), ox.NamedNode(DCAT + "Dataset")),
         ox.Triple(s, ox.NamedNode(DCT + "title"), ox.Literal(title, language="en")),
         ox.Triple(s, ox.NamedNode(DCT + "temporal"), period),
-        ox.Triple(period, ox.NamedNode(DCAT + "startDate"), ox.Literal("2020-01-01", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date"))),
+        ox.Triple(
+            period,
+            ox.NamedNode(DCAT + "startDate"),
+            ox.Literal("2020-01-01", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")),
+        ),
     ]
     triples += [ox.Triple(s, ox.NamedNode(DCAT + "keyword"), ox.Literal(f"k{i}")) for i in range(extra)]
     return iri, tuple(triples)
 
 
-def write(iri: str, triples: tuple[ox.Triple, ...], number: int, expected: int | None, deprecated: bool = False) -> Write:
-    rev = RevisionInfo(iri, number, Kind.DATASET, datetime.now(UTC), "urn:fairgrid:agent:test", content_hash(triples), deprecated=deprecated)
+def write(
+    iri: str, triples: tuple[ox.Triple, ...], number: int, expected: int | None, deprecated: bool = False
+) -> Write:
+    rev = RevisionInfo(
+        iri,
+        number,
+        Kind.DATASET,
+        datetime.now(UTC),
+        "urn:fairgrid:agent:test",
+        content_hash(triples),
+        deprecated=deprecated,
+    )
     return Write(Record(iri, Kind.DATASET, triples, rev), expected)
 
 
@@ -118,7 +132,7 @@ def test_list_count_types_and_iteration(store: RecordStore) -> None:
     assert store.count() == 7
     assert store.count(Kind.DATASET) == 7
     assert store.count(Kind.MODEL) == 0
-    page = store.list(Kind.DATASET, offset=2, limit=3)
+    page = store.list_records(Kind.DATASET, offset=2, limit=3)
     assert [r.iri for r in page] == sorted(w.record.iri for w in writes)[2:5]
     assert len(list(store.iter_latest(batch=3))) == 7
     types = store.types_of([writes[0].record.iri, BASE + "nothing"])
