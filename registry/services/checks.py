@@ -21,11 +21,10 @@ def check_literals(triples: list[ox.Triple], where: str) -> None:
     for t in triples:
         o = t.object
         typed = isinstance(o, ox.Literal) and o.language is None and o.datatype.value.startswith(XSD)
-        if typed and isinstance(o, ox.Literal):
-            if not well_formed(o.value, o.datatype.value):
-                bad.append(
-                    f"{t.subject} {t.predicate}: {o.value!r} is not a valid {o.datatype.value[len(XSD) :]}"
-                )
+        if typed and isinstance(o, ox.Literal) and not well_formed(o.value, o.datatype.value):
+            bad.append(
+                f"{t.subject} {t.predicate}: {o.value!r} is not a valid {o.datatype.value[len(XSD) :]}"
+            )
     if bad:
         raise DatatypeError(
             f"{where}: {len(bad)} literal(s) do not match their datatype: " + "; ".join(bad[:10]),
