@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def home(tmp_path: Path) -> SiteHome:
 
 
 @pytest.fixture
-def store(home: SiteHome) -> SiteStore:
+def store(home: SiteHome) -> Iterator[SiteStore]:
     s = SiteStore(home.store_path, terminology=Terminology.fallback())
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
