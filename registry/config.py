@@ -23,6 +23,7 @@ class Settings:
     allowed_bases: tuple[str, ...] = ()
     max_record_bytes: int = 50 * 1024 * 1024
     store_url: str | None = None  # SPARQL endpoint; None means embedded Oxigraph
+    search_url: str | None = None  # OpenSearch/Elasticsearch; None means the embedded index
 
     @property
     def all_allowed_bases(self) -> tuple[str, ...]:
@@ -40,4 +41,5 @@ class Settings:
             allowed_bases=_split(e.get("FAIRGRID_ALLOWED_BASES", "")),
             max_record_bytes=int(e.get("FAIRGRID_MAX_RECORD_BYTES", str(50 * 1024 * 1024))),
             store_url=e.get("FAIRGRID_STORE_URL") or None,
+            search_url=e.get("FAIRGRID_SEARCH_URL") or None,
         )

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pyoxigraph as ox
 
-from registry.vocab import DCT, FG, PROV, RDF_TYPE, XSD, Kind
+from registry.vocab import ACCESS_PUBLIC, DCT, FG, PROV, RDF_TYPE, XSD, Kind
 
 REVISION_PREFIX = "urn:fairgrid:revision:"
 META_GRAPH = "urn:fairgrid:meta"
@@ -31,6 +31,7 @@ class RevisionInfo:
     deprecated: bool = False
     reason: str | None = None
     note: str | None = None
+    published: bool = True  # a draft revision is visible to curators only
 
     @property
     def revision_iri(self) -> str:
@@ -69,6 +70,11 @@ class Record:
     @property
     def deprecated(self) -> bool:
         return self.revision.deprecated if self.revision is not None else False
+
+    @property
+    def is_public(self) -> bool:
+        """Metadata anyone may read: no access right given, or PUBLIC."""
+        return self.access_rights in (None, ACCESS_PUBLIC)
 
     def with_revision(self, rev: RevisionInfo) -> Record:
         return replace(self, revision=rev)

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from registry.config import Settings
+from registry.search.port import SearchIndex
 from registry.services.exporter import Exporter
 from registry.services.importer import Importer
 from registry.services.records import RecordService
+from registry.services.search import SearchService
 from registry.services.terms import TermService
 from registry.store.port import RecordStore
 from registry.validation.validator import CompiledValidator, RecordValidator
@@ -49,7 +51,19 @@ class Registry:
     def terms(self) -> TermService:
         return TermService(self.store)
 
+    @cached_property
+    def index(self) -> SearchIndex:
+        from registry.search import open_index
+
+        return open_index(self.settings.search_url or self.settings.home / "index")
+
+    @cached_property
+    def search(self) -> SearchService:
+        return SearchService(self.store, self.index, self.terms)
+
     def close(self) -> None:
+        if "index" in self.__dict__:
+            self.index.close()
         self.store.close()
 
 

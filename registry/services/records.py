@@ -7,7 +7,7 @@ before anything is stored, and stored through the store port in one transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pyoxigraph as ox
@@ -20,6 +20,7 @@ from registry.errors import (
     InputError,
     NotFound,
     StaleRevision,
+    Unauthenticated,
     ValidationFailed,
 )
 from registry.identity import Identity, Role
@@ -63,21 +64,39 @@ class RecordService:
     # --- reading ----------------------------------------------------------------------------------
 
     def get(self, identity: Identity, iri: str, revision: int | None = None) -> Record:
+        """The latest revision (or a given one) this caller may see.
+
+        Draft revisions are for curators only; others get the latest published one. Records
+        whose metadata is not public need a signed-in caller.
+        """
+        drafts = identity.has(Role.CURATOR)
         rec = self.store.get(iri, revision)
+        if rec is not None and rec.revision is not None and not rec.revision.published and not drafts:
+            if revision is not None:
+                rec = None
+            else:
+                published = [r for r in self.store.history(iri) if r.published]
+                rec = self.store.get(iri, published[-1].number) if published else None
         if rec is None:
             what = f"revision {revision} of {iri}" if revision is not None else iri
             raise NotFound(f"no record {what}")
+        if identity.is_anonymous and not rec.is_public:
+            raise Unauthenticated(f"{iri} has {rec.access_rights} metadata: sign in to read it")
         return rec
 
     def list_records(
         self, identity: Identity, kind: Kind | None = None, offset: int = 0, limit: int = 100
     ) -> list[RevisionInfo]:
-        return self.store.list_records(kind, offset, min(limit, 1000))
+        heads = self.store.list_records(kind, offset, min(limit, 1000))
+        return heads if identity.has(Role.CURATOR) else [h for h in heads if h.published]
 
     def history(self, identity: Identity, iri: str) -> list[RevisionInfo]:
         revs = self.store.history(iri)
+        if not identity.has(Role.CURATOR):
+            revs = [r for r in revs if r.published]
         if not revs:
             raise NotFound(f"no record {iri}")
+        self.get(identity, iri)  # same access rule as reading the record
         return revs
 
     def diff(self, identity: Identity, iri: str, a: int, b: int) -> Diff:
@@ -160,7 +179,9 @@ class RecordService:
 
     # --- writing ----------------------------------------------------------------------------------
 
-    def new_revision(self, identity: Identity, c: Checked, *, note: str | None = None) -> Write:
+    def new_revision(
+        self, identity: Identity, c: Checked, *, note: str | None = None, publish: bool = True
+    ) -> Write:
         number = 1 if c.head is None else c.head.number + 1
         rev = RevisionInfo(
             iri=c.draft.iri,
@@ -170,14 +191,20 @@ class RecordService:
             attributed_to=identity.agent_iri,
             content_hash=c.content_hash,
             note=note,
+            published=publish,
         )
         record = Record(c.draft.iri, c.draft.kind, tuple(c.draft.triples), rev)
         return Write(record, c.head.number if c.head is not None else None)
 
     def create(
-        self, identity: Identity, data: bytes | str, fmt: ox.RdfFormat, source: str = "<input>"
+        self,
+        identity: Identity,
+        data: bytes | str,
+        fmt: ox.RdfFormat,
+        source: str = "<input>",
+        publish: bool = True,
     ) -> list[Record]:
-        """Register every record in the document; all of them or none."""
+        """Register every record in the document; all of them or none. publish=False makes drafts."""
         identity.require(Role.CURATOR, action="register records")
         drafts, errors = self.parse_drafts(data, fmt, source)
         if errors:
@@ -186,7 +213,7 @@ class RecordService:
         for c in self._checked_or_raise(identity, drafts):
             if c.head is not None:
                 raise AlreadyExists(f"{c.draft.iri} already exists (revision {c.head.number})")
-            writes.append(self.new_revision(identity, c))
+            writes.append(self.new_revision(identity, c, publish=publish))
         self.store.commit(writes)
         return [w.record for w in writes]
 
@@ -198,6 +225,7 @@ class RecordService:
         fmt: ox.RdfFormat,
         base_revision: int,
         source: str = "<input>",
+        publish: bool = True,
     ) -> Record:
         identity.require(Role.CURATOR, action="update records")
         drafts, errors = self.parse_drafts(data, fmt, source)
@@ -217,9 +245,26 @@ class RecordService:
             raise StaleRevision(
                 f"{iri} is at revision {c.head.number}, the update was based on {base_revision}"
             )
-        write = self.new_revision(identity, c)
+        write = self.new_revision(identity, c, publish=publish)
         self.store.commit([write])
         return write.record
+
+    def publish(self, identity: Identity, iri: str, base_revision: int | None = None) -> Record:
+        """Make the latest (draft) revision public: a new, published revision with the same content."""
+        identity.require(Role.CURATOR, action="publish records")
+        rec = self.get(identity, iri)
+        assert rec.revision is not None
+        if rec.revision.published:
+            return rec
+        if base_revision is not None and base_revision != rec.revision.number:
+            raise StaleRevision(f"{iri} is at revision {rec.revision.number}, not {base_revision}")
+        rev = replace(
+            rec.revision, number=rec.revision.number + 1, generated_at=datetime.now(UTC),
+            attributed_to=identity.agent_iri, published=True, note="published",
+        )  # fmt: skip
+        record = Record(iri, rec.kind, rec.triples, rev)
+        self.store.commit([Write(record, rec.revision.number)])
+        return record
 
     def deprecate(
         self, identity: Identity, iri: str, reason: str, base_revision: int | None = None

@@ -34,6 +34,7 @@ P = {
     "deprecated": f"<{FG}deprecated>",
     "reason": f"<{FG}deprecationReason>",
     "note": f"<{FG}changeNote>",
+    "draft": f"<{FG}draft>",
     "tx": f"<{FG}transaction>",
     "pending": f"<{FG}pendingRevision>",
     "time": f"<{PROV}generatedAtTime>",
@@ -42,11 +43,11 @@ P = {
     "type": f"<{RDF_TYPE}>",
 }
 
-_REV_FIELDS = "?rev ?n ?kind ?time ?agent ?hash ?dep ?reason ?note"
+_REV_FIELDS = "?rev ?n ?kind ?time ?agent ?hash ?dep ?reason ?note ?draft"
 _REV_PATTERN = f"""?rev {P["revision"]} ?n ; {P["kind"]} ?kind ; {P["time"]} ?time ; {P["agent"]} ?agent ;
       {P["hash"]} ?hash .
     OPTIONAL {{ ?rev {P["deprecated"]} ?dep }} OPTIONAL {{ ?rev {P["reason"]} ?reason }}
-    OPTIONAL {{ ?rev {P["note"]} ?note }}"""
+    OPTIONAL {{ ?rev {P["note"]} ?note }} OPTIONAL {{ ?rev {P["draft"]} ?draft }}"""
 
 
 def iri(value: str) -> str:
@@ -65,6 +66,7 @@ def rev_from_row(record_iri: str, row: Row) -> RevisionInfo:
     dep = row.get("dep")
     reason = row.get("reason")
     note = row.get("note")
+    draft = row.get("draft")
     return RevisionInfo(
         iri=record_iri,
         number=int(row["n"].value),
@@ -75,6 +77,7 @@ def rev_from_row(record_iri: str, row: Row) -> RevisionInfo:
         deprecated=dep is not None and dep.value == "true",
         reason=reason.value if reason is not None else None,
         note=note.value if note is not None else None,
+        published=not (draft is not None and draft.value == "true"),
     )
 
 
@@ -115,6 +118,8 @@ def _write_ops(w: Write, marker: str) -> list[str]:
         meta.append(f"{rv} {P['deprecated']} true .")
     if rev.reason:
         meta.append(f"{rv} {P['reason']} {lit(rev.reason)} .")
+    if not rev.published:
+        meta.append(f"{rv} {P['draft']} true .")
     if rev.note:
         meta.append(f"{rv} {P['note']} {lit(rev.note)} .")
     meta_text = "\n".join(meta)

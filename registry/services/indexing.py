@@ -1,0 +1,116 @@
+"""From a record to its search document: titles, facets and the codes it is annotated with."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pyoxigraph as ox
+
+from registry.model import Record
+from registry.search.port import SearchDocument
+from registry.vocab import DCAT, DCT, FG, FOAF, HEALTH, MLDCAT, RDFS, SKOS, VCARD
+
+_LABELS = (SKOS + "prefLabel", FOAF + "name", DCT + "title", RDFS + "label", VCARD + "fn")
+
+
+def _lits(rec: Record, subject: ox.NamedNode | ox.BlankNode, pred: str) -> list[ox.Literal]:
+    p = ox.NamedNode(pred)
+    return [
+        t.object
+        for t in rec.triples
+        if t.subject == subject and t.predicate == p and isinstance(t.object, ox.Literal)
+    ]
+
+
+def _iris(rec: Record, pred: str) -> list[str]:
+    p = ox.NamedNode(pred)
+    return sorted(
+        {
+            t.object.value
+            for t in rec.triples
+            if t.subject == rec.subject and t.predicate == p and isinstance(t.object, ox.NamedNode)
+        }
+    )
+
+
+def _text(lits: list[ox.Literal]) -> str:
+    en = [x for x in lits if (x.language or "en").startswith("en")]
+    return (en or lits)[0].value if lits else ""
+
+
+def _date(rec: Record, pred: str) -> date | None:
+    for lit in _lits(rec, rec.subject, pred):
+        try:
+            return date.fromisoformat(lit.value[:10])
+        except ValueError:
+            continue
+    return None
+
+
+def _first(rec: Record, pred: str) -> str | None:
+    vals = _iris(rec, pred)
+    return vals[0] if vals else None
+
+
+def _int(rec: Record, pred: str) -> int | None:
+    for lit in _lits(rec, rec.subject, pred):
+        try:
+            return int(lit.value)
+        except ValueError:
+            continue
+    return None
+
+
+def to_document(rec: Record, labels: dict[str, str] | None = None) -> SearchDocument:
+    """`labels` resolves IRIs not described in the record itself (themes, concepts, publishers)."""
+    s = rec.subject
+    known = dict(labels or {})
+    for t in rec.triples:
+        if (
+            isinstance(t.subject, ox.NamedNode)
+            and t.predicate.value in _LABELS
+            and isinstance(t.object, ox.Literal)
+        ):
+            known.setdefault(t.subject.value, t.object.value)
+    title = _text(_lits(rec, s, DCT + "title")) or _text(_lits(rec, s, SKOS + "prefLabel"))
+    title = title or _text(_lits(rec, s, FOAF + "name")) or rec.iri
+    description = _text(_lits(rec, s, DCT + "description")) or _text(_lits(rec, s, SKOS + "definition"))
+    keywords = sorted({k.value for k in _lits(rec, s, DCAT + "keyword")})
+    publisher = _first(rec, DCT + "publisher")
+    sites = _iris(rec, FG + "hostedAt")
+    diseases = sorted(set(_iris(rec, HEALTH + "hasCodeValues")) | set(_iris(rec, FG + "useCase")))
+    extra: list[str] = []
+    for t in rec.triples:  # other literal text (distribution titles, concept labels) helps recall
+        if isinstance(t.object, ox.Literal) and t.subject != s and t.predicate.value in _LABELS:
+            extra.append(t.object.value)
+    if rec.kind.value == "Terminology":
+        extra += [t.object.value for t in rec.triples if t.predicate.value == SKOS + "notation"]  # type: ignore[union-attr]
+    used = {*_iris(rec, DCAT + "theme"), *sites, *diseases, *_iris(rec, HEALTH + "healthCategory")}
+    if publisher:
+        used.add(publisher)
+    return SearchDocument(
+        iri=rec.iri,
+        kind=rec.kind.value,
+        title=title,
+        description=description,
+        keywords=keywords,
+        themes=_iris(rec, DCAT + "theme"),
+        publisher=publisher,
+        publisher_label=known.get(publisher) if publisher else None,
+        sites=sites,
+        access_rights=_first(rec, DCT + "accessRights"),
+        license=_first(rec, DCT + "license"),
+        health_categories=_iris(rec, HEALTH + "healthCategory"),
+        coding_systems=_iris(rec, HEALTH + "hasCodingSystem"),
+        diseases=diseases,
+        unique_individuals=_int(rec, HEALTH + "numberOfUniqueIndividuals"),
+        issued=_date(rec, DCT + "issued"),
+        modified=_date(rec, DCT + "modified"),
+        labels={iri: known[iri] for iri in sorted(used) if iri in known},
+        text=" ".join(extra[:2000]),
+        deprecated=rec.deprecated,
+        public=rec.is_public,
+    )
+
+
+MODEL_TRAINED_ON = MLDCAT + "trainedOn"

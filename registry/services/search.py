@@ -1,0 +1,115 @@
+"""Search over the registry: queries (with disease filters expanded through the terminologies),
+the outbox that carries every committed write to the index, and full reindexing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from registry.errors import FairgridError, NotFound, Unavailable
+from registry.identity import Identity, Role
+from registry.model import Record
+from registry.search.port import SearchIndex, SearchQuery, SearchResult
+from registry.services.indexing import to_document
+from registry.services.terms import TermService
+from registry.store.port import RecordStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    indexed: int
+    deleted: int
+    pending: int  # still waiting (the index was down)
+    error: str | None = None
+
+
+class SearchService:
+    def __init__(self, store: RecordStore, index: SearchIndex, terms: TermService):
+        self.store = store
+        self.index = index
+        self.terms = terms
+
+    def search(self, identity: Identity, query: SearchQuery) -> SearchResult:
+        query.check()
+        f = query.filters
+        if f.diseases:
+            expanded: list[str] = []
+            for d in f.diseases:
+                try:
+                    expanded += self.terms.expand(identity, d)
+                except NotFound:
+                    expanded.append(d)  # not in our terminologies: match it literally
+            f = replace(f, diseases=sorted(set(expanded)))
+        if identity.is_anonymous:
+            f = replace(f, public_only=True)
+        if f.include_deprecated and not identity.has(Role.CURATOR, Role.RESEARCHER):
+            f = replace(f, include_deprecated=False)
+        return self.index.search(replace(query, filters=f))
+
+    def labels(self) -> dict[str, str]:
+        """Labels of concepts (themes, diseases, categories) for facet buckets."""
+        self.terms._refresh()
+        return {
+            c.iri: (f"{c.notation} {c.label}" if c.notation else c.label)
+            for c in self.terms.concepts.values()
+        }
+
+    def document(self, rec: Record, labels: dict[str, str] | None = None) -> object:
+        return to_document(rec, labels if labels is not None else self.labels())
+
+    def sync(self, batch: int = 500, max_batches: int = 1000) -> SyncReport:
+        """Drain the outbox into the index. Safe to call any time; an index outage leaves the
+        entries pending, so nothing is lost and the next call catches up."""
+        indexed = deleted = 0
+        labels = self.labels()
+        try:
+            for _ in range(max_batches):
+                pending = self.store.pending(batch)
+                if not pending:
+                    break
+                docs, gone = [], []
+                for iri, _n in pending:
+                    rec = self.store.get(iri)
+                    if rec is None:
+                        gone.append(iri)
+                    elif rec.revision is not None and not rec.revision.published:
+                        continue  # drafts are not searchable; the published revision stays indexed
+                    else:
+                        docs.append(to_document(rec, labels))
+                if docs:
+                    self.index.upsert(docs)
+                if gone:
+                    self.index.delete(gone)
+                self.store.ack(pending)
+                indexed += len(docs)
+                deleted += len(gone)
+                if len(pending) < batch:
+                    break
+        except (Unavailable, FairgridError, OSError) as exc:
+            log.warning(
+                "search index unavailable, %d outbox entries wait: %s", len(self.store.pending(10_000)), exc
+            )
+            return SyncReport(indexed, deleted, len(self.store.pending(10_000)), str(exc))
+        return SyncReport(indexed, deleted, len(self.store.pending(10_000)))
+
+    def reindex(self, identity: Identity, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rebuild the index from the store (the new index is swapped in when complete)."""
+        identity.require(Role.ADMIN, action="rebuild the search index")
+        labels = self.labels()
+        total = self.store.count()
+        # acknowledge what is pending now: the rebuild covers it
+        pending = self.store.pending(1_000_000)
+
+        def docs():  # type: ignore[no-untyped-def]
+            for i, rec in enumerate(self.store.iter_latest()):
+                if progress:
+                    progress(i + 1, total)
+                if rec.revision is None or rec.revision.published:
+                    yield to_document(rec, labels)
+
+        n = self.index.rebuild(docs())
+        self.store.ack(pending)
+        return n
