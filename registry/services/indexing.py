@@ -86,6 +86,11 @@ def to_document(rec: Record, labels: dict[str, str] | None = None) -> SearchDocu
     if rec.kind.value == "Terminology":
         extra += [t.object.value for t in rec.triples if t.predicate.value == SKOS + "notation"]  # type: ignore[union-attr]
     used = {*_iris(rec, DCAT + "theme"), *sites, *diseases, *_iris(rec, HEALTH + "healthCategory")}
+    used |= {
+        *_iris(rec, DCT + "accessRights"),
+        *_iris(rec, DCT + "license"),
+        *_iris(rec, HEALTH + "hasCodingSystem"),
+    }
     if publisher:
         used.add(publisher)
     return SearchDocument(

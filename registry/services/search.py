@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cache
+
+import pyoxigraph as ox
 
 from registry.errors import FairgridError, NotFound, Unavailable
 from registry.identity import Identity, Role
@@ -14,8 +17,26 @@ from registry.search.port import SearchIndex, SearchQuery, SearchResult
 from registry.services.indexing import to_document
 from registry.services.terms import TermService
 from registry.store.port import RecordStore
+from registry.vocab import FOAF, RDFS, SKOS
 
 log = logging.getLogger(__name__)
+
+
+@cache
+def _vocabulary_labels() -> dict[str, str]:
+    from registry.validation.bundle import load_bundle
+
+    pref, name, label = SKOS + "prefLabel", FOAF + "name", RDFS + "label"
+    out: dict[str, str] = {}
+    for t in load_bundle().background:
+        lit = t.object
+        if (
+            t.predicate.value in (pref, name)
+            and isinstance(lit, ox.Literal)
+            and (lit.language or "en") == "en"
+        ):
+            out.setdefault(t.subject.value, lit.value)  # type: ignore[union-attr]
+    return out
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,10 @@ class TermService:
                     by_code.setdefault(c.notation.lower(), []).append(c.iri)
             self.concepts, self.schemes, self._by_code, self._version = concepts, schemes, by_code, version
 
+    def all_concepts(self) -> list[Concept]:
+        self._refresh()
+        return list(self.concepts.values())
+
     def concept(self, identity: Identity, iri_or_code: str) -> Concept:
         self._refresh()
         c = self.concepts.get(iri_or_code)
