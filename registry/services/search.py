@@ -31,7 +31,7 @@ def _vocabulary_labels() -> dict[str, str]:
     for t in load_bundle().background:
         lit = t.object
         if (
-            t.predicate.value in (pref, name)
+            t.predicate.value in (pref, name, label)
             and isinstance(lit, ox.Literal)
             and (lit.language or "en") == "en"
         ):
