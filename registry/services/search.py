@@ -71,12 +71,11 @@ class SearchService:
         return self.index.search(replace(query, filters=f))
 
     def labels(self) -> dict[str, str]:
-        """Labels of concepts (themes, diseases, categories) for facet buckets."""
-        self.terms._refresh()
-        return {
-            c.iri: (f"{c.notation} {c.label}" if c.notation else c.label)
-            for c in self.terms.concepts.values()
-        }
+        """Labels for facet buckets: the bundled controlled vocabularies, then the terminologies."""
+        out = dict(_vocabulary_labels())
+        for c in self.terms.all_concepts():
+            out[c.iri] = f"{c.notation} {c.label}" if c.notation else c.label
+        return out
 
     def document(self, rec: Record, labels: dict[str, str] | None = None) -> object:
         return to_document(rec, labels if labels is not None else self.labels())
