@@ -1,0 +1,134 @@
+"""Bearer JWT authentication: tokens verified against a JWKS (a real OIDC provider's, by URL) or,
+in development, against a local signing key kept under $FAIRGRID_HOME/keys.
+
+Roles come from the token's `roles` claim (a list), or `realm_access.roles` as Keycloak issues them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from registry.config import Settings
+from registry.errors import InputError, Unauthenticated
+from registry.identity import ANONYMOUS, Identity, Role
+
+DEV_ISSUER = "fairgrid-dev"
+AUDIENCE = "fairgrid"
+KID = "fairgrid-dev-1"
+
+
+def _key_path(home: Path) -> Path:
+    return home / "keys" / "dev-signing-key.pem"
+
+
+def dev_private_key(home: Path) -> rsa.RSAPrivateKey:
+    """The development signing key, created on first use (mode 600)."""
+    path = _key_path(home)
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    return key
+
+
+def dev_jwks(home: Path) -> dict[str, Any]:
+    pub = dev_private_key(home).public_key()
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(pub))
+    jwk.update({"kid": KID, "use": "sig", "alg": "RS256"})
+    return {"keys": [jwk]}
+
+
+def dev_token(home: Path, subject: str, roles: list[Role], ttl_s: int = 8 * 3600) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": DEV_ISSUER,
+        "aud": AUDIENCE,
+        "sub": subject,
+        "roles": [r.value for r in roles],
+        "iat": now,
+        "exp": now + ttl_s,
+    }
+    return jwt.encode(claims, dev_private_key(home), algorithm="RS256", headers={"kid": KID})
+
+
+@dataclass
+class Authenticator:
+    """Turns an Authorization header into an Identity (anonymous when there is none)."""
+
+    settings: Settings
+    jwks_url: str | None = None
+    issuer: str | None = None
+    audience: str = AUDIENCE
+    _client: jwt.PyJWKClient | None = field(default=None, init=False)
+    _local: jwt.PyJWKSet | None = field(default=None, init=False)
+
+    @classmethod
+    def from_env(cls, settings: Settings) -> Authenticator:
+        return cls(
+            settings,
+            jwks_url=os.environ.get("FAIRGRID_JWKS_URL") or None,
+            issuer=os.environ.get("FAIRGRID_JWT_ISSUER") or None,
+            audience=os.environ.get("FAIRGRID_JWT_AUDIENCE", AUDIENCE),
+        )
+
+    def _signing_key(self, token: str) -> Any:
+        if self.jwks_url:
+            if self._client is None:
+                self._client = jwt.PyJWKClient(self.jwks_url, cache_keys=True, lifespan=300)
+            return self._client.get_signing_key_from_jwt(token).key
+        if self._local is None:
+            self._local = jwt.PyJWKSet.from_dict(dev_jwks(self.settings.home))
+        kid = jwt.get_unverified_header(token).get("kid")
+        for k in self._local.keys:
+            if k.key_id == kid:
+                return k.key
+        raise Unauthenticated("token signed with an unknown key")
+
+    def identity(self, authorization: str | None) -> Identity:
+        if not authorization:
+            return ANONYMOUS
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+        try:
+            claims = jwt.decode(
+                token.strip(),
+                self._signing_key(token.strip()),
+                algorithms=["RS256", "ES256", "PS256"],
+                audience=self.audience,
+                issuer=self.issuer or (None if self.jwks_url else DEV_ISSUER),
+                options={"require": ["exp", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("the token has expired") from exc
+        except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from exc
+        raw = claims.get("roles") or claims.get("realm_access", {}).get("roles", [])
+        roles = frozenset(Role(r) for r in raw if r in {x.value for x in Role})
+        return Identity(str(claims["sub"]), roles)
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InputError(
+            f"unknown role {value!r}", hint=f"use one of: {', '.join(r.value for r in Role)}"
+        ) from None
