@@ -11,6 +11,7 @@ import pyoxigraph as ox
 from registry.errors import FairgridError, InputError, RdfSyntaxError, ValidationFailed
 from registry.identity import Identity, Role
 from registry.io.split import Draft, kind_of
+from registry.model import content_hash
 from registry.rdf import EXTENSIONS, format_for_path
 from registry.services.records import Checked, RecordService
 from registry.store.port import Write
@@ -146,6 +147,7 @@ class Importer:
             return []
         writes: list[Write] = []
         statuses: list[ItemResult] = []
+        batch = self._dedupe(batch, summary)
         for item in self.records.check(identity, batch, known):
             if not isinstance(item, Checked):
                 draft, err = item
@@ -172,6 +174,24 @@ class Importer:
                 writes = []
         summary.items += statuses
         return writes if hold else []
+
+    @staticmethod
+    def _dedupe(batch: list[Draft], summary: ImportSummary) -> list[Draft]:
+        """One draft per IRI: a repeat with the same content is dropped, a conflicting one rejected."""
+        first: dict[str, tuple[Draft, str]] = {}
+        out: list[Draft] = []
+        for d in batch:
+            h = content_hash(d.triples)
+            if d.iri not in first:
+                first[d.iri] = (d, h)
+                out.append(d)
+            elif first[d.iri][1] != h:
+                err = InputError(
+                    f"{d.source}: {d.iri} is also described, differently, in {first[d.iri][0].source}",
+                    hint="describe each record once per import, or import the files separately",
+                )
+                summary.items.append(ItemResult(f"{d.source}: {d.iri}", d.iri, "rejected", err))
+        return out
 
     def _types_prepass(self, files: list[Path]) -> dict[str, set[str]]:
         """Types of every typed subject in the import, so cross-file references validate."""

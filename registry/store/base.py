@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 import pyoxigraph as ox
 
 from registry.errors import StaleRevision
-from registry.model import Record, RevisionInfo, revision_iri
+from registry.model import Record, RevisionInfo
 from registry.store import sparql as q
 from registry.store.port import Write
 from registry.vocab import Kind
@@ -26,9 +26,6 @@ class SparqlBackedStore(ABC):
     @abstractmethod
     def _update(self, update: str) -> None: ...
 
-    @abstractmethod
-    def _graph(self, graph: str) -> list[ox.Triple]: ...
-
     def head(self, iri: str) -> RevisionInfo | None:
         return self.heads([iri]).get(iri)
 
@@ -42,14 +39,16 @@ class SparqlBackedStore(ABC):
     def get(self, iri: str, revision: int | None = None) -> Record | None:
         if revision is None:
             rev = self.head(iri)
-            graph = iri
         else:
             rows = self._select(q.revision_query(iri, revision))
             rev = q.rev_from_row(iri, rows[0]) if rows else None
-            graph = revision_iri(iri, revision)
         if rev is None:
             return None
-        return q.record_from(iri, rev, self._graph(graph))
+        return q.record_from(iri, rev, self._content(rev.revision_iri))
+
+    def _content(self, revision_graph: str) -> list[ox.Triple]:
+        rows = self._select(q.content_query(revision_graph))
+        return q.parse_content(rows[0]["c"].value) if rows else []
 
     def history(self, iri: str) -> list[RevisionInfo]:
         return [q.rev_from_row(iri, row) for row in self._select(q.history_query(iri))]
@@ -85,7 +84,7 @@ class SparqlBackedStore(ABC):
         while True:
             revs = self.list_records(kind, offset, batch)
             for rev in revs:
-                yield q.record_from(rev.iri, rev, self._graph(rev.iri))
+                yield q.record_from(rev.iri, rev, self._content(rev.revision_iri))
             if len(revs) < batch:
                 return
             offset += batch

@@ -51,9 +51,6 @@ class OxigraphStore(SparqlBackedStore):
     def _update(self, update: str) -> None:
         self._store.update(update)
 
-    def _graph(self, graph: str) -> list[ox.Triple]:
-        return [qd.triple for qd in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
-
     def raw(self) -> ox.Store:
         return self._store
 

@@ -59,11 +59,6 @@ class SparqlEndpointStore(SparqlBackedStore):
     def _update(self, update: str) -> None:
         self._post(self.update_url, {"update": update}, None)
 
-    def _graph(self, graph: str) -> list[ox.Triple]:
-        construct = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
-        body = self._post(self.query_url, {"query": construct}, "application/n-triples")
-        return [qd.triple for qd in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
-
     def ping(self) -> bool:
         try:
             self._select("SELECT * WHERE { } LIMIT 1", 5.0)

@@ -35,6 +35,7 @@ P = {
     "reason": f"<{FG}deprecationReason>",
     "note": f"<{FG}changeNote>",
     "draft": f"<{FG}draft>",
+    "content": f"<{FG}content>",
     "tx": f"<{FG}transaction>",
     "pending": f"<{FG}pendingRevision>",
     "time": f"<{PROV}generatedAtTime>",
@@ -130,9 +131,30 @@ def _write_ops(w: Write, marker: str) -> list[str]:
         f"DELETE {{ GRAPH {OUTBOX} {{ {iri(rec.iri)} {P['pending']} ?old }} }} "
         f"WHERE {{ {marker} GRAPH {OUTBOX} {{ {iri(rec.iri)} {P['pending']} ?old }} }}",
         # the outbox entry is written in the same transaction as the record: the index can lag, never miss
-        f"INSERT {{ GRAPH {g} {{ {body} }} GRAPH {rg} {{ {body} }} GRAPH {META} {{ {meta_text} }} "
+        f"INSERT {{ GRAPH {g} {{ {body} }} GRAPH {rg} {{ {rv} {P['content']} {exact_content(rec.triples)} }} "
+        f"GRAPH {META} {{ {meta_text} }} "
         f"GRAPH {OUTBOX} {{ {iri(rec.iri)} {P['pending']} {rev.number} }} }} WHERE {{ {marker} }}",
     ]
+
+
+def exact_content(triples: tuple[ox.Triple, ...]) -> str:
+    """A revision's content as one N-Triples string literal.
+
+    Oxigraph (and other stores) normalise literals on load: "120"^^xsd:nonNegativeInteger reads back
+    as "120"^^xsd:integer, "1.0"^^xsd:decimal as "1". A registry must give back exactly what was
+    registered (DCAT-AP requires those datatypes), so each revision keeps its content verbatim here;
+    the record's named graph holds the queryable (normalised) form.
+    """
+    text = "\n".join(sorted(nt(t) for t in triples))
+    return str(ox.Literal(text))
+
+
+def content_query(graph: str) -> str:
+    return f"SELECT ?c WHERE {{ GRAPH {iri(graph)} {{ ?r {P['content']} ?c }} }}"
+
+
+def parse_content(text: str) -> list[ox.Triple]:
+    return [q.triple for q in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
 
 
 def heads_query(iris: Sequence[str]) -> str:

@@ -178,3 +178,26 @@ def test_ids_do_not_collide_across_many_records(store: RecordStore) -> None:
     writes = [write(*dataset(str(uuid.uuid4()), "T"), 1, None) for _ in range(300)]
     store.commit(writes)
     assert store.count() == 300
+
+
+def test_literals_come_back_exactly_as_written(store: RecordStore) -> None:
+    """Stores normalise literals ("120"^^xsd:nonNegativeInteger → xsd:integer); records must not."""
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    iri = BASE + "dataset/exact"
+    s = ox.NamedNode(iri)
+    lits = [
+        ("120", "nonNegativeInteger"),
+        ("1.0", "decimal"),
+        ("+01", "int"),
+        ("2024-01-31Z", "date"),
+        ("1", "positiveInteger"),
+    ]
+    triples = tuple(
+        ox.Triple(s, ox.NamedNode(f"{BASE}p{i}"), ox.Literal(v, datatype=ox.NamedNode(xsd + d)))
+        for i, (v, d) in enumerate(lits)
+    )
+    store.commit([write(iri, triples, 1, None)])
+    rec = store.get(iri)
+    assert rec is not None
+    assert set(rec.triples) == set(triples)
+    assert rec.revision is not None and content_hash(rec.triples) == rec.revision.content_hash

@@ -1,0 +1,92 @@
+"""Bulk import: folders, mixed good and bad files, dry runs, all-or-nothing, re-imports."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from registry.errors import RdfSyntaxError, ValidationFailed
+from registry.identity import local_operator
+from registry.services.importer import AbortImport
+from registry.validation.bundle import terminology_files
+from registry.wiring import Registry
+from tests.conftest import EXAMPLE, RESEARCHER
+from tests.registry.services.test_records import dataset
+
+ME = local_operator("tester")
+
+
+def corpus(tmp: Path) -> Path:
+    folder = tmp / "in"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(EXAMPLE, folder / "consortium.ttl")
+    (folder / "sub" / "good.ttl").write_text(dataset(name="extra"))
+    (folder / "sub" / "broken.ttl").write_text(
+        '@prefix dct: <http://purl.org/dc/terms/> .\n<a> dct:title "x" \n'
+    )
+    (folder / "sub" / "invalid.ttl").write_text(
+        dataset(name="bad").replace('dct:title "Sickle cell cohort"@en ;', "")
+    )
+    (folder / "notes.txt").write_text("ignored: not RDF")
+    return folder
+
+
+def test_folder_import_continues_past_bad_records(reg: Registry, tmp_path: Path) -> None:
+    seen: list[int] = []
+    summary = reg.importer.run(ME, [corpus(tmp_path)], progress=lambda s, d, t: seen.append(d))
+    assert summary.imported == 24 + 2  # example catalogue + good dataset and its organisation
+    assert summary.rejected == 2
+    errors = {type(i.error) for i in summary.rejections}
+    assert errors == {RdfSyntaxError, ValidationFailed}
+    broken = next(i for i in summary.rejections if isinstance(i.error, RdfSyntaxError))
+    assert "broken.ttl:3" in broken.error.message  # type: ignore[union-attr]
+    assert seen == [1, 2, 3, 4]
+    assert reg.store.get("https://w3id.org/fairgrid/dataset/bad") is None
+
+
+def test_all_or_nothing_stores_nothing_on_any_rejection(reg: Registry, tmp_path: Path) -> None:
+    with pytest.raises(AbortImport):
+        reg.importer.run(ME, [corpus(tmp_path)], all_or_nothing=True)
+    assert reg.store.count() == 0
+    summary = reg.importer.run(ME, [EXAMPLE], all_or_nothing=True)
+    assert summary.imported == 24 and reg.store.count() == 24
+
+
+def test_dry_run_validates_only(reg: Registry, tmp_path: Path) -> None:
+    summary = reg.importer.run(ME, [corpus(tmp_path)], dry_run=True)
+    assert summary.valid == 26 and summary.rejected == 2
+    assert reg.store.count() == 0
+
+
+def test_reimport_counts_unchanged_and_updated(reg: Registry, tmp_path: Path) -> None:
+    reg.importer.run(ME, [EXAMPLE, *terminology_files()])
+    again = reg.importer.run(ME, [EXAMPLE])
+    assert (again.imported, again.updated, again.unchanged, again.rejected) == (0, 0, 24, 0)
+    changed = tmp_path / "changed.ttl"
+    changed.write_text(
+        EXAMPLE.read_text().replace("Example Hematology Consortium catalogue", "Renamed catalogue")
+    )
+    third = reg.importer.run(ME, [changed])
+    assert third.updated == 1 and third.unchanged == 23
+
+
+def test_cross_file_references_validate(reg: Registry, tmp_path: Path) -> None:
+    """A dataset in one file may point at an organisation described in another file of the import."""
+    text = dataset(name="split")
+    ds_part, org_part = text.split("<https://w3id.org/fairgrid/organization/test-org> a")
+    (tmp_path / "a.ttl").write_text(ds_part)
+    prefixes = text.split("<https://w3id.org/fairgrid/dataset/")[0]
+    (tmp_path / "b.ttl").write_text(
+        prefixes + "<https://w3id.org/fairgrid/organization/test-org> a" + org_part
+    )
+    summary = reg.importer.run(ME, [tmp_path / "a.ttl", tmp_path / "b.ttl"])
+    assert summary.rejected == 0, [i.error.message for i in summary.rejections if i.error]
+
+
+def test_import_needs_curator(reg: Registry) -> None:
+    from registry.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        reg.importer.run(RESEARCHER, [EXAMPLE])

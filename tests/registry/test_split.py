@@ -1,0 +1,78 @@
+"""Splitting documents into records."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from registry.errors import IriNotAllowed, NoTypedSubject
+from registry.io.split import split
+from registry.vocab import Kind
+
+BASE = "https://w3id.org/fairgrid/"
+ALLOWED = (BASE, "http://id.who.int/icd/")
+
+
+def parse(text: str) -> list[ox.Triple]:
+    prefixes = (
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> . "
+        "@prefix foaf: <http://xmlns.com/foaf/0.1/> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> . "
+        "@prefix vcard: <http://www.w3.org/2006/vcard/ns#> .\n"
+    )
+    return [q.triple for q in ox.parse((prefixes + text).encode(), format=ox.RdfFormat.TURTLE)]
+
+
+def test_catalogue_splits_into_records_with_their_own_descriptions() -> None:
+    res = split(
+        parse(f"""
+<{BASE}catalog/c> a dcat:Catalog ; dcat:dataset <{BASE}dataset/d> ; dct:publisher <http://publications.europa.eu/resource/authority/corporate-body/EC> .
+<http://publications.europa.eu/resource/authority/corporate-body/EC> a foaf:Agent ; foaf:name "EC" .
+<{BASE}dataset/d> a dcat:Dataset ; dcat:distribution <{BASE}distribution/x> ; dcat:contactPoint <{BASE}contact/t> ;
+    dct:temporal [ dcat:startDate "2020-01-01" ] .
+<{BASE}contact/t> a vcard:Kind ; vcard:fn "team" .
+<{BASE}distribution/x> a dcat:Distribution ; dct:title "x" .
+"""),
+        base_iri=BASE,
+        allowed=ALLOWED,
+    )
+    assert not res.errors
+    kinds = {d.iri: d.kind for d in res.drafts}
+    assert kinds == {f"{BASE}catalog/c": Kind.CATALOG, f"{BASE}dataset/d": Kind.DATASET,
+                     f"{BASE}distribution/x": Kind.DISTRIBUTION}  # fmt: skip
+    by = {d.iri: d for d in res.drafts}
+    # the foreign publisher is embedded where it is used; the contact point and period go with the dataset
+    assert any(t.subject.value.endswith("corporate-body/EC") for t in by[f"{BASE}catalog/c"].triples)  # type: ignore[union-attr]
+    assert len(by[f"{BASE}dataset/d"].triples) == 7
+    assert len(by[f"{BASE}distribution/x"].triples) == 2
+
+
+def test_concepts_belong_to_their_scheme() -> None:
+    res = split(
+        parse("""
+<http://id.who.int/icd/release/10/2019> a skos:ConceptScheme ; dct:title "ICD-10" .
+<http://id.who.int/icd/release/10/2019/D46> a skos:Concept ; skos:inScheme <http://id.who.int/icd/release/10/2019> ;
+    skos:prefLabel "MDS" .
+"""),
+        base_iri=BASE,
+        allowed=ALLOWED,
+    )
+    (draft,) = res.drafts
+    assert draft.kind == Kind.TERMINOLOGY and len(draft.triples) == 5
+
+
+def test_blank_root_is_minted_and_references_follow() -> None:
+    res = split(
+        parse(f'[] a dcat:Dataset ; dct:title "t" . <{BASE}catalog/c> a dcat:Catalog .'),
+        base_iri=BASE,
+        allowed=ALLOWED,
+    )
+    minted = next(d for d in res.drafts if d.kind == Kind.DATASET)
+    assert minted.minted and minted.iri.startswith(BASE + "dataset/")
+
+
+def test_errors() -> None:
+    with pytest.raises(NoTypedSubject):
+        split(parse(f'<{BASE}x> dct:title "t" .'), base_iri=BASE, allowed=ALLOWED)
+    res = split(parse('<http://elsewhere.org/d> a dcat:Dataset . <http://elsewhere.org/z> dct:title "z" .'),
+                base_iri=BASE, allowed=ALLOWED)  # fmt: skip
+    assert [type(e) for _, e in res.errors] == [IriNotAllowed, NoTypedSubject]
