@@ -87,8 +87,10 @@ class RecordService:
     def get_many(self, identity: Identity, iris: Sequence[str]) -> dict[str, Record | FairgridError]:
         """The latest revision of each record this caller may see, or why not (same rules as `get`).
 
-        Batched for API loaders: two store calls for the whole batch (heads, then one query for the
-        content graphs); only a draft head that a non-curator may not see costs a `get` of its own.
+        Batched for API loaders: two store calls for the whole batch (heads, then one query over the
+        records' graphs); only a draft head that a non-curator may not see costs a `get` of its own.
+        The content is the store's query view: literals may come back normalised (xsd:integer for
+        xsd:nonNegativeInteger); `get` gives a revision exactly as registered (use it to export).
         """
         keys = list(dict.fromkeys(iris))
         heads = self.store.heads([i for i in keys if _is_iri(i)]) if keys else {}

@@ -1,0 +1,94 @@
+"""Small GraphQL types with no links to records: terminology concepts and revisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.context import GraphQLContext
+from registry.model import RevisionInfo
+from registry.services.terms import Concept as TermConcept
+
+Ctx = Info[GraphQLContext, None]
+
+
+@strawberry.type(description="A concept of a registered terminology (SKOS).")
+class Concept:
+    c: strawberry.Private[TermConcept]
+
+    @strawberry.field
+    def iri(self) -> str:
+        return self.c.iri
+
+    @strawberry.field(description="IRI of the concept scheme (the terminology record).")
+    def scheme(self) -> str:
+        return self.c.scheme
+
+    @strawberry.field
+    def label(self) -> str:
+        return self.c.label
+
+    @strawberry.field
+    def notation(self) -> str | None:
+        return self.c.notation
+
+    @strawberry.field
+    def alt_labels(self) -> list[str]:
+        return list(self.c.alt_labels)
+
+    @strawberry.field
+    async def broader(self, info: Ctx) -> list[Concept]:
+        return await concepts_for(info, self.c.broader)
+
+    @strawberry.field
+    async def narrower(self, info: Ctx) -> list[Concept]:
+        return await concepts_for(info, sorted(self.c.narrower))
+
+    @strawberry.field(description="Every concept below this one, at any depth.")
+    async def descendants(self, info: Ctx) -> list[Concept]:
+        ctx = info.context
+        found = await ctx.run(ctx.registry.terms.descendants, ctx.identity, self.c.iri)
+        return [Concept(c=c) for c in found]
+
+
+async def concepts_for(info: Ctx, iris: list[str]) -> list[Concept]:
+    """The concepts among `iris` that the registered terminologies define, in order."""
+    if not iris:
+        return []
+    found = await info.context.loaders.concepts.load_many(iris)
+    return [Concept(c=c) for c in found if c is not None]
+
+
+@strawberry.type(description="One revision of a record (PROV: generated at, attributed to).")
+class Revision:
+    r: strawberry.Private[RevisionInfo]
+
+    @strawberry.field
+    def number(self) -> int:
+        return self.r.number
+
+    @strawberry.field
+    def generated_at(self) -> datetime:
+        return self.r.generated_at
+
+    @strawberry.field(description="IRI of the agent who made the revision.")
+    def attributed_to(self) -> str:
+        return self.r.attributed_to
+
+    @strawberry.field
+    def deprecated(self) -> bool:
+        return self.r.deprecated
+
+    @strawberry.field
+    def reason(self) -> str | None:
+        return self.r.reason
+
+    @strawberry.field(description="False for a draft revision (visible to curators only).")
+    def published(self) -> bool:
+        return self.r.published
+
+    @strawberry.field
+    def note(self) -> str | None:
+        return self.r.note

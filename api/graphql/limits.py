@@ -1,0 +1,73 @@
+"""Protection against abusive queries: document size, depth, aliases, page size and a deadline.
+
+Depth, aliases and tokens are checked before execution (Strawberry's validation extensions), so an
+abusive document costs nothing but parsing. Page sizes are checked where the page is requested (the
+search port's `SearchQuery.check` for search). The deadline bounds the whole operation: resolvers await
+service calls that run in worker threads, so an expired deadline cancels the operation promptly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+
+from registry.errors import LimitExceeded
+from registry.search.port import MAX_FIRST
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000  # the GraphiQL introspection query needs about 300
+    max_page: int = MAX_FIRST
+    timeout_s: float = 10.0
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        e = os.environ
+        return cls(
+            max_depth=int(e.get("FAIRGRID_GRAPHQL_MAX_DEPTH", cls.max_depth)),
+            max_aliases=int(e.get("FAIRGRID_GRAPHQL_MAX_ALIASES", cls.max_aliases)),
+            max_tokens=int(e.get("FAIRGRID_GRAPHQL_MAX_TOKENS", cls.max_tokens)),
+            timeout_s=float(e.get("FAIRGRID_GRAPHQL_TIMEOUT_S", cls.timeout_s)),
+        )
+
+    def extensions(self) -> list[Callable[[], SchemaExtension]]:
+        """Factories, so every request gets fresh extension instances."""
+        return [
+            partial(MaxTokensLimiter, max_token_count=self.max_tokens),
+            partial(QueryDepthLimiter, max_depth=self.max_depth),
+            partial(MaxAliasesLimiter, max_alias_count=self.max_aliases),
+        ]
+
+    def check_page(self, first: int, what: str = "first") -> None:
+        if first > self.max_page:
+            raise LimitExceeded(f"{what}={first} exceeds the maximum page size {self.max_page}")
+        if first < 0:
+            raise LimitExceeded(f"{what}={first} must not be negative")
+
+
+class OperationTimeout(LimitExceeded):
+    """The operation ran past its deadline; what had not finished was cancelled."""
+
+    code = "timeout"
+    hint = (
+        "ask for less (fewer fields, smaller pages, no deep nesting) or retry later; a write that was "
+        "running may still have completed, check the record's revisions"
+    )
+
+
+# Messages of the validation rules above (Strawberry/graphql-core word them); they get code limit_exceeded.
+_LIMIT_MESSAGES = re.compile(
+    r"exceeds maximum operation depth|aliases found\. Allowed|more than \d+ tokens", re.IGNORECASE
+)
+
+
+def is_limit_message(message: str) -> bool:
+    return _LIMIT_MESSAGES.search(message) is not None

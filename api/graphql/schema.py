@@ -1,0 +1,189 @@
+"""Query and Mutation roots, and the schema that maps fairgrid errors and enforces the deadline.
+
+Resolvers parse input, call one service with the caller's Identity and map the result; every rule
+(roles, visibility, validation, page sizes) lives in the services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext, ExecutionResult
+
+from api.errors import graphql_extensions
+from api.graphql.concepts import Concept, Ctx
+from api.graphql.context import GraphQLContext
+from api.graphql.inputs import RdfFormat, SearchFilterInput
+from api.graphql.limits import Limits, OperationTimeout, is_limit_message
+from api.graphql.results import RecordPayload, RegisterRecordPayload, SearchConnection
+from api.graphql.types import NODE_TYPES, RecordNode, to_node
+from registry.errors import FairgridError, LimitExceeded
+from registry.search.port import Facet, SearchQuery, SearchSort
+from registry.services.search import SyncReport
+
+log = logging.getLogger(__name__)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Full-text and faceted search over published records.")
+    async def search(
+        self,
+        info: Ctx,
+        text: str | None = None,
+        filter: SearchFilterInput | None = None,
+        facets: list[Facet] | None = None,
+        first: int = 20,
+        after: str | None = None,
+        sort: SearchSort = SearchSort.RELEVANCE,
+    ) -> SearchConnection:
+        ctx = info.context
+        query = SearchQuery(
+            text=text,
+            filters=filter.to_filter() if filter is not None else SearchQuery().filters,
+            facets=list(facets or []),
+            first=first,
+            after=after,
+            sort=sort,
+        )
+        result = await ctx.run(ctx.registry.search.search, ctx.identity, query)
+        return SearchConnection.of(result)
+
+    @strawberry.field(description="A record by IRI: the latest revision you may see, or a given one.")
+    async def record(self, info: Ctx, iri: str, revision: int | None = None) -> RecordNode | None:
+        ctx = info.context
+        rec = await ctx.run(ctx.registry.records.get, ctx.identity, iri, revision)
+        return to_node(rec)
+
+    @strawberry.field(description="A terminology concept by IRI or code (D46, ORPHA:52688, HP:0001903).")
+    async def concept(self, info: Ctx, iri: str) -> Concept | None:
+        ctx = info.context
+        return Concept(c=await ctx.run(ctx.registry.terms.concept, ctx.identity, iri))
+
+    @strawberry.field(description="Concepts whose code or label matches `text`, best first.")
+    async def concepts(
+        self, info: Ctx, text: str, scheme: str | None = None, first: int = 50
+    ) -> list[Concept]:
+        ctx = info.context
+        ctx.limits.check_page(first)
+        found = await ctx.run(ctx.registry.terms.search, ctx.identity, text, scheme, first)
+        return [Concept(c=c) for c in found]
+
+
+async def _sync(ctx: GraphQLContext) -> SyncReport:
+    """Let the index catch up after a write. The outbox already holds the write, so a failure here
+    only delays indexing; it must never turn a stored write into an error."""
+    try:
+        return await ctx.run(ctx.registry.search.sync)
+    except Exception as exc:  # noqa: BLE001 - see above
+        log.warning("search sync after a write failed: %s", exc)
+        return SyncReport(0, 0, -1, str(exc))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Register every record in an RDF document (all or none). Curators.")
+    async def register_record(
+        self, info: Ctx, rdf: str, format: RdfFormat = RdfFormat.TURTLE, publish: bool = True
+    ) -> RegisterRecordPayload:
+        ctx = info.context
+        records = ctx.registry.records
+        created = await ctx.run(records.create, ctx.identity, rdf, format.oxigraph, "registerRecord", publish)
+        return RegisterRecordPayload.of(created, await _sync(ctx))
+
+    @strawberry.mutation(description="A new revision of a record, based on `baseRevision`. Curators.")
+    async def update_record(
+        self,
+        info: Ctx,
+        iri: str,
+        rdf: str,
+        base_revision: int,
+        format: RdfFormat = RdfFormat.TURTLE,
+        publish: bool = True,
+    ) -> RecordPayload:
+        ctx = info.context
+        svc = ctx.registry.records
+        rec = await ctx.run(
+            svc.update, ctx.identity, iri, rdf, format.oxigraph, base_revision, "updateRecord", publish
+        )
+        return RecordPayload.of(rec, await _sync(ctx))
+
+    @strawberry.mutation(description="Deprecate a record, saying why. Curators.")
+    async def deprecate_record(
+        self, info: Ctx, iri: str, reason: str, base_revision: int | None = None
+    ) -> RecordPayload:
+        ctx = info.context
+        rec = await ctx.run(ctx.registry.records.deprecate, ctx.identity, iri, reason, base_revision)
+        return RecordPayload.of(rec, await _sync(ctx))
+
+    @strawberry.mutation(description="Publish a record's draft revision. Curators.")
+    async def publish_record(self, info: Ctx, iri: str, base_revision: int | None = None) -> RecordPayload:
+        ctx = info.context
+        rec = await ctx.run(ctx.registry.records.publish, ctx.identity, iri, base_revision)
+        return RecordPayload.of(rec, await _sync(ctx))
+
+
+def map_error(err: GraphQLError) -> GraphQLError:
+    """fairgrid errors get their code, hint, status and details as extensions (api/errors decides);
+    limit rules get code limit_exceeded; anything unexpected inside a resolver is masked."""
+    orig = err.original_error
+    ext: dict[str, Any] | None = None
+    message = err.message
+    if isinstance(orig, FairgridError):
+        ext = graphql_extensions(orig)
+    elif orig is None and is_limit_message(err.message):
+        ext = graphql_extensions(LimitExceeded(err.message))
+    elif orig is not None and not isinstance(orig, GraphQLError) and err.path is not None:
+        log.error("unexpected error in %s", ".".join(map(str, err.path)), exc_info=orig)
+        message, ext = "internal error", {"code": "internal_error", "status": 500}
+    if ext is None:
+        return err
+    return GraphQLError(
+        message,
+        nodes=err.nodes,
+        source=err.source,
+        positions=err.positions,
+        path=err.path,
+        original_error=orig,
+        extensions={**(err.extensions or {}), **ext},
+    )
+
+
+class FairgridSchema(strawberry.Schema):
+    def __init__(self, limits: Limits) -> None:
+        super().__init__(
+            query=Query, mutation=Mutation, types=list(NODE_TYPES.values()), extensions=limits.extensions()
+        )
+        self.limits = limits
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            async with asyncio.timeout(self.limits.timeout_s):
+                result = await super().execute(*args, **kwargs)
+        except TimeoutError:
+            exc = OperationTimeout(
+                f"the operation did not finish within {self.limits.timeout_s:g} s and was cancelled"
+            )
+            return ExecutionResult(
+                data=None,
+                errors=[GraphQLError(exc.message, original_error=exc, extensions=graphql_extensions(exc))],
+            )
+        if result.errors:
+            result.errors = [map_error(e) for e in result.errors]
+        return result
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # fairgrid errors are answers, not failures: log only the rest (Strawberry logs every error)
+        unexpected = [e for e in errors if not isinstance(e.original_error, FairgridError)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema(limits: Limits | None = None) -> FairgridSchema:
+    return FairgridSchema(limits or Limits())
