@@ -41,6 +41,9 @@ def _register_commands() -> None:
 
     records.register(app)
     app.add_typer(terms.app, name="terms")
+    from api import cli as api_cli
+
+    api_cli.register(app)
     try:
         from federation import cli as federation_cli
     except ImportError:  # federation is optional at this stage of the build

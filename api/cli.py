@@ -1,0 +1,128 @@
+"""Server commands: serve, dev-token, reindex, index-sync (registered on the `fairgrid` CLI)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Annotated
+
+import httpx
+import typer
+
+from registry.cli import main as m
+from registry.cli.output import EXIT_UNAVAILABLE, err, out, print_json
+from registry.cli.records import guarded, progress
+from registry.wiring import Registry
+
+if TYPE_CHECKING:
+    import uvicorn
+
+
+def _server(host: str, port: int, log_level: str) -> tuple[uvicorn.Server, Registry]:
+    import uvicorn
+
+    from api.app import create_app
+    from api.auth import Authenticator
+
+    settings = m.settings()
+    reg = m.registry()
+    app = create_app(reg, Authenticator.from_env(settings))
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
+    return uvicorn.Server(config), reg
+
+
+@guarded
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8080,
+    once: Annotated[
+        bool, typer.Option("--once", help="start, check /readyz, print the URLs and stop (for tests)")
+    ] = False,
+) -> None:
+    """Serve the HTTP API (REST, linked data, SPARQL, GraphQL) on the registry home."""
+    server, reg = _server(host, port, "warning" if once else "info")
+    base = f"http://{host}:{port}"
+    urls = {"api docs": f"{base}/docs", "graphql": f"{base}/graphql", "sparql": f"{base}/sparql",
+            "catalogue": f"{base}/catalog", "readiness": f"{base}/readyz"}  # fmt: skip
+    try:
+        if not once:
+            for name, url in urls.items():
+                out.print(f"{name:>10}: {url}")
+            server.run()
+            return
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not server.started:
+            err.print(f"[bold red]error:[/] the server did not start on {base}")
+            raise typer.Exit(EXIT_UNAVAILABLE)
+        ready = httpx.get(f"{base}/readyz", timeout=10)
+        for name, url in urls.items():
+            out.print(f"{name:>10}: {url}")
+        out.print(f"readiness: {ready.status_code} {ready.text}")
+        server.should_exit = True
+        thread.join(15)
+        if ready.status_code != 200:
+            raise typer.Exit(EXIT_UNAVAILABLE)
+    finally:
+        reg.close()
+
+
+@guarded
+def dev_token(
+    role: Annotated[list[str], typer.Option("--role", help="role(s): researcher, curator, admin, ...")],
+    subject: Annotated[str, typer.Option(help="the token's subject (user name)")] = "dev-user",
+    ttl: Annotated[int, typer.Option(help="lifetime in seconds")] = 8 * 3600,
+) -> None:
+    """Print a development bearer token signed with the key under $FAIRGRID_HOME/keys."""
+    from api.auth import dev_token as make_token
+    from api.auth import parse_role
+
+    roles = [parse_role(r) for r in role]
+    typer.echo(make_token(m.settings().home, subject, roles, ttl_s=ttl))
+
+
+@guarded
+def reindex() -> None:
+    """Rebuild the search index from the store (the new index replaces the old one when complete)."""
+    reg = m.registry()
+    try:
+        with progress() as bar:
+            task = bar.add_task("reindexing", total=None)
+
+            def step(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            n = reg.search.reindex(m.me(), progress=step)
+        out.print(f"indexed {n} record(s)")
+    finally:
+        reg.close()
+
+
+@guarded
+def index_sync(
+    json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Drain the outbox into the search index once. Exit 3 when entries stay pending (index down)."""
+    reg = m.registry()
+    try:
+        report = reg.search.sync()
+    finally:
+        reg.close()
+    if json_out:
+        print_json(report.__dict__)
+    else:
+        out.print(f"indexed {report.indexed}, deleted {report.deleted}, pending {report.pending}")
+        if report.error:
+            err.print(f"[yellow]index unavailable:[/] {report.error}")
+    if report.error:
+        raise typer.Exit(EXIT_UNAVAILABLE)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("dev-token")(dev_token)
+    app.command("reindex")(reindex)
+    app.command("index-sync")(index_sync)
