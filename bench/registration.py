@@ -75,7 +75,9 @@ def main() -> None:
         fast_s = time.perf_counter() - start
         stored = reg.store.count()
         reg.close()
-        print(f"fairgrid: {args.n} documents ({stored} records stored, {summary.rejected} rejected) in {fast_s:.1f} s")
+        print(
+            f"fairgrid: {args.n} documents ({stored} records stored, {summary.rejected} rejected) in {fast_s:.1f} s"
+        )
 
         k = max(1, min(args.naive_sample, args.n))
         step = max(1, args.n // k)
