@@ -76,7 +76,8 @@ def main() -> None:
         stored = reg.store.count()
         reg.close()
         print(
-            f"fairgrid: {args.n} documents ({stored} records stored, {summary.rejected} rejected) in {fast_s:.1f} s"
+            f"fairgrid: {args.n} documents ({stored} records stored, {summary.rejected} rejected) "
+            f"in {fast_s:.1f} s"
         )
 
         k = max(1, min(args.naive_sample, args.n))
