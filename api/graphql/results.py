@@ -28,7 +28,7 @@ class Hit:
     def title(self) -> str:
         return self.h.title
 
-    @strawberry.field(description="Matching text with the query terms marked <mark>...</mark>.")
+    @strawberry.field(description="Matching text, HTML-escaped, with the query terms in <em>...</em>.")
     def snippet(self) -> str:
         return self.h.snippet
 
