@@ -1,0 +1,72 @@
+"""GET /catalog: DCAT-AP pages, Link headers, Hydra paging triples, visibility."""
+
+from __future__ import annotations
+
+import re
+
+import pyoxigraph as ox
+from fastapi.testclient import TestClient
+
+from registry.identity import Role
+from registry.wiring import Registry
+from tests.api.rest.conftest import Auth
+
+DCAT = "http://www.w3.org/ns/dcat#"
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+
+def links(header: str) -> dict[str, str]:
+    return {rel: url for url, rel in re.findall(r'<([^>]+)>; rel="(first|last|next|prev)"', header)}
+
+
+def test_paging_and_link_headers(client: TestClient, shared: Registry, auth: Auth) -> None:
+    total = shared.store.count()
+    size = 5
+    pages = -(-total // size)
+    seen: set[str] = set()
+    url: str | None = f"/catalog?size={size}"
+    n = 0
+    while url:
+        r = client.get(url, headers=auth(Role.CURATOR, Accept="application/n-triples"))
+        assert r.status_code == 200
+        rel = links(r.headers["link"])
+        assert rel["first"].endswith("page=1") and rel["last"].endswith(f"page={pages}")
+        assert int(r.headers["x-total-count"]) == total
+        g = list(ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES))
+        cat = ox.NamedNode("http://testserver/catalog")
+        assert ox.Quad(cat, ox.NamedNode(HYDRA + "totalItems"), ox.Literal(str(total), datatype=ox.NamedNode(
+            "http://www.w3.org/2001/XMLSchema#integer"))) in g  # fmt: skip
+        views = [q.object for q in g if q.predicate == ox.NamedNode(HYDRA + "view")]
+        assert len(views) == 1
+        typed = {q.subject.value for q in g if q.predicate.value.endswith("#type")}  # type: ignore[union-attr]
+        seen |= typed
+        n += 1
+        if n > 1:
+            assert "prev" in rel
+        url = rel.get("next")
+        if url:
+            assert any(q.predicate == ox.NamedNode(HYDRA + "next") for q in g)
+    assert n == pages
+    heads = {h.iri for h in shared.store.list_records(limit=1000)}
+    assert heads <= seen
+
+
+def test_catalog_links_datasets_and_negotiates(client: TestClient, auth: Auth) -> None:
+    r = client.get("/catalog?kind=dataset&size=100", headers=auth(Role.RESEARCHER, Accept="text/turtle"))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    g = list(ox.parse(r.content, format=ox.RdfFormat.TURTLE))
+    datasets = {q.object.value for q in g if q.predicate == ox.NamedNode(DCAT + "dataset")}
+    assert len(datasets) == 7
+    assert "next" not in links(r.headers["link"])
+    jsonld = client.get("/catalog?format=jsonld&size=2")
+    assert jsonld.headers["content-type"] == "application/ld+json"
+    assert client.get("/catalog", headers={"Accept": "text/html"}).status_code == 406
+    assert client.get("/catalog?size=0").status_code == 422
+    assert client.get("/catalog?kind=spaceship").status_code == 400
+
+
+def test_anonymous_catalog_leaves_out_non_public_records(client: TestClient) -> None:
+    r = client.get("/catalog?kind=dataset&size=100", headers={"Accept": "application/n-triples"})
+    g = list(ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES))
+    datasets = {q.object.value for q in g if q.predicate == ox.NamedNode(DCAT + "dataset")}
+    assert datasets == {"https://w3id.org/fairgrid/dataset/consortium-aggregate-statistics"}

@@ -1,0 +1,142 @@
+"""Record IRIs and /records/{id}: every media type, q-values, ?format=, 406, the HTML landing page."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import quote
+
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+
+from registry.identity import Role
+from registry.wiring import Registry
+from tests.api.rest.conftest import PUBLIC_DATASET, RESTRICTED_DATASET, Auth, client_for
+from tests.conftest import CURATOR
+
+BASE = "https://w3id.org/fairgrid/"
+IRI = BASE + PUBLIC_DATASET
+SCHEMA_DATASET = ox.NamedNode("https://schema.org/Dataset")
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+}
+
+
+def media(resp: object) -> str:
+    return resp.headers["content-type"].split(";")[0]  # type: ignore[attr-defined, no-any-return]
+
+
+def subjects(body: bytes, fmt: ox.RdfFormat) -> set[str]:
+    return {q.subject.value for q in ox.parse(body, format=fmt)}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("mt", list(FORMATS))
+def test_every_rdf_media_type(client: TestClient, mt: str) -> None:
+    r = client.get("/" + PUBLIC_DATASET, headers={"Accept": mt})
+    assert r.status_code == 200
+    assert media(r) == mt
+    assert IRI in subjects(r.content, FORMATS[mt])
+    assert r.headers["vary"] == "Accept"
+    assert r.headers["etag"] == '"1"'
+    assert 'rel="alternate"' in r.headers["link"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "text/turtle"),
+        ("*/*", "text/turtle"),
+        ("text/turtle;q=0.5, application/rdf+xml;q=0.9", "application/rdf+xml"),
+        ("application/ld+json;q=0, */*;q=0.1", "text/turtle"),
+        ("text/*;q=0.9, text/html;q=0.1", "text/turtle"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+        ("application/json", "application/ld+json"),
+        ("application/n-triples;q=0.3, text/html;q=0.2", "application/n-triples"),
+    ],
+)
+def test_q_values(client: TestClient, accept: str | None, expected: str) -> None:
+    r = client.get("/" + PUBLIC_DATASET, headers={"Accept": accept} if accept else {})
+    assert r.status_code == 200, r.text
+    assert media(r) == expected
+
+
+def test_format_parameter_overrides_accept(client: TestClient) -> None:
+    r = client.get(f"/{PUBLIC_DATASET}?format=nt", headers={"Accept": "text/html"})
+    assert media(r) == "application/n-triples"
+    r = client.get(f"/{PUBLIC_DATASET}?format=application/ld%2Bjson")
+    assert media(r) == "application/ld+json"
+    assert client.get(f"/{PUBLIC_DATASET}?format=html").text.startswith("<!DOCTYPE html>")
+    bad = client.get(f"/{PUBLIC_DATASET}?format=docx")
+    assert bad.status_code == 400
+    assert "text/turtle" in bad.json()["hint"]
+
+
+def test_unknown_accept_is_406_listing_supported_types(client: TestClient) -> None:
+    r = client.get("/" + PUBLIC_DATASET, headers={"Accept": "application/pdf, image/*"})
+    assert r.status_code == 406
+    assert r.headers["content-type"] == "application/problem+json"
+    assert set(r.json()["supported"]) == {*FORMATS, "text/html"}
+
+
+def test_records_route_by_path_and_by_full_iri(client: TestClient) -> None:
+    by_path = client.get("/records/" + PUBLIC_DATASET, headers={"Accept": "application/n-triples"})
+    by_iri = client.get("/records/" + quote(IRI, safe=""), headers={"Accept": "application/n-triples"})
+    assert by_path.status_code == by_iri.status_code == 200
+    assert by_path.content == by_iri.content
+    icd = client.get("/records/" + quote("http://id.who.int/icd/release/10/2019", safe=""))
+    assert icd.status_code == 200
+    assert client.get("/records/dataset/nope").status_code == 404
+    assert client.get("/dataset/nope").status_code == 404
+
+
+def test_provenance_is_served_with_the_record(client: TestClient) -> None:
+    r = client.get("/" + PUBLIC_DATASET, headers={"Accept": "application/n-triples"})
+    assert "http://www.w3.org/ns/prov#specializationOf" in r.text
+
+
+def test_non_public_record_needs_sign_in(client: TestClient, auth: Auth) -> None:
+    anon = client.get("/" + RESTRICTED_DATASET)
+    assert anon.status_code == 401
+    assert anon.headers["www-authenticate"].startswith("Bearer")
+    assert anon.json()["code"] == "unauthenticated"
+    assert client.get("/" + RESTRICTED_DATASET, headers=auth(Role.RESEARCHER)).status_code == 200
+
+
+def _json_ld(html: str) -> list[ox.Quad]:
+    m = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert m, "no JSON-LD script in the page"
+    json.loads(m.group(1))
+    return list(ox.parse(m.group(1).encode(), format=ox.RdfFormat.JSON_LD))
+
+
+def test_html_landing_page(client: TestClient) -> None:
+    r = client.get("/" + PUBLIC_DATASET, headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    html = r.text
+    assert "<title>" in html and "<h1>" in html
+    for label in ("Publisher", "Access rights", "Keywords", "Theme", "Revisions", "Distributions"):
+        assert label in html, label
+    assert 'href="/distribution/' in html  # distributions link to their own landing pages
+    assert 'href="?revision=1"' in html
+    quads = _json_ld(html)
+    assert ox.Quad(ox.NamedNode(IRI), RDF_TYPE, SCHEMA_DATASET) in quads
+    dcat = ox.NamedNode("http://www.w3.org/ns/dcat#Dataset")
+    assert ox.Quad(ox.NamedNode(IRI), RDF_TYPE, dcat) in quads
+
+
+def test_deprecated_record_shows_a_banner_and_old_revisions_stay(fresh: Registry) -> None:
+    fresh.records.deprecate(CURATOR, IRI, "superseded by a newer release")
+    c = client_for(fresh)
+    html = c.get("/" + PUBLIC_DATASET, headers={"Accept": "text/html"}).text
+    assert "Deprecated:" in html and "superseded by a newer release" in html
+    old = c.get(f"/{PUBLIC_DATASET}?revision=1&format=nt")
+    assert old.status_code == 200 and old.headers["etag"] == '"1"'
+    assert "deprecated" not in old.text.lower().replace("prov#", "")
+    assert c.get(f"/{PUBLIC_DATASET}?revision=9").status_code == 404
+    old_html = c.get(f"/{PUBLIC_DATASET}?revision=1&format=html").text
+    assert "the <a" in old_html and "latest is 2" in old_html

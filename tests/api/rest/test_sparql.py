@@ -1,0 +1,110 @@
+"""GET|POST /sparql: result formats, ASK, CONSTRUCT, refusals (updates, anonymous), caps and timeouts."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pyoxigraph as ox
+from fastapi.testclient import TestClient
+
+from registry.identity import Role
+from registry.wiring import Registry
+from tests.api.rest.conftest import Auth, auth_for, client_for
+from tests.conftest import CURATOR
+
+DATASETS = "SELECT ?d WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> } ORDER BY ?d"
+
+
+def test_select_json_and_csv(client: TestClient, auth: Auth) -> None:
+    r = client.get("/sparql", params={"query": DATASETS}, headers=auth(Role.RESEARCHER))
+    assert r.status_code == 200 and r.headers["content-type"] == "application/sparql-results+json"
+    body = r.json()
+    assert body["head"]["vars"] == ["d"]
+    assert len(body["results"]["bindings"]) == 7
+    assert body["results"]["bindings"][0]["d"]["type"] == "uri"
+    c = client.get("/sparql", params={"query": DATASETS}, headers=auth(Role.RESEARCHER, Accept="text/csv"))
+    rows = list(csv.reader(io.StringIO(c.text)))
+    assert c.headers["content-type"].startswith("text/csv") and rows[0] == ["d"] and len(rows) == 8
+    tsv = client.get(
+        "/sparql", params={"query": DATASETS}, headers=auth(Role.RESEARCHER, Accept="text/tab-separated-values")
+    )
+    assert tsv.text.splitlines()[0] == "?d" and tsv.text.splitlines()[1].startswith("<https://")
+
+
+def test_construct_and_describe_as_graphs(client: TestClient, auth: Auth) -> None:
+    q = "CONSTRUCT { ?d <http://purl.org/dc/terms/title> ?t } WHERE { ?d <http://purl.org/dc/terms/title> ?t }"
+    r = client.get("/sparql", params={"query": q}, headers=auth(Role.RESEARCHER))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    assert len(list(ox.parse(r.content, format=ox.RdfFormat.TURTLE))) > 7
+    nt = client.get("/sparql", params={"query": q}, headers=auth(Role.RESEARCHER, Accept="application/n-triples"))
+    assert nt.headers["content-type"] == "application/n-triples"
+    d = "DESCRIBE <https://w3id.org/fairgrid/site/paris>"
+    assert "paris-01" in client.get("/sparql", params={"query": d}, headers=auth(Role.CURATOR)).text
+
+
+def test_ask_and_post_forms(client: TestClient, auth: Auth) -> None:
+    ask = "ASK { GRAPH <https://w3id.org/fairgrid/site/paris> { ?s ?p ?o } }"
+    r = client.post("/sparql", data={"query": ask}, headers=auth(Role.RESEARCHER))
+    assert r.json() == {"head": {}, "boolean": True}
+    body = client.post(
+        "/sparql", content=DATASETS, headers=auth(Role.RESEARCHER, **{"Content-Type": "application/sparql-query"})
+    )
+    assert len(body.json()["results"]["bindings"]) == 7
+    weird = client.post("/sparql", content=DATASETS, headers=auth(Role.RESEARCHER, **{"Content-Type": "text/x"}))
+    assert weird.status_code == 415
+
+
+def test_the_dataset_is_the_latest_record_graphs(client: TestClient, auth: Auth) -> None:
+    for graph in ("urn:fairgrid:meta", "urn:fairgrid:outbox"):
+        q = f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        assert client.get("/sparql", params={"query": q}, headers=auth(Role.CURATOR)).json()["boolean"] is False
+    q = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), 'urn:')) }"
+    r = client.get("/sparql", params={"query": q}, headers=auth(Role.CURATOR))
+    assert r.json()["results"]["bindings"][0]["n"]["value"] == "0"  # no revision graphs
+    bad = client.get("/sparql", params={"query": DATASETS, "default-graph-uri": "urn:x"}, headers=auth(Role.CURATOR))
+    assert bad.status_code == 400
+
+
+def test_drafts_are_invisible_to_researchers(fresh: Registry) -> None:
+    from tests.api.rest.test_writes import record_doc
+
+    iri = "https://w3id.org/fairgrid/dataset/secret-draft"
+    fresh.records.create(CURATOR, record_doc(fresh, iri), ox.RdfFormat.TURTLE, publish=False)
+    c, auth = client_for(fresh), auth_for(fresh)
+    q = f"ASK {{ <{iri}> ?p ?o }}"
+    assert c.get("/sparql", params={"query": q}, headers=auth(Role.RESEARCHER)).json()["boolean"] is False
+    assert c.get("/sparql", params={"query": q}, headers=auth(Role.CURATOR)).json()["boolean"] is True
+
+
+def test_updates_are_refused(client: TestClient, auth: Auth) -> None:
+    upd = "PREFIX ex: <http://example.org/> INSERT DATA { ex:a ex:b ex:c }"
+    h = auth(Role.ADMIN)
+    for r in (
+        client.get("/sparql", params={"query": upd}, headers=h),
+        client.get("/sparql", params={"update": upd}, headers=h),
+        client.post("/sparql", data={"update": upd}, headers=h),
+        client.post("/sparql", content=upd, headers={**h, "Content-Type": "application/sparql-update"}),
+        client.get("/sparql", params={"query": "DROP ALL"}, headers=h),
+    ):
+        assert r.status_code == 400, r.text
+        assert "read only" in r.json()["detail"]
+    syntax = client.get("/sparql", params={"query": "SELECT WHERE"}, headers=h)
+    assert syntax.status_code == 400 and "does not parse" in syntax.json()["detail"]
+
+
+def test_anonymous_gets_401(client: TestClient) -> None:
+    r = client.get("/sparql", params={"query": DATASETS})
+    assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_result_cap_and_timeout(shared: Registry, auth: Auth) -> None:
+    capped = client_for(shared, sparql_max_rows=3)
+    r = capped.get("/sparql", params={"query": DATASETS}, headers=auth(Role.RESEARCHER))
+    assert r.status_code == 400 and r.json()["max_rows"] == 3 and "more than 3 rows" in r.json()["detail"]
+    ok = capped.get("/sparql", params={"query": DATASETS + " LIMIT 3"}, headers=auth(Role.RESEARCHER))
+    assert ok.status_code == 200
+    slow = client_for(shared, sparql_timeout_s=0.2)
+    heavy = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    r = slow.get("/sparql", params={"query": heavy}, headers=auth(Role.RESEARCHER))
+    assert r.status_code == 400 and "0.2 s limit" in r.json()["detail"]
