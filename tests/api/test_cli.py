@@ -1,0 +1,60 @@
+"""fairgrid serve --once, dev-token, reindex, index-sync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.auth import Authenticator
+from registry.cli.main import app
+from registry.config import Settings
+from registry.identity import Role
+from registry.wiring import open_registry
+from tests.conftest import EXAMPLE, free_port
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    h = tmp_path / "home"
+    monkeypatch.setenv("FAIRGRID_HOME", str(h))
+    monkeypatch.delenv("FAIRGRID_SEARCH_URL", raising=False)
+    monkeypatch.delenv("FAIRGRID_STORE_URL", raising=False)
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    return h
+
+
+def test_serve_once_checks_readiness_and_exits(home: Path) -> None:
+    port = free_port()
+    r = runner.invoke(app, ["serve", "--once", "--port", str(port)])
+    assert r.exit_code == 0, r.output
+    assert f"http://127.0.0.1:{port}/graphql" in r.output
+    assert f"http://127.0.0.1:{port}/sparql" in r.output
+    assert "readiness: 200" in r.output
+
+
+def test_dev_token_verifies_with_the_roles_asked_for(home: Path) -> None:
+    r = runner.invoke(app, ["dev-token", "--role", "curator", "--role", "researcher", "--subject", "ana"])
+    assert r.exit_code == 0, r.output
+    who = Authenticator(Settings(home=home)).identity("Bearer " + r.output.strip())
+    assert who.subject == "ana" and who.roles == {Role.CURATOR, Role.RESEARCHER}
+    bad = runner.invoke(app, ["dev-token", "--role", "wizard"])
+    assert bad.exit_code == 1 and "unknown role" in bad.output
+
+
+def test_reindex_and_index_sync(home: Path) -> None:
+    assert runner.invoke(app, ["import", str(EXAMPLE)]).exit_code == 0
+    sync = runner.invoke(app, ["index-sync"])
+    assert sync.exit_code == 0 and "pending 0" in sync.output
+    r = runner.invoke(app, ["reindex"])
+    assert r.exit_code == 0, r.output
+    reg = open_registry(Settings(home=home))
+    try:
+        n = reg.store.count()
+        assert f"indexed {n} record(s)" in r.output
+        assert reg.index.count() == n
+    finally:
+        reg.close()
