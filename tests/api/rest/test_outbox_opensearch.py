@@ -1,0 +1,76 @@
+"""Outbox catch-up against the REAL OpenSearch node: stop it, keep writing, start it, sync.
+
+This module restarts the shared node (deploy/opensearch/ctl.sh); it leaves the node running even when a
+test fails. It skips when the node is not up to begin with (fails under FAIRGRID_REQUIRE_OPENSEARCH=1).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from registry.config import Settings
+from registry.identity import local_operator
+from registry.search import SearchQuery, open_index
+from registry.search.opensearch import OpenSearchIndex
+from registry.validation.bundle import terminology_files
+from registry.wiring import Registry, open_registry
+from tests.api.rest.test_writes import record_doc
+from tests.conftest import CURATOR, EXAMPLE, REPO
+from tests.registry.search.test_conformance import opensearch_or_skip
+
+pytestmark = [pytest.mark.opensearch, pytest.mark.slow]
+CTL = REPO / "deploy" / "opensearch" / "ctl.sh"
+BASE = "https://w3id.org/fairgrid/"
+
+
+def ctl(action: str) -> None:
+    subprocess.run([str(CTL), action], check=True, timeout=300, capture_output=True)
+
+
+@pytest.fixture
+def os_registry(tmp_path: Path) -> Iterator[Registry]:
+    url = opensearch_or_skip()
+    alias = f"fairgrid-test-catchup-{uuid.uuid4().hex[:8]}"
+    reg = open_registry(Settings(home=tmp_path / "home", search_url=url))
+    # a unique alias, and refresh on write so searches see what sync wrote
+    reg.__dict__["index"] = open_index(url, alias=alias, refresh=True)
+    try:
+        yield reg
+    finally:
+        try:
+            ctl("start")  # whatever happened, the shared node is up again for the tests after this one
+        finally:
+            index = reg.search.index
+            if isinstance(index, OpenSearchIndex):
+                index.drop()
+            reg.close()
+
+
+def test_writes_survive_a_node_outage_and_sync_catches_up(os_registry: Registry) -> None:
+    reg = os_registry
+    reg.importer.run(local_operator(), [*terminology_files(), EXAMPLE])
+    first = reg.search.sync()
+    assert first.error is None and first.pending == 0 and first.indexed == reg.store.count()
+
+    ctl("stop")
+    written = []
+    for i in range(3):
+        iri = f"{BASE}dataset/outage-{i}"
+        reg.records.create(CURATOR, record_doc(reg, iri, f"Outage cohort {i}"), ox.RdfFormat.TURTLE)
+        written.append(iri)
+    down = reg.search.sync()
+    assert down.error is not None and down.pending == 3
+
+    ctl("start")
+    up = reg.search.sync()
+    assert up.error is None and up.pending == 0 and up.indexed == 3
+    assert reg.store.pending(100) == []
+    hits = reg.search.search(CURATOR, SearchQuery(text="outage cohort")).hits
+    assert sorted(h.iri for h in hits) == written
+    assert reg.index.count() == reg.store.count()
