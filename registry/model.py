@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -32,6 +33,14 @@ class RevisionInfo:
     reason: str | None = None
     note: str | None = None
     published: bool = True  # a draft revision is visible to curators only
+    report: str | None = None  # JSON: the warnings and infos validation gave this revision
+
+    @property
+    def findings(self) -> list[dict[str, str]]:
+        if not self.report:
+            return []
+        data = json.loads(self.report)
+        return [*data.get("warnings", []), *data.get("infos", [])]
 
     @property
     def revision_iri(self) -> str:

@@ -203,13 +203,14 @@ def history(iri: str) -> None:
     finally:
         reg.close()
     table = Table(title=iri)
-    for col in ("rev", "generated at", "by", "status", "note"):
+    for col in ("rev", "generated at", "by", "status", "warnings", "note"):
         table.add_column(col)
     for r in revs:
-        status = f"deprecated: {r.reason}" if r.deprecated else ""
+        status = f"deprecated: {r.reason}" if r.deprecated else ("draft" if not r.published else "")
         table.add_row(
-            str(r.number), r.generated_at.isoformat(timespec="seconds"), r.attributed_to, status, r.note or ""
-        )
+            str(r.number), r.generated_at.isoformat(timespec="seconds"), r.attributed_to, status,
+            str(len(r.findings)), r.note or "",
+        )  # fmt: skip
     out.print(table)
 
 

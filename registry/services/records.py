@@ -6,6 +6,7 @@ before anything is stored, and stored through the store port in one transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -229,6 +230,7 @@ class RecordService:
             content_hash=c.content_hash,
             note=note,
             published=publish,
+            report=_findings_json(c.report),
         )
         record = Record(c.draft.iri, c.draft.kind, tuple(c.draft.triples), rev)
         return Write(record, c.head.number if c.head is not None else None)
@@ -339,6 +341,14 @@ class RecordService:
             else:
                 raise item[1]
         return out
+
+
+def _findings_json(report: ValidationReport) -> str | None:
+    """Warnings and infos are kept with the revision so curators can see them later."""
+    if not report.warnings and not report.infos:
+        return None
+    data = report.to_dict()
+    return json.dumps({"warnings": data["warnings"], "infos": data["infos"]}, sort_keys=True)
 
 
 _TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")

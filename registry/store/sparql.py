@@ -36,6 +36,7 @@ P = {
     "note": f"<{FG}changeNote>",
     "draft": f"<{FG}draft>",
     "content": f"<{FG}content>",
+    "report": f"<{FG}validationReport>",
     "tx": f"<{FG}transaction>",
     "pending": f"<{FG}pendingRevision>",
     "time": f"<{PROV}generatedAtTime>",
@@ -44,11 +45,12 @@ P = {
     "type": f"<{RDF_TYPE}>",
 }
 
-_REV_FIELDS = "?rev ?n ?kind ?time ?agent ?hash ?dep ?reason ?note ?draft"
+_REV_FIELDS = "?rev ?n ?kind ?time ?agent ?hash ?dep ?reason ?note ?draft ?report"
 _REV_PATTERN = f"""?rev {P["revision"]} ?n ; {P["kind"]} ?kind ; {P["time"]} ?time ; {P["agent"]} ?agent ;
       {P["hash"]} ?hash .
     OPTIONAL {{ ?rev {P["deprecated"]} ?dep }} OPTIONAL {{ ?rev {P["reason"]} ?reason }}
-    OPTIONAL {{ ?rev {P["note"]} ?note }} OPTIONAL {{ ?rev {P["draft"]} ?draft }}"""
+    OPTIONAL {{ ?rev {P["note"]} ?note }} OPTIONAL {{ ?rev {P["draft"]} ?draft }}
+    OPTIONAL {{ ?rev {P["report"]} ?report }}"""
 
 
 def iri(value: str) -> str:
@@ -68,6 +70,7 @@ def rev_from_row(record_iri: str, row: Row) -> RevisionInfo:
     reason = row.get("reason")
     note = row.get("note")
     draft = row.get("draft")
+    report = row.get("report")
     return RevisionInfo(
         iri=record_iri,
         number=int(row["n"].value),
@@ -79,6 +82,7 @@ def rev_from_row(record_iri: str, row: Row) -> RevisionInfo:
         reason=reason.value if reason is not None else None,
         note=note.value if note is not None else None,
         published=not (draft is not None and draft.value == "true"),
+        report=report.value if report is not None else None,
     )
 
 
@@ -119,6 +123,8 @@ def _write_ops(w: Write, marker: str) -> list[str]:
         meta.append(f"{rv} {P['deprecated']} true .")
     if rev.reason:
         meta.append(f"{rv} {P['reason']} {lit(rev.reason)} .")
+    if rev.report:
+        meta.append(f"{rv} {P['report']} {lit(rev.report)} .")
     if not rev.published:
         meta.append(f"{rv} {P['draft']} true .")
     if rev.note:

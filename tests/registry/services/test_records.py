@@ -227,3 +227,7 @@ def test_warnings_are_stored_and_reported(r: Registry) -> None:
     ds = next(c for c in checked if c.draft.kind == Kind.DATASET)
     assert ds.report.conforms
     assert ds.report.warnings  # recommended properties missing: stored anyway, and reported
+    r.records.create(CURATOR, dataset(), TTL)
+    head = r.store.head(ds.draft.iri)
+    assert head is not None and len(head.findings) == len(ds.report.warnings)
+    assert {f["path"] for f in head.findings} == {w.path for w in ds.report.warnings}
