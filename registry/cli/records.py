@@ -85,10 +85,22 @@ def validate(
     format: Annotated[ReportFmt, typer.Option("--format", help="report format")] = ReportFmt.text,
 ) -> None:
     """Validate records without storing them. Exit 0 conforms, 1 violations, 2 unreadable input."""
+    from registry.errors import Unavailable
     from registry.store.oxigraph import OxigraphStore
     from registry.wiring import Registry
 
-    reg = Registry(m.settings(), OxigraphStore())  # in memory: validation never writes
+    s = m.settings()
+    # References to records already registered resolve against the home's store, opened read only;
+    # without a home, validation runs on an empty in-memory store. Either way nothing is written.
+    try:
+        store = (
+            OxigraphStore(s.home / "store", read_only=True)
+            if (s.home / "store").exists()
+            else OxigraphStore()
+        )
+    except Unavailable:
+        store = OxigraphStore()
+    reg = Registry(s, store)
     summary = reg.importer.run(m.me(), files, dry_run=True)
     unreadable = any(isinstance(i.error, RdfSyntaxError) for i in summary.rejections)
     if format == ReportFmt.json:

@@ -53,12 +53,19 @@ def test_validate_exit_codes_and_json(tmp_path: Path) -> None:
 def test_lifecycle(tmp_path: Path, home: Path) -> None:
     code, out = run("init")
     assert code == 0 and "registered terminologies: 3 new" in out
+    ds = tmp_path / "uses-registered-publisher.ttl"
+    ds.write_text(dataset(name="later").split("<https://w3id.org/fairgrid/organization/test-org> a")[0]
+                  .replace("organization/test-org", "organization/consortium"))  # fmt: skip
+    code, out = run("validate", str(ds))
+    assert code == 1 and "Agent" in out  # the publisher is not registered yet
     code, out = run("import", str(EXAMPLE), "--dry-run")
     assert code == 0 and "would import 24" in out
     code, out = run("import", str(EXAMPLE))
     assert code == 0 and "imported 24, updated 0, unchanged 0, rejected 0" in out
     code, out = run("import", str(EXAMPLE))
     assert "unchanged 24" in out
+    code, out = run("validate", str(ds))
+    assert code == 0, out  # now it resolves against the registry
     code, out = run("show", DS)
     assert code == 0 and "prov:generatedAtTime" in out and "Leiden" in out
     code, out = run("show", DS, "--format", "json-ld")
