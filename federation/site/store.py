@@ -13,6 +13,8 @@ Loads replace resources by type/id (so reloading the same data changes nothing) 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -78,6 +80,12 @@ class SiteStore:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as e:
             raise Unavailable(f"cannot open the site store {self.path}: {e}") from e
+        # DuckDB takes most of the machine by default; a site node shares it with other work, and
+        # DuckDB spills to disk past the limit instead of failing.
+        limit = os.environ.get("FAIRGRID_SITE_MEMORY_LIMIT", "1GB")
+        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
+            raise InputError(f"FAIRGRID_SITE_MEMORY_LIMIT={limit!r} is not a size", hint="e.g. 1GB or 512MB")
+        self.con.execute(f"SET memory_limit = '{limit}'")
         if not read_only:
             self.con.execute(SCHEMA)
 
