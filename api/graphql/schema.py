@@ -180,7 +180,11 @@ class FairgridSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # fairgrid errors are answers, not failures: log only the rest (Strawberry logs every error)
-        unexpected = [e for e in errors if not isinstance(e.original_error, FairgridError)]
+        unexpected = [
+            e
+            for e in errors
+            if not isinstance(e.original_error, FairgridError) and not is_limit_message(e.message)
+        ]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 

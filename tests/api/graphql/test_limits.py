@@ -1,0 +1,68 @@
+"""Abusive queries get a clear error (code limit_exceeded or timeout), never a hang."""
+
+from __future__ import annotations
+
+import time
+
+from graphql import get_introspection_query
+
+from api.graphql import Limits
+from registry.identity import Role
+from tests.api.graphql.conftest import BASE, Env, error_codes
+
+
+def test_depth_limit(env: Env) -> None:
+    nested = "label"
+    for _ in range(12):
+        nested = f"notation narrower {{ {nested} }}"
+    body = env.gql(f'{{ concept(iri: "II") {{ {nested} }} }}')
+    assert set(error_codes(body)) == {"limit_exceeded"}  # one error per field beyond the limit
+    assert "depth" in body["errors"][0]["message"] and body.get("data") is None
+
+
+def test_alias_limit(env: Env) -> None:
+    fields = " ".join(f'c{i}: concept(iri: "D46") {{ label }}' for i in range(16))
+    body = env.gql(f"{{ {fields} }}")
+    assert error_codes(body) == ["limit_exceeded"]
+    assert "aliases" in body["errors"][0]["message"]
+    fine = " ".join(f'c{i}: concept(iri: "D46") {{ label }}' for i in range(15))
+    assert "errors" not in env.gql(f"{{ {fine} }}")
+
+
+def test_token_limit(env: Env) -> None:
+    body = env.gql("{ search { hits { " + "iri " * 2500 + "} } }")
+    assert error_codes(body) == ["limit_exceeded"]
+    assert "tokens" in body["errors"][0]["message"]
+
+
+def test_page_size_limit(env: Env) -> None:
+    body = env.gql('{ concepts(text: "a", first: 500) { iri } }')
+    assert error_codes(body) == ["limit_exceeded"]
+    assert body["errors"][0]["extensions"]["status"] == 400
+
+
+def test_timeout_cancels_the_operation(env: Env) -> None:
+    with env.make_client(Limits(timeout_s=0.3)) as slow:
+        env.store.delay_s = 0.8
+        started = time.monotonic()
+        body = env.gql(
+            "query($iri: String!) { record(iri: $iri) { title } }",
+            {"iri": BASE + "catalog/consortium"},
+            roles=(Role.RESEARCHER,),
+            client=slow,
+        )
+        elapsed = time.monotonic() - started
+        env.store.delay_s = 0.0
+        time.sleep(0.8)  # let the abandoned store call finish before the store closes
+    assert error_codes(body) == ["timeout"]
+    assert "0.3 s" in body["errors"][0]["message"] and body["errors"][0]["extensions"]["hint"]
+    assert elapsed < 0.8
+
+
+def test_graphiql_and_introspection_fit_the_limits(env: Env) -> None:
+    page = env.client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    body = env.gql(get_introspection_query(descriptions=True))
+    assert "errors" not in body, body.get("errors")
+    names = {t["name"] for t in body["data"]["__schema"]["types"]}
+    assert {"Record", "Dataset", "Site", "SearchConnection", "SearchFilter"} <= names
