@@ -1,4 +1,4 @@
-"""Small GraphQL types with no links to records: terminology concepts and revisions."""
+"""Small GraphQL types with no links to records: concepts, revisions and parts of records."""
 
 from __future__ import annotations
 
@@ -92,3 +92,25 @@ class Revision:
     @strawberry.field
     def note(self) -> str | None:
         return self.r.note
+
+
+@strawberry.type(description="A vCard contact point.")
+class ContactPoint:
+    iri: str | None
+    name: str | None
+    email: str | None
+
+
+@strawberry.type(description="A dct:PeriodOfTime.")
+class PeriodOfTime:
+    start_date: str | None
+    end_date: str | None
+
+
+@strawberry.type(description="An mldcat:File of a model (weights, pipeline).")
+class ModelFile:
+    iri: str | None
+    identifier: str | None
+    title: str | None
+    format: str | None
+    url: str | None

@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import strawberry
 
 from api.graphql import rdfview as rv
-from api.graphql.concepts import Concept, Ctx, Revision, concepts_for
+from api.graphql.concepts import Concept, ContactPoint, Ctx, ModelFile, PeriodOfTime, Revision, concepts_for
 from api.graphql.inputs import RdfFormat
 from registry.model import DEPRECATION_REASON, Record
 from registry.rdf import COMMON_PREFIXES, serialize
@@ -121,28 +121,6 @@ async def linked(info: Ctx, iris: list[str], cls: type[N]) -> list[N]:
     recs = await info.context.loaders.readable(iris)
     nodes = [to_node(r) for r in recs]
     return [n for n in nodes if isinstance(n, cls)]
-
-
-@strawberry.type(description="A vCard contact point.")
-class ContactPoint:
-    iri: str | None
-    name: str | None
-    email: str | None
-
-
-@strawberry.type(description="A dct:PeriodOfTime.")
-class PeriodOfTime:
-    start_date: str | None
-    end_date: str | None
-
-
-@strawberry.type(description="An mldcat:File of a model (weights, pipeline).")
-class ModelFile:
-    iri: str | None
-    identifier: str | None
-    title: str | None
-    format: str | None
-    url: str | None
 
 
 @strawberry.type
