@@ -88,33 +88,21 @@ class RecordService:
     def get_many(self, identity: Identity, iris: Sequence[str]) -> dict[str, Record | FairgridError]:
         """The latest revision of each record this caller may see, or why not (same rules as `get`).
 
-        Batched for API loaders: two store calls for the whole batch (heads, then one query over the
-        records' graphs); only a draft head that a non-curator may not see costs a `get` of its own.
-        The content is the store's query view: literals may come back normalised (xsd:integer for
-        xsd:nonNegativeInteger); `get` gives a revision exactly as registered (use it to export).
+        Batched for API loaders: a few store calls for the whole batch, with each record exactly as
+        registered; only a draft head that a non-curator may not see costs a `get` of its own.
         """
         keys = list(dict.fromkeys(iris))
-        heads = self.store.heads([i for i in keys if _is_iri(i)]) if keys else {}
+        found = self.store.get_many([i for i in keys if _is_iri(i)]) if keys else {}
         drafts = identity.has(Role.CURATOR)
-        direct = [i for i, h in heads.items() if h.published or drafts]
-        content: dict[str, list[ox.Triple]] = {i: [] for i in direct}
-        for part in range(0, len(direct), 200):
-            values = " ".join(str(ox.NamedNode(i)) for i in direct[part : part + 200])
-            rows = self.store.query(
-                f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
-            )
-            for row in rows:
-                content[row["g"].value].append(ox.Triple(row["s"], row["p"], row["o"]))  # type: ignore[arg-type]
         out: dict[str, Record | FairgridError] = {}
         for iri in keys:
-            head = heads.get(iri)
+            rec = found.get(iri)
             try:
-                if head is None:
+                if rec is None or rec.revision is None:
                     raise NotFound(f"no record {iri}")
-                if iri not in content:  # a draft head: fall back to the published revision, as `get` does
+                if not rec.revision.published and not drafts:  # fall back to the published revision
                     out[iri] = self.get(identity, iri)
                     continue
-                rec = Record(iri, head.kind, tuple(content[iri]), head)
                 if identity.is_anonymous and not rec.is_public:
                     raise Unauthenticated(f"{iri} has {rec.access_rights} metadata: sign in to read it")
                 out[iri] = rec

@@ -46,6 +46,15 @@ class SparqlBackedStore(ABC):
             return None
         return q.record_from(iri, rev, self._content(rev.revision_iri))
 
+    def get_many(self, iris: Sequence[str]) -> dict[str, Record]:
+        heads = self.heads(iris)
+        graphs = [h.revision_iri for h in heads.values()]
+        contents: dict[str, list[ox.Triple]] = {}
+        for part in q.chunks(graphs, 200):
+            for row in self._select(q.contents_query(part)):
+                contents[row["g"].value] = q.parse_content(row["c"].value)
+        return {i: q.record_from(i, h, contents.get(h.revision_iri, [])) for i, h in heads.items()}
+
     def _content(self, revision_graph: str) -> list[ox.Triple]:
         rows = self._select(q.content_query(revision_graph))
         return q.parse_content(rows[0]["c"].value) if rows else []

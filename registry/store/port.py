@@ -30,6 +30,10 @@ class RecordStore(Protocol):
 
     def get(self, iri: str, revision: int | None = None) -> Record | None: ...
 
+    def get_many(self, iris: Sequence[str]) -> dict[str, Record]:
+        """The latest revision of each record that exists, exactly as registered; batched."""
+        ...
+
     def history(self, iri: str) -> list[RevisionInfo]: ...
 
     def commit(self, writes: Sequence[Write]) -> None:

@@ -159,6 +159,11 @@ def content_query(graph: str) -> str:
     return f"SELECT ?c WHERE {{ GRAPH {iri(graph)} {{ ?r {P['content']} ?c }} }}"
 
 
+def contents_query(graphs: Sequence[str]) -> str:
+    values = " ".join(iri(g) for g in graphs)
+    return f"SELECT ?g ?c WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?r {P['content']} ?c }} }}"
+
+
 def parse_content(text: str) -> list[ox.Triple]:
     return [q.triple for q in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
 

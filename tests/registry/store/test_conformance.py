@@ -201,3 +201,15 @@ def test_literals_come_back_exactly_as_written(store: RecordStore) -> None:
     assert rec is not None
     assert set(rec.triples) == set(triples)
     assert rec.revision is not None and content_hash(rec.triples) == rec.revision.content_hash
+
+
+def test_get_many_reads_exact_latest_content_in_a_batch(store: RecordStore) -> None:
+    writes = [write(*dataset(f"m{i}", f"M{i}"), 1, None) for i in range(5)]
+    store.commit(writes)
+    _, t2 = dataset("m0", "M0 v2")
+    store.commit([write(writes[0].record.iri, t2, 2, 1)])
+    got = store.get_many([w.record.iri for w in writes] + [BASE + "dataset/absent"])
+    assert set(got) == {w.record.iri for w in writes}
+    first = got[writes[0].record.iri]
+    assert first.revision is not None and first.revision.number == 2
+    assert content_hash(first.triples) == content_hash(t2)
