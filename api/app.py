@@ -23,17 +23,12 @@ from api.auth import Authenticator
 from api.errors import http_status, problem, www_authenticate
 from api.linked_data import ProtocolError
 from api.rest import IndexSync
-from registry.errors import FairgridError
+from registry.errors import FairgridError, PermissionDenied, Unauthenticated
 from registry.services.sparql import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, SparqlService
 from registry.wiring import Registry
 
 log = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 2.0
-
-try:  # GraphQL is written in parallel; the app works without it until it lands
-    from api.graphql import graphql_router
-except ImportError:  # pragma: no cover - depends on the tree
-    graphql_router = None  # type: ignore[assignment]
 
 
 def _env_float(name: str, default: float) -> float:
@@ -95,6 +90,9 @@ def create_app(
 
     @app.exception_handler(FairgridError)
     async def fairgrid_error(request: Request, exc: FairgridError) -> JSONResponse:
+        if isinstance(exc, PermissionDenied) and not request.headers.get("authorization"):
+            # No credentials at all: ask for them (401 + challenge) rather than refuse (403).
+            exc = Unauthenticated(exc.message)
         return JSONResponse(
             problem(exc),
             status_code=http_status(exc),
@@ -125,13 +123,13 @@ def create_app(
             body["detail"] = f"{' and '.join(down)} down"
         return JSONResponse(body, status_code=200 if ready else 503)
 
+    from api.graphql import graphql_router
     from api.rest import catalog, records, sparql
 
     app.include_router(records.router)
     app.include_router(catalog.router)
     app.include_router(sparql.router)
-    if graphql_router is not None:
-        app.include_router(graphql_router(lambda: registry, authenticator))
+    app.include_router(graphql_router(lambda: registry, authenticator))
     # Last: the catch-all `/{kind_slug}/{id}` must not shadow any other route.
     app.include_router(records.iri_router)
     return app

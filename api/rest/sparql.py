@@ -13,6 +13,7 @@ import csv
 import io
 import json
 from typing import Annotated, Any
+from urllib.parse import parse_qs
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request
@@ -149,11 +150,13 @@ async def sparql_post(
         _refuse_dataset(request, {})
         text = (await request.body()).decode("utf-8", errors="replace")
     elif ctype == "application/x-www-form-urlencoded":
-        form = await request.form()
+        # parsed here: Starlette's form parser needs python-multipart, which this needs not
+        raw = (await request.body()).decode("utf-8", errors="replace")
+        form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
         if "update" in form:
             _refuse_update()
         _refuse_dataset(request, form)
-        text = str(form.get("query") or "")
+        text = form.get("query", "")
     else:
         raise ProtocolError(
             415,

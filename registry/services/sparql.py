@@ -128,7 +128,9 @@ class SparqlService:
             try:
                 future.set_result(self._evaluate(identity, store, text, deadline))
             except BaseException as exc:  # handed to the waiting thread
-                future.set_exception(exc)
+                # Drop the traceback here: its frames hold Oxigraph iterators, which must be freed on
+                # the thread that made them.
+                future.set_exception(exc.with_traceback(None))
             finally:
                 self._slots.release()
 

@@ -27,7 +27,9 @@ def test_select_json_and_csv(client: TestClient, auth: Auth) -> None:
     rows = list(csv.reader(io.StringIO(c.text)))
     assert c.headers["content-type"].startswith("text/csv") and rows[0] == ["d"] and len(rows) == 8
     tsv = client.get(
-        "/sparql", params={"query": DATASETS}, headers=auth(Role.RESEARCHER, Accept="text/tab-separated-values")
+        "/sparql",
+        params={"query": DATASETS},
+        headers=auth(Role.RESEARCHER, Accept="text/tab-separated-values"),
     )
     assert tsv.text.splitlines()[0] == "?d" and tsv.text.splitlines()[1].startswith("<https://")
 
@@ -37,7 +39,9 @@ def test_construct_and_describe_as_graphs(client: TestClient, auth: Auth) -> Non
     r = client.get("/sparql", params={"query": q}, headers=auth(Role.RESEARCHER))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
     assert len(list(ox.parse(r.content, format=ox.RdfFormat.TURTLE))) > 7
-    nt = client.get("/sparql", params={"query": q}, headers=auth(Role.RESEARCHER, Accept="application/n-triples"))
+    nt = client.get(
+        "/sparql", params={"query": q}, headers=auth(Role.RESEARCHER, Accept="application/n-triples")
+    )
     assert nt.headers["content-type"] == "application/n-triples"
     d = "DESCRIBE <https://w3id.org/fairgrid/site/paris>"
     assert "paris-01" in client.get("/sparql", params={"query": d}, headers=auth(Role.CURATOR)).text
@@ -48,21 +52,29 @@ def test_ask_and_post_forms(client: TestClient, auth: Auth) -> None:
     r = client.post("/sparql", data={"query": ask}, headers=auth(Role.RESEARCHER))
     assert r.json() == {"head": {}, "boolean": True}
     body = client.post(
-        "/sparql", content=DATASETS, headers=auth(Role.RESEARCHER, **{"Content-Type": "application/sparql-query"})
+        "/sparql",
+        content=DATASETS,
+        headers=auth(Role.RESEARCHER, **{"Content-Type": "application/sparql-query"}),
     )
     assert len(body.json()["results"]["bindings"]) == 7
-    weird = client.post("/sparql", content=DATASETS, headers=auth(Role.RESEARCHER, **{"Content-Type": "text/x"}))
+    weird = client.post(
+        "/sparql", content=DATASETS, headers=auth(Role.RESEARCHER, **{"Content-Type": "text/x"})
+    )
     assert weird.status_code == 415
 
 
 def test_the_dataset_is_the_latest_record_graphs(client: TestClient, auth: Auth) -> None:
     for graph in ("urn:fairgrid:meta", "urn:fairgrid:outbox"):
         q = f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
-        assert client.get("/sparql", params={"query": q}, headers=auth(Role.CURATOR)).json()["boolean"] is False
+        assert (
+            client.get("/sparql", params={"query": q}, headers=auth(Role.CURATOR)).json()["boolean"] is False
+        )
     q = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), 'urn:')) }"
     r = client.get("/sparql", params={"query": q}, headers=auth(Role.CURATOR))
     assert r.json()["results"]["bindings"][0]["n"]["value"] == "0"  # no revision graphs
-    bad = client.get("/sparql", params={"query": DATASETS, "default-graph-uri": "urn:x"}, headers=auth(Role.CURATOR))
+    bad = client.get(
+        "/sparql", params={"query": DATASETS, "default-graph-uri": "urn:x"}, headers=auth(Role.CURATOR)
+    )
     assert bad.status_code == 400
 
 

@@ -1,0 +1,328 @@
+"""Search latency: GraphQL search over HTTP on the embedded index and on OpenSearch, against the way
+FAIR Data Point searches (SPARQL, case-insensitive CONTAINS over every literal, plus the same filters).
+
+    .venv/bin/python bench/search.py [--records 100000] [--seconds 30] [--clients 16]
+
+Generates synthetic HealthDCAT-AP datasets (seeded), as SearchDocuments for the indexes and as triples in an
+Oxigraph store (one named graph per record, as the registry keeps them). Each backend is served by the real
+app (uvicorn, in a subprocess) and hit by `--clients` threads for `--seconds` with GraphQL searches: text +
+2 filters + 4 facets, drawn from a fixed seeded list. The FDP-style queries run directly against the
+Oxigraph store (no HTTP, and they compute no facets: both in FDP's favour). OpenSearch is measured when
+reachable (FAIRGRID_OPENSEARCH_URL, default http://127.0.0.1:9250), else reported as null. The last line
+is one JSON object with the p95 figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyoxigraph as ox
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from registry.search.port import SearchDocument  # noqa: E402
+from registry.vocab import ACCESS_RIGHT, DATA_THEME, DCAT, DCT, FG, HEALTH, ICD10, RDF_TYPE, XSD  # noqa: E402
+
+BASE = "https://w3id.org/fairgrid/"
+DISEASES = {
+    "D46.1": "refractory anaemia with ring sideroblasts", "D46.2": "myelodysplastic syndrome excess blasts",
+    "D46.9": "myelodysplastic syndrome", "D57.0": "sickle cell anaemia with crisis",
+    "D57.1": "sickle cell disease", "C90.0": "multiple myeloma", "C92.0": "acute myeloid leukaemia",
+    "C91.0": "acute lymphoblastic leukaemia", "D61.9": "aplastic anaemia", "D56.1": "beta thalassaemia",
+}  # fmt: skip
+SITES = ["paris", "milan", "leiden", "berlin", "madrid", "lisbon", "vienna", "prague", "leuven", "uppsala"]
+ACCESS = [ACCESS_RIGHT + a for a in ("PUBLIC", "RESTRICTED", "NON_PUBLIC")]
+THEMES = [DATA_THEME + t for t in ("HEAL", "SOCI", "TECH", "EDUC")]
+KINDS = ["registry", "cohort", "biobank", "trial follow-up", "sequencing study", "imaging series", "audit"]
+TOPICS = ["transfusion burden", "treatment outcomes", "genomics", "quality of life", "paediatric care",
+          "survival", "risk scores", "infections", "iron overload", "stem cell transplantation"]  # fmt: skip
+KEYWORDS = ["registry", "cohort", "genomics", "transfusion", "paediatric", "outcomes", "survival", "biobank",
+            "MDS", "AML", "myeloma", "sickle cell", "thalassaemia", "IPSS-R", "real-world data"]  # fmt: skip
+TEXTS = ["myelodysplastic", "sickle cell", "myeloma", "transfusion", "registry", "sequencing", "paediatric",
+         "outcomes", "leukaemia", "anaemia", "survival", "biobank"]  # fmt: skip
+GQL = """query($text: String, $filter: SearchFilter) {
+  search(text: $text, filter: $filter, facets: [THEME, ACCESS_RIGHTS, DISEASE, KEYWORD], first: 10) {
+    totalCount hits { iri title } facets { facet buckets { value count } } } }"""
+
+
+def generate(n: int, seed: int = 42) -> Iterator[tuple[SearchDocument, list[ox.Quad]]]:
+    rnd = random.Random(seed)
+    for i in range(n):
+        codes = rnd.sample(list(DISEASES), rnd.choice((1, 1, 2, 3)))
+        site = rnd.choice(SITES)
+        kind, topic = rnd.choice(KINDS), rnd.choice(TOPICS)
+        title = f"{DISEASES[codes[0]].capitalize()} {kind}: {topic} — {site.capitalize()} site #{i}"
+        desc = (
+            f"Synthetic {kind} of patients with {', '.join(DISEASES[c] for c in codes)} at the {site} site, "
+            f"covering {topic}, with {rnd.randint(50, 20000)} participants."
+        )
+        issued = date(2012, 1, 1) + timedelta(days=rnd.randint(0, 4500))
+        doc = SearchDocument(
+            iri=f"{BASE}dataset/bench-{i}", kind="Dataset", title=title, description=desc,
+            keywords=sorted(set(rnd.sample(KEYWORDS, 4))), themes=[rnd.choice(THEMES)],
+            publisher=f"{BASE}organization/consortium", sites=[f"{BASE}site/{site}"],
+            access_rights=rnd.choice(ACCESS), diseases=sorted(ICD10 + c for c in codes),
+            unique_individuals=rnd.randint(50, 20000), issued=issued,
+            modified=issued + timedelta(days=rnd.randint(0, 900)), public=True,
+        )  # fmt: skip
+        yield doc, quads(doc)
+
+
+def quads(d: SearchDocument) -> list[ox.Quad]:
+    s, g, n = ox.NamedNode(d.iri), ox.NamedNode(d.iri), ox.NamedNode
+    out = [
+        (RDF_TYPE, n(DCAT + "Dataset")),
+        (DCT + "title", ox.Literal(d.title, language="en")),
+        (DCT + "description", ox.Literal(d.description, language="en")),
+        (DCT + "publisher", n(d.publisher or "")),
+        (DCT + "accessRights", n(d.access_rights or "")),
+        (DCT + "issued", ox.Literal(str(d.issued), datatype=n(XSD + "date"))),
+        (
+            HEALTH + "numberOfUniqueIndividuals",
+            ox.Literal(str(d.unique_individuals), datatype=n(XSD + "int")),
+        ),
+        *[(DCAT + "keyword", ox.Literal(k, language="en")) for k in d.keywords],
+        *[(DCAT + "theme", n(t)) for t in d.themes],
+        *[(FG + "hostedAt", n(x)) for x in d.sites],
+        *[(HEALTH + "hasCodeValues", n(c)) for c in d.diseases],
+    ]
+    return [ox.Quad(s, n(p), o, g) for p, o in out]
+
+
+def queries(seed: int = 7, count: int = 200) -> list[dict[str, Any]]:
+    """A fixed list of (text, two filters) searches."""
+    rnd = random.Random(seed)
+    pool: list[Callable[[], tuple[str, list[str]]]] = [
+        lambda: ("accessRights", [rnd.choice(ACCESS)]),
+        lambda: ("diseases", [ICD10 + rnd.choice(list(DISEASES))]),
+        lambda: ("publishers", [f"{BASE}site/{rnd.choice(SITES)}"]),
+        lambda: ("themes", [rnd.choice(THEMES)]),
+    ]
+    out = []
+    for _ in range(count):
+        a, b = rnd.sample(pool, 2)
+        out.append({"text": rnd.choice(TEXTS), "filter": dict([a(), b()])})
+    return out
+
+
+def fdp_sparql(q: dict[str, Any]) -> str:
+    """FAIR Data Point style: every literal of the entity, lower-cased, CONTAINS the text; plus filters."""
+    f = q["filter"]
+    pats = []
+    if "accessRights" in f:
+        pats.append(f"?s <{DCT}accessRights> <{f['accessRights'][0]}> .")
+    if "diseases" in f:
+        pats.append(f"?s <{HEALTH}hasCodeValues> <{f['diseases'][0]}> .")
+    if "publishers" in f:
+        o = f["publishers"][0]
+        pats.append(f"{{ ?s <{DCT}publisher> <{o}> }} UNION {{ ?s <{FG}hostedAt> <{o}> }}")
+    if "themes" in f:
+        pats.append(f"?s <{DCAT}theme> <{f['themes'][0]}> .")
+    text = q["text"].lower().replace('"', "")
+    return (
+        f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a <{DCAT}Dataset> . {' '.join(pats)} ?s ?p ?o . "
+        f'FILTER(isLiteral(?o) && CONTAINS(LCASE(STR(?o)), "{text}")) }} }}'
+    )
+
+
+def percentiles(lat: list[float], seconds: float) -> dict[str, Any]:
+    if not lat:
+        return {"requests": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None, "rps": 0.0}
+    qs = statistics.quantiles(lat, n=100, method="inclusive")
+    return {"requests": len(lat), "p50_ms": round(qs[49] * 1000, 2), "p95_ms": round(qs[94] * 1000, 2),
+            "p99_ms": round(qs[98] * 1000, 2), "rps": round(len(lat) / seconds, 1)}  # fmt: skip
+
+
+def hammer(
+    call: Callable[[dict[str, Any]], None], qs: list[dict[str, Any]], clients: int, seconds: float
+) -> dict[str, Any]:
+    lat: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def worker(k: int) -> None:
+        i = k
+        mine: list[float] = []
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            try:
+                call(qs[i % len(qs)])
+            except Exception as exc:  # reported, not fatal
+                with lock:
+                    errors.append(str(exc)[:200])
+                continue
+            mine.append(time.perf_counter() - t0)
+            i += clients
+        with lock:
+            lat.extend(mine)
+
+    t = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    out = percentiles(lat, time.monotonic() - t)
+    out["errors"] = len(errors)
+    if errors:
+        out["first_error"] = errors[0]
+    return out
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Child process: the real app on a registry whose search index is the given one."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.auth import Authenticator
+    from registry.config import Settings
+    from registry.identity import local_operator
+    from registry.search import open_index
+    from registry.store.oxigraph import OxigraphStore
+    from registry.validation.bundle import terminology_files
+    from registry.wiring import Registry
+
+    reg = Registry(Settings(home=Path(args.home)), OxigraphStore())
+    reg.importer.run(local_operator(), terminology_files())  # disease filters expand through these
+    reg.__dict__["index"] = open_index(args.index, alias=args.alias)
+    app = create_app(reg, Authenticator(reg.settings), sync_interval_s=0)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+
+
+def http_bench(
+    index: str, alias: str | None, home: Path, qs: list[dict[str, Any]], a: argparse.Namespace
+) -> dict[str, Any]:
+    from api.auth import dev_token
+    from registry.identity import Role
+    from tests.conftest import free_port
+
+    port = free_port()
+    cmd = [sys.executable, __file__, "--serve", "--index", index, "--home", str(home), "--port", str(port)]
+    proc = subprocess.Popen([*cmd, *(["--alias", alias] if alias else [])], cwd=ROOT)
+    token = dev_token(home, "bench", [Role.RESEARCHER])
+    url = f"http://127.0.0.1:{port}/graphql"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        local = threading.local()
+
+        def call(q: dict[str, Any]) -> None:
+            if not hasattr(local, "c"):
+                local.c = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60)
+            r = local.c.post(url, json={"query": GQL, "variables": q})
+            body = r.json()
+            if r.status_code != 200 or body.get("errors"):
+                raise RuntimeError(f"{r.status_code} {str(body)[:200]}")
+
+        for q in qs[:20]:  # warm up
+            call(q)
+        return hammer(call, qs, a.clients, a.seconds)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--records", type=int, default=100_000)
+    p.add_argument("--seconds", type=float, default=30.0)
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument(
+        "--opensearch-url", default=os.environ.get("FAIRGRID_OPENSEARCH_URL", "http://127.0.0.1:9250")
+    )
+    p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--index", help=argparse.SUPPRESS)
+    p.add_argument("--alias", help=argparse.SUPPRESS)
+    p.add_argument("--home", help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.serve:
+        serve(a)
+        return
+    from registry.search.embedded import TantivyIndex
+    from registry.search.opensearch import OpenSearchIndex
+
+    work = Path(tempfile.mkdtemp(prefix="fairgrid-bench-"))
+    t0 = time.monotonic()
+    docs: list[SearchDocument] = []
+    store = ox.Store()
+    batch: list[ox.Quad] = []
+    for doc, qd in generate(a.records):
+        docs.append(doc)
+        batch += qd
+        if len(batch) > 200_000:
+            store.bulk_extend(batch)
+            batch = []
+    store.bulk_extend(batch)
+    print(f"generated {len(docs)} records, {len(store)} quads in {time.monotonic() - t0:.1f}s", flush=True)
+    t0 = time.monotonic()
+    emb = TantivyIndex(work / "index")
+    emb.rebuild(docs)
+    emb.close()
+    print(f"embedded index built in {time.monotonic() - t0:.1f}s", flush=True)
+    alias: str | None = None
+    os_index: OpenSearchIndex | None = None
+    try:
+        with urllib.request.urlopen(a.opensearch_url + "/", timeout=3):
+            pass
+        alias = f"fairgrid-bench-{uuid.uuid4().hex[:8]}"
+        os_index = OpenSearchIndex(a.opensearch_url, alias=alias)
+        t0 = time.monotonic()
+        os_index.rebuild(docs)
+        print(f"OpenSearch index built in {time.monotonic() - t0:.1f}s", flush=True)
+    except OSError as exc:
+        print(f"OpenSearch not reachable at {a.opensearch_url} ({exc}): reported as null", flush=True)
+    del docs
+    qs = queries()
+    home = work / "home"
+    results: dict[str, Any] = {}
+    try:
+        results["embedded"] = http_bench(str(work / "index"), None, home, qs, a)
+        print("embedded (GraphQL over HTTP):", results["embedded"], flush=True)
+        if os_index is not None:
+            results["opensearch"] = http_bench(a.opensearch_url, alias, home, qs, a)
+            print("opensearch (GraphQL over HTTP):", results["opensearch"], flush=True)
+    finally:
+        if os_index is not None:
+            os_index.drop()
+            os_index.close()
+
+    def fdp(q: dict[str, Any]) -> None:
+        list(store.query(fdp_sparql(q)))  # type: ignore[arg-type]
+
+    results["fdp_style"] = hammer(fdp, qs, a.clients, a.seconds)
+    print("FDP-style (SPARQL CONTAINS on Oxigraph, direct):", results["fdp_style"], flush=True)
+    emb95 = results["embedded"]["p95_ms"]
+    os95 = results.get("opensearch", {}).get("p95_ms")
+    fdp95 = results["fdp_style"]["p95_ms"]
+    print(json.dumps({
+        "records": a.records, "seconds": a.seconds, "clients": a.clients,
+        "embedded_p95_ms": emb95, "opensearch_p95_ms": os95, "fdp_style_p95_ms": fdp95,
+        "speedup_vs_fdp": round(fdp95 / emb95, 1) if emb95 and fdp95 else None,
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
