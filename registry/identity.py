@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from registry.errors import PermissionDenied
+from registry.errors import PermissionDenied, Unauthenticated
 
 
 class Role(StrEnum):
@@ -25,6 +25,8 @@ class Identity:
         return Role.ADMIN in self.roles or any(r in self.roles for r in roles)
 
     def require(self, *roles: Role, action: str) -> None:
+        if not self.has(*roles) and self.subject == "anonymous":
+            raise Unauthenticated(f"sign in to {action}")
         if not self.has(*roles):
             wanted = " or ".join(r.value for r in roles)
             raise PermissionDenied(f"{self.subject} may not {action}: needs role {wanted}")
