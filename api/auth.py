@@ -78,6 +78,7 @@ class Authenticator:
     audience: str = AUDIENCE
     _client: jwt.PyJWKClient | None = field(default=None, init=False)
     _local: jwt.PyJWKSet | None = field(default=None, init=False)
+    _verified: dict[str, tuple[Identity, float]] = field(default_factory=dict, init=False)
 
     @classmethod
     def from_env(cls, settings: Settings) -> Authenticator:
@@ -107,6 +108,24 @@ class Authenticator:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+        # A client sends the same token with every request: remember verified ones until they expire.
+        hit = self._verified.get(token)
+        if hit is not None and hit[1] > time.time():
+            return hit[0]
+        who, exp = self._verify(token.strip())
+        if len(self._verified) > 10_000:
+            self._verified.clear()
+        self._verified[token] = (who, exp)
+        return who
+
+    def cached(self, authorization: str | None) -> Identity | None:
+        """The identity without any work, when there is no token or it was verified before."""
+        if not authorization:
+            return ANONYMOUS
+        hit = self._verified.get(authorization.partition(" ")[2])
+        return hit[0] if hit is not None and hit[1] > time.time() else None
+
+    def _verify(self, token: str) -> tuple[Identity, float]:
         try:
             claims = jwt.decode(
                 token.strip(),
@@ -122,7 +141,7 @@ class Authenticator:
             raise Unauthenticated(f"invalid token: {exc}") from exc
         raw = claims.get("roles") or claims.get("realm_access", {}).get("roles", [])
         roles = frozenset(Role(r) for r in raw if r in {x.value for x in Role})
-        return Identity(str(claims["sub"]), roles)
+        return Identity(str(claims["sub"]), roles), float(claims["exp"])
 
 
 def parse_role(value: str) -> Role:

@@ -51,8 +51,9 @@ def context_getter(
     async def get_context(request: Request) -> GraphQLContext:
         header = request.headers.get("authorization")
         try:
-            # a JWKS lookup may go over the network: keep it off the event loop
-            identity = await asyncio.to_thread(authenticator.identity, header)
+            # a JWKS lookup may go over the network: keep it off the event loop (unless already verified)
+            known = authenticator.cached(header)
+            identity = known if known is not None else await asyncio.to_thread(authenticator.identity, header)
         except FairgridError as exc:
             return GraphQLContext(get_registry(), ANONYMOUS, limits, exc)
         return GraphQLContext(get_registry(), identity, limits)

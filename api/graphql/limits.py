@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
 
@@ -38,12 +36,13 @@ class Limits:
             timeout_s=float(e.get("FAIRGRID_GRAPHQL_TIMEOUT_S", cls.timeout_s)),
         )
 
-    def extensions(self) -> list[Callable[[], SchemaExtension]]:
-        """Factories, so every request gets fresh extension instances."""
+    def extensions(self) -> list[SchemaExtension]:
+        """One shared instance each: they keep no per-request state, and stable rule classes let
+        Strawberry's ValidationCache recognise a document it has already validated."""
         return [
-            partial(MaxTokensLimiter, max_token_count=self.max_tokens),
-            partial(QueryDepthLimiter, max_depth=self.max_depth),
-            partial(MaxAliasesLimiter, max_alias_count=self.max_aliases),
+            MaxTokensLimiter(max_token_count=self.max_tokens),
+            QueryDepthLimiter(max_depth=self.max_depth),
+            MaxAliasesLimiter(max_alias_count=self.max_aliases),
         ]
 
     def check_page(self, first: int, what: str = "first") -> None:
