@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
+# The main job on embedded defaults, then the API on it (Ctrl-C stops; FAIRGRID_DEMO_ONCE=1 starts,
+# checks readiness and exits, for scripted runs).
 demo: install
-	FAIRGRID_HOME=$${FAIRGRID_HOME:-.fairgrid} $(BIN)/python -m registry.demo
+	$(BIN)/python -m registry.demo
+	$(BIN)/fairgrid serve --port $${FAIRGRID_PORT:-8080} $${FAIRGRID_DEMO_ONCE:+--once}
 
 lint: install
 	$(BIN)/ruff check registry api federation tests bench

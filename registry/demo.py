@@ -8,6 +8,7 @@ descriptions they derive from their own data, then indexes everything and prints
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -84,7 +85,29 @@ def main(argv: list[str] | None = None) -> int:
         summary(reg)
     finally:
         reg.close()
+    port = os.environ.get("FAIRGRID_PORT", "8080")
+    console.print(
+        f"\n[bold]GraphiQL:[/] http://127.0.0.1:{port}/graphql   (REST and linked data: /docs, /catalog)"
+    )
+    console.print("Two queries to paste there:")
+    for q in EXAMPLE_QUERIES:
+        print(q)  # plain: Rich would wrap the lines
+    console.print("Curators: `fairgrid dev-token --role curator` gives a token for the mutations.")
     return 0
+
+
+EXAMPLE_QUERIES = (
+    """query MDSDatasets {
+  search(text: "patients", filter: {diseases: ["D46"]}, facets: [ACCESS_RIGHTS, DISEASE]) {
+    totalCount
+    hits { iri title snippet }
+    facets { facet buckets { label count } }
+  }
+}""",
+    """query Concept {
+  concept(iri: "C90") { label notation descendants { notation label } }
+}""",
+)
 
 
 if __name__ == "__main__":
