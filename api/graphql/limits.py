@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 
 from registry.errors import LimitExceeded
 from registry.search.port import MAX_FIRST
@@ -36,13 +46,19 @@ class Limits:
             timeout_s=float(e.get("FAIRGRID_GRAPHQL_TIMEOUT_S", cls.timeout_s)),
         )
 
-    def extensions(self) -> list[SchemaExtension]:
-        """One shared instance each: they keep no per-request state, and stable rule classes let
-        Strawberry's ValidationCache recognise a document it has already validated."""
+    def extensions(self) -> list[Callable[[], SchemaExtension]]:
+        """Factories (a fresh extension per request), sharing rule classes built once: the limiters
+        make a new rule class per instance, and stable classes let Strawberry's ValidationCache
+        recognise a document it has already validated."""
+        rules = [
+            *QueryDepthLimiter(max_depth=self.max_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=self.max_aliases).validation_rules,
+        ]
         return [
-            MaxTokensLimiter(max_token_count=self.max_tokens),
-            QueryDepthLimiter(max_depth=self.max_depth),
-            MaxAliasesLimiter(max_alias_count=self.max_aliases),
+            partial(MaxTokensLimiter, max_token_count=self.max_tokens),
+            partial(AddValidationRules, rules),
+            partial(ParserCache, maxsize=512),
+            partial(ValidationCache, maxsize=512),
         ]
 
     def check_page(self, first: int, what: str = "first") -> None:

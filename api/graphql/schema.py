@@ -12,7 +12,6 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from api.errors import graphql_extensions
@@ -156,14 +155,10 @@ def map_error(err: GraphQLError) -> GraphQLError:
 
 class FairgridSchema(strawberry.Schema):
     def __init__(self, limits: Limits) -> None:
-        # Clients send the same documents with new variables: parse and validate each document once.
-        # (The limit rules are properties of the document, so a cached verdict is the same verdict.)
-        caches: list[Any] = [ParserCache(maxsize=512), ValidationCache(maxsize=512)]
+        # Limits also brings the parse and validation caches: clients send the same documents with new
+        # variables, so each document is parsed and validated once.
         super().__init__(
-            query=Query,
-            mutation=Mutation,
-            types=list(NODE_TYPES.values()),
-            extensions=[*limits.extensions(), *caches],  # type: ignore[list-item]  # instances are accepted
+            query=Query, mutation=Mutation, types=list(NODE_TYPES.values()), extensions=limits.extensions()
         )
         self.limits = limits
 
