@@ -114,6 +114,14 @@ def serialize(
     return out
 
 
+def is_iri(value: str) -> bool:
+    try:
+        ox.NamedNode(value)
+    except ValueError:
+        return False
+    return True
+
+
 def term_key(term: Term) -> str:
     """Stable string form of a term, for reports and comparisons."""
     if isinstance(term, ox.NamedNode):

@@ -280,17 +280,7 @@ class TantivyIndex:
             per_field = [Q.boost_query(Q.term_query(s, fld, tok), b) for fld, b in FIELD_BOOSTS.items()]
             clauses.append((tantivy.Occur.Must, Q.disjunction_max_query(per_field, 0.3)))
         filters: list[tantivy.Query] = []
-        for field, values in (
-            ("kind", f.kinds),
-            ("theme", f.themes),
-            ("keyword", f.keywords),
-            ("orgs", f.publishers),
-            ("access_rights", f.access_rights),
-            ("license", f.licenses),
-            ("health_category", f.health_categories),
-            ("coding_system", f.coding_systems),
-            ("disease", f.diseases),
-        ):
+        for field, values in f.term_filters():
             if values:
                 filters.append(Q.term_set_query(s, field, list(dict.fromkeys(values))))
         if f.min_unique_individuals is not None:

@@ -99,17 +99,7 @@ def to_source(d: SearchDocument) -> dict[str, Any]:
 
 def build_query(text: str | None, f: SearchFilter) -> dict[str, Any]:
     filters: list[dict[str, Any]] = []
-    for field, values in (
-        ("kind", f.kinds),
-        ("theme", f.themes),
-        ("keyword", f.keywords),
-        ("orgs", f.publishers),
-        ("access_rights", f.access_rights),
-        ("license", f.licenses),
-        ("health_category", f.health_categories),
-        ("coding_system", f.coding_systems),
-        ("disease", f.diseases),
-    ):
+    for field, values in f.term_filters():
         if values:
             filters.append({"terms": {field: list(dict.fromkeys(values))}})
     if f.min_unique_individuals is not None:

@@ -121,6 +121,21 @@ class SearchFilter:
     include_deprecated: bool = False
     public_only: bool = False
 
+    def term_filters(self) -> list[tuple[str, list[str]]]:
+        """(index field, accepted values) for every exact-match filter; a record matches a filter
+        when it has any of the values, and must match every filter that has values."""
+        return [
+            ("kind", self.kinds),
+            ("theme", self.themes),
+            ("keyword", self.keywords),
+            ("orgs", self.publishers),
+            ("access_rights", self.access_rights),
+            ("license", self.licenses),
+            ("health_category", self.health_categories),
+            ("coding_system", self.coding_systems),
+            ("disease", self.diseases),
+        ]
+
 
 @dataclass(frozen=True)
 class SearchQuery:

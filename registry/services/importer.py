@@ -11,6 +11,7 @@ import pyoxigraph as ox
 from registry.errors import FairgridError, InputError, RdfSyntaxError, ValidationFailed
 from registry.identity import Identity, Role
 from registry.io.split import Draft, kind_of
+from registry.io.stream import stream_split
 from registry.model import content_hash
 from registry.rdf import EXTENSIONS, format_for_path
 from registry.services.records import Checked, RecordService
@@ -77,9 +78,13 @@ def rdf_files(paths: Sequence[Path]) -> list[Path]:
 
 
 class Importer:
-    def __init__(self, records: RecordService, batch_size: int = 250):
+    def __init__(
+        self, records: RecordService, batch_size: int = 250, stream_threshold: int = 16 * 1024 * 1024
+    ):
         self.records = records
         self.batch_size = batch_size
+        # files larger than this are split through a temporary on-disk store, not in memory
+        self.stream_threshold = stream_threshold
 
     def run(
         self,
@@ -97,13 +102,15 @@ class Importer:
         known = self._types_prepass(files) if len(files) > 1 else {}
         held: list[Write] = []  # all-or-nothing: written in one transaction at the end
         batch: list[Draft] = []
-        for i, (source, drafts) in enumerate(self._drafts(files, summary)):
+        sources: dict[str, None] = {}  # a large file arrives in several parts
+        for source, drafts in self._drafts(files, summary):
+            sources[source] = None
             batch += drafts
             if len(batch) >= self.batch_size:
                 held += self._flush(identity, batch, summary, known, dry_run, all_or_nothing)
                 batch = []
             if progress:
-                progress(source, i + 1, len(files))
+                progress(source, len(sources), len(files))
         held += self._flush(identity, batch, summary, known, dry_run, all_or_nothing)
         if all_or_nothing:
             if summary.rejected:
@@ -119,6 +126,9 @@ class Importer:
 
     def _drafts(self, files: list[Path], summary: ImportSummary) -> Iterator[tuple[str, list[Draft]]]:
         for f in files:
+            if f.is_file() and f.stat().st_size > self.stream_threshold:
+                yield from self._streamed(f, summary)
+                continue
             try:
                 data = f.read_bytes()
                 drafts, errors = self.records.parse_drafts(data, format_for_path(f), str(f))
@@ -133,6 +143,18 @@ class Importer:
             for where, err in errors:
                 summary.items.append(ItemResult(f"{f}: {where}", where, "rejected", err))
             yield str(f), drafts
+
+    def _streamed(self, f: Path, summary: ImportSummary) -> Iterator[tuple[str, list[Draft]]]:
+        """A large file, cut into records from a temporary on-disk store (bounded memory)."""
+        s = self.records.settings
+        try:
+            for part in stream_split(f, format_for_path(f), base_iri=s.base_iri, allowed=s.all_allowed_bases):
+                for where, err in part.errors:
+                    summary.items.append(ItemResult(f"{f}: {where}", where, "rejected", err))
+                yield str(f), part.drafts
+        except FairgridError as exc:
+            summary.items.append(ItemResult(str(f), None, "rejected", exc))
+            yield str(f), []
 
     def _flush(
         self,

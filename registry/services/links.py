@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import pyoxigraph as ox
 
 from registry.identity import Identity
+from registry.rdf import is_iri
 from registry.store.port import RecordStore
 from registry.vocab import FG
 
@@ -27,7 +28,7 @@ class LinkService:
         """For each site IRI, the IRIs of the records hosted at it (sorted); one query per 200 sites."""
         keys = list(dict.fromkeys(sites))
         out: dict[str, list[str]] = {s: [] for s in keys}
-        valid = [s for s in keys if _is_iri(s)]
+        valid = [s for s in keys if is_iri(s)]
         for i in range(0, len(valid), _CHUNK):
             values = " ".join(str(ox.NamedNode(s)) for s in valid[i : i + _CHUNK])
             # The latest content of a record lives in the graph named by the record's IRI, so binding the
@@ -39,11 +40,3 @@ class LinkService:
             for row in rows:
                 out[row["site"].value].append(row["r"].value)
         return {s: sorted(v) for s, v in out.items()}
-
-
-def _is_iri(value: str) -> bool:
-    try:
-        ox.NamedNode(value)
-    except ValueError:
-        return False
-    return True

@@ -27,7 +27,7 @@ from registry.errors import (
 from registry.identity import Identity, Role
 from registry.io.split import Draft, split
 from registry.model import DEPRECATION_REASON, OWL_DEPRECATED, Record, RevisionInfo, content_hash
-from registry.rdf import parse
+from registry.rdf import is_iri, parse
 from registry.services.checks import check_literals, check_size
 from registry.store.port import RecordStore, Write
 from registry.validation.report import ValidationReport
@@ -92,7 +92,7 @@ class RecordService:
         registered; only a draft head that a non-curator may not see costs a `get` of its own.
         """
         keys = list(dict.fromkeys(iris))
-        found = self.store.get_many([i for i in keys if _is_iri(i)]) if keys else {}
+        found = self.store.get_many([i for i in keys if is_iri(i)]) if keys else {}
         drafts = identity.has(Role.CURATOR)
         out: dict[str, Record | FairgridError] = {}
         for iri in keys:
@@ -340,14 +340,6 @@ def _findings_json(report: ValidationReport) -> str | None:
 
 
 _TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-
-
-def _is_iri(value: str) -> bool:
-    try:
-        ox.NamedNode(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _canonical(triples: Sequence[ox.Triple]) -> set[ox.Triple]:

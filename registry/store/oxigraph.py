@@ -35,18 +35,7 @@ class OxigraphStore(SparqlBackedStore):
 
     def _select(self, query: str, timeout_s: float = 30.0) -> list[q.Row]:
         result = self._store.query(query)
-        if not isinstance(result, ox.QuerySolutions):
-            raise ValueError("expected a SELECT query")
-        names = [v.value for v in result.variables]
-        rows: list[q.Row] = []
-        for sol in result:
-            row: q.Row = {}
-            for name in names:
-                val = sol[name]
-                if val is not None:
-                    row[name] = val  # type: ignore[assignment]
-            rows.append(row)
-        return rows
+        return q.rows(result)
 
     def _update(self, update: str) -> None:
         self._store.update(update)

@@ -43,18 +43,7 @@ class SparqlEndpointStore(SparqlBackedStore):
     def _select(self, query: str, timeout_s: float = 30.0) -> list[q.Row]:
         body = self._post(self.query_url, {"query": query}, RESULTS_JSON, timeout_s)
         result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        if not isinstance(result, ox.QuerySolutions):
-            raise ValueError("expected a SELECT query")
-        names = [v.value for v in result.variables]
-        rows: list[q.Row] = []
-        for sol in result:
-            row: q.Row = {}
-            for name in names:
-                val = sol[name]
-                if val is not None:
-                    row[name] = val  # type: ignore[assignment]
-            rows.append(row)
-        return rows
+        return q.rows(result)
 
     def _update(self, update: str) -> None:
         self._post(self.update_url, {"update": update}, None)

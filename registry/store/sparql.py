@@ -53,6 +53,22 @@ _REV_PATTERN = f"""?rev {P["revision"]} ?n ; {P["kind"]} ?kind ; {P["time"]} ?ti
     OPTIONAL {{ ?rev {P["report"]} ?report }}"""
 
 
+def rows(result: object) -> list[Row]:
+    """SELECT results as dicts of bound variables."""
+    if not isinstance(result, ox.QuerySolutions):
+        raise ValueError("expected a SELECT query")
+    names = [v.value for v in result.variables]
+    out: list[Row] = []
+    for sol in result:
+        row: Row = {}
+        for name in names:
+            val = sol[name]
+            if val is not None:
+                row[name] = val  # type: ignore[assignment]
+        out.append(row)
+    return out
+
+
 def iri(value: str) -> str:
     return f"<{value}>"
 

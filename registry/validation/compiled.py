@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from registry.errors import Violation
+from registry.rdf import term_key
 from registry.validation.graph import RDF_TYPE, Graph, Node
 from registry.validation.xsd import XSD, well_formed
 from registry.vocab import RDF, RDFS, SH
@@ -419,12 +420,7 @@ class Validator:
         return results
 
 
-def _key(node: Node) -> str:
-    if isinstance(node, ox.NamedNode):
-        return node.value
-    if isinstance(node, ox.BlankNode):
-        return "_:" + node.value
-    return str(node)
+_key = term_key
 
 
 def _message(path: str | None, text: str, value: Node | None) -> str:

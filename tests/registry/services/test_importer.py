@@ -90,3 +90,33 @@ def test_import_needs_curator(reg: Registry) -> None:
 
     with pytest.raises(PermissionDenied):
         reg.importer.run(RESEARCHER, [EXAMPLE])
+
+
+def test_large_files_stream_through_a_temporary_store(reg: Registry, tmp_path: Path) -> None:
+    """Above the threshold a file is split from an on-disk store; the records are the same."""
+    from registry.config import Settings
+    from registry.io.generate import documents
+    from registry.wiring import open_registry
+
+    big = tmp_path / "big.ttl"
+    big.write_text(EXAMPLE.read_text() + "\n".join(d.split("\n", 11)[11] for d in documents(30, prefix="s")))
+    prefixes = next(documents(1)).split("\n", 11)[:11]
+    big.write_text("\n".join(prefixes) + "\n" + big.read_text())
+    streamed = reg.importer
+    streamed.stream_threshold = 0
+    streamed.batch_size = 20
+    a = streamed.run(ME, [big])
+    other = open_registry(Settings(home=tmp_path / "other"))
+    try:
+        b = other.importer.run(ME, [big])
+        assert (a.imported, a.rejected) == (b.imported, b.rejected)
+        assert a.rejected == 0 and a.imported > 24 + 90
+        ours = {r.iri: r.revision.content_hash for r in reg.store.iter_latest() if r.revision}
+        theirs = {r.iri: r.revision.content_hash for r in other.store.iter_latest() if r.revision}
+        assert ours == theirs
+    finally:
+        other.close()
+    broken = tmp_path / "broken.ttl"
+    broken.write_text(big.read_text()[:5000])
+    c = streamed.run(ME, [broken])
+    assert c.rejected == 1 and "broken.ttl" in c.rejections[0].where
