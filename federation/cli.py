@@ -163,6 +163,10 @@ def site_describe(
     home: HomeOpt,
     out_file: Annotated[Path | None, typer.Option("--out", help="Turtle file (default: stdout)")] = None,
     hub: Annotated[str | None, typer.Option("--hub", help="hub API base URL to register with")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", envvar="FAIRGRID_TOKEN", help="bearer token for the hub (curator)"),
+    ] = None,
 ) -> None:
     """HealthDCAT-AP dataset records for the site's data, with small-cell protection."""
     from federation.site.describe import describe_site, register_with_hub, to_turtle
@@ -178,7 +182,7 @@ def site_describe(
     else:
         typer.echo(ttl)
     if hub:
-        err.print(register_with_hub(ttl, hub), highlight=False)
+        err.print(register_with_hub(ttl, hub, token), highlight=False)
 
 
 @site_app.command("stats")

@@ -121,7 +121,13 @@ def describe_site(home: SiteHome, store: SiteStore, settings: Settings | None = 
         ("fg", fg),
     ):
         g.bind(prefix, ns)
+    # The site publishes its own descriptions: a stable IRI, so registering again updates one Site
+    # record instead of minting a new publisher each time.
     site = URIRef(f"{base}site/{cfg.site_id}")
+    g.add((site, RDF.type, fg.Site))
+    g.add((site, RDF.type, foaf.Organization))
+    g.add((site, foaf.name, Literal(cfg.display_name)))
+    g.add((site, fg.siteId, Literal(cfg.site_id)))
     for uc in c.USE_CASES:
         s = summarise(store, uc, k)
         if s is None:
@@ -137,10 +143,7 @@ def describe_site(home: SiteHome, store: SiteStore, settings: Settings | None = 
             f"{k} individuals are withheld."
         )
         g.add((ds, dct.description, Literal(desc, lang="en")))
-        pub = BNode(f"publisher-{cfg.site_id}-{uc}")
-        g.add((ds, dct.publisher, pub))
-        g.add((pub, RDF.type, foaf.Agent))
-        g.add((pub, foaf.name, Literal(cfg.display_name)))
+        g.add((ds, dct.publisher, site))
         cp = BNode(f"contact-{cfg.site_id}-{uc}")
         g.add((ds, dcat.contactPoint, cp))
         g.add((cp, RDF.type, vcard.Kind))
@@ -178,20 +181,66 @@ def to_turtle(g: Graph) -> str:
     return g.serialize(format="turtle")
 
 
-def register_with_hub(turtle: str, hub: str, timeout: float = 10.0) -> str:
-    """POST the records to the hub's API (provisional endpoint {hub}/records). Unavailable if unreachable."""
+def register_with_hub(turtle: str, hub: str, token: str | None = None, timeout: float = 10.0) -> str:
+    """Register the site's records with the hub's REST API: POST them; records the hub already has
+    are updated with PUT (If-Match: their current revision). Needs a curator token (`--token` or
+    FAIRGRID_TOKEN). Unavailable if the hub cannot be reached."""
+    import urllib.parse
+
     import httpx
+    import pyoxigraph as ox
 
-    from registry.errors import Unavailable
+    from registry.config import Settings
+    from registry.errors import InputError, Unavailable
+    from registry.io.split import split
 
-    url = hub.rstrip("/") + "/records"
+    base = hub.rstrip("/")
+    headers = {"Content-Type": "text/turtle"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    body = turtle.encode("utf-8")
+
+    def refused(r: httpx.Response) -> Unavailable:
+        hint = (
+            "a curator token is needed (--token or FAIRGRID_TOKEN; `fairgrid dev-token --role curator`)"
+            if r.status_code in (401, 403)
+            else "see the hub's message"
+        )
+        return Unavailable(
+            f"the hub at {hub} refused the records: HTTP {r.status_code} {r.text[:300]}", hint=hint
+        )
+
     try:
-        r = httpx.post(url, content=turtle.encode(), headers={"Content-Type": "text/turtle"}, timeout=timeout)
+        with httpx.Client(timeout=timeout, headers=headers) as client:
+            r = client.post(f"{base}/records", content=body)
+            if r.status_code == 201:
+                n = len(r.json().get("records", []))
+                return (
+                    f"registered {n} record(s) with {base}"
+                    if n
+                    else f"{base} already has these records, unchanged"
+                )
+            if r.status_code != 409:
+                raise refused(r)
+            s = Settings.from_env()
+            triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.TURTLE)]
+            drafts = split(triples, base_iri=s.base_iri, allowed=s.all_allowed_bases).drafts
+            for d in drafts:
+                url = f"{base}/records/{urllib.parse.quote(d.iri, safe='')}"
+                head = client.get(url, headers={"Accept": "text/turtle"})
+                if head.status_code == 404:
+                    r = client.post(f"{base}/records", content=body)
+                elif head.status_code == 200:
+                    r = client.put(url, content=body, headers={"If-Match": head.headers.get("ETag", "")})
+                else:
+                    raise refused(head)
+                if r.status_code not in (200, 201):
+                    raise refused(r)
+            return f"registered {len(drafts)} record(s) with {base} (created or updated)"
     except httpx.HTTPError as e:
         raise Unavailable(
             f"the hub at {hub} is unreachable ({e.__class__.__name__}: {e})",
             hint="check --hub, or write a file with --out and register it with `fairgrid import FILE`",
         ) from e
-    if r.status_code >= 400:
-        raise Unavailable(f"the hub at {hub} refused the records: HTTP {r.status_code} {r.text[:200]}")
-    return f"registered with {url} (HTTP {r.status_code})"
+    except SyntaxError as e:  # our own output did not parse: a bug, not the user's fault
+        raise InputError(f"the site description is not valid Turtle: {e}") from e

@@ -274,6 +274,10 @@ class RecordService:
             raise StaleRevision(
                 f"{iri} is at revision {c.head.number}, the update was based on {base_revision}"
             )
+        if c.head.content_hash == c.content_hash and c.head.published == publish:
+            current = self.store.get(iri)  # nothing changed: no new revision
+            assert current is not None
+            return current
         write = self.new_revision(identity, c, publish=publish)
         self.store.commit([write])
         return write.record
