@@ -10,16 +10,18 @@ silently skip a rule; `tests/registry/validation` checks it reports exactly what
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from registry.errors import Violation
-from registry.rdf import term_key
-from registry.validation.graph import RDF_TYPE, Graph, Node
+from registry.validation.graph import Graph, Node
 from registry.validation.xsd import XSD, well_formed
-from registry.vocab import RDF, RDFS, SH
+from registry.vocab import RDF, SH
+
+if TYPE_CHECKING:
+    from registry.validation.evaluator import Validator
 
 Path = tuple  # ("pred", p) | ("inv", path) | ("seq", [paths]) | ("alt", [paths])
 
@@ -331,105 +333,3 @@ _NODE_KINDS: dict[str, Callable[[Node], bool]] = {
     "BlankNodeOrLiteral": lambda x: isinstance(x, ox.BlankNode | ox.Literal),
     "IRIOrLiteral": lambda x: isinstance(x, ox.NamedNode | ox.Literal),
 }
-
-
-class Validator:
-    """Validates one data graph (a record plus its context) against compiled shapes."""
-
-    def __init__(self, shapes: list[Shape], data: Graph):
-        self.shapes = shapes
-        self.data = data
-        self._conform_cache: dict[tuple[int, Node], bool] = {}
-
-    def values(self, focus: Node, path: Path) -> list[Node]:
-        kind = path[0]
-        if kind == "pred":
-            return self.data.objects(focus, path[1])
-        if kind == "inv":
-            inner = path[1]
-            if inner[0] != "pred":
-                raise UnsupportedShape("inverse of a complex path")
-            return self.data.subjects(inner[1], focus)
-        if kind == "seq":
-            current = [focus]
-            for step in path[1]:
-                nxt: list[Node] = []
-                for node in current:
-                    for v in self.values(node, step):
-                        if v not in nxt:
-                            nxt.append(v)
-                current = nxt
-            return current
-        out: list[Node] = []
-        for alt in path[1]:
-            for v in self.values(focus, alt):
-                if v not in out:
-                    out.append(v)
-        return out
-
-    def conforms(self, shape: Shape, node: Node) -> bool:
-        key = (id(shape), node)
-        cached = self._conform_cache.get(key)
-        if cached is None:
-            self._conform_cache[key] = True  # recursion guard: assume conformance on cycles
-            cached = not any(True for _ in self.evaluate(shape, node))
-            self._conform_cache[key] = cached
-        return cached
-
-    def evaluate(self, shape: Shape, focus: Node) -> Iterable[Violation]:
-        if shape.deactivated:
-            return
-        vals = self.values(focus, shape.path) if shape.path is not None else [focus]
-        path = path_text(shape.path)
-        for c in shape.constraints:
-            for bad in c.check(self, focus, vals):
-                value = None if not c.per_value else bad
-                if shape.path is None and value is None:
-                    value = focus
-                yield Violation(
-                    focus_node=_key(focus),
-                    path=path,
-                    constraint=SH + c.component,
-                    severity=shape.severity,
-                    message=shape.message or _message(path, c.text, value),
-                    value=_key(value) if value is not None else None,
-                    shape=_key(shape.node),
-                )
-        for prop in shape.properties:
-            yield from self.evaluate(prop, focus)
-
-    def targets(self, shape: Shape, candidates: Iterable[Node]) -> list[Node]:
-        out: list[Node] = []
-        for node in candidates:
-            if (
-                node in shape.target_nodes
-                or any(self.data.is_instance(node, c) for c in shape.target_classes)
-                or any(self.data.objects(node, p) for p in shape.target_subjects_of)
-                or any(self.data.subjects(p, node) for p in shape.target_objects_of)
-            ):
-                out.append(node)
-        return out
-
-    def run(self, focus_candidates: list[Node], extra: Iterable[tuple[Shape, Node]] = ()) -> list[Violation]:
-        results: list[Violation] = []
-        for shape in self.shapes:
-            for focus in self.targets(shape, focus_candidates):
-                results.extend(self.evaluate(shape, focus))
-        for shape, focus in extra:
-            results.extend(self.evaluate(shape, focus))
-        return results
-
-
-_key = term_key
-
-
-def _message(path: str | None, text: str, value: Node | None) -> str:
-    from registry.validation.report import short
-
-    where = short(path) if path else "the node"
-    got = f" (got {short(_key(value))})" if value is not None else ""
-    return f"{where} must have {text}{got}"
-
-
-TYPE = RDF_TYPE
-SUBCLASS_OF = RDFS + "subClassOf"

@@ -8,7 +8,8 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from registry.validation.bundle import ACCESS_PROFILES, Bundle, load_bundle
-from registry.validation.compiled import Shape, ShapesCompiler, Validator
+from registry.validation.compiled import Shape, ShapesCompiler
+from registry.validation.evaluator import Validator
 from registry.validation.graph import Graph, Node
 from registry.validation.report import ValidationReport
 from registry.vocab import DCAT, DCT, Kind
