@@ -4,7 +4,8 @@ the outbox that carries every committed write to the index, and full reindexing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -13,7 +14,7 @@ import pyoxigraph as ox
 from registry.errors import FairgridError, NotFound, Unavailable
 from registry.identity import Identity, Role
 from registry.model import Record
-from registry.search.port import SearchIndex, SearchQuery, SearchResult
+from registry.search.port import SearchDocument, SearchIndex, SearchQuery, SearchResult
 from registry.services.indexing import to_document
 from registry.services.terms import TermService
 from registry.store.port import RecordStore
@@ -52,6 +53,8 @@ class SearchService:
         self.store = store
         self.index = index
         self.terms = terms
+        # one drain at a time per process: the API's background loop and writes both call sync()
+        self._sync_lock = threading.Lock()
 
     def search(self, identity: Identity, query: SearchQuery) -> SearchResult:
         query.check()
@@ -83,6 +86,10 @@ class SearchService:
     def sync(self, batch: int = 500, max_batches: int = 1000) -> SyncReport:
         """Drain the outbox into the index. Safe to call any time; an index outage leaves the
         entries pending, so nothing is lost and the next call catches up."""
+        with self._sync_lock:
+            return self._sync(batch, max_batches)
+
+    def _sync(self, batch: int, max_batches: int) -> SyncReport:
         indexed = deleted = 0
         labels = self.labels()
         try:
@@ -118,18 +125,19 @@ class SearchService:
     def reindex(self, identity: Identity, progress: Callable[[int, int], None] | None = None) -> int:
         """Rebuild the index from the store (the new index is swapped in when complete)."""
         identity.require(Role.ADMIN, action="rebuild the search index")
-        labels = self.labels()
-        total = self.store.count()
-        # acknowledge what is pending now: the rebuild covers it
-        pending = self.store.pending(1_000_000)
+        with self._sync_lock:  # no drain may write into the index being replaced
+            labels = self.labels()
+            total = self.store.count()
+            # acknowledge what is pending now: the rebuild covers it
+            pending = self.store.pending(1_000_000)
 
-        def docs():  # type: ignore[no-untyped-def]
-            for i, rec in enumerate(self.store.iter_latest()):
-                if progress:
-                    progress(i + 1, total)
-                if rec.revision is None or rec.revision.published:
-                    yield to_document(rec, labels)
+            def docs() -> Iterator[SearchDocument]:
+                for i, rec in enumerate(self.store.iter_latest()):
+                    if progress:
+                        progress(i + 1, total)
+                    if rec.revision is None or rec.revision.published:
+                        yield to_document(rec, labels)
 
-        n = self.index.rebuild(docs())
-        self.store.ack(pending)
-        return n
+            n = self.index.rebuild(docs())
+            self.store.ack(pending)
+            return n
