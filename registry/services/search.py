@@ -80,7 +80,7 @@ class SearchService:
             out[c.iri] = f"{c.notation} {c.label}" if c.notation else c.label
         return out
 
-    def document(self, rec: Record, labels: dict[str, str] | None = None) -> object:
+    def document(self, rec: Record, labels: dict[str, str] | None = None) -> SearchDocument:
         return to_document(rec, labels if labels is not None else self.labels())
 
     def sync(self, batch: int = 500, max_batches: int = 1000) -> SyncReport:
