@@ -11,12 +11,27 @@ from datetime import date
 from typing import Any
 
 from registry.errors import InputError
-from registry.search.port import FacetBucket, SearchDocument
+from registry.search.port import Facet, FacetBucket, SearchDocument
 
 LABEL_SEP = "\x1f"  # joins "IRI<sep>label" in the label_pairs field
 SNIPPET_CHARS = 200
 # Value a sort date gets when the record has none: after every real date (see date_sort_key).
 _NO_DATE = "99999999"
+
+FACET_SIZE = 10_000  # distinct values per facet; terms aggregations are exact up to this
+# Index field of each facet (the same in both adapters); `orgs` (publisher + sites) is the publisher
+# *filter* field, see SearchFilter.term_filters.
+FACET_FIELDS: dict[Facet, str] = {
+    Facet.KIND: "kind",
+    Facet.THEME: "theme",
+    Facet.KEYWORD: "keyword",
+    Facet.PUBLISHER: "publisher",
+    Facet.ACCESS_RIGHTS: "access_rights",
+    Facet.LICENSE: "license",
+    Facet.HEALTH_CATEGORY: "health_category",
+    Facet.CODING_SYSTEM: "coding_system",
+    Facet.DISEASE: "disease",
+}
 
 
 def encode_cursor(state: Mapping[str, Any]) -> str:

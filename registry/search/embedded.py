@@ -27,6 +27,7 @@ import tantivy
 
 from registry.errors import Unavailable
 from registry.search import common
+from registry.search.common import FACET_FIELDS, FACET_SIZE
 from registry.search.port import (
     FIELD_BOOSTS,
     Facet,
@@ -39,21 +40,8 @@ from registry.search.port import (
 )
 
 TOKENIZER = "fg_en"
-FACET_SIZE = 10_000  # distinct values per facet; terms aggs are exact up to this
 _WRITER_HEAP = 64_000_000
 _TEXT_FIELDS = ("title", "keywords_text", "description", "text")
-# Filter/facet field of each facet; `orgs` (publisher + sites) is the publisher *filter* field.
-FACET_FIELDS: dict[Facet, str] = {
-    Facet.KIND: "kind",
-    Facet.THEME: "theme",
-    Facet.KEYWORD: "keyword",
-    Facet.PUBLISHER: "publisher",
-    Facet.ACCESS_RIGHTS: "access_rights",
-    Facet.LICENSE: "license",
-    Facet.HEALTH_CATEGORY: "health_category",
-    Facet.CODING_SYSTEM: "coding_system",
-    Facet.DISEASE: "disease",
-}
 _SORT_FIELDS = {SearchSort.TITLE: "sort_title", SearchSort.MODIFIED_DESC: "sort_modified"}
 _SORT_FIELDS[SearchSort.ISSUED_DESC] = "sort_issued"
 

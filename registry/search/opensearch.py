@@ -17,6 +17,7 @@ from typing import Any
 
 from registry.errors import InputError
 from registry.search import common
+from registry.search.common import FACET_FIELDS, FACET_SIZE
 from registry.search.engines import Engine
 from registry.search.port import (
     FIELD_BOOSTS,
@@ -31,18 +32,6 @@ from registry.search.port import (
 )
 
 DEFAULT_ALIAS = "fairgrid-records"
-FACET_SIZE = 10_000
-FACET_FIELDS: dict[Facet, str] = {
-    Facet.KIND: "kind",
-    Facet.THEME: "theme",
-    Facet.KEYWORD: "keyword",
-    Facet.PUBLISHER: "publisher",
-    Facet.ACCESS_RIGHTS: "access_rights",
-    Facet.LICENSE: "license",
-    Facet.HEALTH_CATEGORY: "health_category",
-    Facet.CODING_SYSTEM: "coding_system",
-    Facet.DISEASE: "disease",
-}
 _KW: dict[str, Any] = {"type": "keyword"}
 _EN: dict[str, Any] = {"type": "text", "analyzer": "english"}
 _EN_KW: dict[str, Any] = {**_EN, "fields": {"keyword": {"type": "keyword", "ignore_above": 1024}}}
