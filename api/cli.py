@@ -87,8 +87,7 @@ def dev_token(
 @guarded
 def reindex() -> None:
     """Rebuild the search index from the store (the new index replaces the old one when complete)."""
-    reg = m.registry()
-    try:
+    with m.registry() as reg:
         with progress() as bar:
             task = bar.add_task("reindexing", total=None)
 
@@ -97,8 +96,6 @@ def reindex() -> None:
 
             n = reg.search.reindex(m.me(), progress=step)
         out.print(f"indexed {n} record(s)")
-    finally:
-        reg.close()
 
 
 @guarded
@@ -106,11 +103,8 @@ def index_sync(
     json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Drain the outbox into the search index once. Exit 3 when entries stay pending (index down)."""
-    reg = m.registry()
-    try:
+    with m.registry() as reg:
         report = reg.search.sync()
-    finally:
-        reg.close()
     if json_out:
         print_json(report.__dict__)
     else:

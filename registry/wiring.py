@@ -61,6 +61,12 @@ class Registry:
     def search(self) -> SearchService:
         return SearchService(self.store, self.index, self.terms)
 
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if "index" in self.__dict__:
             self.index.close()

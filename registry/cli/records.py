@@ -70,14 +70,11 @@ def init(
     """Create the registry home ($FAIRGRID_HOME, default ./.fairgrid) and register the terminologies."""
     s = m.settings()
     s.home.mkdir(parents=True, exist_ok=True)
-    reg = m.registry()
-    try:
+    with m.registry() as reg:
         if terminologies:
             summary = reg.importer.run(m.me(), terminology_files())
             out.print(f"registered terminologies: {summary.imported} new, {summary.unchanged} unchanged")
         out.print(f"fairgrid home ready at [bold]{s.home.resolve()}[/] ({reg.store.count()} records)")
-    finally:
-        reg.close()
 
 
 def validate(
@@ -134,19 +131,15 @@ def import_(
     ] = False,
 ) -> None:
     """Import records; a bad record does not stop the others unless --all-or-nothing."""
-    reg = m.registry()
-    try:
-        with progress() as bar:
-            task = bar.add_task("importing", total=None)
+    with m.registry() as reg, progress() as bar:
+        task = bar.add_task("importing", total=None)
 
-            def tick(source: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total, description=f"importing {Path(source).name}")
+        def tick(source: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"importing {Path(source).name}")
 
-            summary = reg.importer.run(
-                m.me(), paths, dry_run=dry_run, all_or_nothing=all_or_nothing, progress=tick
-            )
-    finally:
-        reg.close()
+        summary = reg.importer.run(
+            m.me(), paths, dry_run=dry_run, all_or_nothing=all_or_nothing, progress=tick
+        )
     for i in summary.rejections:
         err.print(f"[red]rejected[/] {i.where}: {i.error.message if i.error else ''}")
         violations = getattr(i.error, "violations", [])
@@ -168,18 +161,14 @@ def export(
     include_deprecated: Annotated[bool, typer.Option(help="also export deprecated records")] = False,
 ) -> None:
     """Export the catalogue (latest revisions) as DCAT-AP."""
-    reg = m.registry()
-    try:
-        with progress() as bar:
-            task = bar.add_task("exporting", total=None)
-            triples = reg.exporter.triples(
-                m.me(),
-                include_deprecated=include_deprecated,
-                progress=lambda d, t: bar.update(task, completed=d, total=t),
-            )
-            data = serialize(list(triples), format_named(format.value), COMMON_PREFIXES)
-    finally:
-        reg.close()
+    with m.registry() as reg, progress() as bar:
+        task = bar.add_task("exporting", total=None)
+        triples = reg.exporter.triples(
+            m.me(),
+            include_deprecated=include_deprecated,
+            progress=lambda d, t: bar.update(task, completed=d, total=t),
+        )
+        data = serialize(list(triples), format_named(format.value), COMMON_PREFIXES)
     if out_file is None:
         sys.stdout.buffer.write(data)
     else:
@@ -195,11 +184,8 @@ def show(
     format: Annotated[Fmt, typer.Option("--format")] = Fmt.turtle,
 ) -> None:
     """Print a record (latest or a given revision) with its provenance."""
-    reg = m.registry()
-    try:
+    with m.registry() as reg:
         rec = reg.records.get(m.me(), iri, revision)
-    finally:
-        reg.close()
     assert rec.revision is not None
     data = serialize([*rec.triples, *provenance(rec.revision)], format_named(format.value), COMMON_PREFIXES)
     sys.stdout.buffer.write(data)
@@ -209,11 +195,8 @@ def history(iri: str) -> None:
     """List every revision of a record."""
     from rich.table import Table
 
-    reg = m.registry()
-    try:
+    with m.registry() as reg:
         revs = reg.records.history(m.me(), iri)
-    finally:
-        reg.close()
     table = Table(title=iri)
     for col in ("rev", "generated at", "by", "status", "warnings", "note"):
         table.add_column(col)
@@ -228,11 +211,8 @@ def history(iri: str) -> None:
 
 def diff(iri: str, a: int, b: int) -> None:
     """Show the triples added (+) and removed (-) between revisions A and B."""
-    reg = m.registry()
-    try:
+    with m.registry() as reg:
         d = reg.records.diff(m.me(), iri, a, b)
-    finally:
-        reg.close()
     for t in d.removed:
         out.print(f"[red]- {t} .[/]", markup=True)
     for t in d.added:
@@ -244,11 +224,8 @@ def deprecate(
     iri: str, reason: Annotated[str, typer.Option("--reason", help="why (shown to users)")]
 ) -> None:
     """Deprecate a record: it stays resolvable, marked deprecated with the reason."""
-    reg = m.registry()
-    try:
+    with m.registry() as reg:
         rec = reg.records.deprecate(m.me(), iri, reason)
-    finally:
-        reg.close()
     assert rec.revision is not None
     out.print(f"deprecated {iri} at revision {rec.revision.number}")
 

@@ -32,11 +32,8 @@ def search(
     text: str, scheme: Annotated[str | None, typer.Option(help="restrict to one scheme IRI")] = None
 ) -> None:
     """Find concepts by code or label."""
-    reg = m.registry()
-    try:
+    with m.registry() as reg:
         hits = reg.terms.search(m.me(), text, scheme)
-    finally:
-        reg.close()
     _table(hits, f"{len(hits)} concept(s) matching {text!r}")
 
 
@@ -44,9 +41,6 @@ def search(
 @guarded
 def descendants(iri: Annotated[str, typer.Argument(help="concept IRI or code (e.g. D46)")]) -> None:
     """List every concept below a concept (transitively)."""
-    reg = m.registry()
-    try:
+    with m.registry() as reg:
         found = reg.terms.descendants(m.me(), iri)
-    finally:
-        reg.close()
     _table(found, f"{len(found)} descendant(s) of {iri}")
