@@ -8,12 +8,12 @@ shift
 started=()
 cleanup() { for s in "${started[@]:-}"; do [ -n "$s" ] && "$here/$s" stop || true; done; }
 trap cleanup EXIT
-for svc in opensearch; do
+for svc in opensearch elasticsearch; do
   if [ -x "$here/$svc/ctl.sh" ] && [ "${FAIRGRID_SKIP_SERVICES:-}" != 1 ]; then
     "$here/$svc/ctl.sh" start
     started+=("$svc/ctl.sh")
     # The node is up: tests that need it must now fail instead of skipping.
-    [ "$svc" = opensearch ] && export FAIRGRID_REQUIRE_OPENSEARCH=1
+    export "FAIRGRID_REQUIRE_${svc^^}=1"
   fi
 done
 set +e

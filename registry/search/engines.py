@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
@@ -19,15 +20,47 @@ from registry.errors import InputError, LimitExceeded, Unavailable
 TIMEOUT_S = 30.0
 
 
-def detect_distribution(url: str, timeout: float = 5.0) -> str:
-    """'opensearch' or 'elasticsearch', from the server's banner at `GET /`."""
+def _version(url: str, timeout: float) -> dict[str, Any]:
+    """The `version` object of the server's banner at `GET /`."""
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/", timeout=timeout) as resp:
             banner = json.loads(resp.read())
     except (OSError, urllib.error.URLError, ValueError) as e:
         raise Unavailable(f"search engine at {url} is not reachable: {e}") from e
-    version = banner.get("version", {}) if isinstance(banner, dict) else {}
-    return "opensearch" if version.get("distribution") == "opensearch" else "elasticsearch"
+    version = banner.get("version") if isinstance(banner, dict) else None
+    return version if isinstance(version, dict) else {}
+
+
+def detect_distribution(url: str, timeout: float = 5.0) -> str:
+    """'opensearch' or 'elasticsearch', from the server's banner at `GET /`."""
+    return "opensearch" if _version(url, timeout).get("distribution") == "opensearch" else "elasticsearch"
+
+
+def _elasticsearch(url: str, timeout: float) -> Any:
+    """An elasticsearch-py client that the server at `url` accepts.
+
+    elasticsearch-py N sends `compatible-with=N` media types, which a server of an older major refuses
+    (400 media_type_header_exception); for such a server the client asks for its own major instead.
+    """
+    from elasticsearch import Elasticsearch, __versionstr__
+
+    client_major = int(__versionstr__.partition(".")[0])
+    number = str(_version(url, 5.0).get("number", ""))
+    server_major = int(number.partition(".")[0]) if number.partition(".")[0].isdigit() else client_major
+    if server_major >= client_major:
+        return Elasticsearch(url, request_timeout=timeout, max_retries=1)
+    compat = rf"application/vnd.elasticsearch+\1; compatible-with={server_major}"
+
+    class PinnedElasticsearch(Elasticsearch):
+        def perform_request(self, method: str, path: str, **kw: Any) -> Any:
+            # The client rewrites only plain application/json and x-ndjson types, so these pass as they are.
+            headers = {k: _MIMETYPE.sub(compat, v) for k, v in (kw.pop("headers", None) or {}).items()}
+            return super().perform_request(method, path, headers=headers or None, **kw)
+
+    return PinnedElasticsearch(url, request_timeout=timeout, max_retries=1)
+
+
+_MIMETYPE = re.compile(r"application/(json|x-ndjson)")
 
 
 class Engine:
@@ -42,9 +75,7 @@ class Engine:
 
             self._client = OpenSearch(hosts=[url], timeout=timeout, max_retries=1, retry_on_timeout=False)
         else:
-            from elasticsearch import Elasticsearch
-
-            self._client = Elasticsearch(url, request_timeout=timeout, max_retries=1)
+            self._client = _elasticsearch(url, timeout)
 
     def call(
         self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None

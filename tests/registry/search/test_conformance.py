@@ -2,7 +2,9 @@
 
 The OpenSearch half needs the node from `deploy/opensearch/ctl.sh start` (or FAIRGRID_OPENSEARCH_URL); it
 skips when that is down, and fails instead when FAIRGRID_REQUIRE_OPENSEARCH=1 (set by
-deploy/test-services.sh once the node is up). Expected answers are computed by brute force from the input.
+deploy/test-services.sh once the node is up). The Elasticsearch half likewise needs `deploy/elasticsearch/ctl.sh
+start` (or FAIRGRID_ELASTICSEARCH_URL) and fails instead of skipping when FAIRGRID_REQUIRE_ELASTICSEARCH=1.
+Expected answers are computed by brute force from the input.
 """
 
 from __future__ import annotations
@@ -37,25 +39,33 @@ from registry.search.opensearch import OpenSearchIndex
 from registry.vocab import ACCESS_NON_PUBLIC, ACCESS_PUBLIC, ACCESS_RESTRICTED, DATA_THEME, ICD10, Kind
 
 OPENSEARCH_URL = os.environ.get("FAIRGRID_OPENSEARCH_URL", "http://127.0.0.1:9250")
+ELASTICSEARCH_URL = os.environ.get("FAIRGRID_ELASTICSEARCH_URL", "http://127.0.0.1:9260")
 RUN_ID = uuid.uuid4().hex[:8]
+NODES = {"opensearch": ("OpenSearch", OPENSEARCH_URL), "elasticsearch": ("Elasticsearch", ELASTICSEARCH_URL)}
 
 
-def opensearch_or_skip() -> str:
-    """The node's URL; skips the test when it is down, unless FAIRGRID_REQUIRE_OPENSEARCH=1."""
+def opensearch_or_skip(engine: str = "opensearch") -> str:
+    """The node's URL; skips the test when it is down, unless FAIRGRID_REQUIRE_<ENGINE>=1."""
+    name, url = NODES[engine]
     try:
-        with urllib.request.urlopen(OPENSEARCH_URL + "/", timeout=3) as resp:
+        with urllib.request.urlopen(url + "/", timeout=3) as resp:
             json.loads(resp.read())
     except (OSError, ValueError) as e:
-        reason = (
-            f"OpenSearch not reachable at {OPENSEARCH_URL} ({e}); start it: deploy/opensearch/ctl.sh start"
-        )
-        if os.environ.get("FAIRGRID_REQUIRE_OPENSEARCH") == "1":
-            pytest.fail(reason + " [FAIRGRID_REQUIRE_OPENSEARCH=1]")
+        reason = f"{name} not reachable at {url} ({e}); start it: deploy/{engine}/ctl.sh start"
+        flag = f"FAIRGRID_REQUIRE_{engine.upper()}"
+        if os.environ.get(flag) == "1":
+            pytest.fail(reason + f" [{flag}=1]")
         pytest.skip(reason)
-    return OPENSEARCH_URL
+    return url
 
 
-@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.opensearch)])
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("opensearch", marks=pytest.mark.opensearch),
+        pytest.param("elasticsearch", marks=pytest.mark.elasticsearch),
+    ]
+)
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchIndex]:
     if request.param == "embedded":
         ix = TantivyIndex(tmp_path / "index")
@@ -64,7 +74,7 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchInde
         return
     # A unique alias per test and run keeps parallel runs and reruns from seeing each other's records.
     alias = f"fairgrid-test-{RUN_ID}-{uuid.uuid4().hex[:8]}"
-    os_ix = OpenSearchIndex(opensearch_or_skip(), alias=alias, refresh=True)
+    os_ix = OpenSearchIndex(opensearch_or_skip(request.param), alias=alias, refresh=True)
     yield os_ix
     os_ix.drop()
     os_ix.close()

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Single-node Elasticsearch for fairgrid's tests, from the integ-test-zip distribution on Maven Central.
+# Usage: deploy/elasticsearch/ctl.sh start|stop|status|restart
+# Env: FAIRGRID_ELASTICSEARCH_PORT (HTTP, default 9260), FAIRGRID_ELASTICSEARCH_TRANSPORT_PORT (default 9360),
+#      FAIRGRID_ELASTICSEARCH_START_TIMEOUT (seconds, default 180), FAIRGRID_ELASTICSEARCH_HEAP (default 1g),
+#      FAIRGRID_ELASTICSEARCH_VERSION (default 8.19.21: the newest integ-test-zip on Maven Central; 9.x is
+#      not published there), FAIRGRID_ELASTICSEARCH_JAVA_HOME (default: the JDK of `java` on PATH, 17+),
+#      FAIRGRID_ELASTICSEARCH_USER (default fairgrid-es; Elasticsearch refuses to run as root, so when this
+#      script runs as root it creates that user and starts the node as it).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+run="$root/deploy/.run/elasticsearch"
+version="${FAIRGRID_ELASTICSEARCH_VERSION:-8.19.21}"
+home="$run/elasticsearch-$version"
+pidfile="$run/node.pid"        # the server JVM, written by Elasticsearch itself (-p)
+launcherfile="$run/launcher.pid" # the bin/elasticsearch launcher; alive from start until the node exits
+log="$run/node.log"
+port="${FAIRGRID_ELASTICSEARCH_PORT:-9260}"
+tport="${FAIRGRID_ELASTICSEARCH_TRANSPORT_PORT:-9360}"
+timeout="${FAIRGRID_ELASTICSEARCH_START_TIMEOUT:-180}"
+heap="${FAIRGRID_ELASTICSEARCH_HEAP:-1g}"
+user="${FAIRGRID_ELASTICSEARCH_USER:-fairgrid-es}"
+artifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$version:zip"
+url="http://127.0.0.1:$port"
+
+die() { echo "elasticsearch: $*" >&2; exit 1; }
+
+alive() { [ -f "$1" ] && local pid && pid="$(cat "$1")" && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"; }
+
+running_pid() { alive "$launcherfile" || alive "$pidfile"; }
+
+healthy() {
+  curl -fsS --max-time 3 "$url/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null \
+    | grep -qE '"status":"(green|yellow)"'
+}
+
+java_home() {
+  if [ -n "${FAIRGRID_ELASTICSEARCH_JAVA_HOME:-}" ]; then echo "$FAIRGRID_ELASTICSEARCH_JAVA_HOME"; return; fi
+  command -v java >/dev/null || die "java not found; install a Java 17+ JDK or set FAIRGRID_ELASTICSEARCH_JAVA_HOME"
+  java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.home = //p'
+}
+
+check_tools() {
+  command -v curl >/dev/null || die "curl not found"
+  command -v unzip >/dev/null || die "unzip not found"
+  local jh v; jh="$(java_home)"
+  [ -x "$jh/bin/java" ] || die "no java at $jh/bin/java"
+  v="$("$jh/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+  # Elasticsearch 8.x runs on 17+, 9.x on 21+.
+  local need=17; [ "${version%%.*}" -ge 9 ] && need=21
+  [ "${v%%.*}" -ge "$need" ] 2>/dev/null || die "Java $need or newer is required for $version (found '${v:-unknown}' at $jh)"
+}
+
+fetch() {
+  [ -x "$home/bin/elasticsearch" ] && return 0
+  command -v mvn >/dev/null || die "mvn not found; install Maven 3.8+"
+  echo "elasticsearch: fetching $artifact (~100 MB from Maven Central on first use)" >&2
+  rm -rf "$run/dist" "$home"
+  # Offline first: fast and works without network once ~/.m2 holds the zip; online as the fallback.
+  if ! mvn -q -B -o dependency:copy "-Dartifact=$artifact" "-DoutputDirectory=$run/dist" >"$run/fetch.log" 2>&1; then
+    mvn -q -B dependency:copy "-Dartifact=$artifact" "-DoutputDirectory=$run/dist" >"$run/fetch.log" 2>&1 \
+      || { tail -n 40 "$run/fetch.log" >&2; die "maven could not fetch $artifact (log: $run/fetch.log)"; }
+  fi
+  unzip -q "$run/dist/elasticsearch-$version.zip" -d "$run" || die "could not unzip the distribution"
+  rm -rf "$run/dist"
+  [ -x "$home/bin/elasticsearch" ] || die "distribution has no $home/bin/elasticsearch"
+}
+
+# Prints the command prefix that runs the node unprivileged (empty when not root).
+as_user() {
+  [ "$(id -u)" -ne 0 ] && return 0
+  if ! id "$user" >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$user" || die "could not create user $user"
+  fi
+  chown -R "$user:" "$run"
+  echo "setpriv --reuid=$user --regid=$user --init-groups --"
+}
+
+# The integ-test-zip lacks the analysis-common and rest-root modules (not on Maven Central either): add
+# src/ (the "english" analyzer and the `GET /` banner) as one more module, compiled against the node's jars.
+install_module() {
+  local mod="$home/modules/fairgrid-test" jh; jh="$(java_home)"
+  if [ -f "$mod/fairgrid-test.jar" ] && [ -z "$(find "$here/src" -newer "$mod/fairgrid-test.jar" -type f)" ]; then
+    return 0
+  fi
+  [ -x "$jh/bin/javac" ] || die "javac not found in $jh; install a JDK, not only a JRE"
+  rm -rf "$run/classes" "$mod"
+  # shellcheck disable=SC2046
+  "$jh/bin/javac" -nowarn -d "$run/classes" -cp "$home/lib/*" $(find "$here/src" -name '*.java') \
+    || die "could not compile the test module"
+  mkdir -p "$mod"
+  "$jh/bin/jar" cf "$mod/fairgrid-test.jar" -C "$run/classes" . || die "could not package the test module"
+  cat >"$mod/plugin-descriptor.properties" <<EOF
+description=fairgrid test shims: english analyzer and GET / banner
+version=$version
+name=fairgrid-test
+classname=org.fairgrid.elasticsearch.TestModule
+java.version=17
+elasticsearch.version=$version
+EOF
+  rm -rf "$run/classes"
+}
+
+wait_healthy() {
+  local pid=$1 t0=$SECONDS
+  while ! healthy; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 60 "$log" >&2
+      rm -f "$pidfile" "$launcherfile"
+      die "node exited during start-up (log: $log, $run/logs)"
+    fi
+    if [ $((SECONDS - t0)) -ge "$timeout" ]; then
+      tail -n 60 "$log" >&2
+      stop >/dev/null
+      die "not healthy at $url after ${timeout}s (log: $log, $run/logs)"
+    fi
+    sleep 1
+  done
+  echo "elasticsearch: $version up at $url (pid $(alive "$pidfile" || echo "$pid"), $((SECONDS - t0))s)"
+}
+
+start() {
+  mkdir -p "$run"
+  local pid
+  if pid="$(running_pid)"; then
+    # Running, or still starting from another invocation: wait for it rather than start a second node.
+    healthy && { echo "elasticsearch: already running (pid $pid) at $url"; return 0; }
+    wait_healthy "$pid"
+    return 0
+  fi
+  if healthy; then
+    die "something else already answers at $url; stop it or set FAIRGRID_ELASTICSEARCH_PORT"
+  fi
+  check_tools
+  fetch
+  install_module
+  mkdir -p "$run/data" "$run/logs" "$run/tmp"
+  local jh prefix; jh="$(java_home)"; prefix="$(as_user)"
+  rm -f "$pidfile" "$launcherfile"
+  # shellcheck disable=SC2086  # $prefix is a word list on purpose
+  ES_JAVA_HOME="$jh" ES_TMPDIR="$run/tmp" ES_JAVA_OPTS="-Xms512m -Xmx$heap" JAVA_HOME="" \
+    nohup $prefix "$home/bin/elasticsearch" -p "$pidfile" \
+    -Ediscovery.type=single-node -Expack.security.enabled=false \
+    -Ecluster.name=fairgrid-test -Enode.name=fairgrid-test -Enetwork.host=127.0.0.1 \
+    -Ehttp.port="$port" -Etransport.port="$tport" \
+    -Ecluster.routing.allocation.disk.threshold_enabled=false \
+    -Epath.data="$run/data" -Epath.logs="$run/logs" >"$log" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$launcherfile"
+  wait_healthy "$pid"
+}
+
+stop() {
+  local lpid spid
+  lpid="$(alive "$launcherfile" || true)"
+  spid="$(alive "$pidfile" || true)"
+  if [ -z "$lpid$spid" ]; then
+    rm -f "$pidfile" "$launcherfile"
+    echo "elasticsearch: not running"
+    return 0
+  fi
+  # The server shuts down on SIGTERM and its launcher exits after it; before the pid file exists, stop
+  # the launcher itself.
+  kill "${spid:-$lpid}" 2>/dev/null || true
+  for _ in $(seq 1 30); do
+    if ! kill -0 "${spid:-$lpid}" 2>/dev/null && { [ -z "$lpid" ] || ! kill -0 "$lpid" 2>/dev/null; }; then
+      rm -f "$pidfile" "$launcherfile"; echo "elasticsearch: stopped"; return 0
+    fi
+    sleep 1
+  done
+  echo "elasticsearch: did not stop in 30s; killing it" >&2
+  kill -9 $spid $lpid 2>/dev/null || true
+  rm -f "$pidfile" "$launcherfile"
+}
+
+status() {
+  local pid
+  if pid="$(running_pid)"; then
+    if healthy; then echo "elasticsearch: running (pid $pid) at $url"; return 0; fi
+    echo "elasticsearch: pid $pid alive but not healthy at $url"; return 1
+  fi
+  echo "elasticsearch: not running"; return 3
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  restart) stop; start ;;
+  *) echo "usage: $0 start|stop|status|restart" >&2; exit 2 ;;
+esac
