@@ -91,7 +91,10 @@ def test_update_needs_a_base_revision_and_detects_stale_ones(fresh: Registry) ->
     assert ok.json()["revision"] == 2 and ok.headers["etag"] == '"2"'
     stale = c.put(url, content=doc, headers=auth(Role.CURATOR, **TTL, **{"If-Match": '"1"'}))
     assert stale.status_code == 409 and stale.json()["code"] == "stale_revision"
-    by_param = c.put(url + "?baseRevision=2", content=doc, headers=auth(Role.CURATOR, **TTL))
+    same = c.put(url + "?baseRevision=2", content=doc, headers=auth(Role.CURATOR, **TTL))
+    assert same.status_code == 200 and same.json()["revision"] == 2  # nothing changed: no new revision
+    third = record_doc(fresh, iri, "Aggregate statistics, second edition, corrected")
+    by_param = c.put(url + "?baseRevision=2", content=third, headers=auth(Role.CURATOR, **TTL))
     assert by_param.status_code == 200 and by_param.json()["revision"] == 3
     garbage = c.put(url, content=doc, headers=auth(Role.CURATOR, **TTL, **{"If-Match": "*"}))
     assert garbage.status_code == 400
