@@ -26,16 +26,20 @@ class Exporter:
         progress: Callable[[int, int], None] | None = None,
     ) -> Iterator[ox.Triple]:
         total = self.store.count(kind)
-        seen: set[int] = set()  # hashes, not triples: shared descriptions repeat across records
+        # A record's own triples are its alone; descriptions it embeds (a contact point, a publisher
+        # outside the base) may repeat across records: only those need remembering.
+        shared: set[ox.Triple] = set()
         for i, rec in enumerate(self.store.iter_latest(kind)):
             if progress:
                 progress(i + 1, total)
             if rec.deprecated and not include_deprecated:
                 continue
+            own = rec.subject
             for t in rec.triples:
-                h = hash(t)
-                if h not in seen:
-                    seen.add(h)
+                if t.subject == own:
+                    yield t
+                elif t not in shared:
+                    shared.add(t)
                     yield t
 
     def write(self, identity: Identity, out: BinaryIO, fmt: ox.RdfFormat, **kw: object) -> None:
