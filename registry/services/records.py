@@ -167,11 +167,9 @@ class RecordService:
         stored_refs = self.store.heads(sorted(refs)) if refs else {}
         full = len(stored_refs) <= CONTEXT_LIMIT * max(1, len(drafts))
         stored_content: dict[str, tuple[ox.Triple, ...]] = {}
-        if full:
-            for ref in stored_refs:
-                rec = self.store.get(ref)
-                if rec is not None:
-                    stored_content[ref] = rec.triples
+        if full and stored_refs:
+            found = self.store.get_many(sorted(stored_refs))
+            stored_content = {iri: rec.triples for iri, rec in found.items()}
         types = dict(known_types or {})
         if not full:
             types.update(self.store.types_of(sorted(stored_refs)))
