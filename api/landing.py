@@ -83,6 +83,10 @@ class Page:
         return [r for r in self.related.values() if r.kind is Kind.DISTRIBUTION]
 
 
+# Parts of a described node in reading order: a period's start before its end.
+_PART_ORDER = {DCAT + "startDate": 0, DCAT + "endDate": 1}
+
+
 def _local_name(iri: str) -> str:
     name = re.split(r"[#/]", iri.rstrip("/"))[-1]
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).replace("_", " ").capitalize()
@@ -139,12 +143,13 @@ class _Renderer:
         """A node the record itself describes (a period, a contact point), as 'label: value' parts."""
         if depth > 1:
             return ""
-        parts = []
+        parts: list[tuple[int, str]] = []
         for t in self.rec.triples:
             if t.subject == node and t.predicate.value != RDF_TYPE:
                 label = PREDICATE_LABELS.get(t.predicate.value) or _local_name(t.predicate.value)
-                parts.append(f"{escape(label)}: {self.value(t.object, depth + 1)}")
-        return "; ".join(parts)
+                rank = _PART_ORDER.get(t.predicate.value, len(_PART_ORDER))
+                parts.append((rank, f"{escape(label)}: {self.value(t.object, depth + 1)}"))
+        return "; ".join(text for _, text in sorted(parts))
 
     def properties(self) -> str:
         rows: dict[str, list[str]] = {}
@@ -174,7 +179,7 @@ class _Renderer:
                     if u
                 ]
                 fmt = d.value(DCT + "format") or d.value(DCAT + "mediaType")
-                extra = (f" — {escape(_local_name(fmt))}" if fmt else "") + (
+                extra = (f" — {escape(self.labels.get(fmt) or _local_name(fmt))}" if fmt else "") + (
                     f" ({', '.join(links)})" if links else ""
                 )
             items.append(f"<li>{self.link(iri)}{extra}</li>")
