@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.auth import Authenticator
 from api.errors import http_status, problem, www_authenticate
@@ -89,10 +89,12 @@ def create_app(
     )
 
     @app.exception_handler(FairgridError)
-    async def fairgrid_error(request: Request, exc: FairgridError) -> JSONResponse:
+    async def fairgrid_error(request: Request, exc: FairgridError) -> Response:
         if isinstance(exc, PermissionDenied) and not request.headers.get("authorization"):
             # No credentials at all: ask for them (401 + challenge) rather than refuse (403).
             exc = Unauthenticated(exc.message)
+        if _wants_html(request):  # a person in a browser gets a page, not a JSON document
+            return HTMLResponse(_error_page(exc), status_code=http_status(exc), headers=www_authenticate(exc))
         return JSONResponse(
             problem(exc),
             status_code=http_status(exc),
@@ -147,3 +149,23 @@ def _checks(registry: Registry) -> dict[str, Any]:
         with contextlib.suppress(Exception):
             out["outbox_pending"] = len(registry.store.pending(10_000))
     return out
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.query_params.get("format") == "html" or (
+        "text/html" in accept and not request.url.path.startswith(("/graphql", "/sparql"))
+    )
+
+
+def _error_page(exc: FairgridError) -> str:
+    from html import escape
+
+    status = http_status(exc)
+    hint = f"<p><strong>What to do:</strong> {escape(exc.hint)}</p>" if exc.hint else ""
+    return (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{status} {escape(exc.code)}"
+        "</title><style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;"
+        f"padding:0 1rem}}</style></head><body><p><a href=/docs>API</a></p><h1>{status}: "
+        f"{escape(exc.code.replace('_', ' '))}</h1><p>{escape(exc.message)}</p>{hint}</body></html>"
+    )

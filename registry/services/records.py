@@ -82,7 +82,8 @@ class RecordService:
             what = f"revision {revision} of {iri}" if revision is not None else iri
             raise NotFound(f"no record {what}")
         if identity.is_anonymous and not rec.is_public:
-            raise Unauthenticated(f"{iri} has {rec.access_rights} metadata: sign in to read it")
+            right = (rec.access_rights or "").rsplit("/", 1)[-1]
+            raise Unauthenticated(f"{iri} has {right} metadata: sign in to read it")
         return rec
 
     def get_many(self, identity: Identity, iris: Sequence[str]) -> dict[str, Record | FairgridError]:

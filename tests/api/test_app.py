@@ -60,6 +60,13 @@ def test_errors_are_problem_documents(reg: Registry) -> None:
     assert bad.status_code == 401 and bad.headers["www-authenticate"] == 'Bearer realm="fairgrid"'
 
 
+def test_a_browser_gets_an_error_page(reg: Registry) -> None:
+    c = TestClient(create_app(reg, Authenticator(reg.settings), sync_interval_s=0))
+    r = c.get("/dataset/missing", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "404: not found" in r.text and "What to do" in r.text
+
+
 def test_background_loop_drains_the_outbox(tmp_path: Path) -> None:
     reg = open_registry(Settings(home=tmp_path / "home"))
     try:
