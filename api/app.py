@@ -126,8 +126,9 @@ def create_app(
         return JSONResponse(body, status_code=200 if ready else 503)
 
     from api.graphql import graphql_router
-    from api.rest import catalog, records, sparql
+    from api.rest import browse, catalog, records, sparql
 
+    app.include_router(browse.router)
     app.include_router(records.router)
     app.include_router(catalog.router)
     app.include_router(sparql.router)

@@ -61,7 +61,9 @@ def _int(rec: Record, pred: str) -> int | None:
     return None
 
 
-def to_document(rec: Record, labels: dict[str, str] | None = None) -> SearchDocument:
+def to_document(
+    rec: Record, labels: dict[str, str] | None = None, public: bool | None = None
+) -> SearchDocument:
     """`labels` resolves IRIs not described in the record itself (themes, concepts, publishers)."""
     s = rec.subject
     known = dict(labels or {})
@@ -114,7 +116,7 @@ def to_document(rec: Record, labels: dict[str, str] | None = None) -> SearchDocu
         labels={iri: known[iri] for iri in sorted(used) if iri in known},
         text=" ".join(extra[:2000]),
         deprecated=rec.deprecated,
-        public=rec.is_public,
+        public=rec.is_public if public is None else public,
     )
 
 

@@ -29,6 +29,7 @@ from registry.io.split import Draft, split
 from registry.model import DEPRECATION_REASON, OWL_DEPRECATED, Record, RevisionInfo, content_hash
 from registry.rdf import is_iri, parse
 from registry.services.checks import check_literals, check_size
+from registry.services.visibility import public_records
 from registry.store.port import RecordStore, Write
 from registry.validation.report import ValidationReport
 from registry.validation.validator import RecordValidator
@@ -81,8 +82,8 @@ class RecordService:
         if rec is None:
             what = f"revision {revision} of {iri}" if revision is not None else iri
             raise NotFound(f"no record {what}")
-        if identity.is_anonymous and not rec.is_public:
-            right = (rec.access_rights or "").rsplit("/", 1)[-1]
+        if identity.is_anonymous and not public_records(self.store, [rec])[iri]:
+            right = (rec.access_rights or "RESTRICTED").rsplit("/", 1)[-1]
             raise Unauthenticated(f"{iri} has {right} metadata: sign in to read it")
         return rec
 
@@ -95,6 +96,7 @@ class RecordService:
         keys = list(dict.fromkeys(iris))
         found = self.store.get_many([i for i in keys if is_iri(i)]) if keys else {}
         drafts = identity.has(Role.CURATOR)
+        public = public_records(self.store, list(found.values())) if identity.is_anonymous else {}
         out: dict[str, Record | FairgridError] = {}
         for iri in keys:
             rec = found.get(iri)
@@ -104,8 +106,9 @@ class RecordService:
                 if not rec.revision.published and not drafts:  # fall back to the published revision
                     out[iri] = self.get(identity, iri)
                     continue
-                if identity.is_anonymous and not rec.is_public:
-                    raise Unauthenticated(f"{iri} has {rec.access_rights} metadata: sign in to read it")
+                if identity.is_anonymous and not public.get(iri, False):
+                    right = (rec.access_rights or "RESTRICTED").rsplit("/", 1)[-1]
+                    raise Unauthenticated(f"{iri} has {right} metadata: sign in to read it")
                 out[iri] = rec
             except FairgridError as exc:
                 out[iri] = exc

@@ -17,8 +17,9 @@ from registry.model import Record
 from registry.search.port import SearchDocument, SearchIndex, SearchQuery, SearchResult
 from registry.services.indexing import to_document
 from registry.services.terms import TermService
+from registry.services.visibility import public_records
 from registry.store.port import RecordStore
-from registry.vocab import FOAF, RDFS, SKOS
+from registry.vocab import DCAT, FOAF, RDFS, SKOS, Kind
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +98,22 @@ class SearchService:
                 pending = self.store.pending(batch)
                 if not pending:
                     break
-                docs, gone = [], []
-                for iri, _n in pending:
-                    rec = self.store.get(iri)
-                    if rec is None:
-                        gone.append(iri)
-                    elif rec.revision is not None and not rec.revision.published:
-                        continue  # drafts are not searchable; the published revision stays indexed
-                    else:
-                        docs.append(to_document(rec, labels))
+                found = self.store.get_many([iri for iri, _n in pending])
+                gone = [iri for iri, _n in pending if iri not in found]
+                # drafts are not searchable: their published revision stays indexed
+                recs = [r for r in found.values() if r.revision is None or r.revision.published]
+                # a dataset's access rights decide its distributions' visibility: re-index them with it
+                parts = {
+                    o.value
+                    for r in recs
+                    if r.kind is Kind.DATASET
+                    for o in r.values(DCAT + "distribution")
+                    if isinstance(o, ox.NamedNode)
+                } - found.keys()
+                if parts:
+                    more = self.store.get_many(sorted(parts)).values()
+                    recs += [r for r in more if r.revision is None or r.revision.published]
+                docs = self._documents(recs, labels)
                 if docs:
                     self.index.upsert(docs)
                 if gone:
@@ -122,6 +130,10 @@ class SearchService:
             return SyncReport(indexed, deleted, len(self.store.pending(10_000)), str(exc))
         return SyncReport(indexed, deleted, len(self.store.pending(10_000)))
 
+    def _documents(self, recs: list[Record], labels: dict[str, str]) -> list[SearchDocument]:
+        public = public_records(self.store, recs)
+        return [to_document(r, labels, public[r.iri]) for r in recs]
+
     def reindex(self, identity: Identity, progress: Callable[[int, int], None] | None = None) -> int:
         """Rebuild the index from the store (the new index is swapped in when complete)."""
         identity.require(Role.ADMIN, action="rebuild the search index")
@@ -132,11 +144,16 @@ class SearchService:
             pending = self.store.pending(1_000_000)
 
             def docs() -> Iterator[SearchDocument]:
+                chunk: list[Record] = []
                 for i, rec in enumerate(self.store.iter_latest()):
                     if progress:
                         progress(i + 1, total)
                     if rec.revision is None or rec.revision.published:
-                        yield to_document(rec, labels)
+                        chunk.append(rec)
+                    if len(chunk) >= 200:
+                        yield from self._documents(chunk, labels)
+                        chunk = []
+                yield from self._documents(chunk, labels)
 
             n = self.index.rebuild(docs())
             self.store.ack(pending)

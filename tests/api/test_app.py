@@ -105,3 +105,23 @@ def test_catch_up_after_an_index_outage_embedded(tmp_path: Path) -> None:
         reg.search.index.close()
     finally:
         reg.close()
+
+
+def test_people_can_search_in_a_browser(reg: Registry) -> None:
+    from api.auth import dev_token
+    from registry.identity import Role, local_operator
+    from registry.validation.bundle import terminology_files
+    from tests.conftest import EXAMPLE
+
+    reg.importer.run(local_operator(), [*terminology_files(), EXAMPLE])
+    reg.search.sync()
+    c = TestClient(create_app(reg, Authenticator(reg.settings), sync_interval_s=0))
+    page = c.get("/", params={"q": "statistics"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Consortium aggregate statistics" in page.text and "Condition" in page.text
+    assert "?format=html" in page.text  # results link to the landing pages
+    # anonymous: public records only, not even the distributions of a restricted dataset
+    assert "Pseudonymised registry extract" not in c.get("/", params={"q": "registry"}).text
+    token = {"Authorization": "Bearer " + dev_token(reg.settings.home, "r", [Role.RESEARCHER])}
+    narrowed = c.get("/", params={"q": "", "disease": "D46"}, headers=token)  # a code: descendants too
+    assert "MDS clinical registry" in narrowed.text and "Multiple myeloma registry" not in narrowed.text

@@ -231,3 +231,18 @@ def test_warnings_are_stored_and_reported(r: Registry) -> None:
     head = r.store.head(ds.draft.iri)
     assert head is not None and len(head.findings) == len(ds.report.warnings)
     assert {f["path"] for f in head.findings} == {w.path for w in ds.report.warnings}
+
+
+def test_a_restricted_datasets_distribution_is_not_public(r: Registry) -> None:
+    from registry.identity import local_operator
+    from tests.conftest import EXAMPLE
+
+    r.importer.run(local_operator(), [EXAMPLE])
+    restricted = "https://w3id.org/fairgrid/distribution/mds-registry-hub-a-csv-extract"
+    open_one = "https://w3id.org/fairgrid/distribution/consortium-aggregate-statistics-csv"
+    with pytest.raises(Unauthenticated):
+        r.records.get(ANONYMOUS, restricted)
+    assert r.records.get(RESEARCHER, restricted).iri == restricted
+    assert r.records.get(ANONYMOUS, open_one).iri == open_one
+    many = r.records.get_many(ANONYMOUS, [restricted, open_one])
+    assert isinstance(many[restricted], Unauthenticated) and not isinstance(many[open_one], Exception)
