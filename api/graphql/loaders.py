@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from strawberry.dataloader import DataLoader
 
 from registry.errors import FairgridError
-from registry.model import Record
+from registry.model import Record, RevisionInfo
 from registry.services.terms import Concept
 
 if TYPE_CHECKING:
@@ -41,6 +41,9 @@ class Loaders:
         self.records: DataLoader[str, Loaded] = DataLoader(load_fn=self._load_records)
         self.hosted: DataLoader[str, list[str]] = DataLoader(load_fn=self._load_hosted)
         self.concepts: DataLoader[str, Concept | None] = DataLoader(load_fn=self._load_concepts)
+        self.revisions: DataLoader[Record, list[RevisionInfo]] = DataLoader(
+            load_fn=self._load_revisions, cache_key_fn=lambda r: r.iri
+        )
 
     async def _load_records(self, iris: list[str]) -> list[Loaded]:
         ctx = self._ctx
@@ -55,6 +58,11 @@ class Loaders:
         ctx = self._ctx
         got = await ctx.run(ctx.links.hosted_datasets, ctx.identity, sites)
         return [got.get(s, []) for s in sites]
+
+    async def _load_revisions(self, records: list[Record]) -> list[list[RevisionInfo]]:
+        ctx = self._ctx
+        got = await ctx.run(ctx.registry.records.histories, ctx.identity, records)
+        return [got.get(r.iri, []) for r in records]
 
     async def _load_concepts(self, iris: list[str]) -> list[Concept | None]:
         ctx = self._ctx

@@ -95,18 +95,13 @@ class RecordNode:
 
     @strawberry.field(description="Every revision the caller may see, oldest first.")
     async def revisions(self, info: Ctx) -> list[Revision]:
-        ctx = info.context
-        revs = await ctx.run(ctx.registry.records.history, ctx.identity, self.rec.iri)
+        revs = await info.context.loaders.revisions.load(self.rec)
         return [Revision(r=r) for r in revs]
 
     @strawberry.field(description="The record's RDF in the given serialisation, exactly as registered.")
     async def rdf(self, info: Ctx, format: RdfFormat = RdfFormat.TURTLE) -> str:
-        ctx, rev = info.context, self.rec.revision
-        # batch-loaded records are the store's query view (normalised literals): read this revision as stored
-        exact = await ctx.run(
-            ctx.registry.records.get, ctx.identity, self.rec.iri, rev.number if rev else None
-        )
-        return serialize(exact.triples, format.oxigraph, COMMON_PREFIXES).decode("utf-8")
+        # records, batch-loaded or not, hold their revision's content exactly as registered
+        return serialize(self.rec.triples, format.oxigraph, COMMON_PREFIXES).decode("utf-8")
 
     @strawberry.field(description="Values of any property of the record's main subject (IRIs, literals).")
     def values(self, predicate: str) -> list[str]:

@@ -62,6 +62,13 @@ class SparqlBackedStore(ABC):
     def history(self, iri: str) -> list[RevisionInfo]:
         return [q.rev_from_row(iri, row) for row in self._select(q.history_query(iri))]
 
+    def histories(self, iris: Sequence[str]) -> dict[str, list[RevisionInfo]]:
+        out: dict[str, list[RevisionInfo]] = {}
+        for part in q.chunks(list(dict.fromkeys(iris)), 200):
+            for row in self._select(q.histories_query(part)):
+                out.setdefault(row["r"].value, []).append(q.rev_from_row(row["r"].value, row))
+        return out
+
     def commit(self, writes: Sequence[Write]) -> None:
         if not writes:
             return

@@ -36,6 +36,10 @@ class RecordStore(Protocol):
 
     def history(self, iri: str) -> list[RevisionInfo]: ...
 
+    def histories(self, iris: Sequence[str]) -> dict[str, list[RevisionInfo]]:
+        """Every revision of each record that exists, oldest first; batched."""
+        ...
+
     def commit(self, writes: Sequence[Write]) -> None:
         """Apply all writes in one transaction, or none (StaleRevision) if any head moved."""
         ...

@@ -199,6 +199,14 @@ def history_query(record_iri: str) -> str:
     )
 
 
+def histories_query(iris: Sequence[str]) -> str:
+    values = " ".join(iri(i) for i in iris)
+    return (
+        f"SELECT ?r {_REV_FIELDS} WHERE {{ VALUES ?r {{ {values} }} "
+        f"GRAPH {META} {{ ?rev {P['revisionOf']} ?r . {_REV_PATTERN} }} }} ORDER BY ?r ?n"
+    )
+
+
 def revision_query(record_iri: str, number: int) -> str:
     rv = iri(revision_iri(record_iri, number))
     return f"SELECT {_REV_FIELDS} WHERE {{ VALUES ?rev {{ {rv} }} GRAPH {META} {{ {_REV_PATTERN} }} }}"

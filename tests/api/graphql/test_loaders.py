@@ -13,7 +13,7 @@ PAGE = """query($first: Int!) {
       distributions { title format }
       hostedAt { name }
       codeConcepts { notation }
-    } } }
+    } revisions { number } rdf(format: NT) } }
   }
 }"""
 
@@ -31,7 +31,8 @@ def test_page_of_datasets_with_distributions_is_batched(env: Env) -> None:
     assert len(hits) == 20
     assert all(h["record"]["distributions"] for h in hits)
     assert sum(len(h["record"]["distributions"]) for h in hits) >= 20
-    # records: heads + content (2), distributions and sites: 2 more, terminology refresh check: 1
-    assert calls <= 6, env.store.calls
+    assert all(h["record"]["revisions"] and h["record"]["rdf"] for h in hits)
+    # records: heads + content (2), distributions and sites: 2 more, revisions: 1, terminology check: 1
+    assert calls <= 7, env.store.calls
     _, few = page(env, 3)
     assert calls == few  # independent of the page size: no N+1

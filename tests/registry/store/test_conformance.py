@@ -213,3 +213,12 @@ def test_get_many_reads_exact_latest_content_in_a_batch(store: RecordStore) -> N
     first = got[writes[0].record.iri]
     assert first.revision is not None and first.revision.number == 2
     assert content_hash(first.triples) == content_hash(t2)
+
+
+def test_histories_of_many_records_in_one_call(store: RecordStore) -> None:
+    a, ta = dataset("h1", "A")
+    b, tb = dataset("h2", "B")
+    store.commit([write(a, ta, 1, None), write(b, tb, 1, None)])
+    store.commit([write(a, dataset("h1", "A2")[1], 2, 1)])
+    got = store.histories([a, b, BASE + "dataset/none"])
+    assert {k: [r.number for r in v] for k, v in got.items()} == {a: [1, 2], b: [1]}
