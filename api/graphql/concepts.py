@@ -48,8 +48,7 @@ class Concept:
 
     @strawberry.field(description="Every concept below this one, at any depth.")
     async def descendants(self, info: Ctx) -> list[Concept]:
-        ctx = info.context
-        found = await ctx.run(ctx.registry.terms.descendants, ctx.identity, self.c.iri)
+        found = await info.context.loaders.descendants.load(self.c.iri)
         return [Concept(c=c) for c in found]
 
 

@@ -14,7 +14,7 @@ from strawberry.dataloader import DataLoader
 
 from registry.errors import FairgridError
 from registry.model import Record, RevisionInfo
-from registry.services.terms import Concept
+from registry.services.terms import Concept, below
 
 if TYPE_CHECKING:
     from api.graphql.context import GraphQLContext
@@ -41,6 +41,7 @@ class Loaders:
         self.records: DataLoader[str, Loaded] = DataLoader(load_fn=self._load_records)
         self.hosted: DataLoader[str, list[str]] = DataLoader(load_fn=self._load_hosted)
         self.concepts: DataLoader[str, Concept | None] = DataLoader(load_fn=self._load_concepts)
+        self.descendants: DataLoader[str, list[Concept]] = DataLoader(load_fn=self._load_descendants)
         self.revisions: DataLoader[Record, list[RevisionInfo]] = DataLoader(
             load_fn=self._load_revisions, cache_key_fn=lambda r: r.iri
         )
@@ -63,6 +64,12 @@ class Loaders:
         ctx = self._ctx
         got = await ctx.run(ctx.registry.records.histories, ctx.identity, records)
         return [got.get(r.iri, []) for r in records]
+
+    async def _load_descendants(self, iris: list[str]) -> list[list[Concept]]:
+        ctx = self._ctx
+        every = await ctx.run(ctx.registry.terms.all_concepts)  # one refresh check per batch
+        by_iri = {c.iri: c for c in every}
+        return [below(by_iri, by_iri[i]) if i in by_iri else [] for i in iris]
 
     async def _load_concepts(self, iris: list[str]) -> list[Concept | None]:
         ctx = self._ctx

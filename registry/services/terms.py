@@ -116,17 +116,7 @@ class TermService:
 
     def descendants(self, identity: Identity, iri_or_code: str, include_self: bool = False) -> list[Concept]:
         root = self.concept(identity, iri_or_code)
-        out: list[Concept] = [root] if include_self else []
-        seen = {root.iri}
-        stack = list(root.narrower)
-        while stack:
-            iri = stack.pop()
-            if iri in seen or iri not in self.concepts:
-                continue
-            seen.add(iri)
-            out.append(self.concepts[iri])
-            stack += self.concepts[iri].narrower
-        return sorted(out, key=lambda c: (c.notation or "", c.iri))
+        return below(self.concepts, root, include_self)
 
     def expand(self, identity: Identity, iri_or_code: str) -> list[str]:
         """The concept and all its descendants, as IRIs (for disease filters)."""
@@ -165,3 +155,18 @@ def _load(
             broader=[v.value for v in po.get(_BROADER.value, []) if isinstance(v, ox.NamedNode)],
             narrower=[v.value for v in po.get(_NARROWER.value, []) if isinstance(v, ox.NamedNode)],
         )
+
+
+def below(concepts: dict[str, Concept], root: Concept, include_self: bool = False) -> list[Concept]:
+    """Every concept under `root` (transitively, through skos:narrower), by notation."""
+    out: list[Concept] = [root] if include_self else []
+    seen = {root.iri}
+    stack = list(root.narrower)
+    while stack:
+        iri = stack.pop()
+        if iri in seen or iri not in concepts:
+            continue
+        seen.add(iri)
+        out.append(concepts[iri])
+        stack += concepts[iri].narrower
+    return sorted(out, key=lambda c: (c.notation or "", c.iri))
