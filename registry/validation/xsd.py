@@ -30,10 +30,8 @@ def _int_range(lo: int | None, hi: int | None) -> Callable[[str], bool]:
     return check
 
 
-def _date(v: str) -> bool:
-    m = _DATE.match(v)
-    if not m:
-        return False
+def _real_day(m: re.Match[str]) -> bool:
+    """Groups 1-3 of a date or dateTime match name a day that exists (no 31 April, no 29 Feb 2023)."""
     try:
         date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
@@ -41,13 +39,14 @@ def _date(v: str) -> bool:
     return True
 
 
+def _date(v: str) -> bool:
+    m = _DATE.match(v)
+    return m is not None and _real_day(m)
+
+
 def _datetime(v: str) -> bool:
     m = _DATETIME.match(v)
-    if not m:
-        return False
-    try:
-        date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
+    if m is None or not _real_day(m):
         return False
     return int(m.group(4)) <= 24 and int(m.group(5)) < 60 and int(m.group(6)) < 61
 
