@@ -14,32 +14,24 @@ from registry.vocab import Kind
 
 @strawberry.type
 class Hit:
-    h: strawberry.Private[SearchHit]
-
-    @strawberry.field
-    def iri(self) -> str:
-        return self.h.iri
-
-    @strawberry.field
-    def kind(self) -> Kind:
-        return Kind(self.h.kind)
-
-    @strawberry.field
-    def title(self) -> str:
-        return self.h.title
-
-    @strawberry.field(description="Matching text, HTML-escaped, with the query terms in <em>...</em>.")
-    def snippet(self) -> str:
-        return self.h.snippet
-
-    @strawberry.field
-    def score(self) -> float:
-        return self.h.score
+    # Plain fields, not resolvers: a page of hits is the hot path of every search, and a resolver per
+    # field costs Strawberry several times as much as reading an attribute.
+    iri: str
+    kind: Kind
+    title: str
+    snippet: str = strawberry.field(
+        description="Matching text, HTML-escaped, with the query terms in <em>...</em>."
+    )
+    score: float
 
     @strawberry.field(description="The full record (loaded in one batch for the whole page).")
     async def record(self, info: Ctx) -> RecordNode:
-        loaded = await info.context.loaders.records.load(self.h.iri)
+        loaded = await info.context.loaders.records.load(self.iri)
         return to_node(loaded.get())
+
+    @staticmethod
+    def of(h: SearchHit) -> Hit:
+        return Hit(iri=h.iri, kind=Kind(h.kind), title=h.title, snippet=h.snippet, score=h.score)
 
 
 @strawberry.type
@@ -71,7 +63,7 @@ class SearchConnection:
     @staticmethod
     def of(result: SearchResult) -> SearchConnection:
         return SearchConnection(
-            hits=[Hit(h=h) for h in result.hits],
+            hits=[Hit.of(h) for h in result.hits],
             total_count=result.total,
             facets=[
                 FacetResult(

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.nodes import SelectedField, Selection
 
 from api.errors import graphql_extensions
 from api.graphql.concepts import Concept, Ctx
@@ -49,6 +51,8 @@ class Query:
             first=first,
             after=after,
             sort=sort,
+            # selected_fields holds this field's own node(s): look below them
+            snippets=any(_selects(f.selections, "hits", "snippet") for f in info.selected_fields),
         )
         result = await ctx.run(ctx.registry.search.search, ctx.identity, query)
         return SearchConnection.of(result)
@@ -72,6 +76,20 @@ class Query:
         ctx.limits.check_page(first)
         found = await ctx.run(ctx.registry.terms.search, ctx.identity, text, scheme, first)
         return [Concept(c=c) for c in found]
+
+
+def _selects(selections: Sequence[Selection], *path: str) -> bool:
+    """Whether the query selects the field at `path` (through fragments too): work nobody asked for
+    is skipped, such as highlighting the snippets of a page whose snippets are not shown."""
+    for sel in selections:
+        if isinstance(sel, SelectedField):
+            if sel.name != path[0]:
+                continue
+            if len(path) == 1 or _selects(sel.selections, *path[1:]):
+                return True
+        elif _selects(sel.selections, *path):  # a fragment: its fields belong to this level
+            return True
+    return False
 
 
 async def _sync(ctx: GraphQLContext) -> SyncReport:

@@ -44,6 +44,7 @@ _WRITER_HEAP = 64_000_000
 _TEXT_FIELDS = ("title", "keywords_text", "description", "text")
 _SORT_FIELDS = {SearchSort.TITLE: "sort_title", SearchSort.MODIFIED_DESC: "sort_modified"}
 _SORT_FIELDS[SearchSort.ISSUED_DESC] = "sort_issued"
+_FEW_VALUES = 16
 
 
 def _analyzer() -> tantivy.TextAnalyzer:
@@ -120,6 +121,8 @@ class TantivyIndex:
         self._lock = threading.RLock()
         self._gen: str | None = None
         self._index: tantivy.Index | None = None
+        self._labels: tuple[tuple[str, int, int], dict[str, str]] | None = None
+        self._seen: tuple[str, int, int] | None = None  # last committed state the reader was reloaded to
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             self._current()
@@ -231,7 +234,9 @@ class TantivyIndex:
     def search(self, q: SearchQuery) -> SearchResult:
         q.check()
         index = self._current()
+        state = self._state(index)
         searcher = index.searcher()
+        labels = self._facet_labels(state, searcher) if q.facets else {}
         tokens = self._analyzer.analyze(q.text) if q.text else []
         query = self._query(tokens, q.filters)
         offset = int(common.decode_cursor(q.after, "o")["o"]) if q.after else 0
@@ -249,12 +254,12 @@ class TantivyIndex:
             )
             total = int(getattr(res, "count", 0) or 0)
             page = [(0.0, addr) for _, addr in res.hits][: q.first]
-        hits = self._hits(searcher, query if tokens else None, page)
+        hits = self._hits(searcher, query if tokens and q.snippets else None, page, q.snippets)
         end = offset + len(hits)
         return SearchResult(
             hits=hits,
             total=total,
-            facets=self._facets(searcher, query, q.facets) if q.facets else {},
+            facets=self._facets(searcher, query, q.facets, labels) if q.facets else {},
             end_cursor=common.encode_cursor({"o": end}) if hits else q.after,
             has_next=end < total,
         )
@@ -270,7 +275,7 @@ class TantivyIndex:
         filters: list[tantivy.Query] = []
         for field, values in f.term_filters():
             if values:
-                filters.append(Q.term_set_query(s, field, list(dict.fromkeys(values))))
+                filters.append(self._any_of(field, list(dict.fromkeys(values))))
         if f.min_unique_individuals is not None:
             filters.append(
                 Q.range_query(s, "individuals", tantivy.FieldType.Integer, f.min_unique_individuals, 2**62)
@@ -283,15 +288,27 @@ class TantivyIndex:
                 lo_dt = _dt(lo) if lo else tantivy.MIN_DATETIME  # type: ignore[attr-defined]
                 hi_dt = _dt(hi) if hi else tantivy.MAX_DATETIME  # type: ignore[attr-defined]
                 filters.append(Q.range_query(s, field, tantivy.FieldType.Date, lo_dt, hi_dt))
-        if not f.include_deprecated:
-            filters.append(Q.term_query(s, "deprecated", False))
-        if f.public_only:
-            filters.append(Q.term_query(s, "public", True))
         # Filters must not change BM25 scores: wrap them in a zero-score clause.
         clauses += [(tantivy.Occur.Must, Q.const_score_query(fq, 0.0)) for fq in filters]
+        # Every document has both flags, so excluding the few deprecated (or non-public) ones is the
+        # same filter as requiring the many others, and much cheaper to intersect.
+        exclude = [] if f.include_deprecated else [Q.term_query(s, "deprecated", True)]
+        if f.public_only:
+            exclude.append(Q.term_query(s, "public", False))
         if not clauses:
-            return Q.all_query()
-        return Q.boolean_query(clauses)
+            clauses.append((tantivy.Occur.Must, Q.all_query()))
+        return Q.boolean_query(clauses + [(tantivy.Occur.MustNot, q) for q in exclude])
+
+    def _any_of(self, field: str, values: list[str]) -> tantivy.Query:
+        """Documents with any of `values` in `field`. A few values are a union of term queries (which
+        skip through postings); a term set builds a bitset over the whole index, worth it only for
+        long lists such as a disease with all its descendants."""
+        Q, s = tantivy.Query, self._schema
+        if len(values) == 1:
+            return Q.term_query(s, field, values[0])
+        if len(values) <= _FEW_VALUES:
+            return Q.boolean_query([(tantivy.Occur.Should, Q.term_query(s, field, v)) for v in values])
+        return Q.term_set_query(s, field, values)
 
     def _ranked_page(
         self, searcher: tantivy.Searcher, query: tantivy.Query, offset: int, first: int
@@ -320,7 +337,11 @@ class TantivyIndex:
         return int(getattr(res, "count", 0) or 0), ordered[offset:need]
 
     def _hits(
-        self, searcher: tantivy.Searcher, query: tantivy.Query | None, page: list[tuple[float, Any]]
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query | None,
+        page: list[tuple[float, Any]],
+        snippets: bool = True,
     ) -> list[SearchHit]:
         gens = {}
         if query is not None and page:
@@ -343,7 +364,7 @@ class TantivyIndex:
                     ]
                     snippet = common.highlight(sn.fragment(), spans)
                     break
-            if not snippet:
+            if not snippet and snippets:
                 snippet = common.plain_snippet(str(doc.get_first("description") or ""))
             out.append(
                 SearchHit(
@@ -357,16 +378,40 @@ class TantivyIndex:
         return out
 
     def _facets(
-        self, searcher: tantivy.Searcher, query: tantivy.Query, facets: list[Facet]
+        self, searcher: tantivy.Searcher, query: tantivy.Query, facets: list[Facet], labels: dict[str, str]
     ) -> dict[str, list[Any]]:
-        def terms(field: str) -> dict[str, Any]:
-            return {"terms": {"field": field, "size": FACET_SIZE, "segment_size": FACET_SIZE}}
-
-        aggs = {str(f): terms(FACET_FIELDS[Facet(f)]) for f in facets}
-        aggs["_labels"] = terms("label_pairs")
+        aggs = {str(f): _terms(FACET_FIELDS[Facet(f)]) for f in facets}
         res = searcher.aggregate(query, aggs)
-        labels = common.labels_from_pairs((b["key"], b["doc_count"]) for b in res["_labels"]["buckets"])
         return {
             str(f): common.buckets(((b["key"], b["doc_count"]) for b in res[str(f)]["buckets"]), labels)
             for f in facets
         }
+
+    def _state(self, index: tantivy.Index) -> tuple[str, int, int]:
+        """The committed state of the live generation. tantivy rewrites meta.json on every commit, here
+        or in another process; its reader notices only after a delay, so reload at once when it changed:
+        a search sent after a write has returned sees that write, whichever process made it."""
+        try:
+            st = (self.path / str(self._gen) / "meta.json").stat()
+            state = (str(self._gen), st.st_mtime_ns, st.st_size)
+        except OSError:
+            return (str(self._gen), 0, 0)
+        if state != self._seen:
+            index.reload()
+            self._seen = state
+        return state
+
+    def _facet_labels(self, state: tuple[str, int, int], searcher: tantivy.Searcher) -> dict[str, str]:
+        """Bucket labels, from the whole index: a value's label does not depend on the query, so it is
+        worked out once per committed state instead of once per search."""
+        cached = self._labels
+        if cached is not None and cached[0] == state:
+            return cached[1]
+        res = searcher.aggregate(tantivy.Query.all_query(), {"l": _terms("label_pairs")})
+        labels = common.labels_from_pairs((b["key"], b["doc_count"]) for b in res["l"]["buckets"])
+        self._labels = (state, labels)
+        return labels
+
+
+def _terms(field: str) -> dict[str, Any]:
+    return {"terms": {"field": field, "size": FACET_SIZE, "segment_size": FACET_SIZE}}

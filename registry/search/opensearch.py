@@ -227,7 +227,7 @@ class OpenSearchIndex:
             "size": q.first,
             "sort": _SORTS[SearchSort(q.sort)],
             "track_total_hits": True,
-            "_source": ["iri", "kind", "title", "description"],
+            "_source": ["iri", "kind", "title", *(["description"] if q.snippets else [])],
         }
         offset = 0
         if q.after:
@@ -244,7 +244,7 @@ class OpenSearchIndex:
             aggs["_labels"] = {"terms": {"field": "label_pairs", "size": FACET_SIZE}}
             body["aggs"] = aggs
         has_text = bool(q.text and q.text.strip())
-        if has_text:
+        if has_text and q.snippets:
             body["highlight"] = {
                 "encoder": "html",
                 "pre_tags": ["<em>"],
@@ -261,7 +261,7 @@ class OpenSearchIndex:
         out = self.engine.call("POST", f"/{self._q(self.alias)}/_search", body)
         raw_hits = out["hits"]["hits"]
         total = int(out["hits"]["total"]["value"])
-        hits = [self._hit(h, has_text) for h in raw_hits]
+        hits = [self._hit(h, has_text, q.snippets) for h in raw_hits]
         end = offset + len(hits)
         cursor = q.after
         if raw_hits:
@@ -274,11 +274,11 @@ class OpenSearchIndex:
             has_next=end < total,
         )
 
-    def _hit(self, h: dict[str, Any], has_text: bool) -> SearchHit:
+    def _hit(self, h: dict[str, Any], has_text: bool, snippets: bool) -> SearchHit:
         src = h["_source"]
         hl = h.get("highlight", {})
         snippet = next((v[0] for k in ("description", "text") if (v := hl.get(k))), "")
-        if not snippet:
+        if not snippet and snippets:
             snippet = common.plain_snippet(src.get("description") or "")
         score = h.get("_score")
         return SearchHit(

@@ -145,6 +145,9 @@ class SearchQuery:
     first: int = 20
     after: str | None = None
     sort: SearchSort = SearchSort.RELEVANCE
+    # Highlighted snippets cost a second pass over each hit's text: callers that show none (a GraphQL
+    # query that selects no `snippet`) say so, and hits then carry an empty snippet.
+    snippets: bool = True
 
     def check(self) -> None:
         """Reject requests no adapter should run; adapters call this first."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -43,6 +44,10 @@ class Scheme:
     top: list[str] = field(default_factory=list)
 
 
+# How stale the concept tree may be when other processes write to the store (a SPARQL endpoint).
+SHARED_STORE_TTL_S = 1.0
+
+
 class TermService:
     def __init__(self, store: RecordStore):
         self.store = store
@@ -51,12 +56,21 @@ class TermService:
         self.concepts: dict[str, Concept] = {}
         self.schemes: dict[str, Scheme] = {}
         self._by_code: dict[str, list[str]] = {}
+        self._checked: tuple[int, float] | None = None  # (store.local_commits, monotonic time)
 
     def _refresh(self) -> None:
+        # Every search with a disease filter lands here: ask the store only when it may have changed
+        # (a commit through it, or - when other processes share it - after SHARED_STORE_TTL_S).
+        commits, now = self.store.local_commits, time.monotonic()
+        seen = self._checked
+        fresh = seen is not None and (not self.store.shared or now - seen[1] < SHARED_STORE_TTL_S)
+        if seen is not None and seen[0] == commits and fresh:
+            return
         heads = self.store.list_records(Kind.TERMINOLOGY, 0, 1000)
         version = tuple((h.iri, h.content_hash) for h in heads)
         with self._lock:
             if version == self._version:
+                self._checked = (commits, now)
                 return
             concepts: dict[str, Concept] = {}
             schemes: dict[str, Scheme] = {}
@@ -73,6 +87,7 @@ class TermService:
                 if c.notation:
                     by_code.setdefault(c.notation.lower(), []).append(c.iri)
             self.concepts, self.schemes, self._by_code, self._version = concepts, schemes, by_code, version
+            self._checked = (commits, now)
 
     def all_concepts(self) -> list[Concept]:
         self._refresh()

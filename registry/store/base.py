@@ -16,7 +16,10 @@ from registry.vocab import Kind
 
 
 class SparqlBackedStore(ABC):
+    shared = False
+
     def __init__(self) -> None:
+        self.local_commits = 0
         # Serialises this process's commits; the SPARQL guards protect against other processes.
         self._lock = threading.Lock()
 
@@ -85,7 +88,10 @@ class SparqlBackedStore(ABC):
                     + ", ".join(stale[:5])
                 )
             update, _tx = q.commit_update(writes)
-            self._update(update)
+            try:
+                self._update(update)
+            finally:  # even a failed update may have committed on a server: let caches look again
+                self.local_commits += 1
             q.check_committed(writes, self.heads([w.record.iri for w in writes]))
 
     def list_records(self, kind: Kind | None = None, offset: int = 0, limit: int = 100) -> list[RevisionInfo]:

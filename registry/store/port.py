@@ -24,6 +24,13 @@ class Write:
 
 
 class RecordStore(Protocol):
+    # Whether other processes may write to the same data (a server); caches of store content then
+    # have to expire instead of trusting `local_commits` alone.
+    shared: bool
+    # Commits made through this object: an embedded store has no other writer, so a cache built at a
+    # given count is current while the count stays the same.
+    local_commits: int
+
     def head(self, iri: str) -> RevisionInfo | None: ...
 
     def heads(self, iris: Sequence[str]) -> dict[str, RevisionInfo]: ...

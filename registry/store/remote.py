@@ -17,6 +17,8 @@ RESULTS_JSON = "application/sparql-results+json"
 
 
 class SparqlEndpointStore(SparqlBackedStore):
+    shared = True
+
     def __init__(self, query_url: str, update_url: str | None = None, *, timeout_s: float = 30.0,
                  auth: tuple[str, str] | None = None):  # fmt: skip
         super().__init__()

@@ -127,3 +127,16 @@ def test_anonymous_sees_public_records_only(env: Env) -> None:
     body = env.gql("{ search(first: 100) { hits { record { iri accessRights } } } }")
     assert "errors" not in body, body
     assert all(h["record"]["accessRights"] in (None, public) for h in body["data"]["search"]["hits"])
+
+
+def test_snippets_only_when_selected_also_through_fragments(env: Env) -> None:
+    plain = env.gql('{ search(text: "sickle cell") { hits { iri } } }', {}, roles=RESEARCHER)
+    assert "errors" not in plain, plain
+    fragment = """
+    fragment H on Hit { snippet }
+    query { search(text: "sickle cell") { hits { iri ...H } } }"""
+    body = env.gql(fragment, {}, roles=RESEARCHER)
+    assert "errors" not in body, body
+    hits = body["data"]["search"]["hits"]
+    assert [h["iri"] for h in hits] == [h["iri"] for h in plain["data"]["search"]["hits"]]
+    assert any("<em>" in h["snippet"] for h in hits)

@@ -313,6 +313,26 @@ def test_facet_counts_exact_on_filtered_set(index: SearchIndex, text: str | None
     assert all(label == f"Org {v[-1]}" for v, label in pubs.items())
 
 
+def test_snippets_left_out_when_not_asked(index: SearchIndex) -> None:
+    index.upsert(DOCS)
+    ask = SearchQuery(text="registry", facets=[Facet.THEME], first=5)
+    full, bare = index.search(ask), index.search(replace(ask, snippets=False))
+    assert [(h.iri, h.title, h.score) for h in bare.hits] == [(h.iri, h.title, h.score) for h in full.hits]
+    assert any(h.snippet for h in full.hits) and all(h.snippet == "" for h in bare.hits)
+    assert bare.total == full.total and bare.facets == full.facets
+
+
+def test_facet_label_follows_a_changed_record(index: SearchIndex) -> None:
+    theme = THEMES[0]
+    doc = SearchDocument(
+        iri=EX + "l", kind="Dataset", title="Labelled", themes=[theme], labels={theme: "Old"}
+    )
+    index.upsert([doc])
+    assert [b.label for b in index.search(SearchQuery(facets=[Facet.THEME])).facets["theme"]] == ["Old"]
+    index.upsert([replace(doc, labels={theme: "New"})])
+    assert [b.label for b in index.search(SearchQuery(facets=[Facet.THEME])).facets["theme"]] == ["New"]
+
+
 def _has_word(d: SearchDocument, word: str) -> bool:
     text = " ".join([d.title, d.description, *d.keywords, d.text]).lower()
     return word in text.split()
@@ -390,3 +410,16 @@ def test_embedded_survives_reopen_and_rebuild(tmp_path: Path) -> None:
     again.rebuild(DOCS[10:13])
     assert open_index(tmp_path / "ix").count() == 3
     assert sorted(p.name for p in (tmp_path / "ix").iterdir() if p.is_dir()).__len__() == 1
+
+
+def test_embedded_reader_sees_another_writers_changes(tmp_path: Path) -> None:
+    """Two instances on one folder stand for two server processes: what one writes (records and
+    facet labels) the other's next search shows."""
+    theme = THEMES[0]
+    doc = SearchDocument(iri=EX + "x", kind="Dataset", title="Shared", themes=[theme], labels={theme: "Old"})
+    reader, writer = open_index(tmp_path / "ix"), open_index(tmp_path / "ix")
+    writer.upsert([doc])
+    assert [b.label for b in reader.search(SearchQuery(facets=[Facet.THEME])).facets["theme"]] == ["Old"]
+    writer.upsert([replace(doc, labels={theme: "New"}), replace(doc, iri=EX + "y")])
+    res = reader.search(SearchQuery(facets=[Facet.THEME]))
+    assert res.total == 2 and [b.label for b in res.facets["theme"]] == ["New"]
