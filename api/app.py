@@ -24,6 +24,7 @@ from api.errors import http_status, problem, www_authenticate
 from api.linked_data import ProtocolError
 from api.rest import IndexSync
 from registry.errors import FairgridError, PermissionDenied, Unauthenticated
+from registry.locks import Lease
 from registry.services.sparql import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, SparqlService
 from registry.wiring import Registry
 
@@ -35,12 +36,18 @@ def _env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, "") or default)
 
 
-async def _sync_loop(sync: IndexSync, interval_s: float) -> None:
-    while True:
-        report = await asyncio.to_thread(sync)
-        if report.error:
-            log.info("index catch-up waits: %d pending (%s)", report.pending, report.error)
-        await asyncio.sleep(interval_s)
+async def _sync_loop(sync: IndexSync, interval_s: float, lease: Lease) -> None:
+    """Drain the outbox every `interval_s`. With several workers on one home only the lease holder
+    drains (the others would redo the same work); when it dies another worker takes over."""
+    try:
+        while True:
+            if lease.held():
+                report = await asyncio.to_thread(sync)
+                if report.error:
+                    log.info("index catch-up waits: %d pending (%s)", report.pending, report.error)
+            await asyncio.sleep(interval_s)
+    finally:
+        lease.release()
 
 
 def create_app(
@@ -50,16 +57,22 @@ def create_app(
     sync_interval_s: float = SYNC_INTERVAL_S,
     sparql_timeout_s: float | None = None,
     sparql_max_rows: int | None = None,
+    close_registry: bool = False,
 ) -> FastAPI:
     """`sync_interval_s` <= 0 disables the background catch-up (tests drive it by hand).
 
     SPARQL limits default to FAIRGRID_SPARQL_TIMEOUT_S (10 s) and FAIRGRID_SPARQL_MAX_ROWS (10,000).
+    `close_registry` closes the registry when the app shuts down (an app that opened it itself).
     """
     sync = IndexSync(registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_sync_loop(sync, sync_interval_s)) if sync_interval_s > 0 else None
+        registry.settings.home.mkdir(parents=True, exist_ok=True)
+        lease = Lease(registry.settings.home / "outbox-drain.lock")
+        task = None
+        if sync_interval_s > 0:
+            task = asyncio.create_task(_sync_loop(sync, sync_interval_s, lease))
         try:
             yield
         finally:
@@ -67,6 +80,8 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if close_registry:
+                registry.close()
 
     app = FastAPI(
         title="fairgrid",
@@ -136,6 +151,15 @@ def create_app(
     # Last: the catch-all `/{kind_slug}/{id}` must not shadow any other route.
     app.include_router(records.iri_router)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app on the registry the FAIRGRID_* settings name: what each worker process of
+    `fairgrid serve --workers N` builds for itself."""
+    from registry.wiring import open_registry
+
+    registry = open_registry()
+    return create_app(registry, Authenticator.from_env(registry.settings), close_registry=True)
 
 
 def _checks(registry: Registry) -> dict[str, Any]:

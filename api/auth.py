@@ -42,9 +42,18 @@ def dev_private_key(home: Path) -> rsa.RSAPrivateKey:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Write aside, then link into place: several workers may start at once, and the one that loses
+    # the race must read the winner's whole key, never a half-written file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(pem)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return dev_private_key(home)
+    finally:
+        tmp.unlink()
     return key
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import httpx
 import typer
 
+from api import serving
 from registry.cli import main as m
 from registry.cli.output import EXIT_UNAVAILABLE, err, out, print_json
 from registry.cli.records import guarded, progress
@@ -35,15 +36,47 @@ def _server(host: str, port: int, log_level: str) -> tuple[uvicorn.Server, Regis
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8080,
+    workers: Annotated[
+        int,
+        typer.Option(
+            envvar="FAIRGRID_WORKERS",
+            help="worker processes (0: one per CPU core); more than 1 needs FAIRGRID_STORE_URL",
+        ),
+    ] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level (warning hides access lines)")] = "info",
     once: Annotated[
         bool, typer.Option("--once", help="start, check /readyz, print the URLs and stop (for tests)")
     ] = False,
 ) -> None:
     """Serve the HTTP API (REST, linked data, SPARQL, GraphQL) on the registry home."""
-    server, reg = _server(host, port, "warning" if once else "info")
     base = f"http://{host}:{port}"
     urls = {"api docs": f"{base}/docs", "graphql": f"{base}/graphql", "sparql": f"{base}/sparql",
             "catalogue": f"{base}/catalog", "readiness": f"{base}/readyz"}  # fmt: skip
+    n = serving.worker_count(workers)
+    level = "warning" if once else log_level
+    if n > 1:
+        serving.check_workers(m.settings(), n)
+        if not once:
+            for name, url in urls.items():
+                out.print(f"{name:>10}: {url}")
+            out.print(f"   workers: {n}")
+            serving.run_workers(m.settings(), host, port, n, level)
+            return
+        status: list[int] = []
+
+        def report(ready: httpx.Response) -> None:
+            for name, url in urls.items():
+                out.print(f"{name:>10}: {url}")
+            out.print(f"   workers: {n}\nreadiness: {ready.status_code} {ready.text}")
+            status.append(ready.status_code)
+
+        if not serving.run_workers(m.settings(), host, port, n, level, on_ready=report):
+            err.print(f"[bold red]error:[/] the workers did not start on {base}")
+            raise typer.Exit(EXIT_UNAVAILABLE)
+        if status != [200]:
+            raise typer.Exit(EXIT_UNAVAILABLE)
+        return
+    server, reg = _server(host, port, level)
     try:
         if not once:
             for name, url in urls.items():

@@ -24,6 +24,7 @@ class Settings:
     max_record_bytes: int = 50 * 1024 * 1024
     store_url: str | None = None  # SPARQL endpoint; None means embedded Oxigraph
     search_url: str | None = None  # OpenSearch/Elasticsearch; None means the embedded index
+    search_alias: str | None = None  # the alias on that cluster (several registries can share one)
 
     @property
     def all_allowed_bases(self) -> tuple[str, ...]:
@@ -42,4 +43,5 @@ class Settings:
             max_record_bytes=int(e.get("FAIRGRID_MAX_RECORD_BYTES", str(50 * 1024 * 1024))),
             store_url=e.get("FAIRGRID_STORE_URL") or None,
             search_url=e.get("FAIRGRID_SEARCH_URL") or None,
+            search_alias=e.get("FAIRGRID_SEARCH_ALIAS") or None,
         )

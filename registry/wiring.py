@@ -55,7 +55,8 @@ class Registry:
     def index(self) -> SearchIndex:
         from registry.search import open_index
 
-        return open_index(self.settings.search_url or self.settings.home / "index")
+        s = self.settings
+        return open_index(s.search_url or s.home / "index", alias=s.search_alias)
 
     @cached_property
     def search(self) -> SearchService:

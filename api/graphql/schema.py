@@ -54,7 +54,9 @@ class Query:
             # selected_fields holds this field's own node(s): look below them
             snippets=any(_selects(f.selections, "hits", "snippet") for f in info.selected_fields),
         )
-        result = await ctx.run(ctx.registry.search.search, ctx.identity, query)
+        svc = ctx.registry.search
+        call = ctx.run_brief if svc.in_process else ctx.run
+        result = await call(svc.search, ctx.identity, query)
         return SearchConnection.of(result)
 
     @strawberry.field(description="A record by IRI: the latest revision you may see, or a given one.")

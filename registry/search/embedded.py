@@ -25,6 +25,7 @@ from typing import Any
 
 import tantivy
 
+from registry import locks
 from registry.errors import Unavailable
 from registry.search import common
 from registry.search.common import FACET_FIELDS, FACET_SIZE
@@ -114,6 +115,10 @@ def _to_tantivy(d: SearchDocument) -> tantivy.Document:
 class TantivyIndex:
     """`SearchIndex` over a tantivy index under `path` (created when missing)."""
 
+    # Searches run in this process and take milliseconds of CPU: callers may run them inline rather
+    # than hand them to a thread (where they would wait for the GIL behind request handling).
+    in_process = True
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._schema = _schema()
@@ -165,6 +170,14 @@ class TantivyIndex:
         os.replace(tmp, self.path / "CURRENT")
 
     def _write(self, index: tantivy.Index, docs: Iterable[SearchDocument], deletes: Iterable[str]) -> int:
+        # Several API workers may write at once (each drains the outbox after its own writes):
+        # tantivy refuses a second writer outright, so queue on our own lock first.
+        with locks.exclusive(self.path / "writer.lock", what="the search index writer lock"):
+            return self._write_locked(index, docs, deletes)
+
+    def _write_locked(
+        self, index: tantivy.Index, docs: Iterable[SearchDocument], deletes: Iterable[str]
+    ) -> int:
         n = 0
         try:
             writer = index.writer(_WRITER_HEAP, 1)

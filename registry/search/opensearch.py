@@ -125,6 +125,8 @@ class OpenSearchIndex:
     `refresh=True` makes every write visible to the next search (tests, small deployments).
     """
 
+    in_process = False  # every call is a network round trip: keep it off an event loop
+
     def __init__(
         self, url: str, *, alias: str = DEFAULT_ALIAS, refresh: bool = False, timeout: float = 30.0
     ) -> None:

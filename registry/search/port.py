@@ -187,6 +187,9 @@ class SearchResult:
 
 @runtime_checkable
 class SearchIndex(Protocol):
+    # True when searches are local CPU work of milliseconds (no network, no unbounded waits).
+    in_process: bool
+
     def upsert(self, docs: Sequence[SearchDocument]) -> None: ...
 
     def delete(self, iris: Sequence[str]) -> None: ...

@@ -57,6 +57,12 @@ class SearchService:
         # one drain at a time per process: the API's background loop and writes both call sync()
         self._sync_lock = threading.Lock()
 
+    @property
+    def in_process(self) -> bool:
+        """Whether a search is local CPU work of milliseconds (the embedded index): callers may then
+        run it inline. The terminology check it may make is one small store query."""
+        return bool(getattr(self.index, "in_process", False))
+
     def search(self, identity: Identity, query: SearchQuery) -> SearchResult:
         query.check()
         f = query.filters
