@@ -5,8 +5,10 @@ FAIR Data Point searches (SPARQL, case-insensitive CONTAINS over every literal, 
 
 Generates synthetic HealthDCAT-AP datasets (seeded), as SearchDocuments for the indexes and as triples in an
 Oxigraph store (one named graph per record, as the registry keeps them). Each backend is served by the real
-app (uvicorn, in a subprocess) and hit by `--clients` threads for `--seconds` with GraphQL searches: text +
-2 filters + 4 facets, drawn from a fixed seeded list. The FDP-style queries run directly against the
+server, `fairgrid serve --workers N` (one worker per core by default; the registry's store is an Oxigraph
+server holding the terminologies), and hit by `--clients` concurrent connections for `--seconds` with
+GraphQL searches: text + 2 filters + 4 facets, drawn from a fixed seeded list of 200 (no result cache
+exists anywhere in the path, so repeats are answered afresh). The FDP-style queries run directly against the
 Oxigraph store (no HTTP, and they compute no facets: both in FDP's favour). OpenSearch is measured when
 reachable (FAIRGRID_OPENSEARCH_URL, default http://127.0.0.1:9250), else reported as null. The last line
 is one JSON object with the p95 figures.
@@ -19,6 +21,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -204,42 +207,55 @@ def hammer(
     return out
 
 
-def serve(args: argparse.Namespace) -> None:
-    """Child process: the real app on a registry whose search index is the given one."""
-    import uvicorn
+def store_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """An Oxigraph server holding the registry's store (the terminologies that disease filters expand
+    through): `fairgrid serve --workers N` needs the store as a server."""
+    from tests.conftest import free_port, oxigraph_binary
 
-    from api.app import create_app
-    from api.auth import Authenticator
+    port = free_port()
+    cmd = [oxigraph_binary(), "serve", "--location", str(work / "store"), "--bind", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/query"
+    for _ in range(300):
+        try:
+            httpx.get(url, params={"query": "ASK {}"}, timeout=1)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the Oxigraph server did not start")
+
+
+def load_terminologies(home: Path, store_url: str) -> None:
     from registry.config import Settings
     from registry.identity import local_operator
-    from registry.search import open_index
-    from registry.store.oxigraph import OxigraphStore
     from registry.validation.bundle import terminology_files
-    from registry.wiring import Registry
+    from registry.wiring import open_registry
 
-    reg = Registry(Settings(home=Path(args.home)), OxigraphStore())
-    reg.importer.run(local_operator(), terminology_files())  # disease filters expand through these
-    reg.__dict__["index"] = open_index(args.index, alias=args.alias)
-    app = create_app(reg, Authenticator(reg.settings), sync_interval_s=0)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    with open_registry(Settings(home=home, store_url=store_url)) as reg:
+        reg.importer.run(local_operator(), terminology_files())
+        # the bench measures the generated records only: keep the terminologies out of the index
+        reg.store.ack(reg.store.pending(100_000))
 
 
 def http_bench(
-    index: str, alias: str | None, home: Path, qs: list[dict[str, Any]], a: argparse.Namespace
+    env: dict[str, str], home: Path, qs: list[dict[str, Any]], a: argparse.Namespace
 ) -> dict[str, Any]:
+    """The real server (`fairgrid serve --workers N`) on `home` with the given FAIRGRID_* settings."""
     from api.auth import dev_token
     from registry.identity import Role
     from tests.conftest import free_port
 
     port = free_port()
-    cmd = [sys.executable, __file__, "--serve", "--index", index, "--home", str(home), "--port", str(port)]
-    proc = subprocess.Popen([*cmd, *(["--alias", alias] if alias else [])], cwd=ROOT)
+    exe = str(Path(sys.executable).parent / "fairgrid")
+    cmd = [exe, "serve", "--port", str(port), "--workers", str(a.workers), "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "FAIRGRID_HOME": str(home), **env})
     token = dev_token(home, "bench", [Role.RESEARCHER])
     url = f"http://127.0.0.1:{port}/graphql"
     try:
-        for _ in range(300):
+        for _ in range(600):
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -253,7 +269,7 @@ def http_bench(
             if r.status_code != 200 or body.get("errors"):
                 raise RuntimeError(f"{r.status_code} {str(body)[:200]}")
 
-        for q in qs[:20]:  # warm up
+        for q in qs[:40]:  # warm up (every worker)
             call(q)
         if a.driver == "wrk" or (a.driver == "auto" and shutil.which("wrk")):
             out = wrk(f"http://127.0.0.1:{port}", wrk_script(qs, token, home), a)
@@ -261,8 +277,8 @@ def http_bench(
             return out
         return hammer(call, qs, a.clients, a.seconds)
     finally:
-        proc.terminate()
-        proc.wait(20)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
 
 
 # wrk (C, event driven) drives the load when installed: 16 Python client threads would themselves add
@@ -317,15 +333,9 @@ def main() -> None:
     )
     p.add_argument("--driver", choices=["auto", "wrk", "python"], default="auto",
                    help="load generator: wrk when installed (auto), or Python threads")  # fmt: skip
-    p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--index", help=argparse.SUPPRESS)
-    p.add_argument("--alias", help=argparse.SUPPRESS)
-    p.add_argument("--home", help=argparse.SUPPRESS)
-    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--workers", type=int, default=0,
+                   help="server worker processes (0: one per CPU core)")  # fmt: skip
     a = p.parse_args()
-    if a.serve:
-        serve(a)
-        return
     from registry.search.embedded import TantivyIndex
     from registry.search.opensearch import OpenSearchIndex
 
@@ -343,7 +353,8 @@ def main() -> None:
     store.bulk_extend(batch)
     print(f"generated {len(docs)} records, {len(store)} quads in {time.monotonic() - t0:.1f}s", flush=True)
     t0 = time.monotonic()
-    emb = TantivyIndex(work / "index")
+    home = work / "home"
+    emb = TantivyIndex(home / "index")
     emb.rebuild(docs)
     print(f"embedded index built in {time.monotonic() - t0:.1f}s", flush=True)
     index_only = index_latency(emb, queries())
@@ -363,15 +374,20 @@ def main() -> None:
         print(f"OpenSearch not reachable at {a.opensearch_url} ({exc}): reported as null", flush=True)
     del docs
     qs = queries()
-    home = work / "home"
     results: dict[str, Any] = {}
+    oxi, store_url = store_server(work)
     try:
-        results["embedded"] = http_bench(str(work / "index"), None, home, qs, a)
+        load_terminologies(home, store_url)
+        env = {"FAIRGRID_STORE_URL": store_url}
+        results["embedded"] = http_bench(env, home, qs, a)
         print("embedded (GraphQL over HTTP):", results["embedded"], flush=True)
-        if os_index is not None:
-            results["opensearch"] = http_bench(a.opensearch_url, alias, home, qs, a)
+        if os_index is not None and alias is not None:
+            env |= {"FAIRGRID_SEARCH_URL": a.opensearch_url, "FAIRGRID_SEARCH_ALIAS": alias}
+            results["opensearch"] = http_bench(env, home, qs, a)
             print("opensearch (GraphQL over HTTP):", results["opensearch"], flush=True)
     finally:
+        oxi.terminate()
+        oxi.wait(20)
         if os_index is not None:
             os_index.drop()
             os_index.close()
@@ -391,6 +407,7 @@ def main() -> None:
         "index_only_p95_ms": index_only["p95_ms"],
         "http_floor_p95_ms": results["embedded"].get("http_floor", {}).get("p95_ms"),
         "driver": results["embedded"].get("driver", "python"),
+        "workers": a.workers or os.cpu_count(), "cpus": os.cpu_count(),
     }))  # fmt: skip
 
 
