@@ -10,6 +10,11 @@ queries.
 Limits: queries run in a worker thread with a wall-clock timeout and at most `max_rows` results (more is an
 error, not a silent cut). Oxigraph cannot cancel a running query; a timed-out query stops at its next
 result, and a semaphore bounds how many run at once so that runaway queries cannot pile up.
+
+Two stores: the embedded Oxigraph store is queried in process; a SPARQL server (FAIRGRID_STORE_URL) gets
+the query forwarded with the caller's dataset as the protocol's default-graph-uri / named-graph-uri
+parameters (every visible record graph, so the request grows with the registry). Federated `SERVICE`
+clauses are refused on both: they would make the hub send requests wherever a caller points it.
 """
 
 from __future__ import annotations
@@ -42,6 +47,18 @@ class RawStore(Protocol):
     def raw(self) -> ox.Store: ...
 
 
+class DatasetStore(Protocol):
+    """A store adapter that runs read-only queries over a given dataset (the SPARQL endpoint one)."""
+
+    def query(self, sparql: str, timeout_s: float = 10.0) -> list[dict[str, Term]]: ...
+
+    def query_dataset(self, text: str, graphs: list[str], accept: str, timeout_s: float) -> bytes: ...
+
+
+_EMPTY_GRAPH = "urn:fairgrid:no-graph"  # names an empty dataset over the protocol (no graph may be empty)
+_GRAPH_FORMATS = {"application/n-triples": ox.RdfFormat.N_TRIPLES}
+
+
 @dataclass
 class SparqlResult:
     """Exactly one of `rows` (SELECT), `boolean` (ASK) or `triples` (CONSTRUCT/DESCRIBE) is set."""
@@ -69,6 +86,28 @@ def is_update(text: str) -> bool:
     return True
 
 
+def has_service(text: str) -> bool:
+    """True when the query has a federated SERVICE clause. When rdflib cannot parse the query (its
+    grammar lags Oxigraph's), any SERVICE keyword counts: refusing a rare odd query beats a request
+    the hub makes on a caller's behalf."""
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    try:
+        tree = parseQuery(text)
+    except Exception:  # rdflib raises pyparsing errors of several kinds
+        return "SERVICE" in text.upper()
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, CompValue):
+            return node.name == "ServiceGraphPattern" or any(walk(v) for v in node.values())
+        if isinstance(node, list | tuple):
+            return any(walk(v) for v in node)
+        return False
+
+    return walk(list(tree))
+
+
 def _looks_like_update(text: str) -> bool:
     """A cheap fallback when the update grammar rejects it too: the first keyword after the prologue."""
     words = [w.upper() for w in text.replace("{", " ").split()]
@@ -92,23 +131,26 @@ class SparqlService:
         self.max_rows = max_rows
         self._slots = threading.BoundedSemaphore(concurrency)
 
-    def _oxigraph(self) -> ox.Store:
+    def _oxigraph(self) -> ox.Store | None:
+        """The embedded Oxigraph store, or None for a store that takes forwarded queries."""
         raw = getattr(self.store, "raw", None)
         if raw is None:
-            raise Unavailable(
-                "SPARQL queries need the embedded store",
-                hint="with FAIRGRID_STORE_URL set, query that SPARQL endpoint directly",
-            )
+            if not hasattr(self.store, "query_dataset"):
+                raise Unavailable("this store cannot answer SPARQL queries", hint="query it directly")
+            return None
         store = raw()
         assert isinstance(store, ox.Store)
         return store
 
-    def graphs(self, identity: Identity, store: ox.Store) -> list[ox.NamedNode]:
-        """The record graphs this caller may query."""
+    @staticmethod
+    def _graphs_query(identity: Identity) -> str:
         drafts_ok = identity.has(Role.CURATOR)
         draft = "" if drafts_ok else f"FILTER NOT EXISTS {{ ?rev <{FG}draft> true }}"
-        q = f"SELECT ?r WHERE {{ GRAPH <{META_GRAPH}> {{ ?r <{FG}head> ?rev . {draft} }} }}"
-        return [sol["r"] for sol in store.query(q)]  # type: ignore[union-attr, misc]
+        return f"SELECT ?r WHERE {{ GRAPH <{META_GRAPH}> {{ ?r <{FG}head> ?rev . {draft} }} }}"
+
+    def graphs(self, identity: Identity, store: ox.Store) -> list[ox.NamedNode]:
+        """The record graphs this caller may query."""
+        return [sol["r"] for sol in store.query(self._graphs_query(identity))]  # type: ignore[union-attr, misc]
 
     def query(self, identity: Identity, text: str) -> SparqlResult:
         if identity.is_anonymous:
@@ -118,6 +160,14 @@ class SparqlService:
         )
         if not text.strip():
             raise InputError("no query given", hint="send the query in the `query` parameter")
+        # Here, before any Oxigraph object exists: rdflib's parser keeps tracebacks (so frames and their
+        # locals) in its cache, and Oxigraph iterators must be freed on the thread that made them.
+        if has_service(text):
+            raise InputError(
+                "federated SERVICE queries are not accepted",
+                hint="query the other endpoint yourself and combine the results",
+                details={"service": True},
+            )
         store = self._oxigraph()
         if not self._slots.acquire(timeout=self.timeout_s):
             raise Unavailable("too many SPARQL queries are running", hint="retry in a few seconds")
@@ -126,7 +176,10 @@ class SparqlService:
 
         def work() -> None:
             try:
-                future.set_result(self._evaluate(identity, store, text, deadline))
+                if store is None:
+                    future.set_result(self._forward(identity, text, deadline))
+                else:
+                    future.set_result(self._evaluate(identity, store, text, deadline))
             except BaseException as exc:  # handed to the waiting thread
                 # Drop the traceback here: its frames hold Oxigraph iterators, which must be freed on
                 # the thread that made them.
@@ -147,12 +200,10 @@ class SparqlService:
             details={"timeout_s": self.timeout_s},
         )
 
-    def _evaluate(self, identity: Identity, store: ox.Store, text: str, deadline: float) -> SparqlResult:
-        graphs = self.graphs(identity, store)
+    def _checked(self, store: ox.Store, text: str, **dataset: Any) -> Any:
+        """`store.query(text)`, with updates and bad syntax as InputErrors."""
         try:
-            result: Any = store.query(
-                text, default_graph=list(graphs) or [ox.DefaultGraph()], named_graphs=list(graphs)
-            )
+            return store.query(text, **dataset)
         except SyntaxError as exc:
             if is_update(text) or _looks_like_update(text):
                 raise InputError(
@@ -161,8 +212,44 @@ class SparqlService:
                     details={"update": True},
                 ) from None
             raise InputError(f"the query does not parse: {exc}", hint="fix the SPARQL syntax") from None
+
+    def _evaluate(self, identity: Identity, store: ox.Store, text: str, deadline: float) -> SparqlResult:
+        graphs = self.graphs(identity, store)
+        try:
+            result: Any = self._checked(
+                store, text, default_graph=list(graphs) or [ox.DefaultGraph()], named_graphs=list(graphs)
+            )
         except OSError as exc:
             raise Unavailable(f"the store failed while answering: {exc}") from exc
+        return self._collect(result, deadline)
+
+    def _forward(self, identity: Identity, text: str, deadline: float) -> SparqlResult:
+        """Send the query to the store server over the caller's dataset, and read its answer back."""
+        store: DatasetStore = self.store  # type: ignore[assignment]
+        # Checked and typed locally first (on an empty store: nothing to read), so errors read the same
+        # as on the embedded store and the right result format is asked for.
+        graph_form = self._graph_form(text)
+        graphs = [r["r"].value for r in store.query(self._graphs_query(identity), self.timeout_s)]
+        accept = "application/n-triples" if graph_form else "application/sparql-results+json"
+        left = max(0.1, deadline - time.monotonic())
+        try:
+            body = store.query_dataset(text, graphs or [_EMPTY_GRAPH], accept, left)
+        except TimeoutError:
+            raise self._timeout() from None
+        if graph_form:
+            quads = ox.parse(body, format=_GRAPH_FORMATS[accept])
+            return self._collect((ox.Triple(q.subject, q.predicate, q.object) for q in quads), deadline)
+        return self._collect(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON), deadline)
+
+    def _graph_form(self, text: str) -> bool:
+        """Whether the query is a CONSTRUCT or DESCRIBE (answered with a graph)."""
+        result = self._checked(ox.Store(), text)
+        graph_form = not isinstance(result, ox.QueryBoolean | ox.QuerySolutions)
+        del result  # Oxigraph iterators must be freed on the thread that made them
+        return graph_form
+
+    def _collect(self, result: Any, deadline: float | None = None) -> SparqlResult:
+        deadline = deadline if deadline is not None else time.monotonic() + self.timeout_s
         if isinstance(result, ox.QueryBoolean):
             return SparqlResult(boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):

@@ -50,6 +50,22 @@ class SparqlEndpointStore(SparqlBackedStore):
     def _update(self, update: str) -> None:
         self._post(self.update_url, {"update": update}, None)
 
+    def query_dataset(self, text: str, graphs: list[str], accept: str, timeout_s: float) -> bytes:
+        """A read-only query over exactly `graphs`: their union is the default graph and they are the
+        named graphs (the protocol's dataset parameters, which override any FROM in the query)."""
+        data = {"query": text, "default-graph-uri": graphs, "named-graph-uri": graphs}
+        try:
+            resp = self._http.post(self.query_url, data=data, headers={"Accept": accept}, timeout=timeout_s)
+        except httpx.TimeoutException as exc:
+            raise TimeoutError(str(exc)) from exc
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"SPARQL endpoint {self.query_url} unreachable: {exc}") from exc
+        if resp.status_code >= 400:
+            raise Unavailable(
+                f"SPARQL endpoint {self.query_url} failed: HTTP {resp.status_code} {resp.text[:200]}"
+            )
+        return resp.content
+
     def ping(self) -> bool:
         try:
             self._select("SELECT * WHERE { } LIMIT 1", 5.0)

@@ -4,14 +4,44 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 import pyoxigraph as ox
+import pytest
 from fastapi.testclient import TestClient
 
 from registry.identity import Role
 from registry.wiring import Registry
-from tests.api.rest.conftest import Auth, auth_for, client_for
-from tests.conftest import CURATOR
+from tests.api.rest.conftest import Auth, auth_for, client_for, loaded_registry
+from tests.conftest import CURATOR, OxigraphServer
+
+
+def _registry(kind: str, tmp: pytest.TempPathFactory) -> Iterator[Registry]:
+    """The example registry on the embedded store, or on an Oxigraph server (queries forwarded)."""
+    if kind == "embedded":
+        reg = loaded_registry(tmp.mktemp("sparql") / "home")
+        yield reg
+        reg.close()
+        return
+    server = OxigraphServer(tmp.mktemp("sparql-store"))
+    server.start()
+    try:
+        reg = loaded_registry(tmp.mktemp("sparql") / "home", store_url=server.url + "/query")
+        yield reg
+        reg.close()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module", params=["embedded", "store-server"])
+def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    yield from _registry(request.param, tmp_path_factory)
+
+
+@pytest.fixture(params=["embedded", "store-server"])
+def fresh(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    yield from _registry(request.param, tmp_path_factory)
+
 
 DATASETS = "SELECT ?d WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> } ORDER BY ?d"
 
@@ -120,3 +150,26 @@ def test_result_cap_and_timeout(shared: Registry, auth: Auth) -> None:
     heavy = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
     r = slow.get("/sparql", params={"query": heavy}, headers=auth(Role.RESEARCHER))
     assert r.status_code == 400 and "0.2 s limit" in r.json()["detail"]
+
+
+def test_federated_service_is_refused(client: TestClient, auth: Auth) -> None:
+    """SERVICE would make the hub send requests wherever a caller points it (its own network included)."""
+    for q in (
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { ?s ?p ?o OPTIONAL { SERVICE SILENT <http://169.254.169.254/> { ?s ?q ?x } } }",
+    ):
+        r = client.get("/sparql", params={"query": q}, headers=auth(Role.ADMIN))
+        assert r.status_code == 400 and r.json()["service"] is True, r.text
+    plain = client.get("/sparql", params={"query": "SELECT ?service WHERE { ?service ?p ?o } LIMIT 1"},
+                       headers=auth(Role.RESEARCHER))  # fmt: skip
+    assert plain.status_code == 200
+
+
+def test_from_clauses_cannot_widen_the_dataset(client: TestClient, auth: Auth) -> None:
+    q = "SELECT (COUNT(*) AS ?n) FROM <urn:fairgrid:meta> FROM NAMED <urn:fairgrid:meta> WHERE { ?s ?p ?o }"
+    r = client.get("/sparql", params={"query": q}, headers=auth(Role.CURATOR))
+    q2 = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    same = client.get("/sparql", params={"query": q2}, headers=auth(Role.CURATOR))
+    assert r.status_code == 200 and r.json() == same.json()
+    ask = "ASK FROM NAMED <urn:fairgrid:meta> { GRAPH <urn:fairgrid:meta> { ?s ?p ?o } }"
+    assert client.get("/sparql", params={"query": ask}, headers=auth(Role.CURATOR)).json()["boolean"] is False
