@@ -271,14 +271,37 @@ def http_bench(
 
         for q in qs[:40]:  # warm up (every worker)
             call(q)
+        cpu0 = cpu_seconds(proc.pid)
         if a.driver == "wrk" or (a.driver == "auto" and shutil.which("wrk")):
             out = wrk(f"http://127.0.0.1:{port}", wrk_script(qs, token, home), a)
+        else:
+            out = hammer(call, qs, a.clients, a.seconds)
+        cpu1 = cpu_seconds(proc.pid)
+        if cpu0 is not None and cpu1 is not None and out["requests"]:
+            # the server's whole CPU cost per search (all workers): with every core busy, this is
+            # what sets throughput and so, with a fixed number of clients, latency
+            out["server_cpu_ms_per_request"] = round((cpu1 - cpu0) * 1000 / out["requests"], 2)
+        if out.get("driver") == "wrk":
             out["http_floor"] = wrk(f"http://127.0.0.1:{port}/healthz", None, a)
-            return out
-        return hammer(call, qs, a.clients, a.seconds)
+        return out
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(30)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process and all its descendants (Linux /proc), else None."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        total, todo = 0.0, [pid]
+        while todo:
+            p = todo.pop()
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        return total
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # wrk (C, event driven) drives the load when installed: 16 Python client threads would themselves add
@@ -406,6 +429,8 @@ def main() -> None:
         "speedup_vs_fdp": round(fdp95 / emb95, 1) if emb95 and fdp95 else None,
         "index_only_p95_ms": index_only["p95_ms"],
         "http_floor_p95_ms": results["embedded"].get("http_floor", {}).get("p95_ms"),
+        "embedded_rps": results["embedded"].get("rps"),
+        "embedded_cpu_ms_per_request": results["embedded"].get("server_cpu_ms_per_request"),
         "driver": results["embedded"].get("driver", "python"),
         "workers": a.workers or os.cpu_count(), "cpus": os.cpu_count(),
     }))  # fmt: skip

@@ -19,7 +19,6 @@ import shutil
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,77 +38,10 @@ from registry.search.port import (
     SearchResult,
     SearchSort,
 )
+from registry.search.tantivy_docs import SORT_FIELDS, TOKENIZER, analyzer, schema, to_datetime, to_tantivy
 
-TOKENIZER = "fg_en"
 _WRITER_HEAP = 64_000_000
-_TEXT_FIELDS = ("title", "keywords_text", "description", "text")
-_SORT_FIELDS = {SearchSort.TITLE: "sort_title", SearchSort.MODIFIED_DESC: "sort_modified"}
-_SORT_FIELDS[SearchSort.ISSUED_DESC] = "sort_issued"
 _FEW_VALUES = 16
-
-
-def _analyzer() -> tantivy.TextAnalyzer:
-    b = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-    for f in (
-        tantivy.Filter.remove_long(40),
-        tantivy.Filter.lowercase(),
-        tantivy.Filter.stopword("english"),
-        tantivy.Filter.stemmer("english"),
-    ):
-        b = b.filter(f)
-    return b.build()
-
-
-def _schema() -> tantivy.Schema:
-    sb = tantivy.SchemaBuilder()
-    sb.add_text_field("iri", stored=True, fast=True, tokenizer_name="raw")
-    sb.add_text_field("kind", stored=True, fast=True, tokenizer_name="raw")
-    for name in _TEXT_FIELDS:
-        sb.add_text_field(name, stored=name != "keywords_text", tokenizer_name=TOKENIZER)
-    for name in [*FACET_FIELDS.values(), "orgs", "label_pairs", *_SORT_FIELDS.values()]:
-        if name != "kind":
-            sb.add_text_field(name, fast=True, tokenizer_name="raw")
-    sb.add_integer_field("individuals", indexed=True, fast=True)
-    sb.add_date_field("issued", indexed=True, fast=True)
-    sb.add_date_field("modified", indexed=True, fast=True)
-    sb.add_boolean_field("deprecated", indexed=True, fast=True)
-    sb.add_boolean_field("public", indexed=True, fast=True)
-    return sb.build()
-
-
-def _dt(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
-
-
-def _to_tantivy(d: SearchDocument) -> tantivy.Document:
-    doc = tantivy.Document()
-    doc.add_text("iri", d.iri)
-    doc.add_text("kind", d.kind)
-    doc.add_text("title", d.title)
-    doc.add_text("description", d.description)
-    doc.add_text("text", d.text)
-    for kw in d.keywords:
-        doc.add_text("keywords_text", kw)
-    for facet, name in FACET_FIELDS.items():
-        if facet is not Facet.KIND:
-            for v in d.facet_values(facet):
-                doc.add_text(name, v)
-    for org in dict.fromkeys([*([d.publisher] if d.publisher else []), *d.sites]):
-        doc.add_text("orgs", org)
-    for pair in common.label_pairs(d):
-        doc.add_text("label_pairs", pair)
-    doc.add_text("sort_title", f"{common.title_key(d.title)}\x00{d.iri}")
-    doc.add_text("sort_modified", f"{common.date_sort_key(d.modified)}\x00{d.iri}")
-    doc.add_text("sort_issued", f"{common.date_sort_key(d.issued)}\x00{d.iri}")
-    if d.unique_individuals is not None:
-        doc.add_integer("individuals", d.unique_individuals)
-    if d.issued is not None:
-        doc.add_date("issued", _dt(d.issued))
-    if d.modified is not None:
-        doc.add_date("modified", _dt(d.modified))
-    doc.add_boolean("deprecated", d.deprecated)
-    doc.add_boolean("public", d.public)
-    return doc
 
 
 class TantivyIndex:
@@ -121,8 +53,8 @@ class TantivyIndex:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self._schema = _schema()
-        self._analyzer = _analyzer()
+        self._schema = schema()
+        self._analyzer = analyzer()
         self._lock = threading.RLock()
         self._gen: str | None = None
         self._index: tantivy.Index | None = None
@@ -188,7 +120,7 @@ class TantivyIndex:
                 writer.delete_documents_by_term("iri", iri)
             for d in docs:
                 writer.delete_documents_by_term("iri", d.iri)
-                writer.add_document(_to_tantivy(d))
+                writer.add_document(to_tantivy(d))
                 n += 1
             writer.commit()
         except BaseException:
@@ -253,10 +185,11 @@ class TantivyIndex:
         tokens = self._analyzer.analyze(q.text) if q.text else []
         query = self._query(tokens, q.filters)
         offset = int(common.decode_cursor(q.after, "o")["o"]) if q.after else 0
+        fetched: _Docs = {}  # stored documents read once per search (tie-breaking, then the hits)
         if tokens and q.sort is SearchSort.RELEVANCE:
-            total, page = self._ranked_page(searcher, query, offset, q.first)
+            total, page = self._ranked_page(searcher, query, offset, q.first, fetched)
         else:
-            field = _SORT_FIELDS.get(q.sort, "iri")
+            field = SORT_FIELDS.get(q.sort, "iri")
             res = searcher.search(
                 query,
                 max(q.first, 1),
@@ -267,7 +200,7 @@ class TantivyIndex:
             )
             total = int(getattr(res, "count", 0) or 0)
             page = [(0.0, addr) for _, addr in res.hits][: q.first]
-        hits = self._hits(searcher, query if tokens and q.snippets else None, page, q.snippets)
+        hits = self._hits(searcher, query if tokens and q.snippets else None, page, q.snippets, fetched)
         end = offset + len(hits)
         return SearchResult(
             hits=hits,
@@ -298,8 +231,8 @@ class TantivyIndex:
             ("modified", f.modified_from, f.modified_to),
         ):
             if lo is not None or hi is not None:
-                lo_dt = _dt(lo) if lo else tantivy.MIN_DATETIME  # type: ignore[attr-defined]
-                hi_dt = _dt(hi) if hi else tantivy.MAX_DATETIME  # type: ignore[attr-defined]
+                lo_dt = to_datetime(lo) if lo else tantivy.MIN_DATETIME  # type: ignore[attr-defined]
+                hi_dt = to_datetime(hi) if hi else tantivy.MAX_DATETIME  # type: ignore[attr-defined]
                 filters.append(Q.range_query(s, field, tantivy.FieldType.Date, lo_dt, hi_dt))
         # Filters must not change BM25 scores: wrap them in a zero-score clause.
         clauses += [(tantivy.Occur.Must, Q.const_score_query(fq, 0.0)) for fq in filters]
@@ -324,7 +257,7 @@ class TantivyIndex:
         return Q.term_set_query(s, field, values)
 
     def _ranked_page(
-        self, searcher: tantivy.Searcher, query: tantivy.Query, offset: int, first: int
+        self, searcher: tantivy.Searcher, query: tantivy.Query, offset: int, first: int, fetched: _Docs
     ) -> tuple[int, list[tuple[float, Any]]]:
         """Page of (score, address) by score desc then IRI asc. Tantivy breaks score ties by doc
         address, so fetch whole tie groups that touch the page and order those by IRI."""
@@ -344,7 +277,7 @@ class TantivyIndex:
                 j += 1
             group = hits[i:j]
             if j - i > 1 and j > offset and i <= need:
-                group.sort(key=lambda h: str(searcher.doc(h[1]).get_first("iri")))
+                group.sort(key=lambda h: str(_doc(searcher, h[1], fetched).get_first("iri")))
             ordered += group
             i = j
         return int(getattr(res, "count", 0) or 0), ordered[offset:need]
@@ -354,7 +287,8 @@ class TantivyIndex:
         searcher: tantivy.Searcher,
         query: tantivy.Query | None,
         page: list[tuple[float, Any]],
-        snippets: bool = True,
+        snippets: bool,
+        fetched: _Docs,
     ) -> list[SearchHit]:
         gens = {}
         if query is not None and page:
@@ -366,7 +300,7 @@ class TantivyIndex:
                 g.set_max_num_chars(common.SNIPPET_CHARS)
         out = []
         for score, addr in page:
-            doc = searcher.doc(addr)
+            doc = _doc(searcher, addr, fetched)
             snippet = ""
             for g in gens.values():
                 sn = g.snippet_from_doc(doc)
@@ -424,6 +358,17 @@ class TantivyIndex:
         labels = common.labels_from_pairs((b["key"], b["doc_count"]) for b in res["l"]["buckets"])
         self._labels = (state, labels)
         return labels
+
+
+_Docs = dict[tuple[int, int], tantivy.Document]
+
+
+def _doc(searcher: tantivy.Searcher, addr: Any, fetched: _Docs) -> tantivy.Document:
+    key = (addr.segment_ord, addr.doc)
+    doc = fetched.get(key)
+    if doc is None:
+        doc = fetched[key] = searcher.doc(addr)
+    return doc
 
 
 def _terms(field: str) -> dict[str, Any]:
