@@ -78,6 +78,14 @@ def parse(
     try:
         quads = list(ox.parse(data, format=fmt, base_iri=base_iri))
     except SyntaxError as exc:
+        if "remote context" in str(exc):
+            # The parser never fetches a URL named by the input (that would let a document make the
+            # hub send requests); say so instead of the parser's internal wording.
+            err = RdfSyntaxError(
+                "the JSON-LD names a remote @context, and remote contexts are not fetched", source=source
+            )
+            err.hint = "put the context inline (an @context object) or send the record as Turtle"
+            raise err from None
         line = getattr(exc, "lineno", None)
         if line is None:
             m = _LINE.search(str(exc))

@@ -148,6 +148,10 @@ def test_bad_inputs_have_clear_errors(r: Registry) -> None:
     with pytest.raises(DatatypeError) as dt:
         r.records.create(CURATOR, dataset(extra='; dct:issued "31/12/2024"^^xsd:date'), TTL)
     assert "31/12/2024" in dt.value.message
+    remote = '{"@context": "http://169.254.169.254/ctx.jsonld", "@id": "https://w3id.org/fairgrid/x"}'
+    with pytest.raises(RdfSyntaxError) as ctx:  # never fetched: a document must not make the hub call out
+        r.records.create(CURATOR, remote, ox.RdfFormat.JSON_LD, source="upload.jsonld")
+    assert "remote @context" in ctx.value.message and "inline" in ctx.value.hint
     assert r.store.count() == 0
 
 
