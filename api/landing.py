@@ -257,7 +257,8 @@ def render(page: Page) -> str:
         )
     names = {t: n for n, t in reversed(FORMAT_NAMES.items())}
     formats = " ".join(f'<a href="?format={names[t]}">{escape(t)}</a>' for t in RDF_TYPES)
-    ld = json.dumps(v.json_ld(), ensure_ascii=False, indent=1).replace("</", "<\\/")
+    # Every "<" as \u003c: no text in a record can close the script element or open an HTML comment.
+    ld = json.dumps(v.json_ld(), ensure_ascii=False, indent=1).replace("<", "\\u003c")
     desc = v.text(DCT + "description")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">

@@ -140,3 +140,15 @@ def test_deprecated_record_shows_a_banner_and_old_revisions_stay(fresh: Registry
     assert c.get(f"/{PUBLIC_DATASET}?revision=9").status_code == 404
     old_html = c.get(f"/{PUBLIC_DATASET}?revision=1&format=html").text
     assert "the <a" in old_html and "latest is 2" in old_html
+
+
+def test_landing_page_text_cannot_break_out_of_its_json_ld(fresh: Registry) -> None:
+    from tests.api.rest.test_writes import record_doc
+
+    hostile = "Audit </script><script>alert(1)</script><!-- end"
+    iri = "https://w3id.org/fairgrid/dataset/hostile-title"
+    fresh.records.create(CURATOR, record_doc(fresh, iri, hostile), ox.RdfFormat.TURTLE)
+    html = client_for(fresh).get("/dataset/hostile-title", headers={"Accept": "text/html"}).text
+    assert html.count("<script") == 1 and "<script>alert" not in html and "<!-- end" not in html
+    titles = [q.object.value for q in _json_ld(html) if q.predicate.value.endswith("/name")]
+    assert hostile in titles  # the text itself survives, escaped
