@@ -22,7 +22,6 @@ import os
 import random
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.load import cpu_seconds, hammer, percentiles, wrk, wrk_script  # noqa: E402
 from registry.search.port import SearchDocument  # noqa: E402
 from registry.vocab import ACCESS_RIGHT, DATA_THEME, DCAT, DCT, FG, HEALTH, ICD10, RDF_TYPE, XSD  # noqa: E402
 
@@ -162,51 +162,6 @@ def index_latency(index: Any, qs: list[dict[str, Any]]) -> dict[str, Any]:
     return percentiles(lat, time.monotonic() - start)
 
 
-def percentiles(lat: list[float], seconds: float) -> dict[str, Any]:
-    if not lat:
-        return {"requests": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None, "rps": 0.0}
-    qs = statistics.quantiles(lat, n=100, method="inclusive")
-    return {"requests": len(lat), "p50_ms": round(qs[49] * 1000, 2), "p95_ms": round(qs[94] * 1000, 2),
-            "p99_ms": round(qs[98] * 1000, 2), "rps": round(len(lat) / seconds, 1)}  # fmt: skip
-
-
-def hammer(
-    call: Callable[[dict[str, Any]], None], qs: list[dict[str, Any]], clients: int, seconds: float
-) -> dict[str, Any]:
-    lat: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-
-    def worker(k: int) -> None:
-        i = k
-        mine: list[float] = []
-        while time.monotonic() < stop:
-            t0 = time.perf_counter()
-            try:
-                call(qs[i % len(qs)])
-            except Exception as exc:  # reported, not fatal
-                with lock:
-                    errors.append(str(exc)[:200])
-                continue
-            mine.append(time.perf_counter() - t0)
-            i += clients
-        with lock:
-            lat.extend(mine)
-
-    t = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    out = percentiles(lat, time.monotonic() - t)
-    out["errors"] = len(errors)
-    if errors:
-        out["first_error"] = errors[0]
-    return out
-
-
 def store_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
     """An Oxigraph server holding the registry's store (the terminologies that disease filters expand
     through): `fairgrid serve --workers N` needs the store as a server."""
@@ -273,7 +228,7 @@ def http_bench(
             call(q)
         cpu0 = cpu_seconds(proc.pid)
         if a.driver == "wrk" or (a.driver == "auto" and shutil.which("wrk")):
-            out = wrk(f"http://127.0.0.1:{port}", wrk_script(qs, token, home), a)
+            out = wrk(f"http://127.0.0.1:{port}", wrk_script(GQL, qs, token, home), a.clients, a.seconds)
         else:
             out = hammer(call, qs, a.clients, a.seconds)
         cpu1 = cpu_seconds(proc.pid)
@@ -282,68 +237,11 @@ def http_bench(
             # what sets throughput and so, with a fixed number of clients, latency
             out["server_cpu_ms_per_request"] = round((cpu1 - cpu0) * 1000 / out["requests"], 2)
         if out.get("driver") == "wrk":
-            out["http_floor"] = wrk(f"http://127.0.0.1:{port}/healthz", None, a)
+            out["http_floor"] = wrk(f"http://127.0.0.1:{port}/healthz", None, a.clients, a.seconds)
         return out
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(30)
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process and all its descendants (Linux /proc), else None."""
-    try:
-        tick = os.sysconf("SC_CLK_TCK")
-        total, todo = 0.0, [pid]
-        while todo:
-            p = todo.pop()
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
-        return total
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-# wrk (C, event driven) drives the load when installed: 16 Python client threads would themselves add
-# ~20 ms of GIL queueing per request on a 2-core machine, even against /healthz.
-_WRK_DONE = """done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('WRK {"requests": %d, "errors": %d, "p50_ms": %.2f, "p95_ms": %.2f, '
-    .. '"p99_ms": %.2f, "rps": %.1f}\\n',
-    summary.requests, e.status + e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50) / 1000,
-    latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    summary.requests / (summary.duration / 1e6)))
-end
-"""
-
-
-def wrk_script(qs: list[dict[str, Any]], token: str, home: Path) -> Path:
-    bodies = ",\n".join("[==[" + json.dumps({"query": GQL, "variables": q}) + "]==]" for q in qs)
-    path = home / "search.lua"
-    path.write_text(
-        f"local bodies = {{{bodies}}}\nlocal i = 0\n"
-        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
-        "request = function()\n  i = (i % #bodies) + 1\n"
-        '  return wrk.format(nil, "/graphql", nil, bodies[i])\nend\n' + _WRK_DONE
-    )
-    return path
-
-
-def wrk(url: str, script: Path | None, a: argparse.Namespace) -> dict[str, Any]:
-    lua = script
-    if lua is None:
-        lua = Path(tempfile.mkdtemp()) / "done.lua"
-        lua.write_text(_WRK_DONE)
-    cmd = ["wrk", "-t2", f"-c{a.clients}", f"-d{int(a.seconds)}s", "-s", str(lua), url]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=a.seconds + 60).stdout
-    line = next((x for x in out.splitlines() if x.startswith("WRK ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk printed no summary: {out[-500:]}")
-    result: dict[str, Any] = json.loads(line[4:])
-    result["driver"] = "wrk"
-    return result
 
 
 def main() -> None:

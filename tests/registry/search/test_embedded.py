@@ -1,0 +1,44 @@
+"""The embedded (tantivy) adapter beyond the port's conformance suite: its folder, generations and
+several processes sharing one index."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from registry.errors import Unavailable
+from registry.search import Facet, SearchDocument, SearchQuery, open_index
+from tests.registry.search.test_conformance import DOCS, EX, THEMES
+
+
+def test_embedded_unwritable_path_is_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(Unavailable):
+        open_index(blocker / "index")
+
+
+def test_embedded_survives_reopen_and_rebuild(tmp_path: Path) -> None:
+    ix = open_index(tmp_path / "ix")
+    ix.upsert(DOCS[:10])
+    ix.close()
+    again = open_index(tmp_path / "ix")
+    assert again.count() == 10
+    again.rebuild(DOCS[10:13])
+    assert open_index(tmp_path / "ix").count() == 3
+    assert sorted(p.name for p in (tmp_path / "ix").iterdir() if p.is_dir()).__len__() == 1
+
+
+def test_embedded_reader_sees_another_writers_changes(tmp_path: Path) -> None:
+    """Two instances on one folder stand for two server processes: what one writes (records and
+    facet labels) the other's next search shows."""
+    theme = THEMES[0]
+    doc = SearchDocument(iri=EX + "x", kind="Dataset", title="Shared", themes=[theme], labels={theme: "Old"})
+    reader, writer = open_index(tmp_path / "ix"), open_index(tmp_path / "ix")
+    writer.upsert([doc])
+    assert [b.label for b in reader.search(SearchQuery(facets=[Facet.THEME])).facets["theme"]] == ["Old"]
+    writer.upsert([replace(doc, labels={theme: "New"}), replace(doc, iri=EX + "y")])
+    res = reader.search(SearchQuery(facets=[Facet.THEME]))
+    assert res.total == 2 and [b.label for b in res.facets["theme"]] == ["New"]
