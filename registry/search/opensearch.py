@@ -256,11 +256,12 @@ class OpenSearchIndex:
                     "text": {"number_of_fragments": 1, "fragment_size": common.SNIPPET_CHARS},
                 },
             }
-        if not self._alias_targets():
+        # One round trip: a missing alias (nothing indexed yet) is a 404, answered as an empty result.
+        out = self.engine.call_opt("POST", f"/{self._q(self.alias)}/_search", body)
+        if out is None:
             return SearchResult(
                 hits=[], total=0, facets={str(f): [] for f in q.facets}, end_cursor=None, has_next=False
             )
-        out = self.engine.call("POST", f"/{self._q(self.alias)}/_search", body)
         raw_hits = out["hits"]["hits"]
         total = int(out["hits"]["total"]["value"])
         hits = [self._hit(h, has_text, q.snippets) for h in raw_hits]

@@ -186,6 +186,14 @@ DOCS = corpus()
 # --- writes -------------------------------------------------------------------------------------
 
 
+def test_search_before_anything_is_indexed(index: SearchIndex) -> None:
+    """A new index (for OpenSearch: no index behind the alias yet) answers empty, not with an error."""
+    res = index.search(SearchQuery(text="marrow", facets=[Facet.THEME, Facet.KIND]))
+    assert (res.hits, res.total, res.has_next) == ([], 0, False)
+    assert res.facets == {"theme": [], "kind": []}
+    assert index.count() == 0
+
+
 def test_upsert_then_found_by_text_and_counted(index: SearchIndex) -> None:
     index.upsert(DOCS)
     assert index.count() == len(DOCS)
