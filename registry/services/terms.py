@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from registry.errors import NotFound
+from registry.errors import NotFound, Unavailable
 from registry.identity import Identity
 from registry.store.port import RecordStore
 from registry.vocab import DCT, SKOS, Kind
@@ -44,6 +45,8 @@ class Scheme:
     top: list[str] = field(default_factory=list)
 
 
+log = logging.getLogger(__name__)
+
 # How stale the concept tree may be when other processes write to the store (a SPARQL endpoint).
 SHARED_STORE_TTL_S = 1.0
 
@@ -66,7 +69,15 @@ class TermService:
         fresh = seen is not None and (not self.store.shared or now - seen[1] < SHARED_STORE_TTL_S)
         if seen is not None and seen[0] == commits and fresh:
             return
-        heads = self.store.list_records(Kind.TERMINOLOGY, 0, 1000)
+        try:
+            heads = self.store.list_records(Kind.TERMINOLOGY, 0, 1000)
+        except Unavailable as exc:
+            if seen is None:
+                raise
+            # A store server that is down must not stop searches the index can answer: go on with the
+            # concept tree already loaded (terminologies change rarely) and look again next time.
+            log.warning("terminologies not re-checked, store unavailable: %s", exc)
+            return
         version = tuple((h.iri, h.content_hash) for h in heads)
         with self._lock:
             if version == self._version:
