@@ -45,7 +45,7 @@ def _vocabulary_labels() -> dict[str, str]:
 class SyncReport:
     indexed: int
     deleted: int
-    pending: int  # still waiting (the index was down)
+    pending: int  # still waiting (the index was down); -1 when the store itself was down
     error: str | None = None
 
 
@@ -98,8 +98,8 @@ class SearchService:
 
     def _sync(self, batch: int, max_batches: int) -> SyncReport:
         indexed = deleted = 0
-        labels = self.labels()
         try:
+            labels = self.labels()
             for _ in range(max_batches):
                 pending = self.store.pending(batch)
                 if not pending:
@@ -130,11 +130,17 @@ class SearchService:
                 if len(pending) < batch:
                     break
         except (Unavailable, FairgridError, OSError) as exc:
-            log.warning(
-                "search index unavailable, %d outbox entries wait: %s", len(self.store.pending(10_000)), exc
-            )
-            return SyncReport(indexed, deleted, len(self.store.pending(10_000)), str(exc))
+            waiting = self._pending_count()
+            log.warning("search index or store unavailable, %d outbox entries wait: %s", waiting, exc)
+            return SyncReport(indexed, deleted, waiting, str(exc))
         return SyncReport(indexed, deleted, len(self.store.pending(10_000)))
+
+    def _pending_count(self) -> int:
+        """How many outbox entries wait, or -1 when the store itself cannot say (a server that is down)."""
+        try:
+            return len(self.store.pending(10_000))
+        except (Unavailable, OSError):
+            return -1
 
     def _documents(self, recs: list[Record], labels: dict[str, str]) -> list[SearchDocument]:
         public = public_records(self.store, recs)
