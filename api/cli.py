@@ -32,6 +32,11 @@ def _server(host: str, port: int, log_level: str) -> tuple[uvicorn.Server, Regis
     return uvicorn.Server(config), reg
 
 
+def _print_urls(urls: dict[str, str]) -> None:
+    for name, url in urls.items():
+        out.print(f"{name:>10}: {url}")
+
+
 @guarded
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
@@ -57,16 +62,14 @@ def serve(
     if n > 1:
         serving.check_workers(m.settings(), n)
         if not once:
-            for name, url in urls.items():
-                out.print(f"{name:>10}: {url}")
+            _print_urls(urls)
             out.print(f"   workers: {n}")
             serving.run_workers(m.settings(), host, port, n, level)
             return
         status: list[int] = []
 
         def report(ready: httpx.Response) -> None:
-            for name, url in urls.items():
-                out.print(f"{name:>10}: {url}")
+            _print_urls(urls)
             out.print(f"   workers: {n}\nreadiness: {ready.status_code} {ready.text}")
             status.append(ready.status_code)
 
@@ -79,8 +82,7 @@ def serve(
     server, reg = _server(host, port, level)
     try:
         if not once:
-            for name, url in urls.items():
-                out.print(f"{name:>10}: {url}")
+            _print_urls(urls)
             server.run()
             return
         thread = threading.Thread(target=server.run, daemon=True)
@@ -92,8 +94,7 @@ def serve(
             err.print(f"[bold red]error:[/] the server did not start on {base}")
             raise typer.Exit(EXIT_UNAVAILABLE)
         ready = httpx.get(f"{base}/readyz", timeout=10)
-        for name, url in urls.items():
-            out.print(f"{name:>10}: {url}")
+        _print_urls(urls)
         out.print(f"readiness: {ready.status_code} {ready.text}")
         server.should_exit = True
         thread.join(15)

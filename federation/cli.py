@@ -90,10 +90,7 @@ def etl(
     m = load_mapping(mapping)
     with SiteStore(home.store_path) as store, _progress("mapping rows", None) as tick:
         report = run_etl(home, store, m, csv_files, out=ndjson_out, progress=tick)
-    for where, reason in report.rejected[:50]:
-        err.print(f"  {where}: {reason}", markup=False, highlight=False)
-    if len(report.rejected) > 50:
-        err.print(f"  ... and {len(report.rejected) - 50} more (see {home.quarantine_dir})", markup=False)
+    _print_rejected(report.rejected, f" (see {home.quarantine_dir})")
     out.print(
         f"{report.rows} rows, {report.loaded} resources loaded, {report.unchanged} unchanged, "
         f"{len(report.rejected)} quarantined ({home.quarantine_dir})",
@@ -101,6 +98,14 @@ def etl(
     )
     if report.rejected:
         raise typer.Exit(1)
+
+
+def _print_rejected(rejected: list[tuple[str, str]], where_all: str = "") -> None:
+    """The first 50 rejected rows or resources, each with where it was and why."""
+    for where, reason in rejected[:50]:
+        err.print(f"  {where}: {reason}", markup=False, highlight=False)
+    if len(rejected) > 50:
+        err.print(f"  ... and {len(rejected) - 50} more{where_all}", markup=False)
 
 
 site_app = typer.Typer(
@@ -146,8 +151,7 @@ def site_load(
     total = sum(f.stat().st_size for f in files)
     with SiteStore(h.store_path) as store, _progress("loading bytes", total) as tick:
         report = store.load(files, strict=not skip_invalid, progress=tick)
-    for where, reason in report.rejected[:50]:
-        err.print(f"  {where}: {reason}", markup=False, highlight=False)
+    _print_rejected(report.rejected)
     out.print(
         f"{report.read} read, {report.loaded} loaded, {report.unchanged} unchanged, "
         f"{len(report.rejected)} rejected",

@@ -16,23 +16,29 @@ from pathlib import Path
 from registry.errors import Unavailable
 
 
+def _try_lock(path: Path) -> int | None:
+    """An open descriptor holding an exclusive lock on `path`, or None when another holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
 @contextmanager
 def exclusive(path: Path, timeout_s: float = 60.0, what: str = "the lock") -> Iterator[None]:
     """Hold an exclusive lock on `path` for the block, waiting up to `timeout_s` for another holder."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout_s
+    while (fd := _try_lock(path)) is None:
+        if time.monotonic() >= deadline:
+            raise Unavailable(
+                f"{what} ({path}) is still held after {timeout_s:g} s",
+                hint="another process is writing; retry shortly",
+            )
+        time.sleep(0.01)
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise Unavailable(
-                        f"{what} ({path}) is still held after {timeout_s:g} s",
-                        hint="another process is writing; retry shortly",
-                    ) from None
-                time.sleep(0.01)
         yield
     finally:
         os.close(fd)  # closing the file releases the lock
@@ -48,16 +54,9 @@ class Lease:
         self._fd: int | None = None
 
     def held(self) -> bool:
-        if self._fd is not None:
-            return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
+        if self._fd is None:
+            self._fd = _try_lock(self.path)
+        return self._fd is not None
 
     def release(self) -> None:
         if self._fd is not None:

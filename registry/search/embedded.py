@@ -200,7 +200,7 @@ class TantivyIndex:
             )
             total = int(getattr(res, "count", 0) or 0)
             page = [(0.0, addr) for _, addr in res.hits][: q.first]
-        hits = self._hits(searcher, query if tokens and q.snippets else None, page, q.snippets, fetched)
+        hits = self._hits(searcher, query if tokens else None, page, q.snippets, fetched)
         end = offset + len(hits)
         return SearchResult(
             hits=hits,
@@ -291,7 +291,7 @@ class TantivyIndex:
         fetched: _Docs,
     ) -> list[SearchHit]:
         gens = {}
-        if query is not None and page:
+        if snippets and query is not None and page:
             gens = {
                 f: tantivy.SnippetGenerator.create(searcher, query, self._schema, f)
                 for f in ("description", "text")

@@ -61,7 +61,7 @@ class SearchService:
     def in_process(self) -> bool:
         """Whether a search is local CPU work of milliseconds (the embedded index): callers may then
         run it inline. The terminology check it may make is one small store query."""
-        return bool(getattr(self.index, "in_process", False))
+        return self.index.in_process
 
     def search(self, identity: Identity, query: SearchQuery) -> SearchResult:
         query.check()

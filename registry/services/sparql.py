@@ -56,7 +56,6 @@ class DatasetStore(Protocol):
 
 
 _EMPTY_GRAPH = "urn:fairgrid:no-graph"  # names an empty dataset over the protocol (no graph may be empty)
-_GRAPH_FORMATS = {"application/n-triples": ox.RdfFormat.N_TRIPLES}
 
 
 @dataclass
@@ -237,7 +236,7 @@ class SparqlService:
         except TimeoutError:
             raise self._timeout() from None
         if graph_form:
-            quads = ox.parse(body, format=_GRAPH_FORMATS[accept])
+            quads = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
             return self._collect((ox.Triple(q.subject, q.predicate, q.object) for q in quads), deadline)
         return self._collect(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON), deadline)
 
@@ -248,8 +247,7 @@ class SparqlService:
         del result  # Oxigraph iterators must be freed on the thread that made them
         return graph_form
 
-    def _collect(self, result: Any, deadline: float | None = None) -> SparqlResult:
-        deadline = deadline if deadline is not None else time.monotonic() + self.timeout_s
+    def _collect(self, result: Any, deadline: float) -> SparqlResult:
         if isinstance(result, ox.QueryBoolean):
             return SparqlResult(boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):

@@ -66,8 +66,7 @@ class TermService:
         # (a commit through it, or - when other processes share it - after SHARED_STORE_TTL_S).
         commits, now = self.store.local_commits, time.monotonic()
         seen = self._checked
-        fresh = seen is not None and (not self.store.shared or now - seen[1] < SHARED_STORE_TTL_S)
-        if seen is not None and seen[0] == commits and fresh:
+        if seen is not None and seen[0] == commits and not self._expired(seen[1], now):
             return
         try:
             heads = self.store.list_records(Kind.TERMINOLOGY, 0, 1000)
@@ -99,6 +98,9 @@ class TermService:
                     by_code.setdefault(c.notation.lower(), []).append(c.iri)
             self.concepts, self.schemes, self._by_code, self._version = concepts, schemes, by_code, version
             self._checked = (commits, now)
+
+    def _expired(self, checked_at: float, now: float) -> bool:
+        return self.store.shared and now - checked_at >= SHARED_STORE_TTL_S
 
     def all_concepts(self) -> list[Concept]:
         self._refresh()
