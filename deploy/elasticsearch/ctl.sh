@@ -23,17 +23,13 @@ heap="${FAIRGRID_ELASTICSEARCH_HEAP:-1g}"
 user="${FAIRGRID_ELASTICSEARCH_USER:-fairgrid-es}"
 artifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$version:zip"
 url="http://127.0.0.1:$port"
-
-die() { echo "elasticsearch: $*" >&2; exit 1; }
+node_name=elasticsearch
+# shellcheck source=../lib/node.sh
+. "$here/../lib/node.sh"
 
 alive() { [ -f "$1" ] && local pid && pid="$(cat "$1")" && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"; }
 
 running_pid() { alive "$launcherfile" || alive "$pidfile"; }
-
-healthy() {
-  curl -fsS --max-time 3 "$url/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null \
-    | grep -qE '"status":"(green|yellow)"'
-}
 
 java_home() {
   if [ -n "${FAIRGRID_ELASTICSEARCH_JAVA_HOME:-}" ]; then echo "$FAIRGRID_ELASTICSEARCH_JAVA_HOME"; return; fi
@@ -174,19 +170,4 @@ stop() {
   rm -f "$pidfile" "$launcherfile"
 }
 
-status() {
-  local pid
-  if pid="$(running_pid)"; then
-    if healthy; then echo "elasticsearch: running (pid $pid) at $url"; return 0; fi
-    echo "elasticsearch: pid $pid alive but not healthy at $url"; return 1
-  fi
-  echo "elasticsearch: not running"; return 3
-}
-
-case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  restart) stop; start ;;
-  *) echo "usage: $0 start|stop|status|restart" >&2; exit 2 ;;
-esac
+node_main "$@"

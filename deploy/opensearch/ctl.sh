@@ -14,18 +14,14 @@ tport="${FAIRGRID_OPENSEARCH_TRANSPORT_PORT:-9350}"
 timeout="${FAIRGRID_OPENSEARCH_START_TIMEOUT:-180}"
 heap="${FAIRGRID_OPENSEARCH_HEAP:-1g}"
 url="http://127.0.0.1:$port"
-
-die() { echo "opensearch: $*" >&2; exit 1; }
+node_name=opensearch
+# shellcheck source=../lib/node.sh
+. "$here/../lib/node.sh"
 
 running_pid() {
   [ -f "$pidfile" ] || return 1
   local pid; pid="$(cat "$pidfile")"
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
-
-healthy() {
-  curl -fsS --max-time 3 "$url/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null \
-    | grep -qE '"status":"(green|yellow)"'
 }
 
 check_tools() {
@@ -118,18 +114,4 @@ stop() {
   rm -f "$pidfile"
 }
 
-status() {
-  if pid="$(running_pid)"; then
-    if healthy; then echo "opensearch: running (pid $pid) at $url"; return 0; fi
-    echo "opensearch: pid $pid alive but not healthy at $url"; return 1
-  fi
-  echo "opensearch: not running"; return 3
-}
-
-case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  restart) stop; start ;;
-  *) echo "usage: $0 start|stop|status|restart" >&2; exit 2 ;;
-esac
+node_main "$@"
