@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 # The main job on embedded defaults, then the API on it (Ctrl-C stops; FAIRGRID_DEMO_ONCE=1 starts,
 # checks readiness and exits, for scripted runs).
 demo: install
-	$(BIN)/python -m registry.demo
+	$(BIN)/python -m api.demo
 	$(BIN)/fairgrid serve --port $${FAIRGRID_PORT:-8080} $${FAIRGRID_DEMO_ONCE:+--once}
 
 lint: install

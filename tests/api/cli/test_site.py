@@ -5,7 +5,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from federation.cli import register
+from api.cli.site import register
 from federation.site.demo import build_demo_sites
 
 app = typer.Typer()

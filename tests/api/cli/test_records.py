@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from registry.cli import output
-from registry.cli.main import app
+from api.cli import output
+from api.cli.main import app
 from tests.conftest import EXAMPLE
 from tests.registry.services.test_records import dataset
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from registry import demo
+from api import demo
 from registry.config import Settings
 from registry.vocab import Kind
 from registry.wiring import open_registry

@@ -37,26 +37,19 @@ def registry(read_only: bool = False) -> Registry:
 
 
 def _register_commands() -> None:
-    from registry.cli import records, terms
+    from api.cli import records, server, site, terms
 
     records.register(app)
     app.add_typer(terms.app, name="terms")
-    from api import cli as api_cli
-
-    api_cli.register(app)
-    try:
-        from federation import cli as federation_cli
-    except ImportError:  # federation is optional at this stage of the build
-        return
-    if hasattr(federation_cli, "register"):
-        federation_cli.register(app)
+    server.register(app)
+    site.register(app)
 
 
 _register_commands()
 
 
 def main() -> None:
-    from registry.cli.output import fail
+    from api.cli.output import fail
 
     try:
         app()

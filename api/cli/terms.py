@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from registry.cli import main as m
-from registry.cli.output import out
-from registry.cli.records import guarded
+from api.cli import main as m
+from api.cli.output import out
+from api.cli.records import guarded
 from registry.services.terms import Concept
 
 app = typer.Typer(

@@ -12,8 +12,8 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from registry.cli import main as m
-from registry.cli.output import (
+from api.cli import main as m
+from api.cli.output import (
     EXIT_INVALID,
     EXIT_OK,
     EXIT_UNREADABLE,

@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from federation.site.demo import build_demo_sites
 from registry.config import Settings
 from registry.identity import local_operator
 from registry.search.port import Facet, SearchFilter, SearchQuery
@@ -36,10 +37,6 @@ def register(reg: Registry, label: str, paths: list[Path]) -> None:
 
 
 def setup_sites(home: Path) -> list[Path]:
-    try:
-        from federation.site.demo import build_demo_sites
-    except ImportError:
-        return []
     with console.status("synthesising three hospital sites and loading their stores"):
         return build_demo_sites(home / "demo-sites")
 

@@ -10,9 +10,9 @@ import httpx
 import typer
 
 from api import serving
-from registry.cli import main as m
-from registry.cli.output import EXIT_UNAVAILABLE, err, out, print_json
-from registry.cli.records import guarded, progress
+from api.cli import main as m
+from api.cli.output import EXIT_UNAVAILABLE, err, out, print_json
+from api.cli.records import guarded, progress
 from registry.wiring import Registry
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.auth import Authenticator
-from registry.cli.main import app
+from api.cli.main import app
 from registry.config import Settings
 from registry.identity import Role
 from registry.wiring import open_registry
