@@ -1,18 +1,122 @@
-"""Settings read from the environment (FAIRGRID_*), with safe embedded defaults."""
+"""Settings read from the environment (FAIRGRID_*) once, with safe embedded defaults, then passed down.
+
+`Settings.from_env()` is the only place that reads FAIRGRID_* variables for the registry and the API;
+grouped sections (`auth`, `limits`) keep related settings together. A malformed value is an InputError
+naming the variable, never a traceback.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
+
+from registry.errors import InputError
 
 DEFAULT_BASE_IRI = "https://w3id.org/fairgrid/"
 # Terminologies are registered under their publishers' official IRIs.
 TERMINOLOGY_BASES = ("http://id.who.int/icd/", "http://www.orpha.net/", "http://purl.obolibrary.org/obo/")
+_TRUE = ("1", "true", "yes", "on")
+N = TypeVar("N", int, float)
 
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _number(e: Mapping[str, str], name: str, kind: type[N], default: N) -> N:
+    raw = e.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise InputError(
+            f"{name}={raw!r} is not a number", hint=f"set {name} to a number or unset it"
+        ) from None
+    if value < 0:
+        raise InputError(f"{name}={raw!r} must not be negative", hint=f"unset {name} for {default}")
+    return value
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """How bearer tokens are verified: an OIDC provider's JWKS (production), or the local development
+    key under $FAIRGRID_HOME/keys, and the latter only when asked for explicitly (FAIRGRID_DEV_AUTH=1)."""
+
+    jwks_url: str | None = None
+    issuer: str | None = None
+    audience: str | None = None
+    dev: bool = False
+
+    @property
+    def description(self) -> str:
+        if self.jwks_url:
+            return f"tokens verified against {self.jwks_url} (issuer {self.issuer}, audience {self.audience})"
+        if self.dev:
+            return "DEVELOPMENT sign-in (FAIRGRID_DEV_AUTH=1): tokens from `fairgrid dev-token` are accepted"
+        return "no token verification configured"
+
+    def check(self) -> None:
+        """Refuse what a server must not start with: no verification at all, or a JWKS whose tokens
+        could come from any issuer or be meant for any audience."""
+        if self.jwks_url and self.dev:
+            raise InputError(
+                "FAIRGRID_JWKS_URL and FAIRGRID_DEV_AUTH=1 are both set",
+                hint="unset FAIRGRID_DEV_AUTH in production; dev tokens are for local development only",
+            )
+        if self.jwks_url:
+            missing = [n for n, v in (("FAIRGRID_JWT_ISSUER", self.issuer), ("FAIRGRID_JWT_AUDIENCE",
+                       self.audience)) if not v]  # fmt: skip
+            if missing:
+                raise InputError(
+                    f"FAIRGRID_JWKS_URL is set but {' and '.join(missing)} is not",
+                    hint="tokens must be checked for the provider that issued them and for this registry: "
+                    "set both to the values your OIDC provider puts in `iss` and `aud`",
+                )
+            return
+        if not self.dev:
+            raise InputError(
+                "no way to verify sign-in tokens is configured",
+                hint="set FAIRGRID_JWKS_URL, FAIRGRID_JWT_ISSUER and FAIRGRID_JWT_AUDIENCE for your OIDC "
+                "provider; or, on a development machine only, FAIRGRID_DEV_AUTH=1 to accept "
+                "`fairgrid dev-token` tokens",
+            )
+
+    @classmethod
+    def from_env(cls, e: Mapping[str, str]) -> AuthSettings:
+        return cls(
+            jwks_url=e.get("FAIRGRID_JWKS_URL") or None,
+            issuer=e.get("FAIRGRID_JWT_ISSUER") or None,
+            audience=e.get("FAIRGRID_JWT_AUDIENCE") or None,
+            dev=e.get("FAIRGRID_DEV_AUTH", "").strip().lower() in _TRUE,
+        )
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """Protection against abusive queries (GraphQL document shape and deadline, SPARQL)."""
+
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 15
+    graphql_max_tokens: int = 2000  # the GraphiQL introspection query needs about 300
+    graphql_timeout_s: float = 10.0
+    sparql_timeout_s: float = 10.0
+    sparql_max_rows: int = 10_000
+
+    @classmethod
+    def from_env(cls, e: Mapping[str, str]) -> LimitSettings:
+        d = cls()
+        return cls(
+            graphql_max_depth=_number(e, "FAIRGRID_GRAPHQL_MAX_DEPTH", int, d.graphql_max_depth),
+            graphql_max_aliases=_number(e, "FAIRGRID_GRAPHQL_MAX_ALIASES", int, d.graphql_max_aliases),
+            graphql_max_tokens=_number(e, "FAIRGRID_GRAPHQL_MAX_TOKENS", int, d.graphql_max_tokens),
+            graphql_timeout_s=_number(e, "FAIRGRID_GRAPHQL_TIMEOUT_S", float, d.graphql_timeout_s),
+            sparql_timeout_s=_number(e, "FAIRGRID_SPARQL_TIMEOUT_S", float, d.sparql_timeout_s),
+            sparql_max_rows=_number(e, "FAIRGRID_SPARQL_MAX_ROWS", int, d.sparql_max_rows),
+        )
 
 
 @dataclass(frozen=True)
@@ -25,13 +129,16 @@ class Settings:
     store_url: str | None = None  # SPARQL endpoint; None means embedded Oxigraph
     search_url: str | None = None  # OpenSearch/Elasticsearch; None means the embedded index
     search_alias: str | None = None  # the alias on that cluster (several registries can share one)
+    port: int = 8080  # where `make demo` says the API is served
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
     @property
     def all_allowed_bases(self) -> tuple[str, ...]:
         return (self.base_iri, *TERMINOLOGY_BASES, *self.allowed_bases)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         e = os.environ if env is None else env
         base = e.get("FAIRGRID_BASE_IRI", DEFAULT_BASE_IRI)
         if not base.endswith(("/", "#")):
@@ -40,8 +147,11 @@ class Settings:
             home=Path(e.get("FAIRGRID_HOME", ".fairgrid")),
             base_iri=base,
             allowed_bases=_split(e.get("FAIRGRID_ALLOWED_BASES", "")),
-            max_record_bytes=int(e.get("FAIRGRID_MAX_RECORD_BYTES", str(50 * 1024 * 1024))),
+            max_record_bytes=_number(e, "FAIRGRID_MAX_RECORD_BYTES", int, 50 * 1024 * 1024),
             store_url=e.get("FAIRGRID_STORE_URL") or None,
             search_url=e.get("FAIRGRID_SEARCH_URL") or None,
             search_alias=e.get("FAIRGRID_SEARCH_ALIAS") or None,
+            port=_number(e, "FAIRGRID_PORT", int, 8080),
+            auth=AuthSettings.from_env(e),
+            limits=LimitSettings.from_env(e),
         )

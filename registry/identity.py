@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import quote
 
-from registry.errors import PermissionDenied, Unauthenticated
+from registry.errors import InputError, PermissionDenied, Unauthenticated
 
 
 class Role(StrEnum):
@@ -16,10 +18,37 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# A site id as sites are named (federation/site/home.py makes the same rule for site homes).
+SITE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\Z")
+# Token subjects as OIDC providers issue them (UUIDs, e-mail-like names, `provider|id`): printable,
+# no spaces, bounded, so they can be logged, compared and turned into an agent IRI.
+_SUBJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~@:+|=/-]{0,254}\Z")
+
+
+def check_subject(value: object) -> str:
+    """The token subject (`sub` claim) if it is a plain identifier; an InputError otherwise."""
+    if not isinstance(value, str) or not _SUBJECT.match(value):
+        raise InputError(
+            f"token subject {str(value)[:80]!r} is not a valid identifier",
+            hint="the `sub` claim must be letters, digits and ._~@:+|=/- (at most 255 characters)",
+        )
+    return value
+
+
+def check_site_id(value: str) -> str:
+    if not SITE_ID.match(value):
+        raise InputError(
+            f"site id {value[:80]!r} is not valid", hint="use lower-case letters, digits and '-', e.g. site-a"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Identity:
     subject: str
     roles: frozenset[Role] = field(default_factory=frozenset)
+    # The site a site-operator token operates (its `site` claim); None for everyone else.
+    site: str | None = None
 
     def has(self, *roles: Role) -> bool:
         return Role.ADMIN in self.roles or any(r in self.roles for r in roles)
@@ -37,9 +66,10 @@ class Identity:
 
     @property
     def agent_iri(self) -> str:
-        if self.subject.startswith(("http://", "https://", "urn:")):
+        if self.subject.startswith(("http://", "https://", "urn:")) and "|" not in self.subject:
             return self.subject
-        return f"urn:fairgrid:agent:{self.subject}"
+        # `|` (as in `auth0|123`) is not allowed in an IRI: percent-encode what the IRI cannot hold.
+        return "urn:fairgrid:agent:" + quote(self.subject, safe="._~@:+=/-")
 
 
 ANONYMOUS = Identity("anonymous", frozenset())
