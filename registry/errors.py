@@ -6,7 +6,7 @@ extensions in one place each. Every error carries a short `hint` saying what to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -89,6 +89,13 @@ class ValidationFailed(InputError):
         self.warnings = warnings or []
 
 
+class InvalidIri(InputError):
+    """A value given as an IRI (a record, a revision's agent, a filter) that is not one."""
+
+    code = "invalid_iri"
+    hint = "send an absolute IRI (percent-encode spaces, quotes and angle brackets)"
+
+
 class IriNotAllowed(InputError):
     code = "iri_not_allowed"
     hint = "use an IRI under one of the allowed bases, or a blank node to have one minted"
@@ -162,13 +169,3 @@ class Unavailable(FairgridError):
 class LimitExceeded(InputError):
     code = "limit_exceeded"
     hint = "narrow the request (fewer fields, smaller page, simpler query)"
-
-
-@dataclass
-class ErrorList:
-    """Collects per-item errors during bulk operations."""
-
-    items: list[tuple[str, FairgridError]] = field(default_factory=list)
-
-    def add(self, where: str, err: FairgridError) -> None:
-        self.items.append((where, err))

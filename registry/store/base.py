@@ -10,7 +10,7 @@ import pyoxigraph as ox
 
 from registry.errors import StaleRevision
 from registry.model import Record, RevisionInfo
-from registry.store import sparql as q
+from registry.store import sparql as queries
 from registry.store.port import Write
 from registry.vocab import Kind
 
@@ -24,7 +24,7 @@ class SparqlBackedStore(ABC):
         self._lock = threading.Lock()
 
     @abstractmethod
-    def _select(self, query: str, timeout_s: float = 30.0) -> list[q.Row]: ...
+    def _select(self, query: str, timeout_s: float = 30.0) -> list[queries.Row]: ...
 
     @abstractmethod
     def _update(self, update: str) -> None: ...
@@ -34,42 +34,42 @@ class SparqlBackedStore(ABC):
 
     def heads(self, iris: Sequence[str]) -> dict[str, RevisionInfo]:
         out: dict[str, RevisionInfo] = {}
-        for part in q.chunks(list(dict.fromkeys(iris)), 500):
-            for row in self._select(q.heads_query(part)):
-                out[row["r"].value] = q.rev_from_row(row["r"].value, row)
+        for part in queries.chunks(list(dict.fromkeys(iris)), 500):
+            for row in self._select(queries.heads_query(part)):
+                out[row["r"].value] = queries.rev_from_row(row["r"].value, row)
         return out
 
     def get(self, iri: str, revision: int | None = None) -> Record | None:
         if revision is None:
             rev = self.head(iri)
         else:
-            rows = self._select(q.revision_query(iri, revision))
-            rev = q.rev_from_row(iri, rows[0]) if rows else None
+            rows = self._select(queries.revision_query(iri, revision))
+            rev = queries.rev_from_row(iri, rows[0]) if rows else None
         if rev is None:
             return None
-        return q.record_from(iri, rev, self._content(rev.revision_iri))
+        return queries.record_from(iri, rev, self._content(rev.revision_iri))
 
     def get_many(self, iris: Sequence[str]) -> dict[str, Record]:
         heads = self.heads(iris)
         graphs = [h.revision_iri for h in heads.values()]
         contents: dict[str, list[ox.Triple]] = {}
-        for part in q.chunks(graphs, 200):
-            for row in self._select(q.contents_query(part)):
-                contents[row["g"].value] = q.parse_content(row["c"].value)
-        return {i: q.record_from(i, h, contents.get(h.revision_iri, [])) for i, h in heads.items()}
+        for part in queries.chunks(graphs, 200):
+            for row in self._select(queries.contents_query(part)):
+                contents[row["g"].value] = queries.parse_content(row["c"].value)
+        return {i: queries.record_from(i, h, contents.get(h.revision_iri, [])) for i, h in heads.items()}
 
     def _content(self, revision_graph: str) -> list[ox.Triple]:
-        rows = self._select(q.content_query(revision_graph))
-        return q.parse_content(rows[0]["c"].value) if rows else []
+        rows = self._select(queries.content_query(revision_graph))
+        return queries.parse_content(rows[0]["c"].value) if rows else []
 
     def history(self, iri: str) -> list[RevisionInfo]:
-        return [q.rev_from_row(iri, row) for row in self._select(q.history_query(iri))]
+        return [queries.rev_from_row(iri, row) for row in self._select(queries.history_query(iri))]
 
     def histories(self, iris: Sequence[str]) -> dict[str, list[RevisionInfo]]:
         out: dict[str, list[RevisionInfo]] = {}
-        for part in q.chunks(list(dict.fromkeys(iris)), 200):
-            for row in self._select(q.histories_query(part)):
-                out.setdefault(row["r"].value, []).append(q.rev_from_row(row["r"].value, row))
+        for part in queries.chunks(list(dict.fromkeys(iris)), 200):
+            for row in self._select(queries.histories_query(part)):
+                out.setdefault(row["r"].value, []).append(queries.rev_from_row(row["r"].value, row))
         return out
 
     def commit(self, writes: Sequence[Write]) -> None:
@@ -87,18 +87,19 @@ class SparqlBackedStore(ABC):
                     f"{len(stale)} record(s) are no longer at the revision the change was based on: "
                     + ", ".join(stale[:5])
                 )
-            update, _tx = q.commit_update(writes)
+            update, _tx = queries.commit_update(writes)
             try:
                 self._update(update)
             finally:  # even a failed update may have committed on a server: let caches look again
                 self.local_commits += 1
-            q.check_committed(writes, self.heads([w.record.iri for w in writes]))
+            queries.check_committed(writes, self.heads([w.record.iri for w in writes]))
 
     def list_records(self, kind: Kind | None = None, offset: int = 0, limit: int = 100) -> list[RevisionInfo]:
-        return [q.rev_from_row(r["r"].value, r) for r in self._select(q.list_query(kind, offset, limit))]
+        found = self._select(queries.list_query(kind, offset, limit))
+        return [queries.rev_from_row(r["r"].value, r) for r in found]
 
     def count(self, kind: Kind | None = None) -> int:
-        rows = self._select(q.count_query(kind))
+        rows = self._select(queries.count_query(kind))
         return int(rows[0]["c"].value) if rows else 0
 
     def iter_latest(self, kind: Kind | None = None, batch: int = 200) -> Iterator[Record]:
@@ -106,25 +107,25 @@ class SparqlBackedStore(ABC):
         while True:
             revs = self.list_records(kind, offset, batch)
             for rev in revs:
-                yield q.record_from(rev.iri, rev, self._content(rev.revision_iri))
+                yield queries.record_from(rev.iri, rev, self._content(rev.revision_iri))
             if len(revs) < batch:
                 return
             offset += batch
 
     def types_of(self, iris: Sequence[str]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
-        for part in q.chunks(list(dict.fromkeys(iris)), 500):
-            for row in self._select(q.types_query(part)):
+        for part in queries.chunks(list(dict.fromkeys(iris)), 500):
+            for row in self._select(queries.types_query(part)):
                 out.setdefault(row["s"].value, set()).add(row["t"].value)
         return out
 
-    def query(self, sparql: str, timeout_s: float = 10.0) -> list[q.Row]:
+    def query(self, sparql: str, timeout_s: float = 10.0) -> list[queries.Row]:
         return self._select(sparql, timeout_s)
 
     def pending(self, limit: int = 500) -> list[tuple[str, int]]:
         """Records written but not yet acknowledged by the search index (the outbox)."""
-        return [(r["r"].value, int(r["n"].value)) for r in self._select(q.pending_query(limit))]
+        return [(r["r"].value, int(r["n"].value)) for r in self._select(queries.pending_query(limit))]
 
     def ack(self, items: Sequence[tuple[str, int]]) -> None:
         if items:
-            self._update(q.ack_update(items))
+            self._update(queries.ack_update(items))

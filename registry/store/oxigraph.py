@@ -11,7 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from registry.errors import Unavailable
-from registry.store import sparql as q
+from registry.store import sparql as queries
 from registry.store.base import SparqlBackedStore
 
 
@@ -33,9 +33,9 @@ class OxigraphStore(SparqlBackedStore):
                 hint="another fairgrid process may hold it; stop it or use the API of the running one",
             ) from exc
 
-    def _select(self, query: str, timeout_s: float = 30.0) -> list[q.Row]:
+    def _select(self, query: str, timeout_s: float = 30.0) -> list[queries.Row]:
         result = self._store.query(query)
-        return q.rows(result)
+        return queries.rows(result)
 
     def _update(self, update: str) -> None:
         self._store.update(update)

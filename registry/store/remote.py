@@ -10,7 +10,7 @@ import httpx
 import pyoxigraph as ox
 
 from registry.errors import Unavailable
-from registry.store import sparql as q
+from registry.store import sparql as queries
 from registry.store.base import SparqlBackedStore
 
 RESULTS_JSON = "application/sparql-results+json"
@@ -42,10 +42,10 @@ class SparqlEndpointStore(SparqlBackedStore):
             )
         return resp.content
 
-    def _select(self, query: str, timeout_s: float = 30.0) -> list[q.Row]:
+    def _select(self, query: str, timeout_s: float = 30.0) -> list[queries.Row]:
         body = self._post(self.query_url, {"query": query}, RESULTS_JSON, timeout_s)
         result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        return q.rows(result)
+        return queries.rows(result)
 
     def _update(self, update: str) -> None:
         self._post(self.update_url, {"update": update}, None)

@@ -18,39 +18,41 @@ import pyoxigraph as ox
 
 from registry.errors import StaleRevision
 from registry.model import META_GRAPH, OUTBOX_GRAPH, Record, RevisionInfo, revision_iri
+from registry.sparql_text import integer, iri, literal, term, values
 from registry.store.port import Write
 from registry.vocab import FG, PROV, RDF_TYPE, XSD, Kind
 
 Row = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
 
-META = f"<{META_GRAPH}>"
-OUTBOX = f"<{OUTBOX_GRAPH}>"
-P = {
-    "head": f"<{FG}head>",
-    "revision": f"<{FG}revision>",
-    "revisionOf": f"<{FG}revisionOf>",
-    "kind": f"<{FG}recordKind>",
-    "hash": f"<{FG}contentHash>",
-    "deprecated": f"<{FG}deprecated>",
-    "reason": f"<{FG}deprecationReason>",
-    "note": f"<{FG}changeNote>",
-    "draft": f"<{FG}draft>",
-    "content": f"<{FG}content>",
-    "report": f"<{FG}validationReport>",
-    "tx": f"<{FG}transaction>",
-    "pending": f"<{FG}pendingRevision>",
-    "time": f"<{PROV}generatedAtTime>",
-    "agent": f"<{PROV}wasAttributedTo>",
-    "prev": f"<{PROV}wasRevisionOf>",
-    "type": f"<{RDF_TYPE}>",
-}
+# Constant terms of the store layout, as SPARQL text (every other term comes from sparql_text too).
+META = iri(META_GRAPH)
+OUTBOX = iri(OUTBOX_GRAPH)
+HEAD = iri(FG + "head")
+REVISION = iri(FG + "revision")
+REVISION_OF = iri(FG + "revisionOf")
+KIND = iri(FG + "recordKind")
+HASH = iri(FG + "contentHash")
+DEPRECATED = iri(FG + "deprecated")
+REASON = iri(FG + "deprecationReason")
+NOTE = iri(FG + "changeNote")
+DRAFT = iri(FG + "draft")
+CONTENT = iri(FG + "content")
+REPORT = iri(FG + "validationReport")
+TX = iri(FG + "transaction")
+PENDING = iri(FG + "pendingRevision")
+TIME = iri(PROV + "generatedAtTime")
+AGENT = iri(PROV + "wasAttributedTo")
+PREV = iri(PROV + "wasRevisionOf")
+TYPE = iri(RDF_TYPE)
+ENTITY = iri(PROV + "Entity")
+RECORD_REVISION = iri(FG + "RecordRevision")
 
 _REV_FIELDS = "?rev ?n ?kind ?time ?agent ?hash ?dep ?reason ?note ?draft ?report"
-_REV_PATTERN = f"""?rev {P["revision"]} ?n ; {P["kind"]} ?kind ; {P["time"]} ?time ; {P["agent"]} ?agent ;
-      {P["hash"]} ?hash .
-    OPTIONAL {{ ?rev {P["deprecated"]} ?dep }} OPTIONAL {{ ?rev {P["reason"]} ?reason }}
-    OPTIONAL {{ ?rev {P["note"]} ?note }} OPTIONAL {{ ?rev {P["draft"]} ?draft }}
-    OPTIONAL {{ ?rev {P["report"]} ?report }}"""
+_REV_PATTERN = f"""?rev {REVISION} ?n ; {KIND} ?kind ; {TIME} ?time ; {AGENT} ?agent ;
+      {HASH} ?hash .
+    OPTIONAL {{ ?rev {DEPRECATED} ?dep }} OPTIONAL {{ ?rev {REASON} ?reason }}
+    OPTIONAL {{ ?rev {NOTE} ?note }} OPTIONAL {{ ?rev {DRAFT} ?draft }}
+    OPTIONAL {{ ?rev {REPORT} ?report }}"""
 
 
 def rows(result: object) -> list[Row]:
@@ -69,16 +71,8 @@ def rows(result: object) -> list[Row]:
     return out
 
 
-def iri(value: str) -> str:
-    return f"<{value}>"
-
-
-def lit(value: str) -> str:
-    return str(ox.Literal(value))
-
-
 def nt(t: ox.Triple) -> str:
-    return f"{t.subject} {t.predicate} {t.object} ."
+    return f"{term(t.subject)} {term(t.predicate)} {term(t.object)} ."
 
 
 def rev_from_row(record_iri: str, row: Row) -> RevisionInfo:
@@ -109,14 +103,14 @@ def commit_update(writes: Sequence[Write]) -> tuple[str, str]:
     for w in writes:
         r = w.record.iri
         if w.expected_head is None:
-            guards.append(f"FILTER NOT EXISTS {{ GRAPH {META} {{ {iri(r)} {P['head']} ?h }} }}")
+            guards.append(f"FILTER NOT EXISTS {{ GRAPH {META} {{ {iri(r)} {HEAD} ?h }} }}")
         else:
-            guards.append(f"GRAPH {META} {{ {iri(r)} {P['head']} {iri(revision_iri(r, w.expected_head))} }}")
-    marker = f"GRAPH {META} {{ {iri(tx)} {P['tx']} true }}"
+            guards.append(f"GRAPH {META} {{ {iri(r)} {HEAD} {iri(revision_iri(r, w.expected_head))} }}")
+    marker = f"GRAPH {META} {{ {iri(tx)} {TX} true }}"
     ops = [f"INSERT {{ {marker} }} WHERE {{ {' '.join(guards)} }}"]
     for w in writes:
         ops += _write_ops(w, marker)
-    ops.append(f"DELETE WHERE {{ GRAPH {META} {{ {iri(tx)} {P['tx']} ?x }} }}")
+    ops.append(f"DELETE WHERE {{ GRAPH {META} {{ {iri(tx)} {TX} ?x }} }}")
     return " ;\n".join(ops), tx
 
 
@@ -126,36 +120,36 @@ def _write_ops(w: Write, marker: str) -> list[str]:
     g, rg, rv = iri(rec.iri), iri(rev.revision_iri), iri(rev.revision_iri)
     body = "\n".join(nt(t) for t in rec.triples)
     meta = [
-        f"{iri(rec.iri)} {P['head']} {rv} .",
-        f"{rv} {P['type']} <{PROV}Entity> , <{FG}RecordRevision> ; {P['revisionOf']} {iri(rec.iri)} ;",
-        f"  {P['revision']} {rev.number} ; {P['kind']} {lit(rev.kind.value)} ;",
-        f'  {P["time"]} "{rev.generated_at.isoformat()}"^^<{XSD}dateTime> ;',
-        f"  {P['agent']} {iri(rev.attributed_to)} ;",
-        f"  {P['hash']} {lit(rev.content_hash)} .",
+        f"{iri(rec.iri)} {HEAD} {rv} .",
+        f"{rv} {TYPE} {ENTITY} , {RECORD_REVISION} ; {REVISION_OF} {iri(rec.iri)} ;",
+        f"  {REVISION} {integer(rev.number)} ; {KIND} {literal(rev.kind.value)} ;",
+        f"  {TIME} {literal(rev.generated_at.isoformat(), datatype=XSD + 'dateTime')} ;",
+        f"  {AGENT} {iri(rev.attributed_to, 'agent')} ;",
+        f"  {HASH} {literal(rev.content_hash)} .",
     ]
     if rev.previous_iri is not None:
-        meta.append(f"{rv} {P['prev']} {iri(rev.previous_iri)} .")
+        meta.append(f"{rv} {PREV} {iri(rev.previous_iri)} .")
     if rev.deprecated:
-        meta.append(f"{rv} {P['deprecated']} true .")
+        meta.append(f"{rv} {DEPRECATED} true .")
     if rev.reason:
-        meta.append(f"{rv} {P['reason']} {lit(rev.reason)} .")
+        meta.append(f"{rv} {REASON} {literal(rev.reason)} .")
     if rev.report:
-        meta.append(f"{rv} {P['report']} {lit(rev.report)} .")
+        meta.append(f"{rv} {REPORT} {literal(rev.report)} .")
     if not rev.published:
-        meta.append(f"{rv} {P['draft']} true .")
+        meta.append(f"{rv} {DRAFT} true .")
     if rev.note:
-        meta.append(f"{rv} {P['note']} {lit(rev.note)} .")
+        meta.append(f"{rv} {NOTE} {literal(rev.note)} .")
     meta_text = "\n".join(meta)
     return [
         f"DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{ {marker} GRAPH {g} {{ ?s ?p ?o }} }}",
-        f"DELETE {{ GRAPH {META} {{ {iri(rec.iri)} {P['head']} ?old }} }} "
-        f"WHERE {{ {marker} GRAPH {META} {{ {iri(rec.iri)} {P['head']} ?old }} }}",
-        f"DELETE {{ GRAPH {OUTBOX} {{ {iri(rec.iri)} {P['pending']} ?old }} }} "
-        f"WHERE {{ {marker} GRAPH {OUTBOX} {{ {iri(rec.iri)} {P['pending']} ?old }} }}",
+        f"DELETE {{ GRAPH {META} {{ {iri(rec.iri)} {HEAD} ?old }} }} "
+        f"WHERE {{ {marker} GRAPH {META} {{ {iri(rec.iri)} {HEAD} ?old }} }}",
+        f"DELETE {{ GRAPH {OUTBOX} {{ {iri(rec.iri)} {PENDING} ?old }} }} "
+        f"WHERE {{ {marker} GRAPH {OUTBOX} {{ {iri(rec.iri)} {PENDING} ?old }} }}",
         # the outbox entry is written in the same transaction as the record: the index can lag, never miss
-        f"INSERT {{ GRAPH {g} {{ {body} }} GRAPH {rg} {{ {rv} {P['content']} {exact_content(rec.triples)} }} "
+        f"INSERT {{ GRAPH {g} {{ {body} }} GRAPH {rg} {{ {rv} {CONTENT} {exact_content(rec.triples)} }} "
         f"GRAPH {META} {{ {meta_text} }} "
-        f"GRAPH {OUTBOX} {{ {iri(rec.iri)} {P['pending']} {rev.number} }} }} WHERE {{ {marker} }}",
+        f"GRAPH {OUTBOX} {{ {iri(rec.iri)} {PENDING} {integer(rev.number)} }} }} WHERE {{ {marker} }}",
     ]
 
 
@@ -172,12 +166,11 @@ def exact_content(triples: tuple[ox.Triple, ...]) -> str:
 
 
 def content_query(graph: str) -> str:
-    return f"SELECT ?c WHERE {{ GRAPH {iri(graph)} {{ ?r {P['content']} ?c }} }}"
+    return f"SELECT ?c WHERE {{ GRAPH {iri(graph)} {{ ?r {CONTENT} ?c }} }}"
 
 
 def contents_query(graphs: Sequence[str]) -> str:
-    values = " ".join(iri(g) for g in graphs)
-    return f"SELECT ?g ?c WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?r {P['content']} ?c }} }}"
+    return f"SELECT ?g ?c WHERE {{ VALUES ?g {{ {values(graphs)} }} GRAPH ?g {{ ?r {CONTENT} ?c }} }}"
 
 
 def parse_content(text: str) -> list[ox.Triple]:
@@ -185,25 +178,23 @@ def parse_content(text: str) -> list[ox.Triple]:
 
 
 def heads_query(iris: Sequence[str]) -> str:
-    values = " ".join(iri(i) for i in iris)
     return (
-        f"SELECT ?r {_REV_FIELDS} WHERE {{ VALUES ?r {{ {values} }} "
-        f"GRAPH {META} {{ ?r {P['head']} ?rev . {_REV_PATTERN} }} }}"
+        f"SELECT ?r {_REV_FIELDS} WHERE {{ VALUES ?r {{ {values(iris)} }} "
+        f"GRAPH {META} {{ ?r {HEAD} ?rev . {_REV_PATTERN} }} }}"
     )
 
 
 def history_query(record_iri: str) -> str:
     return (
-        f"SELECT {_REV_FIELDS} WHERE {{ GRAPH {META} {{ ?rev {P['revisionOf']} {iri(record_iri)} . "
+        f"SELECT {_REV_FIELDS} WHERE {{ GRAPH {META} {{ ?rev {REVISION_OF} {iri(record_iri)} . "
         f"{_REV_PATTERN} }} }} ORDER BY ?n"
     )
 
 
 def histories_query(iris: Sequence[str]) -> str:
-    values = " ".join(iri(i) for i in iris)
     return (
-        f"SELECT ?r {_REV_FIELDS} WHERE {{ VALUES ?r {{ {values} }} "
-        f"GRAPH {META} {{ ?rev {P['revisionOf']} ?r . {_REV_PATTERN} }} }} ORDER BY ?r ?n"
+        f"SELECT ?r {_REV_FIELDS} WHERE {{ VALUES ?r {{ {values(iris)} }} "
+        f"GRAPH {META} {{ ?rev {REVISION_OF} ?r . {_REV_PATTERN} }} }} ORDER BY ?r ?n"
     )
 
 
@@ -213,23 +204,22 @@ def revision_query(record_iri: str, number: int) -> str:
 
 
 def list_query(kind: Kind | None, offset: int, limit: int) -> str:
-    kind_filter = f"FILTER(?kind = {lit(kind.value)})" if kind is not None else ""
+    kind_filter = f"FILTER(?kind = {literal(kind.value)})" if kind is not None else ""
     return (
-        f"SELECT ?r {_REV_FIELDS} WHERE {{ GRAPH {META} {{ ?r {P['head']} ?rev . {_REV_PATTERN} }} "
+        f"SELECT ?r {_REV_FIELDS} WHERE {{ GRAPH {META} {{ ?r {HEAD} ?rev . {_REV_PATTERN} }} "
         f"{kind_filter} }} "
         f"ORDER BY ?r OFFSET {int(offset)} LIMIT {int(limit)}"
     )
 
 
 def count_query(kind: Kind | None) -> str:
-    kind_filter = f"?rev {P['kind']} {lit(kind.value)} ." if kind is not None else ""
-    return f"SELECT (COUNT(?r) AS ?c) WHERE {{ GRAPH {META} {{ ?r {P['head']} ?rev . {kind_filter} }} }}"
+    kind_filter = f"?rev {KIND} {literal(kind.value)} ." if kind is not None else ""
+    return f"SELECT (COUNT(?r) AS ?c) WHERE {{ GRAPH {META} {{ ?r {HEAD} ?rev . {kind_filter} }} }}"
 
 
 def types_query(iris: Sequence[str]) -> str:
-    values = " ".join(iri(i) for i in iris)
     return (
-        f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s {P['type']} ?t }} "
+        f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values(iris)} }} GRAPH ?g {{ ?s {TYPE} ?t }} "
         "FILTER(!STRSTARTS(STR(?g), 'urn:fairgrid:')) }"
     )
 
@@ -258,12 +248,10 @@ def record_from(record_iri: str, rev: RevisionInfo, triples: list[ox.Triple]) ->
 
 
 def pending_query(limit: int) -> str:
-    return (
-        f"SELECT ?r ?n WHERE {{ GRAPH {OUTBOX} {{ ?r {P['pending']} ?n }} }} ORDER BY ?r LIMIT {int(limit)}"
-    )
+    return f"SELECT ?r ?n WHERE {{ GRAPH {OUTBOX} {{ ?r {PENDING} ?n }} }} ORDER BY ?r LIMIT {int(limit)}"
 
 
 def ack_update(items: Sequence[tuple[str, int]]) -> str:
     """Remove outbox entries only if still at the acknowledged revision (a newer write stays pending)."""
-    data = " ".join(f"{iri(r)} {P['pending']} {n} ." for r, n in items)
+    data = " ".join(f"{iri(r)} {PENDING} {integer(n)} ." for r, n in items)
     return f"DELETE DATA {{ GRAPH {OUTBOX} {{ {data} }} }}"
