@@ -53,6 +53,13 @@ class RdfSyntaxError(InputError):
         self.line = line
 
 
+class UnreadableInput(InputError):
+    """Input that cannot be read at all: a missing file or folder, undecodable bytes, no site home there."""
+
+    code = "unreadable"
+    hint = "check the path and that the file can be read"
+
+
 @dataclass(frozen=True)
 class Violation:
     """One SHACL validation result, in plain terms."""

@@ -14,6 +14,7 @@ from registry.errors import (
     InputError,
     RdfSyntaxError,
     Unavailable,
+    UnreadableInput,
     ValidationFailed,
     Violation,
 )
@@ -29,7 +30,7 @@ EXIT_UNAVAILABLE = 3
 
 
 def exit_code(exc: FairgridError) -> int:
-    if isinstance(exc, RdfSyntaxError):
+    if isinstance(exc, RdfSyntaxError | UnreadableInput):
         return EXIT_UNREADABLE
     if isinstance(exc, Unavailable):
         return EXIT_UNAVAILABLE
