@@ -15,10 +15,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The main job on embedded defaults, then the API on it (Ctrl-C stops; FAIRGRID_DEMO_ONCE=1 starts,
-# checks readiness and exits, for scripted runs).
+# checks readiness and exits, for scripted runs). Development sign-in (`fairgrid dev-token`) is on
+# for the demo only: FAIRGRID_DEV_AUTH=1; a real server needs FAIRGRID_JWKS_URL, _JWT_ISSUER, _JWT_AUDIENCE.
 demo: install
 	$(BIN)/python -m api.demo
-	$(BIN)/fairgrid serve --port $${FAIRGRID_PORT:-8080} $${FAIRGRID_DEMO_ONCE:+--once}
+	FAIRGRID_DEV_AUTH=1 $(BIN)/fairgrid serve --port $${FAIRGRID_PORT:-8080} $${FAIRGRID_DEMO_ONCE:+--once}
 
 lint: install
 	$(BIN)/ruff check registry api federation tests bench
@@ -28,7 +29,7 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install
-	bash deploy/test-services.sh run $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	FAIRGRID_DEV_AUTH=1 bash deploy/test-services.sh run $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

@@ -159,7 +159,9 @@ def app_from_env() -> FastAPI:
     from registry.wiring import open_registry
 
     registry = open_registry()
-    return create_app(registry, Authenticator.from_env(registry.settings), close_registry=True)
+    if registry.settings.auth.dev:
+        log.warning("fairgrid: %s", registry.settings.auth.description)
+    return create_app(registry, Authenticator(registry.settings), close_registry=True)
 
 
 def _checks(registry: Registry) -> dict[str, Any]:

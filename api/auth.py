@@ -1,5 +1,6 @@
-"""Bearer JWT authentication: tokens verified against a JWKS (a real OIDC provider's, by URL) or,
-in development, against a local signing key kept under $FAIRGRID_HOME/keys.
+"""Bearer JWT authentication: tokens verified against a JWKS (a real OIDC provider's, by URL, with its
+issuer and audience) or, only in explicit dev mode (FAIRGRID_DEV_AUTH=1), against a local signing key
+kept under $FAIRGRID_HOME/keys.
 
 Roles come from the token's `roles` claim (a list), or `realm_access.roles` as Keycloak issues them.
 """
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from registry.config import Settings
 from registry.errors import InputError, Unauthenticated
-from registry.identity import ANONYMOUS, Identity, Role
+from registry.identity import ANONYMOUS, Identity, Role, check_site_id, check_subject
 
 DEV_ISSUER = "fairgrid-dev"
 AUDIENCE = "fairgrid"
@@ -64,9 +65,13 @@ def dev_jwks(home: Path) -> dict[str, Any]:
     return {"keys": [jwk]}
 
 
-def dev_token(home: Path, subject: str, roles: list[Role], ttl_s: int = 8 * 3600) -> str:
+def dev_token(
+    home: Path, subject: str, roles: list[Role], ttl_s: int = 8 * 3600, site: str | None = None
+) -> str:
+    """A token signed with the development key: accepted only by a server in dev mode."""
+    check_subject(subject)
     now = int(time.time())
-    claims = {
+    claims: dict[str, Any] = {
         "iss": DEV_ISSUER,
         "aud": AUDIENCE,
         "sub": subject,
@@ -74,34 +79,48 @@ def dev_token(home: Path, subject: str, roles: list[Role], ttl_s: int = 8 * 3600
         "iat": now,
         "exp": now + ttl_s,
     }
+    if site is not None:
+        if Role.SITE_OPERATOR not in roles:
+            raise InputError("a site is named only in site-operator tokens", hint="add --role site-operator")
+        claims["site"] = check_site_id(site)
     return jwt.encode(claims, dev_private_key(home), algorithm="RS256", headers={"kid": KID})
 
 
 @dataclass
 class Authenticator:
-    """Turns an Authorization header into an Identity (anonymous when there is none)."""
+    """Turns an Authorization header into an Identity (anonymous when there is none).
+
+    Tokens are verified against the JWKS of `settings.auth` (issuer and audience checked), or, only
+    when dev mode was asked for (FAIRGRID_DEV_AUTH=1), against the local development key. With
+    neither, every token is refused: anonymous reads still work. Roles fairgrid does not know are
+    dropped; a token left with no role reads only what anonymous callers read.
+    """
 
     settings: Settings
-    jwks_url: str | None = None
-    issuer: str | None = None
-    audience: str = AUDIENCE
     _client: jwt.PyJWKClient | None = field(default=None, init=False)
     _local: jwt.PyJWKSet | None = field(default=None, init=False)
     _verified: dict[str, tuple[Identity, float]] = field(default_factory=dict, init=False)
 
-    @classmethod
-    def from_env(cls, settings: Settings) -> Authenticator:
-        return cls(
-            settings,
-            jwks_url=os.environ.get("FAIRGRID_JWKS_URL") or None,
-            issuer=os.environ.get("FAIRGRID_JWT_ISSUER") or None,
-            audience=os.environ.get("FAIRGRID_JWT_AUDIENCE", AUDIENCE),
+    @property
+    def dev(self) -> bool:
+        return self.settings.auth.dev and not self.settings.auth.jwks_url
+
+    def _expected(self) -> tuple[str, str]:
+        """(issuer, audience) every accepted token must carry."""
+        auth = self.settings.auth
+        if auth.jwks_url and auth.issuer and auth.audience:
+            return auth.issuer, auth.audience
+        if self.dev:
+            return DEV_ISSUER, AUDIENCE
+        raise Unauthenticated(
+            "this server is not configured to accept sign-in tokens",
+            hint="its operator must set FAIRGRID_JWKS_URL, FAIRGRID_JWT_ISSUER and FAIRGRID_JWT_AUDIENCE",
         )
 
     def _signing_key(self, token: str) -> Any:
-        if self.jwks_url:
+        if self.settings.auth.jwks_url:
             if self._client is None:
-                self._client = jwt.PyJWKClient(self.jwks_url, cache_keys=True, lifespan=300)
+                self._client = jwt.PyJWKClient(self.settings.auth.jwks_url, cache_keys=True, lifespan=300)
             return self._client.get_signing_key_from_jwt(token).key
         if self._local is None:
             self._local = jwt.PyJWKSet.from_dict(dev_jwks(self.settings.home))
@@ -135,22 +154,51 @@ class Authenticator:
         return hit[0] if hit is not None and hit[1] > time.time() else None
 
     def _verify(self, token: str) -> tuple[Identity, float]:
+        issuer, audience = self._expected()
         try:
             claims = jwt.decode(
-                token.strip(),
-                self._signing_key(token.strip()),
+                token,
+                self._signing_key(token),
                 algorithms=["RS256", "ES256", "PS256"],
-                audience=self.audience,
-                issuer=self.issuer or (None if self.jwks_url else DEV_ISSUER),
-                options={"require": ["exp", "sub"]},
+                audience=audience,
+                issuer=issuer,
+                options={"require": ["exp", "sub", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("the token has expired") from exc
         except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
-        raw = claims.get("roles") or claims.get("realm_access", {}).get("roles", [])
-        roles = frozenset(Role(r) for r in raw if r in {x.value for x in Role})
-        return Identity(str(claims["sub"]), roles), float(claims["exp"])
+        return identity_from_claims(claims), float(claims["exp"])
+
+
+_KNOWN_ROLES = {r.value for r in Role}
+
+
+def identity_from_claims(claims: dict[str, Any]) -> Identity:
+    """The caller a verified token names. Roles come from `roles` or Keycloak's `realm_access.roles`;
+    unknown ones are dropped. `site` (the site a site-operator operates) must be a plain site id."""
+    try:
+        subject = check_subject(claims.get("sub"))
+    except InputError as exc:
+        raise Unauthenticated(f"invalid token: {exc.message}") from None
+    if subject == ANONYMOUS.subject:  # would read as "not signed in" everywhere
+        raise Unauthenticated("invalid token: the subject 'anonymous' is reserved")
+    raw = claims.get("roles")
+    if raw is None:
+        realm = claims.get("realm_access")
+        raw = realm.get("roles") if isinstance(realm, dict) else None
+    if not isinstance(raw, list):
+        raw = []
+    roles = frozenset(Role(r) for r in raw if isinstance(r, str) and r in _KNOWN_ROLES)
+    site = claims.get("site")
+    if site is not None:
+        if not isinstance(site, str):
+            raise Unauthenticated("invalid token: the site claim must be a site id")
+        try:
+            site = check_site_id(site)
+        except InputError as exc:
+            raise Unauthenticated(f"invalid token: {exc.message}") from None
+    return Identity(subject, roles, site)
 
 
 def parse_role(value: str) -> Role:

@@ -69,7 +69,7 @@ def run_workers(
     from uvicorn.supervisors import Multiprocess
 
     check_workers(settings, workers)
-    if not os.environ.get("FAIRGRID_JWKS_URL"):
+    if settings.auth.dev:
         from api.auth import dev_private_key
 
         dev_private_key(settings.home)  # made once here, not raced by the workers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -13,9 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from registry.config import Settings
+from registry.config import AuthSettings, Settings
 from registry.identity import Identity, Role
 from registry.wiring import Registry, open_registry
+
+# Tests sign in with `fairgrid dev-token` tokens: development sign-in must be asked for explicitly, here
+# for the CLI and the servers tests start (`make test` sets it too), and DEV_AUTH for settings built in code.
+os.environ.setdefault("FAIRGRID_DEV_AUTH", "1")
+DEV_AUTH = AuthSettings(dev=True)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "ontologies" / "examples" / "consortium.ttl"
@@ -84,7 +90,7 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigra
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "home")
+    return Settings(home=tmp_path / "home", auth=DEV_AUTH)
 
 
 @pytest.fixture

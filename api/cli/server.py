@@ -13,21 +13,21 @@ from api import serving
 from api.cli import main as m
 from api.cli.output import EXIT_UNAVAILABLE, err, out, print_json
 from api.cli.records import guarded, progress
-from registry.wiring import Registry
+from registry.config import Settings
+from registry.wiring import Registry, open_registry
 
 if TYPE_CHECKING:
     import uvicorn
 
 
-def _server(host: str, port: int, log_level: str) -> tuple[uvicorn.Server, Registry]:
+def _server(settings: Settings, host: str, port: int, log_level: str) -> tuple[uvicorn.Server, Registry]:
     import uvicorn
 
     from api.app import create_app
     from api.auth import Authenticator
 
-    settings = m.settings()
-    reg = m.registry()
-    app = create_app(reg, Authenticator.from_env(settings))
+    reg = open_registry(settings)
+    app = create_app(reg, Authenticator(settings))
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
     return uvicorn.Server(config), reg
 
@@ -53,18 +53,25 @@ def serve(
         bool, typer.Option("--once", help="start, check /readyz, print the URLs and stop (for tests)")
     ] = False,
 ) -> None:
-    """Serve the HTTP API (REST, linked data, SPARQL, GraphQL) on the registry home."""
+    """Serve the HTTP API (REST, linked data, SPARQL, GraphQL) on the registry home.
+
+    Sign-in needs FAIRGRID_JWKS_URL with FAIRGRID_JWT_ISSUER and FAIRGRID_JWT_AUDIENCE, or, on a
+    development machine, FAIRGRID_DEV_AUTH=1; without either the server refuses to start (exit 1)."""
+    settings = m.settings()
+    settings.auth.check()
+    if settings.auth.dev:
+        err.print(f"[bold yellow]warning:[/] {settings.auth.description}; never use this in production")
     base = f"http://{host}:{port}"
     urls = {"api docs": f"{base}/docs", "graphql": f"{base}/graphql", "sparql": f"{base}/sparql",
             "catalogue": f"{base}/catalog", "readiness": f"{base}/readyz"}  # fmt: skip
     n = serving.worker_count(workers)
     level = "warning" if once else log_level
     if n > 1:
-        serving.check_workers(m.settings(), n)
+        serving.check_workers(settings, n)
         if not once:
             _print_urls(urls)
             out.print(f"   workers: {n}")
-            serving.run_workers(m.settings(), host, port, n, level)
+            serving.run_workers(settings, host, port, n, level)
             return
         status: list[int] = []
 
@@ -73,13 +80,13 @@ def serve(
             out.print(f"   workers: {n}\nreadiness: {ready.status_code} {ready.text}")
             status.append(ready.status_code)
 
-        if not serving.run_workers(m.settings(), host, port, n, level, on_ready=report):
+        if not serving.run_workers(settings, host, port, n, level, on_ready=report):
             err.print(f"[bold red]error:[/] the workers did not start on {base}")
             raise typer.Exit(EXIT_UNAVAILABLE)
         if status != [200]:
             raise typer.Exit(EXIT_UNAVAILABLE)
         return
-    server, reg = _server(host, port, level)
+    server, reg = _server(settings, host, port, level)
     try:
         if not once:
             _print_urls(urls)
@@ -109,13 +116,20 @@ def dev_token(
     role: Annotated[list[str], typer.Option("--role", help="role(s): researcher, curator, admin, ...")],
     subject: Annotated[str, typer.Option(help="the token's subject (user name)")] = "dev-user",
     ttl: Annotated[int, typer.Option(help="lifetime in seconds")] = 8 * 3600,
+    site: Annotated[
+        str | None, typer.Option(help="the site id a site-operator token operates (its `site` claim)")
+    ] = None,
 ) -> None:
-    """Print a development bearer token signed with the key under $FAIRGRID_HOME/keys."""
+    """Print a development bearer token signed with the key under $FAIRGRID_HOME/keys. Only a server
+    started with FAIRGRID_DEV_AUTH=1 (as `make demo` does) accepts it."""
     from api.auth import dev_token as make_token
     from api.auth import parse_role
 
+    settings = m.settings()
     roles = [parse_role(r) for r in role]
-    typer.echo(make_token(m.settings().home, subject, roles, ttl_s=ttl))
+    typer.echo(make_token(settings.home, subject, roles, ttl_s=ttl, site=site))
+    if not settings.auth.dev:
+        err.print("[dim]note: only a server started with FAIRGRID_DEV_AUTH=1 accepts this token[/]")
 
 
 @guarded

@@ -16,7 +16,7 @@ from registry.search.embedded import TantivyIndex
 from registry.wiring import Registry, open_registry
 from tests.api.rest.conftest import loaded_registry
 from tests.api.rest.test_writes import record_doc
-from tests.conftest import CURATOR, free_port
+from tests.conftest import CURATOR, DEV_AUTH, free_port
 
 BASE = "https://w3id.org/fairgrid/"
 
@@ -68,7 +68,7 @@ def test_a_browser_gets_an_error_page(reg: Registry) -> None:
 
 
 def test_background_loop_drains_the_outbox(tmp_path: Path) -> None:
-    reg = open_registry(Settings(home=tmp_path / "home"))
+    reg = open_registry(Settings(home=tmp_path / "home", auth=DEV_AUTH))
     try:
         from registry.identity import local_operator
         from registry.validation.bundle import terminology_files

@@ -12,7 +12,7 @@ from api.cli.main import app
 from registry.config import Settings
 from registry.identity import Role
 from registry.wiring import open_registry
-from tests.conftest import EXAMPLE, free_port
+from tests.conftest import DEV_AUTH, EXAMPLE, free_port
 
 runner = CliRunner()
 
@@ -39,7 +39,7 @@ def test_serve_once_checks_readiness_and_exits(home: Path) -> None:
 def test_dev_token_verifies_with_the_roles_asked_for(home: Path) -> None:
     r = runner.invoke(app, ["dev-token", "--role", "curator", "--role", "researcher", "--subject", "ana"])
     assert r.exit_code == 0, r.output
-    who = Authenticator(Settings(home=home)).identity("Bearer " + r.output.strip())
+    who = Authenticator(Settings(home=home, auth=DEV_AUTH)).identity("Bearer " + r.output.strip())
     assert who.subject == "ana" and who.roles == {Role.CURATOR, Role.RESEARCHER}
     bad = runner.invoke(app, ["dev-token", "--role", "wizard"])
     assert bad.exit_code == 1 and "unknown role" in bad.output
@@ -58,3 +58,35 @@ def test_reindex_and_index_sync(home: Path) -> None:
         assert reg.index.count() == n
     finally:
         reg.close()
+
+
+def test_serve_refuses_to_start_without_a_way_to_verify_tokens(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FAIRGRID_DEV_AUTH")
+    r = runner.invoke(app, ["serve", "--once", "--port", str(free_port())])
+    assert r.exit_code == 1 and "no way to verify sign-in tokens" in r.output
+    assert "FAIRGRID_DEV_AUTH=1" in r.output and "Traceback" not in r.output
+    monkeypatch.setenv("FAIRGRID_JWKS_URL", "https://idp.example.org/certs")
+    r = runner.invoke(app, ["serve", "--once", "--port", str(free_port())])
+    assert r.exit_code == 1 and "FAIRGRID_JWT_ISSUER and FAIRGRID_JWT_AUDIENCE" in r.output
+
+
+def test_serve_says_when_dev_sign_in_is_on(home: Path) -> None:
+    r = runner.invoke(app, ["serve", "--once", "--port", str(free_port())])
+    assert r.exit_code == 0, r.output
+    assert "DEVELOPMENT sign-in (FAIRGRID_DEV_AUTH=1)" in r.output
+
+
+def test_dev_token_for_a_site_operator(home: Path) -> None:
+    r = runner.invoke(app, ["dev-token", "--role", "site-operator", "--site", "milan-01", "--subject", "op"])
+    assert r.exit_code == 0, r.output
+    who = Authenticator(Settings(home=home, auth=DEV_AUTH)).identity("Bearer " + r.output.strip())
+    assert who.site == "milan-01" and who.roles == {Role.SITE_OPERATOR}
+    for args, why in (
+        (["--role", "site-operator", "--site", "Milan 01"], "site id"),
+        (["--role", "curator", "--site", "milan-01"], "site-operator"),
+        (["--role", "curator", "--subject", "a b"], "not a valid identifier"),
+    ):
+        bad = runner.invoke(app, ["dev-token", *args])
+        assert bad.exit_code == 1 and why in bad.output, bad.output

@@ -19,6 +19,7 @@ from registry.config import Settings
 from registry.identity import Role, local_operator
 from registry.validation.bundle import terminology_files
 from registry.wiring import Registry, open_store
+from tests.conftest import DEV_AUTH
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "ontologies" / "examples" / "consortium.ttl"
@@ -172,7 +173,7 @@ def error_codes(body: dict[str, Any]) -> list[str]:
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
-    settings = Settings(home=tmp_path / "home")
+    settings = Settings(home=tmp_path / "home", auth=DEV_AUTH)
     store = CountingStore(open_store(settings))
     reg = Registry(settings, store)  # type: ignore[arg-type]
     bulk = tmp_path / "bulk.ttl"

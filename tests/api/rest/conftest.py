@@ -14,7 +14,7 @@ from registry.config import Settings
 from registry.identity import Role, local_operator
 from registry.validation.bundle import terminology_files
 from registry.wiring import Registry, open_registry
-from tests.conftest import EXAMPLE
+from tests.conftest import DEV_AUTH, EXAMPLE
 
 Auth = Callable[..., dict[str, str]]
 PUBLIC_DATASET = "dataset/consortium-aggregate-statistics"
@@ -22,7 +22,7 @@ RESTRICTED_DATASET = "dataset/mds-registry-hub-a"
 
 
 def loaded_registry(home: Path, **settings: object) -> Registry:
-    reg = open_registry(Settings(home=home, **settings))  # type: ignore[arg-type]
+    reg = open_registry(Settings(home=home, auth=DEV_AUTH, **settings))  # type: ignore[arg-type]
     reg.importer.run(local_operator(), [*terminology_files(), EXAMPLE])
     reg.search.sync()
     return reg

@@ -21,12 +21,12 @@ from registry.identity import Role, local_operator
 from registry.validation.bundle import terminology_files
 from registry.vocab import Kind
 from registry.wiring import Registry, open_registry
-from tests.conftest import free_port
+from tests.conftest import DEV_AUTH, free_port
 
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[tuple[str, Registry]]:
-    reg = open_registry(Settings(home=tmp_path / "hub"))
+    reg = open_registry(Settings(home=tmp_path / "hub", auth=DEV_AUTH))
     reg.importer.run(local_operator(), terminology_files())
     port = free_port()
     server = uvicorn.Server(
