@@ -8,6 +8,7 @@ from enum import StrEnum
 from urllib.parse import quote
 
 from registry.errors import InputError, PermissionDenied, Unauthenticated
+from registry.rdf import is_iri
 
 
 class Role(StrEnum):
@@ -66,7 +67,8 @@ class Identity:
 
     @property
     def agent_iri(self) -> str:
-        if self.subject.startswith(("http://", "https://", "urn:")) and "|" not in self.subject:
+        # Only a subject that is a whole valid IRI is used as is (`https://x:abc` has a bad port).
+        if self.subject.startswith(("http://", "https://", "urn:")) and is_iri(self.subject):
             return self.subject
         # `|` (as in `auth0|123`) is not allowed in an IRI: percent-encode what the IRI cannot hold.
         return "urn:fairgrid:agent:" + quote(self.subject, safe="._~@:+=/-")

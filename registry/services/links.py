@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pyoxigraph as ox
-
 from registry.identity import Identity
 from registry.rdf import is_iri
+from registry.sparql_text import iri, values
 from registry.store.port import RecordStore
 from registry.vocab import FG
 
@@ -30,12 +29,11 @@ class LinkService:
         out: dict[str, list[str]] = {s: [] for s in keys}
         valid = [s for s in keys if is_iri(s)]
         for i in range(0, len(valid), _CHUNK):
-            values = " ".join(str(ox.NamedNode(s)) for s in valid[i : i + _CHUNK])
             # The latest content of a record lives in the graph named by the record's IRI, so binding the
             # graph name and the subject to one variable skips the per-revision graphs.
             rows = self.store.query(
-                f"SELECT DISTINCT ?site ?r WHERE {{ VALUES ?site {{ {values} }} "
-                f"GRAPH ?r {{ ?r <{HOSTED_AT}> ?site }} }}"
+                f"SELECT DISTINCT ?site ?r WHERE {{ VALUES ?site {{ {values(valid[i : i + _CHUNK])} }} "
+                f"GRAPH ?r {{ ?r {iri(HOSTED_AT)} ?site }} }}"
             )
             for row in rows:
                 out[row["site"].value].append(row["r"].value)

@@ -30,6 +30,7 @@ from registry.model import DEPRECATION_REASON, OWL_DEPRECATED, Record, RevisionI
 from registry.rdf import is_iri, parse
 from registry.services.checks import check_literals, check_size
 from registry.services.visibility import public_records
+from registry.sparql_text import named_node
 from registry.store.port import RecordStore, Write
 from registry.validation.report import ValidationReport
 from registry.validation.validator import RecordValidator
@@ -71,6 +72,7 @@ class RecordService:
         Draft revisions are for curators only; others get the latest published one. Records
         whose metadata is not public need a signed-in caller.
         """
+        named_node(iri, "record IRI")  # refused before any store work: a 400, not a store error
         drafts = identity.has(Role.CURATOR)
         rec = self.store.get(iri, revision)
         if rec is not None and rec.revision is not None and not rec.revision.published and not drafts:
@@ -102,6 +104,7 @@ class RecordService:
             rec = found.get(iri)
             try:
                 if rec is None or rec.revision is None:
+                    named_node(iri, "record IRI")
                     raise NotFound(f"no record {iri}")
                 if not rec.revision.published and not drafts:  # fall back to the published revision
                     out[iri] = self.get(identity, iri)
@@ -121,6 +124,7 @@ class RecordService:
         return heads if identity.has(Role.CURATOR) else [h for h in heads if h.published]
 
     def history(self, identity: Identity, iri: str) -> list[RevisionInfo]:
+        named_node(iri, "record IRI")
         revs = self.store.history(iri)
         if not identity.has(Role.CURATOR):
             revs = [r for r in revs if r.published]

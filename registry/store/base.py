@@ -10,6 +10,7 @@ import pyoxigraph as ox
 
 from registry.errors import StaleRevision
 from registry.model import Record, RevisionInfo
+from registry.sparql_text import term
 from registry.store import sparql as queries
 from registry.store.port import Write
 from registry.vocab import Kind
@@ -121,6 +122,14 @@ class SparqlBackedStore(ABC):
 
     def query(self, sparql: str, timeout_s: float = 10.0) -> list[queries.Row]:
         return self._select(sparql, timeout_s)
+
+    def dump(self) -> bytes:
+        """Every quad in the store as sorted N-Quads: a snapshot two states can be compared by."""
+        lines = []
+        for row in self._select(queries.DUMP_QUERY):
+            names = ("s", "p", "o", "g") if "g" in row else ("s", "p", "o")
+            lines.append(" ".join(term(row[n]) for n in names) + " .")
+        return "\n".join(sorted(lines)).encode("utf-8")
 
     def pending(self, limit: int = 500) -> list[tuple[str, int]]:
         """Records written but not yet acknowledged by the search index (the outbox)."""

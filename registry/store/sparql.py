@@ -210,6 +210,7 @@ def histories_query(iris: Sequence[str]) -> str:
 
 
 def revision_query(record_iri: str, number: int) -> str:
+    iri(record_iri)  # the revision IRI may be valid when the record's is not ("urn:...:1:" + "")
     rv = iri(revision_iri(record_iri, number))
     return f"SELECT {_REV_FIELDS} WHERE {{ VALUES ?rev {{ {rv} }} GRAPH {META} {{ {_REV_PATTERN} }} }}"
 
@@ -256,6 +257,9 @@ def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
 
 def record_from(record_iri: str, rev: RevisionInfo, triples: list[ox.Triple]) -> Record:
     return Record(iri=record_iri, kind=rev.kind, triples=tuple(triples), revision=rev)
+
+
+DUMP_QUERY = "SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
 
 
 def pending_query(limit: int) -> str:

@@ -1,0 +1,69 @@
+"""Hypothesis strategies for hostile input: values that try to leave their SPARQL term or break a parser.
+
+Shared by the injection tests of the store, REST, GraphQL and the CLI. Each strategy mixes known attack
+strings with text assembled from the characters that matter in SPARQL, Turtle and IRIs, behind prefixes
+that make it look like an IRI of ours, so most values are not IRIs and some are.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+# The attack from issue 8: a curator whose token `sub` is this emptied the whole store.
+DROP_ALL = (
+    "https://evil.example/x> . } } WHERE { } ; DROP ALL ; INSERT { GRAPH <urn:g> { <urn:s> <urn:p> <urn:o"
+)
+KNOWN = [
+    DROP_ALL,
+    "a b",
+    "a>b",
+    "not an iri",
+    "",
+    "https://w3id.org/fairgrid/dataset/a>b",
+    "https://w3id.org/fairgrid/dataset/x> ?p ?o } UNION { GRAPH ?g { ?s ?p ?o",
+    "urn:a> <urn:b> <urn:c",
+    'https://x/" ; DROP ALL ; #',
+    "https://x/} ; CLEAR ALL ; INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+    "https://x/\n",
+    "https://x/%zz",
+    "<urn:a>",
+    "http://[::1",
+    "https://x:abc/",
+    "x" * 3000,
+]
+_FRAGMENTS = st.sampled_from(
+    ["<", ">", "{", "}", '"', "'", " ", "\n", "\t", "\\", ";", ".", "#", "?x", "$x", "|", "^^", "@en",
+     "%", "%zz", "%3E", "\x00", "\u202e", "é", "/", "DROP ALL", "} ;", "SERVICE <http://x/>", "*/"]
+)  # fmt: skip
+_PREFIXES = st.sampled_from(
+    [
+        "",
+        "https://w3id.org/fairgrid/dataset/",
+        "https://evil.example/",
+        "urn:",
+        "http://",
+        "urn:fairgrid:meta",
+    ]
+)
+_TAIL = st.lists(st.one_of(_FRAGMENTS, st.text(max_size=4)), max_size=6).map("".join)
+
+# Values given where an IRI is expected (a record, an agent, a site, a scheme).
+iris = st.one_of(st.sampled_from(KNOWN), st.builds(lambda p, t: p + t, _PREFIXES, _TAIL))
+# Literal text: anything at all, which must come back exactly as sent.
+texts = st.one_of(st.sampled_from(KNOWN), _TAIL, st.text(max_size=40))
+# Language tags, mostly invalid ones.
+languages = st.one_of(
+    st.sampled_from(["en", "en-GB", "x-", "", "en> } DROP", "e n", "en\n", "a" * 9, '"', "en@fr"]), _TAIL
+)
+# Token `sub` claims.
+subjects = st.one_of(st.sampled_from([*KNOWN, "auth0|123", "https://x:abc", "cli:x y"]), iris, _TAIL)
+
+# Bounded, and no deadline: every example opens real stores and servers, whose speed varies.
+bounded = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    derandomize=True,  # the same examples on every run: a failure is reproducible, never a flake
+    database=None,
+)
