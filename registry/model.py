@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pyoxigraph as ox
 
-from registry.vocab import ACCESS_PUBLIC, DCT, FG, PROV, RDF_TYPE, XSD, Kind
+from registry.vocab import DCT, FG, METADATA_VISIBILITY, PROV, RDF_TYPE, VISIBILITY_CONSORTIUM, XSD, Kind
 
 REVISION_PREFIX = "urn:fairgrid:revision:"
 META_GRAPH = "urn:fairgrid:meta"
@@ -81,9 +81,14 @@ class Record:
         return self.revision.deprecated if self.revision is not None else False
 
     @property
+    def metadata_visibility(self) -> str | None:
+        return self.value(METADATA_VISIBILITY)
+
+    @property
     def is_public(self) -> bool:
-        """Metadata anyone may read: no access right given, or PUBLIC."""
-        return self.access_rights in (None, ACCESS_PUBLIC)
+        """Metadata anyone may read, whatever dct:accessRights says of the data: all but records that
+        say fg:metadataVisibility fg:ConsortiumMetadata (registry/services/visibility.py)."""
+        return self.metadata_visibility != VISIBILITY_CONSORTIUM
 
     def with_revision(self, rev: RevisionInfo) -> Record:
         return replace(self, revision=rev)

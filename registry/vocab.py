@@ -92,3 +92,9 @@ TYPE_TO_KIND[FOAF + "Agent"] = Kind.ORGANIZATION
 ACCESS_PUBLIC = ACCESS_RIGHT + "PUBLIC"
 ACCESS_RESTRICTED = ACCESS_RIGHT + "RESTRICTED"
 ACCESS_NON_PUBLIC = ACCESS_RIGHT + "NON_PUBLIC"
+
+# Who may read a record's *metadata* (dct:accessRights is about the data). Published metadata is public
+# unless the record says fg:metadataVisibility fg:ConsortiumMetadata (ontologies/fairgrid.ttl).
+METADATA_VISIBILITY = FG + "metadataVisibility"
+VISIBILITY_PUBLIC = FG + "PublicMetadata"
+VISIBILITY_CONSORTIUM = FG + "ConsortiumMetadata"

@@ -21,7 +21,6 @@ from registry.errors import (
     InputError,
     NotFound,
     StaleRevision,
-    Unauthenticated,
     ValidationFailed,
 )
 from registry.identity import Identity, Role
@@ -29,7 +28,7 @@ from registry.io.split import Draft, split
 from registry.model import DEPRECATION_REASON, OWL_DEPRECATED, Record, RevisionInfo, content_hash
 from registry.rdf import is_iri, parse
 from registry.services.checks import check_literals, check_size
-from registry.services.visibility import public_records
+from registry.services.visibility import readable, require_readable
 from registry.sparql_text import named_node
 from registry.store.port import RecordStore, Write
 from registry.validation.report import ValidationReport
@@ -69,8 +68,8 @@ class RecordService:
     def get(self, identity: Identity, iri: str, revision: int | None = None) -> Record:
         """The latest revision (or a given one) this caller may see.
 
-        Draft revisions are for curators only; others get the latest published one. Records
-        whose metadata is not public need a signed-in caller.
+        Draft revisions are for curators only; others get the latest published one. Records whose
+        metadata is for the consortium only need a consortium role (services/visibility.py).
         """
         named_node(iri, "record IRI")  # refused before any store work: a 400, not a store error
         drafts = identity.has(Role.CURATOR)
@@ -84,9 +83,7 @@ class RecordService:
         if rec is None:
             what = f"revision {revision} of {iri}" if revision is not None else iri
             raise NotFound(f"no record {what}")
-        if identity.is_anonymous and not public_records(self.store, [rec])[iri]:
-            right = (rec.access_rights or "RESTRICTED").rsplit("/", 1)[-1]
-            raise Unauthenticated(f"{iri} has {right} metadata: sign in to read it")
+        require_readable(identity, rec, readable(self.store, identity, [rec])[iri])
         return rec
 
     def get_many(self, identity: Identity, iris: Sequence[str]) -> dict[str, Record | FairgridError]:
@@ -98,7 +95,7 @@ class RecordService:
         keys = list(dict.fromkeys(iris))
         found = self.store.get_many([i for i in keys if is_iri(i)]) if keys else {}
         drafts = identity.has(Role.CURATOR)
-        public = public_records(self.store, list(found.values())) if identity.is_anonymous else {}
+        allowed = readable(self.store, identity, list(found.values()))
         out: dict[str, Record | FairgridError] = {}
         for iri in keys:
             rec = found.get(iri)
@@ -109,9 +106,7 @@ class RecordService:
                 if not rec.revision.published and not drafts:  # fall back to the published revision
                     out[iri] = self.get(identity, iri)
                     continue
-                if identity.is_anonymous and not public.get(iri, False):
-                    right = (rec.access_rights or "RESTRICTED").rsplit("/", 1)[-1]
-                    raise Unauthenticated(f"{iri} has {right} metadata: sign in to read it")
+                require_readable(identity, rec, allowed[iri])
                 out[iri] = rec
             except FairgridError as exc:
                 out[iri] = exc

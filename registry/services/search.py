@@ -17,7 +17,7 @@ from registry.model import Record
 from registry.search.port import SearchDocument, SearchIndex, SearchQuery, SearchResult
 from registry.services.indexing import to_document
 from registry.services.terms import TermService
-from registry.services.visibility import public_records
+from registry.services.visibility import public_records, sees_consortium_metadata
 from registry.store.port import RecordStore
 from registry.vocab import DCAT, FOAF, RDFS, SKOS, Kind
 
@@ -74,8 +74,8 @@ class SearchService:
                 except NotFound:
                     expanded.append(d)  # not in our terminologies: match it literally
             f = replace(f, diseases=sorted(set(expanded)))
-        if identity.is_anonymous:
-            f = replace(f, public_only=True)
+        if not sees_consortium_metadata(identity):
+            f = replace(f, public_only=True)  # consortium-only metadata stays out of the hits and facets
         if f.include_deprecated and not identity.has(Role.CURATOR, Role.RESEARCHER):
             f = replace(f, include_deprecated=False)
         return self.index.search(replace(query, filters=f))
@@ -108,7 +108,7 @@ class SearchService:
                 gone = [iri for iri, _n in pending if iri not in found]
                 # drafts are not searchable: their published revision stays indexed
                 recs = [r for r in found.values() if r.revision is None or r.revision.published]
-                # a dataset's access rights decide its distributions' visibility: re-index them with it
+                # a dataset's metadata visibility decides its distributions': re-index them with it
                 parts = {
                     o.value
                     for r in recs

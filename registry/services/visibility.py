@@ -1,44 +1,66 @@
-"""Who may read a record's metadata without signing in.
+"""Who may read a record's metadata.
 
-A record is public when its own dct:accessRights is PUBLIC or absent. A distribution usually has no
-access right of its own: it is public only when every dataset that lists it is public, so the parts
-of a restricted dataset are not readable anonymously either.
+Published metadata is public whatever the record's dct:accessRights: in DCAT-AP and HealthDCAT-AP that
+property describes access to the *data*, and the metadata of a restricted health dataset is published
+precisely so that people can find it and ask for access. A record whose metadata must not be public says
+so explicitly, `fg:metadataVisibility fg:ConsortiumMetadata` (ontologies/fairgrid.ttl), and reading it
+then needs a consortium role. A distribution that says nothing itself follows the datasets listing it:
+consortium-only when any of them is, so the parts of a hidden dataset do not show it. Drafts are for
+curators only (RecordService decides that from the revision).
+
+Every read path (record lookup, batches, catalogue, search, SPARQL) uses these functions; none
+re-derives the rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from registry.identity import Identity, Role
 from registry.model import Record
+from registry.sparql_text import iri, values
 from registry.store.port import RecordStore
-from registry.vocab import ACCESS_PUBLIC, DCAT, DCT, Kind
+from registry.vocab import DCAT, METADATA_VISIBILITY, VISIBILITY_CONSORTIUM, Kind
+
+# Roles of consortium members (admin is implied by Identity.has). A researcher outside the consortium,
+# a token without a known role and an anonymous caller read public metadata only.
+CONSORTIUM_ROLES = (Role.CONSORTIUM_MEMBER, Role.CURATOR, Role.SITE_OPERATOR)
+
+_DISTRIBUTION = iri(DCAT + "distribution")
+_VISIBILITY = iri(METADATA_VISIBILITY)
+_CONSORTIUM = iri(VISIBILITY_CONSORTIUM)
 
 
-def parent_access(store: RecordStore, iris: Sequence[str]) -> dict[str, list[str | None]]:
-    """For each distribution IRI, the access rights of the datasets listing it (None: not given)."""
-    if not iris:
-        return {}
-    values = " ".join(f"<{i}>" for i in iris)
+def sees_consortium_metadata(identity: Identity) -> bool:
+    return identity.has(*CONSORTIUM_ROLES)
+
+
+def hidden_by_parents(store: RecordStore, dists: Sequence[str]) -> set[str]:
+    """The distributions (of `dists`) that a consortium-only dataset lists."""
+    if not dists:
+        return set()
     rows = store.query(
-        f"SELECT ?dist ?d ?a WHERE {{ VALUES ?dist {{ {values} }} "
-        f"GRAPH ?d {{ ?d <{DCAT}distribution> ?dist OPTIONAL {{ ?d <{DCT}accessRights> ?a }} }} }}"
+        f"SELECT DISTINCT ?dist WHERE {{ VALUES ?dist {{ {values(dists)} }} "
+        f"GRAPH ?d {{ ?d {_DISTRIBUTION} ?dist ; {_VISIBILITY} {_CONSORTIUM} }} }}"
     )
-    out: dict[str, list[str | None]] = {i: [] for i in iris}
-    for row in rows:
-        a = row.get("a")
-        out[row["dist"].value].append(a.value if a is not None else None)
-    return out
-
-
-def is_public(rec: Record, parents: list[str | None] | None = None) -> bool:
-    if not rec.is_public:
-        return False
-    if rec.kind is Kind.DISTRIBUTION and rec.access_rights is None and parents:
-        return all(a in (None, ACCESS_PUBLIC) for a in parents)
-    return True
+    return {row["dist"].value for row in rows}
 
 
 def public_records(store: RecordStore, recs: Sequence[Record]) -> dict[str, bool]:
-    dists = [r.iri for r in recs if r.kind is Kind.DISTRIBUTION and r.access_rights is None]
-    parents = parent_access(store, dists)
-    return {r.iri: is_public(r, parents.get(r.iri)) for r in recs}
+    """For each record, whether anyone (signed in or not) may read its metadata."""
+    inherit = [r.iri for r in recs if r.kind is Kind.DISTRIBUTION and r.metadata_visibility is None]
+    hidden = hidden_by_parents(store, inherit)
+    return {r.iri: r.is_public and r.iri not in hidden for r in recs}
+
+
+def readable(store: RecordStore, identity: Identity, recs: Sequence[Record]) -> dict[str, bool]:
+    """For each record, whether this caller may read its metadata (drafts aside)."""
+    if sees_consortium_metadata(identity):
+        return {r.iri: True for r in recs}
+    return public_records(store, recs)
+
+
+def require_readable(identity: Identity, rec: Record, readable: bool) -> None:
+    """Unauthenticated (anonymous) or PermissionDenied (signed in, no consortium role) when not."""
+    if not readable:
+        identity.require(*CONSORTIUM_ROLES, action=f"read {rec.iri}: its metadata is for the consortium only")

@@ -22,7 +22,7 @@ from registry.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from registry.identity import ANONYMOUS
+from registry.identity import ANONYMOUS, Identity, Role
 from registry.services.records import Checked
 from registry.vocab import Kind
 from registry.wiring import Registry, open_registry
@@ -189,10 +189,21 @@ def test_roles_and_visibility(r: Registry) -> None:
         r.records.create(RESEARCHER, dataset(), TTL)
     r.records.create(CURATOR, dataset(name="open"), TTL)
     r.records.create(CURATOR, dataset(name="closed", access="NON_PUBLIC"), TTL)
+    hidden = " ; <https://w3id.org/fairgrid/ns#metadataVisibility> <https://w3id.org/fairgrid/ns#ConsortiumMetadata>"
+    r.records.create(CURATOR, dataset(name="hidden", access="RESTRICTED", extra=hidden), TTL)
     assert r.records.get(ANONYMOUS, f"{BASE}dataset/open").iri.endswith("open")
+    # dct:accessRights is about the data: published metadata of a non-public dataset is public
+    assert r.records.get(ANONYMOUS, f"{BASE}dataset/closed").iri.endswith("closed")
+    # metadata marked consortium-only needs a consortium role
     with pytest.raises(Unauthenticated):
-        r.records.get(ANONYMOUS, f"{BASE}dataset/closed")
-    assert r.records.get(RESEARCHER, f"{BASE}dataset/closed").iri.endswith("closed")
+        r.records.get(ANONYMOUS, f"{BASE}dataset/hidden")
+    with pytest.raises(PermissionDenied):
+        r.records.get(RESEARCHER, f"{BASE}dataset/hidden")
+    member = Identity("member-1", frozenset({Role.CONSORTIUM_MEMBER}))
+    assert r.records.get(member, f"{BASE}dataset/hidden").iri.endswith("hidden")
+    got = r.records.get_many(ANONYMOUS, [f"{BASE}dataset/closed", f"{BASE}dataset/hidden"])
+    assert not isinstance(got[f"{BASE}dataset/closed"], Exception)
+    assert isinstance(got[f"{BASE}dataset/hidden"], Unauthenticated)
 
 
 def test_drafts_are_for_curators_until_published(r: Registry) -> None:
@@ -250,3 +261,18 @@ def test_a_restricted_datasets_distribution_is_not_public(r: Registry) -> None:
     assert r.records.get(ANONYMOUS, open_one).iri == open_one
     many = r.records.get_many(ANONYMOUS, [restricted, open_one])
     assert isinstance(many[restricted], Unauthenticated) and not isinstance(many[open_one], Exception)
+
+
+def test_metadata_visibility_must_be_one_known_value(r: Registry) -> None:
+    fg = "https://w3id.org/fairgrid/ns#"
+    for extra in (
+        f" ; <{fg}metadataVisibility> <{fg}Secret>",
+        f" ; <{fg}metadataVisibility> <{fg}PublicMetadata> , <{fg}ConsortiumMetadata>",
+    ):
+        with pytest.raises(ValidationFailed) as err:
+            r.records.create(CURATOR, dataset(name="typo", extra=extra), TTL)
+        assert "fg:metadataVisibility must be one value" in str(err.value.violations)
+    assert r.store.count() == 0
+    r.records.create(
+        CURATOR, dataset(name="ok", extra=f" ; <{fg}metadataVisibility> <{fg}PublicMetadata>"), TTL
+    )
