@@ -45,8 +45,9 @@ def oxigraph_binary() -> str:
 
 
 class OxigraphServer:
-    def __init__(self, location: Path):
+    def __init__(self, location: Path, *, timeout_s: float | None = None):
         self.location = location
+        self.timeout_s = timeout_s  # the server's own query limit (`--timeout-s`)
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -62,6 +63,7 @@ class OxigraphServer:
             str(self.location),
             "--bind",
             f"127.0.0.1:{self.port}",
+            *(["--timeout-s", f"{self.timeout_s:g}"] if self.timeout_s is not None else []),
         ]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
