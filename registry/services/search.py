@@ -11,13 +11,15 @@ from functools import cache
 
 import pyoxigraph as ox
 
-from registry.errors import FairgridError, NotFound, Unavailable
+from registry.errors import FairgridError, InputError, NotFound, Unavailable
 from registry.identity import Identity, Role
 from registry.model import Record
+from registry.rdf import is_iri
 from registry.search.port import SearchDocument, SearchIndex, SearchQuery, SearchResult
 from registry.services.indexing import to_document
 from registry.services.terms import TermService
 from registry.services.visibility import public_records, sees_consortium_metadata
+from registry.sparql_text import shown
 from registry.store.port import RecordStore
 from registry.vocab import DCAT, FOAF, RDFS, SKOS, Kind
 
@@ -72,7 +74,7 @@ class SearchService:
                 try:
                     expanded += self.terms.expand(identity, d)
                 except NotFound:
-                    expanded.append(d)  # not in our terminologies: match it literally
+                    expanded.append(_unknown_disease(d))
             f = replace(f, diseases=sorted(set(expanded)))
         if not sees_consortium_metadata(identity):
             f = replace(f, public_only=True)  # consortium-only metadata stays out of the hits and facets
@@ -170,3 +172,15 @@ class SearchService:
             n = self.index.rebuild(docs())
             self.store.ack(pending)
             return n
+
+def _unknown_disease(value: str) -> str:
+    """A disease filter value no registered terminology knows. An IRI is matched as it is (the bundled
+    terminologies are subsets: ICD-10 has many more codes that records may use); a code that is not
+    known would silently match nothing, so it is refused, by name."""
+    if value.startswith(("http://", "https://", "urn:")) and is_iri(value):
+        return value
+    raise InputError(
+        f"unknown disease code {shown(value)}: no registered terminology has it",
+        hint="use a code as the terminology writes it (D46, ORPHA:232, HP:0001903) or a concept IRI; "
+        "`fairgrid terms search TEXT` finds them",
+    )

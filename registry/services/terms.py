@@ -11,6 +11,7 @@ import pyoxigraph as ox
 
 from registry.errors import NotFound, Unavailable
 from registry.identity import Identity
+from registry.sparql_text import shown
 from registry.store.port import RecordStore
 from registry.vocab import DCT, SKOS, Kind
 
@@ -107,14 +108,21 @@ class TermService:
         return list(self.concepts.values())
 
     def concept(self, identity: Identity, iri_or_code: str) -> Concept:
+        """A concept by IRI or by code, written as the terminology writes it (D46, ORPHA:232,
+        HP:0001903), in any case, with surrounding spaces ignored."""
         self._refresh()
-        c = self.concepts.get(iri_or_code)
+        c = self._lookup(iri_or_code)
         if c is None:
-            hits = self._by_code.get(iri_or_code.lower().removeprefix("orpha:").removeprefix("hp:"), [])
-            if not hits:
-                raise NotFound(f"no concept {iri_or_code!r} in the registered terminologies",
-                hint="`fairgrid terms search TEXT` finds concepts by label or code")  # fmt: skip
-            c = self.concepts[hits[0]]
+            raise NotFound(f"no concept {shown(iri_or_code)} in the registered terminologies",
+            hint="`fairgrid terms search TEXT` finds concepts by label or code")  # fmt: skip
+        return c
+
+    def _lookup(self, iri_or_code: str) -> Concept | None:
+        key = iri_or_code.strip()
+        c = self.concepts.get(key)
+        if c is None:
+            hits = self._by_code.get(key.lower(), [])
+            c = self.concepts[hits[0]] if hits else None
         return c
 
     def search(
@@ -122,13 +130,14 @@ class TermService:
     ) -> list[Concept]:
         self._refresh()
         needle = text.strip().lower()
+        exact = self._lookup(text)  # the same code and IRI forms as concept()
         scored: list[tuple[int, str, Concept]] = []
         for c in self.concepts.values():
             if scheme and c.scheme != scheme:
                 continue
             code = (c.notation or "").lower()
             label = c.label.lower()
-            if needle == code:
+            if c is exact:
                 score = 0
             elif code.startswith(needle) and needle:
                 score = 1
