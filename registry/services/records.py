@@ -265,6 +265,7 @@ class RecordService:
         publish: bool = True,
     ) -> Record:
         identity.require(Role.CURATOR, action="update records")
+        named_node(iri, "record IRI")
         drafts, errors = self.parse_drafts(data, fmt, source)
         if errors:
             raise errors[0][1]
