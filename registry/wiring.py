@@ -7,8 +7,10 @@ from functools import cached_property
 
 from registry.config import Settings
 from registry.search.port import SearchIndex
+from registry.services.catalog import CatalogService
 from registry.services.exporter import Exporter
 from registry.services.importer import Importer
+from registry.services.links import LinkService
 from registry.services.records import RecordService
 from registry.services.search import SearchService
 from registry.services.terms import TermService
@@ -38,6 +40,14 @@ class Registry:
     @cached_property
     def records(self) -> RecordService:
         return RecordService(self.store, self.validator, self.settings)
+
+    @cached_property
+    def catalog(self) -> CatalogService:
+        return CatalogService(self.store, self.records)
+
+    @cached_property
+    def links(self) -> LinkService:
+        return LinkService(self.store)
 
     @cached_property
     def importer(self) -> Importer:

@@ -14,7 +14,6 @@ from api.graphql.limits import Limits
 from api.graphql.loaders import Loaders
 from registry.errors import FairgridError
 from registry.identity import ANONYMOUS, Identity
-from registry.services.links import LinkService
 from registry.wiring import Registry
 
 P = ParamSpec("P")
@@ -28,7 +27,7 @@ class GraphQLContext(BaseContext):
         super().__init__()
         self.registry = registry
         self.limits = limits
-        self.links = LinkService(registry.store)
+        self.links = registry.links
         self._identity = identity
         self._auth_error = auth_error
         self.loaders = Loaders(self)

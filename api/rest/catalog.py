@@ -3,8 +3,8 @@
 The catalogue itself is `<server>/catalog` (a dcat:Catalog pointing at the datasets, services, catalogues
 and models on the page); each page carries the full latest revision of its records, in IRI order. Paging is
 advertised twice: Link headers (rel first/prev/next/last) and Hydra triples (hydra:PartialCollectionView).
-Records the caller may not read (non-public ones for anonymous callers, drafts for non-curators) are left
-out of the page, so a page can hold fewer than `size` records.
+Records the caller may not read (consortium-only metadata without a consortium role, never-published
+drafts for non-curators) are neither on the pages nor in the count (registry/services/catalog.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from api.linked_data import ALIASES, RDF_TYPES, alternates, negotiate, rdf_response
 from api.rest import get_identity, get_registry
-from registry.errors import InputError, NotFound, Unauthenticated
+from registry.errors import InputError
 from registry.identity import Identity
 from registry.vocab import DCAT, DCT, RDF_TYPE, XSD, Kind
 from registry.wiring import Registry
@@ -45,7 +45,7 @@ def _kind(value: str | None) -> Kind | None:
 def catalog_triples(
     reg: Registry, who: Identity, cat: ox.NamedNode, kind: Kind | None, page: int, size: int
 ) -> tuple[list[ox.Triple], int]:
-    """The page's triples and the number of records in the catalogue."""
+    """The page's triples and the number of records in the catalogue this caller may see."""
     n = ox.NamedNode
     out = [
         ox.Triple(cat, n(RDF_TYPE), n(DCAT + "Catalog")),
@@ -58,15 +58,12 @@ def catalog_triples(
             ),
         ),
     ]
-    for head in reg.records.list_records(who, kind, offset=(page - 1) * size, limit=size):
-        try:
-            rec = reg.records.get(who, head.iri)
-        except (Unauthenticated, NotFound):
-            continue
+    found = reg.catalog.page(who, kind, offset=(page - 1) * size, limit=size)
+    for rec in found.records:
         if rec.kind in _LINKS:
             out.append(ox.Triple(cat, n(_LINKS[rec.kind]), rec.subject))
         out.extend(rec.triples)
-    return out, reg.store.count(kind)
+    return out, found.total
 
 
 def _page_url(request: Request, page: int) -> str:

@@ -29,7 +29,7 @@ from api.linked_data import (
     record_triples,
 )
 from api.rest import IndexSync, get_identity, get_registry, get_sync, record_iri
-from registry.errors import FairgridError, InputError
+from registry.errors import InputError
 from registry.identity import Identity
 from registry.model import Record
 from registry.rdf import MEDIA_TYPES
@@ -62,18 +62,7 @@ def show_record(
     if media != HTML:
         return rdf_response(record_triples(rec), media, headers)
     history = reg.records.history(who, iri)
-    related: dict[str, Record] = {}
-    described = {t.subject.value for t in rec.triples if not isinstance(t.subject, ox.Triple)}
-    refs = {
-        t.object.value
-        for t in rec.triples
-        if isinstance(t.object, ox.NamedNode) and t.object.value not in described
-    }
-    for ref in sorted(refs)[:MAX_RELATED]:
-        try:
-            related[ref] = reg.records.get(who, ref)
-        except FairgridError:
-            continue  # not a record, or not visible to this caller: shown by its IRI only
+    related = reg.records.referenced(who, rec, MAX_RELATED)
     latest = history[-1].number if history else None
     page = Page(rec, history, reg.search.labels(), reg.settings.base_iri, related, latest)
     return HTMLResponse(render(page), headers=headers)

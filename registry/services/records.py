@@ -112,6 +112,20 @@ class RecordService:
                 out[iri] = exc
         return out
 
+    def referenced(self, identity: Identity, rec: Record, limit: int) -> dict[str, Record]:
+        """The records `rec` points at (IRI objects it does not describe itself, the first `limit` in IRI
+        order) that this caller may read, in one batch; the others are left out (shown by IRI only)."""
+        described = {t.subject.value for t in rec.triples if not isinstance(t.subject, ox.Triple)}
+        refs = sorted(
+            {
+                t.object.value
+                for t in rec.triples
+                if isinstance(t.object, ox.NamedNode) and t.object.value not in described
+            }
+        )[:limit]
+        found = self.get_many(identity, refs)
+        return {i: r for i, r in found.items() if isinstance(r, Record)}
+
     def list_records(
         self, identity: Identity, kind: Kind | None = None, offset: int = 0, limit: int = 100
     ) -> list[RevisionInfo]:

@@ -14,19 +14,23 @@ re-derives the rule.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from registry.identity import Identity, Role
 from registry.model import Record
 from registry.sparql_text import iri, values
 from registry.store.port import RecordStore
-from registry.vocab import DCAT, METADATA_VISIBILITY, VISIBILITY_CONSORTIUM, Kind
+from registry.vocab import DCAT, METADATA_VISIBILITY, RDF_TYPE, VISIBILITY_CONSORTIUM, Kind
 
 # Roles of consortium members (admin is implied by Identity.has). A researcher outside the consortium,
 # a token without a known role and an anonymous caller read public metadata only.
 CONSORTIUM_ROLES = (Role.CONSORTIUM_MEMBER, Role.CURATOR, Role.SITE_OPERATOR)
 
 _DISTRIBUTION = iri(DCAT + "distribution")
+_DISTRIBUTION_CLASS = iri(Kind.DISTRIBUTION.type_iri)
+_TYPE = iri(RDF_TYPE)
+_VARIABLE = re.compile(r"\?[A-Za-z_][A-Za-z0-9_]*\Z")
 _VISIBILITY = iri(METADATA_VISIBILITY)
 _CONSORTIUM = iri(VISIBILITY_CONSORTIUM)
 
@@ -51,6 +55,20 @@ def public_records(store: RecordStore, recs: Sequence[Record]) -> dict[str, bool
     inherit = [r.iri for r in recs if r.kind is Kind.DISTRIBUTION and r.metadata_visibility is None]
     hidden = hidden_by_parents(store, inherit)
     return {r.iri: r.is_public and r.iri not in hidden for r in recs}
+
+
+def public_pattern(var: str) -> str:
+    """The rule of `public_records` as SPARQL filters over record graphs (a record's latest content is
+    the graph named by its IRI), keeping the records bound to `var` (e.g. "?r") that anyone may read."""
+    if not _VARIABLE.match(var):
+        raise ValueError(f"not a SPARQL variable: {var!r}")
+    # Naming the parent's graph by its subject skips the per-revision graphs (old content).
+    return (
+        f"FILTER NOT EXISTS {{ GRAPH {var} {{ {var} {_VISIBILITY} {_CONSORTIUM} }} }} "
+        f"FILTER NOT EXISTS {{ GRAPH {var} {{ {var} {_TYPE} {_DISTRIBUTION_CLASS} "
+        f"FILTER NOT EXISTS {{ {var} {_VISIBILITY} ?fg_own_visibility }} }} "
+        f"GRAPH ?fg_parent {{ ?fg_parent {_DISTRIBUTION} {var} ; {_VISIBILITY} {_CONSORTIUM} }} }}"
+    )
 
 
 def readable(store: RecordStore, identity: Identity, recs: Sequence[Record]) -> dict[str, bool]:
