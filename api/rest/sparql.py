@@ -1,10 +1,11 @@
 """`GET|POST /sparql`: the SPARQL 1.1 protocol, queries only.
 
-The dataset is fixed (see registry/services/sparql.py): the default graph is the union of the record graphs,
-and each record is a named graph named by its IRI (latest revision). `default-graph-uri` and
-`named-graph-uri` are refused rather than silently ignored. Updates are refused with 400. Results:
-SELECT as application/sparql-results+json, text/csv or text/tab-separated-values; ASK as JSON;
-CONSTRUCT and DESCRIBE as Turtle, N-Triples, JSON-LD or RDF/XML.
+The dataset is fixed (see registry/services/sparql.py): the default graph is the union of the record graphs
+the caller may read, and each record is a named graph named by its IRI (latest revision). Anonymous callers
+query public metadata, with a lower row cap and their own share of the concurrent queries.
+`default-graph-uri` and `named-graph-uri` are refused rather than silently ignored. Updates are refused
+with 400. Results: SELECT as application/sparql-results+json, text/csv or text/tab-separated-values; ASK as
+JSON; CONSTRUCT and DESCRIBE as Turtle, N-Triples, JSON-LD or RDF/XML.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ GRAPH_TYPES = ("text/turtle", "application/n-triples", "application/ld+json", "a
 ALIASES = {"application/json": RESULTS_JSON, "text/plain": "application/n-triples"}
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {t: {} for t in (*TABLE_TYPES, *GRAPH_TYPES)}},
-    400: {"description": "syntax error, update refused, result cap or timeout exceeded"},
-    401: {"description": "anonymous callers cannot query"},
+    400: {"description": "syntax error, update refused, result cap or time limit exceeded (query stopped)"},
+    401: {"description": "the bearer token is not valid"},
+    503: {"description": "too many queries are running, or the store is down"},
 }
 
 
@@ -110,7 +112,7 @@ def _refuse_update() -> None:
     )
 
 
-@router.get("/sparql", summary="Run a SPARQL query (signed-in users)", responses=_RESPONSES)
+@router.get("/sparql", summary="Run a SPARQL query (anonymous: public metadata)", responses=_RESPONSES)
 def sparql_get(
     request: Request,
     svc: Annotated[SparqlService, Depends(get_sparql)],

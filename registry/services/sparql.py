@@ -2,60 +2,56 @@
 
 The dataset a query sees: one named graph per record, named by the record's IRI and holding its latest
 revision; the default graph is the union of those graphs. Revision graphs, the revision metadata and the
-outbox are not part of it (history is on `/records/{id}?revision=N`). Records whose latest revision is a
-draft are left out for callers who are not curators. Callers must be signed in: anonymous users get no
-SPARQL at all, because per-record visibility (non-public metadata) cannot be enforced inside arbitrary
-queries.
+outbox are not part of it (history is on `/records/{id}?revision=N`). Curators see drafts too; consortium
+roles every published record; anyone else, anonymous callers included, the published records whose
+metadata is public (registry/services/visibility.py decides). Each is one list of graphs, which the store
+restricts the query to.
 
-Limits: queries run in a worker thread with a wall-clock timeout and at most `max_rows` results (more is an
-error, not a silent cut). Oxigraph cannot cancel a running query; a timed-out query stops at its next
-result, and a semaphore bounds how many run at once so that runaway queries cannot pile up.
+Limits: each query has a deadline that stops its work, not only the wait for it: the store port's
+`query_dataset` runs it in a worker process killed at the deadline (embedded Oxigraph) or cuts the request
+to a store server (which needs its own limit, `oxigraph serve --timeout-s`). At most `max_rows` results
+(more is an error, not a silent cut). Signed-in and anonymous callers get separate concurrency shares, so
+anonymous traffic cannot take the slots of signed-in users; anonymous queries get a lower row cap.
 
-Two stores: the embedded Oxigraph store is queried in process; a SPARQL server (FAIRGRID_STORE_URL) gets
-the query forwarded with the caller's dataset as the protocol's default-graph-uri / named-graph-uri
-parameters (every visible record graph, so the request grows with the registry). Federated `SERVICE`
-clauses are refused on both: they would make the hub send requests wherever a caller points it.
+Federated `SERVICE` clauses are refused: they would make the hub send requests wherever a caller points it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from itertools import islice
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
-from registry.errors import InputError, LimitExceeded, Unauthenticated, Unavailable
+from registry.errors import InputError, LimitExceeded, Unavailable
 from registry.identity import Identity, Role
 from registry.model import META_GRAPH
+from registry.services.visibility import public_pattern, sees_consortium_metadata
+from registry.store.port import RecordStore
 from registry.vocab import FG
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_ROWS = 10_000
 DEFAULT_CONCURRENCY = 4
+ANONYMOUS_MAX_ROWS = 1_000
+ANONYMOUS_CONCURRENCY = 2
+SHARED_GRAPHS_TTL_S = 2.0  # how long a store server's graph lists are reused (other processes write)
 
+T = TypeVar("T")
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 _UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
-
-
-class RawStore(Protocol):
-    """A store adapter that exposes its Oxigraph store (the embedded adapter does)."""
-
-    def raw(self) -> ox.Store: ...
-
-
-class DatasetStore(Protocol):
-    """A store adapter that runs read-only queries over a given dataset (the SPARQL endpoint one)."""
-
-    def query(self, sparql: str, timeout_s: float = 10.0) -> list[dict[str, Term]]: ...
-
-    def query_dataset(self, text: str, graphs: list[str], accept: str, timeout_s: float) -> bytes: ...
-
-
 _EMPTY_GRAPH = "urn:fairgrid:no-graph"  # names an empty dataset over the protocol (no graph may be empty)
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one kind of caller gets: concurrent queries and a row cap."""
+
+    concurrency: int
+    max_rows: int
 
 
 @dataclass
@@ -119,153 +115,152 @@ def _looks_like_update(text: str) -> bool:
 class SparqlService:
     def __init__(
         self,
-        store: object,
+        store: RecordStore,
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         max_rows: int = DEFAULT_MAX_ROWS,
         concurrency: int = DEFAULT_CONCURRENCY,
+        anonymous_max_rows: int = ANONYMOUS_MAX_ROWS,
+        anonymous_concurrency: int = ANONYMOUS_CONCURRENCY,
     ) -> None:
         self.store = store
         self.timeout_s = timeout_s
-        self.max_rows = max_rows
-        self._slots = threading.BoundedSemaphore(concurrency)
+        self.signed_in = Share(concurrency, max_rows)
+        self.anonymous = Share(anonymous_concurrency, min(anonymous_max_rows, max_rows))
+        self._slots = {
+            False: threading.BoundedSemaphore(concurrency),
+            True: threading.BoundedSemaphore(anonymous_concurrency),
+        }
+        self._lock = threading.Lock()
+        self._running = {False: 0, True: 0}
+        self._graphs: dict[str, tuple[int, float, tuple[str, ...]]] = {}
 
-    def _oxigraph(self) -> ox.Store | None:
-        """The embedded Oxigraph store, or None for a store that takes forwarded queries."""
-        raw = getattr(self.store, "raw", None)
-        if raw is None:
-            if not hasattr(self.store, "query_dataset"):
-                raise Unavailable("this store cannot answer SPARQL queries", hint="query it directly")
-            return None
-        store = raw()
-        assert isinstance(store, ox.Store)
-        return store
+    @property
+    def max_rows(self) -> int:
+        return self.signed_in.max_rows
+
+    def running(self, anonymous: bool = False) -> int:
+        """Queries holding a slot of that share now."""
+        with self._lock:
+            return self._running[anonymous]
+
+    # --- whose graphs ----------------------------------------------------------------------------
 
     @staticmethod
-    def _graphs_query(identity: Identity) -> str:
-        drafts_ok = identity.has(Role.CURATOR)
-        draft = "" if drafts_ok else f"FILTER NOT EXISTS {{ ?rev <{FG}draft> true }}"
-        return f"SELECT ?r WHERE {{ GRAPH <{META_GRAPH}> {{ ?r <{FG}head> ?rev . {draft} }} }}"
+    def audience(identity: Identity) -> str:
+        """Which list of graphs a caller queries: drafts too, every published record, or public ones."""
+        if identity.has(Role.CURATOR):
+            return "curator"
+        return "consortium" if sees_consortium_metadata(identity) else "public"
 
-    def graphs(self, identity: Identity, store: ox.Store) -> list[ox.NamedNode]:
-        """The record graphs this caller may query."""
-        return [sol["r"] for sol in store.query(self._graphs_query(identity))]  # type: ignore[union-attr, misc]
+    def graphs(self, identity: Identity) -> tuple[str, ...]:
+        """The record graphs this caller may query. Kept while the store is unchanged (a few seconds
+        on a store server, which other processes write), and the same tuple is handed out meanwhile,
+        so an embedded query worker is sent a list only when it changed."""
+        audience = self.audience(identity)
+        version = self.store.local_commits
+        now = time.monotonic()
+        with self._lock:
+            known = self._graphs.get(audience)
+        if known is not None and known[0] == version and (not self.store.shared or now < known[1]):
+            return known[2]
+        rows = self.store.query(self._heads_query(audience), self.timeout_s)
+        graphs = tuple(r["r"].value for r in rows)
+        with self._lock:
+            self._graphs[audience] = (version, now + SHARED_GRAPHS_TTL_S, graphs)
+        return graphs
+
+    @staticmethod
+    def _heads_query(audience: str) -> str:
+        where = f"GRAPH <{META_GRAPH}> {{ ?r <{FG}head> ?rev . "
+        if audience != "curator":
+            where += f"FILTER NOT EXISTS {{ ?rev <{FG}draft> true }} "
+        where += "}"
+        if audience == "public":
+            where += " " + public_pattern("?r")
+        return f"SELECT ?r WHERE {{ {where} }}"
+
+    # --- running ---------------------------------------------------------------------------------
 
     def query(self, identity: Identity, text: str) -> SparqlResult:
-        if identity.is_anonymous:
-            raise Unauthenticated("SPARQL queries need a signed-in user")
-        identity.require(
-            Role.RESEARCHER, Role.CURATOR, Role.CONSORTIUM_MEMBER, Role.SITE_OPERATOR, action="run SPARQL"
-        )
+        anonymous = identity.is_anonymous
+        if not anonymous:
+            identity.require(
+                Role.RESEARCHER, Role.CURATOR, Role.CONSORTIUM_MEMBER, Role.SITE_OPERATOR, action="run SPARQL"
+            )
+        share = self.anonymous if anonymous else self.signed_in
         if not text.strip():
             raise InputError("no query given", hint="send the query in the `query` parameter")
-        # Here, before any Oxigraph object exists: rdflib's parser keeps tracebacks (so frames and their
-        # locals) in its cache, and Oxigraph iterators must be freed on the thread that made them.
         if has_service(text):
             raise InputError(
                 "federated SERVICE queries are not accepted",
                 hint="query the other endpoint yourself and combine the results",
                 details={"service": True},
             )
-        store = self._oxigraph()
-        if not self._slots.acquire(timeout=self.timeout_s):
+        slots = self._slots[anonymous]
+        # Waits longer than one query runs: a query that holds a slot is stopped at its deadline.
+        if not slots.acquire(timeout=2 * self.timeout_s):
             raise Unavailable("too many SPARQL queries are running", hint="retry in a few seconds")
-        deadline = time.monotonic() + self.timeout_s
-        future: Future[SparqlResult] = Future()
-
-        def work() -> None:
-            try:
-                if store is None:
-                    future.set_result(self._forward(identity, text, deadline))
-                else:
-                    future.set_result(self._evaluate(identity, store, text, deadline))
-            except BaseException as exc:  # handed to the waiting thread
-                # Drop the traceback here: its frames hold Oxigraph iterators, which must be freed on
-                # the thread that made them.
-                future.set_exception(exc.with_traceback(None))
-            finally:
-                self._slots.release()
-
-        threading.Thread(target=work, name="sparql-query", daemon=True).start()
+        with self._lock:
+            self._running[anonymous] += 1
         try:
-            return future.result(timeout=max(0.0, deadline - time.monotonic()) + 0.05)
-        except TimeoutError:
-            raise self._timeout() from None
+            graphs = self.graphs(identity)
+            try:
+                media, body = self.store.query_dataset(
+                    text, graphs or (_EMPTY_GRAPH,), self.timeout_s, share.max_rows
+                )
+            except TimeoutError:
+                raise self._timeout() from None
+            except SyntaxError as exc:
+                raise self._syntax(text, exc) from None
+        finally:
+            with self._lock:
+                self._running[anonymous] -= 1
+            slots.release()
+        return self._parse(media, body, share.max_rows)
 
     def _timeout(self) -> LimitExceeded:
         return LimitExceeded(
-            f"the query ran longer than the {self.timeout_s:g} s limit",
+            f"the query ran longer than the {self.timeout_s:g} s limit and was stopped",
             hint="narrow the query (more specific patterns, LIMIT, fewer OPTIONALs)",
             details={"timeout_s": self.timeout_s},
         )
 
-    def _checked(self, store: ox.Store, text: str, **dataset: Any) -> Any:
-        """`store.query(text)`, with updates and bad syntax as InputErrors."""
-        try:
-            return store.query(text, **dataset)
-        except SyntaxError as exc:
-            if is_update(text) or _looks_like_update(text):
-                raise InputError(
-                    "SPARQL updates are not accepted: this endpoint is read only",
-                    hint="change records through POST/PUT /records (curators), not SPARQL",
-                    details={"update": True},
-                ) from None
-            raise InputError(f"the query does not parse: {exc}", hint="fix the SPARQL syntax") from None
-
-    def _evaluate(self, identity: Identity, store: ox.Store, text: str, deadline: float) -> SparqlResult:
-        graphs = self.graphs(identity, store)
-        try:
-            result: Any = self._checked(
-                store, text, default_graph=list(graphs) or [ox.DefaultGraph()], named_graphs=list(graphs)
+    @staticmethod
+    def _syntax(text: str, exc: SyntaxError) -> InputError:
+        if is_update(text) or _looks_like_update(text):
+            return InputError(
+                "SPARQL updates are not accepted: this endpoint is read only",
+                hint="change records through POST/PUT /records (curators), not SPARQL",
+                details={"update": True},
             )
-        except OSError as exc:
-            raise Unavailable(f"the store failed while answering: {exc}") from exc
-        return self._collect(result, deadline)
+        return InputError(f"the query does not parse: {exc}", hint="fix the SPARQL syntax")
 
-    def _forward(self, identity: Identity, text: str, deadline: float) -> SparqlResult:
-        """Send the query to the store server over the caller's dataset, and read its answer back."""
-        store: DatasetStore = self.store  # type: ignore[assignment]
-        # Checked and typed locally first (on an empty store: nothing to read), so errors read the same
-        # as on the embedded store and the right result format is asked for.
-        graph_form = self._graph_form(text)
-        graphs = [r["r"].value for r in store.query(self._graphs_query(identity), self.timeout_s)]
-        accept = "application/n-triples" if graph_form else "application/sparql-results+json"
-        left = max(0.1, deadline - time.monotonic())
+    def _parse(self, media: str, body: bytes, max_rows: int) -> SparqlResult:
         try:
-            body = store.query_dataset(text, graphs or [_EMPTY_GRAPH], accept, left)
-        except TimeoutError:
-            raise self._timeout() from None
-        if graph_form:
-            quads = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
-            return self._collect((ox.Triple(q.subject, q.predicate, q.object) for q in quads), deadline)
-        return self._collect(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON), deadline)
-
-    def _graph_form(self, text: str) -> bool:
-        """Whether the query is a CONSTRUCT or DESCRIBE (answered with a graph)."""
-        result = self._checked(ox.Store(), text)
-        graph_form = not isinstance(result, ox.QueryBoolean | ox.QuerySolutions)
-        del result  # Oxigraph iterators must be freed on the thread that made them
-        return graph_form
-
-    def _collect(self, result: Any, deadline: float) -> SparqlResult:
-        if isinstance(result, ox.QueryBoolean):
-            return SparqlResult(boolean=bool(result))
-        if isinstance(result, ox.QuerySolutions):
+            if media in ("application/n-triples", "text/plain"):
+                quads = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
+                triples = [ox.Triple(q.subject, q.predicate, q.object) for q in islice(quads, max_rows + 1)]
+                return SparqlResult(triples=self._capped(triples, max_rows))
+            result: Any = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            if isinstance(result, ox.QueryBoolean):
+                return SparqlResult(boolean=bool(result))
             names = [v.value for v in result.variables]
-            rows: list[dict[str, Term]] = []
-            for sol in self._capped(iter(result), deadline):
-                rows.append({n: sol[n] for n in names if sol[n] is not None})
-            return SparqlResult(variables=names, rows=rows)
-        return SparqlResult(triples=list(self._capped(iter(result), deadline)))
+            rows = [{n: s[n] for n in names if s[n] is not None} for s in islice(result, max_rows + 1)]
+            del result  # before any error: Oxigraph iterators must be freed on the thread that made them
+        except (SyntaxError, ValueError) as exc:
+            # a store server that hit its own time limit breaks off its answer mid-document
+            raise Unavailable(
+                f"the store sent an unreadable answer: {exc}", hint="retry, or narrow the query"
+            ) from None
+        return SparqlResult(variables=names, rows=self._capped(rows, max_rows))
 
-    def _capped(self, items: Iterator[Any], deadline: float) -> Iterator[Any]:
-        for n, item in enumerate(items, start=1):
-            if n > self.max_rows:
-                raise LimitExceeded(
-                    f"the result has more than {self.max_rows} rows",
-                    hint="add LIMIT (and OFFSET to page) or narrow the query",
-                    details={"max_rows": self.max_rows},
-                )
-            if time.monotonic() > deadline:
-                raise self._timeout()
-            yield item
+    @staticmethod
+    def _capped(items: list[T], max_rows: int) -> list[T]:
+        if len(items) > max_rows:
+            raise LimitExceeded(
+                f"the result has more than {max_rows} rows",
+                hint="add LIMIT (and OFFSET to page) or narrow the query",
+                details={"max_rows": max_rows},
+            )
+        return items

@@ -2,23 +2,37 @@
 
 Oxigraph runs each SPARQL update in one transaction, so a process killed mid-commit leaves the
 store at the previous commit. Only one process may open the store for writing at a time.
+
+Caller queries (`query_dataset`, for /sparql) run in worker processes over a checkpoint of the store,
+killed at their deadline (registry/store/isolated.py): Oxigraph cannot cancel a query in process.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
 from registry.errors import Unavailable
 from registry.store import sparql as queries
 from registry.store.base import SparqlBackedStore
+from registry.store.isolated import QueryPool, Snapshots
+
+QUERY_WORKERS = 6  # the SPARQL service's concurrency slots, signed-in and anonymous together
 
 
 class OxigraphStore(SparqlBackedStore):
-    def __init__(self, path: Path | None = None, *, read_only: bool = False):
+    def __init__(
+        self, path: Path | None = None, *, read_only: bool = False, query_workers: int = QUERY_WORKERS
+    ):
         super().__init__()
         self.path = path
+        self.query_workers = query_workers
+        self._pool: QueryPool | None = None
+        self._snapshots: Snapshots | None = None
         try:
             if path is None:
                 self._store = ox.Store()
@@ -43,9 +57,41 @@ class OxigraphStore(SparqlBackedStore):
     def raw(self) -> ox.Store:
         return self._store
 
+    def query_dataset(
+        self, text: str, graphs: Sequence[str], timeout_s: float, max_rows: int | None = None
+    ) -> tuple[str, bytes]:
+        if self.path is None:
+            raise Unavailable("an in-memory store cannot answer caller queries", hint="open a registry home")
+        with self._lock:
+            if self._pool is None or self._snapshots is None:
+                # per process and instance: another process on the same home keeps its own checkpoints
+                folder = self.path.parent / ".sparql-snapshots" / f"{os.getpid()}-{id(self):x}"
+                Snapshots.remove_orphans(folder.parent)
+                self._snapshots, self._pool = Snapshots(self._store, folder), QueryPool(self.query_workers)
+        snapshot = self._snapshots.acquire(self.local_commits)
+        request = {"snapshot": str(snapshot), "text": text, "max_rows": max_rows}
+        try:
+            reply: Any = self._pool.run(request, graphs, timeout_s)
+        except EOFError as exc:
+            raise Unavailable(f"the query worker failed: {exc}") from exc
+        finally:
+            self._snapshots.release(snapshot)
+        if reply[0] == "syntax":
+            raise SyntaxError(reply[1])
+        if reply[0] == "error":
+            raise Unavailable(f"the store failed while answering: {reply[1]}")
+        return reply[1], reply[2]
+
+    def query_workers_pids(self) -> list[int]:
+        """The running query workers (tests check that a timed-out query's worker is gone)."""
+        return self._pool.pids() if self._pool is not None else []
+
     def ping(self) -> bool:
         return True
 
     def close(self) -> None:
+        if self._pool is not None and self._snapshots is not None:
+            self._pool.close()
+            self._snapshots.close()
         self._store.flush() if self.path is not None else None
         del self._store

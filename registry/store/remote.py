@@ -6,6 +6,9 @@ Fuseki/TDB2) give the same all-or-nothing behaviour as the embedded store.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+
 import httpx
 import pyoxigraph as ox
 
@@ -14,6 +17,8 @@ from registry.store import sparql as queries
 from registry.store.base import SparqlBackedStore
 
 RESULTS_JSON = "application/sparql-results+json"
+# The server picks by the query's form: results for SELECT and ASK, N-Triples for CONSTRUCT and DESCRIBE.
+DATASET_ACCEPT = RESULTS_JSON + ", application/n-triples;q=0.9"
 
 
 class SparqlEndpointStore(SparqlBackedStore):
@@ -50,21 +55,38 @@ class SparqlEndpointStore(SparqlBackedStore):
     def _update(self, update: str) -> None:
         self._post(self.update_url, {"update": update}, None)
 
-    def query_dataset(self, text: str, graphs: list[str], accept: str, timeout_s: float) -> bytes:
+    def query_dataset(
+        self, text: str, graphs: Sequence[str], timeout_s: float, max_rows: int | None = None
+    ) -> tuple[str, bytes]:
         """A read-only query over exactly `graphs`: their union is the default graph and they are the
-        named graphs (the protocol's dataset parameters, which override any FROM in the query)."""
-        data = {"query": text, "default-graph-uri": graphs, "named-graph-uri": graphs}
+        named graphs (the protocol's dataset parameters, which override any FROM in the query).
+
+        The request is cut at `timeout_s` (the whole answer, not each read). Cutting it does not stop
+        the server's work: run the server with its own limit (`oxigraph serve --timeout-s`)."""
+        data = {"query": text, "default-graph-uri": list(graphs), "named-graph-uri": list(graphs)}
+        deadline = time.monotonic() + timeout_s
+        parts: list[bytes] = []
         try:
-            resp = self._http.post(self.query_url, data=data, headers={"Accept": accept}, timeout=timeout_s)
+            with self._http.stream(
+                "POST", self.query_url, data=data, headers={"Accept": DATASET_ACCEPT}, timeout=timeout_s
+            ) as resp:
+                for chunk in resp.iter_bytes():
+                    parts.append(chunk)
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("the store server's answer took too long")
         except httpx.TimeoutException as exc:
             raise TimeoutError(str(exc)) from exc
         except httpx.HTTPError as exc:
             raise Unavailable(f"SPARQL endpoint {self.query_url} unreachable: {exc}") from exc
+        body = b"".join(parts)
+        if resp.status_code == 400:
+            raise SyntaxError(body.decode("utf-8", errors="replace")[:300])
         if resp.status_code >= 400:
             raise Unavailable(
-                f"SPARQL endpoint {self.query_url} failed: HTTP {resp.status_code} {resp.text[:200]}"
+                f"SPARQL endpoint {self.query_url} failed: HTTP {resp.status_code} {body[:200]!r}"
             )
-        return resp.content
+        media = resp.headers.get("content-type", "").split(";")[0].strip()
+        return media, body
 
     def ping(self) -> bool:
         try:

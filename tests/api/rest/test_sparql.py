@@ -1,4 +1,5 @@
-"""GET|POST /sparql: result formats, ASK, CONSTRUCT, refusals (updates, anonymous), caps and timeouts."""
+"""GET|POST /sparql: result formats, ASK, CONSTRUCT, refusals (updates, bad tokens), caps and timeouts.
+(Deadlines that stop the work and the concurrency shares: tests/registry/services/test_sparql.py.)"""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from registry.identity import Role
+from registry.services.sparql import SparqlService
 from registry.wiring import Registry
 from tests.api.rest.conftest import Auth, auth_for, client_for, loaded_registry
 from tests.conftest import CURATOR, OxigraphServer
@@ -23,7 +25,7 @@ def _registry(kind: str, tmp: pytest.TempPathFactory) -> Iterator[Registry]:
         yield reg
         reg.close()
         return
-    server = OxigraphServer(tmp.mktemp("sparql-store"))
+    server = OxigraphServer(tmp.mktemp("sparql-store"), timeout_s=5.0)  # its own limit, as deployed
     server.start()
     try:
         reg = loaded_registry(tmp.mktemp("sparql") / "home", store_url=server.url + "/query")
@@ -135,9 +137,20 @@ def test_updates_are_refused(client: TestClient, auth: Auth) -> None:
     assert syntax.status_code == 400 and "does not parse" in syntax.json()["detail"]
 
 
-def test_anonymous_gets_401(client: TestClient) -> None:
+def test_anonymous_queries_public_metadata(client: TestClient) -> None:
     r = client.get("/sparql", params={"query": DATASETS})
-    assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+    assert r.status_code == 200 and len(r.json()["results"]["bindings"]) == 7  # all published, all public
+    bad = client.get("/sparql", params={"query": DATASETS}, headers={"Authorization": "Bearer nonsense"})
+    assert bad.status_code == 401 and bad.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_anonymous_row_cap(shared: Registry, auth: Auth) -> None:
+    c = client_for(shared)
+    c.app.state.sparql = SparqlService(shared.store, max_rows=100, anonymous_max_rows=3)  # type: ignore[attr-defined]
+    r = c.get("/sparql", params={"query": DATASETS})
+    assert r.status_code == 400 and r.json()["max_rows"] == 3
+    assert len(c.get("/sparql", params={"query": DATASETS}, headers=auth(Role.RESEARCHER)).json()
+               ["results"]["bindings"]) == 7  # fmt: skip
 
 
 def test_result_cap_and_timeout(shared: Registry, auth: Auth) -> None:
@@ -149,7 +162,7 @@ def test_result_cap_and_timeout(shared: Registry, auth: Auth) -> None:
     slow = client_for(shared, sparql_timeout_s=0.2)
     heavy = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
     r = slow.get("/sparql", params={"query": heavy}, headers=auth(Role.RESEARCHER))
-    assert r.status_code == 400 and "0.2 s limit" in r.json()["detail"]
+    assert r.status_code == 400 and "0.2 s limit and was stopped" in r.json()["detail"]
 
 
 def test_federated_service_is_refused(client: TestClient, auth: Auth) -> None:
