@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 
 from registry.identity import Role
 from registry.wiring import Registry
-from tests.api.rest.conftest import Auth
+from tests.api.rest.conftest import Auth, auth_for, client_for
+from tests.conftest import CURATOR
 
 DCAT = "http://www.w3.org/ns/dcat#"
 HYDRA = "http://www.w3.org/ns/hydra/core#"
@@ -72,3 +73,20 @@ def test_anonymous_catalog_lists_restricted_and_non_public_datasets(client: Test
     datasets = {q.object.value for q in g if q.predicate == ox.NamedNode(DCAT + "dataset")}
     assert len(datasets) == 7 and r.headers["x-total-count"] == "7"
     assert "https://w3id.org/fairgrid/dataset/mds-registry-hub-a" in datasets  # RESTRICTED
+
+
+def test_drafts_never_published_are_not_listed_or_counted_for_non_curators(fresh: Registry) -> None:
+    from tests.registry.services.test_records import TTL, dataset
+
+    client = client_for(fresh)
+    auth = auth_for(fresh)
+    fresh.records.create(CURATOR, dataset(name="draft-only"), TTL, publish=False)
+    for who, n in ((auth(Role.RESEARCHER), 7), ({}, 7), (auth(Role.CURATOR), 8)):
+        r = client.get("/catalog?kind=dataset&size=3", headers={**who, "Accept": "text/turtle"})
+        assert r.headers["x-total-count"] == str(n)
+        assert ("dataset/draft-only" in r.text) == (n == 8)  # IRI order: on page 1 when listed
+    last = client.get("/catalog?kind=dataset&size=3&page=3", headers={"Accept": "text/turtle"})
+    assert "dataset/draft-only" not in last.text and last.headers["x-total-count"] == "7"
+    # pages are full: 7 visible datasets over pages of 3 are 3 + 3 + 1
+    g = list(ox.parse(last.content, format=ox.RdfFormat.TURTLE))
+    assert len({q.object for q in g if q.predicate == ox.NamedNode(DCAT + "dataset")}) == 1
