@@ -16,6 +16,7 @@ class Role(StrEnum):
     CURATOR = "curator"
     SITE_OPERATOR = "site-operator"
     CONSORTIUM_MEMBER = "consortium-member"
+    EXTERNAL_SITE = "external-site"  # a partner network's machine credentials: feasibility counts, Beacon
     ADMIN = "admin"
 
 
