@@ -1,9 +1,11 @@
 """The HTTP application: REST and linked data, SPARQL, GraphQL, health checks.
 
 Errors: every FairgridError becomes an RFC 9457 problem document through api/errors.py (the one mapping),
-with WWW-Authenticate on 401. Index catch-up: a background task drains the outbox into the search index
-every `sync_interval_s`, so a write never waits for (or fails with) the index; when the index is down the
-outbox keeps the entries and the next round catches up.
+with WWW-Authenticate on 401. Index catch-up: a write returns once committed (its outbox entry in the same
+transaction); a background task drains the outbox into the search index when a commit rings the doorbell
+(`registry/doorbell.py`, from any process on the home) and every `sync_interval_s` regardless, so a write
+never waits for (or fails with) the index; when the index is down the entries wait and a later round
+catches up.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from api.auth import Authenticator
 from api.errors import http_status, problem, www_authenticate
 from api.linked_data import ProtocolError
 from api.rest import IndexSync
+from registry.doorbell import Doorbell
 from registry.errors import FairgridError, PermissionDenied, Unauthenticated
 from registry.locks import Lease
 from registry.services.sparql import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, SparqlService
@@ -36,17 +39,20 @@ def _env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, "") or default)
 
 
-async def _sync_loop(sync: IndexSync, interval_s: float, lease: Lease) -> None:
-    """Drain the outbox every `interval_s`. With several workers on one home only the lease holder
-    drains (the others would redo the same work); when it dies another worker takes over."""
+async def _sync_loop(sync: IndexSync, interval_s: float, lease: Lease, bell: Doorbell) -> None:
+    """Drain the outbox on each ring of the doorbell, and every `interval_s` in any case (a ring may be
+    dropped; an index outage needs retrying). With several workers on one home only the lease holder
+    listens and drains (the others would redo the same work); when it dies another worker takes over."""
     try:
         while True:
             if lease.held():
+                bell.listen()
                 report = await asyncio.to_thread(sync)
                 if report.error:
                     log.info("index catch-up waits: %d pending (%s)", report.pending, report.error)
-            await asyncio.sleep(interval_s)
+            await bell.wait(interval_s)
     finally:
+        bell.close()
         lease.release()
 
 
@@ -72,7 +78,8 @@ def create_app(
         lease = Lease(registry.settings.home / "outbox-drain.lock")
         task = None
         if sync_interval_s > 0:
-            task = asyncio.create_task(_sync_loop(sync, sync_interval_s, lease))
+            bell = Doorbell(registry.settings.home)  # its own socket: the registry's one only rings
+            task = asyncio.create_task(_sync_loop(sync, sync_interval_s, lease, bell))
         try:
             yield
         finally:

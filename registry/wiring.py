@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from registry.config import Settings
+from registry.doorbell import Doorbell
 from registry.search.port import SearchIndex
 from registry.services.catalog import CatalogService
 from registry.services.exporter import Exporter
@@ -38,8 +39,13 @@ class Registry:
         return CompiledValidator()
 
     @cached_property
+    def doorbell(self) -> Doorbell:
+        """Rung after every commit, so the outbox drainer (maybe another process) wakes at once."""
+        return Doorbell(self.settings.home)
+
+    @cached_property
     def records(self) -> RecordService:
-        return RecordService(self.store, self.validator, self.settings)
+        return RecordService(self.store, self.validator, self.settings, on_commit=self.doorbell.ring)
 
     @cached_property
     def catalog(self) -> CatalogService:

@@ -8,7 +8,6 @@ from api.graphql.concepts import Ctx
 from api.graphql.types import RecordNode, to_node
 from registry.model import Record
 from registry.search.port import Facet, SearchHit, SearchResult
-from registry.services.search import SyncReport
 from registry.vocab import Kind
 
 
@@ -76,32 +75,19 @@ class SearchConnection:
         )
 
 
-@strawberry.type(description="How far the search index caught up after a write (it never fails the write).")
-class IndexSync:
-    indexed: int
-    pending: int
-    error: str | None
-
-    @staticmethod
-    def of(report: SyncReport) -> IndexSync:
-        return IndexSync(indexed=report.indexed, pending=report.pending, error=report.error)
-
-
 @strawberry.type
 class RegisterRecordPayload:
     records: list[RecordNode]
-    index: IndexSync
 
     @staticmethod
-    def of(records: list[Record], report: SyncReport) -> RegisterRecordPayload:
-        return RegisterRecordPayload(records=[to_node(r) for r in records], index=IndexSync.of(report))
+    def of(records: list[Record]) -> RegisterRecordPayload:
+        return RegisterRecordPayload(records=[to_node(r) for r in records])
 
 
 @strawberry.type
 class RecordPayload:
     record: RecordNode
-    index: IndexSync
 
     @staticmethod
-    def of(record: Record, report: SyncReport) -> RecordPayload:
-        return RecordPayload(record=to_node(record), index=IndexSync.of(report))
+    def of(record: Record) -> RecordPayload:
+        return RecordPayload(record=to_node(record))

@@ -18,14 +18,12 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from api.errors import graphql_extensions
 from api.graphql.concepts import Concept, Ctx
-from api.graphql.context import GraphQLContext
 from api.graphql.inputs import RdfFormat, SearchFilterInput
 from api.graphql.limits import Limits, OperationTimeout, is_limit_message
 from api.graphql.results import RecordPayload, RegisterRecordPayload, SearchConnection
 from api.graphql.types import NODE_TYPES, RecordNode, to_node
 from registry.errors import FairgridError, LimitExceeded
 from registry.search.port import Facet, SearchQuery, SearchSort
-from registry.services.search import SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -94,18 +92,10 @@ def _selects(selections: Sequence[Selection], *path: str) -> bool:
     return False
 
 
-async def _sync(ctx: GraphQLContext) -> SyncReport:
-    """Let the index catch up after a write. The outbox already holds the write, so a failure here
-    only delays indexing; it must never turn a stored write into an error."""
-    try:
-        return await ctx.run(ctx.registry.search.sync)
-    except Exception as exc:  # noqa: BLE001 - see above
-        log.warning("search sync after a write failed: %s", exc)
-        return SyncReport(0, 0, -1, str(exc))
-
-
 @strawberry.type
 class Mutation:
+    # A mutation returns once its write is committed; the search index catches up in the background
+    # (the outbox drainer in api/app.py), so a slow or absent index never delays or fails a write.
     @strawberry.mutation(description="Register every record in an RDF document (all or none). Curators.")
     async def register_record(
         self, info: Ctx, rdf: str, format: RdfFormat = RdfFormat.TURTLE, publish: bool = True
@@ -113,7 +103,7 @@ class Mutation:
         ctx = info.context
         records = ctx.registry.records
         created = await ctx.run(records.create, ctx.identity, rdf, format.oxigraph, "registerRecord", publish)
-        return RegisterRecordPayload.of(created, await _sync(ctx))
+        return RegisterRecordPayload.of(created)
 
     @strawberry.mutation(description="A new revision of a record, based on `baseRevision`. Curators.")
     async def update_record(
@@ -130,7 +120,7 @@ class Mutation:
         rec = await ctx.run(
             svc.update, ctx.identity, iri, rdf, format.oxigraph, base_revision, "updateRecord", publish
         )
-        return RecordPayload.of(rec, await _sync(ctx))
+        return RecordPayload.of(rec)
 
     @strawberry.mutation(description="Deprecate a record, saying why. Curators.")
     async def deprecate_record(
@@ -138,13 +128,13 @@ class Mutation:
     ) -> RecordPayload:
         ctx = info.context
         rec = await ctx.run(ctx.registry.records.deprecate, ctx.identity, iri, reason, base_revision)
-        return RecordPayload.of(rec, await _sync(ctx))
+        return RecordPayload.of(rec)
 
     @strawberry.mutation(description="Publish a record's draft revision. Curators.")
     async def publish_record(self, info: Ctx, iri: str, base_revision: int | None = None) -> RecordPayload:
         ctx = info.context
         rec = await ctx.run(ctx.registry.records.publish, ctx.identity, iri, base_revision)
-        return RecordPayload.of(rec, await _sync(ctx))
+        return RecordPayload.of(rec)
 
 
 def map_error(err: GraphQLError) -> GraphQLError:

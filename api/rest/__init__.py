@@ -43,11 +43,6 @@ def get_identity(request: Request, _creds: HTTPAuthorizationCredentials | None =
     return ident
 
 
-def get_sync(request: Request) -> IndexSync:
-    sync: IndexSync = request.app.state.index_sync
-    return sync
-
-
 def record_iri(reg: Registry, ident: str) -> str:
     """`ident` is the record IRI's path under the base IRI (`dataset/x`) or a whole IRI (url-encoded)."""
     # The router has already percent-decoded the path.

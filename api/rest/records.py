@@ -28,7 +28,7 @@ from api.linked_data import (
     record_headers,
     record_triples,
 )
-from api.rest import IndexSync, get_identity, get_registry, get_sync, record_iri
+from api.rest import get_identity, get_registry, record_iri
 from registry.errors import InputError
 from registry.identity import Identity
 from registry.model import Record
@@ -40,7 +40,6 @@ iri_router = APIRouter(tags=["linked data"])
 
 Reg = Annotated[Registry, Depends(get_registry)]
 Who = Annotated[Identity, Depends(get_identity)]
-Sync = Annotated[IndexSync, Depends(get_sync)]
 Revision = Annotated[int | None, Query(ge=1, description="an older revision (default: the latest)")]
 Format = Annotated[
     str | None, Query(description="override Accept: ttl, jsonld, xml, nt, html or a media type")
@@ -129,7 +128,6 @@ async def create_records(
     request: Request,
     reg: Reg,
     who: Who,
-    sync: Sync,
     draft: Annotated[bool, Query(description="store as drafts (curators only see them)")] = False,
 ) -> JSONResponse:
     fmt = _body_format(request)
@@ -137,7 +135,6 @@ async def create_records(
     recs = await run_in_threadpool(
         reg.records.create, who, body, fmt, source="<request body>", publish=not draft
     )
-    await run_in_threadpool(sync)
     out = [_summary(reg, r) for r in recs]
     headers = {"Location": str(out[0]["url"])} if out else {}
     return JSONResponse({"records": out}, status_code=201, headers=headers)
@@ -154,7 +151,6 @@ async def update_record(
     ident: str,
     reg: Reg,
     who: Who,
-    sync: Sync,
     if_match: Annotated[str | None, Header(description='the base revision, e.g. "3"')] = None,
     base_revision: Annotated[int | None, Query(alias="baseRevision", ge=1)] = None,
     draft: Annotated[bool, Query(description="store as a draft revision")] = False,
@@ -178,6 +174,5 @@ async def update_record(
         reg.records.update, who, iri, body, fmt, base_revision,
         source="<request body>", publish=not draft,
     )  # fmt: skip
-    await run_in_threadpool(sync)
     etag = f'"{rec.revision.number}"' if rec.revision else ""
     return JSONResponse(_summary(reg, rec), headers={"ETag": etag} if etag else {})

@@ -121,7 +121,7 @@ class Importer:
                     details={"rejected": [r.where for r in summary.rejections]},
                 )
             if not dry_run:
-                self.records.store.commit(held)
+                self.records.commit(held)
         return summary
 
     def _drafts(self, files: list[Path], summary: ImportSummary) -> Iterator[tuple[str, list[Draft]]]:
@@ -190,7 +190,7 @@ class Importer:
                 statuses.append(ItemResult(where, item.draft.iri, status, warnings=warnings))
         if writes and not hold and not dry_run:
             try:
-                self.records.store.commit(writes)
+                self.records.commit(writes)
             except FairgridError as exc:  # a concurrent writer: the whole batch is refused
                 statuses = [ItemResult(s.where, s.iri, "rejected", exc) for s in statuses]
                 writes = []

@@ -7,7 +7,7 @@ before anything is stored, and stored through the store port in one transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -58,10 +58,18 @@ class Checked:
 
 
 class RecordService:
-    def __init__(self, store: RecordStore, validator: RecordValidator, settings: Settings):
+    def __init__(
+        self,
+        store: RecordStore,
+        validator: RecordValidator,
+        settings: Settings,
+        on_commit: Callable[[], None] | None = None,
+    ):
         self.store = store
         self.validator = validator
         self.settings = settings
+        # told after every commit (the outbox drainer's doorbell); never waits for the index
+        self.on_commit = on_commit
 
     # --- reading ----------------------------------------------------------------------------------
 
@@ -265,7 +273,7 @@ class RecordService:
             if c.head is not None:
                 raise AlreadyExists(f"{c.draft.iri} already exists (revision {c.head.number})")
             writes.append(self.new_revision(identity, c, publish=publish))
-        self.store.commit(writes)
+        self.commit(writes)
         return [w.record for w in writes]
 
     def update(
@@ -302,7 +310,7 @@ class RecordService:
             assert current is not None
             return current
         write = self.new_revision(identity, c, publish=publish)
-        self.store.commit([write])
+        self.commit([write])
         return write.record
 
     def publish(self, identity: Identity, iri: str, base_revision: int | None = None) -> Record:
@@ -319,7 +327,7 @@ class RecordService:
             attributed_to=identity.agent_iri, published=True, note="published",
         )  # fmt: skip
         record = Record(iri, rec.kind, rec.triples, rev)
-        self.store.commit([Write(record, rec.revision.number)])
+        self.commit([Write(record, rec.revision.number)])
         return record
 
     def deprecate(
@@ -345,8 +353,17 @@ class RecordService:
             deprecated=True, reason=reason,
         )  # fmt: skip
         record = Record(iri, rec.kind, triples, rev)
-        self.store.commit([Write(record, rec.revision.number)])
+        self.commit([Write(record, rec.revision.number)])
         return record
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        """Store the writes in one transaction (their outbox entries with them), then ring the drainer.
+        The index catches up afterwards: a write never waits for it, nor fails because of it."""
+        if not writes:
+            return
+        self.store.commit(writes)
+        if self.on_commit is not None:
+            self.on_commit()
 
     def _checked_or_raise(self, identity: Identity, drafts: Sequence[Draft]) -> list[Checked]:
         out: list[Checked] = []

@@ -1,6 +1,7 @@
 """`fairgrid serve --workers 2`: two real worker processes on one port, a real Oxigraph server as the
-store, the embedded index shared through its folder. A write through one worker is searchable through
-either; a killed worker is replaced and nothing is lost; only one worker drains the outbox."""
+store, the embedded index shared through its folder. A write through one worker is soon searchable through
+either (the draining worker wakes on the commit's doorbell); a killed worker is replaced and nothing is
+lost; only one worker drains the outbox."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from registry.wiring import open_registry
 from tests.api.rest.conftest import loaded_registry
 from tests.api.rest.test_writes import BASE, record_doc
 from tests.conftest import EXAMPLE, OxigraphServer, free_port
+from tests.indexing import wait_until
 
 FIND = "query($t: String) { search(text: $t) { totalCount hits { iri title } } }"
 
@@ -105,7 +107,10 @@ def test_two_workers_share_writes_and_survive_a_killed_worker(workers: Workers, 
         doc2 = record_doc(local, iri, "Multiworker transfusion audit revised")
     r = httpx.post(workers.base + "/records", content=doc, headers=curator, timeout=30)
     assert r.status_code == 201, r.text
-    for _ in range(12):  # both workers see the write at once (read-your-writes across processes)
+    # the write returned once committed; the draining worker (woken by the commit's doorbell, whichever
+    # worker took the write) indexes it, and then both workers see it
+    wait_until(lambda: iri in workers.find("multiworker audit"), "the write to reach the index")
+    for _ in range(12):
         assert iri in workers.find("multiworker audit")
 
     victim = children(workers.proc.pid)[0]
@@ -118,6 +123,7 @@ def test_two_workers_share_writes_and_survive_a_killed_worker(workers: Workers, 
         workers.base + "/records/dataset/scd-multiworker-audit", content=doc2, headers=put, timeout=30
     )
     assert r.status_code == 200, r.text
+    wait_until(lambda: iri in workers.find("revised"), "the update to reach the index")
     for _ in range(12):
         assert iri in workers.find("revised")
     ready = httpx.get(workers.base + "/readyz", timeout=10).json()

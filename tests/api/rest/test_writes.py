@@ -10,6 +10,7 @@ from registry.search import SearchQuery
 from registry.wiring import Registry
 from tests.api.rest.conftest import PUBLIC_DATASET, auth_for, client_for
 from tests.conftest import CURATOR
+from tests.indexing import caught_up
 
 BASE = "https://w3id.org/fairgrid/"
 TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
@@ -48,6 +49,8 @@ def test_curator_creates_and_the_record_is_served_and_searchable(fresh: Registry
         "iri": iri, "kind": "Dataset", "revision": 1, "published": True, "url": "/dataset/scd-transfusion-audit"
     }  # fmt: skip
     assert c.get("/dataset/scd-transfusion-audit", headers={"Accept": "text/turtle"}).status_code == 200
+    assert (iri, 1) in fresh.store.pending(100)  # committed; the index catches up after the response
+    caught_up(fresh)
     hits = fresh.search.search(CURATOR, SearchQuery(text="transfusion audit")).hits
     assert iri in [h.iri for h in hits]
     again = c.post("/records", content=record_doc(fresh, iri, "Other"), headers=auth(Role.CURATOR, **TTL))
