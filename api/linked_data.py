@@ -156,6 +156,12 @@ def rdf_response(triples: Sequence[ox.Triple], media_type: str, headers: dict[st
     return Response(body, media_type=ctype, headers=headers)
 
 
+def without_body(resp: Response) -> Response:
+    """The answer to HEAD: the GET response's status and headers (Content-Length, ETag, Link and all),
+    no body (RFC 9110 9.3.2). Done here rather than left to the server, which may not strip it."""
+    return Response(status_code=resp.status_code, headers=dict(resp.headers))
+
+
 def alternates(path: str, types: Sequence[str]) -> str:
     """A Link header advertising the other serialisations (FAIR signposting)."""
     names = {v: k for k, v in reversed(FORMAT_NAMES.items())}
