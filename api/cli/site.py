@@ -1,7 +1,8 @@
-"""CLI commands of the site side: `synth`, `etl` and the `site` group. Presentation only.
+"""CLI commands of the site side: `synth`, `etl` and the `site` group. Presentation only: each command
+parses its options, calls federation/site/service.py (or synth) and prints the result.
 
-The main CLI calls `register(app)`. Errors from registry/errors.py are printed with their hint; exit code 1
-for bad data, 2 for unreadable input (missing files, undecodable CSV, no such site home).
+The main CLI calls `register(app)`. Errors are printed and mapped to exit codes by api/cli/output.py, the one
+mapping for every command: 0 ok, 1 invalid input, 2 unreadable input, 3 backend unavailable.
 """
 
 from __future__ import annotations
@@ -10,54 +11,52 @@ import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from registry.errors import FairgridError, NotFound
+from api.cli.output import EXIT_INVALID, err, fail, out
+from registry.errors import FairgridError
 
-F = TypeVar("F", bound=Callable[..., Any])
-err = Console(stderr=True)
-out = Console()
+P = ParamSpec("P")
+R = TypeVar("R")
 HomeOpt = Annotated[
     Path,
     typer.Option("--home", envvar="FAIRGRID_SITE_HOME", help="site home directory (site init creates it)"),
 ]
+SHOWN = 50  # rejected records listed before "... and N more"
 
 
-def _fail(e: FairgridError) -> None:
-    err.print(f"[red]error:[/red] {e.message}", markup=True, highlight=False)
-    for item in (e.details.get("errors") or [])[:20]:
-        err.print(f"  {item['where']}: {item['reason']}", markup=False, highlight=False)
-    n = len(e.details.get("errors") or [])
-    if n > 20:
-        err.print(f"  ... and {n - 20} more", markup=False)
-    if e.hint:
-        err.print(f"[yellow]hint:[/yellow] {e.hint}", markup=True, highlight=False)
-    raise typer.Exit(2 if e.details.get("exit") == 2 or isinstance(e, NotFound) else 1)
-
-
-def _handled(fn: F) -> F:
+def _handled(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except FairgridError as e:
-            _fail(e)
+            errors = e.details.get("errors")
+            if isinstance(errors, list):  # a refused load: every record with where and why
+                _print_rejected([(str(i.get("where")), str(i.get("reason"))) for i in errors])
+            fail(e)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 @contextmanager
 def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     cols = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*cols, console=err, transient=True) as p:
-        task = p.add_task(label, total=total)
-        yield lambda n: p.advance(task, n)
+    with Progress(*cols, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _print_rejected(rejected: list[tuple[str, str]], where_all: str = "") -> None:
+    """The first rejected rows or resources, each with where it was and why."""
+    for where, reason in rejected[:SHOWN]:
+        err.print(f"  {where}: {reason}", markup=False, highlight=False)
+    if len(rejected) > SHOWN:
+        err.print(f"  ... and {len(rejected) - SHOWN} more{where_all}", markup=False)
 
 
 def synth(
@@ -82,14 +81,10 @@ def etl(
     ndjson_out: Annotated[Path | None, typer.Option("--out", help="also write the FHIR NDJSON here")] = None,
 ) -> None:
     """Map a hospital CSV export to pseudonymised FHIR, validate, quarantine bad rows, load good ones."""
-    from federation.etl.etl import load_mapping, run_etl
-    from federation.site.home import open_site
-    from federation.site.store import SiteStore
+    from federation.site import service
 
-    home = open_site(site)
-    m = load_mapping(mapping)
-    with SiteStore(home.store_path) as store, _progress("mapping rows", None) as tick:
-        report = run_etl(home, store, m, csv_files, out=ndjson_out, progress=tick)
+    with _progress("mapping rows", None) as tick:
+        home, report = service.etl(site, mapping, csv_files, out=ndjson_out, progress=tick)
     _print_rejected(report.rejected, f" (see {home.quarantine_dir})")
     out.print(
         f"{report.rows} rows, {report.loaded} resources loaded, {report.unchanged} unchanged, "
@@ -97,15 +92,7 @@ def etl(
         highlight=False,
     )
     if report.rejected:
-        raise typer.Exit(1)
-
-
-def _print_rejected(rejected: list[tuple[str, str]], where_all: str = "") -> None:
-    """The first 50 rejected rows or resources, each with where it was and why."""
-    for where, reason in rejected[:50]:
-        err.print(f"  {where}: {reason}", markup=False, highlight=False)
-    if len(rejected) > 50:
-        err.print(f"  ... and {len(rejected) - 50} more{where_all}", markup=False)
+        raise typer.Exit(EXIT_INVALID)
 
 
 site_app = typer.Typer(
@@ -123,12 +110,10 @@ def site_init(
     email: Annotated[str, typer.Option("--email", help="data access contact")] = "",
     force: Annotated[bool, typer.Option("--force", help="reset an existing home (drops its store)")] = False,
 ) -> None:
-    """Create a site home: site.yaml (id, secret, threshold) and an empty store."""
-    from federation.site.home import init_site
-    from federation.site.store import SiteStore
+    """Create a site home: site.yaml (id, secret, threshold; owner-only) and an empty store."""
+    from federation.site import service
 
-    h = init_site(home, site_id, threshold=threshold, organisation=organisation, email=email, force=force)
-    SiteStore(h.store_path).close()
+    service.init(home, site_id, threshold=threshold, organisation=organisation, email=email, force=force)
     out.print(f"site {site_id} initialised in {home}", highlight=False)
 
 
@@ -141,16 +126,18 @@ def site_load(
         bool, typer.Option("--skip-invalid", help="load good records, report bad")
     ] = False,
 ) -> None:
-    """Load FHIR data into the site store: atomic, idempotent; any bad record fails the load by default."""
-    from federation.site.home import open_site
-    from federation.site.reader import expand
-    from federation.site.store import SiteStore
+    """Load FHIR data into the site store: atomic, idempotent; any bad record fails the load by default.
+    Folders contribute their FHIR files (a site folder as `synth` writes it loads as is); narrative text
+    is never stored."""
+    from federation.site import service
 
-    h = open_site(home)
-    files = expand(paths)
-    total = sum(f.stat().st_size for f in files)
-    with SiteStore(h.store_path) as store, _progress("loading bytes", total) as tick:
-        report = store.load(files, strict=not skip_invalid, progress=tick)
+    inputs = service.plan_load(home, paths)
+    with _progress("loading bytes", inputs.total_bytes) as tick:
+        report = service.load(home, inputs, skip_invalid=skip_invalid, progress=tick)
+    for where, why in report.skipped:
+        err.print(f"note: skipped {where} ({why})", markup=False, highlight=False)
+    if report.narratives_dropped:
+        err.print(f"note: narrative (text.div) of {report.narratives_dropped} resource(s) not stored")
     _print_rejected(report.rejected)
     out.print(
         f"{report.read} read, {report.loaded} loaded, {report.unchanged} unchanged, "
@@ -158,7 +145,7 @@ def site_load(
         highlight=False,
     )
     if report.rejected:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_INVALID)
 
 
 @site_app.command("describe")
@@ -173,32 +160,31 @@ def site_describe(
     ] = None,
 ) -> None:
     """HealthDCAT-AP dataset records for the site's data, with small-cell protection."""
-    from federation.site.describe import describe_site, register_with_hub, to_turtle
-    from federation.site.home import open_site
-    from federation.site.store import SiteStore
+    from federation.site import service
+    from federation.site.hub import register_with_hub
 
-    h = open_site(home)
-    with SiteStore(h.store_path, read_only=True) as store:
-        ttl = to_turtle(describe_site(h, store))
+    ttl = service.describe(home)
     if out_file:
         out_file.write_text(ttl, encoding="utf-8")
         err.print(f"wrote {out_file}", highlight=False)
     else:
         typer.echo(ttl)
     if hub:
-        err.print(register_with_hub(ttl, hub, token), highlight=False)
+        done = register_with_hub(ttl, hub, token)
+        err.print(
+            f"{done.hub}: {len(done.created)} record(s) created, {len(done.updated)} updated, "
+            f"{len(done.unchanged)} unchanged",
+            highlight=False,
+        )
 
 
 @site_app.command("stats")
 @_handled
 def site_stats(home: HomeOpt) -> None:
     """Counts of patients and resources in the site store (local use: not disclosure-protected)."""
-    from federation.site.home import open_site
-    from federation.site.store import SiteStore
+    from federation.site import service
 
-    h = open_site(home)
-    with SiteStore(h.store_path, read_only=True) as store:
-        out.print_json(json.dumps({"site": h.config.site_id, **store.stats()}))
+    out.print_json(json.dumps(service.stats(home)))
 
 
 @site_app.command("count")
@@ -206,7 +192,7 @@ def site_stats(home: HomeOpt) -> None:
 def site_count(
     home: HomeOpt,
     code: Annotated[list[str] | None, typer.Option("--code", help="ICD-10 code (with descendants)")] = None,
-    sex: Annotated[str | None, typer.Option("--sex")] = None,
+    sex: Annotated[str | None, typer.Option("--sex", help="male | female | other | unknown")] = None,
     min_age: Annotated[int | None, typer.Option("--min-age")] = None,
     max_age: Annotated[int | None, typer.Option("--max-age")] = None,
     variant: Annotated[
@@ -215,21 +201,13 @@ def site_count(
     medication: Annotated[list[str] | None, typer.Option("--medication", help="ATC code or name")] = None,
 ) -> None:
     """Count patients matching all criteria (local use)."""
-    from federation.site import queries as q
-    from federation.site.home import open_site
-    from federation.site.store import SiteStore
+    from federation.site import service
 
-    crit: list[q.Criterion] = []
-    if code:
-        crit.append(q.HasCondition(code))
-    if sex:
-        crit.append(q.Sex(sex))
-    if min_age is not None or max_age is not None:
-        crit.append(q.AgeBetween(min_age, max_age, at=date.today()))
-    crit += [q.HasVariant(g) for g in variant or []] + [q.OnMedication(m) for m in medication or []]
-    h = open_site(home)
-    with SiteStore(h.store_path, read_only=True) as store:
-        out.print(q.count(store, *crit))
+    selection = service.CountFilter(
+        codes=code or [], sex=sex, min_age=min_age, max_age=max_age,
+        variants=variant or [], medications=medication or [],
+    )  # fmt: skip
+    out.print(service.count(home, selection))
 
 
 @site_app.command("features")
@@ -240,13 +218,9 @@ def site_features(
     out_file: Annotated[Path, typer.Option("--out", help="CSV file")],
 ) -> None:
     """Write the training feature table of a use case (stays at the site)."""
-    from federation.site.features import feature_table
-    from federation.site.home import open_site
-    from federation.site.store import SiteStore
+    from federation.site import service
 
-    h = open_site(home)
-    with SiteStore(h.store_path, read_only=True) as store:
-        table = feature_table(store, use_case)
+    table = service.features(home, use_case)
     table.to_csv(out_file)
     err.print(f"{len(table.rows)} rows x {len(table.columns)} columns -> {out_file}", highlight=False)
 

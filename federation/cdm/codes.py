@@ -46,7 +46,6 @@ SYSTEM_NAMES: dict[str, str] = {
     FG_GENOTYPE: "fg-hbb-genotype",
     UCUM: "ucum",
 }
-SYSTEM_URIS: dict[str, str] = {v: k for k, v in SYSTEM_NAMES.items()}
 
 # Answer codes for present/absent findings (LOINC answer list LL2239-1 style).
 PRESENT = "LA9633-4"

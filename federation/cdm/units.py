@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from federation.cdm.codes import LAB_BY_LOINC, Lab
+from federation.cdm.codes import Lab
 from registry.errors import InputError
 
 
@@ -52,11 +52,3 @@ def factor(lab: Lab, unit: str) -> float:
             return f
     accepted = ", ".join([lab.unit, *(u for u, _ in lab.alt_units)])
     raise UnitMismatch(f"unit {unit!r} is not convertible to {lab.unit} for LOINC {lab.loinc} ({accepted})")
-
-
-def to_canonical(loinc: str, value: float, unit: str) -> float:
-    lab = LAB_BY_LOINC.get(loinc)
-    if lab is None:
-        raise InputError(f"unknown lab LOINC code {loinc}", hint="use a lab code listed in docs/cdm.md")
-    f = factor(lab, unit)
-    return value if f == 1.0 else round(value * f, 6)

@@ -26,7 +26,7 @@ PatientRow = tuple[str, str, str, str]
 SUPPORTED = ("Patient", "Condition", "Observation", "MedicationStatement", "Procedure", "Encounter")
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}\Z")
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
-_SEXES = {"male", "female", "other", "unknown"}
+SEXES = ("male", "female", "other", "unknown")  # FHIR administrative gender
 
 
 class RecordError(InputError):
@@ -77,6 +77,46 @@ def _codings(cc: Any, what: str) -> list[tuple[str, str]]:
     return out
 
 
+def drop_narrative(res: Any) -> bool:
+    """Remove the narrative (`text`, also of contained resources) from a resource; True if there was one.
+
+    The narrative is free XHTML written for people: it can hold names and identifiers the structured
+    elements do not, and no query reads it, so the site store never keeps it."""
+    if not isinstance(res, dict):
+        return False
+    found = res.pop("text", None) is not None
+    contained = res.get("contained")
+    for inner in contained if isinstance(contained, list) else []:
+        found = drop_narrative(inner) or found
+    return found
+
+
+def _repeated(res: Json, key: str) -> list[Any]:
+    """A repeating FHIR element: a JSON array (FHIR JSON never writes a repeating element as an object)."""
+    value = res.get(key)
+    if value is None or value == []:
+        return []
+    if not isinstance(value, list):
+        raise RecordError(f"{key}: must be a JSON array (a repeating FHIR element), not {_kind(value)}")
+    return value
+
+
+def _element(res: Any, key: str) -> Json:
+    """A single complex FHIR element (a Period, say): a JSON object, or {} when absent."""
+    value = res.get(key) if isinstance(res, dict) else None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RecordError(f"{key}: must be a JSON object, not {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, int | float) else "null"
+    )
+
+
 def _subject(res: Json) -> str:
     ref = res.get("subject", {}).get("reference") if isinstance(res.get("subject"), dict) else None
     if not isinstance(ref, str) or not ref.startswith("Patient/") or not _ID.match(ref[8:]):
@@ -109,7 +149,10 @@ def _present(res: Json) -> str:
 CodeCheck = Callable[[str, str], bool]
 
 
-def flatten(res: Any, known: CodeCheck) -> tuple[str, str, str, list[Fact], PatientRow | None]:
+Flattened = tuple[str, str, str, list[Fact], PatientRow | None]
+
+
+def flatten(res: Any, known: CodeCheck) -> Flattened:
     """Check one resource -> (resource type, id, patient id, fact rows, patient row); RecordError if bad.
 
     `known(system, code)` says whether a diagnosis code exists (terminology or the ICD-10 fallback).
@@ -134,7 +177,8 @@ def flatten(res: Any, known: CodeCheck) -> tuple[str, str, str, list[Fact], Pati
 
     if rtype == "Condition":
         onset = parse_date(res.get("onsetDateTime"), "onsetDateTime")
-        cats = [code for _, code in _codings(res["category"][0], "category")] if res.get("category") else []
+        categories = _repeated(res, "category")
+        cats = [code for _, code in _codings(categories[0], "category")] if categories else []
         kind = "outcome" if "outcome" in cats else "diagnosis"
         for system, code in _codings(res.get("code"), "code"):
             if system in ("icd10", "orpha") and not known(system, code):
@@ -145,7 +189,7 @@ def flatten(res: Any, known: CodeCheck) -> tuple[str, str, str, list[Fact], Pati
     elif rtype == "Observation":
         _observation(res, fact)
     elif rtype == "MedicationStatement":
-        period = res.get("effectivePeriod") or {}
+        period = _element(res, "effectivePeriod")
         start = parse_date(period.get("start"), "effectivePeriod.start")
         end = parse_date(period["end"], "effectivePeriod.end") if period.get("end") else ""
         if end and end < start:
@@ -159,12 +203,12 @@ def flatten(res: Any, known: CodeCheck) -> tuple[str, str, str, list[Fact], Pati
         for system, code in _codings(res.get("code"), "code"):
             fact("procedure", system, code, start=when)
     else:  # Encounter
-        period = res.get("period") or {}
+        period = _element(res, "period")
         start = parse_date(period.get("start"), "period.start")
         end = parse_date(period.get("end"), "period.end") if period.get("end") else ""
         if end and end < start:
             raise RecordError(f"period ends ({end}) before it starts ({start})")
-        reasons = res.get("reasonCode") or [None]
+        reasons = _repeated(res, "reasonCode") or [None]
         for system, code in _codings(reasons[0], "reasonCode"):
             fact("encounter", system, code, start=start, end=end)
     return rtype, rid, pid, facts, None
@@ -175,10 +219,15 @@ def _patient(res: Json, rid: str) -> PatientRow:
         if k in res:
             raise RecordError(f"Patient.{k} is a direct identifier and must not reach the site store")
     sex = res.get("gender", "unknown")
-    if sex not in _SEXES:
-        raise RecordError(f"gender {sex!r} is not one of {sorted(_SEXES)}")
+    if not isinstance(sex, str) or sex not in SEXES:
+        raise RecordError(f"gender {sex!r} is not one of {list(SEXES)}")
     birth = parse_date(res.get("birthDate"), "birthDate")
     dead = parse_date(res["deceasedDateTime"], "deceasedDateTime") if res.get("deceasedDateTime") else ""
+    today = date.today().isoformat()
+    if birth > today:
+        raise RecordError(f"birthDate {res['birthDate']} is in the future")
+    if dead > today:
+        raise RecordError(f"deceasedDateTime {res['deceasedDateTime']} is in the future")
     if dead and dead < birth:
         raise RecordError(f"deceasedDateTime {dead} is before birthDate {birth}")
     return rid, sex, birth, dead
@@ -188,7 +237,7 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
     when = parse_date(res.get("effectiveDateTime"), "effectiveDateTime")
     codes = _codings(res.get("code"), "code")
     system, code = codes[0]
-    comps = res.get("component") or []
+    comps = _repeated(res, "component")
     if system == "loinc" and code in c.LAB_BY_LOINC:
         lab = c.LAB_BY_LOINC[code]
         q = res.get("valueQuantity")
@@ -216,10 +265,11 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
     elif system == "fg-score":
         if code not in c.SCORES:
             raise RecordError(f"unknown score {code!r}")
-        q = res.get("valueQuantity") or {}
-        if not isinstance(q.get("value"), int | float) or q["value"] < 0:
+        q = _element(res, "valueQuantity")
+        if not isinstance(q.get("value"), int | float) or isinstance(q["value"], bool) or q["value"] < 0:
             raise RecordError(f"{code}: needs a non-negative valueQuantity.value")
-        cat = (res.get("interpretation") or [{}])[0].get("text", "")
+        interpretation = _repeated(res, "interpretation")
+        cat = str(_element(interpretation[0], "interpretation[0]").get("text", "")) if interpretation else ""
         fact("score", system, code, float(q["value"]), vcode=cat, start=when)
     elif system == "loinc" and code == c.REGION_STUDIED:
         if not comps:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from registry.errors import AlreadyExists, InputError, NotFound
+from registry.errors import AlreadyExists, InputError, UnreadableInput
 
 _SITE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\Z")
 CONFIG = "site.yaml"
@@ -70,25 +70,42 @@ def init_site(
     cfg_path = home / CONFIG
     if cfg_path.exists() and not force:
         raise AlreadyExists(f"{home} is already a site home", hint="use another --home, or --force to reset")
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
     cfg = SiteConfig(site_id, secret or secrets.token_hex(32), threshold, organisation, email)
-    cfg_path.write_text(yaml.safe_dump(asdict(cfg), sort_keys=True), encoding="utf-8")
-    os.chmod(cfg_path, 0o600)
+    _write_private(cfg_path, yaml.safe_dump(asdict(cfg), sort_keys=True))
     if force and (home / "store.duckdb").exists():
         (home / "store.duckdb").unlink()
     (home / "quarantine").mkdir(exist_ok=True)
     return SiteHome(home, cfg)
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, from its first byte: created 0600 under a temporary name,
+    then renamed over the old one (writing then chmod-ing leaves the secret world-readable meanwhile)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def open_site(home: Path) -> SiteHome:
     cfg_path = home / CONFIG
     if not cfg_path.is_file():
-        raise NotFound(f"{home} is not a site home (no {CONFIG})", hint="run `fairgrid site init` first")
+        raise UnreadableInput(
+            f"{home} is not a site home (no {CONFIG})", hint="run `fairgrid site init` first"
+        )
     try:
         data = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
         cfg = SiteConfig(**data)
-    except (yaml.YAMLError, TypeError) as e:
-        raise InputError(
-            f"{cfg_path} is not a valid site config: {e}", hint="re-run `fairgrid site init`"
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError) as e:
+        raise UnreadableInput(
+            f"{cfg_path} is not a readable site config: {e}", hint="re-run `fairgrid site init`"
         ) from e
     return SiteHome(home, cfg)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from federation.cdm import codes as c
 from federation.cdm.units import factor, normalise_unit
+from federation.site.flatten import SEXES
 from federation.site.store import SiteStore
 from federation.site.terminology import Terminology
 from registry.errors import InputError
@@ -85,6 +86,12 @@ class HasCondition:
     kind: str = "diagnosis"
 
     def sql(self, terms: Terminology) -> Sql:
+        unknown = [code for code in self.codes if not terms.known(self.system, code)]
+        if unknown:  # no stored fact can carry an unknown code (the loader refuses them): say so, not 0
+            raise InputError(
+                f"unknown {self.system} code(s): {', '.join(map(repr, unknown))}",
+                hint="use codes of the terminology, e.g. D46 (its descendants are included)",
+            )
         w, wp = _codes_sql(self.system, self.codes, terms, self.descendants)
         t, tp = self.window.point("start_date")
         return _facts(self.kind, f"{w} AND {t}", [*wp, *tp])
@@ -104,10 +111,13 @@ class HasOutcome:
 
 @dataclass(frozen=True)
 class Sex:
-    sex: str  # male | female | other | unknown
+    sex: str  # male | female | other | unknown (FHIR gender codes; any case)
 
     def sql(self, terms: Terminology) -> Sql:
-        return "SELECT patient_id FROM patient WHERE sex = ?", [self.sex]
+        sex = self.sex.strip().lower()
+        if sex not in SEXES:
+            raise InputError(f"sex {self.sex!r} is not one of {', '.join(SEXES)}", hint="e.g. --sex female")
+        return "SELECT patient_id FROM patient WHERE sex = ?", [sex]
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,12 @@ class AgeBetween:
     at: date | None = None
 
     def sql(self, terms: Terminology) -> Sql:
+        bounds = [b for b in (self.min_age, self.max_age) if b is not None]
+        if any(b < 0 for b in bounds) or (len(bounds) == 2 and bounds[0] > bounds[1]):
+            raise InputError(
+                f"no age can be between {self.min_age} and {self.max_age}",
+                hint="e.g. --min-age 18 --max-age 65",
+            )
         at = self.at or date.today()
         age = "date_diff('month', birth_date, ?::DATE) / 12"
         parts, params = [], []
@@ -175,6 +191,10 @@ class HasVariant:
     present: bool = True
 
     def sql(self, terms: Terminology) -> Sql:
+        if self.gene not in c.GENES:
+            raise InputError(
+                f"gene {self.gene!r} is not on the CDM's panels", hint=f"one of {', '.join(sorted(c.GENES))}"
+            )
         if self.present:
             return _facts("variant", "code = ? AND value_code = 'present'", [self.gene])
         return (
@@ -207,18 +227,6 @@ class HasGenotype:
 
 
 @dataclass(frozen=True)
-class ScoreBetween:
-    score: str  # ipss-r | iss | r-iss
-    low: float | None = None
-    high: float | None = None
-
-    def sql(self, terms: Terminology) -> Sql:
-        lo = -1e18 if self.low is None else self.low
-        hi = 1e18 if self.high is None else self.high
-        return _facts("score", "code = ? AND value_num BETWEEN ? AND ?", [self.score, lo, hi])
-
-
-@dataclass(frozen=True)
 class OnMedication:
     """A medication (ATC code or CDM name, e.g. "hydroxyurea") taken at some time in the window."""
 
@@ -227,6 +235,11 @@ class OnMedication:
 
     def sql(self, terms: Terminology) -> Sql:
         atc = c.MEDICATIONS[self.medication][0] if self.medication in c.MEDICATIONS else self.medication
+        if atc not in c.ATC_TO_MED:
+            raise InputError(
+                f"medication {self.medication!r} is not in the CDM",
+                hint=f"an ATC code or one of {', '.join(sorted(c.MEDICATIONS))}",
+            )
         t, tp = self.window.overlap("start_date", "end_date")
         return _facts("medication", f"system = 'atc' AND code = ? AND {t}", [atc, *tp])
 

@@ -8,27 +8,60 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from federation.site.flatten import RecordError
-from registry.errors import InputError
+from registry.errors import UnreadableInput
 
 Item = tuple[str, object, str | None]
-SUFFIXES = (".ndjson", ".jsonl", ".json")
+_SNIFF = 64 * 1024
 
 
-def expand(paths: list[Path]) -> list[Path]:
-    """Files to read, in a stable order: directories contribute their FHIR files, sorted by name."""
-    out: list[Path] = []
+@dataclass(frozen=True)
+class Inputs:
+    """The files a load reads, and those it passed over in the folders it was given (with why)."""
+
+    files: list[Path]
+    skipped: list[tuple[Path, str]]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.stat().st_size for f in self.files)
+
+
+def expand(paths: list[Path]) -> Inputs:
+    """Files to read, in a stable order. A file named on its own is always read; a folder contributes its
+    FHIR files, sorted by name, and skips the rest (a site folder as `synth` writes it also holds CSV and
+    a profile.json)."""
+    files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith(SUFFIXES)))
+            for f in sorted(f for f in p.rglob("*") if f.is_file()):
+                why = _not_fhir(f)
+                (skipped.append((f, why)) if why else files.append(f))
         elif p.is_file():
-            out.append(p)
+            files.append(p)
         else:
-            raise InputError(f"{p}: no such file or directory", hint="check the path", details={"exit": 2})
-    return out
+            raise UnreadableInput(f"{p}: no such file or directory", hint="check the path")
+    return Inputs(files, skipped)
+
+
+def _not_fhir(f: Path) -> str | None:
+    """Why a file found in a folder is not FHIR input, or None when it is."""
+    if f.name.endswith((".ndjson", ".jsonl")):
+        return None
+    if not f.name.endswith(".json"):
+        return "not a .ndjson, .jsonl or .json file"
+    try:
+        with f.open("rb") as fh:
+            head = fh.read(_SNIFF)
+    except OSError as e:
+        raise UnreadableInput(f"{f}: cannot read ({e.strerror})") from e
+    # FHIR JSON names its resourceType near the top; other JSON (a synth profile.json) does not.
+    return None if b'"resourceType"' in head else f"no resourceType in its first {_SNIFF // 1024} KiB"
 
 
 def read_items(files: list[Path], progress: Callable[[int], None] | None = None) -> Iterator[Item]:
@@ -36,7 +69,7 @@ def read_items(files: list[Path], progress: Callable[[int], None] | None = None)
         try:
             fh = f.open("rb")
         except OSError as e:
-            raise InputError(f"{f}: cannot read ({e.strerror})", details={"exit": 2}) from e
+            raise UnreadableInput(f"{f}: cannot read ({e.strerror})") from e
         with fh:
             if f.name.endswith((".ndjson", ".jsonl")):
                 yield from _ndjson(f, fh, progress)

@@ -24,7 +24,8 @@ from typing import Any
 
 import duckdb
 
-from federation.site.flatten import RecordError, flatten
+from federation.site.flatten import RecordError, drop_narrative, flatten
+from federation.site.reader import Inputs, expand, read_items
 from federation.site.terminology import Terminology
 from registry.errors import FairgridError, InputError, Unavailable
 
@@ -58,13 +59,17 @@ class LoadReport:
     loaded: int = 0
     unchanged: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
+    narratives_dropped: int = 0  # resources whose text.div was left out of the store
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # files passed over in folders, and why
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "read": self.read,
             "loaded": self.loaded,
             "unchanged": self.unchanged,
-            "rejected": [{"where": w, "reason": r} for w, r in self.rejected],
+            "rejected": [{"where": where, "reason": reason} for where, reason in self.rejected],
+            "narratives_dropped": self.narratives_dropped,
+            "skipped": [{"where": where, "reason": reason} for where, reason in self.skipped],
         }
 
 
@@ -120,13 +125,14 @@ class SiteStore:
                 files["patient"].open("w", encoding="utf-8", newline="") as fp,
                 files["fact"].open("w", encoding="utf-8", newline="") as ff,
             ):
-                report, n, drop = self._stage(items, _TsvSink(fr), _TsvSink(fp), _TsvSink(ff))
+                report, accepted, drop = self._stage(items, _TsvSink(fr), _TsvSink(fp), _TsvSink(ff))
             if report.rejected and strict:
                 raise LoadFailed(
                     f"{len(report.rejected)} of {report.read} records rejected; nothing was loaded",
                     details={"errors": report.to_dict()["rejected"]},
                 )
-            self._write(files, n, sorted(drop), report, source)
+            if accepted:  # a run that stores nothing is no load: not written, not in load_log
+                self._write(files, accepted, sorted(drop), report, source)
         return report
 
     def _stage(
@@ -152,6 +158,9 @@ class SiteStore:
                 report.rejected.append((where, f"duplicate id {key} (first at {seen[key]})"))
                 continue
             seen[key] = where
+            if drop_narrative(obj):  # free text that can name the patient never reaches the store
+                report.narratives_dropped += 1
+                raw = None
             text = raw if raw is not None else _dumps(obj)
             if "\t" in text or "\n" in text:
                 text = text.replace("\t", " ").replace("\n", " ")
@@ -229,12 +238,18 @@ class SiteStore:
         self, paths: Iterable[Path], *, strict: bool = True, progress: Callable[[int], None] | None = None
     ) -> LoadReport:
         """Load FHIR NDJSON files, Bundle/resource JSON files, or directories of them."""
-        from federation.site.reader import expand, read_items
+        return self.load_inputs(expand(list(paths)), strict=strict, progress=progress)
 
-        files = expand(list(paths))
-        return self.load_resources(
-            read_items(files, progress), strict=strict, source=",".join(str(f) for f in files)
+    def load_inputs(
+        self, inputs: Inputs, *, strict: bool = True, progress: Callable[[int], None] | None = None
+    ) -> LoadReport:
+        report = self.load_resources(
+            read_items(inputs.files, progress),
+            strict=strict,
+            source=",".join(str(f) for f in inputs.files),
         )
+        report.skipped = [(str(f), why) for f, why in inputs.skipped]
+        return report
 
     # --- small reads ---------------------------------------------------------------------------------
 

@@ -58,7 +58,71 @@ def test_exit_codes(tmp_path: Path) -> None:
     r = runner.invoke(app, ["site", "describe", "--home", str(tmp_path / "nohome")])
     assert r.exit_code == 2
     r = runner.invoke(app, ["site", "describe", "--home", home, "--hub", "http://127.0.0.1:9"])
-    assert r.exit_code == 1 and "unreachable" in r.output
+    assert r.exit_code == 3 and "unreachable" in r.output  # backend unavailable, as in every command
+
+
+def test_site_commands_exit_like_every_other_command(tmp_path: Path) -> None:
+    from api.cli.main import app as fairgrid
+
+    missing = tmp_path / "missing.ttl"
+    assert runner.invoke(fairgrid, ["validate", str(missing)]).exit_code == 2  # unreadable input
+    r = runner.invoke(fairgrid, ["site", "load", str(tmp_path / "missing.ndjson"), "--home", str(tmp_path)])
+    assert r.exit_code == 2 and "is not a site home" in r.output
+    r = runner.invoke(fairgrid, ["site", "init", "--site-id", "Bad Id", "--home", str(tmp_path / "h")])
+    assert r.exit_code == 1 and "is not valid" in r.output
+
+
+def test_count_refuses_what_cannot_match(tmp_path: Path) -> None:
+    r = runner.invoke(
+        app, ["synth", "--use-case", "scd", "--sites", "1", "--patients", "20", "--out", str(tmp_path)]
+    )
+    assert r.exit_code == 0, r.output
+    home = str(tmp_path / "h")
+    runner.invoke(app, ["site", "init", "--site-id", "site-d", "--home", home])
+    assert (
+        runner.invoke(app, ["site", "load", str(tmp_path / "site-1" / "fhir"), "--home", home]).exit_code == 0
+    )
+    r = runner.invoke(app, ["site", "count", "--home", home, "--code", "XYZ"])
+    assert r.exit_code == 1 and "unknown icd10 code(s): 'XYZ'" in r.output
+    r = runner.invoke(app, ["site", "count", "--home", home, "--sex", "M"])
+    assert r.exit_code == 1 and "sex 'M' is not one of male, female, other, unknown" in r.output
+    males = runner.invoke(app, ["site", "count", "--home", home, "--sex", "male"])
+    assert males.exit_code == 0 and int(males.output) > 0
+    assert runner.invoke(app, ["site", "count", "--home", home, "--sex", "Male"]).output == males.output
+    r = runner.invoke(app, ["site", "count", "--home", home, "--variant", "NOPE1"])
+    assert r.exit_code == 1 and "not on the CDM's panels" in r.output
+    r = runner.invoke(app, ["site", "count", "--home", home, "--min-age", "60", "--max-age", "20"])
+    assert r.exit_code == 1 and "no age can be between 60 and 20" in r.output
+
+
+def test_load_a_site_folder_as_synth_writes_it(tmp_path: Path) -> None:
+    r = runner.invoke(
+        app, ["synth", "--use-case", "mds", "--sites", "1", "--patients", "10", "--out", str(tmp_path)]
+    )
+    assert r.exit_code == 0, r.output
+    home = str(tmp_path / "h")
+    runner.invoke(app, ["site", "init", "--site-id", "site-e", "--home", home])
+    r = runner.invoke(app, ["site", "load", str(tmp_path / "site-1"), "--home", home])
+    assert r.exit_code == 0, r.output
+    assert f"skipped {tmp_path / 'site-1' / 'profile.json'} (no resourceType" in r.output
+    assert "csv/patients.csv (not a .ndjson, .jsonl or .json file)" in r.output
+    stats = runner.invoke(app, ["site", "stats", "--home", home])
+    assert '"patients": 10' in stats.output
+
+
+def test_skip_invalid_that_loads_nothing_fails(tmp_path: Path) -> None:
+    home = str(tmp_path / "h")
+    runner.invoke(app, ["site", "init", "--site-id", "site-f", "--home", home])
+    (tmp_path / "bad.ndjson").write_text(
+        '{"resourceType": "Patient", "id": "p", "birthDate": "2999-01"}\n{oops\n'
+    )
+    r = runner.invoke(app, ["site", "load", str(tmp_path / "bad.ndjson"), "--home", home, "--skip-invalid"])
+    assert r.exit_code == 1 and "none of the 2 records could be loaded" in r.output
+    assert "bad.ndjson:1: birthDate 2999-01 is in the future" in r.output
+    assert '"loads": 0' in runner.invoke(app, ["site", "stats", "--home", home]).output
+    (tmp_path / "empty").mkdir()
+    r = runner.invoke(app, ["site", "load", str(tmp_path / "empty"), "--home", home])
+    assert r.exit_code == 1 and "no FHIR resources found" in r.output
 
 
 def test_demo_sites(tmp_path: Path) -> None:

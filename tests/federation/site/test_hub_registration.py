@@ -1,4 +1,4 @@
-"""A site registers the dataset descriptions it derives from its data with a running hub."""
+"""A site registers the dataset descriptions it derives from its data with a running hub (real HTTP)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ import uvicorn
 
 from api.app import create_app
 from api.auth import Authenticator, dev_token
-from federation.site.describe import describe_site, register_with_hub, to_turtle
+from federation.site.describe import describe_site, to_turtle
 from federation.site.home import SiteHome
+from federation.site.hub import register_with_hub
 from federation.site.store import SiteStore
 from registry.config import Settings
-from registry.errors import Unavailable
+from registry.errors import Conflict, PermissionDenied, Unauthenticated, Unavailable
 from registry.identity import Role, local_operator
+from registry.search.port import SearchQuery
 from registry.validation.bundle import terminology_files
 from registry.vocab import Kind
 from registry.wiring import Registry, open_registry
@@ -43,37 +45,75 @@ def hub(tmp_path: Path) -> Iterator[tuple[str, Registry]]:
     reg.close()
 
 
+def _curator(reg: Registry) -> str:
+    return dev_token(reg.settings.home, "site-t-operator", [Role.CURATOR])
+
+
 def test_site_registers_and_updates_its_descriptions(
     hub: tuple[str, Registry], home: SiteHome, store: SiteStore, cohorts: dict[str, Path]
 ) -> None:
     url, reg = hub
     store.load([cohorts["scd"] / "site-1" / "fhir"])
     ttl = to_turtle(describe_site(home, store))
-    with pytest.raises(Unavailable) as no_token:
-        register_with_hub(ttl, url)
-    assert "curator token" in (no_token.value.hint or "")
-    token = dev_token(reg.settings.home, "site-t-operator", [Role.CURATOR])
-    assert "registered 2 record(s)" in register_with_hub(ttl, url, token)  # the dataset and the site
+    first = register_with_hub(ttl, url, _curator(reg))
     datasets = reg.store.list_records(Kind.DATASET)
     assert len(datasets) == 1 and datasets[0].iri.endswith("site-t-scd")
-    # the same description again: updated in place, no new revision
-    assert "unchanged" in register_with_hub(ttl, url, token)
+    assert sorted(first.created) == sorted([datasets[0].iri, reg.settings.base_iri + "site/site-t"])
+    # the same description again: nothing new, no new revision
+    again = register_with_hub(ttl, url, _curator(reg))
+    assert again.created == again.updated == [] and len(again.unchanged) == 2
     assert [h.number for h in reg.store.history(datasets[0].iri)] == [1]
     # more patients: the next description is a new revision of the same record
     store.load([cohorts["scd"] / "site-2" / "fhir"])
-    register_with_hub(to_turtle(describe_site(home, store)), url, token)
+    register_with_hub(to_turtle(describe_site(home, store)), url, _curator(reg))
     assert [h.number for h in reg.store.history(datasets[0].iri)] == [1, 2]
-    hits = reg.search.search(local_operator(), _query("sickle"))
+    hits = reg.search.search(local_operator(), SearchQuery(text="sickle"))
     assert datasets[0].iri in [h.iri for h in hits.hits]
 
 
-def test_unreachable_hub_says_what_to_do(home: SiteHome, store: SiteStore) -> None:
+def test_one_new_and_one_changed_record_register_together(
+    hub: tuple[str, Registry], home: SiteHome, store: SiteStore, cohorts: dict[str, Path]
+) -> None:
+    url, reg = hub
+    store.load([cohorts["scd"] / "site-1" / "fhir"])
+    register_with_hub(to_turtle(describe_site(home, store)), url, _curator(reg))
+    # more SCD patients change the SCD dataset; MDS patients add a new MDS dataset
+    store.load([cohorts["scd"] / "site-2" / "fhir", cohorts["mds"] / "site-1" / "fhir"])
+    result = register_with_hub(to_turtle(describe_site(home, store)), url, _curator(reg))
+    scd, mds = (reg.settings.base_iri + f"dataset/site-t-{uc}" for uc in ("scd", "mds"))
+    assert (result.created, result.updated, result.unchanged) == (
+        [mds], [scd], [reg.settings.base_iri + "site/site-t"]
+    )  # fmt: skip
+    assert [h.number for h in reg.store.history(scd)] == [1, 2]
+    assert [h.number for h in reg.store.history(mds)] == [1]
+
+
+def test_each_refusal_is_its_own_error(
+    hub: tuple[str, Registry], home: SiteHome, store: SiteStore, cohorts: dict[str, Path]
+) -> None:
+    url, reg = hub
+    store.load([cohorts["scd"] / "site-1" / "fhir"])
+    ttl = to_turtle(describe_site(home, store))
+    with pytest.raises(Unauthenticated) as no_token:
+        register_with_hub(ttl, url)
+    assert "curator token" in (no_token.value.hint or "") and "no token was sent" in no_token.value.message
+    reader = dev_token(reg.settings.home, "someone", [Role.RESEARCHER])
+    with pytest.raises(PermissionDenied) as forbidden:
+        register_with_hub(ttl, url, reader)
+    assert "HTTP 403" in forbidden.value.message
+    assert reg.store.list_records(Kind.DATASET) == []  # refused: nothing registered
+    register_with_hub(ttl, url, _curator(reg))
+    scd = reg.settings.base_iri + "dataset/site-t-scd"
+    reg.records.deprecate(local_operator(), scd, "withdrawn by the consortium")
+    store.load([cohorts["scd"] / "site-2" / "fhir"])
+    with pytest.raises(Conflict) as conflict:
+        register_with_hub(to_turtle(describe_site(home, store)), url, _curator(reg))
+    assert "HTTP 409" in conflict.value.message and "deprecated" in conflict.value.message
+    assert conflict.value.details["registered"] == [reg.settings.base_iri + "site/site-t"]
+
+
+def test_unreachable_hub_says_what_to_do(home: SiteHome, store: SiteStore, cohorts: dict[str, Path]) -> None:
+    store.load([cohorts["scd"] / "site-1" / "fhir"])
     with pytest.raises(Unavailable) as err:
-        register_with_hub("", f"http://127.0.0.1:{free_port()}", "t", timeout=2)
+        register_with_hub(to_turtle(describe_site(home, store)), f"http://127.0.0.1:{free_port()}", "t", 2)
     assert "--out" in (err.value.hint or "")
-
-
-def _query(text: str):  # type: ignore[no-untyped-def]
-    from registry.search.port import SearchQuery
-
-    return SearchQuery(text=text)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -127,3 +128,18 @@ def test_feature_table_on_synthetic_site(store: SiteStore, cohorts: dict[str, Pa
     t = feature_table(store, "mm")
     assert len(t.rows) == 60
     assert all(v is not None for v in t.column("r_iss"))
+
+
+def test_criteria_that_cannot_match_are_refused(loaded: SiteStore) -> None:
+    from registry.errors import InputError
+
+    for criterion, message in (
+        (q.HasCondition(["XYZ"]), "unknown icd10 code(s): 'XYZ'"),
+        (q.Sex("M"), "sex 'M' is not one of"),
+        (q.HasVariant("NOPE1"), "not on the CDM's panels"),
+        (q.OnMedication("aspirin"), "medication 'aspirin' is not in the CDM"),
+        (q.AgeBetween(-1), "no age can be between -1 and None"),
+    ):
+        with pytest.raises(InputError, match=re.escape(message)):
+            q.count(loaded, criterion)
+    assert q.cohort(loaded, q.Sex("Female")) == q.cohort(loaded, q.Sex("female")) == ["a", "c"]

@@ -72,6 +72,11 @@ BAD_CASES = {
     "unknown_patient": (build.lab("x5", "nobody", HB, 9.0, "g/dL", "2020-01-01"), "Patient/nobody"),
     "bad_date": (build.lab("x6", "p1", HB, 9.0, "g/dL", "2020-02-31"), "not a valid date"),
     "identifier": ({**build.patient("p8", "male", "1960"), "name": [{"family": "X"}]}, "direct identifier"),
+    "category_object": (
+        {**build.diagnosis("x7", "p1", "mds", "MDS-EB", "2020-01-01"), "category": {"coding": []}},
+        "category: must be a JSON array",
+    ),
+    "future_birth": (build.patient("p7", "male", "2999-01"), "birthDate 2999-01 is in the future"),
 }  # fmt: skip
 
 
@@ -127,3 +132,37 @@ def test_unit_conversion_on_load(store: SiteStore, tmp_path: Path) -> None:
     )
     row = store.con.execute("SELECT value_num, unit FROM fact WHERE rid = 'Observation/p1-hb2'").fetchone()
     assert row == (9.1, "g/dL")
+
+
+def test_skip_invalid_survives_a_category_object(store: SiteStore, tmp_path: Path) -> None:
+    odd = {**build.diagnosis("odd", "p1", "mds", "MDS-EB", "2020-01-01"), "category": {"coding": []}}
+    report = store.load([_ndjson(tmp_path / "in.ndjson", [*_good(), odd])], strict=False)
+    assert report.loaded == 3 and report.rejected == [(f"{tmp_path / 'in.ndjson'}:4", ANY_ARRAY)]
+
+
+ANY_ARRAY = "category: must be a JSON array (a repeating FHIR element), not an object"
+
+
+def test_narrative_is_never_stored(store: SiteStore, tmp_path: Path) -> None:
+    div = '<div xmlns="http://www.w3.org/1999/xhtml">Jane Doe, born 1950-03-14, MRN 0042</div>'
+    patient, dx, hb = _good()
+    with_text = [{**r, "text": {"status": "generated", "div": div}} for r in (patient, dx)]
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": hb | {"text": {"div": div}}}],
+    }
+    (tmp_path / "b.json").write_text(json.dumps(bundle))
+    report = store.load([_ndjson(tmp_path / "a.ndjson", with_text), tmp_path / "b.json"])
+    assert report.loaded == 3 and report.narratives_dropped == 3
+    stored = [j for (j,) in store.con.execute("SELECT json FROM resource").fetchall()]
+    assert len(stored) == 3 and not any("Jane" in j or '"text"' in j for j in stored)
+    again = store.load([tmp_path / "a.ndjson", tmp_path / "b.json"])  # still idempotent
+    assert again.unchanged == 3 and again.loaded == 0
+
+
+def test_skip_invalid_run_that_loads_nothing_is_not_a_load(store: SiteStore, tmp_path: Path) -> None:
+    bad = [build.patient("p9", "male", "2999-01"), "{oops"]
+    report = store.load([_ndjson(tmp_path / "bad.ndjson", bad)], strict=False)
+    assert report.loaded == report.unchanged == 0 and len(report.rejected) == 2
+    assert store.stats()["loads"] == 0 and store.stats()["patients"] == 0

@@ -1,0 +1,116 @@
+"""What the site commands do, for the local site operator: each opens the site home and its store, does one
+thing and returns a result for the CLI to print. Errors come from registry/errors.py (and their subclasses
+here and in store.py), so the CLI maps them to exit codes in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from federation.etl.etl import EtlReport, load_mapping, run_etl
+from federation.site import queries
+from federation.site.describe import describe_site, to_turtle
+from federation.site.features import FeatureTable, feature_table
+from federation.site.home import SiteHome, init_site, open_site
+from federation.site.reader import Inputs, expand
+from federation.site.store import LoadFailed, LoadReport, SiteStore
+from registry.errors import InputError
+
+Tick = Callable[[int], None]
+
+
+def init(home: Path, site_id: str, *, threshold: int, organisation: str, email: str, force: bool) -> SiteHome:
+    """A new site home: site.yaml (id, secret, threshold) and an empty store."""
+    site = init_site(home, site_id, threshold=threshold, organisation=organisation, email=email, force=force)
+    SiteStore(site.store_path).close()
+    return site
+
+
+def plan_load(home: Path, paths: list[Path]) -> Inputs:
+    """The files a load of `paths` into the site at `home` would read (the home is checked first)."""
+    open_site(home)
+    return expand(paths)
+
+
+def load(home: Path, inputs: Inputs, *, skip_invalid: bool, progress: Tick | None = None) -> LoadReport:
+    """Load FHIR files into the site store. Strict by default (any bad record: nothing changes); with
+    skip_invalid the good records load, but a run in which none could is refused like a strict one."""
+    site = open_site(home)
+    with SiteStore(site.store_path) as store:
+        report = store.load_inputs(inputs, strict=not skip_invalid, progress=progress)
+    if report.read == 0:
+        passed = f" ({len(inputs.skipped)} file(s) passed over as not FHIR)" if inputs.skipped else ""
+        raise InputError(
+            f"no FHIR resources found in the given paths{passed}; nothing was loaded",
+            hint="give NDJSON files, Bundle or resource JSON files, or folders holding them",
+        )
+    if report.rejected and report.loaded + report.unchanged == 0:
+        raise LoadFailed(
+            f"none of the {report.read} records could be loaded; nothing was loaded",
+            details={"errors": report.to_dict()["rejected"]},
+        )
+    return report
+
+
+def describe(home: Path) -> str:
+    """The site's HealthDCAT-AP description (Turtle), with small-cell protection."""
+    site = open_site(home)
+    with SiteStore(site.store_path, read_only=True) as store:
+        return to_turtle(describe_site(site, store))
+
+
+def stats(home: Path) -> dict[str, Any]:
+    site = open_site(home)
+    with SiteStore(site.store_path, read_only=True) as store:
+        return {"site": site.config.site_id, **store.stats()}
+
+
+@dataclass(frozen=True)
+class CountFilter:
+    """The `site count` options: every one given must hold."""
+
+    codes: list[str] = field(default_factory=list)
+    sex: str | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+    variants: list[str] = field(default_factory=list)
+    medications: list[str] = field(default_factory=list)
+
+    def criteria(self, today: date) -> list[queries.Criterion]:
+        out: list[queries.Criterion] = []
+        if self.codes:
+            out.append(queries.HasCondition([code.strip().upper() for code in self.codes]))
+        if self.sex is not None:
+            out.append(queries.Sex(self.sex))
+        if self.min_age is not None or self.max_age is not None:
+            out.append(queries.AgeBetween(self.min_age, self.max_age, at=today))
+        out += [queries.HasVariant(gene.strip().upper()) for gene in self.variants]
+        out += [queries.OnMedication(med.strip()) for med in self.medications]
+        return out
+
+
+def count(home: Path, selection: CountFilter, today: date | None = None) -> int:
+    """Patients matching every criterion; an unknown code, sex, gene or medication is an InputError."""
+    site = open_site(home)
+    with SiteStore(site.store_path, read_only=True) as store:
+        return queries.count(store, *selection.criteria(today or date.today()))
+
+
+def features(home: Path, use_case: str) -> FeatureTable:
+    site = open_site(home)
+    with SiteStore(site.store_path, read_only=True) as store:
+        return feature_table(store, use_case)
+
+
+def etl(
+    home: Path, mapping: Path, csv_files: list[Path], *, out: Path | None, progress: Tick | None = None
+) -> tuple[SiteHome, EtlReport]:
+    """Map a hospital CSV export to pseudonymised FHIR and load the good rows (bad ones quarantined)."""
+    site = open_site(home)
+    rules = load_mapping(mapping)
+    with SiteStore(site.store_path) as store:
+        return site, run_etl(site, store, rules, csv_files, out=out, progress=progress)
