@@ -27,7 +27,7 @@ from federation.etl.pseudo import Pseudonymiser
 from federation.site.flatten import RecordError, flatten
 from federation.site.home import SiteHome
 from federation.site.store import SiteStore
-from registry.errors import InputError
+from registry.errors import InputError, UnreadableInput
 
 Json = dict[str, Any]
 
@@ -45,9 +45,9 @@ def load_mapping(path: Path) -> Json:
     try:
         m = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
-        raise InputError(f"{path}: cannot read the mapping ({e.strerror})", details={"exit": 2}) from e
+        raise UnreadableInput(f"{path}: cannot read the mapping ({e.strerror})") from e
     except yaml.YAMLError as e:
-        raise InputError(f"{path}: the mapping is not valid YAML: {e}", details={"exit": 2}) from e
+        raise UnreadableInput(f"{path}: the mapping is not valid YAML: {e}") from e
     if (
         not isinstance(m, dict)
         or not isinstance(m.get("tables"), dict)
@@ -176,7 +176,7 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str], dict[str, str]]]:
     try:
         fh = path.open(newline="", encoding="utf-8-sig")
     except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror})", details={"exit": 2}) from e
+        raise UnreadableInput(f"{path}: cannot read ({e.strerror})") from e
     with fh:
         reader = csv.DictReader(fh)
         header = list(reader.fieldnames or [])
@@ -184,7 +184,7 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str], dict[str, str]]]:
             for row in reader:
                 yield reader.line_num, header, {k: (v or "") for k, v in row.items() if isinstance(k, str)}
         except (csv.Error, UnicodeDecodeError) as e:
-            raise InputError(f"{path}:{reader.line_num}: unreadable CSV ({e})", details={"exit": 2}) from e
+            raise UnreadableInput(f"{path}:{reader.line_num}: unreadable CSV ({e})") from e
 
 
 def run_etl(
@@ -206,13 +206,12 @@ def run_etl(
             with path.open(newline="", encoding="utf-8-sig") as fh:
                 header = next(csv.reader(fh), [])
         except (OSError, UnicodeDecodeError) as e:
-            raise InputError(f"{path}: cannot read ({e})", details={"exit": 2}) from e
+            raise UnreadableInput(f"{path}: cannot read ({e})") from e
         kind = mapper.table_of(header)
         if kind not in tables:
-            raise InputError(
+            raise UnreadableInput(
                 f"{path}: header {header} matches no table of the mapping",
                 hint="check `tables.*.match` in the mapping",
-                details={"exit": 2},
             )
         tables[kind].append(path)
     items: list[tuple[str, Json, str | None]] = []

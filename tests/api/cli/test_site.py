@@ -129,3 +129,17 @@ def test_demo_sites(tmp_path: Path) -> None:
     files = build_demo_sites(tmp_path, patients=40)
     assert [f.name for f in files] == ["demo-mds.ttl", "demo-scd.ttl", "demo-mm.ttl"]
     assert all("dcat:Dataset" in f.read_text() for f in files)
+
+
+def test_etl_unreadable_input_exits_2(tmp_path: Path) -> None:
+    home = str(tmp_path / "h")
+    runner.invoke(app, ["site", "init", "--site-id", "site-g", "--home", home])
+    mapping = Path(__file__).resolve().parents[3] / "federation" / "etl" / "mappings" / "synthetic.yaml"
+    (tmp_path / "latin1.csv").write_bytes("patient_id,sex\n\xe9\xe9,f\n".encode("latin-1"))
+    for args, message in (
+        (["--mapping", str(tmp_path / "nope.yaml"), str(tmp_path / "latin1.csv")], "cannot read the mapping"),
+        (["--mapping", str(mapping), str(tmp_path / "missing.csv")], "missing.csv: cannot read"),
+        (["--mapping", str(mapping), str(tmp_path / "latin1.csv")], "latin1.csv: cannot read"),
+    ):
+        r = runner.invoke(app, ["etl", "--site", home, *args])
+        assert r.exit_code == 2 and message in r.output, r.output
