@@ -20,9 +20,11 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from registry.errors import InputError, LimitExceeded, Unavailable
+from registry.model import Record
 from registry.search import (
     Facet,
     SearchDocument,
@@ -36,7 +38,19 @@ from registry.search import (
 from registry.search.common import title_key
 from registry.search.embedded import TantivyIndex
 from registry.search.opensearch import OpenSearchIndex
-from registry.vocab import ACCESS_NON_PUBLIC, ACCESS_PUBLIC, ACCESS_RESTRICTED, DATA_THEME, ICD10, Kind
+from registry.services.indexing import to_document
+from registry.vocab import (
+    ACCESS_NON_PUBLIC,
+    ACCESS_PUBLIC,
+    ACCESS_RESTRICTED,
+    DATA_THEME,
+    DCT,
+    ICD10,
+    METADATA_VISIBILITY,
+    VISIBILITY_CONSORTIUM,
+    VISIBILITY_PUBLIC,
+    Kind,
+)
 
 OPENSEARCH_URL = os.environ.get("FAIRGRID_OPENSEARCH_URL", "http://127.0.0.1:9250")
 ELASTICSEARCH_URL = os.environ.get("FAIRGRID_ELASTICSEARCH_URL", "http://127.0.0.1:9260")
@@ -400,3 +414,35 @@ def test_opensearch_unreachable_is_unavailable() -> None:
     with pytest.raises(Unavailable):
         ix.upsert(DOCS[:1])
     ix.close()
+
+
+def test_restricted_metadata_is_found_anonymously_consortium_only_needs_the_role(index: SearchIndex) -> None:
+    """The documents the indexing service makes: dct:accessRights (about the data) does not hide a
+    record; fg:metadataVisibility fg:ConsortiumMetadata does, from searches that are public_only."""
+
+    def record(name: str, access: str, visibility: str | None) -> Record:
+        s = ox.NamedNode(EX + name)
+        triples = [
+            ox.Triple(s, ox.NamedNode(DCT + "title"), ox.Literal(f"Marrow cohort {name}", language="en")),
+            ox.Triple(s, ox.NamedNode(DCT + "accessRights"), ox.NamedNode(access)),
+        ]
+        if visibility:
+            triples.append(ox.Triple(s, ox.NamedNode(METADATA_VISIBILITY), ox.NamedNode(visibility)))
+        return Record(EX + name, Kind.DATASET, tuple(triples))
+
+    recs = [
+        record("open", ACCESS_PUBLIC, None),
+        record("restricted", ACCESS_RESTRICTED, None),
+        record("non-public", ACCESS_NON_PUBLIC, VISIBILITY_PUBLIC),
+        record("members", ACCESS_NON_PUBLIC, VISIBILITY_CONSORTIUM),
+    ]
+    index.upsert([to_document(r) for r in recs])
+    facets = [Facet.ACCESS_RIGHTS]
+    anonymous = index.search(
+        SearchQuery(text="marrow", filters=SearchFilter(public_only=True), facets=facets)
+    )
+    assert sorted(iris(anonymous)) == [EX + "non-public", EX + "open", EX + "restricted"]
+    counts = {b.value: b.count for b in anonymous.facets["access_rights"]}
+    assert counts == {ACCESS_PUBLIC: 1, ACCESS_RESTRICTED: 1, ACCESS_NON_PUBLIC: 1}
+    member = index.search(SearchQuery(text="marrow", facets=facets))
+    assert sorted(iris(member)) == sorted(r.iri for r in recs)

@@ -1,13 +1,19 @@
-"""The search service's outbox drain when the store is a server that goes down."""
+"""The search service: the outbox drain when the store is a server that goes down; visibility flags."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from registry.config import Settings
-from registry.identity import local_operator
-from registry.wiring import open_registry
+from registry.identity import ANONYMOUS, Identity, Role, local_operator
+from registry.search.port import SearchFilter, SearchQuery
+from registry.vocab import METADATA_VISIBILITY, VISIBILITY_CONSORTIUM
+from registry.wiring import Registry, open_registry
 from tests.conftest import EXAMPLE, OxigraphServer
+
+BASE = "https://w3id.org/fairgrid/"
 
 
 def test_drain_reports_a_store_outage_instead_of_raising(tmp_path: Path) -> None:
@@ -28,3 +34,34 @@ def test_drain_reports_a_store_outage_instead_of_raising(tmp_path: Path) -> None
     finally:
         server.stop()
         reg.close()
+
+
+def test_index_follows_metadata_visibility_on_sync_and_reindex(reg: Registry) -> None:
+    """Marking a dataset consortium-only re-indexes it and its distribution hidden (the drain), and a
+    full reindex builds the same flags; RESTRICTED and NON_PUBLIC datasets stay public."""
+    me = local_operator()
+    reg.importer.run(me, [EXAMPLE])
+    reg.search.sync()
+    dataset = BASE + "dataset/mds-ngs-milan"
+    part = BASE + "distribution/mds-ngs-milan-federated-parquet"
+    query = SearchQuery(filters=SearchFilter(kinds=["Dataset", "Distribution"]), first=100)
+
+    def found(who: Identity) -> set[str]:
+        return {h.iri for h in reg.search.search(who, query).hits}
+
+    assert {dataset, part, BASE + "dataset/mds-registry-hub-a"} <= found(ANONYMOUS)
+    rec = reg.records.get(me, dataset)
+    assert rec.revision is not None
+    marked = [
+        *rec.triples,
+        ox.Triple(rec.subject, ox.NamedNode(METADATA_VISIBILITY), ox.NamedNode(VISIBILITY_CONSORTIUM)),
+    ]
+    nt = ox.serialize(marked, format=ox.RdfFormat.N_TRIPLES)
+    reg.records.update(me, dataset, nt, ox.RdfFormat.N_TRIPLES, rec.revision.number)
+    member = Identity("m", frozenset({Role.CONSORTIUM_MEMBER}))
+    for rebuild in (reg.search.sync, lambda: reg.search.reindex(me)):
+        rebuild()
+        assert dataset not in found(ANONYMOUS) and part not in found(ANONYMOUS)
+        assert dataset not in found(Identity("r", frozenset({Role.RESEARCHER})))
+        assert {dataset, part} <= found(member)
+        assert BASE + "dataset/mds-registry-hub-a" in found(ANONYMOUS)  # RESTRICTED
