@@ -20,10 +20,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
+from api import federation as hub
 from api.auth import Authenticator
 from api.errors import http_status, problem, www_authenticate
 from api.linked_data import ProtocolError
+from api.pages import STATIC_DIR, STATIC_PATH, render, security_headers
+from api.pages.session import has_session, page_authorization
 from api.rest import IndexSync
 from registry.doorbell import Doorbell
 from registry.errors import FairgridError, PermissionDenied, Unauthenticated
@@ -80,9 +84,11 @@ def create_app(
         if sync_interval_s > 0:
             bell = Doorbell(registry.settings.home)  # its own socket: the registry's one only rings
             task = asyncio.create_task(_sync_loop(sync, sync_interval_s, lease, bell))
+        warm = asyncio.create_task(asyncio.to_thread(hub.warm_up))  # off the loop: serving starts at once
         try:
             yield
         finally:
+            warm.cancel()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -100,7 +106,10 @@ def create_app(
             "Authenticate with `Authorization: Bearer <token>`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # api/pages serves /docs from the package's own Swagger UI (works offline)
+        redoc_url=None,
     )
+    app.add_middleware(security_headers)
     app.state.registry = registry
     app.state.authenticator = authenticator
     app.state.index_sync = sync
@@ -112,11 +121,12 @@ def create_app(
 
     @app.exception_handler(FairgridError)
     async def fairgrid_error(request: Request, exc: FairgridError) -> Response:
-        if isinstance(exc, PermissionDenied) and not request.headers.get("authorization"):
+        if isinstance(exc, PermissionDenied) and not page_authorization(request):
             # No credentials at all: ask for them (401 + challenge) rather than refuse (403).
             exc = Unauthenticated(exc.message)
         if _wants_html(request):  # a person in a browser gets a page, not a JSON document
-            return HTMLResponse(_error_page(exc), status_code=http_status(exc), headers=www_authenticate(exc))
+            page = _error_page(exc, has_session(request))
+            return HTMLResponse(page, status_code=http_status(exc), headers=www_authenticate(exc))
         return JSONResponse(
             problem(exc),
             status_code=http_status(exc),
@@ -148,12 +158,17 @@ def create_app(
         return JSONResponse(body, status_code=200 if ready else 503)
 
     from api.graphql import graphql_router
-    from api.rest import browse, catalog, records, sparql
+    from api.pages import routes as pages
+    from api.rest import browse, catalog, federation, records, sparql
 
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(pages.router)
     app.include_router(browse.router)
     app.include_router(records.router)
     app.include_router(catalog.router)
     app.include_router(sparql.router)
+    hub.install(app, registry)
+    app.include_router(federation.router)
     app.include_router(graphql_router(lambda: registry, authenticator))
     # Last: the catch-all `/{kind_slug}/{id}` must not shadow any other route.
     app.include_router(records.iri_router)
@@ -192,14 +207,12 @@ def _wants_html(request: Request) -> bool:
     )
 
 
-def _error_page(exc: FairgridError) -> str:
-    from html import escape
-
-    status = http_status(exc)
-    hint = f"<p><strong>What to do:</strong> {escape(exc.hint)}</p>" if exc.hint else ""
-    return (
-        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{status} {escape(exc.code)}"
-        "</title><style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;"
-        f"padding:0 1rem}}</style></head><body><p><a href=/docs>API</a></p><h1>{status}: "
-        f"{escape(exc.code.replace('_', ' '))}</h1><p>{escape(exc.message)}</p>{hint}</body></html>"
+def _error_page(exc: FairgridError, signed_in: bool) -> str:
+    return render(
+        "error.html.j2",
+        status=http_status(exc),
+        code=exc.code,
+        message=exc.message,
+        hint=exc.hint or "",
+        signed_in=signed_in,
     )

@@ -37,12 +37,13 @@ def registry(read_only: bool = False) -> Registry:
 
 
 def _register_commands() -> None:
-    from api.cli import records, server, site, terms
+    from api.cli import federation, records, server, site, terms
 
     records.register(app)
     app.add_typer(terms.app, name="terms")
     server.register(app)
     site.register(app)
+    federation.register(app, site.site_app)
 
 
 _register_commands()

@@ -23,6 +23,7 @@ from rdflib.namespace import RDF, XSD
 from federation.cdm import codes as c
 from federation.etl.pseudo import age_band
 from federation.site.home import SiteHome
+from federation.site.keys import site_public_key
 from federation.site.store import SiteStore
 from registry import vocab
 from registry.config import Settings
@@ -128,6 +129,8 @@ def describe_site(home: SiteHome, store: SiteStore, settings: Settings | None = 
     g.add((site, RDF.type, foaf.Organization))
     g.add((site, foaf.name, Literal(cfg.display_name)))
     g.add((site, fg.siteId, Literal(cfg.site_id)))
+    # The hub checks the site agent's signed answers against this key (federation/site/agent.py).
+    g.add((site, fg.signingKey, Literal(site_public_key(home.path))))
     for uc in c.USE_CASES:
         s = summarise(store, uc, k)
         if s is None:

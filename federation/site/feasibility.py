@@ -40,6 +40,11 @@ class Responder:
     def site_id(self) -> str:
         return self.home.config.site_id
 
+    def warm_up(self) -> None:
+        """Load the unit registry and the terminology before the first question, not during it."""
+        q = parse_criteria({"inclusion": [[{"type": "lab", "loinc": "718-7", "max": 10, "unit": "g/L"}]]})
+        evaluate.count(self.store, q)
+
     def answer(self, user: str, criteria: Any) -> Answer:
         try:
             q = parse_criteria(criteria)

@@ -1,0 +1,179 @@
+"""Federation commands: `site serve` (the site agent), `site audit`, `audit` (the hub's log), `feasibility`.
+
+Presentation only: each command opens what it needs and calls a federation service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from api.cli import main as cli
+from api.cli.output import EXIT_UNAVAILABLE, err, out, print_json
+from api.cli.records import guarded
+from registry.errors import InputError, Unavailable
+
+HomeOpt = Annotated[
+    Path,
+    typer.Option("--home", envvar="FAIRGRID_SITE_HOME", help="site home directory (site init creates it)"),
+]
+SinceOpt = Annotated[str | None, typer.Option(help="only entries since this date or time (ISO 8601)")]
+UserOpt = Annotated[str | None, typer.Option(help="only this user's entries")]
+
+
+def _since(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        raise InputError(
+            f"--since {value!r} is not an ISO 8601 date or time", hint="e.g. 2026-12-01"
+        ) from None
+
+
+@guarded
+def site_serve(
+    home: HomeOpt,
+    hub: Annotated[str, typer.Option(help="the hub's base URL, e.g. https://hub.example.org")],
+    token: Annotated[
+        str, typer.Option(envvar="FAIRGRID_SITE_TOKEN", help="a site-operator token for this site")
+    ],
+    hub_key: Annotated[
+        str | None,
+        typer.Option(help="the hub's Ed25519 public key (base64); default: pinned on first contact"),
+    ] = None,
+) -> None:
+    """Run the site agent: dial out to the hub, answer feasibility questions under the site's own policy."""
+    from federation.site.agent import Agent
+    from federation.site.feasibility import Responder
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    responder = Responder.open(home)
+    responder.warm_up()
+    agent = Agent(responder, hub, token, hub_key)
+    policy = responder.policy.describe()
+    err.print(f"site {responder.site_id}: agent for {agent.url}; disclosure policy {json.dumps(policy)}")
+    try:
+        asyncio.run(agent.run_forever())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        responder.close()
+
+
+@guarded
+def site_audit(home: HomeOpt, since: SinceOpt = None, user: UserOpt = None, json_out: bool = False) -> None:
+    """Show the site's audit log: every question, who asked, the status, what was released, epsilon spent."""
+    from federation.site.feasibility import Responder
+
+    responder = Responder.open(home)
+    try:
+        entries = responder.ledger.audit_log(_since(since), user)
+    finally:
+        responder.close()
+    if json_out:
+        print_json(entries)
+        return
+    for e in entries:
+        when = datetime.fromtimestamp(e["at"]).isoformat(timespec="seconds")
+        released = e["released"] if e["released"] is not None else "-"
+        out.print(f"{when}  {e['user']}  {e['status']:<8} {released:>6}  eps {e['epsilon']:g}  {e['query']}")
+
+
+@guarded
+def audit(since: SinceOpt = None, user: UserOpt = None, json_out: bool = False) -> None:
+    """Show the hub's feasibility audit log (statuses and precision per site; never counts)."""
+    from api.federation import AUDIT_FILE
+    from federation.hub.audit import HubAudit
+
+    log = HubAudit(cli.settings().home / AUDIT_FILE)
+    try:
+        entries = log.entries(_since(since), user)
+    finally:
+        log.close()
+    if json_out:
+        print_json(entries)
+        return
+    for e in entries:
+        when = datetime.fromtimestamp(e["at"]).isoformat(timespec="seconds")
+        sites = ", ".join(f"{s['site']} {s['status']}" for s in e["sites"]) or "-"
+        out.print(
+            f"{when}  {e['user']}  {e['source']}  total {e['precision'] or '-'}  [{sites}]  {e['query']}"
+        )
+
+
+@guarded
+def feasibility(
+    criteria: Annotated[Path, typer.Argument(help="a criteria document (JSON file; - for standard input)")],
+    hub: Annotated[
+        str, typer.Option(envvar="FAIRGRID_HUB", help="the hub's base URL")
+    ] = "http://127.0.0.1:8080",
+    token: Annotated[str | None, typer.Option(envvar="FAIRGRID_TOKEN", help="a bearer token")] = None,
+    deadline_ms: Annotated[int | None, typer.Option(help="how long the hub waits for sites")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the hub's JSON answer")] = False,
+) -> None:
+    """Ask the hub how many patients match across the sites (per site and in total)."""
+    text = typer.get_text_stream("stdin").read() if str(criteria) == "-" else _read(criteria)
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"{criteria}: not JSON ({exc})") from None
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        r = httpx.post(f"{hub.rstrip('/')}/feasibility", json={"criteria": doc, "deadline_ms": deadline_ms},
+                       headers=headers, timeout=60)  # fmt: skip
+    except httpx.HTTPError as exc:
+        raise Unavailable(f"cannot reach the hub at {hub}: {type(exc).__name__}") from None
+    body = (
+        r.json()
+        if r.headers.get("content-type", "").startswith(("application/json", "application/problem"))
+        else {}
+    )
+    if r.status_code != 200:
+        err.print(f"[bold red]error:[/] {body.get('detail') or r.text[:300]}")
+        raise typer.Exit(EXIT_UNAVAILABLE if r.status_code >= 500 else 1)
+    if json_out:
+        print_json(body)
+        return
+    print_result(body)
+
+
+def print_result(body: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title="feasibility")
+    for col in ("site", "status", "count", "precision"):
+        table.add_column(col)
+    for s in body["sites"]:
+        count = s["count"] if s["count"] is not None else (f"<{s['threshold']}" if s["threshold"] else "-")
+        table.add_row(s["site"], s["status"], str(count), s["precision"] or (s["reason"] or ""))
+    total = body["total"]
+    shown = "-" if total["count"] is None else str(total["count"])
+    if total.get("upper") is not None:
+        shown += f" (at most {total['upper']})"
+    table.add_row("[bold]total[/]", "", f"[bold]{shown}[/]", total["precision"] or "")
+    out.print(table)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        from registry.errors import UnreadableInput
+
+        raise UnreadableInput(f"cannot read {path}: {exc.strerror}") from None
+
+
+def register(app: typer.Typer, site_app: typer.Typer) -> None:
+    site_app.command("serve")(site_serve)
+    site_app.command("audit")(site_audit)
+    app.command("audit")(audit)
+    app.command("feasibility")(feasibility)

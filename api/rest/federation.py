@@ -1,0 +1,122 @@
+"""Feasibility over HTTP: the site agents' WebSocket, `POST /feasibility`, the criteria schema.
+
+Presentation only: authenticate, parse the body, call the feasibility service, shape the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.rest import get_identity
+from federation.criteria import schema
+from federation.hub.broker import Broker
+from federation.hub.feasibility import FeasibilityResult, FeasibilityService
+from registry.errors import FairgridError, InputError
+from registry.identity import Identity, Role
+
+log = logging.getLogger("fairgrid.federation")
+router = APIRouter(tags=["feasibility"])
+
+
+class FeasibilityRequest(BaseModel):
+    criteria: dict[str, Any] = Field(description="a criteria document (GET /schemas/criteria.json)")
+    sites: list[str] | None = Field(None, description="site ids to ask (default: every registered site)")
+    deadline_ms: int | None = Field(None, description="how long to wait for the sites (default 2000)")
+    source: str = Field("SITES", description="SITES (ask the sites) or CATALOGUE (dataset records' counts)")
+
+
+def result_json(r: FeasibilityResult) -> dict[str, Any]:
+    return {
+        "query_id": r.query_id,
+        "criteria_key": r.criteria_key,
+        "source": r.source,
+        "total": asdict(r.total),
+        "sites": [{**asdict(s), "status": s.status.value} for s in r.sites],
+        "missing_sites": r.missing_sites,
+    }
+
+
+def _service(request: Request) -> FeasibilityService:
+    service: FeasibilityService = request.app.state.feasibility
+    return service
+
+
+@router.get("/schemas/criteria.json", summary="JSON Schema of the criteria language")
+def criteria_schema() -> JSONResponse:
+    return JSONResponse(schema(), media_type="application/schema+json")
+
+
+@router.post(
+    "/feasibility",
+    summary="How many patients match, per site and in total, after each site's disclosure control",
+    responses={400: {"description": "invalid criteria (names the part by JSON pointer)"}, 401: {}, 403: {}},
+)
+async def feasibility(
+    body: FeasibilityRequest, request: Request, who: Identity = Depends(get_identity)
+) -> dict[str, Any]:
+    service = _service(request)
+    if body.source == "CATALOGUE":
+        return result_json(service.catalogue(who, body.criteria))
+    if body.source != "SITES":
+        raise InputError(f"source {body.source!r} is not SITES or CATALOGUE")
+    return result_json(await service.ask(who, body.criteria, body.sites, body.deadline_ms))
+
+
+class _WsLink:
+    def __init__(self, ws: WebSocket) -> None:
+        self.ws = ws
+
+    async def send_text(self, data: str) -> None:
+        await self.ws.send_text(data)
+
+
+@router.websocket("/federation/agent")
+async def agent(ws: WebSocket) -> None:
+    """A site agent's connection: a site-operator token naming its site, then a hello signed by the site."""
+    broker: Broker = ws.app.state.broker
+    try:
+        who: Identity = ws.app.state.authenticator.identity(ws.headers.get("authorization"))
+        if not who.has(Role.SITE_OPERATOR) or not who.site:
+            await ws.close(code=4403, reason="needs a site-operator token naming its site")
+            return
+    except FairgridError as exc:
+        await ws.close(code=4401, reason=exc.message[:120])
+        return
+    site = who.site
+    await ws.accept()
+    await ws.send_text(json.dumps({"type": "hub-hello", "hub_key": broker.public_key}))
+    link = _WsLink(ws)
+    try:
+        hello = json.loads(await ws.receive_text())
+        key = await _welcome(broker, site, hello)
+        if key is None:
+            await ws.close(code=4403, reason="the site's hello did not verify with its registered key")
+            return
+        broker.attach(site, link, key)
+        while True:
+            raw = await ws.receive_text()
+            try:
+                broker.receive(site, json.loads(raw))
+            except ValueError:
+                log.warning("site %s sent something that is not JSON", site)
+    except (WebSocketDisconnect, ValueError):
+        pass
+    finally:
+        broker.detach(site, link)
+
+
+async def _welcome(broker: Broker, site: str, hello: Any) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    try:
+        return await run_in_threadpool(broker.welcome, site, hello)  # reads the site's registry record
+    except FairgridError as exc:
+        log.warning("site %s refused: %s", site, exc.message)
+        return None

@@ -1,0 +1,19 @@
+"""The site's Ed25519 key pair: the private key stays in the site home, the public one is in its Site record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from federation.signing import load_or_create_key, public_text
+
+KEY_FILE = "keys/site-ed25519.pem"
+
+
+def site_key(home: Path) -> Ed25519PrivateKey:
+    return load_or_create_key(home / KEY_FILE)
+
+
+def site_public_key(home: Path) -> str:
+    return public_text(site_key(home))
