@@ -8,7 +8,7 @@ shift
 started=()
 cleanup() { for s in "${started[@]:-}"; do [ -n "$s" ] && "$here/$s" stop || true; done; }
 trap cleanup EXIT
-for svc in opensearch elasticsearch; do
+for svc in opensearch elasticsearch fuseki; do
   if [ -x "$here/$svc/ctl.sh" ] && [ "${FAIRGRID_SKIP_SERVICES:-}" != 1 ]; then
     "$here/$svc/ctl.sh" start
     started+=("$svc/ctl.sh")

@@ -23,7 +23,8 @@ def open_store(settings: Settings, *, read_only: bool = False) -> RecordStore:
     if settings.store_url:
         from registry.store.remote import SparqlEndpointStore
 
-        return SparqlEndpointStore(settings.store_url)
+        # Every process writing through this home (API workers, CLI imports) queues on one commit lock.
+        return SparqlEndpointStore(settings.store_url, commit_lock=settings.home / "store-commit.lock")
     from registry.store.oxigraph import OxigraphStore
 
     return OxigraphStore(settings.home / "store", read_only=read_only)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 
 import pyoxigraph as ox
 
+from registry import locks
 from registry.errors import StaleRevision
 from registry.model import Record, RevisionInfo
 from registry.sparql_text import term
@@ -23,6 +26,9 @@ class SparqlBackedStore(ABC):
         self.local_commits = 0
         # Serialises this process's commits; the SPARQL guards protect against other processes.
         self._lock = threading.Lock()
+        # A file lock that every process writing to the same store on this host takes around a commit
+        # (set for store servers: the Oxigraph server applies racing updates that read the same state).
+        self.commit_lock: Path | None = None
 
     @abstractmethod
     def _select(self, query: str, timeout_s: float = 30.0) -> list[queries.Row]: ...
@@ -76,7 +82,7 @@ class SparqlBackedStore(ABC):
     def commit(self, writes: Sequence[Write]) -> None:
         if not writes:
             return
-        with self._lock:
+        with self._lock, self._writers_queue():
             current = self.heads([w.record.iri for w in writes])
             stale = [
                 w.record.iri
@@ -88,12 +94,20 @@ class SparqlBackedStore(ABC):
                     f"{len(stale)} record(s) are no longer at the revision the change was based on: "
                     + ", ".join(stale[:5])
                 )
-            update, _tx = queries.commit_update(writes)
+            update, tx = queries.commit_update(writes)
             try:
                 self._update(update)
             finally:  # even a failed update may have committed on a server: let caches look again
                 self.local_commits += 1
-            queries.check_committed(writes, self.heads([w.record.iri for w in writes]))
+            parts = queries.chunks([w.record.iri for w in writes], 500)
+            landed = [row for part in parts for row in self._select(queries.landed_query(part))]
+            queries.check_committed(writes, tx, landed)
+
+    def _writers_queue(self) -> AbstractContextManager[None]:
+        if self.commit_lock is None:
+            return nullcontext()
+        self.commit_lock.parent.mkdir(parents=True, exist_ok=True)
+        return locks.exclusive(self.commit_lock, what="the store commit lock")
 
     def list_records(self, kind: Kind | None = None, offset: int = 0, limit: int = 100) -> list[RevisionInfo]:
         found = self._select(queries.list_query(kind, offset, limit))

@@ -1,13 +1,17 @@
 """Scale-out adapter: any SPARQL 1.1 Query/Update endpoint (Oxigraph server, Fuseki, GraphDB, ...).
 
 Each commit is a single update request; servers that run one request in one transaction (Oxigraph,
-Fuseki/TDB2) give the same all-or-nothing behaviour as the embedded store.
+Fuseki/TDB2) give the same all-or-nothing behaviour as the embedded store. All-or-nothing is not
+serialised, though: the Oxigraph server lets racing updates read the same state, so writers that share
+a registry home queue on `commit_lock` (a file lock) around each commit. Writers on several hosts need a
+server that runs one write transaction at a time, such as Fuseki (in memory or TDB2).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
@@ -25,8 +29,9 @@ class SparqlEndpointStore(SparqlBackedStore):
     shared = True
 
     def __init__(self, query_url: str, update_url: str | None = None, *, timeout_s: float = 30.0,
-                 auth: tuple[str, str] | None = None):  # fmt: skip
+                 auth: tuple[str, str] | None = None, commit_lock: Path | None = None):  # fmt: skip
         super().__init__()
+        self.commit_lock = commit_lock
         self.query_url = query_url
         self.update_url = update_url or query_url.rsplit("/", 1)[0] + "/update"
         self._http = httpx.Client(timeout=timeout_s, auth=auth)

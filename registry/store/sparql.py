@@ -6,6 +6,12 @@ lives in its own graph (`urn:fairgrid:revision:N:IRI`); heads and PROV about rev
 on SPARQL servers. Its first operation sets a transaction marker only if every write's expected
 head still holds; every later operation is guarded by that marker, so a concurrent writer's change
 turns our whole commit into a no-op (reported as StaleRevision), never a lost update.
+
+Every racer from the same base writes the same revision number, so after the update the head's number
+cannot tell the winner: each revision also carries the id of the commit that wrote it, and a commit
+succeeded only if its heads carry its own id (`check_committed`). That check relies on the server
+running each update request in one serialisable transaction; one that lets racing updates read the
+same state (the Oxigraph server) needs the writers serialised in front of it (`SparqlBackedStore`).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from datetime import datetime
 
 import pyoxigraph as ox
 
-from registry.errors import StaleRevision
+from registry.errors import StaleRevision, Unavailable
 from registry.model import META_GRAPH, OUTBOX_GRAPH, Record, RevisionInfo, revision_iri
 from registry.sparql_text import integer, iri, literal, term, values
 from registry.store.port import Write
@@ -39,6 +45,7 @@ DRAFT = iri(FG + "draft")
 CONTENT = iri(FG + "content")
 REPORT = iri(FG + "validationReport")
 TX = iri(FG + "transaction")
+COMMIT = iri(FG + "commit")  # on a revision: the commit that wrote it (its transaction id)
 PENDING = iri(FG + "pendingRevision")
 TIME = iri(PROV + "generatedAtTime")
 AGENT = iri(PROV + "wasAttributedTo")
@@ -124,13 +131,13 @@ def commit_update(writes: Sequence[Write]) -> tuple[str, str]:
         f"WHERE {{ {marker} VALUES ?r {{ {records} }} GRAPH {META} {{ ?r {HEAD} ?old }} }}",
         f"DELETE {{ GRAPH {OUTBOX} {{ ?r {PENDING} ?old }} }} "
         f"WHERE {{ {marker} VALUES ?r {{ {records} }} GRAPH {OUTBOX} {{ ?r {PENDING} ?old }} }}",
-        f"INSERT {{ {' '.join(_write_data(w) for w in writes)} }} WHERE {{ {marker} }}",
+        f"INSERT {{ {' '.join(_write_data(w, tx) for w in writes)} }} WHERE {{ {marker} }}",
         f"DELETE WHERE {{ GRAPH {META} {{ {iri(tx)} {TX} ?x }} }}",
     ]
     return " ;\n".join(ops), tx
 
 
-def _write_data(w: Write) -> str:
+def _write_data(w: Write, tx: str) -> str:
     """The quads one write adds: its content, its verbatim revision, revision PROV and its outbox entry."""
     rec, rev = w.record, w.record.revision
     assert rev is not None, "a write needs its revision info"
@@ -142,7 +149,7 @@ def _write_data(w: Write) -> str:
         f"  {REVISION} {integer(rev.number)} ; {KIND} {literal(rev.kind.value)} ;",
         f"  {TIME} {literal(rev.generated_at.isoformat(), datatype=XSD + 'dateTime')} ;",
         f"  {AGENT} {iri(rev.attributed_to, 'agent')} ;",
-        f"  {HASH} {literal(rev.content_hash)} .",
+        f"  {HASH} {literal(rev.content_hash)} ; {COMMIT} {iri(tx)} .",
     ]
     if rev.previous_iri is not None:
         meta.append(f"{rv} {PREV} {iri(rev.previous_iri)} .")
@@ -236,18 +243,36 @@ def types_query(iris: Sequence[str]) -> str:
     )
 
 
-def check_committed(writes: Sequence[Write], heads: dict[str, RevisionInfo]) -> None:
-    """After a commit: every write's record must now be at the written revision."""
-    stale = [
-        w.record.iri
-        for w in writes
-        if w.record.revision is None or heads.get(w.record.iri) is None
-        or heads[w.record.iri].number != w.record.revision.number
-    ]  # fmt: skip
-    if stale:
+def landed_query(iris: Sequence[str]) -> str:
+    """Each record's head revision and the commits that wrote it (one, unless racing writes merged)."""
+    return (
+        f"SELECT ?r ?rev ?c WHERE {{ VALUES ?r {{ {values(iris)} }} "
+        f"GRAPH {META} {{ ?r {HEAD} ?rev OPTIONAL {{ ?rev {COMMIT} ?c }} }} }}"
+    )
+
+
+def check_committed(writes: Sequence[Write], tx: str, landed: Sequence[Row]) -> None:
+    """After the commit `tx`: every write's record must be at the written revision, written by `tx`
+    alone. None of them written by `tx` is a conflict (the guard turned the commit into a no-op)."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for row in landed:
+        commit = row.get("c")
+        found.setdefault(row["r"].value, set()).add((row["rev"].value, commit.value if commit else ""))
+    ours = {(w.record.iri, w.record.revision.revision_iri if w.record.revision else "") for w in writes}
+    if all(found.get(r) == {(rev, tx)} for r, rev in ours):
+        return
+    touched = sorted(r for r, entries in found.items() if any(c == tx for _rev, c in entries))
+    if not touched:
+        stale = sorted(r for r, _rev in ours)
         raise StaleRevision(
             f"{len(stale)} record(s) changed meanwhile; nothing was written: {', '.join(stale[:5])}"
         )
+    # Only a server that applied racing updates over the same state gets here: say so, loudly.
+    raise Unavailable(
+        f"the store server applied another commit together with this one on {', '.join(touched[:5])}",
+        hint="serialise writers: run every fairgrid process that writes on one host with one "
+        "FAIRGRID_HOME (they queue on its commit lock), or use a store server that serialises updates",
+    )
 
 
 def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

@@ -1,4 +1,5 @@
-"""One suite, both store adapters: embedded Oxigraph and a real SPARQL endpoint (Oxigraph server)."""
+"""One suite, both store adapters: embedded Oxigraph and real SPARQL endpoints (an Oxigraph server, and
+Apache Jena Fuseki in memory and on TDB2: see tests/fuseki.py for when those skip)."""
 
 from __future__ import annotations
 
@@ -13,19 +14,32 @@ import pytest
 
 from registry.errors import StaleRevision, Unavailable
 from registry.model import Record, RevisionInfo, content_hash
+from registry.store import sparql as queries
 from registry.store.oxigraph import OxigraphStore
 from registry.store.port import RecordStore, Write
 from registry.store.remote import SparqlEndpointStore
 from registry.vocab import DCAT, DCT, RDF_TYPE, Kind
 from tests.conftest import OxigraphServer, free_port
+from tests.fuseki import fresh_dataset
 
 BASE = "https://w3id.org/fairgrid/"
 
 
-@pytest.fixture(params=["embedded", "sparql-endpoint"])
+@pytest.fixture(
+    params=[
+        "embedded",
+        "sparql-endpoint",
+        pytest.param("fuseki-mem", marks=pytest.mark.fuseki),
+        pytest.param("fuseki-tdb2", marks=pytest.mark.fuseki),
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
-    if request.param == "embedded":
-        s: RecordStore = OxigraphStore(tmp_path / "store")
+    if request.param.startswith("fuseki-"):
+        s: RecordStore = SparqlEndpointStore(fresh_dataset(request.param.removeprefix("fuseki-")))
+        yield s
+        s.close()
+    elif request.param == "embedded":
+        s = OxigraphStore(tmp_path / "store")
         yield s
         s.close()
     else:
@@ -222,3 +236,32 @@ def test_histories_of_many_records_in_one_call(store: RecordStore) -> None:
     store.commit([write(a, dataset("h1", "A2")[1], 2, 1)])
     got = store.histories([a, b, BASE + "dataset/none"])
     assert {k: [r.number for r in v] for k, v in got.items()} == {a: [1, 2], b: [1]}
+
+
+def test_a_rival_commit_between_the_check_and_the_update_is_a_conflict(
+    store: RecordStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process commits the same revision number after our head check and before our update:
+    ours must be a conflict (nothing written), not a success because the head's number matches."""
+    iri, t1 = dataset("rival", "Base")
+    store.commit([write(iri, t1, 1, None)])
+    _, rival_t = dataset("rival", "Rival")
+    rival_update, _ = queries.commit_update([write(iri, rival_t, 2, 1)])
+    update = store._update  # type: ignore[attr-defined]
+    calls: list[str] = []
+
+    def rival_lands_first(text: str) -> None:
+        if not calls:
+            update(rival_update)  # what the other process's store instance sent meanwhile
+        calls.append(text)
+        update(text)
+
+    monkeypatch.setattr(store, "_update", rival_lands_first)
+    _, mine = dataset("rival", "Mine")
+    with pytest.raises(StaleRevision):
+        store.commit([write(iri, mine, 2, 1)])
+    monkeypatch.undo()
+    head = store.get(iri)
+    assert head is not None and head.revision is not None and head.revision.number == 2
+    assert content_hash(head.triples) == content_hash(rival_t)
+    assert [r.number for r in store.history(iri)] == [1, 2]

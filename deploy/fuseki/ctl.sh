@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Apache Jena Fuseki 5.6 for fairgrid's tests and CI: a second real SPARQL 1.1 engine for the record
+# store, built from Maven Central (see pom.xml). Two datasets, both wiped at every start (a test node):
+#   $url/mem   in memory (transactional)      query: $url/mem/query   update: $url/mem/update
+#   $url/tdb2  TDB2 on disk under deploy/.run query: $url/tdb2/query  update: $url/tdb2/update
+# fairgrid takes a query endpoint as FAIRGRID_STORE_URL and sends updates to its `update` sibling.
+# Usage: deploy/fuseki/ctl.sh start|stop|status|restart
+# Env: FAIRGRID_FUSEKI_PORT (default 3330), FAIRGRID_FUSEKI_START_TIMEOUT (seconds, default 60),
+#      FAIRGRID_FUSEKI_HEAP (default 512m).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+run="$root/deploy/.run/fuseki"
+pidfile="$run/node.pid"
+log="$run/node.log"
+port="${FAIRGRID_FUSEKI_PORT:-3330}"
+timeout="${FAIRGRID_FUSEKI_START_TIMEOUT:-60}"
+heap="${FAIRGRID_FUSEKI_HEAP:-512m}"
+url="http://127.0.0.1:$port"
+node_name=fuseki
+# shellcheck source=../lib/node.sh
+. "$here/../lib/node.sh"
+
+# Fuseki has no cluster health: it is healthy when both datasets answer a query.
+healthy() {
+  local ds
+  for ds in mem tdb2; do
+    curl -fsS --max-time 3 -o /dev/null "$url/$ds/query?query=ASK%7B%7D" 2>/dev/null || return 1
+  done
+}
+
+running_pid() {
+  [ -f "$pidfile" ] || return 1
+  local pid; pid="$(cat "$pidfile")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+check_tools() {
+  command -v java >/dev/null || die "java not found; install a Java 17 JDK (e.g. openjdk-17-jdk)"
+  local v; v="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+  [ "${v%%.*}" -ge 17 ] 2>/dev/null || die "Java 17 or newer is required (found '${v:-unknown}')"
+  command -v mvn >/dev/null || die "mvn not found; install Maven 3.8+"
+  command -v curl >/dev/null || die "curl not found"
+}
+
+build() {
+  local stamp="$here/target/classpath.txt"
+  [ -f "$stamp" ] && [ "$stamp" -nt "$here/pom.xml" ] && return 0
+  echo "fuseki: resolving the classpath (first run downloads ~40 MB from Maven Central)" >&2
+  # Offline first: fast and works without network once ~/.m2 is warm; online as the fallback.
+  if ! (cd "$here" && mvn -q -B -o generate-resources >"$run/build.log" 2>&1); then
+    (cd "$here" && mvn -q -B generate-resources >"$run/build.log" 2>&1) \
+      || { tail -n 40 "$run/build.log" >&2; die "maven build failed (log: $run/build.log)"; }
+  fi
+  [ -f "$stamp" ] || die "build produced no $stamp"
+  touch "$stamp"
+}
+
+write_config() {
+  # The TDB2 location is written into Turtle: refuse a path that would need escaping there.
+  case "$run" in *'"'* | *'\'*) die "the checkout path must not contain quotes or backslashes: $run" ;; esac
+  cat >"$run/config.ttl" <<TTL
+PREFIX fuseki: <http://jena.apache.org/fuseki#>
+PREFIX rdf:    <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX ja:     <http://jena.hpl.hp.com/2005/11/Assembler#>
+PREFIX tdb2:   <http://jena.apache.org/2016/tdb#>
+
+[] rdf:type fuseki:Server .
+
+<#mem> rdf:type fuseki:Service ;
+  fuseki:name "mem" ;
+  fuseki:endpoint [ fuseki:operation fuseki:query ; fuseki:name "query" ] ;
+  fuseki:endpoint [ fuseki:operation fuseki:update ; fuseki:name "update" ] ;
+  fuseki:dataset [ rdf:type ja:MemoryDataset ] .
+
+<#tdb2> rdf:type fuseki:Service ;
+  fuseki:name "tdb2" ;
+  fuseki:endpoint [ fuseki:operation fuseki:query ; fuseki:name "query" ] ;
+  fuseki:endpoint [ fuseki:operation fuseki:update ; fuseki:name "update" ] ;
+  fuseki:dataset [ rdf:type tdb2:DatasetTDB2 ; tdb2:location "$run/tdb2" ] .
+TTL
+}
+
+wait_healthy() {
+  local pid=$1 t0=$SECONDS
+  while ! healthy; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 60 "$log" >&2
+      rm -f "$pidfile"
+      die "server exited during start-up (log: $log)"
+    fi
+    if [ $((SECONDS - t0)) -ge "$timeout" ]; then
+      tail -n 60 "$log" >&2
+      kill "$pid" 2>/dev/null || true
+      rm -f "$pidfile"
+      die "not answering at $url after ${timeout}s (log: $log)"
+    fi
+    sleep 0.5
+  done
+  echo "fuseki: up at $url (datasets /mem and /tdb2; pid $pid, $((SECONDS - t0))s)"
+}
+
+start() {
+  mkdir -p "$run"
+  local pid
+  if pid="$(running_pid)"; then
+    healthy && { echo "fuseki: already running (pid $pid) at $url"; return 0; }
+    wait_healthy "$pid"
+    return 0
+  fi
+  if curl -fsS --max-time 2 -o /dev/null "$url/" 2>/dev/null; then
+    die "something else already answers at $url; stop it or set FAIRGRID_FUSEKI_PORT"
+  fi
+  check_tools
+  build
+  rm -rf "$run/tdb2" && write_config
+  rm -f "$pidfile"
+  # Started directly (no wrapper shell), so $! is the JVM's own pid and stop() can signal it.
+  nohup java -Xms128m "-Xmx$heap" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Djava.awt.headless=true -Dfile.encoding=UTF-8 -Djava.io.tmpdir="$run" \
+    -Dlog4j.configurationFile="$here/log4j2.properties" \
+    -cp "$(cat "$here/target/classpath.txt")" org.apache.jena.fuseki.main.cmds.FusekiMainCmd \
+    --localhost --port "$port" --config "$run/config.ttl" >"$log" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$pidfile"
+  wait_healthy "$pid"
+}
+
+stop() {
+  local pid
+  if ! pid="$(running_pid)"; then
+    rm -f "$pidfile"
+    echo "fuseki: not running"
+    return 0
+  fi
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 30); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "fuseki: stopped"; return 0; }
+    sleep 1
+  done
+  echo "fuseki: pid $pid did not stop in 30s; killing it" >&2
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+
+node_main "$@"

@@ -1,0 +1,69 @@
+"""Hostile IRIs and texts through the CLI: exit 1 with a clear message, never a traceback, and a refused
+deprecation leaves the store byte-for-byte as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from typer.testing import CliRunner
+
+from api.cli import output
+from api.cli.main import app
+from registry.config import Settings
+from registry.rdf import is_iri
+from registry.wiring import open_registry
+from tests.hostile import bounded, iris, texts
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("cli-injection") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FAIRGRID_HOME", str(path))
+        for console in (output.out, output.err):
+            mp.setattr(console, "width", 300)
+        assert runner.invoke(app, ["init"]).exit_code == 0
+        yield path
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    # a refusal is a SystemExit with the documented code; anything else escaped as a traceback
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def dump(home: Path) -> bytes:
+    reg = open_registry(Settings(home=home))
+    try:
+        return reg.store.dump()
+    finally:
+        reg.close()
+
+
+@pytest.mark.parametrize("command", [["show"], ["history"], ["diff"], ["deprecate", "--reason", "x"]])
+def test_not_an_iri_is_exit_1_with_the_reason(home: Path, command: list[str]) -> None:
+    extra = ["1", "2"] if command == ["diff"] else []
+    code, out = run(*command, "--", "not an iri", *extra)
+    assert code == 1 and "'not an iri' is not a valid IRI" in out
+
+
+@settings(parent=bounded, max_examples=6)  # every call opens the registry: keep the run short
+@given(value=iris, reason=texts)
+def test_hostile_values_through_every_record_command(home: Path, value: str, reason: str) -> None:
+    before = dump(home)
+    for args in (["show", "--", value], ["history", "--", value], ["diff", "--", value, "1", "2"]):
+        code, out = run(*args)
+        assert code == 1, (args, out)
+        if not is_iri(value):
+            assert "is not a valid IRI" in out, out
+    code, out = run("deprecate", "--reason", reason or "r", "--", value)
+    assert code == 1 and dump(home) == before, out
+    code, out = run("terms", "descendants", "--", value)
+    assert code in (0, 1), out  # a known concept or code (0), or not found (1)
