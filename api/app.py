@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -32,15 +31,11 @@ from api.rest import IndexSync
 from registry.doorbell import Doorbell
 from registry.errors import FairgridError, PermissionDenied, Unauthenticated
 from registry.locks import Lease
-from registry.services.sparql import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, SparqlService
+from registry.services.sparql import SparqlService
 from registry.wiring import Registry
 
 log = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 2.0
-
-
-def _env_float(name: str, default: float) -> float:
-    return float(os.environ.get(name, "") or default)
 
 
 async def _sync_loop(sync: IndexSync, interval_s: float, lease: Lease, bell: Doorbell) -> None:
@@ -71,7 +66,8 @@ def create_app(
 ) -> FastAPI:
     """`sync_interval_s` <= 0 disables the background catch-up (tests drive it by hand).
 
-    SPARQL limits default to FAIRGRID_SPARQL_TIMEOUT_S (10 s) and FAIRGRID_SPARQL_MAX_ROWS (10,000).
+    SPARQL limits default to the registry's settings (FAIRGRID_SPARQL_TIMEOUT_S, 10 s, and
+    FAIRGRID_SPARQL_MAX_ROWS, 10,000).
     `close_registry` closes the registry when the app shuts down (an app that opened it itself).
     """
     sync = IndexSync(registry)
@@ -115,8 +111,8 @@ def create_app(
     app.state.index_sync = sync
     app.state.sparql = SparqlService(
         registry.store,
-        timeout_s=sparql_timeout_s or _env_float("FAIRGRID_SPARQL_TIMEOUT_S", DEFAULT_TIMEOUT_S),
-        max_rows=sparql_max_rows or int(_env_float("FAIRGRID_SPARQL_MAX_ROWS", DEFAULT_MAX_ROWS)),
+        timeout_s=sparql_timeout_s or registry.settings.limits.sparql_timeout_s,
+        max_rows=sparql_max_rows or registry.settings.limits.sparql_max_rows,
     )
 
     @app.exception_handler(FairgridError)

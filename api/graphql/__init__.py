@@ -42,10 +42,9 @@ def graphql_router(
 ) -> APIRouter:
     """A router serving POST/GET /graphql; GET from a browser opens GraphiQL.
 
-    `limits` defaults to `Limits.from_env()` (FAIRGRID_GRAPHQL_MAX_DEPTH, ..._MAX_ALIASES,
-    ..._MAX_TOKENS, ..._TIMEOUT_S).
+    `limits` defaults to the `limits` section of the authenticator's Settings.
     """
-    limits = limits or Limits.from_env()
+    limits = limits or Limits.from_settings(authenticator.settings.limits)
     app = _GraphQLApp(build_schema(limits), context_getter(get_registry, authenticator, limits))
     router = APIRouter()
     router.routes.append(Route("/graphql", app, methods=["GET", "POST"], include_in_schema=False))

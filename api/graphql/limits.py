@@ -8,7 +8,6 @@ service calls that run in worker threads, so an expired deadline cancels the ope
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,26 +23,28 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from registry.config import LimitSettings
 from registry.errors import LimitExceeded
 from registry.search.port import MAX_FIRST
 
 
 @dataclass(frozen=True)
 class Limits:
-    max_depth: int = 10
-    max_aliases: int = 15
-    max_tokens: int = 2000  # the GraphiQL introspection query needs about 300
+    max_depth: int = LimitSettings.graphql_max_depth
+    max_aliases: int = LimitSettings.graphql_max_aliases
+    max_tokens: int = LimitSettings.graphql_max_tokens
     max_page: int = MAX_FIRST
-    timeout_s: float = 10.0
+    timeout_s: float = LimitSettings.graphql_timeout_s
 
     @classmethod
-    def from_env(cls) -> Limits:
-        e = os.environ
+    def from_settings(cls, s: LimitSettings) -> Limits:
+        """From the `limits` section of the Settings (FAIRGRID_GRAPHQL_MAX_DEPTH, ..._MAX_ALIASES,
+        ..._MAX_TOKENS, ..._TIMEOUT_S)."""
         return cls(
-            max_depth=int(e.get("FAIRGRID_GRAPHQL_MAX_DEPTH", cls.max_depth)),
-            max_aliases=int(e.get("FAIRGRID_GRAPHQL_MAX_ALIASES", cls.max_aliases)),
-            max_tokens=int(e.get("FAIRGRID_GRAPHQL_MAX_TOKENS", cls.max_tokens)),
-            timeout_s=float(e.get("FAIRGRID_GRAPHQL_TIMEOUT_S", cls.timeout_s)),
+            max_depth=s.graphql_max_depth,
+            max_aliases=s.graphql_max_aliases,
+            max_tokens=s.graphql_max_tokens,
+            timeout_s=s.graphql_timeout_s,
         )
 
     def extensions(self) -> list[Callable[[], SchemaExtension]]:
