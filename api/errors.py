@@ -6,6 +6,7 @@ from typing import Any
 
 from registry.errors import (
     Conflict,
+    DatatypeError,
     FairgridError,
     InputError,
     LimitExceeded,
@@ -19,6 +20,7 @@ from registry.errors import (
 
 # Most specific first: the first class in an error's MRO found here decides.
 _STATUS: dict[type[FairgridError], int] = {
+    DatatypeError: 400,  # a ValidationFailed (it lists SHACL's results too), but malformed input first
     ValidationFailed: 422,
     RecordTooLarge: 413,
     LimitExceeded: 400,

@@ -118,9 +118,25 @@ class NoTypedSubject(InputError):
     hint = "give the record an rdf:type of a known kind (dcat:Dataset, dcat:Catalog, ...)"
 
 
-class DatatypeError(InputError):
+class DatatypeError(ValidationFailed):
+    """Literals not in their datatype's lexical form; `violations` lists them first, then the SHACL
+    violations of the same record, so one round shows every problem."""
+
     code = "bad_datatype"
-    hint = "write the literal in the lexical form its datatype requires (e.g. 2024-01-31 for xsd:date)"
+    hint = (
+        "write each literal in the lexical form its datatype requires (e.g. 2024-01-31 for xsd:date) "
+        "and fix every other listed violation"
+    )
+
+    def __init__(
+        self,
+        message: str,
+        violations: list[Violation],
+        warnings: list[Violation] | None = None,
+        literals: list[str] | None = None,
+    ):
+        super().__init__(message, violations, warnings)
+        self.details["literals"] = literals or []
 
 
 # --- state conflicts ------------------------------------------------------------------------------

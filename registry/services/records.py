@@ -27,7 +27,7 @@ from registry.identity import Identity, Role
 from registry.io.split import Draft, split
 from registry.model import DEPRECATION_REASON, OWL_DEPRECATED, Record, RevisionInfo, content_hash
 from registry.rdf import is_iri, parse
-from registry.services.checks import check_literals, check_size
+from registry.services.checks import check_size, literal_problems, literals_failed
 from registry.services.visibility import readable, require_readable
 from registry.sparql_text import named_node
 from registry.store.port import RecordStore, Write
@@ -210,7 +210,7 @@ class RecordService:
             where = f"{d.source}: {d.iri}"
             try:
                 check_size(d.triples, self.settings.max_record_bytes, where)
-                check_literals(d.triples, where)
+                bad_literals = literal_problems(d.triples)  # reported with SHACL's results: one round
                 context: list[ox.Triple] = []
                 for t in d.triples:
                     o = t.object
@@ -223,6 +223,8 @@ class RecordService:
                     elif o.value in types:
                         context += [ox.Triple(o, _TYPE, ox.NamedNode(ty)) for ty in sorted(types[o.value])]
                 report = self.validator.validate(d.triples, context, d.kind)
+                if bad_literals:
+                    raise literals_failed(where, bad_literals, report)
                 if not report.conforms:
                     n = len(report.violations)
                     raise ValidationFailed(

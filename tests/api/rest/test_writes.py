@@ -115,3 +115,16 @@ def test_drafts_are_for_curators(fresh: Registry) -> None:
     assert c.get("/dataset/draft-one", headers=auth(Role.RESEARCHER)).status_code == 404
     page = c.get("/dataset/draft-one?format=html", headers=auth(Role.CURATOR))
     assert page.status_code == 200 and "Draft" in page.text
+
+
+def test_bad_literals_and_shacl_violations_come_back_in_one_round(fresh: Registry) -> None:
+    c, auth = client_for(fresh), auth_for(fresh)
+    iri = BASE + "dataset/two-problems"
+    doc = record_doc(fresh, iri, title=None).decode()  # no title: a SHACL violation
+    doc += f'\n<{iri}> <http://purl.org/dc/terms/issued> "next spring"^^<http://www.w3.org/2001/XMLSchema#date> .'
+    r = c.post("/records", content=doc, headers=auth(Role.CURATOR, **TTL))
+    assert r.status_code == 400 and r.json()["code"] == "bad_datatype"
+    rules = {(v["constraint"].rsplit("#", 1)[-1], v["path"]) for v in r.json()["violations"]}
+    assert ("WellFormedLiteral", "http://purl.org/dc/terms/issued") in rules
+    assert ("MinCountConstraintComponent", str(TITLE.value)) in rules
+    assert fresh.store.head(iri) is None
