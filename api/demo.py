@@ -8,7 +8,6 @@ descriptions they derive from their own data, then indexes everything and prints
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from rich.table import Table
 
 from federation.site.demo import build_demo_sites
 from registry.config import Settings
-from registry.identity import local_operator
+from registry.identity import ANONYMOUS, local_operator
 from registry.search.port import Facet, SearchFilter, SearchQuery
 from registry.validation.bundle import example_catalogue, terminology_files
 from registry.vocab import Kind
@@ -58,6 +57,9 @@ def summary(reg: Registry) -> None:
         ),
     )
     console.print(f"search 'myelodysplastic' with disease D46 (and descendants): {result.total} record(s)")
+    datasets = SearchQuery(filters=SearchFilter(kinds=[Kind.DATASET.value]), first=0)
+    public = reg.search.search(ANONYMOUS, datasets).total
+    console.print(f"datasets anonymous callers find (published metadata is public): {public}")
     for hit in result.hits[:5]:
         console.print(f"  • {hit.title}  [dim]{hit.iri}[/]")
 
@@ -77,19 +79,24 @@ def main(argv: list[str] | None = None) -> int:
             described = setup_sites(settings.home)
             if described:
                 register(reg, "site dataset descriptions", described)
-        report = reg.search.sync()
-        console.print(f"  search index: {report.indexed} indexed, {report.pending} pending")
+        # A full rebuild, not just the outbox: an index left by an earlier run may carry older visibility
+        # flags (metadata of RESTRICTED datasets used to be hidden from anonymous callers).
+        n = reg.search.reindex(local_operator("demo"))
+        console.print(f"  search index: {n} records indexed")
         summary(reg)
     finally:
         reg.close()
-    port = os.environ.get("FAIRGRID_PORT", "8080")
+    port = settings.port
     console.print(
         f"\n[bold]GraphiQL:[/] http://127.0.0.1:{port}/graphql   (REST and linked data: /docs, /catalog)"
     )
     console.print("Two queries to paste there:")
     for q in EXAMPLE_QUERIES:
         print(q)  # plain: Rich would wrap the lines
-    console.print("Curators: `fairgrid dev-token --role curator` gives a token for the mutations.")
+    console.print(
+        "Curators: `fairgrid dev-token --role curator` gives a token for the mutations (accepted because "
+        "`make demo` serves with FAIRGRID_DEV_AUTH=1, development sign-in)."
+    )
     return 0
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from api import demo
 from registry.config import Settings
+from registry.identity import ANONYMOUS
+from registry.search.port import SearchFilter, SearchQuery
 from registry.vocab import Kind
 from registry.wiring import open_registry
 
@@ -24,6 +26,9 @@ def test_demo_registers_everything(
         assert reg.store.count(Kind.TERMINOLOGY) == 3
         assert reg.store.count(Kind.DATASET) == 7 + 3  # the example catalogue + one per synthetic site
         assert reg.store.pending() == []  # everything reached the index
+        # published metadata is public whatever the data's access rights: all 10, not 1 of 10
+        datasets = SearchQuery(filters=SearchFilter(kinds=[Kind.DATASET.value]), first=0)
+        assert reg.search.search(ANONYMOUS, datasets).total == 10
     finally:
         reg.close()
     assert demo.main([]) == 0  # re-running is idempotent
