@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from federation.cdm import codes as c
+from federation.cdm import codes as cdm
 from federation.site.store import SiteStore
 from federation.synth.cohort import MDS_GENES
 from registry.errors import InputError
@@ -48,14 +48,14 @@ class FeatureTable:
     rows: list[tuple[Any, ...]]
 
     def column(self, name: str) -> list[Any]:
-        i = self.columns.index(name)
-        return [r[i] for r in self.rows]
+        index = self.columns.index(name)
+        return [row[index] for row in self.rows]
 
     def to_csv(self, path: Path) -> None:
         with path.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(self.columns)
-            w.writerows(self.rows)
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(self.columns)
+            writer.writerows(self.rows)
 
 
 def _q(code: str) -> str:
@@ -69,12 +69,12 @@ def _col(name: str) -> str:
 
 
 def feature_table(store: SiteStore, use_case: str) -> FeatureTable:
-    if use_case not in c.USE_CASES:
-        raise InputError(f"unknown use case {use_case!r}", hint=f"use one of {', '.join(c.USE_CASES)}")
-    prefixes = " OR ".join(f"code LIKE {_q(p + '%')}" for p in c.USE_CASE_ICD10[use_case])
+    if use_case not in cdm.USE_CASES:
+        raise InputError(f"unknown use case {use_case!r}", hint=f"use one of {', '.join(cdm.USE_CASES)}")
+    prefixes = " OR ".join(f"code LIKE {_q(prefix + '%')}" for prefix in cdm.USE_CASE_ICD10[use_case])
     sel: list[tuple[str, str]] = []
     for key in LABS[use_case]:
-        lab = c.LAB_BY_KEY[key]
+        lab = cdm.LAB_BY_KEY[key]
         unit = lab.unit.replace("10*9/L", "1e9_l").replace("%", "pct").replace("/", "_")
         expr = f"arg_min(value_num, start_date) FILTER (WHERE kind = 'lab' AND code = {_q(lab.loinc)})"
         sel.append((_col(f"{key}_{unit}"), expr))
@@ -85,10 +85,10 @@ def feature_table(store: SiteStore, use_case: str) -> FeatureTable:
         )
         sel.append((_col(key), expr))
     for gene in GENES[use_case]:
-        g = _q(gene)
+        gene_sql = _q(gene)
         expr = (
-            f"CASE WHEN count(*) FILTER (WHERE kind = 'variant' AND code = {g}) > 0 THEN 1 "
-            f"WHEN count(*) FILTER (WHERE kind = 'gene_tested' AND code = {g}) > 0 THEN 0 END"
+            f"CASE WHEN count(*) FILTER (WHERE kind = 'variant' AND code = {gene_sql}) > 0 THEN 1 "
+            f"WHEN count(*) FILTER (WHERE kind = 'gene_tested' AND code = {gene_sql}) > 0 THEN 0 END"
         )
         sel.append((_col("mut_" + gene), expr))
     for key in SCORES[use_case]:
@@ -96,12 +96,12 @@ def feature_table(store: SiteStore, use_case: str) -> FeatureTable:
             (_col(key), f"arg_min(value_num, start_date) FILTER (WHERE kind = 'score' AND code = {_q(key)})")
         )
     for med in MEDS[use_case]:
-        atc = _q(c.MEDICATIONS[med][0])
+        atc = _q(cdm.MEDICATIONS[med][0])
         sel.append(
             (_col("rx_" + med), f"(count(*) FILTER (WHERE kind = 'medication' AND code = {atc}) > 0)::INT")
         )
     if use_case != "scd":
-        hsct = f"(count(*) FILTER (WHERE kind = 'procedure' AND code = {_q(c.HSCT_SNOMED)}) > 0)::INT"
+        hsct = f"(count(*) FILTER (WHERE kind = 'procedure' AND code = {_q(cdm.HSCT_SNOMED)}) > 0)::INT"
         sel.append(("hsct", hsct))
     ev_cols = []
     for key in OUTCOMES[use_case]:
@@ -112,11 +112,11 @@ def feature_table(store: SiteStore, use_case: str) -> FeatureTable:
     if use_case == "scd":
         sel.append(("voc_count", "count(DISTINCT rid) FILTER (WHERE kind = 'encounter')"))
     inner = ",\n  ".join(f"{expr} AS {name}" for name, expr in sel)
-    outer = [n for n, _ in sel if not n.startswith("_d_")]
-    for e in ev_cols:
+    outer = [name for name, _ in sel if not name.startswith("_d_")]
+    for event in ev_cols:
         outer += [
-            f"(_d_{e} IS NOT NULL)::INT AS {e}_event",
-            f"round(date_diff('day', dx, coalesce(_d_{e}, last_date)) / 365.25, 4) AS {e}_years",
+            f"(_d_{event} IS NOT NULL)::INT AS {event}_event",
+            f"round(date_diff('day', dx, coalesce(_d_{event}, last_date)) / 365.25, 4) AS {event}_years",
         ]
     outer += [
         "(deceased_date IS NOT NULL)::INT AS death_event",
@@ -143,5 +143,5 @@ FROM (SELECT *, greatest(last_fact, coalesce(deceased_date, last_fact)) AS last_
 ORDER BY patient_id
 """
     cur = store.con.execute(sql)
-    cols = [d[0] for d in cur.description or []]
-    return FeatureTable(cols, [tuple(r) for r in cur.fetchall()])
+    cols = [column[0] for column in cur.description or []]
+    return FeatureTable(cols, [tuple(row) for row in cur.fetchall()])

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from federation.cdm import codes as c
+from federation.cdm import codes as cdm
 from federation.cdm.units import factor
 from registry.errors import InputError
 
@@ -55,12 +55,12 @@ def parse_date(value: Any, what: str) -> str:
 def _parse_date(value: str, what: str) -> str:
     if not isinstance(value, str):
         raise RecordError(f"{what}: missing or not a string")
-    m = _DATE.match(value)
-    if not m or (len(value) > 10 and value[10] != "T"):
+    match = _DATE.match(value)
+    if not match or (len(value) > 10 and value[10] != "T"):
         raise RecordError(f"{what}: {value!r} is not a FHIR date")
-    y, mo, d = int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1)
+    year, mo, day = int(match.group(1)), int(match.group(2) or 1), int(match.group(3) or 1)
     try:
-        return date(y, mo, d).isoformat()
+        return date(year, mo, day).isoformat()
     except ValueError as e:
         raise RecordError(f"{what}: {value!r} is not a valid date ({e})") from None
 
@@ -73,7 +73,7 @@ def _codings(cc: Any, what: str) -> list[tuple[str, str]]:
         if not isinstance(cd, dict) or not isinstance(cd.get("code"), str) or not cd.get("system"):
             raise RecordError(f"{what}: every coding needs system and code")
         system = str(cd["system"])
-        out.append((c.SYSTEM_NAMES.get(system, system), cd["code"]))
+        out.append((cdm.SYSTEM_NAMES.get(system, system), cd["code"]))
     return out
 
 
@@ -128,8 +128,8 @@ def _gene(comp: Any) -> str:
     for system, code in _codings(
         comp.get("valueCodeableConcept") if isinstance(comp, dict) else None, "gene"
     ):
-        if system == "hgnc" and code in c.HGNC_TO_GENE:
-            return c.HGNC_TO_GENE[code]
+        if system == "hgnc" and code in cdm.HGNC_TO_GENE:
+            return cdm.HGNC_TO_GENE[code]
         if system == "hgnc" and code == "HGNC:4827":
             return "HBB"
         raise RecordError(f"unknown gene code {system}|{code}")
@@ -138,10 +138,10 @@ def _gene(comp: Any) -> str:
 
 def _present(res: Json) -> str:
     codes = dict(_codings(res.get("valueCodeableConcept"), "valueCodeableConcept"))
-    v = codes.get("loinc")
-    if v == c.PRESENT:
+    answer = codes.get("loinc")
+    if answer == cdm.PRESENT:
         return "present"
-    if v == c.ABSENT:
+    if answer == cdm.ABSENT:
         return "absent"
     raise RecordError("valueCodeableConcept: expected LOINC LA9633-4 (present) or LA9634-2 (absent)")
 
@@ -195,7 +195,7 @@ def flatten(res: Any, known: CodeCheck) -> Flattened:
         if end and end < start:
             raise RecordError(f"effectivePeriod ends ({end}) before it starts ({start})")
         for system, code in _codings(res.get("medicationCodeableConcept"), "medicationCodeableConcept"):
-            if system == "atc" and code not in c.ATC_TO_MED:
+            if system == "atc" and code not in cdm.ATC_TO_MED:
                 raise RecordError(f"unknown ATC code {code!r}")
             fact("medication", system, code, start=start, end=end)
     elif rtype == "Procedure":
@@ -215,9 +215,9 @@ def flatten(res: Any, known: CodeCheck) -> Flattened:
 
 
 def _patient(res: Json, rid: str) -> PatientRow:
-    for k in ("name", "identifier", "telecom", "address", "photo"):
-        if k in res:
-            raise RecordError(f"Patient.{k} is a direct identifier and must not reach the site store")
+    for key in ("name", "identifier", "telecom", "address", "photo"):
+        if key in res:
+            raise RecordError(f"Patient.{key} is a direct identifier and must not reach the site store")
     sex = res.get("gender", "unknown")
     if not isinstance(sex, str) or sex not in SEXES:
         raise RecordError(f"gender {sex!r} is not one of {list(SEXES)}")
@@ -238,45 +238,49 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
     codes = _codings(res.get("code"), "code")
     system, code = codes[0]
     comps = _repeated(res, "component")
-    if system == "loinc" and code in c.LAB_BY_LOINC:
-        lab = c.LAB_BY_LOINC[code]
-        q = res.get("valueQuantity")
+    if system == "loinc" and code in cdm.LAB_BY_LOINC:
+        lab = cdm.LAB_BY_LOINC[code]
+        quantity = res.get("valueQuantity")
         if (
-            not isinstance(q, dict)
-            or not isinstance(q.get("value"), int | float)
-            or isinstance(q["value"], bool)
+            not isinstance(quantity, dict)
+            or not isinstance(quantity.get("value"), int | float)
+            or isinstance(quantity["value"], bool)
         ):
             raise RecordError(f"{lab.key}: needs valueQuantity.value as a number")
-        unit = q.get("code") or q.get("unit") or ""
+        unit = quantity.get("code") or quantity.get("unit") or ""
         try:
-            f = factor(lab, unit)
+            conversion = factor(lab, unit)
         except InputError as e:
             raise RecordError(e.message) from None
-        value = q["value"] * f if f != 1.0 else float(q["value"])
+        value = quantity["value"] * conversion if conversion != 1.0 else float(quantity["value"])
         if lab.nonnegative and value < 0:
-            raise RecordError(f"{lab.key}: negative value {q['value']} is impossible")
+            raise RecordError(f"{lab.key}: negative value {quantity['value']} is impossible")
         if lab.max_value is not None and value > lab.max_value:
-            raise RecordError(f"{lab.key}: {q['value']} {unit} is above the possible maximum")
+            raise RecordError(f"{lab.key}: {quantity['value']} {unit} is above the possible maximum")
         fact("lab", "loinc", code, round(value, 6), lab.unit, start=when)
     elif system == "fg-cyto":
-        if code not in c.CYTOGENETICS:
+        if code not in cdm.CYTOGENETICS:
             raise RecordError(f"unknown cytogenetic finding {code!r}")
         fact("cyto", system, code, vcode=_present(res), start=when)
     elif system == "fg-score":
-        if code not in c.SCORES:
+        if code not in cdm.SCORES:
             raise RecordError(f"unknown score {code!r}")
-        q = _element(res, "valueQuantity")
-        if not isinstance(q.get("value"), int | float) or isinstance(q["value"], bool) or q["value"] < 0:
+        quantity = _element(res, "valueQuantity")
+        if (
+            not isinstance(quantity.get("value"), int | float)
+            or isinstance(quantity["value"], bool)
+            or quantity["value"] < 0
+        ):
             raise RecordError(f"{code}: needs a non-negative valueQuantity.value")
         interpretation = _repeated(res, "interpretation")
         cat = str(_element(interpretation[0], "interpretation[0]").get("text", "")) if interpretation else ""
-        fact("score", system, code, float(q["value"]), vcode=cat, start=when)
-    elif system == "loinc" and code == c.REGION_STUDIED:
+        fact("score", system, code, float(quantity["value"]), vcode=cat, start=when)
+    elif system == "loinc" and code == cdm.REGION_STUDIED:
         if not comps:
             raise RecordError("region studied: needs one component per gene")
         for comp in comps:
             fact("gene_tested", "hgnc", _gene(comp), start=when)
-    elif system == "loinc" and code == c.VARIANT_ASSESSMENT:
+    elif system == "loinc" and code == cdm.VARIANT_ASSESSMENT:
         if not comps:
             raise RecordError("variant: needs a gene-studied component")
         gene = _gene(comps[0])
@@ -284,7 +288,7 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
             geno = dict(_codings(res.get("valueCodeableConcept"), "valueCodeableConcept")).get(
                 "fg-hbb-genotype"
             )
-            if geno not in c.HBB_GENOTYPES:
+            if geno not in cdm.HBB_GENOTYPES:
                 raise RecordError(f"unknown HBB genotype {geno!r}")
             fact("genotype", "fg-hbb-genotype", geno, vcode=geno, start=when)
         else:
