@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from federation.cdm import codes as c
+from federation.cdm import codes as cdm
 from federation.cdm.units import factor, normalise_unit
 from federation.site.flatten import SEXES
 from federation.site.store import SiteStore
@@ -92,9 +92,9 @@ class HasCondition:
                 f"unknown {self.system} code(s): {', '.join(map(repr, unknown))}",
                 hint="use codes of the terminology, e.g. D46 (its descendants are included)",
             )
-        w, wp = _codes_sql(self.system, self.codes, terms, self.descendants)
-        t, tp = self.window.point("start_date")
-        return _facts(self.kind, f"{w} AND {t}", [*wp, *tp])
+        code_sql, code_params = _codes_sql(self.system, self.codes, terms, self.descendants)
+        when, when_params = self.window.point("start_date")
+        return _facts(self.kind, f"{code_sql} AND {when}", [*code_params, *when_params])
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,10 @@ class HasOutcome:
     window: Window = field(default_factory=Window)
 
     def sql(self, terms: Terminology) -> Sql:
-        t, tp = self.window.point("start_date")
-        return _facts("outcome", f"system = 'fg-outcome' AND code = ? AND {t}", [self.outcome, *tp])
+        when, when_params = self.window.point("start_date")
+        return _facts(
+            "outcome", f"system = 'fg-outcome' AND code = ? AND {when}", [self.outcome, *when_params]
+        )
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,8 @@ class AgeBetween:
     at: date | None = None
 
     def sql(self, terms: Terminology) -> Sql:
-        bounds = [b for b in (self.min_age, self.max_age) if b is not None]
-        if any(b < 0 for b in bounds) or (len(bounds) == 2 and bounds[0] > bounds[1]):
+        bounds = [bound for bound in (self.min_age, self.max_age) if bound is not None]
+        if any(bound < 0 for bound in bounds) or (len(bounds) == 2 and bounds[0] > bounds[1]):
             raise InputError(
                 f"no age can be between {self.min_age} and {self.max_age}",
                 hint="e.g. --min-age 18 --max-age 65",
@@ -152,8 +154,8 @@ class Deceased:
     window: Window = field(default_factory=Window)
 
     def sql(self, terms: Terminology) -> Sql:
-        t, tp = self.window.point("deceased_date")
-        return f"SELECT patient_id FROM patient WHERE deceased_date IS NOT NULL AND {t}", tp
+        when, when_params = self.window.point("deceased_date")
+        return f"SELECT patient_id FROM patient WHERE deceased_date IS NOT NULL AND {when}", when_params
 
 
 @dataclass(frozen=True)
@@ -167,20 +169,20 @@ class LabRange:
     window: Window = field(default_factory=Window)
 
     def sql(self, terms: Terminology) -> Sql:
-        lab = c.LAB_BY_LOINC.get(self.lab) or c.LAB_BY_KEY.get(self.lab)
+        lab = cdm.LAB_BY_LOINC.get(self.lab) or cdm.LAB_BY_KEY.get(self.lab)
         if lab is None:
             raise InputError(f"unknown lab {self.lab!r}", hint="use a LOINC code or key from docs/cdm.md")
-        f = factor(lab, normalise_unit(self.unit)) if self.unit else 1.0
+        conversion = factor(lab, normalise_unit(self.unit)) if self.unit else 1.0
         parts: list[str] = ["system = 'loinc' AND code = ?"]
         params: list[Any] = [lab.loinc]
         if self.low is not None:
             parts.append("value_num >= ?")
-            params.append(self.low * f - 1e-9)
+            params.append(self.low * conversion - 1e-9)
         if self.high is not None:
             parts.append("value_num <= ?")
-            params.append(self.high * f + 1e-9)
-        t, tp = self.window.point("start_date")
-        return _facts("lab", " AND ".join([*parts, t]), [*params, *tp])
+            params.append(self.high * conversion + 1e-9)
+        when, when_params = self.window.point("start_date")
+        return _facts("lab", " AND ".join([*parts, when]), [*params, *when_params])
 
 
 @dataclass(frozen=True)
@@ -191,9 +193,10 @@ class HasVariant:
     present: bool = True
 
     def sql(self, terms: Terminology) -> Sql:
-        if self.gene not in c.GENES:
+        if self.gene not in cdm.GENES:
             raise InputError(
-                f"gene {self.gene!r} is not on the CDM's panels", hint=f"one of {', '.join(sorted(c.GENES))}"
+                f"gene {self.gene!r} is not on the CDM's panels",
+                hint=f"one of {', '.join(sorted(cdm.GENES))}",
             )
         if self.present:
             return _facts("variant", "code = ? AND value_code = 'present'", [self.gene])
@@ -234,26 +237,26 @@ class OnMedication:
     window: Window = field(default_factory=Window)
 
     def sql(self, terms: Terminology) -> Sql:
-        atc = c.MEDICATIONS[self.medication][0] if self.medication in c.MEDICATIONS else self.medication
-        if atc not in c.ATC_TO_MED:
+        atc = cdm.MEDICATIONS[self.medication][0] if self.medication in cdm.MEDICATIONS else self.medication
+        if atc not in cdm.ATC_TO_MED:
             raise InputError(
                 f"medication {self.medication!r} is not in the CDM",
-                hint=f"an ATC code or one of {', '.join(sorted(c.MEDICATIONS))}",
+                hint=f"an ATC code or one of {', '.join(sorted(cdm.MEDICATIONS))}",
             )
-        t, tp = self.window.overlap("start_date", "end_date")
-        return _facts("medication", f"system = 'atc' AND code = ? AND {t}", [atc, *tp])
+        when, when_params = self.window.overlap("start_date", "end_date")
+        return _facts("medication", f"system = 'atc' AND code = ? AND {when}", [atc, *when_params])
 
 
 @dataclass(frozen=True)
 class HadProcedure:
     """A procedure by SNOMED code or fairgrid key (allo-hsct, auto-hsct) performed in the window."""
 
-    procedure: str = c.HSCT_SNOMED
+    procedure: str = cdm.HSCT_SNOMED
     window: Window = field(default_factory=Window)
 
     def sql(self, terms: Terminology) -> Sql:
-        t, tp = self.window.point("start_date")
-        return _facts("procedure", f"code = ? AND {t}", [self.procedure, *tp])
+        when, when_params = self.window.point("start_date")
+        return _facts("procedure", f"code = ? AND {when}", [self.procedure, *when_params])
 
 
 @dataclass(frozen=True)
@@ -261,15 +264,15 @@ class Admissions:
     """At least `min_count` inpatient encounters (by reason code, default VOC D57.0) in the window."""
 
     min_count: int = 1
-    reason: str = c.VOC_ICD10[0]
+    reason: str = cdm.VOC_ICD10[0]
     window: Window = field(default_factory=Window)
 
     def sql(self, terms: Terminology) -> Sql:
-        t, tp = self.window.point("start_date")
+        when, when_params = self.window.point("start_date")
         return (
-            f"SELECT patient_id FROM fact WHERE kind = 'encounter' AND code = ? AND {t} "
+            f"SELECT patient_id FROM fact WHERE kind = 'encounter' AND code = ? AND {when} "
             "GROUP BY patient_id HAVING count(DISTINCT rid) >= ?"
-        ), [self.reason, *tp, self.min_count]
+        ), [self.reason, *when_params, self.min_count]
 
 
 @dataclass(frozen=True)
@@ -293,17 +296,17 @@ def _combine(op: str, criteria: Sequence[Criterion], terms: Terminology) -> Sql:
     if not criteria:
         return "SELECT patient_id FROM patient", []
     parts, params = [], []
-    for cr in criteria:
-        s, p = cr.sql(terms)
-        parts.append(f"({s})")
-        params += p
+    for criterion in criteria:
+        part_sql, part_params = criterion.sql(terms)
+        parts.append(f"({part_sql})")
+        params += part_params
     return op.join(parts), params
 
 
 def cohort(store: SiteStore, *criteria: Criterion) -> list[str]:
     """Sorted ids of the patients meeting every criterion (no criteria: all patients)."""
     sql, params = _combine(" INTERSECT ", criteria, store.terms)
-    return sorted(r[0] for r in store.con.execute(sql, params).fetchall())
+    return sorted(row[0] for row in store.con.execute(sql, params).fetchall())
 
 
 def count(store: SiteStore, *criteria: Criterion) -> int:
