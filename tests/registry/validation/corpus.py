@@ -9,7 +9,17 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from registry.io.split import Draft, split
-from registry.vocab import ACCESS_NON_PUBLIC, ACCESS_RESTRICTED, DCAT, DCT, HEALTH, XSD
+from registry.vocab import (
+    ACCESS_NON_PUBLIC,
+    ACCESS_RESTRICTED,
+    DCAT,
+    DCT,
+    FG,
+    HEALTH,
+    METADATA_VISIBILITY,
+    VISIBILITY_CONSORTIUM,
+    XSD,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "ontologies" / "examples" / "consortium.ttl"
@@ -78,6 +88,8 @@ def _mutations(d: Draft, rng: random.Random) -> Iterator[tuple[str, list[ox.Trip
     )
     yield "publisher-literal", replace(DCT + "publisher", ox.Literal("Some hospital"))
     yield "keyword-iri", add(DCAT + "keyword", ox.NamedNode("http://example.org/k"))
+    yield "consortium-metadata", add(METADATA_VISIBILITY, ox.NamedNode(VISIBILITY_CONSORTIUM))
+    yield "visibility-unknown", add(METADATA_VISIBILITY, ox.NamedNode(FG + "Secret"))
     if len(ts) > 3:
         k = rng.randrange(len(ts))
         yield "random-drop", ts[:k] + ts[k + 1 :]
