@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import pyoxigraph as ox
@@ -57,8 +57,6 @@ class Record:
     kind: Kind
     triples: tuple[ox.Triple, ...]
     revision: RevisionInfo | None = None
-    # Everything else this record points at that other records describe (for validation only).
-    references: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def subject(self) -> ox.NamedNode:
@@ -89,9 +87,6 @@ class Record:
         """Metadata anyone may read, whatever dct:accessRights says of the data: all but records that
         say fg:metadataVisibility fg:ConsortiumMetadata (registry/services/visibility.py)."""
         return self.metadata_visibility != VISIBILITY_CONSORTIUM
-
-    def with_revision(self, rev: RevisionInfo) -> Record:
-        return replace(self, revision=rev)
 
 
 def content_hash(triples: tuple[ox.Triple, ...] | list[ox.Triple]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -11,7 +11,6 @@ import pyoxigraph as ox
 from registry.errors import InputError, RdfSyntaxError
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
-Subject = ox.NamedNode | ox.BlankNode
 
 # Names the CLI and API accept, mapped to pyoxigraph formats.
 FORMATS: dict[str, ox.RdfFormat] = {
@@ -103,14 +102,6 @@ def parse(
     return out
 
 
-def parse_file(path: Path, fmt: ox.RdfFormat | None = None) -> list[ox.Triple]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RdfSyntaxError(f"cannot read file: {exc.strerror}", source=str(path)) from None
-    return parse(data, fmt or format_for_path(path), source=str(path))
-
-
 def serialize(
     triples: Iterable[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str] | None = None
 ) -> bytes:
@@ -137,15 +128,6 @@ def term_key(term: Term) -> str:
     if isinstance(term, ox.BlankNode):
         return "_:" + term.value
     return str(term)
-
-
-def iter_subjects(triples: Iterable[ox.Triple]) -> Iterator[Subject]:
-    seen: set[Subject] = set()
-    for t in triples:
-        s = t.subject
-        if isinstance(s, ox.NamedNode | ox.BlankNode) and s not in seen:
-            seen.add(s)
-            yield s
 
 
 def _clean(msg: str) -> str:

@@ -8,7 +8,7 @@ import pyoxigraph as ox
 
 from registry.model import Record
 from registry.search.port import SearchDocument
-from registry.vocab import DCAT, DCT, FG, FOAF, HEALTH, MLDCAT, RDFS, SKOS, VCARD
+from registry.vocab import DCAT, DCT, FG, FOAF, HEALTH, RDFS, SKOS, VCARD
 
 _LABELS = (SKOS + "prefLabel", FOAF + "name", DCT + "title", RDFS + "label", VCARD + "fn")
 
@@ -118,6 +118,3 @@ def to_document(
         deprecated=rec.deprecated,
         public=rec.is_public if public is None else public,
     )
-
-
-MODEL_TRAINED_ON = MLDCAT + "trainedOn"

@@ -89,9 +89,6 @@ class SearchService:
             out[c.iri] = f"{c.notation} {c.label}" if c.notation else c.label
         return out
 
-    def document(self, rec: Record, labels: dict[str, str] | None = None) -> SearchDocument:
-        return to_document(rec, labels if labels is not None else self.labels())
-
     def sync(self, batch: int = 500, max_batches: int = 1000) -> SyncReport:
         """Drain the outbox into the index. Safe to call any time; an index outage leaves the
         entries pending, so nothing is lost and the next call catches up."""

@@ -13,19 +13,15 @@ from registry.errors import NotFound, Unavailable
 from registry.identity import Identity
 from registry.sparql_text import shown
 from registry.store.port import RecordStore
-from registry.vocab import DCT, SKOS, Kind
+from registry.vocab import SKOS, Kind
 
 _PREF = ox.NamedNode(SKOS + "prefLabel")
 _ALT = ox.NamedNode(SKOS + "altLabel")
 _NOTATION = ox.NamedNode(SKOS + "notation")
 _BROADER = ox.NamedNode(SKOS + "broader")
 _NARROWER = ox.NamedNode(SKOS + "narrower")
-_IN_SCHEME = ox.NamedNode(SKOS + "inScheme")
-_TOP_OF = ox.NamedNode(SKOS + "topConceptOf")
-_HAS_TOP = ox.NamedNode(SKOS + "hasTopConcept")
 _CONCEPT = ox.NamedNode(SKOS + "Concept")
 _TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-_TITLE = ox.NamedNode(DCT + "title")
 
 
 @dataclass
@@ -37,13 +33,6 @@ class Concept:
     alt_labels: list[str] = field(default_factory=list)
     broader: list[str] = field(default_factory=list)
     narrower: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Scheme:
-    iri: str
-    title: str
-    top: list[str] = field(default_factory=list)
 
 
 log = logging.getLogger(__name__)
@@ -58,7 +47,6 @@ class TermService:
         self._lock = threading.Lock()
         self._version: tuple[tuple[str, str], ...] = ()
         self.concepts: dict[str, Concept] = {}
-        self.schemes: dict[str, Scheme] = {}
         self._by_code: dict[str, list[str]] = {}
         self._checked: tuple[int, float] | None = None  # (store.local_commits, monotonic time)
 
@@ -84,11 +72,10 @@ class TermService:
                 self._checked = (commits, now)
                 return
             concepts: dict[str, Concept] = {}
-            schemes: dict[str, Scheme] = {}
             for h in heads:
                 rec = self.store.get(h.iri)
                 if rec is not None:
-                    _load(rec.triples, h.iri, concepts, schemes)
+                    _load(rec.triples, h.iri, concepts)
             for c in concepts.values():
                 for b in c.broader:
                     if b in concepts and c.iri not in concepts[b].narrower:
@@ -97,7 +84,7 @@ class TermService:
             for c in concepts.values():
                 if c.notation:
                     by_code.setdefault(c.notation.lower(), []).append(c.iri)
-            self.concepts, self.schemes, self._by_code, self._version = concepts, schemes, by_code, version
+            self.concepts, self._by_code, self._version = concepts, by_code, version
             self._checked = (commits, now)
 
     def _expired(self, checked_at: float, now: float) -> bool:
@@ -166,19 +153,11 @@ def _text(vals: list[ox.NamedNode | ox.BlankNode | ox.Literal]) -> str | None:
     return pick[0].value if pick else None
 
 
-def _load(
-    triples: tuple[ox.Triple, ...], scheme_iri: str, concepts: dict[str, Concept], schemes: dict[str, Scheme]
-) -> None:
+def _load(triples: tuple[ox.Triple, ...], scheme_iri: str, concepts: dict[str, Concept]) -> None:
     by_s: dict[str, dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]]] = {}
     for t in triples:
         if isinstance(t.subject, ox.NamedNode):
             by_s.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(t.object)  # type: ignore[arg-type]
-    sch = by_s.get(scheme_iri, {})
-    schemes[scheme_iri] = Scheme(
-        scheme_iri,
-        _text(sch.get(_TITLE.value, []) or sch.get(_PREF.value, [])) or scheme_iri,
-        sorted(v.value for v in sch.get(_HAS_TOP.value, []) if isinstance(v, ox.NamedNode)),
-    )
     for s, po in by_s.items():
         if _CONCEPT not in po.get(_TYPE.value, []):
             continue

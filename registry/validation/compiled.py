@@ -72,12 +72,6 @@ class Shape:
     target_subjects_of: list[ox.NamedNode] = field(default_factory=list)
     target_objects_of: list[ox.NamedNode] = field(default_factory=list)
 
-    @property
-    def has_targets(self) -> bool:
-        return bool(
-            self.target_classes or self.target_nodes or self.target_subjects_of or self.target_objects_of
-        )
-
 
 def path_text(path: Path | None) -> str | None:
     if path is None:

@@ -96,25 +96,6 @@ class Graph:
     def is_instance(self, node: Node, cls: Node) -> bool:
         return any(cls in self.superclasses(t) for t in self.objects(node, RDF_TYPE))
 
-    def instances(self, cls: Node) -> list[Node]:
-        """Nodes typed cls or a subclass of it (SHACL instance semantics)."""
-        classes = {cls}
-        # subclasses: walk subClassOf backwards
-        stack = [cls]
-        while stack:
-            for sub in self.subjects(SUBCLASS, stack.pop()):
-                if sub not in classes:
-                    classes.add(sub)
-                    stack.append(sub)
-        out: list[Node] = []
-        seen: set[Node] = set()
-        for c in classes:
-            for n in self.subjects(RDF_TYPE, c):
-                if n not in seen:
-                    seen.add(n)
-                    out.append(n)
-        return out
-
     def rdf_list(self, head: Node) -> list[Node]:
         items: list[Node] = []
         node: Node | None = head
