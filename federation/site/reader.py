@@ -28,7 +28,7 @@ class Inputs:
 
     @property
     def total_bytes(self) -> int:
-        return sum(f.stat().st_size for f in self.files)
+        return sum(path.stat().st_size for path in self.files)
 
 
 def expand(paths: list[Path]) -> Inputs:
@@ -37,75 +37,78 @@ def expand(paths: list[Path]) -> Inputs:
     a profile.json)."""
     files: list[Path] = []
     skipped: list[tuple[Path, str]] = []
-    for p in paths:
-        if p.is_dir():
-            for f in sorted(f for f in p.rglob("*") if f.is_file()):
-                why = _not_fhir(f)
-                (skipped.append((f, why)) if why else files.append(f))
-        elif p.is_file():
-            files.append(p)
+    for given in paths:
+        if given.is_dir():
+            for path in sorted(path for path in given.rglob("*") if path.is_file()):
+                why = _not_fhir(path)
+                if why:
+                    skipped.append((path, why))
+                else:
+                    files.append(path)
+        elif given.is_file():
+            files.append(given)
         else:
-            raise UnreadableInput(f"{p}: no such file or directory", hint="check the path")
+            raise UnreadableInput(f"{given}: no such file or directory", hint="check the path")
     return Inputs(files, skipped)
 
 
-def _not_fhir(f: Path) -> str | None:
+def _not_fhir(path: Path) -> str | None:
     """Why a file found in a folder is not FHIR input, or None when it is."""
-    if f.name.endswith((".ndjson", ".jsonl")):
+    if path.name.endswith((".ndjson", ".jsonl")):
         return None
-    if not f.name.endswith(".json"):
+    if not path.name.endswith(".json"):
         return "not a .ndjson, .jsonl or .json file"
     try:
-        with f.open("rb") as fh:
+        with path.open("rb") as fh:
             head = fh.read(_SNIFF)
     except OSError as e:
-        raise UnreadableInput(f"{f}: cannot read ({e.strerror})") from e
+        raise UnreadableInput(f"{path}: cannot read ({e.strerror})") from e
     # FHIR JSON names its resourceType near the top; other JSON (a synth profile.json) does not.
     return None if b'"resourceType"' in head else f"no resourceType in its first {_SNIFF // 1024} KiB"
 
 
 def read_items(files: list[Path], progress: Callable[[int], None] | None = None) -> Iterator[Item]:
-    for f in files:
+    for path in files:
         try:
-            fh = f.open("rb")
+            fh = path.open("rb")
         except OSError as e:
-            raise UnreadableInput(f"{f}: cannot read ({e.strerror})") from e
+            raise UnreadableInput(f"{path}: cannot read ({e.strerror})") from e
         with fh:
-            if f.name.endswith((".ndjson", ".jsonl")):
-                yield from _ndjson(f, fh, progress)
+            if path.name.endswith((".ndjson", ".jsonl")):
+                yield from _ndjson(path, fh, progress)
             else:
                 data = fh.read()
                 if progress:
                     progress(len(data))
-                yield from _json_document(f, data)
+                yield from _json_document(path, data)
 
 
-def _ndjson(f: Path, fh: BinaryIO, progress: Callable[[int], None] | None) -> Iterator[Item]:
-    for n, line in enumerate(fh, 1):
+def _ndjson(path: Path, fh: BinaryIO, progress: Callable[[int], None] | None) -> Iterator[Item]:
+    for number, line in enumerate(fh, 1):
         if progress:
             progress(len(line))
         text = line.decode("utf-8", errors="replace").strip()
         if not text:
             continue
         try:
-            yield f"{f}:{n}", json.loads(text), text
+            yield f"{path}:{number}", json.loads(text), text
         except json.JSONDecodeError as e:
-            yield f"{f}:{n}", RecordError(f"malformed JSON: {e.msg} at column {e.colno}"), None
+            yield f"{path}:{number}", RecordError(f"malformed JSON: {e.msg} at column {e.colno}"), None
 
 
-def _json_document(f: Path, data: bytes) -> Iterator[Item]:
+def _json_document(path: Path, data: bytes) -> Iterator[Item]:
     try:
         doc = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         line = getattr(e, "lineno", 1)
-        yield f"{f}:{line}", RecordError(f"malformed JSON: {e}"), None
+        yield f"{path}:{line}", RecordError(f"malformed JSON: {e}"), None
         return
     if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
-        for i, entry in enumerate(doc.get("entry") or []):
+        for index, entry in enumerate(doc.get("entry") or []):
             res = entry.get("resource") if isinstance(entry, dict) else None
             if res is None:
-                yield f"{f}#entry[{i}]", RecordError("bundle entry without a resource"), None
+                yield f"{path}#entry[{index}]", RecordError("bundle entry without a resource"), None
             else:
-                yield f"{f}#entry[{i}]", res, None
+                yield f"{path}#entry[{index}]", res, None
     else:
-        yield str(f), doc, None
+        yield str(path), doc, None
