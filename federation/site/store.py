@@ -119,7 +119,7 @@ class SiteStore:
         Rows stream to temporary TSV files (memory stays flat), which DuckDB then reads in one transaction.
         """
         with tempfile.TemporaryDirectory(prefix="fairgrid-load-") as tmp:
-            files = {n: Path(tmp) / f"{n}.tsv" for n in ("resource", "patient", "fact")}
+            files = {table: Path(tmp) / f"{table}.tsv" for table in ("resource", "patient", "fact")}
             with (
                 files["resource"].open("w", encoding="utf-8", newline="") as fr,
                 files["patient"].open("w", encoding="utf-8", newline="") as fp,
@@ -172,8 +172,8 @@ class SiteStore:
             res_out.add(
                 (key, rtype, rid, pid, hashlib.blake2b(text.encode(), digest_size=12).hexdigest(), text)
             )
-            for f in rfacts:
-                fact_out.add(f)
+            for fact_row in rfacts:
+                fact_out.add(fact_row)
         res_out.close()
         pat_out.close()
         fact_out.close()
@@ -189,16 +189,16 @@ class SiteStore:
         return report, len(seen) - len(drop), drop
 
     def _write(
-        self, files: dict[str, Path], n: int, drop: list[str], report: LoadReport, source: str
+        self, files: dict[str, Path], accepted: int, drop: list[str], report: LoadReport, source: str
     ) -> None:
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            for name, f in files.items():
+            for name, path in files.items():
                 con.execute(
                     f"CREATE OR REPLACE TEMP TABLE s_{name} AS SELECT * FROM read_csv(?, header=false, "
                     f"delim='\t', quote='', escape='', columns={_COLUMNS[name]}, auto_detect=false)",
-                    [str(f)],
+                    [str(path)],
                 )
             if drop:  # records whose patient is missing (non-strict loads only)
                 con.execute("DELETE FROM s_resource WHERE list_contains(?, key)", [drop])
@@ -207,11 +207,11 @@ class SiteStore:
                 "SELECT count(*) FROM s_resource s JOIN resource r ON r.key = s.key AND r.hash = s.hash"
             ).fetchone()
             report.unchanged = int(row[0]) if row else 0
-            report.loaded = n - report.unchanged
+            report.loaded = accepted - report.unchanged
             self._replace()
             con.execute(
                 "INSERT INTO load_log VALUES (?, ?, ?, ?)",
-                [datetime.now(UTC).replace(tzinfo=None), source, n, report.loaded],
+                [datetime.now(UTC).replace(tzinfo=None), source, accepted, report.loaded],
             )
             con.execute("COMMIT")
         except BaseException as e:
@@ -246,15 +246,15 @@ class SiteStore:
         report = self.load_resources(
             read_items(inputs.files, progress),
             strict=strict,
-            source=",".join(str(f) for f in inputs.files),
+            source=",".join(str(path) for path in inputs.files),
         )
-        report.skipped = [(str(f), why) for f, why in inputs.skipped]
+        report.skipped = [(str(path), why) for path, why in inputs.skipped]
         return report
 
     # --- small reads ---------------------------------------------------------------------------------
 
     def patient_ids(self) -> set[str]:
-        return {r[0] for r in self.con.execute("SELECT patient_id FROM patient").fetchall()}
+        return {row[0] for row in self.con.execute("SELECT patient_id FROM patient").fetchall()}
 
     def stats(self) -> dict[str, Any]:
         con = self.con
@@ -263,7 +263,7 @@ class SiteStore:
         loads = con.execute("SELECT count(*) FROM load_log").fetchone()
         return {
             "patients": int(row[0]) if row else 0,
-            "resources": {str(k): int(v) for k, v in by_type.items()},
+            "resources": {str(rtype): int(value) for rtype, value in by_type.items()},
             "loads": int(loads[0]) if loads else 0,
         }
 
@@ -277,7 +277,7 @@ class _TsvSink:
         self.buf: list[str] = []
 
     def add(self, row: tuple[Any, ...]) -> None:
-        self.buf.append("\t".join("" if v is None else str(v) for v in row))
+        self.buf.append("\t".join("" if value is None else str(value) for value in row))
         if len(self.buf) >= 20000:
             self.close()
 
