@@ -41,13 +41,13 @@ class Terminology:
         self.codes: set[tuple[str, str]] = set()
         for child, parents in (broader or {}).items():
             self.codes.add(child)
-            for p in parents:
-                self.codes.add(p)
-                self.children[p].add(child)
+            for parent in parents:
+                self.codes.add(parent)
+                self.children[parent].add(child)
 
     @property
     def systems(self) -> set[str]:
-        return {s for s, _ in self.codes}
+        return {system for system, _ in self.codes}
 
     @classmethod
     def fallback(cls) -> Terminology:
@@ -56,11 +56,11 @@ class Terminology:
     @classmethod
     def load(cls, directory: Path | None = None) -> Terminology:
         """Parse icd10.ttl and orpha.ttl in `directory` (cached per file set); fallback if absent."""
-        d = directory or default_dir()
-        files = [d / n for n in ("icd10.ttl", "orpha.ttl") if (d / n).is_file()]
+        folder = directory or default_dir()
+        files = [folder / name for name in ("icd10.ttl", "orpha.ttl") if (folder / name).is_file()]
         if not files:
             return cls.fallback()
-        stamp = (str(d), max(f.stat().st_mtime for f in files))
+        stamp = (str(folder), max(path.stat().st_mtime for path in files))
         if stamp not in _CACHE:
             _CACHE[stamp] = cls(_parse(files))
         return _CACHE[stamp]
@@ -90,19 +90,19 @@ class Terminology:
 def _parse(files: list[Path]) -> dict[tuple[str, str], set[tuple[str, str]]]:
     import rdflib  # only here: parsing takes seconds and most callers never need it
 
-    g = rdflib.Graph()
-    for f in files:
-        g.parse(f, format="turtle")
+    graph = rdflib.Graph()
+    for path in files:
+        graph.parse(path, format="turtle")
     skos = rdflib.Namespace(vocab.SKOS)
     broader: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
-    pairs = [(s, o) for s, o in g.subject_objects(skos.broader)]
-    pairs += [(o, s) for s, o in g.subject_objects(skos.narrower)]
-    for s, o in pairs:
-        child, parent = _split(str(s)), _split(str(o))
+    pairs = [(subject, obj) for subject, obj in graph.subject_objects(skos.broader)]
+    pairs += [(obj, subject) for subject, obj in graph.subject_objects(skos.narrower)]
+    for subject, obj in pairs:
+        child, parent = _split(str(subject)), _split(str(obj))
         if child and parent:
             broader[child].add(parent)
-    for s in g.subjects(rdflib.RDF.type, skos.Concept):
-        k = _split(str(s))
-        if k and k not in broader:
-            broader[k] = set()
+    for subject in graph.subjects(rdflib.RDF.type, skos.Concept):
+        key = _split(str(subject))
+        if key and key not in broader:
+            broader[key] = set()
     return dict(broader)
