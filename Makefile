@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest clean services-up services-down
+.PHONY: install demo test lint typecheck pytest browser clean services-up services-down
 
 install: $(STAMP)
 
@@ -28,8 +28,15 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
-	FAIRGRID_DEV_AUTH=1 bash deploy/test-services.sh run $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+# Headless Chromium for tests/api/pages/test_browser.py: installed from the distribution when running as
+# root (CI, containers); otherwise install it yourself. make test requires it (FAIRGRID_REQUIRE_CHROMIUM).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } || \
+		echo "chromium is not installed (apt-get install chromium): the browser test will fail"
+
+pytest: install browser
+	FAIRGRID_DEV_AUTH=1 FAIRGRID_REQUIRE_CHROMIUM=1 bash deploy/test-services.sh run $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

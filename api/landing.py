@@ -1,18 +1,21 @@
 """The HTML landing page of a record: readable by people, with the record embedded as JSON-LD
-(schema.org plus DCAT) for search engines. Plain string templates with html.escape (no template
-engine dependency)."""
+(schema.org plus DCAT) for search engines. This module turns a record into plain values (texts, links,
+described nodes); the template (api/pages/templates/landing.html.j2) escapes them, and only IRIs
+with a web scheme become links (`safe_href`)."""
 
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass, field
-from html import escape
-from typing import Any
+from typing import Any, Literal
 
 import pyoxigraph as ox
+from markupsafe import Markup
 
 from api.linked_data import FORMAT_NAMES, RDF_TYPES, local_path
+from api.pages import render as render_template
+from api.pages import safe_href
 from registry.model import Record, RevisionInfo
 from registry.vocab import ACCESS_PUBLIC, DCAT, DCT, FOAF, HEALTH, RDF_TYPE, RDFS, SKOS, VCARD, Kind
 
@@ -59,14 +62,6 @@ SCHEMA_TYPES: dict[Kind, str] = {
     Kind.ORGANIZATION: "Organization",
     Kind.SITE: "Organization",
 }
-CSS = """body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.7rem;margin-bottom:.2rem}.iri{color:#555;font-family:monospace;word-break:break-all}
-.kind{display:inline-block;background:#e8eef7;border-radius:4px;padding:0 .5rem;font-size:.85rem}
-.banner{padding:.7rem 1rem;border-radius:6px;margin:1rem 0}
-.deprecated{background:#fde2e1;border:1px solid #d33}
-.draft{background:#fff4d6;border:1px solid #c90}table{border-collapse:collapse;width:100%;margin:.5rem 0}
-th,td{text-align:left;vertical-align:top;padding:.35rem .5rem;border-bottom:1px solid #ddd}
-th{width:14rem;color:#444;font-weight:600}nav a{margin-right:.8rem}footer{margin-top:2rem;color:#666}"""
 
 
 @dataclass
@@ -77,6 +72,7 @@ class Page:
     base_iri: str
     related: dict[str, Record] = field(default_factory=dict)  # referenced records the caller may read
     latest: int | None = None
+    signed_in: bool = False  # the page was asked for with a sign-in cookie (offers to sign out)
 
     @property
     def distributions(self) -> list[Record]:
@@ -105,6 +101,39 @@ def _record_labels(rec: Record) -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class Text:
+    text: str
+    kind: Literal["text"] = "text"
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    href: str | None  # None: not a target a page may link to (javascript:, urn:, ...): shown as text
+    title: str = ""
+    kind: Literal["link"] = "link"
+
+    @property
+    def text(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A node the record itself describes (a period, a contact point), as 'label: value' parts."""
+
+    items: tuple[tuple[str, Text | Link | Parts], ...]
+    kind: Literal["parts"] = "parts"
+
+    @property
+    def text(self) -> str:
+        return "; ".join(f"{label}: {v.text}" for label, v in self.items)
+
+
+Value = Text | Link | Parts
+
+
 class _Renderer:
     def __init__(self, page: Page) -> None:
         self.page = page
@@ -123,36 +152,36 @@ class _Renderer:
         en = [x for x in lits if (x.language or "en").startswith("en")]
         return (en or lits)[0].value if lits else ""
 
-    def link(self, iri: str) -> str:
+    def link(self, iri: str) -> Link:
         label = self.labels.get(iri) or (_local_name(iri) if iri.startswith(self.page.base_iri) else iri)
         known = iri in self.page.related or iri == self.rec.iri
-        href = local_path(iri, self.page.base_iri) if known else iri
+        href = local_path(iri, self.page.base_iri) if known else safe_href(iri)
         if iri.startswith("mailto:"):
             label = iri[len("mailto:") :]
-        return f'<a href="{escape(href)}" title="{escape(iri)}">{escape(label)}</a>'
+        return Link(label, href, iri)
 
-    def value(self, term: Any, depth: int = 0) -> str:
+    def value(self, term: Any, depth: int = 0) -> Value:
         if isinstance(term, ox.Literal):
-            return escape(term.value)
+            return Text(term.value)
         if isinstance(term, ox.NamedNode):
-            inner = self.describe(term, depth) if depth == 0 and term.value not in self.labels else ""
+            inner = self.describe(term, depth) if depth == 0 and term.value not in self.labels else None
             return inner or self.link(term.value)
-        return self.describe(term, depth) or "—"
+        return self.describe(term, depth) or Text("—")
 
-    def describe(self, node: ox.NamedNode | ox.BlankNode, depth: int) -> str:
-        """A node the record itself describes (a period, a contact point), as 'label: value' parts."""
+    def describe(self, node: ox.NamedNode | ox.BlankNode, depth: int) -> Parts | None:
         if depth > 1:
-            return ""
-        parts: list[tuple[int, str]] = []
+            return None
+        parts: list[tuple[int, str, Value]] = []
         for t in self.rec.triples:
             if t.subject == node and t.predicate.value != RDF_TYPE:
                 label = PREDICATE_LABELS.get(t.predicate.value) or _local_name(t.predicate.value)
                 rank = _PART_ORDER.get(t.predicate.value, len(_PART_ORDER))
-                parts.append((rank, f"{escape(label)}: {self.value(t.object, depth + 1)}"))
-        return "; ".join(text for _, text in sorted(parts))
+                parts.append((rank, label, self.value(t.object, depth + 1)))
+        parts.sort(key=lambda p: (p[0], p[1], p[2].text))
+        return Parts(tuple((label, v) for _, label, v in parts)) if parts else None
 
-    def properties(self) -> str:
-        rows: dict[str, list[str]] = {}
+    def properties(self) -> list[tuple[str, list[Value]]]:
+        rows: dict[str, list[Value]] = {}
         for t in self.rec.triples:
             p = t.predicate.value
             if t.subject != self.rec.subject or p in SKIPPED:
@@ -161,41 +190,33 @@ class _Renderer:
             rows.setdefault(label, []).append(self.value(t.object))
         order = {label: i for i, label in enumerate(PREDICATE_LABELS.values())}
         keys = sorted(rows, key=lambda k: (order.get(k, len(order)), k))
-        body = "".join(f"<tr><th>{escape(k)}</th><td>{', '.join(sorted(rows[k]))}</td></tr>" for k in keys)
-        return f"<table>{body}</table>"
+        return [(k, sorted(rows[k], key=lambda v: v.text)) for k in keys]
 
-    def distributions(self) -> str:
+    def distributions(self) -> list[dict[str, Any]]:
         items = []
         for iri in sorted(o.value for o in self.objects(self.rec.subject, DCAT + "distribution")):
             d = next((x for x in self.page.distributions if x.iri == iri), None)
-            extra = ""
+            item: dict[str, Any] = {"link": self.link(iri), "format": "", "urls": []}
             if d is not None:
-                links = [
-                    f'<a href="{escape(u)}">{escape(k)}</a>'
-                    for k, u in (
-                        ("access", d.value(DCAT + "accessURL")),
-                        ("download", d.value(DCAT + "downloadURL")),
-                    )
-                    if u
-                ]
+                for name, pred in (("access", DCAT + "accessURL"), ("download", DCAT + "downloadURL")):
+                    if url := d.value(pred):
+                        item["urls"].append(Link(name, safe_href(url), url))
                 fmt = d.value(DCT + "format") or d.value(DCAT + "mediaType")
-                extra = (f" — {escape(self.labels.get(fmt) or _local_name(fmt))}" if fmt else "") + (
-                    f" ({', '.join(links)})" if links else ""
-                )
-            items.append(f"<li>{self.link(iri)}{extra}</li>")
-        return f"<h2>Distributions</h2><ul>{''.join(items)}</ul>" if items else ""
+                item["format"] = (self.labels.get(fmt) or _local_name(fmt)) if fmt else ""
+            items.append(item)
+        return items
 
-    def revisions(self) -> str:
-        rows = []
-        for r in reversed(self.page.history):
-            state = "deprecated" if r.deprecated else ("published" if r.published else "draft")
-            rows.append(
-                f'<tr><td><a href="?revision={r.number}">{r.number}</a></td>'
-                f"<td>{escape(r.generated_at.strftime('%Y-%m-%d %H:%M UTC'))}</td>"
-                f"<td>{escape(r.attributed_to)}</td><td>{state}</td><td>{escape(r.note or '')}</td></tr>"
-            )
-        head = "<tr><th>Revision</th><th>Date</th><th>By</th><th>State</th><th>Note</th></tr>"
-        return f"<h2>Revisions</h2><table>{head}{''.join(rows)}</table>"
+    def revisions(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "number": r.number,
+                "date": r.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "by": r.attributed_to,
+                "state": "deprecated" if r.deprecated else ("published" if r.published else "draft"),
+                "note": r.note or "",
+            }
+            for r in reversed(self.page.history)
+        ]
 
     def json_ld(self) -> dict[str, Any]:
         r, iri = self.rec, self.rec.iri
@@ -243,39 +264,25 @@ def _data_download(d: Record) -> dict[str, Any]:
 def render(page: Page) -> str:
     v = _Renderer(page)
     rec = page.record
-    title = v.text(DCT + "title") or v.labels.get(rec.iri) or rec.iri
-    banners = ""
-    if rec.revision is not None and rec.revision.deprecated:
-        reason = rec.revision.reason or "no reason given"
-        banners += f'<div class="banner deprecated"><strong>Deprecated:</strong> {escape(reason)}</div>'
-    if rec.revision is not None and not rec.revision.published:
-        banners += '<div class="banner draft"><strong>Draft</strong> — visible to curators only.</div>'
-    if page.latest is not None and rec.revision is not None and rec.revision.number != page.latest:
-        banners += (
-            f'<div class="banner draft">You are viewing revision {rec.revision.number}; '
-            f'the <a href="?">latest is {page.latest}</a>.</div>'
-        )
+    rev = rec.revision
     names = {t: n for n, t in reversed(FORMAT_NAMES.items())}
-    formats = " ".join(f'<a href="?format={names[t]}">{escape(t)}</a>' for t in RDF_TYPES)
     # Every "<" as \u003c: no text in a record can close the script element or open an HTML comment.
     ld = json.dumps(v.json_ld(), ensure_ascii=False, indent=1).replace("<", "\\u003c")
-    desc = v.text(DCT + "description")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{escape(title)} — fairgrid</title>
-<meta name="description" content="{escape(desc[:300])}">
-<link rel="canonical" href="{escape(rec.iri)}">
-<style>{CSS}</style>
-<script type="application/ld+json">
-{ld}
-</script></head>
-<body><nav><a href="/catalog">Catalogue</a><a href="/docs">API</a></nav>
-{banners}<h1>{escape(title)}</h1>
-<p><span class="kind">{escape(rec.kind.value)}</span> <span class="iri">{escape(rec.iri)}</span></p>
-<p>{escape(desc)}</p>
-<h2>Details</h2>{v.properties()}
-{v.distributions()}
-{v.revisions()}
-<footer>Machine-readable: {formats}</footer>
-</body></html>
-"""
+    older = rev is not None and page.latest is not None and rev.number != page.latest
+    return render_template(
+        "landing.html.j2",
+        title=v.text(DCT + "title") or v.labels.get(rec.iri) or rec.iri,
+        description=v.text(DCT + "description"),
+        record=rec,
+        canonical=safe_href(rec.iri),
+        deprecated=(rev.reason or "no reason given") if rev is not None and rev.deprecated else None,
+        draft=rev is not None and not rev.published,
+        older=rev.number if older and rev is not None else None,
+        latest=page.latest,
+        json_ld=Markup(ld),  # JSON, not HTML: escaping it would corrupt it; "<" is escaped above
+        properties=v.properties(),
+        distributions=v.distributions(),
+        revisions=v.revisions(),
+        formats=[(names[t], t) for t in RDF_TYPES],
+        signed_in=page.signed_in,
+    )

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -19,9 +19,21 @@ from api.auth import Authenticator
 from api.graphql.context import GraphQLContext, context_getter
 from api.graphql.limits import Limits
 from api.graphql.schema import FairgridSchema, build_schema
+from api.pages import render
 from registry.wiring import Registry
 
 __all__ = ["FairgridSchema", "GraphQLContext", "Limits", "build_schema", "graphql_router"]
+
+
+DEFAULT_QUERY = """# Search the registry; Ctrl-Enter runs the query.
+{
+  search(text: "registry", facets: [KIND]) {
+    totalCount
+    hits { iri title kind }
+    facets { facet buckets { label count } }
+  }
+}
+"""
 
 
 class _GraphQLApp(GraphQL[GraphQLContext, None]):
@@ -31,6 +43,11 @@ class _GraphQLApp(GraphQL[GraphQLContext, None]):
     def __init__(self, schema: FairgridSchema, get_context: Callable[[Request], Any]) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self._get_context = get_context
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our own GraphiQL page: Strawberry's loads its scripts from CDNs (blank offline, and inline
+        scripts a Content-Security-Policy refuses); this one uses the package's vendored builds."""
+        return HTMLResponse(render("graphiql.html.j2", endpoint="/graphql", default_query=DEFAULT_QUERY))
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Any:
         assert isinstance(request, Request)  # no subscriptions: websockets are refused earlier

@@ -8,6 +8,7 @@ import threading
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.pages.session import page_authorization
 from registry.identity import Identity
 from registry.services.search import SyncReport
 from registry.wiring import Registry
@@ -39,7 +40,8 @@ def get_registry(request: Request) -> Registry:
 
 
 def get_identity(request: Request, _creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Identity:
-    ident: Identity = request.app.state.authenticator.identity(request.headers.get("authorization"))
+    # The Authorization header, or on GET/HEAD the web sign-in cookie (api/pages/session.py)
+    ident: Identity = request.app.state.authenticator.identity(page_authorization(request))
     return ident
 
 

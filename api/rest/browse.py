@@ -3,16 +3,16 @@ the records' landing pages. The same search service as GraphQL; only the present
 
 from __future__ import annotations
 
-from html import escape
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from api.landing import CSS
 from api.linked_data import local_path
+from api.pages import render, snippet_markup
+from api.pages.session import has_session
 from api.rest.records import Reg, Who
 from registry.search.port import Facet, SearchFilter, SearchQuery, SearchResult
 
@@ -31,6 +31,7 @@ PAGE = 20
 
 @router.get("/", response_class=HTMLResponse, summary="Search the registry (HTML, for people)")
 async def browse(
+    request: Request,
     reg: Reg,
     who: Who,
     q: Annotated[str | None, Query(description="words to look for")] = None,
@@ -57,7 +58,8 @@ async def browse(
         after=after,
     )
     result = await run_in_threadpool(reg.search.search, who, query)
-    return HTMLResponse(_page(q or "", chosen, result, reg.settings.base_iri))
+    html = _page(q or "", chosen, result, reg.settings.base_iri, has_session(request))
+    return HTMLResponse(html)
 
 
 def _url(q: str, chosen: dict[str, list[str]], **change: list[str] | str | None) -> str:
@@ -69,35 +71,30 @@ def _url(q: str, chosen: dict[str, list[str]], **change: list[str] | str | None)
     return "/?" + urlencode(params)
 
 
-def _page(q: str, chosen: dict[str, list[str]], r: SearchResult, base: str) -> str:
+def _page(q: str, chosen: dict[str, list[str]], r: SearchResult, base: str, signed_in: bool) -> str:
     side = []
     for facet, param, title in FACETS:
         items = []
         for b in r.facets.get(str(facet), [])[:12]:
             on = b.value in chosen[param]
             values = [v for v in chosen[param] if v != b.value] if on else [*chosen[param], b.value]
-            mark = "✓ " if on else ""
-            link = escape(_url(q, chosen, **{param: values}))
-            items.append(f'<li><a href="{link}">{mark}{escape(b.label)}</a> ({b.count})</li>')
+            href = _url(q, chosen, **{param: values})
+            items.append({"href": href, "on": on, "label": b.label, "count": b.count})
         if items:
-            side.append(f"<h3>{title}</h3><ul>{''.join(items)}</ul>")
-    hits = "".join(
-        f'<li><a href="{escape(local_path(h.iri, base))}?format=html">{escape(h.title)}</a> '
-        f"<span class=kind>{escape(h.kind)}</span><br><small>{h.snippet}</small></li>"
+            side.append((title, items))
+    hits: list[dict[str, Any]] = [
+        {"href": local_path(h.iri, base) + "?format=html", "title": h.title, "kind": h.kind,
+         "snippet": snippet_markup(h.snippet)}
         for h in r.hits
-    )  # the snippet is escaped by the index, with <em> marks kept
-    more = (
-        f'<p><a href="{escape(_url(q, chosen, after=r.end_cursor))}">Next {PAGE} →</a></p>'
-        if r.has_next and r.end_cursor else ""
-    )  # fmt: skip
-    return f"""<!doctype html><html lang=en><head><meta charset=utf-8><title>fairgrid search</title>
-<style>{CSS} .cols{{display:flex;gap:2rem}} .cols aside{{min-width:14rem}} ul{{padding-left:1.1rem}}
-</style></head><body>
-<p><a href="/docs">API</a> · <a href="/graphql">GraphQL</a> · <a href="/catalog">DCAT-AP catalogue</a></p>
-<h1>Find datasets, models and terminologies</h1>
-<form action="/"><input name=q value="{escape(q)}" size=50 placeholder="e.g. myeloma registry">
-{"".join(f'<input type=hidden name="{p}" value="{escape(v)}">' for p, vs in chosen.items() for v in vs)}
-<button>Search</button></form>
-<p>{r.total} record(s)</p>
-<div class=cols><aside>{"".join(side)}</aside><main><ol>{hits}</ol>{more}</main></div>
-</body></html>"""
+    ]  # fmt: skip
+    return render(
+        "search.html.j2",
+        q=q,
+        hidden=[(p, v) for p, vs in chosen.items() for v in vs],
+        total=r.total,
+        facets=side,
+        hits=hits,
+        more=_url(q, chosen, after=r.end_cursor) if r.has_next and r.end_cursor else None,
+        page_size=PAGE,
+        signed_in=signed_in,
+    )

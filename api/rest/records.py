@@ -29,6 +29,7 @@ from api.linked_data import (
     record_triples,
     without_body,
 )
+from api.pages.session import has_session
 from api.rest import get_identity, get_registry, record_iri
 from registry.errors import InputError
 from registry.identity import Identity
@@ -64,7 +65,8 @@ def show_record(
     history = reg.records.history(who, iri)
     related = reg.records.referenced(who, rec, MAX_RELATED)
     latest = history[-1].number if history else None
-    page = Page(rec, history, reg.search.labels(), reg.settings.base_iri, related, latest)
+    signed_in = has_session(request)
+    page = Page(rec, history, reg.search.labels(), reg.settings.base_iri, related, latest, signed_in)
     return HTMLResponse(render(page), headers=headers)
 
 
