@@ -70,14 +70,19 @@ def register_with_hub(
 
 def _records(turtle: str, settings: Settings) -> list[Draft]:
     try:
-        triples = [q.triple for q in ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)]
+        triples = [quad.triple for quad in ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)]
     except SyntaxError as e:  # our own output did not parse: a bug, not the user's fault
         raise InputError(f"the site description is not valid Turtle: {e}") from e
     drafts = split(triples, base_iri=settings.base_iri, allowed=settings.all_allowed_bases).drafts
     # Records the others point at (the site, their publisher) go first, so each later record's
     # references resolve at the hub when it is validated on its own.
-    pointed_at = {t.object.value for d in drafts for t in d.triples if isinstance(t.object, ox.NamedNode)}
-    return sorted(drafts, key=lambda d: (d.iri not in pointed_at, d.iri))
+    pointed_at = {
+        triple.object.value
+        for draft in drafts
+        for triple in draft.triples
+        if isinstance(triple.object, ox.NamedNode)
+    }
+    return sorted(drafts, key=lambda draft: (draft.iri not in pointed_at, draft.iri))
 
 
 def _send(client: httpx.Client, base: str, draft: Draft, result: HubRegistration, has_token: bool) -> None:
@@ -134,7 +139,7 @@ def _refused(
     if status == 409:
         return Conflict(message, hint=str(problem.get("hint") or "see the hub's message"), details=details)
     if status == 422 and isinstance(problem.get("violations"), list):
-        return ValidationFailed(message, [_violation(v) for v in problem["violations"]])
+        return ValidationFailed(message, [_violation(item) for item in problem["violations"]])
     if 400 <= status < 500:
         return InputError(message, hint=str(problem.get("hint") or "see the hub's message"), details=details)
     return Unavailable(message, hint="retry later; the hub could not take the records now", details=details)
