@@ -18,7 +18,13 @@ from registry.errors import Unavailable
 
 def _try_lock(path: Path) -> int | None:
     """An open descriptor holding an exclusive lock on `path`, or None when another holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a missing or read-only folder: say which file, not a traceback
+        raise Unavailable(
+            f"cannot open the lock file {path}: {exc.strerror}",
+            hint="FAIRGRID_HOME must be a folder this process can write",
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

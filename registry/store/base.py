@@ -11,7 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from registry import locks
-from registry.errors import StaleRevision
+from registry.errors import StaleRevision, Unavailable
 from registry.model import Record, RevisionInfo
 from registry.sparql_text import term
 from registry.store import sparql as queries
@@ -106,7 +106,13 @@ class SparqlBackedStore(ABC):
     def _writers_queue(self) -> AbstractContextManager[None]:
         if self.commit_lock is None:
             return nullcontext()
-        self.commit_lock.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.commit_lock.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise Unavailable(
+                f"cannot create the folder of the store commit lock {self.commit_lock}: {exc.strerror}",
+                hint="FAIRGRID_HOME must be a folder this process can write",
+            ) from None
         return locks.exclusive(self.commit_lock, what="the store commit lock")
 
     def list_records(self, kind: Kind | None = None, offset: int = 0, limit: int = 100) -> list[RevisionInfo]:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from registry.config import Settings
-from registry.errors import StaleRevision
+from registry.errors import StaleRevision, Unavailable
 from registry.model import content_hash
 from registry.store.port import RecordStore
 from registry.store.remote import SparqlEndpointStore
@@ -112,3 +112,22 @@ def test_racing_writer_processes_one_winner_per_round(target: tuple[str, str | N
             == rec.revision.content_hash
         )
     check.close()
+
+
+def test_a_commit_lock_that_cannot_be_taken_is_unavailable_and_writes_nothing(
+    oxigraph_server: OxigraphServer, tmp_path: Path
+) -> None:
+    """A registry home that is not a folder (or not writable) stops the commit with a clear error (HTTP 503,
+    exit code 3), never an OSError traceback, and nothing reaches the store."""
+    not_a_folder = tmp_path / "home"
+    not_a_folder.write_text("a file where the registry home should be")
+    url = oxigraph_server.url + "/query"
+    iri, triples = dataset("unlockable", "Unlockable")
+    a_folder = tmp_path / "store-commit.lock"
+    a_folder.mkdir()
+    for lock in (not_a_folder / "store-commit.lock", not_a_folder / "sub" / "store-commit.lock", a_folder):
+        store = SparqlEndpointStore(url, commit_lock=lock)
+        with pytest.raises(Unavailable, match="lock"):
+            store.commit([write(iri, triples, 1, None)])
+        assert store.head(iri) is None
+        store.close()
