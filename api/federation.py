@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from federation.hub.audit import HubAudit
+from federation.hub.beacon import BeaconService
 from federation.hub.broker import Broker
 from federation.hub.feasibility import FeasibilityService
 from federation.hub.sites import SiteDirectory
@@ -35,3 +36,4 @@ def install(app: FastAPI, registry: Registry) -> None:
     app.state.feasibility = FeasibilityService(
         broker, directory, registry.terms, registry.records, registry.search, app.state.hub_audit
     )
+    app.state.beacon = BeaconService(app.state.feasibility, registry.terms)

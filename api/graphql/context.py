@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from starlette.requests import Request
 from strawberry.fastapi import BaseContext
@@ -31,6 +31,7 @@ class GraphQLContext(BaseContext):
         self._identity = identity
         self._auth_error = auth_error
         self.loaders = Loaders(self)
+        self.feasibility: Any = None
 
     @property
     def identity(self) -> Identity:
@@ -60,7 +61,11 @@ def context_getter(
             known = authenticator.cached(header)
             identity = known if known is not None else await asyncio.to_thread(authenticator.identity, header)
         except FairgridError as exc:
-            return GraphQLContext(get_registry(), ANONYMOUS, limits, exc)
-        return GraphQLContext(get_registry(), identity, limits)
+            ctx = GraphQLContext(get_registry(), ANONYMOUS, limits, exc)
+        else:
+            ctx = GraphQLContext(get_registry(), identity, limits)
+        # the hub's feasibility service lives on the app (api/federation.py): absent in a bare schema
+        ctx.feasibility = getattr(request.app.state, "feasibility", None)
+        return ctx
 
     return get_context

@@ -13,11 +13,14 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.nodes import SelectedField, Selection
 
 from api.errors import graphql_extensions
 from api.graphql.concepts import Concept, Ctx
+from api.graphql.feasibility import FeasibilityResult, FeasibilitySource
+from api.graphql.feasibility import resolve as resolve_feasibility
 from api.graphql.inputs import RdfFormat, SearchFilterInput
 from api.graphql.limits import Limits, OperationTimeout, is_limit_message
 from api.graphql.results import RecordPayload, RegisterRecordPayload, SearchConnection
@@ -56,6 +59,20 @@ class Query:
         call = ctx.run_brief if svc.in_process else ctx.run
         result = await call(svc.search, ctx.identity, query)
         return SearchConnection.of(result)
+
+    @strawberry.field(
+        description="How many patients match the criteria (GET /schemas/criteria.json), per site and in all,"
+        " after each site's disclosure control; sites that did not answer in time are named."
+    )
+    async def feasibility(
+        self,
+        info: Ctx,
+        criteria: JSON,
+        sites: list[str] | None = None,
+        deadline_ms: int | None = None,
+        source: FeasibilitySource = FeasibilitySource.SITES,
+    ) -> FeasibilityResult:
+        return await resolve_feasibility(info.context, criteria, sites, deadline_ms, source)
 
     @strawberry.field(description="A record by IRI: the latest revision you may see, or a given one.")
     async def record(self, info: Ctx, iri: str, revision: int | None = None) -> RecordNode | None:

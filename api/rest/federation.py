@@ -69,6 +69,11 @@ async def feasibility(
     return result_json(await service.ask(who, body.criteria, body.sites, body.deadline_ms))
 
 
+@router.get("/federation/sites", summary="The registered sites and whether each one's agent is connected")
+def sites(request: Request, who: Identity = Depends(get_identity)) -> list[dict[str, Any]]:
+    return _service(request).site_status(who)
+
+
 class _WsLink:
     def __init__(self, ws: WebSocket) -> None:
         self.ws = ws

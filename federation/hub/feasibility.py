@@ -110,6 +110,14 @@ class FeasibilityService:
 
         return parse_criteria(criteria, known=known)
 
+    def site_status(self, who: Identity) -> list[dict[str, Any]]:
+        who.require(*ASKERS, Role.SITE_OPERATOR, Role.CURATOR, action="see which sites are connected")
+        connected = self.gateway.connected()
+        return [
+            {"site": e.site_id, "name": e.name, "iri": e.iri, "connected": e.site_id in connected}
+            for e in sorted(self.directory.sites().values(), key=lambda e: e.site_id)
+        ]
+
     def _sites(self, asked: list[str] | None) -> list[str]:
         registered = sorted(self.directory.sites())
         if not asked:

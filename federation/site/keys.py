@@ -1,4 +1,4 @@
-"""The site's Ed25519 key pair: the private key stays in the site home, the public one is in its Site record."""
+"""The site's Ed25519 key pair: the private key stays in the site home; the public one is in its record."""
 
 from __future__ import annotations
 

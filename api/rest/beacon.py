@@ -1,0 +1,76 @@
+"""GA4GH Beacon v2 routes: info, map, filtering terms (public), individuals (signed-in callers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from api.rest import get_identity
+from federation.hub.beacon import BeaconFilter, BeaconService
+from registry.errors import InputError
+from registry.identity import Identity
+
+router = APIRouter(prefix="/beacon/v2", tags=["beacon"])
+
+
+def _beacon(request: Request) -> BeaconService:
+    service: BeaconService = request.app.state.beacon
+    service.base_url = str(request.base_url).rstrip("/")
+    return service
+
+
+@router.get("/info", summary="Beacon information")
+@router.get("", include_in_schema=False)
+def info(request: Request) -> dict[str, Any]:
+    return _beacon(request).info()
+
+
+@router.get("/map", summary="Beacon map: the endpoints this beacon serves")
+def beacon_map(request: Request) -> dict[str, Any]:
+    return _beacon(request).map()
+
+
+@router.get("/filtering_terms", summary="The ontology terms filters may use (ICD-10, ORPHA, HPO)")
+def filtering_terms(request: Request) -> dict[str, Any]:
+    return _beacon(request).filtering_terms()
+
+
+class FilterIn(BaseModel):
+    id: str = Field(max_length=200)
+    includeDescendantTerms: bool = True
+
+
+class QueryIn(BaseModel):
+    filters: list[FilterIn | str] = Field(default_factory=list, max_length=32)
+    requestedGranularity: str = "boolean"
+
+
+class RequestIn(BaseModel):
+    meta: dict[str, Any] = Field(default_factory=dict)
+    query: QueryIn = Field(default_factory=QueryIn)
+
+
+@router.get("/individuals", summary="Whether, or how many, individuals match the filters (comma separated)")
+async def individuals_get(
+    request: Request,
+    filters: str = "",
+    requestedGranularity: str = "boolean",
+    who: Identity = Depends(get_identity),
+) -> dict[str, Any]:
+    parsed = [BeaconFilter(f) for f in filters.split(",") if f.strip()]
+    if len(parsed) > 32:
+        raise InputError("at most 32 filters")
+    return await _beacon(request).individuals(who, parsed, requestedGranularity)
+
+
+@router.post("/individuals", summary="Whether, or how many, individuals match (Beacon request body)")
+async def individuals_post(
+    body: RequestIn, request: Request, who: Identity = Depends(get_identity)
+) -> dict[str, Any]:
+    parsed = [
+        BeaconFilter(f) if isinstance(f, str) else BeaconFilter(f.id, f.includeDescendantTerms)
+        for f in body.query.filters
+    ]
+    return await _beacon(request).individuals(who, parsed, body.query.requestedGranularity)
