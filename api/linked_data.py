@@ -177,6 +177,8 @@ def record_headers(request: Request, rev: RevisionInfo | None) -> dict[str, str]
     headers = {"Vary": "Accept", "Link": alternates(request.url.path, RECORD_TYPES)}
     if rev is not None:
         headers["ETag"] = f'"{rev.number}"'
+        # how many validation warnings this revision has; GET /revisions/{id} lists them
+        headers["Fairgrid-Validation-Warnings"] = str(len(rev.findings))
     return headers
 
 

@@ -27,6 +27,7 @@ from registry.errors import FairgridError, RdfSyntaxError
 from registry.model import provenance
 from registry.rdf import COMMON_PREFIXES, format_named, serialize
 from registry.validation.bundle import terminology_files
+from registry.validation.report import findings_of
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -189,6 +190,11 @@ def show(
     assert rec.revision is not None
     data = serialize([*rec.triples, *provenance(rec.revision)], format_named(format.value), COMMON_PREFIXES)
     sys.stdout.buffer.write(data)
+    findings = findings_of(rec.revision.findings)
+    if findings:  # on stderr: stdout stays the record's RDF, fit for a pipe
+        n = len(findings)
+        err.print(f"revision {rec.revision.number} was registered with {n} validation warning(s):")
+        violations_table(findings, console=err)
 
 
 def history(iri: str) -> None:
@@ -207,6 +213,10 @@ def history(iri: str) -> None:
             str(len(r.findings)), r.note or "",
         )  # fmt: skip
     out.print(table)
+    for r in revs:
+        if r.findings:
+            title = f"revision {r.number}: {len(r.findings)} validation warning(s)"
+            violations_table(findings_of(r.findings), title=title)
 
 
 def diff(iri: str, a: int, b: int) -> None:

@@ -8,8 +8,10 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import GraphQLContext
+from registry.errors import Violation
 from registry.model import RevisionInfo
 from registry.services.terms import Concept as TermConcept
+from registry.validation.report import findings_of
 
 Ctx = Info[GraphQLContext, None]
 
@@ -91,6 +93,31 @@ class Revision:
     @strawberry.field
     def note(self) -> str | None:
         return self.r.note
+
+    @strawberry.field(
+        description="What validation warned about when this revision was registered (SHACL warnings and "
+        "infos, e.g. recommended properties left out); it conformed, so there are no violations."
+    )
+    def warnings(self) -> list[ValidationResult]:
+        return [ValidationResult.of(v) for v in findings_of(self.r.findings)]
+
+
+@strawberry.type(description="One SHACL validation result.")
+class ValidationResult:
+    focus_node: str
+    path: str | None
+    constraint: str = strawberry.field(description="The SHACL constraint component (or fairgrid rule).")
+    severity: str = strawberry.field(description="sh:Violation, sh:Warning or sh:Info (full IRI).")
+    message: str
+    value: str | None
+    shape: str | None
+
+    @staticmethod
+    def of(v: Violation) -> ValidationResult:
+        return ValidationResult(
+            focus_node=v.focus_node, path=v.path, constraint=v.constraint, severity=v.severity,
+            message=v.message, value=v.value, shape=v.shape,
+        )  # fmt: skip
 
 
 @strawberry.type(description="A vCard contact point.")

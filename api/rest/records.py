@@ -33,7 +33,7 @@ from api.pages.session import has_session
 from api.rest import get_identity, get_registry, record_iri
 from registry.errors import InputError
 from registry.identity import Identity
-from registry.model import Record
+from registry.model import Record, RevisionInfo
 from registry.rdf import MEDIA_TYPES
 from registry.wiring import Registry
 
@@ -138,7 +138,34 @@ def _summary(reg: Registry, rec: Record) -> dict[str, object]:
         "revision": rec.revision.number if rec.revision else None,
         "published": rec.revision.published if rec.revision else True,
         "url": local_path(rec.iri, reg.settings.base_iri),
+        # what validation warned about (the record conformed): the curator sees it with the write
+        "warnings": rec.revision.findings if rec.revision else [],
     }
+
+
+def _revision(reg: Registry, r: RevisionInfo) -> dict[str, object]:
+    return {
+        "revision": r.number,
+        "generatedAt": r.generated_at.isoformat(),
+        "attributedTo": r.attributed_to,
+        "published": r.published,
+        "deprecated": r.deprecated,
+        "reason": r.reason,
+        "note": r.note,
+        "url": local_path(r.iri, reg.settings.base_iri) + f"?revision={r.number}",
+        "warnings": r.findings,
+    }
+
+
+@router.get(
+    "/revisions/{ident:path}",
+    summary="The revisions of a record you may see, oldest first, each with its validation warnings",
+    responses={404: {"description": "no such record (or none you may see)"}},
+)
+def list_revisions(ident: str, reg: Reg, who: Who) -> JSONResponse:
+    iri = record_iri(reg, ident)
+    revs = reg.records.history(who, iri)
+    return JSONResponse({"iri": iri, "revisions": [_revision(reg, r) for r in revs]})
 
 
 @router.post(

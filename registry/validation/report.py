@@ -42,6 +42,22 @@ class ValidationReport:
         }
 
 
+def findings_of(findings: list[dict[str, Any]]) -> list[Violation]:
+    """The warnings and infos kept with a revision (`RevisionInfo.findings`), as results again."""
+    return [
+        Violation(
+            focus_node=str(f.get("focusNode", "")),
+            path=f.get("path"),
+            constraint=str(f.get("constraint", "")),
+            severity=str(f.get("severity", WARNING)),
+            message=str(f.get("message", "")),
+            value=f.get("value"),
+            shape=f.get("shape"),
+        )
+        for f in findings
+    ]
+
+
 def short(iri: str | None) -> str:
     """Compact an IRI for people: sh:MinCountConstraintComponent → MinCount."""
     if iri is None:

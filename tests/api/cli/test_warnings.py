@@ -1,0 +1,33 @@
+"""Validation warnings in the CLI: `fairgrid show` (on stderr, so stdout stays RDF) and `history`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+from typer.testing import CliRunner
+
+from api.cli.main import app
+from tests.api.cli.test_records import home  # noqa: F401  (the autouse FAIRGRID_HOME fixture)
+from tests.registry.services.test_records import dataset
+
+DS = "https://w3id.org/fairgrid/dataset/cli-warned"
+
+
+def test_show_and_history_list_the_warnings(tmp_path: Path) -> None:
+    doc = tmp_path / "warned.ttl"
+    doc.write_text(dataset(name="cli-warned"))
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--no-terminologies"]).exit_code == 0
+    assert runner.invoke(app, ["import", str(doc)]).exit_code == 0
+
+    show = runner.invoke(app, ["show", DS, "--format", "nt"])
+    assert show.exit_code == 0
+    assert "revision 1 was registered with 6 validation warning(s)" in show.stderr
+    assert "dcat:keyword" in show.stderr and "Warning" in show.stderr
+    assert ox.parse(show.stdout.encode(), format=ox.RdfFormat.N_TRIPLES)  # only RDF on stdout
+    assert "warning" not in show.stdout
+
+    history = runner.invoke(app, ["history", DS])
+    assert history.exit_code == 0
+    assert "revision 1: 6 validation warning(s)" in history.stdout and "dcat:keyword" in history.stdout
