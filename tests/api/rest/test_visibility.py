@@ -93,6 +93,9 @@ def test_record_lookup(env: tuple[Registry, TestClient], caller: str) -> None:
         status = client.get(path(iri), headers=turtle).status_code
         expected = 200 if CALLERS[caller] else 401 if caller == "anonymous" else 403
         assert status == expected, (iri, status)
+    if caller == "anonymous":  # asked to sign in, with a challenge
+        r = client.get(path(HIDDEN))
+        assert r.headers["www-authenticate"].startswith("Bearer") and r.json()["code"] == "unauthenticated"
 
 
 @pytest.mark.parametrize("caller", CALLERS)
