@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from federation.cdm import codes as c
+from federation.cdm import codes as cdm
 
 Json = dict[str, Any]
 
@@ -31,7 +31,7 @@ def _obs(rid: str, pid: str, category: str, code: Json, date: str) -> Json:
         "resourceType": "Observation",
         "id": rid,
         "status": "final",
-        "category": [_cc(c.OBS_CATEGORY, category)],
+        "category": [_cc(cdm.OBS_CATEGORY, category)],
         "code": code,
         "subject": _ref(pid),
         "effectiveDateTime": date,
@@ -47,19 +47,19 @@ def patient(pid: str, sex: str, birth: str, deceased: str | None = None) -> Json
 
 
 def diagnosis(rid: str, pid: str, use_case: str, subtype: str, onset: str) -> Json:
-    icd, icd_display = c.SUBTYPE_ICD10[subtype]
-    orpha, orpha_display = c.ORPHA_CODES[use_case]
+    icd, icd_display = cdm.SUBTYPE_ICD10[subtype]
+    orpha, orpha_display = cdm.ORPHA_CODES[use_case]
     return {
         "resourceType": "Condition",
         "id": rid,
         "clinicalStatus": _cc("http://terminology.hl7.org/CodeSystem/condition-clinical", "active"),
         "verificationStatus": _cc("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"),
-        "category": [_cc(c.COND_CATEGORY, "encounter-diagnosis")],
+        "category": [_cc(cdm.COND_CATEGORY, "encounter-diagnosis")],
         "code": {
             "coding": [
-                {"system": c.ICD10_SYSTEM, "code": icd, "display": icd_display},
-                {"system": c.ORPHA_SYSTEM, "code": orpha, "display": orpha_display},
-                {"system": c.FG_SUBTYPE, "code": subtype},
+                {"system": cdm.ICD10_SYSTEM, "code": icd, "display": icd_display},
+                {"system": cdm.ORPHA_SYSTEM, "code": orpha, "display": orpha_display},
+                {"system": cdm.FG_SUBTYPE, "code": subtype},
             ]
         },
         "subject": _ref(pid),
@@ -69,58 +69,62 @@ def diagnosis(rid: str, pid: str, use_case: str, subtype: str, onset: str) -> Js
 
 def outcome(rid: str, pid: str, key: str, date: str) -> Json:
     """An outcome event (AML transformation, myeloma progression) as a Condition with its onset date."""
-    codings: list[Json] = [{"system": c.FG_OUTCOME, "code": key, "display": c.OUTCOMES[key]}]
+    codings: list[Json] = [{"system": cdm.FG_OUTCOME, "code": key, "display": cdm.OUTCOMES[key]}]
     if key == "aml-transformation":
-        codings.insert(0, {"system": c.ICD10_SYSTEM, "code": c.AML_ICD10[0], "display": c.AML_ICD10[1]})
+        codings.insert(0, {"system": cdm.ICD10_SYSTEM, "code": cdm.AML_ICD10[0], "display": cdm.AML_ICD10[1]})
     return {
         "resourceType": "Condition",
         "id": rid,
-        "category": [_cc(c.FG_OUTCOME, "outcome")],
+        "category": [_cc(cdm.FG_OUTCOME, "outcome")],
         "code": {"coding": codings},
         "subject": _ref(pid),
         "onsetDateTime": date,
     }
 
 
-def lab(rid: str, pid: str, lab_def: c.Lab, value: float, unit: str, date: str) -> Json:
-    res = _obs(rid, pid, "laboratory", _cc(c.LOINC, lab_def.loinc, lab_def.display), date)
-    res["valueQuantity"] = {"value": value, "unit": unit, "system": c.UCUM, "code": unit}
+def lab(rid: str, pid: str, lab_def: cdm.Lab, value: float, unit: str, date: str) -> Json:
+    res = _obs(rid, pid, "laboratory", _cc(cdm.LOINC, lab_def.loinc, lab_def.display), date)
+    res["valueQuantity"] = {"value": value, "unit": unit, "system": cdm.UCUM, "code": unit}
     return res
 
 
 def _present(present: bool) -> Json:
-    return _cc(c.LOINC, c.PRESENT if present else c.ABSENT, "Present" if present else "Absent")
+    return _cc(cdm.LOINC, cdm.PRESENT if present else cdm.ABSENT, "Present" if present else "Absent")
 
 
 def cytogenetics(rid: str, pid: str, key: str, present: bool, date: str) -> Json:
-    res = _obs(rid, pid, "laboratory", _cc(c.FG_CYTO, key, c.CYTOGENETICS[key]), date)
+    res = _obs(rid, pid, "laboratory", _cc(cdm.FG_CYTO, key, cdm.CYTOGENETICS[key]), date)
     res["valueCodeableConcept"] = _present(present)
     return res
 
 
 def _gene_component(gene: str) -> Json:
     return {
-        "code": _cc(c.LOINC, c.GENE_STUDIED, "Gene studied [ID]"),
-        "valueCodeableConcept": _cc(c.HGNC, c.GENES[gene], gene),
+        "code": _cc(cdm.LOINC, cdm.GENE_STUDIED, "Gene studied [ID]"),
+        "valueCodeableConcept": _cc(cdm.HGNC, cdm.GENES[gene], gene),
     }
 
 
 def region_studied(rid: str, pid: str, genes: list[str], date: str) -> Json:
     """The genes the NGS panel covered; a gene covered without a variant Observation is wild type."""
-    res = _obs(rid, pid, "laboratory", _cc(c.LOINC, c.REGION_STUDIED, "DNA region of interest panel"), date)
-    res["component"] = [_gene_component(g) for g in genes]
+    res = _obs(
+        rid, pid, "laboratory", _cc(cdm.LOINC, cdm.REGION_STUDIED, "DNA region of interest panel"), date
+    )
+    res["component"] = [_gene_component(gene) for gene in genes]
     return res
 
 
 def variant(rid: str, pid: str, gene: str, date: str, vaf: float | None = None) -> Json:
-    res = _obs(rid, pid, "laboratory", _cc(c.LOINC, c.VARIANT_ASSESSMENT, "Genetic variant assessment"), date)
+    res = _obs(
+        rid, pid, "laboratory", _cc(cdm.LOINC, cdm.VARIANT_ASSESSMENT, "Genetic variant assessment"), date
+    )
     res["valueCodeableConcept"] = _present(True)
     comps = [_gene_component(gene)]
     if vaf is not None:
         comps.append(
             {
-                "code": _cc(c.LOINC, "81258-6", "Sample variant allelic frequency"),
-                "valueQuantity": {"value": vaf, "unit": "%", "system": c.UCUM, "code": "%"},
+                "code": _cc(cdm.LOINC, "81258-6", "Sample variant allelic frequency"),
+                "valueQuantity": {"value": vaf, "unit": "%", "system": cdm.UCUM, "code": "%"},
             }
         )
     res["component"] = comps
@@ -128,27 +132,27 @@ def variant(rid: str, pid: str, gene: str, date: str, vaf: float | None = None) 
 
 
 def genotype(rid: str, pid: str, genotype_key: str, date: str) -> Json:
-    code = _cc(c.LOINC, c.VARIANT_ASSESSMENT, "Genetic variant assessment")
+    code = _cc(cdm.LOINC, cdm.VARIANT_ASSESSMENT, "Genetic variant assessment")
     res = _obs(rid, pid, "laboratory", code, date)
-    res["valueCodeableConcept"] = _cc(c.FG_GENOTYPE, genotype_key, c.HBB_GENOTYPES[genotype_key])
+    res["valueCodeableConcept"] = _cc(cdm.FG_GENOTYPE, genotype_key, cdm.HBB_GENOTYPES[genotype_key])
     res["component"] = [
         {
-            "code": _cc(c.LOINC, c.GENE_STUDIED, "Gene studied [ID]"),
-            "valueCodeableConcept": _cc(c.HGNC, "HGNC:4827", "HBB"),
+            "code": _cc(cdm.LOINC, cdm.GENE_STUDIED, "Gene studied [ID]"),
+            "valueCodeableConcept": _cc(cdm.HGNC, "HGNC:4827", "HBB"),
         }
     ]
     return res
 
 
 def score(rid: str, pid: str, key: str, value: float, category: str, date: str) -> Json:
-    res = _obs(rid, pid, "survey", _cc(c.FG_SCORE, key, c.SCORES[key]), date)
-    res["valueQuantity"] = {"value": value, "unit": "{score}", "system": c.UCUM, "code": "{score}"}
+    res = _obs(rid, pid, "survey", _cc(cdm.FG_SCORE, key, cdm.SCORES[key]), date)
+    res["valueQuantity"] = {"value": value, "unit": "{score}", "system": cdm.UCUM, "code": "{score}"}
     res["interpretation"] = [{"text": category}]
     return res
 
 
 def medication(rid: str, pid: str, med: str, start: str, end: str | None) -> Json:
-    atc, name = c.MEDICATIONS[med]
+    atc, name = cdm.MEDICATIONS[med]
     period: Json = {"start": start}
     if end:
         period["end"] = end
@@ -156,7 +160,7 @@ def medication(rid: str, pid: str, med: str, start: str, end: str | None) -> Jso
         "resourceType": "MedicationStatement",
         "id": rid,
         "status": "completed" if end else "active",
-        "medicationCodeableConcept": _cc(c.ATC, atc, name),
+        "medicationCodeableConcept": _cc(cdm.ATC, atc, name),
         "subject": _ref(pid),
         "effectivePeriod": period,
     }
@@ -169,8 +173,12 @@ def procedure(rid: str, pid: str, key: str, date: str) -> Json:
         "status": "completed",
         "code": {
             "coding": [
-                {"system": c.SNOMED, "code": c.HSCT_SNOMED, "display": "Hemopoietic stem cell transplant"},
-                {"system": c.FG_PROC, "code": key, "display": c.PROCEDURES[key]},
+                {
+                    "system": cdm.SNOMED,
+                    "code": cdm.HSCT_SNOMED,
+                    "display": "Hemopoietic stem cell transplant",
+                },
+                {"system": cdm.FG_PROC, "code": key, "display": cdm.PROCEDURES[key]},
             ]
         },
         "subject": _ref(pid),
@@ -184,8 +192,8 @@ def encounter(rid: str, pid: str, start: str, end: str) -> Json:
         "resourceType": "Encounter",
         "id": rid,
         "status": "finished",
-        "class": {"system": c.V3_ACT, "code": "IMP", "display": "inpatient encounter"},
+        "class": {"system": cdm.V3_ACT, "code": "IMP", "display": "inpatient encounter"},
         "subject": _ref(pid),
         "period": {"start": start, "end": end},
-        "reasonCode": [_cc(c.ICD10_SYSTEM, c.VOC_ICD10[0], c.VOC_ICD10[1])],
+        "reasonCode": [_cc(cdm.ICD10_SYSTEM, cdm.VOC_ICD10[0], cdm.VOC_ICD10[1])],
     }

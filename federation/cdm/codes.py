@@ -115,7 +115,7 @@ GENES: dict[str, str] = {
     "KRAS": "HGNC:6407",
     "NRAS": "HGNC:7989",
 }
-HGNC_TO_GENE: dict[str, str] = {v: k for k, v in GENES.items()}
+HGNC_TO_GENE: dict[str, str] = {hgnc: gene for gene, hgnc in GENES.items()}
 
 SCORES: dict[str, str] = {
     "ipss-r": "Revised International Prognostic Scoring System (IPSS-R) score",
@@ -144,7 +144,7 @@ MEDICATIONS: dict[str, tuple[str, str]] = {
     "melphalan": ("L01AA03", "melphalan"),
     "crizanlizumab": ("B06AX01", "crizanlizumab"),
 }
-ATC_TO_MED: dict[str, str] = {v[0]: k for k, v in MEDICATIONS.items()}
+ATC_TO_MED: dict[str, str] = {entry[0]: name for name, entry in MEDICATIONS.items()}
 
 HSCT_SNOMED = "234336002"  # Hemopoietic stem cell transplant
 PROCEDURES: dict[str, str] = {"allo-hsct": "Allogeneic HSCT", "auto-hsct": "Autologous HSCT"}

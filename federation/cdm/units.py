@@ -47,8 +47,8 @@ def factor(lab: Lab, unit: str) -> float:
     """The factor converting a value in `unit` into the lab's canonical unit; UnitMismatch if none."""
     if unit == lab.unit:
         return 1.0
-    for alt, f in lab.alt_units:
+    for alt, conversion in lab.alt_units:
         if unit == alt:
-            return f
-    accepted = ", ".join([lab.unit, *(u for u, _ in lab.alt_units)])
+            return conversion
+    accepted = ", ".join([lab.unit, *(alt for alt, _ in lab.alt_units)])
     raise UnitMismatch(f"unit {unit!r} is not convertible to {lab.unit} for LOINC {lab.loinc} ({accepted})")

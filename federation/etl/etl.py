@@ -21,7 +21,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from federation.cdm import build
-from federation.cdm import codes as c
+from federation.cdm import codes as cdm
 from federation.cdm.units import normalise_unit
 from federation.etl.pseudo import Pseudonymiser
 from federation.site.flatten import RecordError, flatten
@@ -43,20 +43,20 @@ class EtlReport:
 
 def load_mapping(path: Path) -> Json:
     try:
-        m = yaml.safe_load(path.read_text(encoding="utf-8"))
+        mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise UnreadableInput(f"{path}: cannot read the mapping ({e.strerror})") from e
     except yaml.YAMLError as e:
         raise UnreadableInput(f"{path}: the mapping is not valid YAML: {e}") from e
     if (
-        not isinstance(m, dict)
-        or not isinstance(m.get("tables"), dict)
-        or not isinstance(m.get("codes"), dict)
+        not isinstance(mapping, dict)
+        or not isinstance(mapping.get("tables"), dict)
+        or not isinstance(mapping.get("codes"), dict)
     ):
         raise InputError(
             f"{path}: a mapping needs `tables` and `codes`", hint="start from mappings/synthetic.yaml"
         )
-    return m
+    return mapping
 
 
 def _iso(value: str, what: str) -> date:
@@ -68,34 +68,36 @@ def _iso(value: str, what: str) -> date:
 
 def _num(value: str, what: str) -> float:
     try:
-        v = float(value)
+        number = float(value)
     except ValueError:
         raise RecordError(f"{what}: {value!r} is not a number") from None
-    return int(v) if v.is_integer() and "." not in value else v
+    return int(number) if number.is_integer() and "." not in value else number
 
 
 class Mapper:
     def __init__(self, mapping: Json, pseudo: Pseudonymiser) -> None:
-        self.m, self.p = mapping, pseudo
+        self.mapping, self.pseudo = mapping, pseudo
         self.codes: Json = mapping["codes"]
-        self.units: dict[str, str] = {str(k): str(v) for k, v in (mapping.get("units") or {}).items()}
+        self.units: dict[str, str] = {
+            str(local): str(ucum) for local, ucum in (mapping.get("units") or {}).items()
+        }
 
     def _code(self, table: str, local: str) -> Any:
-        t = self.codes.get(table) or {}
-        if local not in t:
+        table_codes = self.codes.get(table) or {}
+        if local not in table_codes:
             raise RecordError(
                 f"unknown local {table} code {local!r} (add it to codes.{table} in the mapping)"
             )
-        return t[local]
+        return table_codes[local]
 
     def table_of(self, header: list[str]) -> str | None:
-        for name, spec in self.m["tables"].items():
+        for name, spec in self.mapping["tables"].items():
             if set(spec.get("match") or []) <= set(header):
                 return str(name)
         return None
 
     def patient(self, row: dict[str, str]) -> Json:
-        spec = self.m["tables"]["patients"]
+        spec = self.mapping["tables"]["patients"]
         local = row.get(spec["id"], "").strip()
         if not local:
             raise RecordError(f"missing patient id column {spec['id']!r}")
@@ -105,30 +107,30 @@ class Mapper:
         died = _iso(died_raw, "death date") if died_raw else None
         if died and died < born:
             raise RecordError(f"death date {died} is before birth date {born}")
-        if born > self.p.reference:
-            raise RecordError(f"birth date {born} is after the reference date {self.p.reference}")
-        dead = self.p.shift(local, died).isoformat() if died else None
-        return build.patient(self.p.patient_id(local), sex, self.p.birth(born), dead)
+        if born > self.pseudo.reference:
+            raise RecordError(f"birth date {born} is after the reference date {self.pseudo.reference}")
+        dead = self.pseudo.shift(local, died).isoformat() if died else None
+        return build.patient(self.pseudo.patient_id(local), sex, self.pseudo.birth(born), dead)
 
     def event(self, row: dict[str, str]) -> Json:
-        spec = self.m["tables"]["events"]
+        spec = self.mapping["tables"]["events"]
         local = row.get(spec["patient"], "").strip()
         if not local:
             raise RecordError(f"missing patient id column {spec['patient']!r}")
-        pid, p = self.p.patient_id(local), self.p
+        pid, pseudo = self.pseudo.patient_id(local), self.pseudo
         cat = self._code("category", row.get(spec["category"], "").strip())
         code = row.get(spec["code"], "").strip()
         value = row.get(spec.get("value", ""), "").strip()
         unit = row.get(spec.get("unit", ""), "").strip()
-        when = p.shift(local, _iso(row.get(spec["date"], ""), "event date")).isoformat()
+        when = pseudo.shift(local, _iso(row.get(spec["date"], ""), "event date")).isoformat()
         end_raw = row.get(spec.get("end_date", ""), "").strip()
-        end = p.shift(local, _iso(end_raw, "end date")).isoformat() if end_raw else None
-        rid = p.resource_id(cat, local, row.get(spec["date"], ""), code, value, unit, end_raw)
+        end = pseudo.shift(local, _iso(end_raw, "end date")).isoformat() if end_raw else None
+        rid = pseudo.resource_id(cat, local, row.get(spec["date"], ""), code, value, unit, end_raw)
         if cat == "diagnosis":
             use_case, subtype = self._code("diagnosis", code)
             return build.diagnosis(rid, pid, use_case, subtype, when)
         if cat == "lab":
-            lab = c.LAB_BY_KEY[self._code("lab", code)]
+            lab = cdm.LAB_BY_KEY[self._code("lab", code)]
             ucum = self.units.get(unit) or normalise_unit(unit)
             return build.lab(rid, pid, lab, _num(value, lab.key), ucum, when)
         if cat == "cytogenetics":
@@ -136,13 +138,13 @@ class Mapper:
                 rid, pid, self._code("cytogenetics", code), bool(self._code("result", value)), when
             )
         if cat == "panel":
-            genes = [g for g in value.split("|") if g]
-            unknown = [g for g in genes if g not in c.GENES]
+            genes = [gene for gene in value.split("|") if gene]
+            unknown = [gene for gene in genes if gene not in cdm.GENES]
             if unknown or not genes:
                 raise RecordError(f"unknown or missing panel genes {unknown or value!r}")
             return build.region_studied(rid, pid, genes, when)
         if cat == "variant":
-            if code not in c.GENES:
+            if code not in cdm.GENES:
                 raise RecordError(f"unknown gene {code!r}")
             return build.variant(rid, pid, code, when, _num(value, "VAF") if value else None)
         if cat == "genotype":
@@ -168,7 +170,9 @@ def validate_fhir(res: Json) -> None:
     try:
         get_fhir_model_class(res["resourceType"]).model_validate(res)
     except ValidationError as e:
-        msgs = "; ".join(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors()[:3])
+        msgs = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in e.errors()[:3]
+        )
         raise RecordError(f"FHIR validation failed: {msgs}") from None
 
 
@@ -182,7 +186,11 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str], dict[str, str]]]:
         header = list(reader.fieldnames or [])
         try:
             for row in reader:
-                yield reader.line_num, header, {k: (v or "") for k, v in row.items() if isinstance(k, str)}
+                yield (
+                    reader.line_num,
+                    header,
+                    {column: (cell or "") for column, cell in row.items() if isinstance(column, str)},
+                )
         except (csv.Error, UnicodeDecodeError) as e:
             raise UnreadableInput(f"{path}:{reader.line_num}: unreadable CSV ({e})") from e
 
@@ -235,9 +243,9 @@ def run_etl(
     load = store.load_resources(iter(items), strict=False, source=",".join(map(str, csv_paths)))
     report.rejected += load.rejected
     report.loaded, report.unchanged = load.loaded, load.unchanged
-    bad = {w for w, _ in load.rejected}
+    bad = {where for where, _ in load.rejected}
     if out is not None:
-        _write_ndjson(out, [res for w, res, _ in items if w not in bad])
+        _write_ndjson(out, [res for where, res, _ in items if where not in bad])
     _quarantine(home, report.rejected)
     return report
 
@@ -261,6 +269,6 @@ def _quarantine(home: SiteHome, rejected: list[tuple[str, str]]) -> None:
         with (home.quarantine_dir / (Path(file).name + ".rejected.csv")).open(
             "w", newline="", encoding="utf-8"
         ) as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(("file", "line", "reason"))
-            w.writerows((file, line, reason) for line, reason in rows)
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(("file", "line", "reason"))
+            writer.writerows((file, line, reason) for line, reason in rows)

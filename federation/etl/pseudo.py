@@ -34,12 +34,12 @@ class Pseudonymiser:
         return self._mac("resource|" + "|".join(parts)).hex()[:32]
 
     def shift_days(self, local_id: str) -> int:
-        h = int.from_bytes(self._mac("shift|" + local_id)[:4], "big")
-        days = h % 30 + 1
-        return days if (h >> 16) & 1 else -days
+        digest = int.from_bytes(self._mac("shift|" + local_id)[:4], "big")
+        days = digest % 30 + 1
+        return days if (digest >> 16) & 1 else -days
 
-    def shift(self, local_id: str, d: date) -> date:
-        return d + timedelta(days=self.shift_days(local_id))
+    def shift(self, local_id: str, day: date) -> date:
+        return day + timedelta(days=self.shift_days(local_id))
 
     def birth(self, born: date) -> str:
         """Generalised birth date: YYYY-MM, or a top-coded YYYY for people aged 90 or more."""
