@@ -117,10 +117,10 @@ class Broker:
         except ProtocolError as exc:
             log.warning("dropped a message from site %s: %s", site, exc.message)
             return
-        fut = session.pending.pop(str(body.get("id")), None)
         if body.get("type") != "answer" or body.get("site") != site:
             log.warning("dropped a message from site %s: not an answer of its own", site)
             return
+        fut = session.pending.pop(str(body.get("id")), None)
         if fut is None or fut.done():
             log.info("late answer from site %s to %s dropped", site, body.get("id"))
             return

@@ -1,0 +1,136 @@
+"""The broker and the agent's message handling, with real keys and a real site store (no network)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from federation.hub.broker import Broker, SiteStatus
+from federation.signing import ProtocolError, public_text, seal
+from federation.site.agent import Agent
+from federation.site.feasibility import Responder
+from federation.site.home import init_site
+from registry.errors import PermissionDenied
+
+QUERY = {"inclusion": [[{"type": "sex", "value": "female"}]]}
+
+
+class Pipe:
+    """A link whose messages a test reads back."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def send_text(self, data: str) -> None:
+        self.sent.append(json.loads(data))
+
+
+def test_hello_must_verify_with_the_registered_key() -> None:
+    site_key, impostor = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    broker = Broker(Ed25519PrivateKey.generate(), {"a": public_text(site_key)}.get)
+    assert broker.welcome("a", seal({"type": "hello", "site": "a"}, site_key)) is not None
+    with pytest.raises(ProtocolError):
+        broker.welcome("a", seal({"type": "hello", "site": "a"}, impostor))
+    with pytest.raises(ProtocolError):
+        broker.welcome("a", seal({"type": "hello", "site": "b"}, site_key))
+    with pytest.raises(PermissionDenied):
+        broker.welcome("unregistered", seal({"type": "hello", "site": "unregistered"}, site_key))
+
+
+def test_forged_replayed_and_late_answers_are_dropped() -> None:
+    async def scenario() -> None:
+        site_key = Ed25519PrivateKey.generate()
+        broker = Broker(Ed25519PrivateKey.generate(), {"a": public_text(site_key)}.get)
+        pipe = Pipe()
+        broker.attach("a", pipe, site_key.public_key())
+        task = asyncio.create_task(broker.ask(["a"], "alice", QUERY, 0.5))
+        await asyncio.sleep(0.05)
+        qid = pipe.sent[0]["body"]["id"]
+        forged = seal({"type": "answer", "id": qid, "site": "a", "answer": {"status": "OK", "count": 999}},
+                      Ed25519PrivateKey.generate())  # fmt: skip
+        broker.receive("a", forged)
+        genuine = seal(
+            {"type": "answer", "id": qid, "site": "a", "answer": {"status": "OK", "count": 15}}, site_key
+        )
+        broker.receive("a", genuine)
+        broker.receive("a", genuine)  # replayed: dropped
+        replies = await task
+        assert replies["a"].status is SiteStatus.OK and replies["a"].answer["count"] == 15  # type: ignore[index]
+        late = asyncio.create_task(broker.ask(["a"], "alice", QUERY, 0.05))
+        replies = await late
+        assert replies["a"].status is SiteStatus.TIMEOUT
+        qid2 = pipe.sent[1]["body"]["id"]
+        broker.receive(
+            "a", seal({"type": "answer", "id": qid2, "site": "a", "answer": {"status": "OK"}}, site_key)
+        )
+
+    asyncio.run(scenario())
+
+
+def test_disconnect_mid_question_is_an_error_for_that_site_only() -> None:
+    async def scenario() -> dict[str, Any]:
+        keys = {s: Ed25519PrivateKey.generate() for s in "ab"}
+        broker = Broker(Ed25519PrivateKey.generate(), {s: public_text(k) for s, k in keys.items()}.get)
+        pipes = {s: Pipe() for s in "ab"}
+        for s in "ab":
+            broker.attach(s, pipes[s], keys[s].public_key())
+        task = asyncio.create_task(broker.ask(["a", "b", "c"], "alice", QUERY, 2.0))
+        await asyncio.sleep(0.05)
+        broker.detach("b", pipes["b"])
+        qid = pipes["a"].sent[0]["body"]["id"]
+        broker.receive(
+            "a",
+            seal(
+                {"type": "answer", "id": qid, "site": "a", "answer": {"status": "OK", "count": 20}}, keys["a"]
+            ),
+        )
+        return {s: r.status for s, r in (await task).items()}
+
+    assert asyncio.run(scenario()) == {
+        "a": SiteStatus.OK,
+        "b": SiteStatus.ERROR,
+        "c": SiteStatus.NOT_CONNECTED,
+    }
+
+
+@pytest.fixture
+def agent(tmp_path: Path) -> Agent:
+    home = init_site(tmp_path / "site", "site-a", secret="s")
+    from federation.site.store import SiteStore
+
+    SiteStore(home.store_path).close()
+    responder = Responder.open(home.path)
+    return Agent(responder, "http://127.0.0.1:1", "token")
+
+
+def test_the_agent_answers_only_fresh_questions_signed_by_its_hub_and_addressed_to_it(agent: Agent) -> None:
+    hub = Ed25519PrivateKey.generate()
+
+    def question(site: str = "site-a", key: Ed25519PrivateKey = hub) -> str:
+        return json.dumps(
+            seal({"type": "feasibility", "id": "q", "site": site, "user": "u", "criteria": QUERY}, key)
+        )
+
+    good = question()
+    reply = asyncio.run(agent.handle(good, hub.public_key()))
+    assert reply is not None and json.loads(reply)["body"]["answer"]["status"] == "OK"
+    assert asyncio.run(agent.handle(good, hub.public_key())) is None  # replayed
+    assert asyncio.run(agent.handle(question(key=Ed25519PrivateKey.generate()), hub.public_key())) is None
+    assert asyncio.run(agent.handle(question(site="site-b"), hub.public_key())) is None
+    assert asyncio.run(agent.handle("not json", hub.public_key())) is None
+    assert agent.answered == 1
+
+
+def test_the_agent_pins_the_hub_key_and_refuses_another(agent: Agent) -> None:
+    from federation.site.agent import HubKeyMismatch
+
+    first, second = (public_text(Ed25519PrivateKey.generate()) for _ in range(2))
+    agent._hub_key(first)
+    assert (agent.home / "hub-key.pub").read_text().strip() == first
+    with pytest.raises(HubKeyMismatch):
+        agent._hub_key(second)
