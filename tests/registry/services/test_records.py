@@ -248,19 +248,30 @@ def test_warnings_are_stored_and_reported(r: Registry) -> None:
     assert {f["path"] for f in head.findings} == {w.path for w in ds.report.warnings}
 
 
-def test_a_restricted_datasets_distribution_is_not_public(r: Registry) -> None:
+def test_a_distribution_follows_a_consortium_only_dataset(r: Registry) -> None:
     from registry.identity import local_operator
+    from registry.vocab import METADATA_VISIBILITY, VISIBILITY_CONSORTIUM
     from tests.conftest import EXAMPLE
 
-    r.importer.run(local_operator(), [EXAMPLE])
-    restricted = "https://w3id.org/fairgrid/distribution/mds-registry-hub-a-csv-extract"
+    me = local_operator()
+    r.importer.run(me, [EXAMPLE])
+    dataset = "https://w3id.org/fairgrid/dataset/mds-registry-hub-a"
+    part = "https://w3id.org/fairgrid/distribution/mds-registry-hub-a-csv-extract"
     open_one = "https://w3id.org/fairgrid/distribution/consortium-aggregate-statistics-csv"
+    assert r.records.get(ANONYMOUS, part).iri == part  # the dataset is RESTRICTED: its metadata is public
+    rec = r.records.get(me, dataset)
+    assert rec.revision is not None
+    mark = ox.Triple(rec.subject, ox.NamedNode(METADATA_VISIBILITY), ox.NamedNode(VISIBILITY_CONSORTIUM))
+    nt = ox.serialize([*rec.triples, mark], format=ox.RdfFormat.N_TRIPLES)
+    r.records.update(CURATOR, dataset, nt, ox.RdfFormat.N_TRIPLES, rec.revision.number)
     with pytest.raises(Unauthenticated):
-        r.records.get(ANONYMOUS, restricted)
-    assert r.records.get(RESEARCHER, restricted).iri == restricted
+        r.records.get(ANONYMOUS, part)
+    with pytest.raises(PermissionDenied):
+        r.records.get(RESEARCHER, part)
+    assert r.records.get(CURATOR, part).iri == part
     assert r.records.get(ANONYMOUS, open_one).iri == open_one
-    many = r.records.get_many(ANONYMOUS, [restricted, open_one])
-    assert isinstance(many[restricted], Unauthenticated) and not isinstance(many[open_one], Exception)
+    many = r.records.get_many(ANONYMOUS, [part, open_one])
+    assert isinstance(many[part], Unauthenticated) and not isinstance(many[open_one], Exception)
 
 
 def test_metadata_visibility_must_be_one_known_value(r: Registry) -> None:
