@@ -51,7 +51,10 @@ def _distribution() -> Record:
 
 
 def _hrefs(html: str) -> list[str]:
-    return re.findall(r'href="([^"]*)"', html)
+    """Link targets a person can follow (anchors and the canonical link; not the empty favicon)."""
+    return re.findall(r'<a [^>]*href="([^"]*)"', html) + re.findall(
+        r'<link rel="canonical" href="([^"]*)"', html
+    )
 
 
 def test_landing_page_escapes_text_and_links_only_web_iris() -> None:
