@@ -20,8 +20,6 @@ from federation.site.store import SiteStore
 from federation.synth.cohort import MDS_GENES
 from registry.errors import InputError
 
-_SAFE = re.compile(r"[A-Za-z0-9_.+%\-]+\Z")
-
 LABS = {
     "mds": ("hemoglobin", "platelets", "anc", "bm_blasts", "ldh"),
     "scd": ("hemoglobin", "hbf", "ldh", "platelets", "anc"),
@@ -58,12 +56,6 @@ class FeatureTable:
             writer.writerows(self.rows)
 
 
-def _q(code: str) -> str:
-    if not _SAFE.match(code):  # codes come from the CDM tables; this guards the string building below
-        raise InputError(f"unsafe code {code!r}")
-    return f"'{code}'"
-
-
 def _col(name: str) -> str:
     return re.sub(r"[^a-z0-9_]", "_", name.lower())
 
@@ -71,48 +63,40 @@ def _col(name: str) -> str:
 def feature_table(store: SiteStore, use_case: str) -> FeatureTable:
     if use_case not in cdm.USE_CASES:
         raise InputError(f"unknown use case {use_case!r}", hint=f"use one of {', '.join(cdm.USE_CASES)}")
-    prefixes = " OR ".join(f"code LIKE {_q(prefix + '%')}" for prefix in cdm.USE_CASE_ICD10[use_case])
-    sel: list[tuple[str, str]] = []
+    prefixes = list(cdm.USE_CASE_ICD10[use_case])
+    # Every code is a bound parameter; only column names (from the CDM keys, see _col) are spelt in SQL.
+    sel: list[tuple[str, str, list[Any]]] = []
     for key in LABS[use_case]:
         lab = cdm.LAB_BY_KEY[key]
         unit = lab.unit.replace("10*9/L", "1e9_l").replace("%", "pct").replace("/", "_")
-        expr = f"arg_min(value_num, start_date) FILTER (WHERE kind = 'lab' AND code = {_q(lab.loinc)})"
-        sel.append((_col(f"{key}_{unit}"), expr))
+        expr = "arg_min(value_num, start_date) FILTER (WHERE kind = 'lab' AND code = ?)"
+        sel.append((_col(f"{key}_{unit}"), expr, [lab.loinc]))
     for key in CYTO[use_case]:
-        expr = (
-            f"max(CASE WHEN value_code = 'present' THEN 1 ELSE 0 END) "
-            f"FILTER (WHERE kind = 'cyto' AND code = {_q(key)})"
-        )
-        sel.append((_col(key), expr))
+        expr = "max((value_code = 'present')::INT) FILTER (WHERE kind = 'cyto' AND code = ?)"
+        sel.append((_col(key), expr, [key]))
     for gene in GENES[use_case]:
-        gene_sql = _q(gene)
         expr = (
-            f"CASE WHEN count(*) FILTER (WHERE kind = 'variant' AND code = {gene_sql}) > 0 THEN 1 "
-            f"WHEN count(*) FILTER (WHERE kind = 'gene_tested' AND code = {gene_sql}) > 0 THEN 0 END"
+            "CASE WHEN count(*) FILTER (WHERE kind = 'variant' AND code = ?) > 0 THEN 1 "
+            "WHEN count(*) FILTER (WHERE kind = 'gene_tested' AND code = ?) > 0 THEN 0 END"
         )
-        sel.append((_col("mut_" + gene), expr))
+        sel.append((_col("mut_" + gene), expr, [gene, gene]))
     for key in SCORES[use_case]:
-        sel.append(
-            (_col(key), f"arg_min(value_num, start_date) FILTER (WHERE kind = 'score' AND code = {_q(key)})")
-        )
+        expr = "arg_min(value_num, start_date) FILTER (WHERE kind = 'score' AND code = ?)"
+        sel.append((_col(key), expr, [key]))
     for med in MEDS[use_case]:
-        atc = _q(cdm.MEDICATIONS[med][0])
-        sel.append(
-            (_col("rx_" + med), f"(count(*) FILTER (WHERE kind = 'medication' AND code = {atc}) > 0)::INT")
-        )
+        expr = "(count(*) FILTER (WHERE kind = 'medication' AND code = ?) > 0)::INT"
+        sel.append((_col("rx_" + med), expr, [cdm.MEDICATIONS[med][0]]))
     if use_case != "scd":
-        hsct = f"(count(*) FILTER (WHERE kind = 'procedure' AND code = {_q(cdm.HSCT_SNOMED)}) > 0)::INT"
-        sel.append(("hsct", hsct))
+        expr = "(count(*) FILTER (WHERE kind = 'procedure' AND code = ?) > 0)::INT"
+        sel.append(("hsct", expr, [cdm.HSCT_SNOMED]))
     ev_cols = []
     for key in OUTCOMES[use_case]:
         ev_cols.append(_col(key))
-        sel.append(
-            ("_d_" + _col(key), f"min(start_date) FILTER (WHERE kind = 'outcome' AND code = {_q(key)})")
-        )
+        sel.append(("_d_" + _col(key), "min(start_date) FILTER (WHERE kind = 'outcome' AND code = ?)", [key]))
     if use_case == "scd":
-        sel.append(("voc_count", "count(DISTINCT rid) FILTER (WHERE kind = 'encounter')"))
-    inner = ",\n  ".join(f"{expr} AS {name}" for name, expr in sel)
-    outer = [name for name, _ in sel if not name.startswith("_d_")]
+        sel.append(("voc_count", "count(DISTINCT rid) FILTER (WHERE kind = 'encounter')", []))
+    inner = ",\n  ".join(f"{expr} AS {name}" for name, expr, _ in sel)
+    outer = [name for name, _, _ in sel if not name.startswith("_d_")]
     for event in ev_cols:
         outer += [
             f"(_d_{event} IS NOT NULL)::INT AS {event}_event",
@@ -129,7 +113,7 @@ def feature_table(store: SiteStore, use_case: str) -> FeatureTable:
     sql = f"""
 WITH dx AS (
   SELECT patient_id, min(start_date) AS dx FROM fact WHERE kind = 'diagnosis' AND system = 'icd10'
-  AND ({prefixes}) GROUP BY patient_id
+  AND ({" OR ".join("code LIKE ?" for _ in prefixes)}) GROUP BY patient_id
 ), agg AS (
   SELECT f.patient_id, greatest(max(f.start_date), coalesce(max(f.end_date), max(f.start_date))) AS last_fact,
   {inner}
@@ -142,6 +126,7 @@ FROM (SELECT *, greatest(last_fact, coalesce(deceased_date, last_fact)) AS last_
       FROM agg JOIN patient USING (patient_id) JOIN dx USING (patient_id)) a
 ORDER BY patient_id
 """
-    cur = store.con.execute(sql)
+    params = [prefix + "%" for prefix in prefixes] + [value for _, _, values in sel for value in values]
+    cur = store.con.execute(sql, params)
     cols = [column[0] for column in cur.description or []]
     return FeatureTable(cols, [tuple(row) for row in cur.fetchall()])

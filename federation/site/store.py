@@ -90,7 +90,7 @@ class SiteStore:
         limit = os.environ.get("FAIRGRID_SITE_MEMORY_LIMIT", "1GB")
         if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
             raise InputError(f"FAIRGRID_SITE_MEMORY_LIMIT={limit!r} is not a size", hint="e.g. 1GB or 512MB")
-        self.con.execute(f"SET memory_limit = '{limit}'")
+        self.con.execute("SET memory_limit = ?", [limit])
         if not read_only:
             self.con.execute(SCHEMA)
 
