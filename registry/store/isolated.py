@@ -13,7 +13,7 @@ stdout (the worker is our own child process, started from this module).
 
 from __future__ import annotations
 
-import json
+import io
 import os
 import pickle
 import select
@@ -22,6 +22,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -29,8 +30,10 @@ from pathlib import Path
 from typing import IO, Any
 
 RESULTS_JSON = "application/sparql-results+json"
+TSV = "text/tab-separated-values"
 N_TRIPLES = "application/n-triples"
 _HEADER = struct.Struct("!I")
+START_TIMEOUT_S = 60.0  # a worker's start on a busy machine; its queries get their own deadline
 
 
 def _send(out: IO[bytes], message: object) -> None:
@@ -66,6 +69,18 @@ class Worker:
             env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
         )
         self.graphs: Sequence[str] | None = None
+        self.started = False
+
+    def wait_started(self) -> None:
+        """Wait for the worker's imports (once): a query's deadline is for the query, not a start."""
+        if self.started:
+            return
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], START_TIMEOUT_S)
+        if not ready or _receive(fd) != ("ready",):
+            raise EOFError("the query worker did not start")
+        self.started = True
 
     @property
     def pid(self) -> int:
@@ -134,12 +149,11 @@ class QueryPool:
 
     def run(self, request: dict[str, Any], graphs: Sequence[str], timeout_s: float) -> Any:
         """The worker's answer to `request` over `graphs`; the worker is killed past `timeout_s`."""
-        import time
-
-        deadline = time.monotonic() + timeout_s
         worker = self._take(timeout_s)
         alive = False
         try:
+            worker.wait_started()
+            deadline = time.monotonic() + timeout_s
             resend = worker.graphs is not graphs
             answer = worker.ask({**request, "graphs": list(graphs) if resend else None},
                                 deadline - time.monotonic())  # fmt: skip
@@ -215,44 +229,52 @@ class Snapshots:
 # --- the worker side --------------------------------------------------------------------------------
 
 
-def _json_term(term: Any) -> dict[str, Any]:
-    import pyoxigraph as ox
+class TooManyRows(Exception):
+    pass
 
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        else:
-            out["datatype"] = term.datatype.value
-        return out
-    parts = {"subject": term.subject, "predicate": term.predicate, "object": term.object}
-    return {"type": "triple", "value": {k: _json_term(v) for k, v in parts.items()}}
+
+class _LineCapped(io.RawIOBase):
+    """Collects what Oxigraph writes, and stops it once more lines came than the cap allows: one line
+    per row in both formats used here, so a huge result is never built in full."""
+
+    def __init__(self, max_lines: int | None) -> None:
+        self.parts: list[bytes] = []
+        self.lines = 0
+        self.max_lines = max_lines
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.lines += chunk.count(b"\n")
+        self.parts.append(chunk)
+        if self.max_lines is not None and self.lines > self.max_lines:
+            raise TooManyRows
+        return len(chunk)
 
 
 def answer(result: Any, max_rows: int | None) -> tuple[str, bytes]:
-    """A query result as SPARQL results JSON or N-Triples, with at most `max_rows` + 1 rows: one more
-    than allowed is enough for the caller to say the result is too large."""
-    import itertools
-
+    """A query result as SPARQL results TSV (SELECT), JSON (ASK) or N-Triples (CONSTRUCT, DESCRIBE),
+    serialised by Oxigraph itself; cut short a little past `max_rows` rows, which is enough for the
+    caller to say the result is too large."""
     import pyoxigraph as ox
 
-    stop = None if max_rows is None else max_rows + 1
     if isinstance(result, ox.QueryBoolean):
-        return RESULTS_JSON, json.dumps({"head": {}, "boolean": bool(result)}).encode()
-    if isinstance(result, ox.QuerySolutions):
-        names = [v.value for v in result.variables]
-        bindings = [
-            {n: _json_term(sol[n]) for n in names if sol[n] is not None}
-            for sol in itertools.islice(result, stop)
-        ]
-        body = {"head": {"vars": names}, "results": {"bindings": bindings}}
-        return RESULTS_JSON, json.dumps(body).encode()
-    triples = list(itertools.islice(result, stop))
-    return N_TRIPLES, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+        return RESULTS_JSON, result.serialize(format=ox.QueryResultsFormat.JSON) or b""
+    select = isinstance(result, ox.QuerySolutions)
+    out = _LineCapped(None if max_rows is None else max_rows + 1 + select)  # TSV has a header line
+    try:
+        if select:
+            result.serialize(out, format=ox.QueryResultsFormat.TSV)
+        else:
+            result.serialize(out, format=ox.RdfFormat.N_TRIPLES)
+    except TooManyRows:
+        pass  # what was written holds more rows than allowed; the last line may be cut
+    body = b"".join(out.parts)
+    if out.max_lines is not None and out.lines > out.max_lines:
+        body = b"\n".join(body.split(b"\n")[: out.max_lines]) + b"\n"
+    return (TSV if select else N_TRIPLES), body
 
 
 def _serve() -> None:
@@ -261,6 +283,7 @@ def _serve() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print must not corrupt the protocol
     inp = sys.stdin.buffer.fileno()
+    _send(out, ("ready",))
     opened: tuple[str, ox.Store] | None = None
     graphs: list[ox.NamedNode] = []
     while True:

@@ -71,7 +71,7 @@ class RecordStore(Protocol):
         self, text: str, graphs: Sequence[str], timeout_s: float, max_rows: int | None = None
     ) -> tuple[str, bytes]:
         """A caller's read-only query over exactly `graphs` (their union is the default graph, and they
-        are the only named graphs): (media type, body), SPARQL results JSON for SELECT and ASK,
+        are the only named graphs): (media type, body), SPARQL results (JSON, or TSV for SELECT) or
         N-Triples for CONSTRUCT and DESCRIBE, with at most `max_rows` + 1 rows where the store can stop
         early. The query's work stops at `timeout_s` where the store allows it (TimeoutError then);
         SyntaxError when it does not parse."""

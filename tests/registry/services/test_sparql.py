@@ -95,7 +95,7 @@ def test_runaway_queries_are_stopped_and_release_slot_and_cpu(
     threads, errors = _start(svc, RESEARCHER, 4)
     assert _eventually(lambda: svc.running() == 4)  # the four hold every signed-in slot
     store = reg.store
-    during = set(store.query_workers_pids()) if isinstance(store, OxigraphStore) else set()
+    killed_before = store.killed_query_workers() if isinstance(store, OxigraphStore) else []
 
     other = Identity("researcher-2", frozenset({Role.RESEARCHER}))
     fifth = _datasets(svc, other)  # waits for a slot: a runaway frees its own at its deadline
@@ -107,8 +107,9 @@ def test_runaway_queries_are_stopped_and_release_slot_and_cpu(
     assert svc.running() == 0
 
     if isinstance(store, OxigraphStore):
-        gone = [pid for pid in during if not Path(f"/proc/{pid}").exists()]
-        assert len(gone) >= 4  # the runaways' workers were killed and reaped
+        killed = store.killed_query_workers()[len(killed_before) :]
+        assert len(killed) == 4  # the runaways' workers were killed and reaped:
+        assert not [pid for pid in killed if Path(f"/proc/{pid}").exists()]
         for pid in store.query_workers_pids():  # the pool's remaining workers are idle
             assert _eventually(lambda: not _threads_running(pid)), pid  # noqa: B023 - called at once
     else:
