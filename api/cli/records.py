@@ -12,7 +12,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli import main as m
+from api.cli import main
 from api.cli.output import (
     EXIT_INVALID,
     EXIT_OK,
@@ -69,11 +69,11 @@ def init(
     terminologies: Annotated[bool, typer.Option(help="register the bundled terminologies")] = True,
 ) -> None:
     """Create the registry home ($FAIRGRID_HOME, default ./.fairgrid) and register the terminologies."""
-    s = m.settings()
+    s = main.settings()
     s.home.mkdir(parents=True, exist_ok=True)
-    with m.registry() as reg:
+    with main.registry() as reg:
         if terminologies:
-            summary = reg.importer.run(m.me(), terminology_files())
+            summary = reg.importer.run(main.me(), terminology_files())
             out.print(f"registered terminologies: {summary.imported} new, {summary.unchanged} unchanged")
         out.print(f"fairgrid home ready at [bold]{s.home.resolve()}[/] ({reg.store.count()} records)")
 
@@ -87,7 +87,7 @@ def validate(
     from registry.store.oxigraph import OxigraphStore
     from registry.wiring import Registry
 
-    s = m.settings()
+    s = main.settings()
     # References to records already registered resolve against the home's store, opened read only;
     # without a home, validation runs on an empty in-memory store. Either way nothing is written.
     try:
@@ -99,7 +99,7 @@ def validate(
     except Unavailable:
         store = OxigraphStore()
     reg = Registry(s, store)
-    summary = reg.importer.run(m.me(), files, dry_run=True)
+    summary = reg.importer.run(main.me(), files, dry_run=True)
     unreadable = any(isinstance(i.error, RdfSyntaxError) for i in summary.rejections)
     if format == ReportFmt.json:
         print_json(
@@ -132,14 +132,14 @@ def import_(
     ] = False,
 ) -> None:
     """Import records; a bad record does not stop the others unless --all-or-nothing."""
-    with m.registry() as reg, progress() as bar:
+    with main.registry() as reg, progress() as bar:
         task = bar.add_task("importing", total=None)
 
         def tick(source: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=f"importing {Path(source).name}")
 
         summary = reg.importer.run(
-            m.me(), paths, dry_run=dry_run, all_or_nothing=all_or_nothing, progress=tick
+            main.me(), paths, dry_run=dry_run, all_or_nothing=all_or_nothing, progress=tick
         )
     for i in summary.rejections:
         err.print(f"[red]rejected[/] {i.where}: {i.error.message if i.error else ''}")
@@ -162,10 +162,10 @@ def export(
     include_deprecated: Annotated[bool, typer.Option(help="also export deprecated records")] = False,
 ) -> None:
     """Export the catalogue (latest revisions) as DCAT-AP."""
-    with m.registry() as reg, progress() as bar:
+    with main.registry() as reg, progress() as bar:
         task = bar.add_task("exporting", total=None)
         triples = reg.exporter.triples(
-            m.me(),
+            main.me(),
             include_deprecated=include_deprecated,
             progress=lambda d, t: bar.update(task, completed=d, total=t),
         )
@@ -185,8 +185,8 @@ def show(
     format: Annotated[Fmt, typer.Option("--format")] = Fmt.turtle,
 ) -> None:
     """Print a record (latest or a given revision) with its provenance."""
-    with m.registry() as reg:
-        rec = reg.records.get(m.me(), iri, revision)
+    with main.registry() as reg:
+        rec = reg.records.get(main.me(), iri, revision)
     assert rec.revision is not None
     data = serialize([*rec.triples, *provenance(rec.revision)], format_named(format.value), COMMON_PREFIXES)
     sys.stdout.buffer.write(data)
@@ -201,8 +201,8 @@ def history(iri: str) -> None:
     """List every revision of a record."""
     from rich.table import Table
 
-    with m.registry() as reg:
-        revs = reg.records.history(m.me(), iri)
+    with main.registry() as reg:
+        revs = reg.records.history(main.me(), iri)
     table = Table(title=iri)
     for col in ("rev", "generated at", "by", "status", "warnings", "note"):
         table.add_column(col)
@@ -221,8 +221,8 @@ def history(iri: str) -> None:
 
 def diff(iri: str, a: int, b: int) -> None:
     """Show the triples added (+) and removed (-) between revisions A and B."""
-    with m.registry() as reg:
-        d = reg.records.diff(m.me(), iri, a, b)
+    with main.registry() as reg:
+        d = reg.records.diff(main.me(), iri, a, b)
     for t in d.removed:
         out.print(f"[red]- {t} .[/]", markup=True)
     for t in d.added:
@@ -234,8 +234,8 @@ def deprecate(
     iri: str, reason: Annotated[str, typer.Option("--reason", help="why (shown to users)")]
 ) -> None:
     """Deprecate a record: it stays resolvable, marked deprecated with the reason."""
-    with m.registry() as reg:
-        rec = reg.records.deprecate(m.me(), iri, reason)
+    with main.registry() as reg:
+        rec = reg.records.deprecate(main.me(), iri, reason)
     assert rec.revision is not None
     out.print(f"deprecated {iri} at revision {rec.revision.number}")
 

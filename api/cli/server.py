@@ -10,7 +10,7 @@ import httpx
 import typer
 
 from api import serving
-from api.cli import main as m
+from api.cli import main
 from api.cli.output import EXIT_UNAVAILABLE, err, out, print_json
 from api.cli.records import guarded, progress
 from registry.config import Settings
@@ -57,7 +57,7 @@ def serve(
 
     Sign-in needs FAIRGRID_JWKS_URL with FAIRGRID_JWT_ISSUER and FAIRGRID_JWT_AUDIENCE, or, on a
     development machine, FAIRGRID_DEV_AUTH=1; without either the server refuses to start (exit 1)."""
-    settings = m.settings()
+    settings = main.settings()
     settings.auth.check()
     if settings.auth.dev:
         err.print(f"[bold yellow]warning:[/] {settings.auth.description}; never use this in production")
@@ -125,7 +125,7 @@ def dev_token(
     from api.auth import dev_token as make_token
     from api.auth import parse_role
 
-    settings = m.settings()
+    settings = main.settings()
     roles = [parse_role(r) for r in role]
     typer.echo(make_token(settings.home, subject, roles, ttl_s=ttl, site=site))
     if not settings.auth.dev:
@@ -135,14 +135,14 @@ def dev_token(
 @guarded
 def reindex() -> None:
     """Rebuild the search index from the store (the new index replaces the old one when complete)."""
-    with m.registry() as reg:
+    with main.registry() as reg:
         with progress() as bar:
             task = bar.add_task("reindexing", total=None)
 
             def step(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            n = reg.search.reindex(m.me(), progress=step)
+            n = reg.search.reindex(main.me(), progress=step)
         out.print(f"indexed {n} record(s)")
 
 
@@ -151,7 +151,7 @@ def index_sync(
     json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Drain the outbox into the search index once. Exit 3 when entries stay pending (index down)."""
-    with m.registry() as reg:
+    with main.registry() as reg:
         report = reg.search.sync()
     if json_out:
         print_json(report.__dict__)

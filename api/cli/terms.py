@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api.cli import main as m
+from api.cli import main
 from api.cli.output import out
 from api.cli.records import guarded
 from registry.services.terms import Concept
@@ -32,8 +32,8 @@ def search(
     text: str, scheme: Annotated[str | None, typer.Option(help="restrict to one scheme IRI")] = None
 ) -> None:
     """Find concepts by code or label."""
-    with m.registry() as reg:
-        hits = reg.terms.search(m.me(), text, scheme)
+    with main.registry() as reg:
+        hits = reg.terms.search(main.me(), text, scheme)
     _table(hits, f"{len(hits)} concept(s) matching {text!r}")
 
 
@@ -41,6 +41,6 @@ def search(
 @guarded
 def descendants(iri: Annotated[str, typer.Argument(help="concept IRI or code (e.g. D46)")]) -> None:
     """List every concept below a concept (transitively)."""
-    with m.registry() as reg:
-        found = reg.terms.descendants(m.me(), iri)
+    with main.registry() as reg:
+        found = reg.terms.descendants(main.me(), iri)
     _table(found, f"{len(found)} descendant(s) of {iri}")
