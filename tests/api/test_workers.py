@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,7 @@ from api.auth import dev_token
 from registry.config import Settings
 from registry.identity import Role, local_operator
 from registry.locks import Lease
+from registry.store.remote import SparqlEndpointStore
 from registry.wiring import open_registry
 from tests.api.rest.conftest import loaded_registry
 from tests.api.rest.test_writes import BASE, record_doc
@@ -42,7 +44,7 @@ def children(pid: int) -> list[int]:
 
 class Workers:
     def __init__(self, home: Path, store_url: str) -> None:
-        self.home, self.port = home, free_port()
+        self.home, self.port, self.store_url = home, free_port(), store_url
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "FAIRGRID_HOME": str(home), "FAIRGRID_STORE_URL": store_url}
         cmd = [str(Path(sys.executable).parent / "fairgrid"), "serve", "--workers", "2"]
@@ -128,6 +130,42 @@ def test_two_workers_share_writes_and_survive_a_killed_worker(workers: Workers, 
         assert iri in workers.find("revised")
     ready = httpx.get(workers.base + "/readyz", timeout=10).json()
     assert ready["status"] == "ready" and ready["outbox_pending"] == 0
+
+
+@pytest.mark.slow
+def test_racing_updates_through_both_workers_have_one_winner(workers: Workers, tmp_path: Path) -> None:
+    """Six curators update the same revision at once, over fresh connections spread across the workers:
+    one 200 per round, every other a 409, and the record's history a chain of the winners."""
+    home, rounds, racers = workers.home, 4, 6
+    curator = {
+        "Authorization": f"Bearer {dev_token(home, 'c', [Role.CURATOR])}",
+        "Content-Type": "text/turtle",
+    }
+    iri = BASE + "dataset/scd-race-audit"
+    with open_registry(Settings(home=tmp_path / "doc-home")) as local:
+        local.importer.run(local_operator(), [EXAMPLE])
+        first = record_doc(local, iri, "Race audit")
+        docs = {
+            (r, n): record_doc(local, iri, f"Race audit round {r} by {n}")
+            for r in range(rounds)
+            for n in range(racers)
+        }
+    assert (
+        httpx.post(workers.base + "/records", content=first, headers=curator, timeout=30).status_code == 201
+    )
+    url = workers.base + "/records/dataset/scd-race-audit"
+
+    def put(r: int, n: int) -> int:
+        headers = dict(curator, **{"If-Match": f'"{r + 1}"'})
+        return httpx.put(url, content=docs[r, n], headers=headers, timeout=60).status_code
+
+    for r in range(rounds):
+        with ThreadPoolExecutor(racers) as pool:
+            codes = sorted(pool.map(put, [r] * racers, range(racers)))
+        assert codes == [200] + [409] * (racers - 1), f"round {r}: {codes}"
+    store = SparqlEndpointStore(workers.store_url)
+    assert [h.number for h in store.history(iri)] == list(range(1, rounds + 2))
+    store.close()
 
 
 def test_only_one_process_holds_the_drain_lease(tmp_path: Path) -> None:
