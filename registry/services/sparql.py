@@ -30,6 +30,7 @@ from registry.errors import InputError, LimitExceeded, Unavailable
 from registry.identity import Identity, Role
 from registry.model import META_GRAPH
 from registry.services.visibility import public_pattern, sees_consortium_metadata
+from registry.sparql_text import iri
 from registry.store.port import RecordStore
 from registry.vocab import FG
 
@@ -175,9 +176,9 @@ class SparqlService:
 
     @staticmethod
     def _heads_query(audience: str) -> str:
-        where = f"GRAPH <{META_GRAPH}> {{ ?r <{FG}head> ?rev . "
+        where = f"GRAPH {iri(META_GRAPH)} {{ ?r {iri(FG + 'head')} ?rev . "
         if audience != "curator":
-            where += f"FILTER NOT EXISTS {{ ?rev <{FG}draft> true }} "
+            where += f"FILTER NOT EXISTS {{ ?rev {iri(FG + 'draft')} true }} "
         where += "}"
         if audience == "public":
             where += " " + public_pattern("?r")

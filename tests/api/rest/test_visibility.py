@@ -50,7 +50,7 @@ def mark_consortium_only(reg: Registry, iri: str) -> None:
         *rec.triples,
         ox.Triple(rec.subject, ox.NamedNode(METADATA_VISIBILITY), ox.NamedNode(VISIBILITY_CONSORTIUM)),
     ]
-    body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
     reg.records.update(me, iri, body, ox.RdfFormat.N_TRIPLES, rec.revision.number)
     assert reg.search.sync().pending == 0
 

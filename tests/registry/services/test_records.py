@@ -262,7 +262,7 @@ def test_a_distribution_follows_a_consortium_only_dataset(r: Registry) -> None:
     rec = r.records.get(me, dataset)
     assert rec.revision is not None
     mark = ox.Triple(rec.subject, ox.NamedNode(METADATA_VISIBILITY), ox.NamedNode(VISIBILITY_CONSORTIUM))
-    nt = ox.serialize([*rec.triples, mark], format=ox.RdfFormat.N_TRIPLES)
+    nt = ox.serialize([*rec.triples, mark], format=ox.RdfFormat.N_TRIPLES) or b""
     r.records.update(CURATOR, dataset, nt, ox.RdfFormat.N_TRIPLES, rec.revision.number)
     with pytest.raises(Unauthenticated):
         r.records.get(ANONYMOUS, part)

@@ -56,7 +56,7 @@ def test_index_follows_metadata_visibility_on_sync_and_reindex(reg: Registry) ->
         *rec.triples,
         ox.Triple(rec.subject, ox.NamedNode(METADATA_VISIBILITY), ox.NamedNode(VISIBILITY_CONSORTIUM)),
     ]
-    nt = ox.serialize(marked, format=ox.RdfFormat.N_TRIPLES)
+    nt = ox.serialize(marked, format=ox.RdfFormat.N_TRIPLES) or b""
     reg.records.update(me, dataset, nt, ox.RdfFormat.N_TRIPLES, rec.revision.number)
     member = Identity("m", frozenset({Role.CONSORTIUM_MEMBER}))
     for rebuild in (reg.search.sync, lambda: reg.search.reindex(me)):
