@@ -121,7 +121,7 @@ def create_app(
             # No credentials at all: ask for them (401 + challenge) rather than refuse (403).
             exc = Unauthenticated(exc.message)
         if _wants_html(request):  # a person in a browser gets a page, not a JSON document
-            page = _error_page(exc, has_session(request))
+            page = _error_page(exc, request)
             return HTMLResponse(page, status_code=http_status(exc), headers=www_authenticate(exc))
         return JSONResponse(
             problem(exc),
@@ -204,12 +204,13 @@ def _wants_html(request: Request) -> bool:
     )
 
 
-def _error_page(exc: FairgridError, signed_in: bool) -> str:
+def _error_page(exc: FairgridError, request: Request) -> str:
     return render(
         "error.html.j2",
         status=http_status(exc),
         code=exc.code,
         message=exc.message,
         hint=exc.hint or "",
-        signed_in=signed_in,
+        signed_in=has_session(request),
+        here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     )

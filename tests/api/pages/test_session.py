@@ -85,4 +85,5 @@ def test_a_bad_cookie_fails_only_the_pages_that_read_it(fresh: Registry) -> None
     c.cookies.set(COOKIE, "expired-or-forged")
     r = c.get("/", headers={"Accept": "text/html"})
     assert r.status_code == 401 and "Sign in" in r.text and "Sign out" in r.text
+    assert 'href="/signin?next=%2F%3Fq%3Dx"' in c.get("/?q=x", headers={"Accept": "text/html"}).text
     assert c.get("/signin").status_code == 200  # where the person fixes it
