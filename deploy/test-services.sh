@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts the services the test suite needs, runs the given command, stops them again.
 # Usage: deploy/test-services.sh run CMD...
+# Env: FAIRGRID_SERVICES (default "opensearch elasticsearch fuseki") picks the services to start;
+#      FAIRGRID_SKIP_SERVICES=1 starts none.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 [ "${1:-}" = run ] || { echo "usage: $0 run CMD..." >&2; exit 2; }
@@ -8,7 +10,7 @@ shift
 started=()
 cleanup() { for s in "${started[@]:-}"; do [ -n "$s" ] && "$here/$s" stop || true; done; }
 trap cleanup EXIT
-for svc in opensearch elasticsearch fuseki; do
+for svc in ${FAIRGRID_SERVICES:-opensearch elasticsearch fuseki}; do
   if [ -x "$here/$svc/ctl.sh" ] && [ "${FAIRGRID_SKIP_SERVICES:-}" != 1 ]; then
     "$here/$svc/ctl.sh" start
     started+=("$svc/ctl.sh")
