@@ -62,9 +62,6 @@ class OxigraphStore(SparqlBackedStore):
             self._store.flush()
             self._unflushed = 0
 
-    def raw(self) -> ox.Store:
-        return self._store
-
     def query_dataset(
         self, text: str, graphs: Sequence[str], timeout_s: float, max_rows: int | None = None
     ) -> tuple[str, bytes]:
