@@ -44,12 +44,6 @@ class GraphQLContext(BaseContext):
         """Run a (blocking) service call in a worker thread, so the deadline can cancel the wait."""
         return await asyncio.to_thread(fn, *args, **kwargs)
 
-    async def run_brief(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a call that is milliseconds of local CPU work right here, on the event loop. Handing
-        it to a thread costs more than it takes: the thread must win the GIL back from the request
-        handling around it (bench/search.py measured 164 against 147 requests/s on one worker)."""
-        return fn(*args, **kwargs)
-
 
 def context_getter(
     get_registry: Callable[[], Registry], authenticator: Authenticator, limits: Limits

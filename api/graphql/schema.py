@@ -55,9 +55,10 @@ class Query:
             # selected_fields holds this field's own node(s): look below them
             snippets=any(_selects(f.selections, "hits", "snippet") for f in info.selected_fields),
         )
-        svc = ctx.registry.search
-        call = ctx.run_brief if svc.in_process else ctx.run
-        result = await call(svc.search, ctx.identity, query)
+        # In a worker thread like every service call, even on the embedded index: on the event loop nothing
+        # could interrupt it at the deadline (a slow terminology check, a huge facet count), and every
+        # other request of this process would wait behind it.
+        result = await ctx.run(ctx.registry.search.search, ctx.identity, query)
         return SearchConnection.of(result)
 
     @strawberry.field(

@@ -7,7 +7,7 @@ import time
 from graphql import get_introspection_query
 
 from api.graphql import Limits
-from registry.identity import Role
+from registry.identity import Role, local_operator
 from tests.api.graphql.conftest import BASE, Env, error_codes
 
 
@@ -66,3 +66,16 @@ def test_graphiql_and_introspection_fit_the_limits(env: Env) -> None:
     assert "errors" not in body, body.get("errors")
     names = {t["name"] for t in body["data"]["__schema"]["types"]}
     assert {"Record", "Dataset", "Site", "SearchConnection", "SearchFilter"} <= names
+
+
+def test_search_deadline_cancels_the_operation(env: Env) -> None:
+    """An embedded search runs where the deadline can stop the operation (a worker thread), not on the
+    event loop, where nothing could interrupt it and every other request would wait behind it."""
+    env.reg.records.deprecate(local_operator(), BASE + "dataset/bulk-0", "a commit: terminologies re-checked")
+    with env.make_client(Limits(timeout_s=0.3)) as slow:
+        env.store.delay_s = 0.8  # the terminology check in the disease filter's expansion is slow
+        body = env.gql('{ search(filter: {diseases: ["D46"]}) { totalCount } }', client=slow)
+        env.store.delay_s = 0.0
+        time.sleep(0.8)  # let the abandoned store call finish before the store closes
+    assert error_codes(body) == ["timeout"], body
+    assert body.get("data") is None
