@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from api.cli.output import EXIT_INVALID, err, fail, out
 from registry.errors import FairgridError
+from registry.identity import Identity
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,6 +42,13 @@ def _handled(fn: Callable[P, R]) -> Callable[P, R]:
             fail(e)
 
     return wrapper
+
+
+def _me() -> Identity:
+    """Whoever runs the CLI on the site machine operates its site (the main CLI's local operator)."""
+    from api.cli.main import me
+
+    return me()
 
 
 @contextmanager
@@ -84,7 +92,7 @@ def etl(
     from federation.site import service
 
     with _progress("mapping rows", None) as tick:
-        home, report = service.etl(site, mapping, csv_files, out=ndjson_out, progress=tick)
+        home, report = service.etl(_me(), site, mapping, csv_files, out=ndjson_out, progress=tick)
     _print_rejected(report.rejected, f" (see {home.quarantine_dir})")
     out.print(
         f"{report.rows} rows, {report.loaded} resources loaded, {report.unchanged} unchanged, "
@@ -113,7 +121,9 @@ def site_init(
     """Create a site home: site.yaml (id, secret, threshold; owner-only) and an empty store."""
     from federation.site import service
 
-    service.init(home, site_id, threshold=threshold, organisation=organisation, email=email, force=force)
+    service.init(
+        _me(), home, site_id, threshold=threshold, organisation=organisation, email=email, force=force
+    )
     out.print(f"site {site_id} initialised in {home}", highlight=False)
 
 
@@ -131,9 +141,9 @@ def site_load(
     is never stored."""
     from federation.site import service
 
-    inputs = service.plan_load(home, paths)
+    inputs = service.plan_load(_me(), home, paths)
     with _progress("loading bytes", inputs.total_bytes) as tick:
-        report = service.load(home, inputs, skip_invalid=skip_invalid, progress=tick)
+        report = service.load(_me(), home, inputs, skip_invalid=skip_invalid, progress=tick)
     for where, why in report.skipped:
         err.print(f"note: skipped {where} ({why})", markup=False, highlight=False)
     if report.narratives_dropped:
@@ -163,7 +173,7 @@ def site_describe(
     from federation.site import service
     from federation.site.hub import register_with_hub
 
-    ttl = service.describe(home)
+    ttl = service.describe(_me(), home)
     if out_file:
         out_file.write_text(ttl, encoding="utf-8")
         err.print(f"wrote {out_file}", highlight=False)
@@ -184,7 +194,7 @@ def site_stats(home: HomeOpt) -> None:
     """Counts of patients and resources in the site store (local use: not disclosure-protected)."""
     from federation.site import service
 
-    out.print_json(json.dumps(service.stats(home)))
+    out.print_json(json.dumps(service.stats(_me(), home)))
 
 
 @site_app.command("count")
@@ -207,7 +217,7 @@ def site_count(
         codes=code or [], sex=sex, min_age=min_age, max_age=max_age,
         variants=variant or [], medications=medication or [],
     )  # fmt: skip
-    out.print(service.count(home, selection))
+    out.print(service.count(_me(), home, selection))
 
 
 @site_app.command("features")
@@ -220,7 +230,7 @@ def site_features(
     """Write the training feature table of a use case (stays at the site)."""
     from federation.site import service
 
-    table = service.features(home, use_case)
+    table = service.features(_me(), home, use_case)
     table.to_csv(out_file)
     err.print(f"{len(table.rows)} rows x {len(table.columns)} columns -> {out_file}", highlight=False)
 

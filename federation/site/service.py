@@ -1,6 +1,7 @@
-"""What the site commands do, for the local site operator: each opens the site home and its store, does one
-thing and returns a result for the CLI to print. Errors come from registry/errors.py (and their subclasses
-here and in store.py), so the CLI maps them to exit codes in one place.
+"""What the site commands do: each takes the caller's identity first (a site operator, of this site when
+the identity names one), opens the site home and its store, does one thing and returns a result for the
+CLI to print. Errors come from registry/errors.py (and their subclasses in store.py), so the CLI maps them to
+exit codes in one place.
 """
 
 from __future__ import annotations
@@ -18,28 +19,51 @@ from federation.site.features import FeatureTable, feature_table
 from federation.site.home import SiteHome, init_site, open_site
 from federation.site.reader import Inputs, expand
 from federation.site.store import LoadFailed, LoadReport, SiteStore
-from registry.errors import InputError
+from registry.errors import InputError, PermissionDenied
+from registry.identity import Identity, Role
 
 Tick = Callable[[int], None]
 
 
-def init(home: Path, site_id: str, *, threshold: int, organisation: str, email: str, force: bool) -> SiteHome:
+def _operate(who: Identity, home: Path, action: str) -> SiteHome:
+    """The site home, once `who` may operate it: a site operator (or admin), of this very site if named."""
+    who.require(Role.SITE_OPERATOR, action=action)
+    site = open_site(home)
+    _own_site(who, site.config.site_id)
+    return site
+
+
+def _own_site(who: Identity, site_id: str) -> None:
+    if who.site is not None and who.site != site_id and Role.ADMIN not in who.roles:
+        raise PermissionDenied(
+            f"{who.subject} operates site {who.site}, not {site_id}",
+            hint="use the site home of your own site, or a token for this one",
+        )
+
+
+def init(
+    who: Identity, home: Path, site_id: str, *, threshold: int, organisation: str, email: str, force: bool
+) -> SiteHome:
     """A new site home: site.yaml (id, secret, threshold) and an empty store."""
+    who.require(Role.SITE_OPERATOR, action="create a site home")
+    _own_site(who, site_id)
     site = init_site(home, site_id, threshold=threshold, organisation=organisation, email=email, force=force)
     SiteStore(site.store_path).close()
     return site
 
 
-def plan_load(home: Path, paths: list[Path]) -> Inputs:
+def plan_load(who: Identity, home: Path, paths: list[Path]) -> Inputs:
     """The files a load of `paths` into the site at `home` would read (the home is checked first)."""
-    open_site(home)
+    _operate(who, home, "load data into a site store")
     return expand(paths)
 
 
-def load(home: Path, inputs: Inputs, *, skip_invalid: bool, progress: Tick | None = None) -> LoadReport:
+def load(
+    who: Identity, home: Path, inputs: Inputs, *, skip_invalid: bool, progress: Tick | None = None
+) -> LoadReport:
     """Load FHIR files into the site store. Strict by default (any bad record: nothing changes); with
     skip_invalid the good records load, but a run in which none could is refused like a strict one."""
-    site = open_site(home)
+    site = _operate(who, home, "load data into a site store")
     with SiteStore(site.store_path) as store:
         report = store.load_inputs(inputs, strict=not skip_invalid, progress=progress)
     if report.read == 0:
@@ -56,15 +80,15 @@ def load(home: Path, inputs: Inputs, *, skip_invalid: bool, progress: Tick | Non
     return report
 
 
-def describe(home: Path) -> str:
+def describe(who: Identity, home: Path) -> str:
     """The site's HealthDCAT-AP description (Turtle), with small-cell protection."""
-    site = open_site(home)
+    site = _operate(who, home, "describe a site's data")
     with SiteStore(site.store_path, read_only=True) as store:
         return to_turtle(describe_site(site, store))
 
 
-def stats(home: Path) -> dict[str, Any]:
-    site = open_site(home)
+def stats(who: Identity, home: Path) -> dict[str, Any]:
+    site = _operate(who, home, "read a site store's counts")
     with SiteStore(site.store_path, read_only=True) as store:
         return {"site": site.config.site_id, **store.stats()}
 
@@ -93,24 +117,30 @@ class CountFilter:
         return out
 
 
-def count(home: Path, selection: CountFilter, today: date | None = None) -> int:
+def count(who: Identity, home: Path, selection: CountFilter, today: date | None = None) -> int:
     """Patients matching every criterion; an unknown code, sex, gene or medication is an InputError."""
-    site = open_site(home)
+    site = _operate(who, home, "count patients in a site store")
     with SiteStore(site.store_path, read_only=True) as store:
         return queries.count(store, *selection.criteria(today or date.today()))
 
 
-def features(home: Path, use_case: str) -> FeatureTable:
-    site = open_site(home)
+def features(who: Identity, home: Path, use_case: str) -> FeatureTable:
+    site = _operate(who, home, "export a site's feature table")
     with SiteStore(site.store_path, read_only=True) as store:
         return feature_table(store, use_case)
 
 
 def etl(
-    home: Path, mapping: Path, csv_files: list[Path], *, out: Path | None, progress: Tick | None = None
+    who: Identity,
+    home: Path,
+    mapping: Path,
+    csv_files: list[Path],
+    *,
+    out: Path | None,
+    progress: Tick | None = None,
 ) -> tuple[SiteHome, EtlReport]:
     """Map a hospital CSV export to pseudonymised FHIR and load the good rows (bad ones quarantined)."""
-    site = open_site(home)
+    site = _operate(who, home, "load a hospital export into a site store")
     rules = load_mapping(mapping)
     with SiteStore(site.store_path) as store:
         return site, run_etl(site, store, rules, csv_files, out=out, progress=progress)
