@@ -14,12 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-# The main job on embedded defaults, then the API on it (Ctrl-C stops; FAIRGRID_DEMO_ONCE=1 starts,
-# checks readiness and exits, for scripted runs). Development sign-in (`fairgrid dev-token`) is on
-# for the demo only: FAIRGRID_DEV_AUTH=1; a real server needs FAIRGRID_JWKS_URL, _JWT_ISSUER, _JWT_AUDIENCE.
+# The main job on embedded defaults, then the hub serving it with the three demo sites' agents connected
+# and one federated question asked (Ctrl-C stops all; FAIRGRID_DEMO_ONCE=1 stops after the question).
+# Development sign-in (`fairgrid dev-token`) is on for the demo only: FAIRGRID_DEV_AUTH=1; a real server
+# needs FAIRGRID_JWKS_URL, _JWT_ISSUER, _JWT_AUDIENCE.
 demo: install
-	$(BIN)/python -m api.demo
-	FAIRGRID_DEV_AUTH=1 $(BIN)/fairgrid serve --port $${FAIRGRID_PORT:-8080} $${FAIRGRID_DEMO_ONCE:+--once}
+	FAIRGRID_DEV_AUTH=1 $(BIN)/python -m api.demo --serve $${FAIRGRID_DEMO_ONCE:+--once}
 
 lint: install
 	$(BIN)/ruff check registry api federation tests bench

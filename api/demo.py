@@ -67,6 +67,8 @@ def summary(reg: Registry) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--no-sites", action="store_true", help="skip the synthetic hospital sites")
+    ap.add_argument("--serve", action="store_true", help="then serve the hub, connect the sites, ask them")
+    ap.add_argument("--once", action="store_true", help="with --serve: stop after the federated question")
     args = ap.parse_args(argv)
     settings = Settings.from_env()
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -97,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         "Curators: `fairgrid dev-token --role curator` gives a token for the mutations (accepted because "
         "`make demo` serves with FAIRGRID_DEV_AUTH=1, development sign-in)."
     )
+    if args.serve and not args.no_sites:
+        from api import demo_federation
+
+        return demo_federation.run(settings, port, once=args.once)
     return 0
 
 

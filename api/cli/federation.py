@@ -10,13 +10,12 @@ import json
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 import typer
 
-from api.cli import main as cli
-from api.cli.output import EXIT_UNAVAILABLE, err, out, print_json
+from api.cli.output import EXIT_UNAVAILABLE, err, feasibility_table, out, print_json
 from api.cli.records import guarded
 from registry.errors import InputError, Unavailable
 
@@ -91,6 +90,7 @@ def site_audit(home: HomeOpt, since: SinceOpt = None, user: UserOpt = None, json
 @guarded
 def audit(since: SinceOpt = None, user: UserOpt = None, json_out: bool = False) -> None:
     """Show the hub's feasibility audit log (statuses and precision per site; never counts)."""
+    from api.cli import main as cli  # here, not at import: main imports this module
     from api.federation import AUDIT_FILE
     from federation.hub.audit import HubAudit
 
@@ -143,24 +143,7 @@ def feasibility(
     if json_out:
         print_json(body)
         return
-    print_result(body)
-
-
-def print_result(body: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    table = Table(title="feasibility")
-    for col in ("site", "status", "count", "precision"):
-        table.add_column(col)
-    for s in body["sites"]:
-        count = s["count"] if s["count"] is not None else (f"<{s['threshold']}" if s["threshold"] else "-")
-        table.add_row(s["site"], s["status"], str(count), s["precision"] or (s["reason"] or ""))
-    total = body["total"]
-    shown = "-" if total["count"] is None else str(total["count"])
-    if total.get("upper") is not None:
-        shown += f" (at most {total['upper']})"
-    table.add_row("[bold]total[/]", "", f"[bold]{shown}[/]", total["precision"] or "")
-    out.print(table)
+    feasibility_table(body)
 
 
 def _read(path: Path) -> str:

@@ -61,3 +61,19 @@ def violations_table(results: list[Violation], console: Console = out, title: st
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def feasibility_table(body: dict[str, Any]) -> None:
+    """A feasibility answer (POST /feasibility's JSON) as a table: per site, then the total."""
+    table = Table(title="feasibility")
+    for col in ("site", "status", "count", "precision"):
+        table.add_column(col)
+    for s in body["sites"]:
+        count = s["count"] if s["count"] is not None else (f"<{s['threshold']}" if s["threshold"] else "-")
+        table.add_row(s["site"], s["status"], str(count), s["precision"] or (s["reason"] or ""))
+    total = body["total"]
+    shown = "-" if total["count"] is None else str(total["count"])
+    if total.get("upper") is not None:
+        shown += f" (at most {total['upper']})"
+    table.add_row("[bold]total[/]", "", f"[bold]{shown}[/]", total["precision"] or "")
+    out.print(table)

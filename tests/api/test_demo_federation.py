@@ -1,0 +1,26 @@
+"""`make demo`'s live part as a user runs it: hub and three site agents as processes, one federated question."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import free_port
+
+
+def test_demo_serves_connects_the_sites_and_asks_them(tmp_path: Path) -> None:
+    env = {**os.environ, "FAIRGRID_HOME": str(tmp_path / "home"), "FAIRGRID_DEV_AUTH": "1",
+           "FAIRGRID_PORT": str(free_port())}  # fmt: skip
+    run = subprocess.run([sys.executable, "-m", "api.demo", "--serve", "--once"], env=env, capture_output=True,
+                         text=True, timeout=600)  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    table = run.stdout[run.stdout.index("Federated feasibility") :]
+    for site in ("demo-mds", "demo-scd", "demo-mm"):
+        assert site in table
+    assert "NOT_CONNECTED" not in table and "TIMEOUT" not in table
+    assert "total" in table
+    # the agents stopped with the demo
+    ps = subprocess.run(["pgrep", "-f", f"site serve --home {tmp_path}"], capture_output=True, text=True)
+    assert ps.stdout.strip() == ""
