@@ -70,7 +70,7 @@ class SearchDocument:
     labels: dict[str, str] = field(default_factory=dict)
     text: str = ""
     deprecated: bool = False
-    public: bool = True
+    public: bool = True  # anyone may find it; False for consortium-only metadata (services/visibility.py)
 
     def facet_values(self, facet: Facet) -> list[str]:
         """The values this document contributes to `facet` (deduplicated, order kept)."""
@@ -119,7 +119,7 @@ class SearchFilter:
     modified_from: date | None = None
     modified_to: date | None = None
     include_deprecated: bool = False
-    public_only: bool = False
+    public_only: bool = False  # leave out what needs a consortium role (callers without one)
 
     def term_filters(self) -> list[tuple[str, list[str]]]:
         """(index field, accepted values) for every exact-match filter; a record matches a filter
