@@ -61,14 +61,14 @@ class SiteWriter:
         (out / "fhir").mkdir(parents=True, exist_ok=True)
         (out / "csv").mkdir(parents=True, exist_ok=True)
         self._fh: dict[str, IO[str]] = {
-            t: (out / "fhir" / f"{t}.ndjson").open("w", encoding="utf-8", newline="\n")
-            for t in RESOURCE_TYPES
+            rtype: (out / "fhir" / f"{rtype}.ndjson").open("w", encoding="utf-8", newline="\n")
+            for rtype in RESOURCE_TYPES
         }
-        self._buf: dict[str, list[str]] = {t: [] for t in RESOURCE_TYPES}
+        self._buf: dict[str, list[str]] = {rtype: [] for rtype in RESOURCE_TYPES}
         names = ("csv/patients.csv", "csv/events.csv", "truth.csv")  # truth.csv: for evaluators only
-        self._csv_files = [(out / n).open("w", encoding="utf-8", newline="") for n in names]
+        self._csv_files = [(out / name).open("w", encoding="utf-8", newline="") for name in names]
         self._patients, self._events, self._truth = (
-            csv.writer(f, lineterminator="\n") for f in self._csv_files
+            csv.writer(fh, lineterminator="\n") for fh in self._csv_files
         )
         self._patients.writerow(PATIENT_COLUMNS)
         self._events.writerow(EVENT_COLUMNS)
@@ -90,14 +90,14 @@ class SiteWriter:
             buf.clear()
 
     def close(self) -> None:
-        for t in RESOURCE_TYPES:
-            self._flush(t)
-            self._fh[t].close()
-        for f in self._csv_files:
-            f.close()
+        for rtype in RESOURCE_TYPES:
+            self._flush(rtype)
+            self._fh[rtype].close()
+        for fh in self._csv_files:
+            fh.close()
 
-    def pid(self, n: int) -> str:
-        key = f"{self.seed}|{self.use_case}|{self.site.index}|{n}".encode()
+    def pid(self, number: int) -> str:
+        key = f"{self.seed}|{self.use_case}|{self.site.index}|{number}".encode()
         return hashlib.blake2b(key, digest_size=8).hexdigest()
 
     def add(self, rec: Record, rng: random.Random) -> None:
@@ -119,12 +119,14 @@ class SiteWriter:
         for key, value in rec.labs:
             lab = LAB_BY_KEY[key]
             si = site.si_units and key in SI_LABS
-            v = round(value * 10, 1) if si else value
+            lab_value = round(value * 10, 1) if si else value
             emit(
                 "Observation",
-                build.lab(f"{pid}-lab-{key}".replace("_", "-"), pid, lab, v, "g/L" if si else lab.unit, dx),
+                build.lab(
+                    f"{pid}-lab-{key}".replace("_", "-"), pid, lab, lab_value, "g/L" if si else lab.unit, dx
+                ),
             )
-            ev((mrn, dx, "", "LAB", LOCAL_LAB[key], v, "g/l" if si else LOCAL_UNIT[key]))
+            ev((mrn, dx, "", "LAB", LOCAL_LAB[key], lab_value, "g/l" if si else LOCAL_UNIT[key]))
         for key, present in rec.cyto:
             emit(
                 "Observation",
@@ -143,15 +145,15 @@ class SiteWriter:
         for key, value, cat in rec.scores:
             emit("Observation", build.score(f"{pid}-score-{key}", pid, key, value, cat, score_day))
             ev((mrn, score_day, "", "SCORE", LOCAL_SCORE[key], value, cat))
-        for i, (med, start, end) in enumerate(rec.meds):
-            emit("MedicationStatement", build.medication(f"{pid}-med-{i}", pid, med, _d(start),
+        for number, (med, start, end) in enumerate(rec.meds):
+            emit("MedicationStatement", build.medication(f"{pid}-med-{number}", pid, med, _d(start),
                                                          _d(end) if end else None))  # fmt: skip
             ev((mrn, _d(start), _d(end) if end else "", "MED", LOCAL_MED[med], "", ""))
-        for i, (key, when) in enumerate(rec.procedures):
-            emit("Procedure", build.procedure(f"{pid}-proc-{i}", pid, key, _d(when)))
+        for number, (key, when) in enumerate(rec.procedures):
+            emit("Procedure", build.procedure(f"{pid}-proc-{number}", pid, key, _d(when)))
             ev((mrn, _d(when), "", "PROC", LOCAL_PROC[key], "", ""))
-        for i, (start, end) in enumerate(rec.encounters):
-            emit("Encounter", build.encounter(f"{pid}-enc-{i}", pid, _d(start), _d(end)))
+        for number, (start, end) in enumerate(rec.encounters):
+            emit("Encounter", build.encounter(f"{pid}-enc-{number}", pid, _d(start), _d(end)))
             ev((mrn, _d(start), _d(end), "ADM", "VOC", "", ""))
         for key, when in rec.outcomes:
             emit("Condition", build.outcome(f"{pid}-out-{key}", pid, key, _d(when)))

@@ -20,16 +20,16 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Hazard:
     name: str
-    base_rate: float  # events per patient-year at x = 0
+    base_rate: float  # events per patient-year at all covariates 0
     betas: tuple[tuple[str, float], ...]
     age_centre: float
     source: str
 
-    def linear_predictor(self, x: dict[str, float]) -> float:
-        return sum(b * x.get(k, 0.0) for k, b in self.betas)
+    def linear_predictor(self, covariates: dict[str, float]) -> float:
+        return sum(beta * covariates.get(name, 0.0) for name, beta in self.betas)
 
-    def rate(self, x: dict[str, float]) -> float:
-        return self.base_rate * math.exp(self.linear_predictor(x))
+    def rate(self, covariates: dict[str, float]) -> float:
+        return self.base_rate * math.exp(self.linear_predictor(covariates))
 
 
 MODELS: dict[str, tuple[Hazard, ...]] = {
@@ -82,9 +82,9 @@ MODELS: dict[str, tuple[Hazard, ...]] = {
 }  # fmt: skip
 
 
-def event_time(h: Hazard, x: dict[str, float], u: float) -> float:
-    """Years to the event for uniform draw u in (0, 1]."""
-    return -math.log(max(u, 1e-12)) / h.rate(x)
+def event_time(hazard: Hazard, covariates: dict[str, float], draw: float) -> float:
+    """Years to the event for a uniform draw in (0, 1]."""
+    return -math.log(max(draw, 1e-12)) / hazard.rate(covariates)
 
 
 def describe() -> dict[str, object]:
@@ -92,14 +92,14 @@ def describe() -> dict[str, object]:
     return {
         uc: [
             {
-                "outcome": h.name,
+                "outcome": hazard.name,
                 "form": "exponential proportional hazards: rate = base_rate * exp(sum(beta * x))",
-                "base_rate_per_year": h.base_rate,
-                "betas": dict(h.betas),
-                "age10": f"(age at diagnosis - {h.age_centre:g}) / 10",
-                "source": h.source,
+                "base_rate_per_year": hazard.base_rate,
+                "betas": dict(hazard.betas),
+                "age10": f"(age at diagnosis - {hazard.age_centre:g}) / 10",
+                "source": hazard.source,
             }
-            for h in hs
+            for hazard in hazards
         ]
-        for uc, hs in MODELS.items()
+        for uc, hazards in MODELS.items()
     }

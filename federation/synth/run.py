@@ -26,16 +26,16 @@ def site_profiles(use_case: str, sites: int, seed: int) -> list[SiteProfile]:
     NGS panel (the consortium's "incomplete node")."""
     rng = random.Random(f"{seed}|{use_case}|profiles")
     out = []
-    for k in range(sites):
+    for index in range(sites):
         out.append(
             SiteProfile(
-                index=k,
+                index=index,
                 age_shift=round(rng.uniform(-4.0, 4.0), 2),
                 risk_mix=round(rng.uniform(0.8, 1.4), 2),
                 lab_scale=round(rng.uniform(0.96, 1.04), 3),
                 followup_years=round(rng.uniform(3.0, 10.0), 1),
-                has_ngs=not (sites > 1 and k == sites - 1),
-                si_units=k % 2 == 1,
+                has_ngs=not (sites > 1 and index == sites - 1),
+                si_units=index % 2 == 1,
             )
         )
     return out
@@ -67,9 +67,9 @@ def synthesize(
         rng = random.Random(f"{seed}|{use_case}|site|{profile.index}")
         writer = SiteWriter(site_dir, use_case, profile, seed)
         try:
-            for n in range(patients):
-                writer.add(gen(rng, profile, n), rng)
-                if progress and n % 1000 == 999:
+            for number in range(patients):
+                writer.add(gen(rng, profile, number), rng)
+                if progress and number % 1000 == 999:
                     progress(1000)
         finally:
             writer.close()
