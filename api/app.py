@@ -31,6 +31,7 @@ from api.rest import IndexSync
 from registry.doorbell import Doorbell
 from registry.errors import FairgridError, PermissionDenied, Unauthenticated
 from registry.locks import Lease
+from registry.redact import install_log_redaction, redact
 from registry.services.sparql import SparqlService
 from registry.wiring import Registry
 
@@ -70,6 +71,7 @@ def create_app(
     FAIRGRID_SPARQL_MAX_ROWS, 10,000).
     `close_registry` closes the registry when the app shuts down (an app that opened it itself).
     """
+    install_log_redaction()  # store and index URLs may carry credentials: never into a log line
     sync = IndexSync(registry)
 
     @contextlib.asynccontextmanager
@@ -188,7 +190,7 @@ def _checks(registry: Registry) -> dict[str, Any]:
         try:
             return "up" if fn() else "down"
         except Exception as exc:
-            return f"down: {exc}"
+            return f"down: {redact(str(exc))}"  # not only fairgrid errors: mask URL credentials here
 
     out: dict[str, Any] = {"store": ping(registry.store.ping), "index": ping(registry.index.ping)}
     if out["store"] == "up":

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from registry.redact import redact, redact_value
+
 
 class FairgridError(Exception):
     """Base of every error fairgrid raises on purpose."""
@@ -17,11 +19,13 @@ class FairgridError(Exception):
     hint = ""
 
     def __init__(self, message: str, *, hint: str | None = None, details: dict[str, Any] | None = None):
+        # messages often name a store or index URL: its credentials never reach a caller or a log
+        message = redact(message)
         super().__init__(message)
         self.message = message
         if hint is not None:
-            self.hint = hint
-        self.details: dict[str, Any] = details or {}
+            self.hint = redact(hint)
+        self.details: dict[str, Any] = redact_value(details) if details else {}
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "message": self.message}

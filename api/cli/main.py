@@ -10,6 +10,7 @@ import typer
 from registry.config import Settings
 from registry.errors import FairgridError
 from registry.identity import Identity, local_operator
+from registry.redact import install_log_redaction
 from registry.wiring import Registry, open_registry
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+install_log_redaction()  # store and index URLs may carry credentials: never into a log line
 
 
 def settings() -> Settings:
