@@ -31,7 +31,7 @@ class SiteProfile:
 
 @dataclass
 class Record:
-    n: int
+    number: int  # the patient's index at its site (keys its pseudonymous id)
     sex: str
     birth: int
     dx: int
@@ -52,15 +52,15 @@ class Record:
     truth: dict[str, float] = field(default_factory=dict)  # true linear predictors per outcome
 
 
-def _clip(v: float, lo: float, hi: float) -> float:
-    return lo if v < lo else hi if v > hi else v
+def _clip(value: float, lo: float, hi: float) -> float:
+    return lo if value < lo else hi if value > hi else value
 
 
 def _lognorm(rng: random.Random, median: float, sdlog: float) -> float:
     return median * math.exp(rng.gauss(0.0, sdlog))
 
 
-def _base(rng: random.Random, site: SiteProfile, n: int, p_male: float, age_mu: float, age_sd: float,
+def _base(rng: random.Random, site: SiteProfile, p_male: float, age_mu: float, age_sd: float,
           age_lo: float, age_hi: float) -> tuple[str, float, int, int]:  # fmt: skip
     sex = "male" if rng.random() < p_male else "female"
     age = _clip(rng.gauss(age_mu + site.age_shift, age_sd), age_lo, age_hi)
@@ -75,9 +75,9 @@ def _censor(rec: Record, rng: random.Random, times: dict[str, float]) -> None:
     horizon = (CUTOFF - rec.dx) / YEAR * (0.6 + 0.4 * rng.random())  # some loss to follow-up
     death_t = times.pop("death")
     end = min(horizon, death_t)
-    for name, t in sorted(times.items()):
-        if t < end:
-            rec.outcomes.append((name, rec.dx + int(t * YEAR)))
+    for name, years in sorted(times.items()):
+        if years < end:
+            rec.outcomes.append((name, rec.dx + int(years * YEAR)))
     if death_t <= horizon:
         rec.death = rec.dx + int(death_t * YEAR)
     rec.last = rec.dx + int(end * YEAR)
@@ -96,22 +96,22 @@ MDS_FREQ = {"SF3B1": 0.28, "TET2": 0.26, "ASXL1": 0.20, "SRSF2": 0.15, "DNMT3A":
 
 def ipssr(cyto_points: float, blasts: float, hb: float, plt: float, anc: float) -> tuple[float, str]:
     """IPSS-R score and risk group (Greenberg et al., Blood 2012;120:2454, Table 2)."""
-    s = cyto_points
-    s += 0 if blasts <= 2 else 1 if blasts < 5 else 2 if blasts <= 10 else 3
-    s += 0 if hb >= 10 else 1 if hb >= 8 else 1.5
-    s += 0 if plt >= 100 else 0.5 if plt >= 50 else 1
-    s += 0 if anc >= 0.8 else 0.5
-    group = ("very low" if s <= 1.5 else "low" if s <= 3 else "intermediate" if s <= 4.5
-             else "high" if s <= 6 else "very high")  # fmt: skip
-    return s, group
+    score = cyto_points
+    score += 0 if blasts <= 2 else 1 if blasts < 5 else 2 if blasts <= 10 else 3
+    score += 0 if hb >= 10 else 1 if hb >= 8 else 1.5
+    score += 0 if plt >= 100 else 0.5 if plt >= 50 else 1
+    score += 0 if anc >= 0.8 else 0.5
+    group = ("very low" if score <= 1.5 else "low" if score <= 3 else "intermediate" if score <= 4.5
+             else "high" if score <= 6 else "very high")  # fmt: skip
+    return score, group
 
 
-def mds(rng: random.Random, site: SiteProfile, n: int) -> Record:
-    sex, age, dx, birth = _base(rng, site, n, 0.615, 73.0, 9.5, 30.0, 96.0)
+def mds(rng: random.Random, site: SiteProfile, number: int) -> Record:
+    sex, age, dx, birth = _base(rng, site, 0.615, 73.0, 9.5, 30.0, 96.0)
     complex_k = rng.random() < 0.10 * site.risk_mix
     minus7 = rng.random() < (0.35 if complex_k else 0.05)
     del5q = rng.random() < (0.6 if complex_k else 0.09)
-    mut = {g: rng.random() < f for g, f in MDS_FREQ.items()}
+    mut = {gene: rng.random() < freq for gene, freq in MDS_FREQ.items()}
     mut["TP53"] = rng.random() < (0.5 if complex_k else 0.10 if del5q else 0.03)
     eb = rng.random() < min(0.9, 0.30 * site.risk_mix + (0.25 if complex_k else 0.0))
     blasts = round(_clip(rng.uniform(5.0, 19.0) if eb else _lognorm(rng, 1.8, 0.6), 0.0, 19.0), 1)
@@ -128,17 +128,21 @@ def mds(rng: random.Random, site: SiteProfile, n: int) -> Record:
     elif mut["SF3B1"]:
         subtype = "MDS-RS"
     else:
-        u = rng.random()
-        subtype = "MDS-MLD" if u < 0.6 else "MDS-SLD" if u < 0.9 else "MDS-U"
-    rec = Record(n, sex, birth, dx, age, subtype)
+        draw = rng.random()
+        subtype = "MDS-MLD" if draw < 0.6 else "MDS-SLD" if draw < 0.9 else "MDS-U"
+    rec = Record(number, sex, birth, dx, age, subtype)
     rec.labs = [("hemoglobin", hb), ("platelets", plt), ("anc", anc), ("bm_blasts", blasts), ("ldh", ldh)]
     rec.cyto = [("del5q", del5q), ("minus7_del7q", minus7), ("complex_karyotype", complex_k)]
     rec.genes_tested = list(MDS_GENES)
-    rec.variants = [(g, round(rng.uniform(5.0, 48.0), 1)) for g in MDS_GENES if mut[g]]
+    rec.variants = [(gene, round(rng.uniform(5.0, 48.0), 1)) for gene in MDS_GENES if mut[gene]]
     rec.scores = [("ipss-r", score, group)]
-    x = {"ipssr": score, "male": float(sex == "male"), **{g: float(v) for g, v in mut.items()}}
+    covariates = {
+        "ipssr": score,
+        "male": float(sex == "male"),
+        **{gene: float(found) for gene, found in mut.items()},
+    }
     _treat_mds(rng, rec, score, age)
-    _draw(rng, rec, "mds", x)
+    _draw(rng, rec, "mds", covariates)
     return rec
 
 
@@ -165,14 +169,14 @@ def _treat_mds(rng: random.Random, rec: Record, score: float, age: float) -> Non
 SCD_GENOTYPES = (("HbSS", 0.65), ("HbSC", 0.22), ("HbSbeta0", 0.06), ("HbSbeta+", 0.07))
 
 
-def scd(rng: random.Random, site: SiteProfile, n: int) -> Record:
-    sex, age, dx, birth = _base(rng, site, n, 0.49, 22.0, 14.0, 1.0, 75.0)
-    u, genotype = rng.random(), "HbSbeta+"
-    for g, p in SCD_GENOTYPES:
-        if u < p:
-            genotype = g
+def scd(rng: random.Random, site: SiteProfile, number: int) -> Record:
+    sex, age, dx, birth = _base(rng, site, 0.49, 22.0, 14.0, 1.0, 75.0)
+    draw, genotype = rng.random(), "HbSbeta+"
+    for name, share in SCD_GENOTYPES:
+        if draw < share:
+            genotype = name
             break
-        u -= p
+        draw -= share
     severe = genotype in ("HbSS", "HbSbeta0")
     hu = severe and rng.random() < min(0.9, 0.4 * site.risk_mix)
     hb_mu = 8.1 if severe else 10.9
@@ -181,13 +185,13 @@ def scd(rng: random.Random, site: SiteProfile, n: int) -> Record:
     ldh = round(_clip(_lognorm(rng, 420.0 if severe else 260.0, 0.35), 120.0, 3000.0))
     plt = round(_clip(_lognorm(rng, 380.0 if severe else 260.0, 0.35), 60.0, 1200.0))
     anc = round(_clip(_lognorm(rng, 4.5 if not hu else 3.2, 0.4), 0.5, 20.0), 2)
-    rec = Record(n, sex, birth, dx, age, genotype)
+    rec = Record(number, sex, birth, dx, age, genotype)
     rec.genotype = genotype
     rec.labs = [("hemoglobin", hb), ("hbf", hbf), ("ldh", ldh), ("platelets", plt), ("anc", anc)]
     if hu:
         rec.meds.append(("hydroxyurea", dx + rng.randint(0, 365), None))
-    x = {"severe_genotype": float(severe), "hbf5": hbf / 5.0, "hydroxyurea": float(hu)}
-    _draw(rng, rec, "scd", x)
+    covariates = {"severe_genotype": float(severe), "hbf5": hbf / 5.0, "hydroxyurea": float(hu)}
+    _draw(rng, rec, "scd", covariates)
     return rec
 
 
@@ -199,21 +203,21 @@ def scd(rng: random.Random, site: SiteProfile, n: int) -> Record:
 MM_FISH = (("t_4_14", 0.11), ("t_14_16", 0.04), ("del17p", 0.10), ("gain1q", 0.35))
 
 
-def mm(rng: random.Random, site: SiteProfile, n: int) -> Record:
-    sex, age, dx, birth = _base(rng, site, n, 0.56, 68.5, 10.0, 30.0, 95.0)
-    u = rng.random()
-    subtype = "IgG" if u < 0.62 else "IgA" if u < 0.87 else "light-chain"
+def mm(rng: random.Random, site: SiteProfile, number: int) -> Record:
+    sex, age, dx, birth = _base(rng, site, 0.56, 68.5, 10.0, 30.0, 95.0)
+    draw = rng.random()
+    subtype = "IgG" if draw < 0.62 else "IgA" if draw < 0.87 else "light-chain"
     b2m = round(_clip(_lognorm(rng, 3.6 * site.risk_mix, 0.62), 0.8, 60.0), 1)
     alb = round(_clip(rng.gauss(3.6, 0.55) * site.lab_scale, 1.5, 5.5), 1)
     ldh = round(_clip(_lognorm(rng, 190.0, 0.35), 80.0, 3000.0))
     hb = round(_clip(rng.gauss(10.6, 1.9) * site.lab_scale, 5.0, 16.5), 1)
     mprot = round(_clip(_lognorm(rng, 3.0, 0.55), 0.2, 12.0), 1) if subtype != "light-chain" else 0.0
-    fish = {k: rng.random() < p for k, p in MM_FISH}
+    fish = {finding: rng.random() < freq for finding, freq in MM_FISH}
     iss = 3 if b2m >= 5.5 else 1 if b2m < 3.5 and alb >= 3.5 else 2
     high_ca = fish["del17p"] or fish["t_4_14"] or fish["t_14_16"]
     high_ldh = ldh > 250
     riss = 1 if iss == 1 and not high_ca and not high_ldh else 3 if iss == 3 and (high_ca or high_ldh) else 2
-    rec = Record(n, sex, birth, dx, age, subtype)
+    rec = Record(number, sex, birth, dx, age, subtype)
     rec.labs = [("hemoglobin", hb), ("albumin", alb), ("b2m", b2m), ("ldh", ldh), ("m_protein", mprot)]
     rec.cyto = sorted(fish.items())
     rec.scores = [("iss", float(iss), "ISS " + "I" * iss), ("r-iss", float(riss), "R-ISS " + "I" * riss)]
@@ -227,30 +231,38 @@ def mm(rng: random.Random, site: SiteProfile, n: int) -> Record:
         when = start + rng.randint(150, 240)
         rec.meds.append(("melphalan", when - 2, when - 1))
         rec.procedures.append(("auto-hsct", when))
-    x = {f"riss{riss}": 1.0, "asct": float(asct), **{k: float(v) for k, v in fish.items()}}
-    _draw(rng, rec, "mm", x)
+    covariates = {
+        f"riss{riss}": 1.0,
+        "asct": float(asct),
+        **{finding: float(found) for finding, found in fish.items()},
+    }
+    _draw(rng, rec, "mm", covariates)
     return rec
 
 
-def _draw(rng: random.Random, rec: Record, use_case: str, x: dict[str, float]) -> None:
+def _draw(rng: random.Random, rec: Record, use_case: str, covariates: dict[str, float]) -> None:
     """Outcomes from the ground-truth model (risk.py)."""
     times: dict[str, float] = {}
-    for h in MODELS[use_case]:
-        xx = {**x, "age10": (rec.age - h.age_centre) / 10.0}
-        rec.truth[h.name] = round(h.linear_predictor(xx), 6)
-        if h.name == "voc":
-            t = event_time(h, xx, rng.random())
+    for hazard in MODELS[use_case]:
+        with_age = {**covariates, "age10": (rec.age - hazard.age_centre) / 10.0}
+        rec.truth[hazard.name] = round(hazard.linear_predictor(with_age), 6)
+        if hazard.name == "voc":
+            years = event_time(hazard, with_age, rng.random())
             horizon = (CUTOFF - rec.dx) / YEAR
-            while t < horizon and len(rec.encounters) < 40:
-                start = rec.dx + int(t * YEAR)
+            while years < horizon and len(rec.encounters) < 40:
+                start = rec.dx + int(years * YEAR)
                 rec.encounters.append((start, start + max(1, int(_lognorm(rng, 4.5, 0.45)))))
-                t += event_time(h, xx, rng.random())
+                years += event_time(hazard, with_age, rng.random())
         else:
-            times[h.name] = event_time(h, xx, rng.random())
+            times[hazard.name] = event_time(hazard, with_age, rng.random())
     _censor(rec, rng, times)
-    rec.encounters = [e for e in rec.encounters if e[1] <= rec.last]
-    rec.meds = [(m, s, e if e is None or e <= rec.last else None) for m, s, e in rec.meds if s <= rec.last]
-    rec.procedures = [p for p in rec.procedures if p[1] <= rec.last]
+    rec.encounters = [stay for stay in rec.encounters if stay[1] <= rec.last]
+    rec.meds = [
+        (med, begin, end if end is None or end <= rec.last else None)
+        for med, begin, end in rec.meds
+        if begin <= rec.last
+    ]
+    rec.procedures = [proc for proc in rec.procedures if proc[1] <= rec.last]
 
 
 GENERATORS = {"mds": mds, "scd": scd, "mm": mm}

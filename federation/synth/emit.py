@@ -101,8 +101,8 @@ class SiteWriter:
         return hashlib.blake2b(key, digest_size=8).hexdigest()
 
     def add(self, rec: Record, rng: random.Random) -> None:
-        pid, site, emit = self.pid(rec.n), self.site, self._emit
-        mrn = f"{self._mrn_prefix}{rec.n:07d}"
+        pid, site, emit = self.pid(rec.number), self.site, self._emit
+        mrn = f"{self._mrn_prefix}{rec.number:07d}"
         dx, cyto_day, score_day = _d(rec.dx), _d(rec.dx + 3), _d(rec.dx + 7)
         death = _d(rec.death) if rec.death is not None else None
         emit("Patient", build.patient(pid, rec.sex, _d(rec.birth)[:7], death))
