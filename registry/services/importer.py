@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +12,8 @@ import pyoxigraph as ox
 
 from registry.errors import FairgridError, InputError, RdfSyntaxError, ValidationFailed
 from registry.identity import Identity, Role
-from registry.io.split import Draft, kind_of
+from registry.io.known import KnownTypes
+from registry.io.split import Draft
 from registry.io.stream import stream_split
 from registry.model import content_hash
 from registry.rdf import EXTENSIONS, format_for_path
@@ -31,11 +34,24 @@ class ItemResult:
 
 @dataclass
 class ImportSummary:
+    """What an import did: counts, every rejection, and every record's result only if asked for
+    (`keep_items`), so that importing a million records does not keep a million results."""
+
     dry_run: bool
+    keep_items: bool = True
     items: list[ItemResult] = field(default_factory=list)
+    rejections: list[ItemResult] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def add(self, item: ItemResult) -> None:
+        self.counts[item.status] += 1
+        if item.status == "rejected":
+            self.rejections.append(item)
+        if self.keep_items:
+            self.items.append(item)
 
     def count(self, status: str) -> int:
-        return sum(1 for i in self.items if i.status == status)
+        return self.counts[status]
 
     @property
     def imported(self) -> int:
@@ -56,10 +72,6 @@ class ImportSummary:
     @property
     def valid(self) -> int:
         return self.count("valid")
-
-    @property
-    def rejections(self) -> list[ItemResult]:
-        return [i for i in self.items if i.status == "rejected"]
 
 
 class AbortImport(InputError):
@@ -94,24 +106,29 @@ class Importer:
         dry_run: bool = False,
         all_or_nothing: bool = False,
         progress: Progress | None = None,
+        keep_items: bool = False,
     ) -> ImportSummary:
+        """Import in batches of `batch_size` records, each validated and committed before the next
+        is read, so memory stays flat however many files there are. keep_items: also list every
+        record's result in the summary (a validation report wants them; counts are always kept)."""
         if not dry_run:
             identity.require(Role.CURATOR, action="import records")
         files = rdf_files(paths)
-        summary = ImportSummary(dry_run=dry_run)
-        known = self._types_prepass(files) if len(files) > 1 else {}
+        summary = ImportSummary(dry_run=dry_run, keep_items=keep_items)
         held: list[Write] = []  # all-or-nothing: written in one transaction at the end
         batch: list[Draft] = []
-        sources: dict[str, None] = {}  # a large file arrives in several parts
-        for source, drafts in self._drafts(files, summary):
-            sources[source] = None
-            batch += drafts
-            if len(batch) >= self.batch_size:
-                held += self._flush(identity, batch, summary, known, dry_run, all_or_nothing)
-                batch = []
-            if progress:
-                progress(source, len(sources), len(files))
-        held += self._flush(identity, batch, summary, known, dry_run, all_or_nothing)
+        done, last = 0, None  # a large file arrives in several parts, one after another
+        with KnownTypes.scan(files) if len(files) > 1 else nullcontext() as known:
+            for source, drafts in self._drafts(files, summary):
+                if source != last:
+                    done, last = done + 1, source
+                batch += drafts
+                if len(batch) >= self.batch_size:
+                    held += self._flush(identity, batch, summary, known, dry_run, all_or_nothing)
+                    batch = []
+                if progress:
+                    progress(source, done, len(files))
+            held += self._flush(identity, batch, summary, known, dry_run, all_or_nothing)
         if all_or_nothing:
             if summary.rejected:
                 first = summary.rejections[0]
@@ -133,15 +150,13 @@ class Importer:
                 data = f.read_bytes()
                 drafts, errors = self.records.parse_drafts(data, format_for_path(f), str(f))
             except OSError as exc:
-                summary.items.append(
-                    ItemResult(str(f), None, "rejected", RdfSyntaxError(str(exc), source=str(f)))
-                )
+                summary.add(ItemResult(str(f), None, "rejected", RdfSyntaxError(str(exc), source=str(f))))
                 drafts, errors = [], []
             except FairgridError as exc:
-                summary.items.append(ItemResult(str(f), None, "rejected", exc))
+                summary.add(ItemResult(str(f), None, "rejected", exc))
                 drafts, errors = [], []
             for where, err in errors:
-                summary.items.append(ItemResult(f"{f}: {where}", where, "rejected", err))
+                summary.add(ItemResult(f"{f}: {where}", where, "rejected", err))
             yield str(f), drafts
 
     def _streamed(self, f: Path, summary: ImportSummary) -> Iterator[tuple[str, list[Draft]]]:
@@ -150,10 +165,10 @@ class Importer:
         try:
             for part in stream_split(f, format_for_path(f), base_iri=s.base_iri, allowed=s.all_allowed_bases):
                 for where, err in part.errors:
-                    summary.items.append(ItemResult(f"{f}: {where}", where, "rejected", err))
+                    summary.add(ItemResult(f"{f}: {where}", where, "rejected", err))
                 yield str(f), part.drafts
         except FairgridError as exc:
-            summary.items.append(ItemResult(str(f), None, "rejected", exc))
+            summary.add(ItemResult(str(f), None, "rejected", exc))
             yield str(f), []
 
     def _flush(
@@ -161,7 +176,7 @@ class Importer:
         identity: Identity,
         batch: list[Draft],
         summary: ImportSummary,
-        known: dict[str, set[str]],
+        known: KnownTypes | None,
         dry_run: bool,
         hold: bool,
     ) -> list[Write]:
@@ -170,20 +185,20 @@ class Importer:
         writes: list[Write] = []
         statuses: list[ItemResult] = []
         batch = self._dedupe(batch, summary)
-        for item in self.records.check(identity, batch, known):
+        for item in self.records.check(identity, batch, _referenced_types(batch, known)):
             if not isinstance(item, Checked):
                 draft, err = item
-                summary.items.append(ItemResult(f"{draft.source}: {draft.iri}", draft.iri, "rejected", err))
+                summary.add(ItemResult(f"{draft.source}: {draft.iri}", draft.iri, "rejected", err))
                 continue
             warnings = len(item.report.warnings)
             where = f"{item.draft.source}: {item.draft.iri}"
             if dry_run:
-                summary.items.append(ItemResult(where, item.draft.iri, "valid", warnings=warnings))
+                summary.add(ItemResult(where, item.draft.iri, "valid", warnings=warnings))
             elif item.head is not None and item.head.content_hash == item.content_hash:
-                summary.items.append(ItemResult(where, item.draft.iri, "unchanged", warnings=warnings))
+                summary.add(ItemResult(where, item.draft.iri, "unchanged", warnings=warnings))
             elif item.head is not None and item.head.deprecated:
                 err = ValidationFailed(f"{where}: record is deprecated; not updated", [])
-                summary.items.append(ItemResult(where, item.draft.iri, "rejected", err))
+                summary.add(ItemResult(where, item.draft.iri, "rejected", err))
             else:
                 writes.append(self.records.new_revision(identity, item, note="import"))
                 status = "imported" if item.head is None else "updated"
@@ -194,7 +209,8 @@ class Importer:
             except FairgridError as exc:  # a concurrent writer: the whole batch is refused
                 statuses = [ItemResult(s.where, s.iri, "rejected", exc) for s in statuses]
                 writes = []
-        summary.items += statuses
+        for result in statuses:
+            summary.add(result)
         return writes if hold else []
 
     @staticmethod
@@ -212,22 +228,19 @@ class Importer:
                     f"{d.source}: {d.iri} is also described, differently, in {first[d.iri][0].source}",
                     hint="describe each record once per import, or import the files separately",
                 )
-                summary.items.append(ItemResult(f"{d.source}: {d.iri}", d.iri, "rejected", err))
+                summary.add(ItemResult(f"{d.source}: {d.iri}", d.iri, "rejected", err))
         return out
 
-    def _types_prepass(self, files: list[Path]) -> dict[str, set[str]]:
-        """Types of every typed subject in the import, so cross-file references validate."""
-        known: dict[str, set[str]] = {}
-        type_p = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-        for f in files:
-            try:
-                for q in ox.parse(path=str(f), format=format_for_path(f)):
-                    if (
-                        q.predicate == type_p
-                        and isinstance(q.subject, ox.NamedNode)
-                        and isinstance(q.object, ox.NamedNode)
-                    ):
-                        known.setdefault(q.subject.value, set()).add(q.object.value)
-            except (SyntaxError, OSError, FairgridError):
-                continue  # reported by the main pass
-        return {k: v for k, v in known.items() if kind_of([ox.NamedNode(t) for t in v]) is not None}
+
+def _referenced_types(batch: list[Draft], known: KnownTypes | None) -> dict[str, set[str]]:
+    """Types of the records of this import (maybe not stored yet) that the batch points at."""
+    if known is None:
+        return {}
+    mine = {d.iri for d in batch}
+    refs = {
+        t.object.value
+        for d in batch
+        for t in d.triples
+        if isinstance(t.object, ox.NamedNode) and t.object.value not in mine
+    }
+    return known.lookup(sorted(refs))

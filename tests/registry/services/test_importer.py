@@ -120,3 +120,28 @@ def test_large_files_stream_through_a_temporary_store(reg: Registry, tmp_path: P
     broken.write_text(big.read_text()[:5000])
     c = streamed.run(ME, [broken])
     assert c.rejected == 1 and "broken.ttl" in c.rejections[0].where
+
+
+def test_summary_keeps_counts_and_rejections_not_every_record(reg: Registry, tmp_path: Path) -> None:
+    """A bulk import must not hold one result per record (a million records, a million results)."""
+    summary = reg.importer.run(ME, [corpus(tmp_path)])
+    assert (summary.imported, summary.rejected) == (26, 2)
+    assert summary.items == [] and len(summary.rejections) == 2
+    listed = reg.importer.run(ME, [corpus(tmp_path / "again")], dry_run=True, keep_items=True)
+    assert len(listed.items) == listed.valid + listed.rejected == 26 + 2
+
+
+def test_forward_references_validate_across_batches(reg: Registry, tmp_path: Path) -> None:
+    """Each batch looks up the import's own record types it points at (kept on disk, not in memory)."""
+    text = dataset(name="later")
+    ds_part, org_part = text.split("<https://w3id.org/fairgrid/organization/test-org> a")
+    prefixes = text.split("<https://w3id.org/fairgrid/dataset/")[0]
+    (tmp_path / "a.ttl").write_text(ds_part)
+    (tmp_path / "b.ttl").write_text(EXAMPLE.read_text())
+    (tmp_path / "c.ttl").write_text(
+        prefixes + "<https://w3id.org/fairgrid/organization/test-org> a" + org_part
+    )
+    reg.importer.batch_size = 1
+    summary = reg.importer.run(ME, [tmp_path / "a.ttl", tmp_path / "b.ttl", tmp_path / "c.ttl"])
+    assert summary.rejected == 0, [i.error.message for i in summary.rejections if i.error]
+    assert summary.imported == 1 + 24 + 1
