@@ -34,10 +34,11 @@ def docs() -> HTMLResponse:
 
 
 def _local_next(value: str | None) -> str:
-    """Where to go after signing in: a path on this server only (never //host or a scheme)."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/"
+    """Where to go after signing in: a path on this server only (never //host or a scheme). Browsers
+    drop tabs and newlines from a URL ("/<tab>/host" is "//host"): no whitespace at all."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return "/" if any(c.isspace() or not c.isprintable() for c in value) else value
 
 
 def _signin_page(request: Request, who: Identity | None, error: str = "", nxt: str = "/") -> str:
