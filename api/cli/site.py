@@ -35,11 +35,11 @@ def _handled(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except FairgridError as e:
-            errors = e.details.get("errors")
+        except FairgridError as exc:
+            errors = exc.details.get("errors")
             if isinstance(errors, list):  # a refused load: every record with where and why
-                _print_rejected([(str(i.get("where")), str(i.get("reason"))) for i in errors])
-            fail(e)
+                _print_rejected([(str(item.get("where")), str(item.get("reason"))) for item in errors])
+            fail(exc)
 
     return wrapper
 
@@ -56,7 +56,7 @@ def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     cols = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*cols, console=err, transient=True) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
+        yield lambda done: bar.advance(task, done)
 
 
 def _print_rejected(rejected: list[tuple[str, str]], where_all: str = "") -> None:

@@ -44,10 +44,10 @@ class EtlReport:
 def load_mapping(path: Path) -> Json:
     try:
         mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise UnreadableInput(f"{path}: cannot read the mapping ({e.strerror})") from e
-    except yaml.YAMLError as e:
-        raise UnreadableInput(f"{path}: the mapping is not valid YAML: {e}") from e
+    except OSError as exc:
+        raise UnreadableInput(f"{path}: cannot read the mapping ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise UnreadableInput(f"{path}: the mapping is not valid YAML: {exc}") from exc
     if (
         not isinstance(mapping, dict)
         or not isinstance(mapping.get("tables"), dict)
@@ -169,9 +169,9 @@ def validate_fhir(res: Json) -> None:
     """Full fhir.resources (R4B) model validation; RecordError with the first problems."""
     try:
         get_fhir_model_class(res["resourceType"]).model_validate(res)
-    except ValidationError as e:
+    except ValidationError as exc:
         msgs = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in e.errors()[:3]
+            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()[:3]
         )
         raise RecordError(f"FHIR validation failed: {msgs}") from None
 
@@ -179,8 +179,8 @@ def validate_fhir(res: Json) -> None:
 def _rows(path: Path) -> Iterator[tuple[int, list[str], dict[str, str]]]:
     try:
         fh = path.open(newline="", encoding="utf-8-sig")
-    except OSError as e:
-        raise UnreadableInput(f"{path}: cannot read ({e.strerror})") from e
+    except OSError as exc:
+        raise UnreadableInput(f"{path}: cannot read ({exc.strerror})") from exc
     with fh:
         reader = csv.DictReader(fh)
         header = list(reader.fieldnames or [])
@@ -191,8 +191,8 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str], dict[str, str]]]:
                     header,
                     {column: (cell or "") for column, cell in row.items() if isinstance(column, str)},
                 )
-        except (csv.Error, UnicodeDecodeError) as e:
-            raise UnreadableInput(f"{path}:{reader.line_num}: unreadable CSV ({e})") from e
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise UnreadableInput(f"{path}:{reader.line_num}: unreadable CSV ({exc})") from exc
 
 
 def run_etl(
@@ -213,8 +213,8 @@ def run_etl(
         try:
             with path.open(newline="", encoding="utf-8-sig") as fh:
                 header = next(csv.reader(fh), [])
-        except (OSError, UnicodeDecodeError) as e:
-            raise UnreadableInput(f"{path}: cannot read ({e})") from e
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UnreadableInput(f"{path}: cannot read ({exc})") from exc
         kind = mapper.table_of(header)
         if kind not in tables:
             raise UnreadableInput(
@@ -233,8 +233,8 @@ def run_etl(
                     res = mapper.patient(row) if kind == "patients" else mapper.event(row)
                     validate_fhir(res)
                     flatten(res, known)
-                except RecordError as e:
-                    report.rejected.append((where, e.message))
+                except RecordError as exc:
+                    report.rejected.append((where, exc.message))
                     continue
                 items.append((where, res, None))
                 if progress:

@@ -61,8 +61,8 @@ def _parse_date(value: str, what: str) -> str:
     year, mo, day = int(match.group(1)), int(match.group(2) or 1), int(match.group(3) or 1)
     try:
         return date(year, mo, day).isoformat()
-    except ValueError as e:
-        raise RecordError(f"{what}: {value!r} is not a valid date ({e})") from None
+    except ValueError as exc:
+        raise RecordError(f"{what}: {value!r} is not a valid date ({exc})") from None
 
 
 def _codings(cc: Any, what: str) -> list[tuple[str, str]]:
@@ -250,8 +250,8 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
         unit = quantity.get("code") or quantity.get("unit") or ""
         try:
             conversion = factor(lab, unit)
-        except InputError as e:
-            raise RecordError(e.message) from None
+        except InputError as exc:
+            raise RecordError(exc.message) from None
         value = quantity["value"] * conversion if conversion != 1.0 else float(quantity["value"])
         if lab.nonnegative and value < 0:
             raise RecordError(f"{lab.key}: negative value {quantity['value']} is impossible")

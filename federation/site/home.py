@@ -63,7 +63,7 @@ def init_site(
 ) -> SiteHome:
     if not _SITE_ID.match(site_id):
         raise InputError(
-            f"site id {site_id!r} is not valid", hint="use lower-case letters, digits and '-', e.g. site-a"
+            f"site id {site_id!r} is not valid", hint="use lower-case letters, digits and '-', exc.g. site-a"
         )
     if threshold < 1:
         raise InputError("the small-cell threshold must be at least 1", hint="the consortium default is 10")
@@ -104,8 +104,8 @@ def open_site(home: Path) -> SiteHome:
     try:
         data = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
         cfg = SiteConfig(**data)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError) as e:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError) as exc:
         raise UnreadableInput(
-            f"{cfg_path} is not a readable site config: {e}", hint="re-run `fairgrid site init`"
-        ) from e
+            f"{cfg_path} is not a readable site config: {exc}", hint="re-run `fairgrid site init`"
+        ) from exc
     return SiteHome(home, cfg)

@@ -60,19 +60,19 @@ def register_with_hub(
         with httpx.Client(timeout=timeout, headers=headers) as client:
             for draft in drafts:
                 _send(client, base, draft, result, has_token=bool(token))
-    except httpx.HTTPError as e:
+    except httpx.HTTPError as exc:
         raise Unavailable(
-            f"the hub at {base} is unreachable ({e.__class__.__name__}: {e})" + _so_far(result),
+            f"the hub at {base} is unreachable ({exc.__class__.__name__}: {exc})" + _so_far(result),
             hint="check --hub, or write a file with --out and register it with `fairgrid import FILE`",
-        ) from e
+        ) from exc
     return result
 
 
 def _records(turtle: str, settings: Settings) -> list[Draft]:
     try:
         triples = [quad.triple for quad in ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)]
-    except SyntaxError as e:  # our own output did not parse: a bug, not the user's fault
-        raise InputError(f"the site description is not valid Turtle: {e}") from e
+    except SyntaxError as exc:  # our own output did not parse: a bug, not the user's fault
+        raise InputError(f"the site description is not valid Turtle: {exc}") from exc
     drafts = split(triples, base_iri=settings.base_iri, allowed=settings.all_allowed_bases).drafts
     # Records the others point at (the site, their publisher) go first, so each later record's
     # references resolve at the hub when it is validated on its own.

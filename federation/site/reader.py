@@ -61,8 +61,8 @@ def _not_fhir(path: Path) -> str | None:
     try:
         with path.open("rb") as fh:
             head = fh.read(_SNIFF)
-    except OSError as e:
-        raise UnreadableInput(f"{path}: cannot read ({e.strerror})") from e
+    except OSError as exc:
+        raise UnreadableInput(f"{path}: cannot read ({exc.strerror})") from exc
     # FHIR JSON names its resourceType near the top; other JSON (a synth profile.json) does not.
     return None if b'"resourceType"' in head else f"no resourceType in its first {_SNIFF // 1024} KiB"
 
@@ -71,8 +71,8 @@ def read_items(files: list[Path], progress: Callable[[int], None] | None = None)
     for path in files:
         try:
             fh = path.open("rb")
-        except OSError as e:
-            raise UnreadableInput(f"{path}: cannot read ({e.strerror})") from e
+        except OSError as exc:
+            raise UnreadableInput(f"{path}: cannot read ({exc.strerror})") from exc
         with fh:
             if path.name.endswith((".ndjson", ".jsonl")):
                 yield from _ndjson(path, fh, progress)
@@ -92,16 +92,16 @@ def _ndjson(path: Path, fh: BinaryIO, progress: Callable[[int], None] | None) ->
             continue
         try:
             yield f"{path}:{number}", json.loads(text), text
-        except json.JSONDecodeError as e:
-            yield f"{path}:{number}", RecordError(f"malformed JSON: {e.msg} at column {e.colno}"), None
+        except json.JSONDecodeError as exc:
+            yield f"{path}:{number}", RecordError(f"malformed JSON: {exc.msg} at column {exc.colno}"), None
 
 
 def _json_document(path: Path, data: bytes) -> Iterator[Item]:
     try:
         doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        line = getattr(e, "lineno", 1)
-        yield f"{path}:{line}", RecordError(f"malformed JSON: {e}"), None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", 1)
+        yield f"{path}:{line}", RecordError(f"malformed JSON: {exc}"), None
         return
     if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
         for index, entry in enumerate(doc.get("entry") or []):

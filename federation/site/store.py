@@ -83,8 +83,8 @@ class SiteStore:
         self.terminology = terminology
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as e:
-            raise Unavailable(f"cannot open the site store {self.path}: {e}") from e
+        except duckdb.Error as exc:
+            raise Unavailable(f"cannot open the site store {self.path}: {exc}") from exc
         # DuckDB takes most of the machine by default; a site node shares it with other work, and
         # DuckDB spills to disk past the limit instead of failing.
         limit = os.environ.get("FAIRGRID_SITE_MEMORY_LIMIT", "1GB")
@@ -150,8 +150,8 @@ class SiteStore:
                 continue
             try:
                 rtype, rid, pid, rfacts, prow = flatten(obj, known)
-            except RecordError as e:
-                report.rejected.append((where, e.message))
+            except RecordError as exc:
+                report.rejected.append((where, exc.message))
                 continue
             key = f"{rtype}/{rid}"
             if key in seen:
@@ -214,12 +214,12 @@ class SiteStore:
                 [datetime.now(UTC).replace(tzinfo=None), source, accepted, report.loaded],
             )
             con.execute("COMMIT")
-        except BaseException as e:
+        except BaseException as exc:
             con.execute("ROLLBACK")
-            if isinstance(e, FairgridError):
+            if isinstance(exc, FairgridError):
                 raise
-            if isinstance(e, duckdb.Error):
-                raise Unavailable(f"the site store rejected the load and was rolled back: {e}") from e
+            if isinstance(exc, duckdb.Error):
+                raise Unavailable(f"the site store rejected the load and was rolled back: {exc}") from exc
             raise
         finally:
             for name in files:
