@@ -245,3 +245,26 @@ def test_dump_sees_every_write(reg: Registry, tmp_path: Path) -> None:
     reg.records.create(CURATOR, nt(organization(f"org-{uuid.uuid4()}", ox.Literal("y", language="en"))),
                        ox.RdfFormat.N_TRIPLES)  # fmt: skip
     assert reg.store.dump() != before
+
+
+REGISTER = "mutation($r: String!) { registerRecord(rdf: $r, format: NT) { records { iri } } }"
+
+
+@bounded
+@given(text=texts, tag=languages)
+def test_graphql_register_with_hostile_literals_and_language_tags(
+    reg: Registry, client: TestClient, curator: dict[str, str], text: str, tag: str
+) -> None:
+    slug = f"org-{uuid.uuid4()}"
+    name = ox.Literal(text or "x", language="en")
+    codes = gql(client, REGISTER, {"r": nt(organization(slug, name)).decode()}, curator)
+    if not codes:
+        stored = reg.records.get(CURATOR, f"{BASE}organization/{slug}")
+        assert name in {t.object for t in stored.triples}
+    before = reg.store.dump()
+    raw = nt(organization(f"org-{uuid.uuid4()}", ox.Literal("x", language="en"))).decode()
+    codes = gql(client, REGISTER, {"r": raw.replace('"x"@en', '"x"@' + tag)}, curator)
+    if codes:
+        assert set(codes) <= {"rdf_syntax", "shacl_violation", "bad_input"} and reg.store.dump() == before, (
+            codes
+        )
