@@ -82,6 +82,14 @@ class SparqlBackedStore(ABC):
     def commit(self, writes: Sequence[Write]) -> None:
         if not writes:
             return
+        # A revision is written once: rewriting one (its number not the base's next) would give it a
+        # second commit, time and hash, a history that is no longer a chain. Only a bug asks for that.
+        misnumbered = [
+            w.record.iri for w in writes
+            if w.record.revision is None or w.record.revision.number != (w.expected_head or 0) + 1
+        ]  # fmt: skip
+        if misnumbered:
+            raise ValueError(f"a write must add the revision after its base: {', '.join(misnumbered[:5])}")
         with self._lock, self._writers_queue():
             current = self.heads([w.record.iri for w in writes])
             stale = [

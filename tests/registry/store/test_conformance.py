@@ -265,3 +265,13 @@ def test_a_rival_commit_between_the_check_and_the_update_is_a_conflict(
     assert head is not None and head.revision is not None and head.revision.number == 2
     assert content_hash(head.triples) == content_hash(rival_t)
     assert [r.number for r in store.history(iri)] == [1, 2]
+
+
+def test_a_write_that_would_rewrite_a_revision_is_refused_before_anything_is_sent(store: RecordStore) -> None:
+    iri, t1 = dataset("renumbered", "Once")
+    store.commit([write(iri, t1, 1, None)])
+    _, t2 = dataset("renumbered", "Twice")
+    for number, base in ((1, 1), (3, 1), (2, None)):
+        with pytest.raises(ValueError, match="revision after its base"):
+            store.commit([write(iri, t2, number, base)])
+    assert [(r.number, r.content_hash) for r in store.history(iri)] == [(1, content_hash(t1))]
