@@ -3,9 +3,11 @@ deprecation leaves the store byte-for-byte as it was."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from hypothesis import given, settings
 from typer.testing import CliRunner
@@ -15,7 +17,7 @@ from api.cli.main import app
 from registry.config import Settings
 from registry.rdf import is_iri
 from registry.wiring import open_registry
-from tests.hostile import bounded, iris, texts
+from tests.hostile import bounded, iris, languages, texts
 
 runner = CliRunner()
 
@@ -67,3 +69,42 @@ def test_hostile_values_through_every_record_command(home: Path, value: str, rea
     assert code == 1 and dump(home) == before, out
     code, out = run("terms", "descendants", "--", value)
     assert code in (0, 1), out  # a known concept or code (0), or not found (1)
+
+
+def organization_nt(slug: str, name: str) -> str:
+    s = f"<https://w3id.org/fairgrid/organization/{slug}>"
+    return (
+        f"{s} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://xmlns.com/foaf/0.1/Organization> .\n"
+        f"{s} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://xmlns.com/foaf/0.1/Agent> .\n"
+        f"{s} <http://xmlns.com/foaf/0.1/name> {name} .\n"
+        f"{s} <http://purl.org/dc/terms/type> "
+        "<http://purl.org/adms/publishertype/Academia-ScientificOrganisation> .\n"
+    )
+
+
+@settings(parent=bounded, max_examples=6)
+@given(text=texts, tag=languages)
+def test_import_of_hostile_literals_and_language_tags(home: Path, tmp_path_factory: pytest.TempPathFactory,
+                                                      text: str, tag: str) -> None:  # fmt: skip
+    folder = tmp_path_factory.mktemp("docs")
+    slug = f"org-{uuid.uuid4()}"
+    good = folder / "good.nt"
+    good.write_text(organization_nt(slug, str(ox.Literal(text or "x", language="en"))), encoding="utf-8")
+    code, out = run("import", str(good))
+    assert code in (0, 1), out  # imported, or refused by SHACL
+    if code == 0:
+        reg = open_registry(Settings(home=home))
+        try:
+            stored = reg.store.get(f"https://w3id.org/fairgrid/organization/{slug}")
+        finally:
+            reg.close()
+        assert stored is not None and ox.Literal(text or "x", language="en") in {
+            t.object for t in stored.triples
+        }
+    before = dump(home)
+    raw = folder / "raw.nt"
+    raw.write_text(organization_nt(f"org-{uuid.uuid4()}", '"x"@' + tag), encoding="utf-8")
+    code, out = run("import", str(raw))
+    assert code in (0, 1, 2), out
+    if code != 0:
+        assert dump(home) == before, out
