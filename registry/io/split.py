@@ -22,7 +22,6 @@ from registry.vocab import KIND_PRIORITY, KIND_SLUGS, RDF_TYPE, SKOS, TYPE_TO_KI
 TYPE = ox.NamedNode(RDF_TYPE)
 IN_SCHEME = ox.NamedNode(SKOS + "inScheme")
 TOP_CONCEPT_OF = ox.NamedNode(SKOS + "topConceptOf")
-CONCEPT = ox.NamedNode(SKOS + "Concept")
 
 Node = ox.NamedNode | ox.BlankNode
 
