@@ -204,7 +204,9 @@ def http_bench(
     port = free_port()
     exe = str(Path(sys.executable).parent / "fairgrid")
     cmd = [exe, "serve", "--port", str(port), "--workers", str(a.workers), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "FAIRGRID_HOME": str(home), **env})
+    # development sign-in: the bench signs its requests with a `fairgrid dev-token`
+    server_env = {**os.environ, "FAIRGRID_HOME": str(home), "FAIRGRID_DEV_AUTH": "1", **env}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=server_env)
     token = dev_token(home, "bench", [Role.RESEARCHER])
     url = f"http://127.0.0.1:{port}/graphql"
     try:
@@ -259,6 +261,7 @@ def main() -> None:
     a = p.parse_args()
     from registry.search.embedded import TantivyIndex
     from registry.search.opensearch import OpenSearchIndex
+    from registry.services.search import note_index_current
 
     work = Path(tempfile.mkdtemp(prefix="fairgrid-bench-"))
     t0 = time.monotonic()
@@ -277,6 +280,7 @@ def main() -> None:
     home = work / "home"
     emb = TantivyIndex(home / "index")
     emb.rebuild(docs)
+    note_index_current(home)  # built here, not by the server's drain: it must not rebuild it
     print(f"embedded index built in {time.monotonic() - t0:.1f}s", flush=True)
     index_only = index_latency(emb, queries())
     emb.close()

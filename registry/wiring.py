@@ -13,7 +13,7 @@ from registry.services.exporter import Exporter
 from registry.services.importer import Importer
 from registry.services.links import LinkService
 from registry.services.records import RecordService
-from registry.services.search import SearchService
+from registry.services.search import SearchService, index_rules_file
 from registry.services.terms import TermService
 from registry.store.port import RecordStore
 from registry.validation.validator import CompiledValidator, RecordValidator
@@ -77,7 +77,9 @@ class Registry:
 
     @cached_property
     def search(self) -> SearchService:
-        return SearchService(self.store, self.index, self.terms)
+        return SearchService(
+            self.store, self.index, self.terms, rules_file=index_rules_file(self.settings.home)
+        )
 
     def __enter__(self) -> Registry:
         return self

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -43,6 +44,24 @@ def _vocabulary_labels() -> dict[str, str]:
     return out
 
 
+# What goes into a search document, by version. Bump it when a change makes stored documents wrong (2:
+# published metadata is public whatever dct:accessRights; before, RESTRICTED and NON_PUBLIC records were
+# indexed as not public): the first drain then rebuilds the index from the store.
+INDEX_RULES = "2"
+
+
+def index_rules_file(home: Path) -> Path:
+    """Where a registry home notes the INDEX_RULES its search index was built under."""
+    return home / "search-rules"
+
+
+def note_index_current(home: Path) -> None:
+    """For an index built outside this service (a benchmark's bulk build): its documents follow the
+    current rules, so the next drain must not rebuild it."""
+    index_rules_file(home).parent.mkdir(parents=True, exist_ok=True)
+    index_rules_file(home).write_text(INDEX_RULES + "\n")
+
+
 @dataclass(frozen=True)
 class SyncReport:
     indexed: int
@@ -52,12 +71,17 @@ class SyncReport:
 
 
 class SearchService:
-    def __init__(self, store: RecordStore, index: SearchIndex, terms: TermService):
+    def __init__(
+        self, store: RecordStore, index: SearchIndex, terms: TermService, rules_file: Path | None = None
+    ):
         self.store = store
         self.index = index
         self.terms = terms
-        # one drain at a time per process: the API's background loop and writes both call sync()
+        # one drain at a time per process: the API's background drainer and `fairgrid index-sync` call sync()
         self._sync_lock = threading.Lock()
+        # notes the INDEX_RULES the index was built under (None: not tracked, e.g. a throwaway index)
+        self.rules_file = rules_file
+        self._rules_followed = rules_file is None
 
     @property
     def in_process(self) -> bool:
@@ -93,7 +117,34 @@ class SearchService:
         """Drain the outbox into the index. Safe to call any time; an index outage leaves the
         entries pending, so nothing is lost and the next call catches up."""
         with self._sync_lock:
+            self._follow_rules()
             return self._sync(batch, max_batches)
+
+    def _follow_rules(self) -> None:
+        """Rebuild, once, an index whose documents were made under older INDEX_RULES: the outbox only
+        carries records that changed, and every stored document may be wrong. An empty index is
+        simply noted as current. When the index or store is down, the next drain tries again."""
+        if self._rules_followed or self.rules_file is None:
+            return
+        try:
+            if self.rules_file.read_text().strip() == INDEX_RULES:
+                self._rules_followed = True
+                return
+        except FileNotFoundError:
+            pass
+        try:
+            if self.index.count() > 0:
+                log.warning("search index built under older rules: rebuilding it from the store")
+                self._rebuild(None)
+            self._note_rules()
+        except (Unavailable, FairgridError, OSError) as exc:
+            log.warning("search index rules not checked yet: %s", exc)
+
+    def _note_rules(self) -> None:
+        if self.rules_file is not None:
+            self.rules_file.parent.mkdir(parents=True, exist_ok=True)
+            self.rules_file.write_text(INDEX_RULES + "\n")
+        self._rules_followed = True
 
     def _sync(self, batch: int, max_batches: int) -> SyncReport:
         indexed = deleted = 0
@@ -149,26 +200,32 @@ class SearchService:
         """Rebuild the index from the store (the new index is swapped in when complete)."""
         identity.require(Role.ADMIN, action="rebuild the search index")
         with self._sync_lock:  # no drain may write into the index being replaced
-            labels = self.labels()
-            total = self.store.count()
-            # acknowledge what is pending now: the rebuild covers it
-            pending = self.store.pending(1_000_000)
-
-            def docs() -> Iterator[SearchDocument]:
-                chunk: list[Record] = []
-                for i, rec in enumerate(self.store.iter_latest()):
-                    if progress:
-                        progress(i + 1, total)
-                    if rec.revision is None or rec.revision.published:
-                        chunk.append(rec)
-                    if len(chunk) >= 200:
-                        yield from self._documents(chunk, labels)
-                        chunk = []
-                yield from self._documents(chunk, labels)
-
-            n = self.index.rebuild(docs())
-            self.store.ack(pending)
+            n = self._rebuild(progress)
+            self._note_rules()
             return n
+
+    def _rebuild(self, progress: Callable[[int, int], None] | None) -> int:
+        labels = self.labels()
+        total = self.store.count()
+        # acknowledge what is pending now: the rebuild covers it
+        pending = self.store.pending(1_000_000)
+
+        def docs() -> Iterator[SearchDocument]:
+            chunk: list[Record] = []
+            for i, rec in enumerate(self.store.iter_latest()):
+                if progress:
+                    progress(i + 1, total)
+                if rec.revision is None or rec.revision.published:
+                    chunk.append(rec)
+                if len(chunk) >= 200:
+                    yield from self._documents(chunk, labels)
+                    chunk = []
+            yield from self._documents(chunk, labels)
+
+        n = self.index.rebuild(docs())
+        self.store.ack(pending)
+        return n
+
 
 def _unknown_disease(value: str) -> str:
     """A disease filter value no registered terminology knows. An IRI is matched as it is (the bundled

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -9,6 +10,8 @@ import pyoxigraph as ox
 from registry.config import Settings
 from registry.identity import ANONYMOUS, Identity, Role, local_operator
 from registry.search.port import SearchFilter, SearchQuery
+from registry.services.indexing import to_document
+from registry.services.search import INDEX_RULES, SearchService
 from registry.vocab import METADATA_VISIBILITY, VISIBILITY_CONSORTIUM
 from registry.wiring import Registry, open_registry
 from tests.conftest import EXAMPLE, OxigraphServer
@@ -65,3 +68,24 @@ def test_index_follows_metadata_visibility_on_sync_and_reindex(reg: Registry) ->
         assert dataset not in found(Identity("r", frozenset({Role.RESEARCHER})))
         assert {dataset, part} <= found(member)
         assert BASE + "dataset/mds-registry-hub-a" in found(ANONYMOUS)  # RESTRICTED
+
+
+def test_an_index_built_under_older_rules_is_rebuilt_by_the_next_drain(reg: Registry) -> None:
+    """An index from before published metadata became public holds RESTRICTED datasets flagged not
+    public; the outbox would never re-send them (they did not change), so the drain rebuilds once."""
+    reg.importer.run(local_operator(), [EXAMPLE])
+    reg.search.sync()
+    rules = reg.settings.home / "search-rules"
+    assert rules.read_text().strip() == INDEX_RULES
+    restricted = BASE + "dataset/mds-registry-hub-a"
+    query = SearchQuery(filters=SearchFilter(kinds=["Dataset"]), first=100)
+    assert restricted in {h.iri for h in reg.search.search(ANONYMOUS, query).hits}
+    # what the previous version left: the same index, its restricted dataset flagged not public
+    stale = replace(to_document(reg.records.get(local_operator(), restricted)), public=False)
+    reg.index.upsert([stale])
+    rules.unlink()
+    assert restricted not in {h.iri for h in reg.search.search(ANONYMOUS, query).hits}
+    again = SearchService(reg.store, reg.index, reg.terms, rules_file=rules)  # as a new process would
+    again.sync()
+    assert restricted in {h.iri for h in again.search(ANONYMOUS, query).hits}
+    assert rules.read_text().strip() == INDEX_RULES
