@@ -107,7 +107,7 @@ def test_stale_base_revision_is_a_conflict_and_writes_nothing(store: RecordStore
     other, t_other = dataset("c", "C")
     store.commit([write(iri, t1, 1, None)])
     with pytest.raises(StaleRevision):
-        store.commit([write(other, t_other, 1, None), write(iri, t1, 2, None)])  # b exists: stale
+        store.commit([write(other, t_other, 1, None), write(iri, t1, 1, None)])  # b exists: stale
     assert store.get(other) is None  # the batch was all-or-nothing
     with pytest.raises(StaleRevision):
         store.commit([write(iri, t1, 3, 2)])
