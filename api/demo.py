@@ -75,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"[bold]fairgrid demo[/] — home {settings.home.resolve()}")
     reg = open_registry(settings)
     try:
-        register(reg, "terminologies", terminology_files())
-        register(reg, "example catalogue", [example_catalogue()])
+        register(reg, "terminologies", terminology_files(settings.ontologies_dir))
+        register(reg, "example catalogue", [example_catalogue(settings.ontologies_dir)])
         if not args.no_sites:
             described = setup_sites(settings.home)
             if described:

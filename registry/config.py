@@ -130,6 +130,9 @@ class Settings:
     search_url: str | None = None  # OpenSearch/Elasticsearch; None means the embedded index
     search_alias: str | None = None  # the alias on that cluster (several registries can share one)
     port: int = 8080  # where `make demo` says the API is served
+    # Other SHACL shapes / background vocabularies than the bundled ones (None: the bundled folders)
+    shapes_dir: Path | None = None
+    ontologies_dir: Path | None = None
     auth: AuthSettings = field(default_factory=AuthSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
 
@@ -152,6 +155,8 @@ class Settings:
             search_url=e.get("FAIRGRID_SEARCH_URL") or None,
             search_alias=e.get("FAIRGRID_SEARCH_ALIAS") or None,
             port=_number(e, "FAIRGRID_PORT", int, 8080),
+            shapes_dir=Path(e["FAIRGRID_SHAPES_DIR"]) if e.get("FAIRGRID_SHAPES_DIR") else None,
+            ontologies_dir=Path(e["FAIRGRID_ONTOLOGIES_DIR"]) if e.get("FAIRGRID_ONTOLOGIES_DIR") else None,
             auth=AuthSettings.from_env(e),
             limits=LimitSettings.from_env(e),
         )

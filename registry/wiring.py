@@ -16,6 +16,7 @@ from registry.services.records import RecordService
 from registry.services.search import SearchService, index_rules_file
 from registry.services.terms import TermService
 from registry.store.port import RecordStore
+from registry.validation.bundle import load_bundle
 from registry.validation.validator import CompiledValidator, RecordValidator
 
 
@@ -37,7 +38,8 @@ class Registry:
 
     @cached_property
     def validator(self) -> RecordValidator:
-        return CompiledValidator()
+        s = self.settings
+        return CompiledValidator(load_bundle(s.shapes_dir, s.ontologies_dir))
 
     @cached_property
     def doorbell(self) -> Doorbell:

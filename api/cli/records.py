@@ -73,7 +73,7 @@ def init(
     s.home.mkdir(parents=True, exist_ok=True)
     with main.registry() as reg:
         if terminologies:
-            summary = reg.importer.run(main.me(), terminology_files())
+            summary = reg.importer.run(main.me(), terminology_files(reg.settings.ontologies_dir))
             out.print(f"registered terminologies: {summary.imported} new, {summary.unchanged} unchanged")
         out.print(f"fairgrid home ready at [bold]{s.home.resolve()}[/] ({reg.store.count()} records)")
 

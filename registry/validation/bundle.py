@@ -8,7 +8,6 @@ dct:accessRights names them, because SHACL Core has no conditional targets.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -37,34 +36,32 @@ ACCESS_PROFILES = {
 }
 
 
-def shapes_dir() -> Path:
-    return Path(os.environ.get("FAIRGRID_SHAPES_DIR", ROOT / "shapes"))
+# The bundled folders; Settings.shapes_dir / ontologies_dir (FAIRGRID_SHAPES_DIR, ..._ONTOLOGIES_DIR) may
+# name others, and are handed to the functions below by whoever holds the Settings.
+SHAPES_DIR = ROOT / "shapes"
+ONTOLOGIES_DIR = ROOT / "ontologies"
 
 
-def ontologies_dir() -> Path:
-    return Path(os.environ.get("FAIRGRID_ONTOLOGIES_DIR", ROOT / "ontologies"))
-
-
-def shape_files(models: bool = False) -> list[Path]:
-    base = shapes_dir()
+def shape_files(models: bool = False, shapes: Path | None = None) -> list[Path]:
+    base = shapes or SHAPES_DIR
     names = (*OFFICIAL_SHAPES, *FAIRGRID_SHAPES, *(MODEL_SHAPES if models else ()))
     return [base / f for f in names if (base / f).exists()]
 
 
-def background_files() -> list[Path]:
-    base = ontologies_dir()
+def background_files(ontologies: Path | None = None) -> list[Path]:
+    base = ontologies or ONTOLOGIES_DIR
     files = [base / "fairgrid.ttl"]
     for sub in ("vocabularies", "terminologies"):
         files += sorted((base / sub).glob("*.ttl"))
     return [f for f in files if f.exists()]
 
 
-def terminology_files() -> list[Path]:
-    return sorted((ontologies_dir() / "terminologies").glob("*.ttl"))
+def terminology_files(ontologies: Path | None = None) -> list[Path]:
+    return sorted(((ontologies or ONTOLOGIES_DIR) / "terminologies").glob("*.ttl"))
 
 
-def example_catalogue() -> Path:
-    return ontologies_dir() / "examples" / "consortium.ttl"
+def example_catalogue(ontologies: Path | None = None) -> Path:
+    return (ontologies or ONTOLOGIES_DIR) / "examples" / "consortium.ttl"
 
 
 def read_triples(files: list[Path]) -> list[ox.Triple]:
@@ -82,10 +79,10 @@ class Bundle:
 
 
 @cache
-def load_bundle() -> Bundle:
-    base = shapes_dir()
+def load_bundle(shapes: Path | None = None, ontologies: Path | None = None) -> Bundle:
+    base = shapes or SHAPES_DIR
     return Bundle(
-        tuple(read_triples(shape_files())),
-        tuple(read_triples(background_files())),
+        tuple(read_triples(shape_files(shapes=base))),
+        tuple(read_triples(background_files(ontologies))),
         tuple(read_triples([base / f for f in MODEL_SHAPES if (base / f).exists()])),
     )

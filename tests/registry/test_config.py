@@ -65,3 +65,31 @@ def test_graphql_and_sparql_limits_come_from_the_settings(tmp_path: Path) -> Non
         assert full.state.sparql.timeout_s == 3 and full.state.sparql.max_rows == 7
     finally:
         reg.close()
+
+
+def test_the_validator_uses_the_shapes_the_settings_name(tmp_path: Path) -> None:
+    import shutil
+
+    import pyoxigraph as ox
+
+    from registry.validation.bundle import SHAPES_DIR
+    from tests.conftest import CURATOR
+    from tests.registry.services.test_records import dataset
+
+    shapes = tmp_path / "shapes"
+    shutil.copytree(SHAPES_DIR, shapes)
+    with (shapes / "fairgrid.ttl").open("a") as f:  # a stricter local profile: every dataset has a version
+        f.write(
+            "\nfgshape:Local a sh:NodeShape ; sh:targetClass <http://www.w3.org/ns/dcat#Dataset> ;\n"
+            "  sh:property fgshape:Local_version .\n"
+            "fgshape:Local_version a sh:PropertyShape ; sh:path <http://www.w3.org/ns/dcat#version> ;\n"
+            '  sh:name "version"@en ; sh:message "Local rule: a dataset must have a dcat:version."@en ;\n'
+            "  sh:minCount 1 ; sh:severity sh:Violation .\n"
+        )
+    env = {"FAIRGRID_HOME": str(tmp_path / "home"), "FAIRGRID_SHAPES_DIR": str(shapes)}
+    settings = Settings.from_env(env)
+    assert settings.shapes_dir == shapes and settings.ontologies_dir is None
+    with open_registry(settings) as reg, pytest.raises(InputError, match="SHACL violation"):
+        reg.records.create(CURATOR, dataset(), ox.RdfFormat.TURTLE)
+    with open_registry(Settings(home=tmp_path / "other")) as reg:  # the bundled shapes
+        assert reg.records.create(CURATOR, dataset(), ox.RdfFormat.TURTLE)

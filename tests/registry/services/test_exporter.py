@@ -10,7 +10,7 @@ import pytest
 import rdflib
 
 from registry.identity import local_operator
-from registry.validation.bundle import background_files, shapes_dir, terminology_files
+from registry.validation.bundle import SHAPES_DIR, background_files, terminology_files
 from registry.wiring import Registry
 from tests.conftest import EXAMPLE, RESEARCHER
 
@@ -34,7 +34,7 @@ def test_export_of_the_example_catalogue_conforms(reg: Registry, fmt: str) -> No
         data.parse(f)
     shapes = rdflib.Graph()
     for name in ("shapes.ttl", "range.ttl"):
-        shapes.parse(shapes_dir() / "official" / name)
+        shapes.parse(SHAPES_DIR / "official" / name)
     conforms, _g, text = pyshacl.validate(data, shacl_graph=shapes, inference="none")
     assert conforms, text
 
