@@ -17,7 +17,7 @@ from federation.site.home import SiteHome
 from federation.site.hub import register_with_hub
 from federation.site.store import SiteStore
 from registry.config import Settings
-from registry.errors import Conflict, PermissionDenied, Unauthenticated, Unavailable
+from registry.errors import Conflict, PermissionDenied, Unauthenticated, Unavailable, ValidationFailed
 from registry.identity import Role, local_operator
 from registry.search.port import SearchQuery
 from registry.validation.bundle import terminology_files
@@ -110,6 +110,15 @@ def test_each_refusal_is_its_own_error(
         register_with_hub(to_turtle(describe_site(home, store)), url, _curator(reg))
     assert "HTTP 409" in conflict.value.message and "deprecated" in conflict.value.message
     assert conflict.value.details["registered"] == [reg.settings.base_iri + "site/site-t"]
+
+
+def test_a_description_the_hub_rejects_lists_its_violations(hub: tuple[str, Registry]) -> None:
+    url, reg = hub
+    bare = f"<{reg.settings.base_iri}dataset/site-t-bare> a <http://www.w3.org/ns/dcat#Dataset> ."
+    with pytest.raises(ValidationFailed) as refused:
+        register_with_hub(bare, url, _curator(reg))
+    assert "HTTP 422" in refused.value.message and refused.value.violations
+    assert reg.store.list_records(Kind.DATASET) == []
 
 
 def test_unreachable_hub_says_what_to_do(home: SiteHome, store: SiteStore, cohorts: dict[str, Path]) -> None:
