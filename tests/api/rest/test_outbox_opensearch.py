@@ -21,7 +21,7 @@ from registry.search.opensearch import OpenSearchIndex
 from registry.validation.bundle import terminology_files
 from registry.wiring import Registry, open_registry
 from tests.api.rest.test_writes import record_doc
-from tests.conftest import CURATOR, EXAMPLE, REPO
+from tests.conftest import CURATOR, DEV_AUTH, EXAMPLE, REPO
 from tests.registry.search.test_conformance import opensearch_or_skip
 
 pytestmark = [pytest.mark.opensearch, pytest.mark.slow]
@@ -37,7 +37,7 @@ def ctl(action: str) -> None:
 def os_registry(tmp_path: Path) -> Iterator[Registry]:
     url = opensearch_or_skip()
     alias = f"fairgrid-test-catchup-{uuid.uuid4().hex[:8]}"
-    reg = open_registry(Settings(home=tmp_path / "home", search_url=url))
+    reg = open_registry(Settings(home=tmp_path / "home", search_url=url, auth=DEV_AUTH))
     # a unique alias, and refresh on write so searches see what sync wrote
     reg.__dict__["index"] = open_index(url, alias=alias, refresh=True)
     try:
@@ -75,3 +75,45 @@ def test_writes_survive_a_node_outage_and_sync_catches_up(os_registry: Registry)
     hits = reg.search.search(CURATOR, SearchQuery(text="outage cohort")).hits
     assert sorted(h.iri for h in hits) == written
     assert reg.index.count() == reg.store.count()
+
+
+def test_api_writes_with_the_node_stopped_return_and_the_drainer_catches_up(os_registry: Registry) -> None:
+    """The server as deployed: writes through REST and GraphQL while the node is stopped answer at once
+    (committed, never failed by the index); the background drainer indexes them once the node is back."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.auth import Authenticator, dev_token
+    from registry.identity import Role
+    from tests.indexing import wait_until
+
+    reg = os_registry
+    reg.importer.run(local_operator(), [*terminology_files(), EXAMPLE])
+    assert reg.search.sync().pending == 0
+    token = {"Authorization": "Bearer " + dev_token(reg.settings.home, "c", [Role.CURATOR])}
+    ttl = {**token, "Content-Type": "text/turtle"}
+    rest_iri, gql_iri = f"{BASE}dataset/node-down-rest", f"{BASE}dataset/node-down-graphql"
+    with TestClient(create_app(reg, Authenticator(reg.settings), sync_interval_s=0.5)) as c:
+        ctl("stop")
+        assert c.get("/readyz").json()["index"].startswith("down")
+        r = c.post("/records", content=record_doc(reg, rest_iri, "Stopped node cohort"), headers=ttl)
+        assert r.status_code == 201, r.text
+        put = c.put(
+            "/records/dataset/node-down-rest",
+            content=record_doc(reg, rest_iri, "Stopped node cohort, revised"),
+            headers={**ttl, "If-Match": '"1"'},
+        )
+        assert put.status_code == 200, put.text
+        mutation = "mutation($rdf: String!) { registerRecord(rdf: $rdf) { records { iri } } }"
+        rdf = record_doc(reg, gql_iri, "Stopped node cohort by GraphQL").decode()
+        body = c.post("/graphql", json={"query": mutation, "variables": {"rdf": rdf}}, headers=token).json()
+        assert "errors" not in body, body
+        assert c.get("/dataset/node-down-rest", headers={"Accept": "text/turtle"}).status_code == 200
+        assert {rest_iri, gql_iri} <= {iri for iri, _n in reg.store.pending(100)}  # waiting, not lost
+
+        ctl("start")
+        wait_until(
+            lambda: not reg.store.pending(100), "the drainer to catch up after the node restarted", 300
+        )
+    hits = reg.search.search(CURATOR, SearchQuery(text="stopped node cohort")).hits
+    assert sorted(h.iri for h in hits) == sorted([gql_iri, rest_iri])
