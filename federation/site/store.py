@@ -27,7 +27,7 @@ import duckdb
 from federation.site.flatten import RecordError, drop_narrative, flatten
 from federation.site.reader import Inputs, expand, read_items
 from federation.site.terminology import Terminology
-from registry.errors import FairgridError, InputError, Unavailable
+from registry.errors import FairgridError, InputError, Unavailable, UnreadableInput
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resource (key VARCHAR, rtype VARCHAR, id VARCHAR, patient_id VARCHAR,
@@ -81,6 +81,8 @@ class SiteStore:
     def __init__(self, path: Path | str, *, terminology: Terminology | None = None, read_only: bool = False):
         self.path = Path(path)
         self.terminology = terminology
+        if read_only and not self.path.is_file():  # DuckDB would call this an I/O error
+            raise UnreadableInput(f"{self.path}: no site store here", hint="run `fairgrid site init` first")
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:

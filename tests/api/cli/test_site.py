@@ -70,6 +70,15 @@ def test_site_commands_exit_like_every_other_command(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "is not a site home" in r.output
     r = runner.invoke(fairgrid, ["site", "init", "--site-id", "Bad Id", "--home", str(tmp_path / "h")])
     assert r.exit_code == 1 and "is not valid" in r.output
+    assert (
+        runner.invoke(
+            fairgrid, ["site", "init", "--site-id", "site-h", "--home", str(tmp_path / "h")]
+        ).exit_code
+        == 0
+    )
+    (tmp_path / "h" / "store.duckdb").unlink()
+    r = runner.invoke(fairgrid, ["site", "stats", "--home", str(tmp_path / "h")])
+    assert r.exit_code == 2 and "no site store here" in r.output  # not "backend unavailable"
 
 
 def test_count_refuses_what_cannot_match(tmp_path: Path) -> None:
