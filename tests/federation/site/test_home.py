@@ -56,6 +56,7 @@ def test_site_yaml_is_never_readable_by_others(watched: Path, force: bool) -> No
     assert _seen, "the hook saw the file being written"
     assert [s for s in _seen if s[2] > 0 and s[1] & 0o077] == []  # no moment with content readable by others
     assert stat.S_IMODE((watched / CONFIG).stat().st_mode) == 0o600
+    assert stat.S_IMODE(watched.stat().st_mode) == 0o700  # the store and quarantine are the site's only
     assert list(watched.glob(f".{CONFIG}*")) == []  # no temporary file left behind
     assert open_site(watched).config.site_id == "site-a"
 
