@@ -7,11 +7,12 @@ through its policy and ledger, audits the question and returns only the disclose
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from federation.criteria import CriteriaError, parse_criteria
-from federation.site import evaluate
+from federation.site.cohort_index import CohortIndex
 from federation.site.disclosure import Answer, Ledger, Status
 from federation.site.home import SiteHome, open_site
 from federation.site.policy import Policy, load_policy
@@ -40,10 +41,16 @@ class Responder:
     def site_id(self) -> str:
         return self.home.config.site_id
 
+    @cached_property
+    def index(self) -> CohortIndex:
+        # Built once: the agent holds the store open read-only, so no load can change it meanwhile
+        # (DuckDB lets a writer in only when no one else has the file open).
+        return CohortIndex(self.store)
+
     def warm_up(self) -> None:
-        """Load the unit registry and the terminology before the first question, not during it."""
+        """Load the unit registry, the terminology and the index before the first question, not during it."""
         q = parse_criteria({"inclusion": [[{"type": "lab", "loinc": "718-7", "max": 10, "unit": "g/L"}]]})
-        evaluate.count(self.store, q)
+        self.index.count(q)
 
     def answer(self, user: str, criteria: Any) -> Answer:
         try:
@@ -53,7 +60,7 @@ class Responder:
             self.ledger.audit(user, "-", str(criteria)[:2000], answer)
             return answer
         try:
-            n = evaluate.count(self.store, q)
+            n = self.index.count(q)
         except FairgridError as exc:
             answer = Answer(Status.ERROR, reason=exc.message)
         else:
