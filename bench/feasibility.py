@@ -6,7 +6,8 @@ A simple question (one disease code with descendants) and a complex one (code + 
 range + variant + an exclusion) are each asked `--queries` times through the hub's HTTP API
 (`POST /feasibility`), with each site's noise cache cleared between questions so that no answer is a cache
 hit (sites run with epsilon 1.0). In the same run the same counts are timed on one site store directly (no
-hub, no network, no disclosure control) to show what the protocol adds. The site data is synthesised once
+hub, no network, no disclosure control), through the agent's cohort index and through the reference SQL,
+to show what the protocol adds. The site data is synthesised once
 (bench/out/feasibility/) and copied to every site: each site holds its own store file.
 Last line: one JSON object with the figures.
 """
@@ -34,6 +35,7 @@ from api.auth import dev_token  # noqa: E402
 from federation.criteria import parse_criteria  # noqa: E402
 from federation.local import LocalSites, fairgrid_command  # noqa: E402
 from federation.site import evaluate  # noqa: E402
+from federation.site.cohort_index import CohortIndex  # noqa: E402
 from federation.site.home import init_site  # noqa: E402
 from federation.site.keys import site_public_key  # noqa: E402
 from federation.site.store import SiteStore  # noqa: E402
@@ -75,17 +77,21 @@ def source_store(patients: int) -> Path:
 
 
 def site_direct(store: Path, queries: int) -> dict[str, list[float]]:
+    """The same counts on one site store, no hub: through the agent's cohort index and the reference SQL."""
     out: dict[str, list[float]] = {}
     with SiteStore(store, terminology=Terminology.load(), read_only=True) as st:
+        index = CohortIndex(st)
         for name, doc in (("simple", SIMPLE), ("complex", COMPLEX)):
             q = parse_criteria(doc)
-            evaluate.count(st, q)  # warm
-            times = []
-            for _ in range(queries):
-                t = time.perf_counter()
-                evaluate.count(st, q)
-                times.append((time.perf_counter() - t) * 1000)
-            out[name] = times
+            assert index.count(q) == evaluate.count(st, q)
+            for engine, count in (("index", index.count), ("sql", lambda q: evaluate.count(st, q))):
+                count(q)  # warm
+                times = []
+                for _ in range(queries if engine == "index" else max(5, queries // 10)):
+                    t = time.perf_counter()
+                    count(q)
+                    times.append((time.perf_counter() - t) * 1000)
+                out[f"{name}_{engine}"] = times
     return out
 
 
@@ -153,7 +159,7 @@ def main() -> int:
         hub.terminate()
         hub.wait(20)
     direct = site_direct(src, args.queries)
-    direct_all = direct["simple"] + direct["complex"]
+    direct_all = direct["simple_index"] + direct["complex_index"]
     summary: dict[str, Any] = {
         "sites": args.sites,
         "patients_per_site": args.patients,
@@ -162,8 +168,10 @@ def main() -> int:
         "simple_p95_ms": round(pct(results["simple"], 95), 1),
         "complex_p50_ms": round(pct(results["complex"], 50), 1),
         "complex_p95_ms": round(pct(results["complex"], 95), 1),
-        "site_direct_simple_p50_ms": round(pct(direct["simple"], 50), 2),
-        "site_direct_complex_p50_ms": round(pct(direct["complex"], 50), 2),
+        "site_direct_simple_p50_ms": round(pct(direct["simple_index"], 50), 2),
+        "site_direct_complex_p50_ms": round(pct(direct["complex_index"], 50), 2),
+        "site_sql_simple_p50_ms": round(pct(direct["simple_sql"], 50), 1),
+        "site_sql_complex_p50_ms": round(pct(direct["complex_sql"], 50), 1),
         "site_direct_p95_ms": round(pct(direct_all, 95), 2),
         "site_patients_per_s": round(args.patients / (statistics.median(direct_all) / 1000)),
     }
