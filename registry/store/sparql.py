@@ -115,8 +115,10 @@ def commit_update(writes: Sequence[Write]) -> tuple[str, str]:
     new = [w.record.iri for w in writes if w.expected_head is None]
     guards: list[str] = []
     if new:
-        absent = f"VALUES ?r {{ {values(new)} }} GRAPH {META} {{ ?r {HEAD} ?h }}"
-        guards.append(f"FILTER NOT EXISTS {{ {absent} }}")
+        # A COUNT of index lookups: Oxigraph evaluates FILTER NOT EXISTS over VALUES by scanning
+        # every head, so that guard grew with the store (0.5 s a commit at 40,000 records).
+        present = f"VALUES ?r {{ {values(new)} }} GRAPH {META} {{ ?r {HEAD} ?h }}"
+        guards.append(f"{{ SELECT (COUNT(*) AS ?present) WHERE {{ {present} }} }} FILTER(?present = 0)")
     for w in writes:
         if w.expected_head is not None:
             r = w.record.iri
