@@ -99,7 +99,7 @@ def validate(
     except Unavailable:
         store = OxigraphStore()
     reg = Registry(s, store)
-    summary = reg.importer.run(main.me(), files, dry_run=True)
+    summary = reg.importer.run(main.me(), files, dry_run=True, keep_items=True)
     unreadable = any(isinstance(i.error, RdfSyntaxError) for i in summary.rejections)
     if format == ReportFmt.json:
         print_json(
