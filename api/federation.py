@@ -1,7 +1,8 @@
 """Wiring of the hub's federation parts onto the app: broker, site directory, audit, feasibility service.
 
 The fan-out runs where the site connections are: in this process. With `fairgrid serve --workers N` the
-agents' connections would be spread over the workers, so feasibility needs one worker (see README).
+agents' connections would be spread over the workers, so a multi-worker hub refuses agents and questions
+with a clear error instead of answering from some of the sites (docs/feasibility.md).
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ def install(app: FastAPI, registry: Registry) -> None:
     broker = Broker(load_or_create_key(home / HUB_KEY), directory.key)
     app.state.broker = broker
     app.state.hub_audit = HubAudit(home / AUDIT_FILE)
+    fed = registry.settings.federation
     app.state.feasibility = FeasibilityService(
-        broker, directory, registry.terms, registry.records, registry.search, app.state.hub_audit
-    )
+        broker, directory, registry.terms, registry.records, registry.search, app.state.hub_audit,
+        default_deadline_ms=fed.deadline_ms, max_deadline_ms=fed.max_deadline_ms,
+        single_process=fed.workers <= 1,  # 0 reaches a worker only as an explicit count (api/serving.py)
+    )  # fmt: skip
     app.state.beacon = BeaconService(app.state.feasibility, registry.terms)

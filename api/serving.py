@@ -73,6 +73,8 @@ def run_workers(
         from api.auth import dev_private_key
 
         dev_private_key(settings.home)  # made once here, not raced by the workers
+    # Each worker builds its app from the environment: tell it there are several (api/federation.py).
+    os.environ["FAIRGRID_WORKERS"] = str(workers)
     config = uvicorn.Config(
         "api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
         log_level=log_level, lifespan="on",

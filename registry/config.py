@@ -120,6 +120,25 @@ class LimitSettings:
 
 
 @dataclass(frozen=True)
+class FederationSettings:
+    """Feasibility fan-out: how long the hub waits for sites by default and at most, and how many API
+    processes serve (the broker holds the site connections in one process, so it needs exactly one)."""
+
+    deadline_ms: int = 2000
+    max_deadline_ms: int = 30000
+    workers: int = 1
+
+    @classmethod
+    def from_env(cls, e: Mapping[str, str]) -> FederationSettings:
+        d = cls()
+        return cls(
+            deadline_ms=_number(e, "FAIRGRID_FEASIBILITY_DEADLINE_MS", int, d.deadline_ms),
+            max_deadline_ms=_number(e, "FAIRGRID_FEASIBILITY_MAX_DEADLINE_MS", int, d.max_deadline_ms),
+            workers=_number(e, "FAIRGRID_WORKERS", int, 1),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=lambda: Path(".fairgrid"))
     base_iri: str = DEFAULT_BASE_IRI
@@ -135,6 +154,7 @@ class Settings:
     ontologies_dir: Path | None = None
     auth: AuthSettings = field(default_factory=AuthSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    federation: FederationSettings = field(default_factory=FederationSettings)
 
     @property
     def all_allowed_bases(self) -> tuple[str, ...]:
@@ -159,4 +179,5 @@ class Settings:
             ontologies_dir=Path(e["FAIRGRID_ONTOLOGIES_DIR"]) if e.get("FAIRGRID_ONTOLOGIES_DIR") else None,
             auth=AuthSettings.from_env(e),
             limits=LimitSettings.from_env(e),
+            federation=FederationSettings.from_env(e),
         )

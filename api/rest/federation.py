@@ -87,6 +87,11 @@ async def agent(ws: WebSocket) -> None:
     """A site agent's connection: a site-operator token naming its site, then a hello signed by the site."""
     broker: Broker = ws.app.state.broker
     try:
+        ws.app.state.feasibility.check_single_process()
+    except FairgridError as exc:
+        await ws.close(code=4503, reason=exc.message[:120])
+        return
+    try:
         who: Identity = ws.app.state.authenticator.identity(ws.headers.get("authorization"))
         if not who.has(Role.SITE_OPERATOR) or not who.site:
             await ws.close(code=4403, reason="needs a site-operator token naming its site")

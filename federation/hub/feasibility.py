@@ -16,7 +16,7 @@ from federation.criteria import model as m
 from federation.hub.audit import HubAudit
 from federation.hub.broker import SiteReply, SiteStatus
 from federation.hub.sites import SiteDirectory
-from registry.errors import InputError, NotFound
+from registry.errors import InputError, NotFound, Unavailable
 from registry.identity import Identity, Role
 from registry.model import Record
 from registry.search.port import MAX_FIRST, SearchFilter, SearchQuery
@@ -93,10 +93,20 @@ class FeasibilityService:
         *,
         default_deadline_ms: int = 2000,
         max_deadline_ms: int = 30000,
+        single_process: bool = True,
     ) -> None:
         self.gateway, self.directory, self.terms = gateway, directory, terms
         self.records, self.search_service, self.audit = records, search, audit
         self.default_deadline_ms, self.max_deadline_ms = default_deadline_ms, max_deadline_ms
+        self.single_process = single_process
+
+    def check_single_process(self) -> None:
+        if not self.single_process:
+            raise Unavailable(
+                "this hub runs several API worker processes, and site agents' connections would be spread "
+                "over them: feasibility is not served here",
+                hint="serve feasibility from one process (fairgrid serve without --workers) on its own port",
+            )
 
     def parse(self, who: Identity, criteria: Any) -> Criteria:
         """The checked, normalised question; every code must be in the registry's terminologies."""
@@ -139,6 +149,7 @@ class FeasibilityService:
         self, who: Identity, criteria: Any, sites: list[str] | None = None, deadline_ms: int | None = None
     ) -> FeasibilityResult:
         who.require(*ASKERS, action="ask for feasibility counts")
+        self.check_single_process()
         q = self.parse(who, criteria)
         targets, deadline_s = self._sites(sites), self._deadline_s(deadline_ms)
         replies = await self.gateway.ask(targets, who.subject, q.to_json(), deadline_s)
