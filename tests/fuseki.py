@@ -2,18 +2,26 @@
 
 It serves two datasets, `mem` (in memory) and `tdb2` (TDB2 on disk). A test that needs one skips when
 the node is down, and fails instead when FAIRGRID_REQUIRE_FUSEKI=1 (set by deploy/test-services.sh once
-the node is up). The node is a test node: `fresh_dataset` empties the dataset before each use.
+the node is up). The node is a test node: `fresh_dataset` empties the dataset before each use, and
+holds a lock meanwhile, so test runs sharing the node (several developers on one machine) take turns
+instead of emptying the dataset under each other.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
 
+from registry.locks import exclusive
+
 FUSEKI_URL = os.environ.get("FAIRGRID_FUSEKI_URL", "http://127.0.0.1:3330")
-DATASETS = ("mem", "tdb2")
 
 
 def fuseki_or_skip(dataset: str) -> str:
@@ -30,9 +38,13 @@ def fuseki_or_skip(dataset: str) -> str:
     return query_url
 
 
-def fresh_dataset(dataset: str) -> str:
-    """The query endpoint of `dataset`, emptied (every graph dropped) so a test starts from nothing."""
+@contextmanager
+def fresh_dataset(dataset: str) -> Iterator[str]:
+    """The query endpoint of `dataset`, emptied (every graph dropped), kept for this test alone."""
     query_url = fuseki_or_skip(dataset)
-    update_url = query_url.rsplit("/", 1)[0] + "/update"
-    httpx.post(update_url, data={"update": "DROP ALL"}, timeout=30.0).raise_for_status()
-    return query_url
+    key = hashlib.sha256(query_url.encode()).hexdigest()[:16]
+    lock = Path(tempfile.gettempdir()) / f"fairgrid-fuseki-{key}.lock"
+    with exclusive(lock, timeout_s=240, what=f"the test lock on {query_url}"):
+        update_url = query_url.rsplit("/", 1)[0] + "/update"
+        httpx.post(update_url, data={"update": "DROP ALL"}, timeout=30.0).raise_for_status()
+        yield query_url

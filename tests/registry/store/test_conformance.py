@@ -35,9 +35,10 @@ BASE = "https://w3id.org/fairgrid/"
 )
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
     if request.param.startswith("fuseki-"):
-        s: RecordStore = SparqlEndpointStore(fresh_dataset(request.param.removeprefix("fuseki-")))
-        yield s
-        s.close()
+        with fresh_dataset(request.param.removeprefix("fuseki-")) as url:
+            s: RecordStore = SparqlEndpointStore(url)
+            yield s
+            s.close()
     elif request.param == "embedded":
         s = OxigraphStore(tmp_path / "store")
         yield s

@@ -71,7 +71,8 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
         yield server.url + "/query", str(tmp_path / "home")
         server.stop()
     else:
-        yield fresh_dataset(request.param.removeprefix("fuseki-")), None
+        with fresh_dataset(request.param.removeprefix("fuseki-")) as url:
+            yield url, None
 
 
 def test_racing_writer_processes_one_winner_per_round(target: tuple[str, str | None]) -> None:
