@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from registry.config import Settings
-from registry.errors import InputError, Unauthenticated
+from registry.errors import InputError, Unauthenticated, Unavailable
 from registry.identity import ANONYMOUS, Identity, Role, check_site_id, check_subject
 
 DEV_ISSUER = "fairgrid-dev"
@@ -166,6 +166,11 @@ class Authenticator:
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("the token has expired") from exc
+        except jwt.PyJWKClientConnectionError as exc:  # the provider is down, not the caller's fault
+            raise Unavailable(
+                f"cannot fetch the sign-in keys from {self.settings.auth.jwks_url}",
+                hint="try again later; the operator should check FAIRGRID_JWKS_URL and the provider",
+            ) from exc
         except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
         return identity_from_claims(claims), float(claims["exp"])

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from api.auth import Authenticator, dev_token
 from registry.config import AuthSettings, Settings
-from registry.errors import InputError, Unauthenticated
+from registry.errors import InputError, Unauthenticated, Unavailable
 from registry.identity import Role
 
 ISSUER = "https://idp.example.org/realms/consortium"
@@ -150,3 +150,14 @@ def test_site_claim(tmp_path: Path, idp: Jwks) -> None:
             auth.identity(bearer(idp.token(sub="op2", roles=["site-operator"], site=bad)))
     # the agent IRI of any accepted subject is a valid IRI
     assert auth.identity(bearer(idp.token(sub="auth0|123"))).agent_iri == "urn:fairgrid:agent:auth0%7C123"
+
+
+def test_an_unreachable_provider_is_unavailable_not_a_bad_token(tmp_path: Path, idp: Jwks) -> None:
+    from tests.conftest import free_port
+
+    down = f"http://127.0.0.1:{free_port()}/certs"  # nothing listens there
+    auth = Authenticator(
+        Settings(home=tmp_path, auth=AuthSettings(jwks_url=down, issuer=ISSUER, audience=AUDIENCE))
+    )
+    with pytest.raises(Unavailable, match="cannot fetch the sign-in keys"):
+        auth.identity(bearer(idp.token()))
