@@ -147,6 +147,18 @@ def _open(tools: DevTools, url: str) -> None:
     _until(f"{url} to load", lambda: tools.eval("document.readyState") == "complete")
 
 
+def test_the_browser_enforces_the_policy(server: str, browser: DevTools) -> None:
+    """What the other tests' `problems() == []` relies on: an inline script or style is refused and
+    reported."""
+    _open(browser, f"{server}/signin")
+    browser.eval("const s = document.createElement('script'); s.textContent = 'window.ran = 1';"
+                 "document.body.appendChild(s); const c = document.createElement('style');"
+                 "c.textContent = 'body{color:red}'; document.head.appendChild(c)")  # fmt: skip
+    assert browser.eval("window.ran") is None
+    reports = browser.problems()
+    assert len(reports) == 2 and all("Content Security Policy" in r for r in reports), reports
+
+
 def test_graphiql_runs_a_query_offline(server: str, browser: DevTools) -> None:
     query = '{ search(text: "statistics") { totalCount hits { title } } }'
     _open(browser, f"{server}/graphql#query={quote(query)}")
