@@ -25,7 +25,8 @@ from registry.wiring import Registry
 __all__ = ["FairgridSchema", "GraphQLContext", "Limits", "build_schema", "graphql_router"]
 
 
-DEFAULT_QUERY = """# Search the registry; Ctrl-Enter runs the query.
+DEFAULT_QUERY = """# Search the registry; Ctrl-Enter runs the query. Signed-in pages do not sign GraphiQL in:
+# for restricted records and the curator mutations, add {"Authorization": "Bearer <token>"} under Headers.
 {
   search(text: "registry", facets: [KIND]) {
     totalCount
