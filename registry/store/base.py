@@ -11,7 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from registry import locks
-from registry.errors import StaleRevision, Unavailable
+from registry.errors import FairgridError, StaleRevision, Unavailable
 from registry.model import Record, RevisionInfo
 from registry.sparql_text import term
 from registry.store import sparql as queries
@@ -105,11 +105,25 @@ class SparqlBackedStore(ABC):
             update, tx = queries.commit_update(writes)
             try:
                 self._update(update)
+            except Unavailable:
+                # A server may commit and then lose its answer: this commit's own id tells, and
+                # "unavailable" would make the caller retry into a conflict with its own write.
+                if not self._landed_alone(writes, tx):
+                    raise
             finally:  # even a failed update may have committed on a server: let caches look again
                 self.local_commits += 1
-            parts = queries.chunks([w.record.iri for w in writes], 500)
-            landed = [row for part in parts for row in self._select(queries.landed_query(part))]
-            queries.check_committed(writes, tx, landed)
+            queries.check_committed(writes, tx, self._landed(writes))
+
+    def _landed(self, writes: Sequence[Write]) -> list[queries.Row]:
+        parts = queries.chunks([w.record.iri for w in writes], 500)
+        return [row for part in parts for row in self._select(queries.landed_query(part))]
+
+    def _landed_alone(self, writes: Sequence[Write], tx: str) -> bool:
+        try:
+            queries.check_committed(writes, tx, self._landed(writes))
+        except (FairgridError, ValueError):  # not landed, or the server still cannot answer
+            return False
+        return True
 
     def _writers_queue(self) -> AbstractContextManager[None]:
         if self.commit_lock is None:

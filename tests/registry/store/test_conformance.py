@@ -276,3 +276,29 @@ def test_a_write_that_would_rewrite_a_revision_is_refused_before_anything_is_sen
         with pytest.raises(ValueError, match="revision after its base"):
             store.commit([write(iri, t2, number, base)])
     assert [(r.number, r.content_hash) for r in store.history(iri)] == [(1, content_hash(t1))]
+
+
+@pytest.mark.parametrize("lands", [True, False], ids=["answer-lost", "never-sent"])
+def test_an_update_whose_answer_is_lost_is_judged_by_what_landed(
+    store: RecordStore, monkeypatch: pytest.MonkeyPatch, lands: bool
+) -> None:
+    """The store server committed but its answer never came back (a dropped connection): the commit
+    succeeded, and saying 'unavailable' would make the caller retry into a conflict with itself. When
+    the update never arrived, it is Unavailable, and nothing was written."""
+    iri, t1 = dataset("lost", "Lost answer")
+    update = store._update  # type: ignore[attr-defined]
+
+    def dropped(text: str) -> None:
+        if lands:
+            update(text)
+        raise Unavailable("SPARQL endpoint unreachable: connection reset")
+
+    monkeypatch.setattr(store, "_update", dropped)
+    if lands:
+        store.commit([write(iri, t1, 1, None)])
+    else:
+        with pytest.raises(Unavailable, match="connection reset"):
+            store.commit([write(iri, t1, 1, None)])
+    monkeypatch.undo()
+    head = store.head(iri)
+    assert (head.number if head else None) == (1 if lands else None)
