@@ -154,6 +154,9 @@ class Settings:
     ontologies_dir: Path | None = None
     auth: AuthSettings = field(default_factory=AuthSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    # Harvest sources (id, URL or file) that `fairgrid serve` harvests every `harvest_interval_s` (0: never)
+    harvest_sources: tuple[tuple[str, str], ...] = ()
+    harvest_interval_s: float = 3600.0
     federation: FederationSettings = field(default_factory=FederationSettings)
 
     @property
@@ -181,3 +184,21 @@ class Settings:
             limits=LimitSettings.from_env(e),
             federation=FederationSettings.from_env(e),
         )
+
+
+def _harvest_sources(value: str) -> tuple[tuple[str, str], ...]:
+    """FAIRGRID_HARVEST_SOURCES: `id=url-or-file,...` (ids checked where they are used)."""
+    out: list[tuple[str, str]] = []
+    for item in _split(value):
+        sid, sep, where = item.partition("=")
+        if not sep or not sid.strip() or not where.strip():
+            raise InputError(
+                f"FAIRGRID_HARVEST_SOURCES: {item[:80]!r} is not id=url",
+                hint="list sources as id=url, comma separated, e.g. fdp-leiden=https://fdp.example.org/",
+            )
+        out.append((sid.strip(), where.strip()))
+    if len({sid for sid, _ in out}) != len(out):
+        raise InputError(
+            "FAIRGRID_HARVEST_SOURCES names a source id twice", hint="give each source its own id"
+        )
+    return tuple(out)

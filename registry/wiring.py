@@ -10,6 +10,7 @@ from registry.doorbell import Doorbell
 from registry.search.port import SearchIndex
 from registry.services.catalog import CatalogService
 from registry.services.exporter import Exporter
+from registry.services.harvest import HarvestService
 from registry.services.importer import Importer
 from registry.services.links import LinkService
 from registry.services.records import RecordService
@@ -63,6 +64,12 @@ class Registry:
         return Importer(self.records)
 
     @cached_property
+    def harvest(self) -> HarvestService:
+        from registry.fetch import SourceFetcher
+
+        return HarvestService(self.records, SourceFetcher(self.settings.max_record_bytes), self.settings)
+
+    @cached_property
     def exporter(self) -> Exporter:
         return Exporter(self.store)
 
@@ -92,6 +99,8 @@ class Registry:
     def close(self) -> None:
         if "index" in self.__dict__:
             self.index.close()
+        if "harvest" in self.__dict__:
+            self.harvest.fetcher.close()
         self.store.close()
 
 
