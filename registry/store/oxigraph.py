@@ -22,7 +22,7 @@ from registry.store.base import SparqlBackedStore
 from registry.store.isolated import QueryPool, Snapshots
 
 QUERY_WORKERS = 6  # the SPARQL service's concurrency slots, signed-in and anonymous together
-FLUSH_BYTES = 32 * 1024 * 1024  # update text between flushes of the memtable (about 100 MB of it)
+FLUSH_BYTES = 8 * 1024 * 1024  # update text between flushes of the memtable (about 25 MB of it)
 
 
 class OxigraphStore(SparqlBackedStore):
