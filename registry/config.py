@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from registry.errors import InputError
 
@@ -161,7 +162,11 @@ class Settings:
 
     @property
     def all_allowed_bases(self) -> tuple[str, ...]:
-        return (self.base_iri, *TERMINOLOGY_BASES, *self.allowed_bases)
+        # records harvested from a configured source keep its IRIs, and curators may fix them
+        harvested = tuple(
+            _origin(url) for _, url in self.harvest_sources if url.startswith(("http://", "https://"))
+        )
+        return (self.base_iri, *TERMINOLOGY_BASES, *self.allowed_bases, *harvested)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -183,7 +188,14 @@ class Settings:
             auth=AuthSettings.from_env(e),
             limits=LimitSettings.from_env(e),
             federation=FederationSettings.from_env(e),
+            harvest_sources=_harvest_sources(e.get("FAIRGRID_HARVEST_SOURCES", "")),
+            harvest_interval_s=_number(e, "FAIRGRID_HARVEST_INTERVAL_S", float, 3600.0),
         )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
 
 
 def _harvest_sources(value: str) -> tuple[tuple[str, str], ...]:

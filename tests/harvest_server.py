@@ -76,7 +76,9 @@ class Example:
         self.records[iri].append(ox.Triple(ox.NamedNode(iri), TITLE, ox.Literal(title, language="en")))
 
     def drop(self, iri: str) -> None:
-        """The source stops describing the dataset (and the catalogue stops listing it)."""
+        """The source stops describing the dataset and its distributions (the catalogue stops listing it)."""
+        for dist in self.distributions([iri]):
+            del self.records[dist]
         del self.records[iri]
         self.records[self.catalog] = [t for t in self.records[self.catalog] if t.object != ox.NamedNode(iri)]
 
@@ -91,7 +93,7 @@ class Example:
         docs: dict[str, str] = {}
         for n in range(1, pages + 1):
             mine = datasets[n - 1 :: pages]
-            iris = [*mine, *(d for d in self._distributions(mine))]
+            iris = [*mine, *(d for d in self.distributions(mine))]
             if n == 1:
                 iris += [self.catalog, *self._rest()]
             page, nxt = f"{self.base}catalog?page={n}", f"{self.base}catalog?page={n % pages + 1}"
@@ -111,7 +113,7 @@ class Example:
                 docs["/" + iri[len(self.base) :]] = self.nt(iri)
         return docs
 
-    def _distributions(self, datasets: list[str]) -> list[str]:
+    def distributions(self, datasets: list[str]) -> list[str]:
         link = ox.NamedNode(DCAT + "distribution")
         return [str(t.object.value) for d in datasets for t in self.records[d]
                 if t.subject == ox.NamedNode(d) and t.predicate == link

@@ -324,6 +324,11 @@ class RecordService:
             return rec
         if base_revision is not None and base_revision != rec.revision.number:
             raise StaleRevision(f"{iri} is at revision {rec.revision.number}, not {base_revision}")
+        if rec.revision.report and json.loads(rec.revision.report).get("violations"):
+            # a harvested draft kept with its violations: only a conforming version may be published
+            raise ValidationFailed(
+                f"{iri}: revision {rec.revision.number} violates the shapes; not published", []
+            )
         rev = replace(
             rec.revision, number=rec.revision.number + 1, generated_at=datetime.now(UTC),
             attributed_to=identity.agent_iri, published=True, note="published",
