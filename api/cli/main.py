@@ -39,9 +39,10 @@ def registry(read_only: bool = False) -> Registry:
 
 
 def _register_commands() -> None:
-    from api.cli import federation, records, server, site, terms
+    from api.cli import federation, harvest, records, server, site, terms
 
     records.register(app)
+    harvest.register(app)
     app.add_typer(terms.app, name="terms")
     server.register(app)
     site.register(app)

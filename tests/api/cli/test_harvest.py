@@ -1,0 +1,79 @@
+"""`fairgrid harvest` and `fairgrid review` against a real local HTTP server: exit codes, the review queue."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import output
+from api.cli.main import app
+from registry.vocab import Kind
+from tests.harvest_server import Example, HarvestServer, harvest_server
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("FAIRGRID_HOME", str(tmp_path / "home"))
+    for console in (output.out, output.err):
+        monkeypatch.setattr(console, "width", 300)
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def srv() -> Iterator[HarvestServer]:
+    with harvest_server() as s:
+        yield s
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_harvest_then_review_queue(srv: HarvestServer) -> None:
+    ex = Example(srv.base)
+    bad = ex.of(Kind.DATASET)[0]
+    ex.untitle(bad)
+    srv.serve(ex.fdp())
+    code, out = run("harvest", srv.url("/fdp"), "--source-id", "fdp-a", "--dry-run")
+    assert code == 0 and "dry run" in out and "valid" in out
+    code, out = run("review")
+    assert code == 0 and "no non-conformant records" in out  # the dry run stored nothing
+    code, out = run("harvest", srv.url("/fdp"), "--source-id", "fdp-a")
+    assert code == 0, out
+    assert f"non-conformant {bad}: kept as a draft" in out
+    code, out = run("review", "--source", "fdp-a")
+    assert code == 0 and "1 non-conformant record(s)" in out and bad in out and "dct:title" in out
+    code, out = run("review", "--format", "json")
+    (queued,) = json.loads(out)
+    assert queued["record"] == bad and queued["source"] == "fdp-a"
+    assert [v["path"] for v in queued["violations"]] == ["http://purl.org/dc/terms/title"]
+    code, out = run("harvest", srv.url("/fdp"), "--source-id", "fdp-a", "--format", "json")
+    report = json.loads(out)
+    assert code == 0 and report["notModified"] == report["documents"] == len(srv.docs)
+    assert report["counts"] == {"unchanged": len(ex.records)}
+
+
+def test_harvest_exit_codes(srv: HarvestServer, tmp_path: Path) -> None:
+    ex = Example(srv.base)
+    srv.serve(ex.paged())
+    srv.fail["/catalog?page=2"] = "500"
+    code, out = run("harvest", srv.url("/catalog?page=1"), "--source-id", "src")
+    assert code == 3 and "page=2 answered 500" in out  # unavailable: nothing changed, retry later
+    code, out = run("harvest", srv.url("/missing"), "--source-id", "src")
+    assert code == 2 and "404" in out
+    code, out = run("harvest", srv.url("/catalog?page=1"), "--source-id", "Not Valid")
+    assert code == 1 and "not valid" in out
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("<a> <b> .\n")
+    code, out = run("harvest", str(broken), "--source-id", "file-src")
+    assert code == 2 and "broken.ttl" in out
+    srv.fail.clear()
+    code, out = run("harvest", srv.url("/catalog?page=1"), "--source-id", "src")
+    assert code == 0 and "imported" in out
