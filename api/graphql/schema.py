@@ -24,6 +24,8 @@ from api.graphql.feasibility import resolve as resolve_feasibility
 from api.graphql.inputs import RdfFormat, SearchFilterInput
 from api.graphql.limits import Limits, OperationTimeout, is_limit_message
 from api.graphql.results import RecordPayload, RegisterRecordPayload, SearchConnection
+from api.graphql.review import NonConformantRecord
+from api.graphql.review import resolve as resolve_non_conformant
 from api.graphql.types import NODE_TYPES, RecordNode, to_node
 from registry.errors import FairgridError, LimitExceeded
 from registry.search.port import Facet, SearchQuery, SearchSort
@@ -80,6 +82,12 @@ class Query:
         ctx = info.context
         rec = await ctx.run(ctx.registry.records.get, ctx.identity, iri, revision)
         return to_node(rec)
+
+    @strawberry.field(
+        description="Curators: harvested records kept as drafts because they violate the shapes (one source)."
+    )
+    async def non_conformant(self, info: Ctx, source: str | None = None) -> list[NonConformantRecord]:
+        return await resolve_non_conformant(info, source)
 
     @strawberry.field(description="A terminology concept by IRI or code (D46, ORPHA:52688, HP:0001903).")
     async def concept(self, info: Ctx, iri: str) -> Concept | None:
