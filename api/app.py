@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api import federation as hub
+from api import harvesting
 from api.auth import Authenticator
 from api.errors import http_status, problem, www_authenticate
 from api.linked_data import ProtocolError
@@ -83,9 +84,11 @@ def create_app(
             bell = Doorbell(registry.settings.home)  # its own socket: the registry's one only rings
             task = asyncio.create_task(_sync_loop(sync, sync_interval_s, lease, bell))
         warm = asyncio.create_task(asyncio.to_thread(hub.warm_up))  # off the loop: serving starts at once
+        harvests = harvesting.start(registry)  # FAIRGRID_HARVEST_SOURCES, one worker at a time
         try:
             yield
         finally:
+            await harvesting.stop(harvests)
             warm.cancel()
             if task is not None:
                 task.cancel()
