@@ -14,11 +14,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from api.harvest_demo import harvest_demo_source
 from federation.site.demo import build_demo_sites
 from registry.config import Settings
 from registry.identity import ANONYMOUS, local_operator
 from registry.search.port import Facet, SearchFilter, SearchQuery
-from registry.validation.bundle import example_catalogue, terminology_files
+from registry.terminology_files import terminology_files
+from registry.validation.bundle import example_catalogue
 from registry.vocab import Kind
 from registry.wiring import Registry, open_registry
 
@@ -75,12 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"[bold]fairgrid demo[/] — home {settings.home.resolve()}")
     reg = open_registry(settings)
     try:
-        register(reg, "terminologies", terminology_files(settings.ontologies_dir))
+        register(reg, "terminologies", terminology_files(settings.ontologies_dir, settings.terminology_set))
         register(reg, "example catalogue", [example_catalogue(settings.ontologies_dir)])
         if not args.no_sites:
             described = setup_sites(settings.home)
             if described:
                 register(reg, "site dataset descriptions", described)
+        harvest_demo_source(reg, console)  # a FAIR Data Point export, and the review queue it leaves
         # A full rebuild, not just the outbox: an index left by an earlier run may carry older visibility
         # flags (metadata of RESTRICTED datasets used to be hidden from anonymous callers).
         n = reg.search.reindex(local_operator("demo"))

@@ -22,7 +22,7 @@ from urllib.parse import urldefrag, urlsplit
 import pyoxigraph as ox
 
 from registry.errors import InputError
-from registry.fetch import Fetched, Fetcher, is_file
+from registry.fetch import Fetched, Fetcher, file_uri, is_file
 from registry.rdf import EXTENSIONS, MEDIA_TYPES, parse
 from registry.vocab import DCAT, RDF_TYPE
 
@@ -116,7 +116,9 @@ def _format(page: Fetched) -> ox.RdfFormat:
 
 def crawl(fetcher: Fetcher, start: str, cache: PageCache, max_documents: int = 10_000) -> Crawl:
     """Every document of the source, merged; raises (and keeps nothing) when one cannot be read."""
-    start = urldefrag(start)[0]
+    start = (
+        file_uri(start) if is_file(start) else urldefrag(start)[0]
+    )  # a file's IRIs resolve against its URI
     origin = _origin(start)
     follow = not is_file(start)  # a file is a whole export: its links name the source's web pages
     pages: deque[str] = deque([start])

@@ -8,7 +8,7 @@ import pytest
 
 from api import demo
 from registry.config import Settings
-from registry.identity import ANONYMOUS
+from registry.identity import ANONYMOUS, local_operator
 from registry.search.port import SearchFilter, SearchQuery
 from registry.vocab import Kind
 from registry.wiring import open_registry
@@ -24,11 +24,16 @@ def test_demo_registers_everything(
     reg = open_registry(Settings(home=tmp_path / "home"))
     try:
         assert reg.store.count(Kind.TERMINOLOGY) == 3
-        assert reg.store.count(Kind.DATASET) == 7 + 3  # the example catalogue + one per synthetic site
+        # the example catalogue + one per synthetic site + the two of the harvested FDP export
+        assert reg.store.count(Kind.DATASET) == 7 + 3 + 2
         assert reg.store.pending() == []  # everything reached the index
-        # published metadata is public whatever the data's access rights: all 10, not 1 of 10
+        # published metadata is public whatever the data's access rights: all 11, not 1 of 11; the
+        # harvested dataset that violates the shapes is a draft, in the review queue and nowhere public
         datasets = SearchQuery(filters=SearchFilter(kinds=[Kind.DATASET.value]), first=0)
-        assert reg.search.search(ANONYMOUS, datasets).total == 10
+        assert reg.search.search(ANONYMOUS, datasets).total == 11
+        (queued,) = reg.harvest.non_conformant(local_operator("test"), "fdp-paris")
+        assert queued.iri == "https://fdp.hospital.example/dataset/transfusion-log"
+        assert "review queue (`fairgrid review`): 1 non-conformant record(s)" in out
     finally:
         reg.close()
     assert demo.main([]) == 0  # re-running is idempotent
