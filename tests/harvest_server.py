@@ -124,6 +124,7 @@ class HarvestServer:
     def __init__(self) -> None:
         self.docs: dict[str, str] = {}
         self.fail: dict[str, str] = {}  # path -> "500" | "drop"
+        self.media: dict[str, str] = {}  # path -> media type, when not Turtle
         self.requests: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
         server = self
@@ -151,7 +152,7 @@ class HarvestServer:
                     self.end_headers()
                     return
                 self.send_response(200)
-                self.send_header("Content-Type", "text/turtle; charset=utf-8")
+                self.send_header("Content-Type", server.media.get(self.path, "text/turtle; charset=utf-8"))
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("ETag", etag)
                 self.send_header("Last-Modified", MODIFIED)

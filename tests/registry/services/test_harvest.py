@@ -22,7 +22,7 @@ from registry.identity import ANONYMOUS
 from registry.rdf import serialize
 from registry.search.port import SearchFilter, SearchQuery
 from registry.services.harvest import HARVEST_SOURCE, HarvestSource
-from registry.vocab import DCT, Kind
+from registry.vocab import DCT, XSD, Kind
 from registry.wiring import Registry, open_registry
 from tests.conftest import CURATOR, RESEARCHER
 from tests.harvest_server import Example, HarvestServer, harvest_server
@@ -165,6 +165,23 @@ def test_a_server_failing_mid_harvest_changes_nothing_and_a_rerun_completes(
     assert result.counts["deprecated"] >= 1 and result.counts["updated"] == 2  # the dataset and catalogue
     assert reg.records.get(ANONYMOUS, changed).value(DCT + "title") == "A new title"
     assert srv.not_modified["/catalog?page=1"] == 1  # pages read before the failure came from the cache
+
+
+def test_any_rdf_format_and_ill_typed_literals_are_kept_as_non_conformant(
+    reg: Registry, srv: HarvestServer, ex: Example
+) -> None:
+    bad = ex.of(Kind.DATASET)[0]
+    ex.records[bad].append(ox.Triple(ox.NamedNode(bad), ox.NamedNode(DCT + "issued"),
+                                     ox.Literal("last spring", datatype=ox.NamedNode(XSD + "date"))))  # fmt: skip
+    doc = ox.serialize([t for ts in ex.records.values() for t in ts], format=ox.RdfFormat.JSON_LD)
+    srv.docs = {"/export.jsonld": (doc or b"").decode()}
+    srv.media["/export.jsonld"] = "application/ld+json"
+    result = reg.harvest.harvest(CURATOR, HarvestSource("json", srv.url("/export.jsonld")))
+    assert result.counts == {"imported": len(ex.records) - 1, "non-conformant": 1}
+    (queued,) = reg.harvest.non_conformant(CURATOR, "json")
+    assert queued.iri == bad and any("last spring" in (v.value or v.message) for v in queued.violations)
+    kept = reg.records.get(CURATOR, bad)  # exactly as sent, the ill-typed literal too
+    assert ox.Literal("last spring", datatype=ox.NamedNode(XSD + "date")) in kept.values(DCT + "issued")
 
 
 def test_dry_run_changes_nothing(reg: Registry, srv: HarvestServer, ex: Example) -> None:
