@@ -25,6 +25,7 @@ HomeOpt = Annotated[
 ]
 SinceOpt = Annotated[str | None, typer.Option(help="only entries since this date or time (ISO 8601)")]
 UserOpt = Annotated[str | None, typer.Option(help="only this user's entries")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the entries as JSON")]
 
 
 def _since(value: str | None) -> float | None:
@@ -69,7 +70,9 @@ def site_serve(
 
 
 @guarded
-def site_audit(home: HomeOpt, since: SinceOpt = None, user: UserOpt = None, json_out: bool = False) -> None:
+def site_audit(
+    home: HomeOpt, since: SinceOpt = None, user: UserOpt = None, json_out: JsonOpt = False
+) -> None:
     """Show the site's audit log: every question, who asked, the status, what was released, epsilon spent."""
     from federation.site.feasibility import Responder
 
@@ -88,7 +91,7 @@ def site_audit(home: HomeOpt, since: SinceOpt = None, user: UserOpt = None, json
 
 
 @guarded
-def audit(since: SinceOpt = None, user: UserOpt = None, json_out: bool = False) -> None:
+def audit(since: SinceOpt = None, user: UserOpt = None, json_out: JsonOpt = False) -> None:
     """Show the hub's feasibility audit log (statuses and precision per site; never counts)."""
     from api.cli import main as cli  # here, not at import: main imports this module
     from api.federation import AUDIT_FILE

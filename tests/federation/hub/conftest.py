@@ -72,7 +72,7 @@ class Federation:
 def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     root = tmp_path_factory.mktemp("federation")
     env = {**os.environ, "FAIRGRID_HOME": str(root / "hub"), "FAIRGRID_DEV_AUTH": "1"}
-    described = build_demo_sites(root / "demo", patients=150)
+    described = build_demo_sites(root / "demo", patients=80)
     (root / "ghost.ttl").write_text(GHOST)
     for cmd in (["init"], ["import", *map(str, described), str(root / "ghost.ttl")]):
         subprocess.run([*fairgrid_command(), *cmd], env=env, check=True, capture_output=True)

@@ -1,0 +1,64 @@
+"""Feasibility's HTTP surface without sites: the schema, who may ask, the catalogue bound, the Beacon info."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator
+
+from registry.identity import Role
+from tests.api.rest.conftest import Auth
+
+MDS = {"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "D46"}]]}
+
+
+def test_the_criteria_schema_is_published(client: TestClient) -> None:
+    r = client.get("/schemas/criteria.json")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/schema+json")
+    Draft202012Validator.check_schema(r.json())
+    Draft202012Validator(r.json()).validate(MDS)
+
+
+def test_who_may_ask(client: TestClient, auth: Auth) -> None:
+    assert client.post("/feasibility", json={"criteria": MDS}).status_code == 401
+    assert client.post("/feasibility", json={"criteria": MDS}, headers=auth(Role.CURATOR)).status_code == 403
+    ok = client.post("/feasibility", json={"criteria": MDS}, headers=auth(Role.RESEARCHER))
+    assert ok.status_code == 200
+    body = ok.json()  # no agent is connected: every registered site is named, no total is guessed
+    assert body["total"]["count"] is None and body["missing_sites"]
+    assert {s["status"] for s in body["sites"]} == {"NOT_CONNECTED"}
+
+
+def test_catalogue_source_is_an_upper_bound_from_the_records(client: TestClient, auth: Auth) -> None:
+    r = client.post(
+        "/feasibility", json={"criteria": MDS, "source": "CATALOGUE"}, headers=auth(Role.RESEARCHER)
+    )
+    assert r.status_code == 200, r.text
+    total = r.json()["total"]
+    assert total["precision"] == "UPPER_BOUND" and total["count"] > 0
+    gql = client.post(
+        "/graphql",
+        json={"query": "query($c: JSON!) { feasibility(criteria: $c, source: CATALOGUE) { total { count precision } } }",
+              "variables": {"c": MDS}},
+        headers=auth(Role.RESEARCHER),
+    ).json()  # fmt: skip
+    assert gql["data"]["feasibility"]["total"] == {"count": total["count"], "precision": "UPPER_BOUND"}
+
+
+def test_graphql_errors_name_the_pointer(client: TestClient, auth: Auth) -> None:
+    bad = {"inclusion": [[{"type": "age", "min": 70, "max": 60}]]}
+    gql = client.post(
+        "/graphql",
+        json={"query": "query($c: JSON!) { feasibility(criteria: $c) { queryId } }", "variables": {"c": bad}},
+        headers=auth(Role.RESEARCHER),
+    ).json()
+    err = gql["errors"][0]
+    assert err["message"] == "/inclusion/0/0/min: min 70 is above max 60"
+    assert err["extensions"]["pointer"] == "/inclusion/0/0/min" and err["extensions"]["status"] == 400
+
+
+def test_beacon_info_and_map_are_public(client: TestClient) -> None:
+    info = client.get("/beacon/v2/info").json()
+    assert info["meta"]["apiVersion"].startswith("v2") and info["response"]["id"]
+    endpoints = client.get("/beacon/v2/map").json()["response"]["endpointSets"]
+    assert endpoints["individual"]["rootUrl"].endswith("/beacon/v2/individuals")
+    assert client.get("/beacon/v2/individuals", params={"filters": "ICD10:D46"}).status_code == 401
