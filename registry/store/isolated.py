@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import queue
 import select
 import shutil
 import struct
@@ -108,11 +109,39 @@ class Worker:
                 pipe.close()
 
 
+class _Spawner:
+    """Starts every worker from one thread that lives as long as the pool. A worker asks the kernel to
+    kill it when the thread that started it ends (PR_SET_PDEATHSIG), so an API process that is killed
+    leaves no query running; a request thread would not do, as thread pools retire idle threads."""
+
+    def __init__(self) -> None:
+        self._requests: queue.SimpleQueue[tuple[threading.Event, list[Worker]] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="sparql-worker-spawner", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while (item := self._requests.get()) is not None:
+            done, out = item
+            out.append(Worker())
+            done.set()
+        # the thread ends here only once the pool has killed its workers
+
+    def new(self) -> Worker:
+        done, out = threading.Event(), list[Worker]()
+        self._requests.put((done, out))
+        done.wait()
+        return out[0]
+
+    def stop(self) -> None:
+        self._requests.put(None)
+
+
 class QueryPool:
     """Up to `size` workers; one spare is kept started so the next query does not wait for a start."""
 
     def __init__(self, size: int) -> None:
         self.size = max(1, size)
+        self._spawner = _Spawner()
         self._lock = threading.Lock()
         self._idle: list[Worker] = []
         self._busy: set[Worker] = set()
@@ -127,7 +156,7 @@ class QueryPool:
     def _take(self, timeout_s: float) -> Worker:
         with self._free:
             if not self._idle and len(self._busy) < self.size:
-                self._idle.append(Worker())
+                self._idle.append(self._spawner.new())
             if not self._free.wait_for(lambda: bool(self._idle) or self._closed, timeout_s):
                 raise TimeoutError
             if self._closed:
@@ -135,7 +164,7 @@ class QueryPool:
             worker = self._idle.pop(0)
             self._busy.add(worker)
             if not self._idle and len(self._busy) < self.size:
-                self._idle.append(Worker())  # the spare: started now, ready by the next query
+                self._idle.append(self._spawner.new())  # the spare: started now, ready by the next query
             return worker
 
     def _give_back(self, worker: Worker, alive: bool) -> None:
@@ -144,7 +173,7 @@ class QueryPool:
             if alive and not self._closed:
                 self._idle.append(worker)
             elif not self._closed and not self._idle:
-                self._idle.append(Worker())
+                self._idle.append(self._spawner.new())
             self._free.notify()
 
     def run(self, request: dict[str, Any], graphs: Sequence[str], timeout_s: float) -> Any:
@@ -176,6 +205,7 @@ class QueryPool:
             self._free.notify_all()
         for w in workers:
             w.kill()
+        self._spawner.stop()
 
 
 class Snapshots:
@@ -277,7 +307,22 @@ def answer(result: Any, max_rows: int | None) -> tuple[str, bytes]:
     return (TSV if select else N_TRIPLES), body
 
 
+def _die_with_parent() -> None:
+    """SIGKILL this worker when the thread that started it ends (Linux; elsewhere stdin's EOF ends an
+    idle worker, but not one in the middle of a runaway query)."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(0)
+
+
 def _serve() -> None:
+    _die_with_parent()
     import pyoxigraph as ox
 
     out = os.fdopen(os.dup(1), "wb")
@@ -306,7 +351,10 @@ def _serve() -> None:
             reply = ("syntax", str(exc))
         except OSError as exc:
             reply = ("error", str(exc))
-        _send(out, reply)
+        try:
+            _send(out, reply)
+        except BrokenPipeError:  # the pool is gone: nobody waits for this answer
+            return
 
 
 if __name__ == "__main__":

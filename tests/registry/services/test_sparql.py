@@ -3,6 +3,7 @@ embedded store (worker processes killed) and on a store server (request cut; the
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,8 +22,11 @@ from tests.api.rest.test_writes import BASE, record_doc
 from tests.conftest import CURATOR, RESEARCHER, OxigraphServer
 
 DATASETS = "SELECT ?d WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> }"
-# An aggregate over a cross product of every triple: no row comes out until it is done, which is never.
+# An aggregate over a cross product of every triple: no row comes out until it is done (N^3 for some
+# hundreds of triples N: minutes). ENDLESS takes hours; it runs only on the embedded store, as the Oxigraph
+# server checks its own limit only between inner products (minutes apart for it).
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 HUB_TIMEOUT_S = 2.0
 SERVER_TIMEOUT_S = 3.0  # above the hub's: the hub answers first, the server then stops the work
 
@@ -165,3 +169,62 @@ def test_each_caller_queries_what_it_may_read_and_anonymous_rows_are_capped(
     assert err.value.details == {"max_rows": 2}
     assert len(capped.query(ANONYMOUS, DATASETS + " LIMIT 2").rows or []) == 2
     assert _datasets(capped, RESEARCHER) == outsider  # signed in: the higher cap
+
+
+_KILLED_PARENT = """
+import sys, threading
+from pathlib import Path
+from registry.identity import Identity, Role
+from registry.services.sparql import SparqlService
+from registry.store.oxigraph import OxigraphStore
+store = OxigraphStore(Path(sys.argv[1]))
+svc = SparqlService(store, timeout_s=600)
+who = Identity("researcher-1", frozenset({Role.RESEARCHER}))
+threading.Thread(target=svc.query, args=(who, sys.argv[2]), daemon=True).start()
+while svc.running() == 0 or len(store.query_workers_pids()) < 2:
+    threading.Event().wait(0.05)
+print(" ".join(map(str, store.query_workers_pids())), flush=True)
+threading.Event().wait()
+"""
+
+
+def test_a_killed_api_process_leaves_no_query_running(tmp_path: Path) -> None:
+    """kill -9 of the process that runs the service: its query workers die with it (none is left to
+    run a runaway query for ever)."""
+    import signal
+    import subprocess
+    import sys
+
+    reg = loaded_registry(tmp_path / "home")
+    reg.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_PARENT, str(tmp_path / "home" / "store"), ENDLESS],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    workers = [int(pid) for pid in proc.stdout.readline().split()]
+    assert len(workers) >= 2 and all(Path(f"/proc/{pid}").exists() for pid in workers)
+    # the runaway is being computed (a start takes well under 3 s of CPU), not waiting in a pipe
+    assert _eventually(lambda: max(_cpu_s(pid) for pid in workers) > 3.0, rounds=1200)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert _eventually(lambda: not any(_alive(pid) for pid in workers))
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds process `pid` has used (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie waiting for its reaper counts as gone: it holds no CPU)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
