@@ -30,7 +30,7 @@ from api.auth import Authenticator
 from registry.wiring import Registry
 from tests.conftest import free_port
 
-WAIT_S = 60.0  # a bound on each wait (a slow shared machine), not a measured figure
+WAIT_S = 180.0  # a bound on each wait (generous: a loaded shared machine), not a measured figure
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
