@@ -17,10 +17,14 @@ ORDER = ("imported", "updated", "unchanged", "non-conformant", "deprecated", "va
 
 
 def harvest(
-    source: Annotated[
-        str, typer.Argument(help="a file, a URL of a DCAT catalogue (any RDF format) or an FDP")
-    ],
     source_id: Annotated[str, typer.Option("--source-id", help="the harvest source's id, e.g. fdp-leiden")],
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            help="a file, a URL of a DCAT catalogue (any RDF format) or an FDP; "
+            "default: the source FAIRGRID_HARVEST_SOURCES names --source-id"
+        ),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="check everything, store nothing")] = False,
     base: Annotated[
         str | None, typer.Option(help="keep record IRIs under this prefix (default: the URL's origin)")
@@ -32,7 +36,8 @@ def harvest(
     the records the source no longer describes. Exit 0 done, 1 records rejected, 2 unreadable source,
     3 source unavailable (nothing changed)."""
     with main.registry() as reg:
-        result = reg.harvest.harvest(main.me(), HarvestSource(source_id, source, base), dry_run=dry_run)
+        src = HarvestSource(source_id, source, base) if source else reg.harvest.configured(source_id)
+        result = reg.harvest.harvest(main.me(), src, dry_run=dry_run)
     if format == ReportFmt.json:
         print_json(_as_json(result))
     else:

@@ -108,6 +108,17 @@ class HarvestService:
         self.fetcher = fetcher
         self.settings = settings
 
+    def configured(self, source_id: str) -> HarvestSource:
+        """The source FAIRGRID_HARVEST_SOURCES names `source_id`."""
+        for sid, where in self.settings.harvest_sources:
+            if sid == source_id:
+                return HarvestSource(sid, where)
+        known = ", ".join(sid for sid, _ in self.settings.harvest_sources) or "none"
+        raise InputError(
+            f"no harvest source {source_id[:80]!r} is configured (configured: {known})",
+            hint="name the source's URL or file, or add id=url to FAIRGRID_HARVEST_SOURCES",
+        )
+
     def harvest(self, identity: Identity, source: HarvestSource, *, dry_run: bool = False) -> HarvestResult:
         identity.require(Role.CURATOR, action="harvest records")
         check_source_id(source.id)

@@ -60,7 +60,7 @@ def test_harvest_then_review_queue(srv: HarvestServer) -> None:
     assert report["counts"] == {"unchanged": len(ex.records)}
 
 
-def test_harvest_exit_codes(srv: HarvestServer, tmp_path: Path) -> None:
+def test_harvest_exit_codes(srv: HarvestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ex = Example(srv.base)
     srv.serve(ex.paged())
     srv.fail["/catalog?page=2"] = "500"
@@ -74,6 +74,9 @@ def test_harvest_exit_codes(srv: HarvestServer, tmp_path: Path) -> None:
     broken.write_text("<a> <b> .\n")
     code, out = run("harvest", str(broken), "--source-id", "file-src")
     assert code == 2 and "broken.ttl" in out
+    code, out = run("harvest", "--source-id", "src")
+    assert code == 1 and "no harvest source 'src' is configured" in out
     srv.fail.clear()
-    code, out = run("harvest", srv.url("/catalog?page=1"), "--source-id", "src")
+    monkeypatch.setenv("FAIRGRID_HARVEST_SOURCES", f"src={srv.url('/catalog?page=1')}")
+    code, out = run("harvest", "--source-id", "src")  # the configured source's URL
     assert code == 0 and "imported" in out
