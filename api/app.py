@@ -118,6 +118,9 @@ def create_app(
         registry.store,
         timeout_s=sparql_timeout_s or registry.settings.limits.sparql_timeout_s,
         max_rows=sparql_max_rows or registry.settings.limits.sparql_max_rows,
+        concurrency=registry.settings.limits.sparql_concurrency,
+        anonymous_max_rows=registry.settings.limits.sparql_anonymous_max_rows,
+        anonymous_concurrency=registry.settings.limits.sparql_anonymous_concurrency,
     )
 
     @app.exception_handler(FairgridError)

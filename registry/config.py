@@ -106,6 +106,9 @@ class LimitSettings:
     graphql_timeout_s: float = 10.0
     sparql_timeout_s: float = 10.0
     sparql_max_rows: int = 10_000
+    sparql_concurrency: int = 4  # signed-in queries at once (each a worker process on the embedded store)
+    sparql_anonymous_max_rows: int = 1_000
+    sparql_anonymous_concurrency: int = 2  # a share of their own: anonymous load cannot lock users out
 
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> LimitSettings:
@@ -117,6 +120,13 @@ class LimitSettings:
             graphql_timeout_s=_number(e, "FAIRGRID_GRAPHQL_TIMEOUT_S", float, d.graphql_timeout_s),
             sparql_timeout_s=_number(e, "FAIRGRID_SPARQL_TIMEOUT_S", float, d.sparql_timeout_s),
             sparql_max_rows=_number(e, "FAIRGRID_SPARQL_MAX_ROWS", int, d.sparql_max_rows),
+            sparql_concurrency=max(1, _number(e, "FAIRGRID_SPARQL_CONCURRENCY", int, d.sparql_concurrency)),
+            sparql_anonymous_max_rows=_number(
+                e, "FAIRGRID_SPARQL_ANONYMOUS_MAX_ROWS", int, d.sparql_anonymous_max_rows
+            ),
+            sparql_anonymous_concurrency=_number(
+                e, "FAIRGRID_SPARQL_ANONYMOUS_CONCURRENCY", int, d.sparql_anonymous_concurrency
+            ),
         )
 
 

@@ -29,7 +29,9 @@ def open_store(settings: Settings, *, read_only: bool = False) -> RecordStore:
         return SparqlEndpointStore(settings.store_url, commit_lock=settings.home / "store-commit.lock")
     from registry.store.oxigraph import OxigraphStore
 
-    return OxigraphStore(settings.home / "store", read_only=read_only)
+    limits = settings.limits  # one query worker per SPARQL slot: a query never waits for a worker
+    workers = limits.sparql_concurrency + limits.sparql_anonymous_concurrency
+    return OxigraphStore(settings.home / "store", read_only=read_only, query_workers=workers)
 
 
 @dataclass

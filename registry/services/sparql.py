@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
-from registry.errors import InputError, LimitExceeded, Unavailable
+from registry.errors import InputError, LimitExceeded, Unauthenticated, Unavailable
 from registry.identity import Identity, Role
 from registry.model import META_GRAPH
 from registry.services.visibility import public_pattern, sees_consortium_metadata
@@ -188,6 +188,8 @@ class SparqlService:
 
     def query(self, identity: Identity, text: str) -> SparqlResult:
         anonymous = identity.is_anonymous
+        if anonymous and not self.anonymous.concurrency:
+            raise Unauthenticated("SPARQL queries need a signed-in user on this registry")
         if not anonymous:
             identity.require(
                 Role.RESEARCHER, Role.CURATOR, Role.CONSORTIUM_MEMBER, Role.SITE_OPERATOR, action="run SPARQL"

@@ -11,7 +11,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from registry.errors import FairgridError, LimitExceeded
+from registry.config import Settings
+from registry.errors import FairgridError, InputError, LimitExceeded, Unauthenticated
 from registry.identity import ANONYMOUS, Identity, Role
 from registry.services.sparql import SparqlService
 from registry.store.oxigraph import OxigraphStore
@@ -228,3 +229,19 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def test_settings_size_the_shares_and_can_turn_anonymous_sparql_off(
+    setup: tuple[Registry, OxigraphServer | None],
+) -> None:
+    reg, _ = setup
+    limits = Settings.from_env({"FAIRGRID_SPARQL_ANONYMOUS_CONCURRENCY": "0"}).limits
+    svc = SparqlService(
+        reg.store, anonymous_max_rows=limits.sparql_anonymous_max_rows, anonymous_concurrency=0
+    )
+    with pytest.raises(Unauthenticated):
+        svc.query(ANONYMOUS, DATASETS)
+    assert _datasets(svc, RESEARCHER)
+    assert (limits.sparql_concurrency, limits.sparql_anonymous_max_rows) == (4, 1000)
+    with pytest.raises(InputError, match="FAIRGRID_SPARQL_CONCURRENCY"):
+        Settings.from_env({"FAIRGRID_SPARQL_CONCURRENCY": "many"})
