@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -119,11 +120,13 @@ def server(shared: Registry) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[DevTools]:
     exe = _chromium()
-    with tempfile.TemporaryDirectory(prefix="fairgrid-chromium-") as profile:
+    # Chromium's helper processes may still be writing the profile as it is removed.
+    with tempfile.TemporaryDirectory(prefix="fairgrid-chromium-", ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
             [exe, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: the helpers stop with it
         )
         try:
             port_file = Path(profile, "DevToolsActivePort")
@@ -137,7 +140,7 @@ def browser() -> Iterator[DevTools]:
                     tools.call(f"{domain}.enable")
                 yield tools
         finally:
-            proc.terminate()
+            os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(WAIT_S)
 
 
