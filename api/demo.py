@@ -19,7 +19,8 @@ from federation.site.demo import build_demo_sites
 from registry.config import Settings
 from registry.identity import ANONYMOUS, local_operator
 from registry.search.port import Facet, SearchFilter, SearchQuery
-from registry.validation.bundle import example_catalogue, terminology_files
+from registry.terminology_files import terminology_files
+from registry.validation.bundle import example_catalogue
 from registry.vocab import Kind
 from registry.wiring import Registry, open_registry
 
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"[bold]fairgrid demo[/] — home {settings.home.resolve()}")
     reg = open_registry(settings)
     try:
-        register(reg, "terminologies", terminology_files(settings.ontologies_dir))
+        register(reg, "terminologies", terminology_files(settings.ontologies_dir, settings.terminology_set))
         register(reg, "example catalogue", [example_catalogue(settings.ontologies_dir)])
         if not args.no_sites:
             described = setup_sites(settings.home)

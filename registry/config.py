@@ -163,6 +163,9 @@ class Settings:
     # Other SHACL shapes / background vocabularies than the bundled ones (None: the bundled folders)
     shapes_dir: Path | None = None
     ontologies_dir: Path | None = None
+    # Which bundled terminologies `fairgrid init` and the demo register: "complete" (ICD-10 2019, HPO,
+    # ORPHA: ~210,000 triples) or "subset" (the use cases' few dozen codes, for quick throwaway homes)
+    terminology_set: str = "complete"
     auth: AuthSettings = field(default_factory=AuthSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     # Harvest sources (id, URL or file) that `fairgrid serve` harvests every `harvest_interval_s` (0: never)
@@ -195,12 +198,26 @@ class Settings:
             port=_number(e, "FAIRGRID_PORT", int, 8080),
             shapes_dir=Path(e["FAIRGRID_SHAPES_DIR"]) if e.get("FAIRGRID_SHAPES_DIR") else None,
             ontologies_dir=Path(e["FAIRGRID_ONTOLOGIES_DIR"]) if e.get("FAIRGRID_ONTOLOGIES_DIR") else None,
+            terminology_set=_terminology_set(e.get("FAIRGRID_TERMINOLOGY_SET", "")),
             auth=AuthSettings.from_env(e),
             limits=LimitSettings.from_env(e),
             federation=FederationSettings.from_env(e),
             harvest_sources=_harvest_sources(e.get("FAIRGRID_HARVEST_SOURCES", "")),
             harvest_interval_s=_number(e, "FAIRGRID_HARVEST_INTERVAL_S", float, 3600.0),
         )
+
+
+TERMINOLOGY_SETS = ("complete", "subset")
+
+
+def _terminology_set(raw: str) -> str:
+    value = raw.strip().lower() or "complete"
+    if value not in TERMINOLOGY_SETS:
+        raise InputError(
+            f"FAIRGRID_TERMINOLOGY_SET={raw!r} is not one of {', '.join(TERMINOLOGY_SETS)}",
+            hint="unset FAIRGRID_TERMINOLOGY_SET for the complete terminologies",
+        )
+    return value
 
 
 def _origin(url: str) -> str:

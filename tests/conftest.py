@@ -21,6 +21,9 @@ from registry.wiring import Registry, open_registry
 # Tests sign in with `fairgrid dev-token` tokens: development sign-in must be asked for explicitly, here
 # for the CLI and the servers tests start (`make test` sets it too), and DEV_AUTH for settings built in code.
 os.environ.setdefault("FAIRGRID_DEV_AUTH", "1")
+# `fairgrid init` and the demo register the complete terminologies (~210,000 triples); the tests that
+# run them (and the servers they start) register the use cases' subsets unless a test asks for more.
+os.environ.setdefault("FAIRGRID_TERMINOLOGY_SET", "subset")
 DEV_AUTH = AuthSettings(dev=True)
 
 REPO = Path(__file__).resolve().parents[1]

@@ -26,7 +26,7 @@ from api.cli.output import (
 from registry.errors import FairgridError, RdfSyntaxError
 from registry.model import provenance
 from registry.rdf import COMMON_PREFIXES, format_named, serialize
-from registry.validation.bundle import terminology_files
+from registry.terminology_files import terminology_files
 from registry.validation.report import findings_of
 
 P = ParamSpec("P")
@@ -73,7 +73,8 @@ def init(
     s.home.mkdir(parents=True, exist_ok=True)
     with main.registry() as reg:
         if terminologies:
-            summary = reg.importer.run(main.me(), terminology_files(reg.settings.ontologies_dir))
+            files = terminology_files(reg.settings.ontologies_dir, reg.settings.terminology_set)
+            summary = reg.importer.run(main.me(), files)
             out.print(f"registered terminologies: {summary.imported} new, {summary.unchanged} unchanged")
         out.print(f"fairgrid home ready at [bold]{s.home.resolve()}[/] ({reg.store.count()} records)")
 

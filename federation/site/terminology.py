@@ -1,6 +1,7 @@
 """Code hierarchies for queries ("D46 and everything under it") and the code-exists check of the loader.
 
-Reads the SKOS terminologies under ontologies/terminologies/ (icd10.ttl, orpha.ttl) when they are there:
+Reads the SKOS terminologies under ontologies/terminologies/complete/ (else the subsets one folder up;
+icd10.ttl, orpha.ttl) when they are there:
 concepts are IRIs under vocab.ICD10 / vocab.ORPHA, hierarchy is skos:broader (or its inverse
 skos:narrower). Without them, the built-in fallback applies: an ICD-10 code covers every code that extends it
 (D46 covers D46.x, D46.2 covers D46.20) and any well-formed code is accepted.
@@ -22,7 +23,11 @@ _CACHE: dict[tuple[str, float], Terminology] = {}
 
 def default_dir() -> Path:
     env = os.environ.get("FAIRGRID_TERMINOLOGIES")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "ontologies" / "terminologies"
+    if env:
+        return Path(env)
+    # the complete ICD-10 and ORPHA files when bundled (a site checks any code), else the subsets
+    bundled = Path(__file__).resolve().parents[2] / "ontologies" / "terminologies"
+    return bundled / "complete" if (bundled / "complete" / "icd10.ttl").is_file() else bundled
 
 
 def _split(iri: str) -> tuple[str, str] | None:
@@ -88,21 +93,26 @@ class Terminology:
 
 
 def _parse(files: list[Path]) -> dict[tuple[str, str], set[tuple[str, str]]]:
-    import rdflib  # only here: parsing takes seconds and most callers never need it
+    # pyoxigraph, not rdflib: the complete ICD-10 and ORPHA files are ~90,000 triples (rdflib: seconds)
+    import pyoxigraph as ox
 
-    graph = rdflib.Graph()
-    for path in files:
-        graph.parse(path, format="turtle")
-    skos = rdflib.Namespace(vocab.SKOS)
+    broader_p, narrower_p = vocab.SKOS + "broader", vocab.SKOS + "narrower"
+    concept = vocab.SKOS + "Concept"
     broader: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
-    pairs = [(subject, obj) for subject, obj in graph.subject_objects(skos.broader)]
-    pairs += [(obj, subject) for subject, obj in graph.subject_objects(skos.narrower)]
-    for subject, obj in pairs:
-        child, parent = _split(str(subject)), _split(str(obj))
-        if child and parent:
-            broader[child].add(parent)
-    for subject in graph.subjects(rdflib.RDF.type, skos.Concept):
-        key = _split(str(subject))
-        if key and key not in broader:
-            broader[key] = set()
+    seen: list[tuple[str, str]] = []
+    for path in files:
+        for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            subject, predicate, obj = quad.subject.value, quad.predicate.value, quad.object.value
+            if predicate == broader_p:
+                child, parent = _split(subject), _split(obj)
+            elif predicate == narrower_p:
+                child, parent = _split(obj), _split(subject)
+            else:
+                if predicate == vocab.RDF_TYPE and obj == concept and (key := _split(subject)):
+                    seen.append(key)
+                continue
+            if child and parent:
+                broader[child].add(parent)
+    for key in seen:
+        broader.setdefault(key, set())
     return dict(broader)
