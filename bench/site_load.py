@@ -4,7 +4,12 @@ with plain fhir.resources (R4B) model validation.
     .venv/bin/python bench/site_load.py [--patients 100000] [--use-case mds] [--plain-limit 100000]
 
 Plain validation runs at a few thousand resources per second, so by default it validates an evenly spread
-sample of up to --plain-limit resources (0 = all) and reports its rate; the ratio compares rates.
+sample of up to --plain-limit resources (0 = all) and reports its rate.
+
+The two sides do DIFFERENT WORK: the site store load makes partial structural checks (the fields it reads
+and their types) and writes to DuckDB; fhir.resources validates every field of the full R4B model and
+stores nothing. Nothing here shows that both accept and refuse the same resources, so the ratio is
+printed as `ratio_different_work`: a rate comparison, not a like-for-like speed-up.
 Last line: one JSON object with resources_per_s, plain_parse_per_s, ratio, peak_rss_mb (and more).
 """
 
@@ -74,6 +79,7 @@ def main() -> None:
     print(f"synthesised {args.patients} patients ({report.read} resources) in {synth_s:.1f} s: {summary}")
     print(f"loaded in {load_s:.1f} s (peak RSS then {rss_load} MB), idempotent reload in {reload_s:.1f} s")
     print(f"plain fhir.resources validation of {n_plain} sampled resources in {plain_s:.1f} s")
+    print("note: different work (partial structural checks + storage vs full model validation, no storage)")
     print(
         json.dumps(
             {
@@ -85,7 +91,7 @@ def main() -> None:
                 "resources_per_s": round(rate),
                 "plain_parse_per_s": round(plain_rate),
                 "plain_sampled": n_plain,
-                "ratio": round(rate / plain_rate, 2),
+                "ratio_different_work": round(rate / plain_rate, 2),
                 "peak_rss_mb": _rss(),
             }
         )
