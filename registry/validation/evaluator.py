@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pyoxigraph as ox
+
 from registry.errors import Violation
 from registry.rdf import term_key
 from registry.validation.compiled import Path, Shape, UnsupportedShape, path_text
-from registry.validation.graph import Graph, Node
+from registry.validation.graph import RDF_TYPE, Graph, Node
 from registry.vocab import SH
 
 
@@ -69,33 +71,68 @@ class Validator:
                     path=path,
                     constraint=SH + c.component,
                     severity=shape.severity,
-                    message=shape.message or _message(path, c.text, value),
+                    message=_fill(shape.message, focus, value)
+                    if shape.message
+                    else _message(path, c.text, value),
                     value=term_key(value) if value is not None else None,
                     shape=term_key(shape.node),
                 )
         for prop in shape.properties:
             yield from self.evaluate(prop, focus)
 
-    def targets(self, shape: Shape, candidates: Iterable[Node]) -> list[Node]:
+    def targets(
+        self, shape: Shape, candidates: Iterable[Node], by_class: dict[Node, set[Node]]
+    ) -> list[Node]:
+        """The candidates the shape targets, in candidate order; by_class: instances(candidates)."""
+        classed: set[Node] = set()
+        for c in shape.target_classes:
+            classed |= by_class.get(c, set())
+        if not (shape.target_nodes or shape.target_subjects_of or shape.target_objects_of):
+            return [node for node in candidates if node in classed] if classed else []
         out: list[Node] = []
         for node in candidates:
             if (
-                node in shape.target_nodes
-                or any(self.data.is_instance(node, c) for c in shape.target_classes)
+                node in classed
+                or node in shape.target_nodes
                 or any(self.data.objects(node, p) for p in shape.target_subjects_of)
                 or any(self.data.subjects(p, node) for p in shape.target_objects_of)
             ):
                 out.append(node)
         return out
 
+    def instances(self, candidates: Iterable[Node]) -> dict[Node, set[Node]]:
+        """Candidates per class they are an instance of (their types and superclasses)."""
+        out: dict[Node, set[Node]] = {}
+        for node in candidates:
+            for t in self.data.objects(node, RDF_TYPE):
+                for c in self.data.superclasses(t):
+                    out.setdefault(c, set()).add(node)
+        return out
+
     def run(self, focus_candidates: list[Node], extra: Iterable[tuple[Shape, Node]] = ()) -> list[Violation]:
         results: list[Violation] = []
+        # one pass over the candidates' types, not one per shape: a terminology record has ~20,000
+        # concepts and the shapes ~150 target classes
+        by_class = self.instances(focus_candidates)
         for shape in self.shapes:
-            for focus in self.targets(shape, focus_candidates):
+            for focus in self.targets(shape, focus_candidates, by_class):
                 results.extend(self.evaluate(shape, focus))
         for shape, focus in extra:
             results.extend(self.evaluate(shape, focus))
         return results
+
+
+def _fill(message: str, focus: Node, value: Node | None) -> str:
+    """SHACL's message placeholders ({?value}, {$this}), so a message can name what it refuses."""
+    shown = _shown(value if value is not None else focus)
+    return message.replace("{?value}", shown).replace("{$value}", shown).replace("{$this}", _shown(focus))
+
+
+def _shown(node: Node) -> str:
+    from registry.validation.report import short
+
+    text = short(term_key(node))
+    return f"<{text}>" if isinstance(node, ox.NamedNode) and text == node.value else text
 
 
 def _message(path: str | None, text: str, value: Node | None) -> str:
