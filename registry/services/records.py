@@ -357,7 +357,7 @@ class RecordService:
         rev = RevisionInfo(
             iri=iri, number=rec.revision.number + 1, kind=rec.kind, generated_at=datetime.now(UTC),
             attributed_to=identity.agent_iri, content_hash=content_hash(triples),
-            deprecated=True, reason=reason,
+            deprecated=True, reason=reason, published=rec.revision.published,  # a draft's stays a draft
         )  # fmt: skip
         record = Record(iri, rec.kind, triples, rev)
         self.commit([Write(record, rec.revision.number)])

@@ -104,6 +104,24 @@ def test_non_conformant_record_is_a_curator_only_draft_until_the_source_fixes_it
     assert reg.harvest.non_conformant(CURATOR) == []
 
 
+def test_a_non_conformant_record_that_vanishes_is_deprecated_and_never_published(
+    reg: Registry, srv: HarvestServer, ex: Example
+) -> None:
+    bad = ex.of(Kind.DATASET)[0]
+    ex.untitle(bad)
+    srv.serve(ex.paged())
+    reg.harvest.harvest(CURATOR, paged_source(srv))
+    ex.drop(bad)
+    srv.serve(ex.paged())
+    result = reg.harvest.harvest(CURATOR, paged_source(srv))
+    assert bad in {i.iri for i in result.items if i.status == "deprecated"}
+    tombstone = reg.records.get(CURATOR, bad)
+    assert tombstone.deprecated and tombstone.revision is not None and not tombstone.revision.published
+    with pytest.raises(NotFound):  # its content violates the shapes: the tombstone is not published either
+        reg.records.get(ANONYMOUS, bad)
+    assert reg.harvest.non_conformant(CURATOR) == []
+
+
 def test_a_curators_fix_is_published_and_stays_while_the_source_resends_the_same(
     settings: Settings, srv: HarvestServer, ex: Example
 ) -> None:
