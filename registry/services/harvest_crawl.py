@@ -166,7 +166,7 @@ def _read(fetcher: Fetcher, url: str, cache: PageCache, crawl_: Crawl) -> list[o
             page = cached
     if page.body is None:
         raise InputError(f"{url} answered 'not modified' to an unconditional request")
-    triples = parse(page.body, _format(page), source=url, base_iri=url)
+    triples = parse(page.body, _format(page), source=url, base_iri=page.url)  # after any redirect
     cache.save(url, page)
     return _fresh_blank_nodes(triples)
 
