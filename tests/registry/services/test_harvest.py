@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -24,7 +25,7 @@ from registry.search.port import SearchFilter, SearchQuery
 from registry.services.harvest import HARVEST_SOURCE, HarvestSource
 from registry.vocab import DCT, XSD, Kind
 from registry.wiring import Registry, open_registry
-from tests.conftest import CURATOR, RESEARCHER
+from tests.conftest import CURATOR, RESEARCHER, OxigraphServer
 from tests.harvest_server import Example, HarvestServer, harvest_server
 from tests.indexing import caught_up
 
@@ -244,3 +245,28 @@ def test_harvest_sources_setting() -> None:
     for bad in ("no-equals-sign", "a=x,a=y", "=x"):
         with pytest.raises(InputError, match="FAIRGRID_HARVEST_SOURCES"):
             Settings.from_env({"FAIRGRID_HARVEST_SOURCES": bad})
+
+
+def test_harvest_through_an_oxigraph_server(
+    settings: Settings, srv: HarvestServer, ex: Example, tmp_path: Path
+) -> None:
+    """The same life cycle on the scale-out store (`oxigraph serve`): the harvest's queries and its one
+    commit go through the SPARQL protocol."""
+    server = OxigraphServer(tmp_path / "server-store")
+    server.start()
+    try:
+        with open_registry(replace(settings, store_url=server.url + "/query")) as reg:
+            assert reg.store.shared  # the server, not an embedded store
+            bad, gone = ex.of(Kind.DATASET)[:2]
+            ex.untitle(bad)
+            srv.serve(ex.paged())
+            first = reg.harvest.harvest(CURATOR, paged_source(srv))
+            assert first.counts == {"imported": len(ex.records) - 1, "non-conformant": 1}
+            assert [q.iri for q in reg.harvest.non_conformant(CURATOR, "src")] == [bad]
+            ex.drop(gone)
+            srv.serve(ex.paged())
+            again = reg.harvest.harvest(CURATOR, paged_source(srv))
+            assert gone in {i.iri for i in again.items if i.status == "deprecated"}
+            assert reg.records.get(RESEARCHER, gone).deprecated
+    finally:
+        server.stop()
