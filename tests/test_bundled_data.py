@@ -177,11 +177,15 @@ def test_public_distribution_without_licence_is_a_violation() -> None:
     assert str(FGSHAPE.Public_distributionLicence) in shapes
 
 
-def test_health_counts_must_be_non_negative_integers() -> None:
+def test_health_ages_are_years() -> None:
+    # counts and their datatypes are the HealthDCAT-AP release's (tests/registry/validation/test_healthdcat.py);
+    # fairgrid's own health profile adds the upper bound on ages
     data = _parse(EXAMPLE)
     dataset = URIRef("https://w3id.org/fairgrid/dataset/scd-cohort-paris")
-    records = URIRef("http://healthdataportal.eu/ns/health#numberOfRecords")
-    data.remove((dataset, records, None))
-    data.add((dataset, records, Literal("many")))
+    age = URIRef("http://healthdataportal.eu/ns/health#maxTypicalAge")
+    data.remove((dataset, age, None))
+    data.add(
+        (dataset, age, Literal("680", datatype=URIRef("http://www.w3.org/2001/XMLSchema#nonNegativeInteger")))
+    )
     shapes = {s for _, _, _, s, _ in _violations(_validate(data))}
-    assert str(FGSHAPE.Health_numberOfRecords) in shapes
+    assert str(FGSHAPE.Health_maxTypicalAge) in shapes

@@ -105,6 +105,47 @@ def summarise(store: SiteStore, use_case: str, threshold: int) -> dict[str, Any]
     return out
 
 
+# What HealthDCAT-AP Release 5 requires of a NON_PUBLIC health dataset beyond DCAT-AP (shapes/README.md).
+EHDS = URIRef("http://data.europa.eu/eli/reg/2025/327/oj")
+PATIENT_LEVEL = URIRef("https://w3id.org/fairgrid/vocab/dataset-type/PATIENT_LEVEL")
+EHR = URIRef("https://w3id.org/fairgrid/vocab/health-category/EHR")
+
+
+def _kind(graph: Graph, node: BNode, name: str, email: str) -> BNode:
+    vcard = Namespace(vocab.VCARD)
+    graph.add((node, RDF.type, vcard.Kind))
+    graph.add((node, vcard.fn, Literal(name)))
+    graph.add((node, vcard.hasEmail, URIRef("mailto:" + email)))
+    return node
+
+
+def _health_terms(graph: Graph, ds: URIRef, site_id: str, key: str, name: str, base: str) -> None:
+    """Legislation, category, type, provenance, HDAB and the federated distribution of a site dataset."""
+    dcat, dct, hdcat = Namespace(vocab.DCAT), Namespace(vocab.DCT), Namespace(vocab.HEALTH)
+    graph.add((ds, URIRef(vocab.DCATAP + "applicableLegislation"), EHDS))
+    graph.add((ds, hdcat.healthCategory, EHR))  # site data comes from the hospitals' health records
+    graph.add((ds, dct.type, PATIENT_LEVEL))
+    prov = BNode(f"provenance-{key}")
+    graph.add((ds, dct.provenance, prov))
+    graph.add((prov, RDF.type, dct.ProvenanceStatement))
+    note = f"Extracted from routine care records at {name}, pseudonymised and kept at the site."
+    graph.add((prov, URIRef(vocab.RDFS + "label"), Literal(note, lang="en")))
+    # Stable IRIs, not blank nodes: typed blank nodes would become new records at every registration.
+    # The data stays at the site, so its access body is named after the site (a config setting later).
+    hdab = URIRef(f"{base}hdab/{site_id}")
+    graph.add((ds, hdcat.hdab, hdab))
+    graph.add((hdab, RDF.type, URIRef(vocab.FOAF + "Organization")))
+    graph.add((hdab, URIRef(vocab.FOAF + "name"), Literal(f"Health data access body for {name}")))
+    hdab_contact = _kind(graph, BNode(f"hdab-contact-{site_id}"), name, f"hdab@{site_id}.example.org")
+    graph.add((hdab, dcat.contactPoint, hdab_contact))
+    dist = URIRef(f"{base}distribution/{key}-federated")
+    graph.add((ds, dcat.distribution, dist))
+    graph.add((dist, RDF.type, dcat.Distribution))
+    graph.add((dist, dct.title, Literal(f"Federated analysis at {name}", lang="en")))
+    graph.add((dist, dcat.accessURL, URIRef(base + "api/feasibility")))
+    graph.add((dist, URIRef(vocab.DCATAP + "applicableLegislation"), EHDS))
+
+
 def describe_site(home: SiteHome, store: SiteStore, settings: Settings | None = None) -> Graph:
     settings = settings or Settings.from_env()
     base = settings.base_iri
@@ -129,6 +170,11 @@ def describe_site(home: SiteHome, store: SiteStore, settings: Settings | None = 
     graph.add((site, RDF.type, foaf.Organization))
     graph.add((site, foaf.name, Literal(cfg.display_name)))
     graph.add((site, fg.siteId, Literal(cfg.site_id)))
+    # HealthDCAT-AP: a dataset's publisher has exactly one contact point
+    contact = _kind(
+        graph, BNode(f"contact-{cfg.site_id}"), f"Data access desk, {cfg.display_name}", cfg.contact_email
+    )
+    graph.add((site, dcat.contactPoint, contact))
     # The hub checks the site agent's signed answers against this key (federation/site/agent.py).
     graph.add((site, fg.signingKey, Literal(site_public_key(home.path))))
     for uc in cdm.USE_CASES:
@@ -156,6 +202,7 @@ def describe_site(home: SiteHome, store: SiteStore, settings: Settings | None = 
         graph.add((ds, dct.accessRights, URIRef(vocab.ACCESS_NON_PUBLIC)))
         graph.add((ds, fg.hostedAt, site))
         graph.add((ds, dcat.keyword, Literal(cdm.USE_CASE_TITLES[uc], lang="en")))
+        _health_terms(graph, ds, cfg.site_id, f"{cfg.site_id}-{uc}", cfg.display_name, base)
         if summary["suppressed"]:
             continue
         nni = XSD.nonNegativeInteger

@@ -3,7 +3,8 @@
 The official DCAT-AP 3.0.1 and MLDCAT-AP 3.1.0 shapes (copied unchanged into shapes/official/)
 plus fairgrid's health, site and terminology profiles are one shapes graph; targets pick focus
 nodes by class. Access-rights profiles have no targets: they are applied to each dataset whose
-dct:accessRights names them, because SHACL Core has no conditional targets.
+dct:accessRights names them, because SHACL Core has no conditional targets. The HealthDCAT-AP
+Release 5 shapes join the graph in the plain form registry/validation/health.py reads them into.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from registry.validation.health import RELEASE_FILE, HealthShapes, load_release
 from registry.vocab import ACCESS_NON_PUBLIC, ACCESS_PUBLIC, ACCESS_RESTRICTED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,13 +78,16 @@ class Bundle:
     shapes: tuple[ox.Triple, ...]  # for every kind
     background: tuple[ox.Triple, ...]
     model_shapes: tuple[ox.Triple, ...] = ()  # added for machine learning model records
+    health: HealthShapes = HealthShapes()  # its triples are in `shapes` too
 
 
 @cache
 def load_bundle(shapes: Path | None = None, ontologies: Path | None = None) -> Bundle:
     base = shapes or SHAPES_DIR
+    health = load_release(base / RELEASE_FILE)
     return Bundle(
-        tuple(read_triples(shape_files(shapes=base))),
+        (*read_triples(shape_files(shapes=base)), *health.shapes),
         tuple(read_triples(background_files(ontologies))),
         tuple(read_triples([base / f for f in MODEL_SHAPES if (base / f).exists()])),
+        health,
     )

@@ -13,6 +13,7 @@ from rdflib.namespace import SH as RSH
 from registry.errors import Violation
 from registry.validation.bundle import ACCESS_PROFILES, Bundle, load_bundle
 from registry.validation.graph import Graph, Node
+from registry.validation.health import health_targets
 from registry.validation.report import ValidationReport
 from registry.validation.validator import profile_targets
 from registry.vocab import RDFS, Kind
@@ -80,6 +81,7 @@ class PyshaclValidator:
         self.shapes = to_rdflib(bundle.shapes)
         self.model_shapes = to_rdflib([*bundle.shapes, *bundle.model_shapes])
         self.background = to_rdflib(bundle.background)
+        self.health = bundle.health
         self.profiles = {
             local: s
             for s in set(self.shapes.subjects())
@@ -105,6 +107,13 @@ class PyshaclValidator:
         for name, node in profile_targets(probe, [t.subject for t in triples]):  # type: ignore[misc]
             if name in self.profiles and isinstance(node, ox.NamedNode):
                 triple = (self.profiles[name], RSH.targetNode, rdflib.URIRef(node.value))
+                shapes.add(triple)
+                added.append(triple)
+        # the same selection as the compiled path, on the same data (record, context, background)
+        full = Graph([*triples, *ctx], base=self._bg_index)
+        for iri, node in health_targets(self.health, full, [t.subject for t in triples]):  # type: ignore[misc]
+            triple = (rdflib.URIRef(iri), RSH.targetNode, _term(node))  # type: ignore[assignment]
+            if triple not in shapes:
                 shapes.add(triple)
                 added.append(triple)
         try:

@@ -11,6 +11,7 @@ from registry.validation.bundle import ACCESS_PROFILES, Bundle, load_bundle
 from registry.validation.compiled import Shape, ShapesCompiler
 from registry.validation.evaluator import Validator
 from registry.validation.graph import Graph, Node
+from registry.validation.health import health_targets
 from registry.validation.report import ValidationReport
 from registry.vocab import DCAT, DCT, Kind
 
@@ -56,6 +57,11 @@ class CompiledValidator:
                 local = node.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
                 if local in ACCESS_PROFILES.values():
                     self.profiles[local] = compiler.shape(node)
+        self.health = bundle.health
+        self.health_shapes = {
+            iri: compiler.shape(ox.NamedNode(iri))
+            for iri in {s for _, s in bundle.health.profiles} | {s for s, _ in bundle.health.targets}
+        }
         self.background = Graph(bundle.background)
         # warm the background's inverse index once, not per record
         self.background.subjects(ox.NamedNode("urn:x"), ox.NamedNode("urn:x"))
@@ -73,5 +79,6 @@ class CompiledValidator:
         extra = [
             (self.profiles[name], node) for name, node in profile_targets(data, own) if name in self.profiles
         ]
+        extra += [(self.health_shapes[iri], node) for iri, node in health_targets(self.health, data, own)]
         shapes = self.model_shapes if kind == Kind.MODEL else self.shapes
         return ValidationReport(Validator(shapes, data).run(own, extra))

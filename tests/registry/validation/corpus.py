@@ -13,10 +13,13 @@ from registry.vocab import (
     ACCESS_NON_PUBLIC,
     ACCESS_RESTRICTED,
     DCAT,
+    DCATAP,
     DCT,
     FG,
     HEALTH,
     METADATA_VISIBILITY,
+    RDF_TYPE,
+    VCARD,
     VISIBILITY_CONSORTIUM,
     XSD,
 )
@@ -90,6 +93,26 @@ def _mutations(d: Draft, rng: random.Random) -> Iterator[tuple[str, list[ox.Trip
     yield "keyword-iri", add(DCAT + "keyword", ox.NamedNode("http://example.org/k"))
     yield "consortium-metadata", add(METADATA_VISIBILITY, ox.NamedNode(VISIBILITY_CONSORTIUM))
     yield "visibility-unknown", add(METADATA_VISIBILITY, ox.NamedNode(FG + "Secret"))
+    # HealthDCAT-AP Release 5 (applied to health datasets by access right)
+    yield "no-legislation", drop(DCATAP + "applicableLegislation")
+    yield "no-identifier", drop(DCT + "identifier")
+    yield (
+        "category-unknown",
+        replace(HEALTH + "healthCategory", ox.NamedNode("http://example.org/no-category")),
+    )
+    yield "two-hdab", add(HEALTH + "hdab", ox.NamedNode("https://w3id.org/fairgrid/organization/consortium"))
+    if DCAT + "contactPoint" in {t.predicate.value for t in ts}:
+        kind = ox.BlankNode("contact-two-emails")  # an own vcard:Kind node: the release's Kind_Shape
+        yield (
+            "contact-two-emails",
+            [
+                *drop(DCAT + "contactPoint"),
+                ox.Triple(s, ox.NamedNode(DCAT + "contactPoint"), kind),
+                ox.Triple(kind, ox.NamedNode(RDF_TYPE), ox.NamedNode(VCARD + "Kind")),
+                ox.Triple(kind, ox.NamedNode(VCARD + "hasEmail"), ox.NamedNode("mailto:a@example.org")),
+                ox.Triple(kind, ox.NamedNode(VCARD + "hasEmail"), ox.NamedNode("mailto:b@example.org")),
+            ],
+        )
     if len(ts) > 3:
         k = rng.randrange(len(ts))
         yield "random-drop", ts[:k] + ts[k + 1 :]
