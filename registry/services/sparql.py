@@ -256,7 +256,10 @@ class SparqlService:
             if isinstance(result, ox.QueryBoolean):
                 return SparqlResult(boolean=bool(result))
             names = [v.value for v in result.variables]
-            rows = [{n: s[n] for n in names if s[n] is not None} for s in islice(result, max_rows + 1)]
+            # a solution iterates its values in the variables' order (None when unbound): 4x faster than
+            # looking each variable up
+            solutions = islice(result, max_rows + 1)
+            rows = [{n: v for n, v in zip(names, s, strict=True) if v is not None} for s in solutions]
             del result  # before any error: Oxigraph iterators must be freed on the thread that made them
         except (SyntaxError, ValueError) as exc:
             # a store server that hit its own time limit breaks off its answer mid-document
