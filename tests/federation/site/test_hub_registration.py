@@ -58,10 +58,14 @@ def test_site_registers_and_updates_its_descriptions(
     first = register_with_hub(ttl, url, _curator(reg))
     datasets = reg.store.list_records(Kind.DATASET)
     assert len(datasets) == 1 and datasets[0].iri.endswith("site-t-scd")
-    assert sorted(first.created) == sorted([datasets[0].iri, reg.settings.base_iri + "site/site-t"])
+    base = reg.settings.base_iri
+    # HealthDCAT-AP: the site's HDAB and the dataset's federated distribution are records too
+    assert sorted(first.created) == sorted(
+        [datasets[0].iri, base + "site/site-t", base + "hdab/site-t", base + "distribution/site-t-scd-federated"]
+    )
     # the same description again: nothing new, no new revision
     again = register_with_hub(ttl, url, _curator(reg))
-    assert again.created == again.updated == [] and len(again.unchanged) == 2
+    assert again.created == again.updated == [] and len(again.unchanged) == 4
     assert [h.number for h in reg.store.history(datasets[0].iri)] == [1]
     # more patients: the next description is a new revision of the same record
     store.load([cohorts["scd"] / "site-2" / "fhir"])
@@ -80,9 +84,11 @@ def test_one_new_and_one_changed_record_register_together(
     # more SCD patients change the SCD dataset; MDS patients add a new MDS dataset
     store.load([cohorts["scd"] / "site-2" / "fhir", cohorts["mds"] / "site-1" / "fhir"])
     result = register_with_hub(to_turtle(describe_site(home, store)), url, _curator(reg))
-    scd, mds = (reg.settings.base_iri + f"dataset/site-t-{uc}" for uc in ("scd", "mds"))
-    assert (result.created, result.updated, result.unchanged) == (
-        [mds], [scd], [reg.settings.base_iri + "site/site-t"]
+    base = reg.settings.base_iri
+    scd, mds = (base + f"dataset/site-t-{uc}" for uc in ("scd", "mds"))
+    assert (sorted(result.created), result.updated, sorted(result.unchanged)) == (
+        [mds, base + "distribution/site-t-mds-federated"], [scd],
+        [base + "distribution/site-t-scd-federated", base + "hdab/site-t", base + "site/site-t"],
     )  # fmt: skip
     assert [h.number for h in reg.store.history(scd)] == [1, 2]
     assert [h.number for h in reg.store.history(mds)] == [1]
@@ -109,7 +115,10 @@ def test_each_refusal_is_its_own_error(
     with pytest.raises(Conflict) as conflict:
         register_with_hub(to_turtle(describe_site(home, store)), url, _curator(reg))
     assert "HTTP 409" in conflict.value.message and "deprecated" in conflict.value.message
-    assert conflict.value.details["registered"] == [reg.settings.base_iri + "site/site-t"]
+    base = reg.settings.base_iri
+    assert sorted(conflict.value.details["registered"]) == [
+        base + "distribution/site-t-scd-federated", base + "hdab/site-t", base + "site/site-t"
+    ]
 
 
 def test_a_description_the_hub_rejects_lists_its_violations(hub: tuple[str, Registry]) -> None:
