@@ -1,7 +1,9 @@
 """Generated HealthDCAT-AP dataset records, for benchmarks and load tests.
 
 Each record is one dataset with two distributions, five keywords and three ICD-10 codes, published
-by an organisation described in the same document; deterministic for a given seed.
+by an organisation described in the same document, under the health data access body every document
+names (shared records use IRIs for their parts, so documents concatenated into one still describe each
+once); complete under HealthDCAT-AP Release 5; deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ PREFIXES = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
 @prefix licence: <http://publications.europa.eu/resource/authority/licence/> .
 @prefix filetype: <http://publications.europa.eu/resource/authority/file-type/> .
 @prefix icd10: <http://id.who.int/icd/release/10/2019/> .
+@prefix dcatap: <http://data.europa.eu/r5r/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix ptype: <http://purl.org/adms/publishertype/> .
+@prefix hc: <https://w3id.org/fairgrid/vocab/health-category/> .
+@prefix dt: <https://w3id.org/fairgrid/vocab/dataset-type/> .
+@prefix avail: <http://publications.europa.eu/resource/authority/planned-availability/> .
 """
+EHDS = "<http://data.europa.eu/eli/reg/2025/327/oj>"  # applicable legislation: the EHDS regulation
+CATEGORIES = ["DISEASE_REGISTRY", "GENOMIC", "COHORT"]
 
 DISEASES = {
     "myelodysplastic syndromes": ["D46.0", "D46.1", "D46.2", "D46.4", "D46.5", "D46.6", "D46.7", "D46.9"],
@@ -53,11 +63,20 @@ def dataset_ttl(i: int, rng: random.Random, prefix: str = "gen") -> str:
         dists.append(
             f"""<{BASE}distribution/{prefix}-{i}-{k}> a dcat:Distribution ;
     dct:title "{disease.capitalize()} data, {fmt}"@en ;
+    dct:description "{disease.capitalize()} data as {fmt}, on approved request."@en ;
+    dcatap:applicableLegislation {EHDS} ;
+    dcatap:availability avail:AVAILABLE ;
     dcat:accessURL <{BASE}access/{prefix}-{i}/{k}> ;
     dct:format filetype:{fmt} ;
     dcat:mediaType <http://www.iana.org/assignments/media-types/{mt}>{lic} ."""
         )
     return f"""{ds} a dcat:Dataset ;
+    dct:identifier "{prefix}-{i}" ;
+    dcatap:applicableLegislation {EHDS} ;
+    dct:type dt:PATIENT_LEVEL ;
+    dct:provenance [ a dct:ProvenanceStatement ; rdfs:label "Generated for benchmarks (not real patients)."@en ] ;
+    healthdcatap:healthCategory hc:{rng.choice(CATEGORIES)} ;
+    healthdcatap:hdab <{BASE}organization/national-hdab> ;
     dct:title "{disease.capitalize()} {words[0]} {i} — {city}"@en ;
     dct:description "Generated record {i}: {disease} {words[1]} of {n} patients in {city}, {words[2]} and {words[3]}."@en ;
     dcat:keyword "{disease}"@en , "{words[0]}"@en , "{words[1]}"@en , "{words[2]}"@en , "{city}"@en ;
@@ -73,7 +92,14 @@ def dataset_ttl(i: int, rng: random.Random, prefix: str = "gen") -> str:
     dcat:distribution <{BASE}distribution/{prefix}-{i}-0> , <{BASE}distribution/{prefix}-{i}-1> .
 {dists[0]}
 {dists[1]}
-<{BASE}organization/{city.lower()}-hospital> a foaf:Organization ; foaf:name "{city} University Hospital (generated)"@en .
+<{BASE}organization/{city.lower()}-hospital> a foaf:Organization, foaf:Agent ; foaf:name "{city} University Hospital (generated)"@en ;
+    dct:type ptype:Academia-ScientificOrganisation ;
+    dcat:contactPoint <{BASE}contact/{city.lower()}-office> .
+<{BASE}contact/{city.lower()}-office> a vcard:Kind ; vcard:fn "Data office {city}"@en ; vcard:hasEmail <mailto:office@{city.lower()}.example.org> .
+<{BASE}organization/national-hdab> a foaf:Organization, foaf:Agent ; foaf:name "National health data access body (generated)"@en ;
+    dct:type ptype:NationalAuthority ;
+    dcat:contactPoint <{BASE}contact/hdab-desk> .
+<{BASE}contact/hdab-desk> a vcard:Kind ; vcard:fn "Access desk"@en ; vcard:hasEmail <mailto:access@hdab.example.org> .
 """
 
 

@@ -95,12 +95,15 @@ def test_import_needs_curator(reg: Registry) -> None:
 def test_large_files_stream_through_a_temporary_store(reg: Registry, tmp_path: Path) -> None:
     """Above the threshold a file is split from an on-disk store; the records are the same."""
     from registry.config import Settings
-    from registry.io.generate import documents
+    from registry.io.generate import PREFIXES, documents
     from registry.wiring import open_registry
 
     big = tmp_path / "big.ttl"
-    big.write_text(EXAMPLE.read_text() + "\n".join(d.split("\n", 11)[11] for d in documents(30, prefix="s")))
-    prefixes = next(documents(1)).split("\n", 11)[:11]
+    lines = PREFIXES.count("\n")  # each generated document starts with the prefixes
+    big.write_text(
+        EXAMPLE.read_text() + "\n".join(d.split("\n", lines)[lines] for d in documents(30, prefix="s"))
+    )
+    prefixes = next(documents(1)).split("\n", lines)[:lines]
     big.write_text("\n".join(prefixes) + "\n" + big.read_text())
     streamed = reg.importer
     streamed.stream_threshold = 0
