@@ -48,6 +48,7 @@ class TermService:
         self._version: tuple[tuple[str, str], ...] = ()
         self.concepts: dict[str, Concept] = {}
         self._by_code: dict[str, list[str]] = {}
+        self._keys: list[_Keys] = []
         self._checked: tuple[int, float] | None = None  # (store.local_commits, monotonic time)
 
     def _refresh(self) -> None:
@@ -84,7 +85,9 @@ class TermService:
             for c in concepts.values():
                 if c.notation:
                     by_code.setdefault(c.notation.lower(), []).append(c.iri)
-            self.concepts, self._by_code, self._version = concepts, by_code, version
+            # lower-cased once per load, not per search: 36,000 concepts with the complete terminologies
+            keys = [_keys(c) for c in concepts.values()]
+            self.concepts, self._by_code, self._version, self._keys = concepts, by_code, version, keys
             self._checked = (commits, now)
 
     def _expired(self, checked_at: float, now: float) -> bool:
@@ -119,18 +122,16 @@ class TermService:
         needle = text.strip().lower()
         exact = self._lookup(text)  # the same code and IRI forms as concept()
         scored: list[tuple[int, str, Concept]] = []
-        for c in self.concepts.values():
-            if scheme and c.scheme != scheme:
-                continue
-            code = (c.notation or "").lower()
-            label = c.label.lower()
+        for c, code, label, alts, blob in self._keys:
+            if (scheme and c.scheme != scheme) or (c is not exact and needle not in blob):
+                continue  # the one substring test rules out most concepts
             if c is exact:
                 score = 0
             elif code.startswith(needle) and needle:
                 score = 1
             elif needle in label:
                 score = 2 if label.startswith(needle) else 3
-            elif any(needle in a.lower() for a in c.alt_labels):
+            elif any(needle in a for a in alts):
                 score = 4
             else:
                 continue
@@ -145,6 +146,15 @@ class TermService:
     def expand(self, identity: Identity, iri_or_code: str) -> list[str]:
         """The concept and all its descendants, as IRIs (for disease filters)."""
         return [c.iri for c in self.descendants(identity, iri_or_code, include_self=True)]
+
+
+# a concept with its code, label and alt labels lower-cased, and all of them in one text
+_Keys = tuple[Concept, str, str, list[str], str]
+
+
+def _keys(c: Concept) -> _Keys:
+    code, label, alts = (c.notation or "").lower(), c.label.lower(), [a.lower() for a in c.alt_labels]
+    return c, code, label, alts, "\t".join([code, label, *alts])
 
 
 def _text(vals: list[ox.NamedNode | ox.BlankNode | ox.Literal]) -> str | None:
