@@ -23,6 +23,9 @@ from registry.store.port import Write
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
+BATCH_TRIPLES = 50_000  # a batch is committed once its records hold this many triples
+
+
 @dataclass
 class ItemResult:
     where: str
@@ -123,7 +126,9 @@ class Importer:
                 if source != last:
                     done, last = done + 1, source
                 batch += drafts
-                if len(batch) >= self.batch_size:
+                # a batch is also cut by size: three complete terminologies (210,000 triples) in one
+                # commit held them all in memory at once, in one slower store transaction
+                if len(batch) >= self.batch_size or sum(len(d.triples) for d in batch) >= BATCH_TRIPLES:
                     held += self._flush(identity, batch, summary, known, dry_run, all_or_nothing)
                     batch = []
                 if progress:

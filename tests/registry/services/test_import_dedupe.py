@@ -1,11 +1,15 @@
-"""One record described in two files of one import: a repeat is imported once, a different one refused."""
+"""Import batches: a record described twice is imported once (or refused if the two differ); big records
+are committed in several batches."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from registry.config import Settings
 from registry.identity import local_operator
+from registry.services import importer
 from registry.wiring import open_registry
 
 SCHEME = """@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
@@ -35,5 +39,19 @@ def test_a_repeated_record_is_imported_once_and_a_different_one_refused(tmp_path
         assert (differ.imported, differ.rejected) == (1, 1)
         assert "described, differently" in differ.rejections[0].error.message  # type: ignore[union-attr]
         assert reg.store.count() == 2  # one scheme from each import
+    finally:
+        reg.close()
+
+
+def test_a_batch_is_also_cut_by_its_triples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # big records (a complete terminology: 120,000 triples) are committed a few at a time, not 250
+    monkeypatch.setattr(importer, "BATCH_TRIPLES", 5)
+    reg = open_registry(Settings(home=tmp_path / "home"))
+    try:
+        files = [*_files(tmp_path / "a", "one"), *_files(tmp_path / "b", "two"), *_files(tmp_path / "c", "3")]
+        before = reg.store.local_commits
+        summary = reg.importer.run(local_operator(), files)
+        assert summary.imported == 3 and reg.store.count() == 3
+        assert reg.store.local_commits - before == 3  # one commit per record of 7 triples
     finally:
         reg.close()
