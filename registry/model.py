@@ -34,6 +34,7 @@ class RevisionInfo:
     note: str | None = None
     published: bool = True  # a draft revision is visible to curators only
     report: str | None = None  # JSON: the warnings and infos validation gave this revision
+    quality: str | None = None  # JSON: the MQA-style quality checks (registry/services/quality.py)
 
     @property
     def findings(self) -> list[dict[str, str]]:

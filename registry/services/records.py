@@ -28,6 +28,7 @@ from registry.io.split import Draft, split
 from registry.model import DEPRECATION_REASON, OWL_DEPRECATED, Record, RevisionInfo, content_hash
 from registry.rdf import is_iri, parse
 from registry.services.checks import check_size, literal_problems, literals_failed
+from registry.services.quality import assess
 from registry.services.visibility import readable, require_readable
 from registry.sparql_text import named_node
 from registry.store.port import RecordStore, Write
@@ -55,6 +56,7 @@ class Checked:
     report: ValidationReport
     head: RevisionInfo | None
     content_hash: str
+    quality: str | None = None  # JSON of the MQA-style score (services/quality.py)
 
 
 class RecordService:
@@ -230,7 +232,8 @@ class RecordService:
                     raise ValidationFailed(
                         f"{where}: {n} SHACL violation(s); nothing stored", report.violations, report.warnings
                     )
-                out.append(Checked(d, report, heads.get(d.iri), content_hash(d.triples)))
+                score = assess(d.iri, d.triples, context, conforms=True).to_json()
+                out.append(Checked(d, report, heads.get(d.iri), content_hash(d.triples), score))
             except InputError as exc:
                 out.append((d, exc))
         return out
@@ -251,6 +254,8 @@ class RecordService:
             note=note,
             published=publish,
             report=_findings_json(c.report),
+            # a harvested draft kept with its violations is checked without context: scored here
+            quality=c.quality or assess(c.draft.iri, c.draft.triples, conforms=c.report.conforms).to_json(),
         )
         record = Record(c.draft.iri, c.draft.kind, tuple(c.draft.triples), rev)
         return Write(record, c.head.number if c.head is not None else None)
@@ -358,6 +363,7 @@ class RecordService:
             iri=iri, number=rec.revision.number + 1, kind=rec.kind, generated_at=datetime.now(UTC),
             attributed_to=identity.agent_iri, content_hash=content_hash(triples),
             deprecated=True, reason=reason, published=rec.revision.published,  # a draft's stays a draft
+            quality=rec.revision.quality,
         )  # fmt: skip
         record = Record(iri, rec.kind, triples, rev)
         self.commit([Write(record, rec.revision.number)])

@@ -44,6 +44,7 @@ NOTE = iri(FG + "changeNote")
 DRAFT = iri(FG + "draft")
 CONTENT = iri(FG + "content")
 REPORT = iri(FG + "validationReport")
+QUALITY = iri(FG + "qualityScore")
 TX = iri(FG + "transaction")
 COMMIT = iri(FG + "commit")  # on a revision: the commit that wrote it (its transaction id)
 PENDING = iri(FG + "pendingRevision")
@@ -54,12 +55,12 @@ TYPE = iri(RDF_TYPE)
 ENTITY = iri(PROV + "Entity")
 RECORD_REVISION = iri(FG + "RecordRevision")
 
-_REV_FIELDS = "?rev ?n ?kind ?time ?agent ?hash ?dep ?reason ?note ?draft ?report"
+_REV_FIELDS = "?rev ?n ?kind ?time ?agent ?hash ?dep ?reason ?note ?draft ?report ?quality"
 _REV_PATTERN = f"""?rev {REVISION} ?n ; {KIND} ?kind ; {TIME} ?time ; {AGENT} ?agent ;
       {HASH} ?hash .
     OPTIONAL {{ ?rev {DEPRECATED} ?dep }} OPTIONAL {{ ?rev {REASON} ?reason }}
     OPTIONAL {{ ?rev {NOTE} ?note }} OPTIONAL {{ ?rev {DRAFT} ?draft }}
-    OPTIONAL {{ ?rev {REPORT} ?report }}"""
+    OPTIONAL {{ ?rev {REPORT} ?report }} OPTIONAL {{ ?rev {QUALITY} ?quality }}"""
 
 
 def rows(result: object) -> list[Row]:
@@ -88,6 +89,7 @@ def rev_from_row(record_iri: str, row: Row) -> RevisionInfo:
     note = row.get("note")
     draft = row.get("draft")
     report = row.get("report")
+    quality = row.get("quality")
     return RevisionInfo(
         iri=record_iri,
         number=int(row["n"].value),
@@ -100,6 +102,7 @@ def rev_from_row(record_iri: str, row: Row) -> RevisionInfo:
         note=note.value if note is not None else None,
         published=not (draft is not None and draft.value == "true"),
         report=report.value if report is not None else None,
+        quality=quality.value if quality is not None else None,
     )
 
 
@@ -161,6 +164,8 @@ def _write_data(w: Write, tx: str) -> str:
         meta.append(f"{rv} {REASON} {literal(rev.reason)} .")
     if rev.report:
         meta.append(f"{rv} {REPORT} {literal(rev.report)} .")
+    if rev.quality:
+        meta.append(f"{rv} {QUALITY} {literal(rev.quality)} .")
     if not rev.published:
         meta.append(f"{rv} {DRAFT} true .")
     if rev.note:

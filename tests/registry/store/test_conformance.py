@@ -302,3 +302,21 @@ def test_an_update_whose_answer_is_lost_is_judged_by_what_landed(
     monkeypatch.undo()
     head = store.head(iri)
     assert (head.number if head else None) == (1 if lands else None)
+
+
+def test_a_revision_keeps_its_quality_score(store: RecordStore) -> None:
+    from dataclasses import replace
+
+    from registry.services.quality import assess
+
+    iri, t = dataset("scored", "Scored", extra=2)
+    score = assess(iri, t).to_json()
+    w = write(iri, t, 1, None)
+    assert w.record.revision is not None
+    store.commit([Write(replace(w.record, revision=replace(w.record.revision, quality=score)), None)])
+    store.commit([write(iri, t, 2, 1)])  # a revision without one reads back as None
+    first, second = store.history(iri)
+    assert first.quality == score
+    assert second.quality is None
+    got = store.get(iri, 1)
+    assert got is not None and got.revision is not None and got.revision.quality == score

@@ -1,0 +1,262 @@
+"""Metadata quality score after the data.europa.eu Metadata Quality Assessment (MQA).
+
+Points per property follow the published MQA methodology ("Metadata Quality Assessment methodology",
+data.europa.eu, https://data.europa.eu/mqa/methodology and the data provider manual's "Metadata quality
+dashboard" page, https://dataeuropa.gitlab.io/data-provider-manual/metadata-quality-dashboard/): five
+dimensions with maxima findability 100, accessibility 100, interoperability 110, reusability 75 and
+contextuality 20, 405 points in all, rated Excellent 351-405, Good 221-350, Sufficient 121-220, Bad 0-120.
+(The MQA metrics-cache API description says "450" as the top score; its own dimension maxima add up to 405.)
+
+As in the MQA, a distribution property earns its points in proportion to the share of the dataset's
+distributions that have it. Checks that need the network (is the access / download URL reachable?) cannot
+run inside the registry: they are *not assessed*, earn nothing, and are left out of `max_assessed`, so a
+score always says both what it earned and what it could have earned here. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import pyoxigraph as ox
+
+from registry.vocab import DCAT, DCT
+
+EU = "http://publications.europa.eu/resource/authority/"
+FILE_TYPE = EU + "file-type/"
+IANA = "http://www.iana.org/assignments/media-types/"
+IANA_HTTPS = "https://www.iana.org/assignments/media-types/"
+LICENCE = EU + "licence/"
+ACCESS_RIGHT = EU + "access-right/"
+
+# EU file-type codes the MQA counts as non-proprietary / machine-readable. This is fairgrid's subset of
+# the MQA's lists (it names the formats a health catalogue uses), not the complete published lists.
+NON_PROPRIETARY = frozenset(
+    [
+        "CSV",
+        "TSV",
+        "JSON",
+        "JSON_LD",
+        "XML",
+        "RDF",
+        "RDF_XML",
+        "RDF_TURTLE",
+        "TURTLE",
+        "N3",
+        "N_TRIPLES",
+        "N_QUADS",
+        "TRIG",
+        "HTML",
+        "TXT",
+        "ODS",
+        "ODT",
+        "PARQUET",
+        "GEOJSON",
+        "GML",
+        "SPARQLQ",
+        "SPARQLQRES",
+        "ZIP",
+        "GZIP",
+        "TAR",
+        "PDF",
+        "PDFA1A",
+        "PDFA1B",
+    ]
+)
+MACHINE_READABLE = frozenset(
+    [
+        "CSV",
+        "TSV",
+        "JSON",
+        "JSON_LD",
+        "XML",
+        "RDF",
+        "RDF_XML",
+        "RDF_TURTLE",
+        "TURTLE",
+        "N3",
+        "N_TRIPLES",
+        "N_QUADS",
+        "TRIG",
+        "ODS",
+        "XLS",
+        "XLSX",
+        "PARQUET",
+        "GEOJSON",
+        "GML",
+        "SPARQLQ",
+        "SPARQLQRES",
+    ]
+)
+DIMENSIONS = ("findability", "accessibility", "interoperability", "reusability", "contextuality")
+BANDS = (("excellent", 351), ("good", 221), ("sufficient", 121), ("bad", 0))
+MAX_TOTAL = 405
+Node = ox.NamedNode | ox.BlankNode
+
+
+@dataclass(frozen=True)
+class Check:
+    dimension: str
+    name: str
+    weight: int
+    points: float  # 0 when not assessed
+    assessed: bool = True
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    points: float
+    max_assessed: int
+    max: int
+
+
+@dataclass(frozen=True)
+class QualityScore:
+    checks: list[Check] = field(default_factory=list)
+
+    def dimension(self, name: str) -> Dimension:
+        mine = [c for c in self.checks if c.dimension == name]
+        return Dimension(
+            name,
+            round(sum(c.points for c in mine), 2),
+            sum(c.weight for c in mine if c.assessed),
+            sum(c.weight for c in mine),
+        )
+
+    @property
+    def dimensions(self) -> list[Dimension]:
+        return [self.dimension(d) for d in DIMENSIONS]
+
+    @property
+    def total(self) -> float:
+        return round(sum(c.points for c in self.checks), 2)
+
+    @property
+    def max_assessed(self) -> int:
+        return sum(c.weight for c in self.checks if c.assessed)
+
+    @property
+    def rating(self) -> str:
+        """The MQA's band for the points earned (not-assessed checks earn none, so this is a floor)."""
+        return band(self.total)
+
+    def to_json(self) -> str:
+        return json.dumps([asdict(c) for c in self.checks], separators=(",", ":"))
+
+    @staticmethod
+    def from_json(text: str) -> QualityScore:
+        return QualityScore([Check(**c) for c in json.loads(text)])
+
+
+def _objects(triples: Iterable[ox.Triple], subject: Node, p: str) -> list[object]:
+    pred = ox.NamedNode(p)
+    return [t.object for t in triples if t.subject == subject and t.predicate == pred]
+
+
+def _code(value: object, base: str) -> str | None:
+    if isinstance(value, ox.NamedNode) and value.value.startswith(base):
+        return value.value[len(base) :]
+    return None
+
+
+def assess(
+    record_iri: str, triples: Sequence[ox.Triple], context: Sequence[ox.Triple] = (), conforms: bool = True
+) -> QualityScore:
+    """Score one record; its distributions' statements are looked up in `triples` and `context`.
+
+    `conforms`: whether the record passed the DCAT-AP (SHACL) shapes, the MQA's compliance check.
+    """
+    s = ox.NamedNode(record_iri)
+    everything = [*triples, *context]
+
+    def has(p: str) -> bool:
+        return bool(_objects(triples, s, p))
+
+    dists = [d for d in _objects(triples, s, DCAT + "distribution") if isinstance(d, Node)]
+
+    def share(test: Callable[[Node], bool]) -> float:
+        """Fraction of the distributions passing `test` (0 without distributions)."""
+        if not dists:
+            return 0.0
+        return sum(1 for d in dists if test(d)) / len(dists)
+
+    def dist_has(p: str) -> Callable[[Node], bool]:
+        return lambda d: bool(_objects(everything, d, p))
+
+    def non_proprietary(d: Node) -> bool:
+        return bool(set(formats(d)) & NON_PROPRIETARY)
+
+    def machine_readable(d: Node) -> bool:
+        return bool(set(formats(d)) & MACHINE_READABLE)
+
+    def formats(d: Node) -> list[str]:
+        return [c for c in (_code(v, FILE_TYPE) for v in _objects(everything, d, DCT + "format")) if c]
+
+    def from_vocabulary(d: Node) -> bool:
+        media = _objects(everything, d, DCAT + "mediaType")
+        iana = any(_code(m, IANA) is not None or _code(m, IANA_HTTPS) is not None for m in media)
+        return bool(formats(d)) or iana
+
+    licences = [*_objects(triples, s, DCT + "license")]
+    for d in dists:
+        licences += _objects(everything, d, DCT + "license")
+    rights = _objects(triples, s, DCT + "accessRights")
+
+    def pts(weight: int, fraction: float) -> float:
+        return round(weight * fraction, 2)
+
+    def c(dim: str, name: str, weight: int, ok: float | bool) -> Check:
+        return Check(dim, name, weight, pts(weight, float(ok)))
+
+    checks = [
+        c("findability", "dcat:keyword", 30, has(DCAT + "keyword")),
+        c("findability", "dcat:theme", 30, has(DCAT + "theme")),
+        c("findability", "dct:spatial", 20, has(DCT + "spatial")),
+        c("findability", "dct:temporal", 20, has(DCT + "temporal")),
+        Check("accessibility", "dcat:accessURL reachable", 50, 0.0, assessed=False),
+        c("accessibility", "dcat:downloadURL", 20, share(dist_has(DCAT + "downloadURL"))),
+        Check("accessibility", "dcat:downloadURL reachable", 30, 0.0, assessed=False),
+        c("interoperability", "dct:format", 20, share(dist_has(DCT + "format"))),
+        c("interoperability", "dcat:mediaType", 10, share(dist_has(DCAT + "mediaType"))),
+        c("interoperability", "format or media type from a vocabulary", 10, share(from_vocabulary)),
+        c(
+            "interoperability",
+            "non-proprietary format",
+            20,
+            share(non_proprietary),
+        ),
+        c(
+            "interoperability",
+            "machine-readable format",
+            20,
+            share(machine_readable),
+        ),
+        c("interoperability", "DCAT-AP compliance", 30, conforms),
+        c("reusability", "dct:license", 20, bool(licences)),
+        c(
+            "reusability",
+            "licence from a vocabulary",
+            10,
+            any(_code(v, LICENCE) is not None for v in licences),
+        ),
+        c("reusability", "dct:accessRights", 10, bool(rights)),
+        c(
+            "reusability",
+            "access rights from a vocabulary",
+            5,
+            any(_code(v, ACCESS_RIGHT) is not None for v in rights),
+        ),
+        c("reusability", "dcat:contactPoint", 20, has(DCAT + "contactPoint")),
+        c("reusability", "dct:publisher", 10, has(DCT + "publisher")),
+        c("contextuality", "dct:rights", 5, share(dist_has(DCT + "rights"))),
+        c("contextuality", "dcat:byteSize", 5, share(dist_has(DCAT + "byteSize"))),
+        c("contextuality", "dct:issued", 5, has(DCT + "issued")),
+        c("contextuality", "dct:modified", 5, has(DCT + "modified")),
+    ]
+    return QualityScore(checks)
+
+
+def band(total: float) -> str:
+    return next(name for name, floor in BANDS if total >= floor)
