@@ -1,0 +1,1 @@
+"""Governed federated training: job records, signed approvals, revocations."""
