@@ -62,6 +62,13 @@ def date_sort_key(d: date | None) -> str:
     return f"{99999999 - int(d.strftime('%Y%m%d')):08d}"
 
 
+def quality_sort_key(quality: float | None) -> str:
+    """Ascending order of this key is *descending* quality (hundredths of a point); unscored come last."""
+    if quality is None:
+        return _NO_DATE
+    return f"{9_999_999 - round(quality * 100):08d}"
+
+
 def label_pairs(doc: SearchDocument) -> list[str]:
     return [f"{k}{LABEL_SEP}{v}" for k, v in sorted(doc.all_labels().items())]
 

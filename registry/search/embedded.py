@@ -14,6 +14,7 @@ lock enforces it); any number of readers.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -41,6 +42,11 @@ from registry.search.port import (
 from registry.search.tantivy_docs import SORT_FIELDS, TOKENIZER, analyzer, schema, to_datetime, to_tantivy
 
 _WRITER_HEAP = 64_000_000
+log = logging.getLogger(__name__)
+
+
+class _OlderSchema(Exception):
+    """The index folder was written with another schema (an older fairgrid's fields)."""
 _FEW_VALUES = 16
 
 
@@ -74,6 +80,8 @@ class TantivyIndex:
         try:
             index = tantivy.Index(self._schema, path=str(folder), reuse=True)
         except ValueError as e:  # tantivy reports I/O and schema problems as ValueError
+            if "schema does not match" in str(e):
+                raise _OlderSchema(str(e)) from e
             raise Unavailable(f"cannot open the search index at {folder}: {e}") from e
         index.register_tokenizer(TOKENIZER, self._analyzer)
         return index
@@ -91,7 +99,15 @@ class TantivyIndex:
                 self._open_gen(gen)
                 self._write_pointer(gen)
             if gen != self._gen or self._index is None:
-                self._index, self._gen = self._open_gen(gen), gen
+                try:
+                    self._index, self._gen = self._open_gen(gen), gen
+                except _OlderSchema:
+                    # built by an older fairgrid (fewer fields): start empty; the search service sees
+                    # the older INDEX_RULES and rebuilds it from the store on its first drain
+                    log.warning("search index at %s has an older schema: starting a new one", self.path)
+                    gen = f"gen-{time.time_ns()}"
+                    self._index, self._gen = self._open_gen(gen), gen
+                    self._write_pointer(gen)
             return self._index
 
     def _write_pointer(self, gen: str) -> None:
@@ -226,6 +242,8 @@ class TantivyIndex:
             filters.append(
                 Q.range_query(s, "individuals", tantivy.FieldType.Integer, f.min_unique_individuals, 2**62)
             )
+        if f.min_quality is not None:
+            filters.append(Q.range_query(s, "quality", tantivy.FieldType.Float, float(f.min_quality), 1e9))
         for field, lo, hi in (
             ("issued", f.issued_from, f.issued_to),
             ("modified", f.modified_from, f.modified_to),

@@ -48,6 +48,7 @@ MAPPING: dict[str, Any] = {
         "label_pairs": _KW,
         "sort_title": _KW,
         "individuals": {"type": "long"},
+        "quality": {"type": "double"},
         "issued": {"type": "date", "format": "strict_date"},
         "modified": {"type": "date", "format": "strict_date"},
         "deprecated": {"type": "boolean"},
@@ -60,6 +61,7 @@ _SORTS: dict[SearchSort, list[Any]] = {
     SearchSort.TITLE: [{"sort_title": "asc"}, {"iri": "asc"}],
     SearchSort.MODIFIED_DESC: [{"modified": {"order": "desc", "missing": "_last"}}, {"iri": "asc"}],
     SearchSort.ISSUED_DESC: [{"issued": {"order": "desc", "missing": "_last"}}, {"iri": "asc"}],
+    SearchSort.QUALITY_DESC: [{"quality": {"order": "desc", "missing": "_last"}}, {"iri": "asc"}],
 }
 
 
@@ -75,6 +77,7 @@ def to_source(d: SearchDocument) -> dict[str, Any]:
         "label_pairs": common.label_pairs(d),
         "sort_title": common.title_key(d.title),
         "individuals": d.unique_individuals,
+        "quality": d.quality,
         "issued": d.issued.isoformat() if d.issued else None,
         "modified": d.modified.isoformat() if d.modified else None,
         "deprecated": d.deprecated,
@@ -93,6 +96,8 @@ def build_query(text: str | None, f: SearchFilter) -> dict[str, Any]:
             filters.append({"terms": {field: list(dict.fromkeys(values))}})
     if f.min_unique_individuals is not None:
         filters.append({"range": {"individuals": {"gte": f.min_unique_individuals}}})
+    if f.min_quality is not None:
+        filters.append({"range": {"quality": {"gte": f.min_quality}}})
     for field, lo, hi in (
         ("issued", f.issued_from, f.issued_to),
         ("modified", f.modified_from, f.modified_to),

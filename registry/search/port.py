@@ -44,6 +44,7 @@ class SearchSort(StrEnum):
     TITLE = "title"
     MODIFIED_DESC = "modified_desc"
     ISSUED_DESC = "issued_desc"
+    QUALITY_DESC = "quality_desc"  # best metadata-quality score first; unscored records last
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class SearchDocument:
     text: str = ""
     deprecated: bool = False
     public: bool = True  # anyone may find it; False for consortium-only metadata (services/visibility.py)
+    quality: float | None = None  # the revision's metadata-quality points (registry/services/quality.py)
 
     def facet_values(self, facet: Facet) -> list[str]:
         """The values this document contributes to `facet` (deduplicated, order kept)."""
@@ -114,6 +116,7 @@ class SearchFilter:
     coding_systems: list[str] = field(default_factory=list)
     diseases: list[str] = field(default_factory=list)  # already expanded to descendants
     min_unique_individuals: int | None = None
+    min_quality: float | None = None  # metadata-quality points at least this (unscored records never match)
     issued_from: date | None = None
     issued_to: date | None = None
     modified_from: date | None = None

@@ -20,6 +20,7 @@ SORT_FIELDS = {
     SearchSort.TITLE: "sort_title",
     SearchSort.MODIFIED_DESC: "sort_modified",
     SearchSort.ISSUED_DESC: "sort_issued",
+    SearchSort.QUALITY_DESC: "sort_quality",
 }
 _TEXT_FIELDS = ("title", "keywords_text", "description", "text")
 
@@ -46,6 +47,7 @@ def schema() -> tantivy.Schema:
         if name != "kind":
             sb.add_text_field(name, fast=True, tokenizer_name="raw")
     sb.add_integer_field("individuals", indexed=True, fast=True)
+    sb.add_float_field("quality", indexed=True, fast=True)
     sb.add_date_field("issued", indexed=True, fast=True)
     sb.add_date_field("modified", indexed=True, fast=True)
     sb.add_boolean_field("deprecated", indexed=True, fast=True)
@@ -77,6 +79,9 @@ def to_tantivy(d: SearchDocument) -> tantivy.Document:
     doc.add_text("sort_title", f"{common.title_key(d.title)}\x00{d.iri}")
     doc.add_text("sort_modified", f"{common.date_sort_key(d.modified)}\x00{d.iri}")
     doc.add_text("sort_issued", f"{common.date_sort_key(d.issued)}\x00{d.iri}")
+    doc.add_text("sort_quality", f"{common.quality_sort_key(d.quality)}\x00{d.iri}")
+    if d.quality is not None:
+        doc.add_float("quality", float(d.quality))
     if d.unique_individuals is not None:
         doc.add_integer("individuals", d.unique_individuals)
     if d.issued is not None:

@@ -46,8 +46,9 @@ def _vocabulary_labels() -> dict[str, str]:
 
 # What goes into a search document, by version. Bump it when a change makes stored documents wrong (2:
 # published metadata is public whatever dct:accessRights; before, RESTRICTED and NON_PUBLIC records were
-# indexed as not public): the first drain then rebuilds the index from the store.
-INDEX_RULES = "2"
+# indexed as not public; 3: documents carry the revision's quality score, for its filter and sort): the
+# first drain then rebuilds the index from the store.
+INDEX_RULES = "3"
 
 
 def index_rules_file(home: Path) -> Path:
@@ -108,10 +109,7 @@ class SearchService:
 
     def labels(self) -> dict[str, str]:
         """Labels for facet buckets: the bundled controlled vocabularies, then the terminologies."""
-        out = dict(_vocabulary_labels())
-        for c in self.terms.all_concepts():
-            out[c.iri] = f"{c.notation} {c.label}" if c.notation else c.label
-        return out
+        return {**_vocabulary_labels(), **self.terms.labels()}
 
     def sync(self, batch: int = 500, max_batches: int = 1000) -> SyncReport:
         """Drain the outbox into the index. Safe to call any time; an index outage leaves the

@@ -142,6 +142,8 @@ def corpus(n: int = 60) -> list[SearchDocument]:
                 labels={t: f"Theme {t[-4:]}" for t in THEMES} | {d: f"Disease {d[-5:]}" for d in DISEASES},
                 deprecated=i % 17 == 5,
                 public=i % 5 != 0,
+                # not drawn from rnd (that would change every other field); ties and gaps included
+                quality=None if i % 7 == 3 else (i * 13) % 50 * 5 + (0.5 if i % 4 == 1 else 0.0),
             )
         )
     return docs
@@ -172,6 +174,7 @@ def matches(d: SearchDocument, f: SearchFilter) -> bool:
             f.min_unique_individuals is None
             or (d.unique_individuals is not None and d.unique_individuals >= f.min_unique_individuals)
         )
+        and (f.min_quality is None or (d.quality is not None and d.quality >= f.min_quality))
         and in_range(d.issued, f.issued_from, f.issued_to)
         and in_range(d.modified, f.modified_from, f.modified_to)
         and (f.include_deprecated or not d.deprecated)
@@ -288,6 +291,8 @@ FILTERS: dict[str, SearchFilter] = {
     # C91 expanded by the caller to its descendants.
     "diseases": SearchFilter(diseases=[ICD10 + "C91", ICD10 + "C91.0", ICD10 + "C91.1"]),
     "min_individuals": SearchFilter(min_unique_individuals=2500),
+    "min_quality": SearchFilter(min_quality=120.5),
+    "min_quality_zero": SearchFilter(min_quality=0),  # unscored records never match
     "issued_range": SearchFilter(issued_from=date(2018, 1, 1), issued_to=date(2021, 6, 30)),
     "issued_from": SearchFilter(issued_from=date(2022, 1, 1)),
     "modified_to": SearchFilter(modified_to=date(2022, 12, 31)),
@@ -367,6 +372,7 @@ SORT_KEYS: dict[SearchSort, Callable[[SearchDocument], tuple[object, ...]]] = {
     SearchSort.TITLE: lambda d: (title_key(d.title), d.iri),
     SearchSort.MODIFIED_DESC: lambda d: (d.modified is None, -(d.modified or date.min).toordinal(), d.iri),
     SearchSort.ISSUED_DESC: lambda d: (d.issued is None, -(d.issued or date.min).toordinal(), d.iri),
+    SearchSort.QUALITY_DESC: lambda d: (d.quality is None, -(d.quality or 0.0), d.iri),
 }
 
 

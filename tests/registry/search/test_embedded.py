@@ -42,3 +42,26 @@ def test_embedded_reader_sees_another_writers_changes(tmp_path: Path) -> None:
     writer.upsert([replace(doc, labels={theme: "New"}), replace(doc, iri=EX + "y")])
     res = reader.search(SearchQuery(facets=[Facet.THEME]))
     assert res.total == 2 and [b.label for b in res.facets["theme"]] == ["New"]
+
+
+def test_an_index_written_with_an_older_schema_opens_empty_to_be_rebuilt(tmp_path: Path) -> None:
+    """A fairgrid upgrade that adds a field (the quality score) must not leave the index unopenable:
+    tantivy refuses a folder whose schema differs, so a new, empty generation takes over."""
+    import tantivy
+
+    folder = tmp_path / "ix" / "gen-0"
+    folder.mkdir(parents=True)
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("iri", stored=True)
+    old = tantivy.Index(sb.build(), path=str(folder))
+    writer = old.writer(15_000_000, 1)
+    doc = tantivy.Document()
+    doc.add_text("iri", EX + "old")
+    writer.add_document(doc)
+    writer.commit()
+    writer.wait_merging_threads()
+    (tmp_path / "ix" / "CURRENT").write_text("gen-0\n")
+    ix = open_index(tmp_path / "ix")
+    assert ix.count() == 0
+    ix.rebuild(DOCS[:4])
+    assert open_index(tmp_path / "ix").count() == 4
