@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 class _OlderSchema(Exception):
     """The index folder was written with another schema (an older fairgrid's fields)."""
+
+
 _FEW_VALUES = 16
 
 
