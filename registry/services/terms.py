@@ -49,6 +49,7 @@ class TermService:
         self.concepts: dict[str, Concept] = {}
         self._by_code: dict[str, list[str]] = {}
         self._keys: list[_Keys] = []
+        self._labels: dict[str, str] = {}
         self._checked: tuple[int, float] | None = None  # (store.local_commits, monotonic time)
 
     def _refresh(self) -> None:
@@ -88,6 +89,9 @@ class TermService:
             # lower-cased once per load, not per search: 36,000 concepts with the complete terminologies
             keys = [_keys(c) for c in concepts.values()]
             self.concepts, self._by_code, self._version, self._keys = concepts, by_code, version, keys
+            self._labels = {
+                c.iri: f"{c.notation} {c.label}" if c.notation else c.label for c in concepts.values()
+            }
             self._checked = (commits, now)
 
     def _expired(self, checked_at: float, now: float) -> bool:
@@ -96,6 +100,12 @@ class TermService:
     def all_concepts(self) -> list[Concept]:
         self._refresh()
         return list(self.concepts.values())
+
+    def labels(self) -> dict[str, str]:
+        """Each concept's display label ("D46 Myelodysplastic syndromes"), made once per load: search
+        facets and landing pages ask on every drain round and page."""
+        self._refresh()
+        return self._labels
 
     def concept(self, identity: Identity, iri_or_code: str) -> Concept:
         """A concept by IRI or by code, written as the terminology writes it (D46, ORPHA:232,
