@@ -47,6 +47,9 @@ class SearchFilterInput:
         description="Terminology concept IRIs or codes (D46, ORPHA:52688); descendants match too.",
     )
     min_unique_individuals: int | None = None
+    min_quality: float | None = strawberry.field(
+        default=None, description="Metadata-quality points (MQA, of 405) at least this; unscored never match."
+    )
     issued_from: date | None = None
     issued_to: date | None = None
     modified_from: date | None = None
@@ -65,6 +68,7 @@ class SearchFilterInput:
             coding_systems=list(self.coding_systems or []),
             diseases=list(self.diseases or []),
             min_unique_individuals=self.min_unique_individuals,
+            min_quality=self.min_quality,
             issued_from=self.issued_from,
             issued_to=self.issued_to,
             modified_from=self.modified_from,

@@ -14,6 +14,7 @@ import strawberry
 from api.graphql import rdfview as rv
 from api.graphql.concepts import Concept, ContactPoint, Ctx, ModelFile, PeriodOfTime, Revision, concepts_for
 from api.graphql.inputs import RdfFormat
+from api.graphql.quality import Quality, quality_of
 from registry.model import DEPRECATION_REASON, Record
 from registry.rdf import COMMON_PREFIXES, serialize
 from registry.vocab import ADMS, DCAT, DCATAP, DCT, FG, FOAF, HEALTH, MLDCAT, SKOS, VCARD, Kind
@@ -79,6 +80,10 @@ class RecordNode:
     @strawberry.field(description="The revision shown (latest one the caller may see).")
     def revision(self) -> Revision | None:
         return Revision(r=self.rec.revision) if self.rec.revision is not None else None
+
+    @strawberry.field(description="Metadata quality of the revision shown (MQA points); null if unscored.")
+    def quality(self) -> Quality | None:
+        return quality_of(self.rec.revision.quality if self.rec.revision is not None else None)
 
     @strawberry.field
     def published(self) -> bool:
