@@ -3,9 +3,13 @@
 Record roots are subjects typed with a record kind (registry.vocab.KIND_TYPES). A record holds its
 root's triples plus, transitively, the triples of every blank node and every non-root IRI it
 points at that the input describes (contact points, periods, checksums...): each record is
-self-describing. Concepts belong to their scheme (skos:inScheme). Roots outside the allowed bases
-that another record points at are embedded the same way (a publisher from the EU corporate-body
-list, say); a standalone one is refused.
+self-describing. Blank-node agents and distributions are parts of the record that points at them,
+not records of their own, so they are imported, rejected and versioned with it. Concepts belong to
+their scheme (skos:inScheme), a dcat:CatalogRecord to the record it describes (foaf:primaryTopic).
+Agents and distributions outside the allowed bases that a record points at are embedded the same
+way (a publisher from the EU corporate-body list, say); every other record outside them is refused
+and reported, whatever points at it. A blank-node root gets an IRI derived from its content, so
+importing the same document again mints the same IRIs. LDP containers are navigation, not records.
 """
 
 from __future__ import annotations
@@ -17,11 +21,23 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from registry.errors import FairgridError, IriNotAllowed, NoTypedSubject
-from registry.vocab import KIND_PRIORITY, KIND_SLUGS, RDF_TYPE, SKOS, TYPE_TO_KIND, Kind
+from registry.model import content_hash
+from registry.vocab import DCAT, FG, FOAF, KIND_PRIORITY, KIND_SLUGS, RDF_TYPE, SKOS, TYPE_TO_KIND, Kind
 
 TYPE = ox.NamedNode(RDF_TYPE)
 IN_SCHEME = ox.NamedNode(SKOS + "inScheme")
 TOP_CONCEPT_OF = ox.NamedNode(SKOS + "topConceptOf")
+PRIMARY_TOPIC = ox.NamedNode(FOAF + "primaryTopic")
+CATALOG_RECORD = ox.NamedNode(DCAT + "CatalogRecord")
+LDP = "http://www.w3.org/ns/ldp#"
+LDP_CONTAINS = ox.NamedNode(LDP + "contains")
+LDP_CONTAINERS = {
+    ox.NamedNode(LDP + c) for c in ("Container", "BasicContainer", "DirectContainer", "IndirectContainer")
+}
+FG_KIND = ox.NamedNode(FG + "mintedKind")  # only inside the hash that mints a blank root's IRI
+
+# Kinds that, as blank nodes or outside the allowed bases, are parts of the record pointing at them.
+PART_KINDS = frozenset({Kind.ORGANIZATION, Kind.DISTRIBUTION})
 
 Node = ox.NamedNode | ox.BlankNode
 
@@ -61,57 +77,39 @@ def split(
         raise NoTypedSubject(f"{source}: no triples found")
 
     kinds: dict[Node, Kind] = {}
+    navigation: set[Node] = set()
     for s, ts in by_subject.items():
-        k = kind_of([t.object for t in ts if t.predicate == TYPE])  # type: ignore[misc]
+        types = [t.object for t in ts if t.predicate == TYPE]
+        k = kind_of(types)  # type: ignore[arg-type]
         if k is not None:
             kinds[s] = k
+        elif any(t in LDP_CONTAINERS for t in types) or any(t.predicate == LDP_CONTAINS for t in ts):
+            navigation.add(s)
     if not kinds:
         raise NoTypedSubject(f"{source}: no subject has the rdf:type of a record kind")
 
     referenced: set[Node] = {
-        t.object
+        t.object  # type: ignore[misc]
         for t in triples
         if isinstance(t.object, ox.NamedNode | ox.BlankNode) and t.object != t.subject
-    }  # type: ignore[misc]
+    }
     result = SplitResult()
     roots: dict[Node, Kind] = {}
+    foreign: list[ox.NamedNode] = []  # embeddable parts outside the bases: refused unless a record uses them
     for s, k in kinds.items():
         if isinstance(s, ox.NamedNode) and not s.value.startswith(allowed):
-            if s in referenced:
-                continue  # embedded into whichever records point at it
-            result.errors.append(
-                (
-                    s.value,
-                    IriNotAllowed(
-                        f"{source}: record IRI {s.value} is not under an allowed base ({', '.join(allowed)})"
-                    ),
-                )
-            )
-            continue
-        roots[s] = k
+            if k in PART_KINDS:
+                foreign.append(s)
+            else:
+                result.errors.append((s.value, _not_allowed(s, source, allowed)))
+        elif not (isinstance(s, ox.BlankNode) and k in PART_KINDS and s in referenced):
+            roots[s] = k
 
-    # Concepts go to their scheme.
-    owner: dict[Node, Node] = {}
-    for s, ts in by_subject.items():
-        for t in ts:
-            if (
-                t.predicate in (IN_SCHEME, TOP_CONCEPT_OF)
-                and t.object in roots
-                and roots[t.object] == Kind.TERMINOLOGY  # type: ignore[index]
-            ):
-                owner.setdefault(s, t.object)  # type: ignore[arg-type]
-
-    minted: dict[Node, ox.NamedNode] = {}
-    for s, k in roots.items():
-        if isinstance(s, ox.BlankNode):
-            minted[s] = ox.NamedNode(f"{base_iri}{KIND_SLUGS[k]}/{uuid.uuid4()}")
-
-    def rename(n: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-        return minted.get(n, n) if isinstance(n, ox.BlankNode) else n  # type: ignore[arg-type]
-
+    owner = _owners(by_subject, roots)
+    closures: dict[Node, list[ox.Triple]] = {}
     claimed: set[Node] = set(roots)
-    for root, kind in roots.items():
-        members: list[Node] = [root] + [c for c, sch in owner.items() if sch == root and c not in roots]
+    for root in roots:
+        members: list[Node] = [root] + [c for c, o in owner.items() if o == root and c not in roots]
         seen = set(members)
         out: list[ox.Triple] = []
         i = 0
@@ -119,25 +117,43 @@ def split(
             node = members[i]
             i += 1
             for t in by_subject.get(node, []):
-                out.append(ox.Triple(rename(t.subject), t.predicate, rename(t.object)))  # type: ignore[arg-type]
+                out.append(t)
                 o = t.object
                 if (
                     isinstance(o, ox.NamedNode | ox.BlankNode)
                     and o not in seen
                     and o not in roots
+                    and o not in navigation
                     and o in by_subject
                     and not (o in owner and owner[o] != root)
+                    and not (o in kinds and isinstance(o, ox.NamedNode) and o not in foreign)
                 ):
                     seen.add(o)
                     members.append(o)
         claimed |= seen
+        closures[root] = out
+
+    minted: dict[Node, ox.NamedNode] = {
+        s: _mint(base_iri, k, closures[s]) for s, k in roots.items() if isinstance(s, ox.BlankNode)
+    }
+
+    def rename(n: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        return minted.get(n, n) if isinstance(n, ox.BlankNode) else n  # type: ignore[arg-type]
+
+    for root, kind in roots.items():
+        out = [ox.Triple(rename(t.subject), t.predicate, rename(t.object)) for t in closures[root]]  # type: ignore[arg-type]
         iri = minted.get(root, root)
         result.drafts.append(
             Draft(iri=iri.value, kind=kind, triples=out, minted=root in minted, source=source)
         )
 
-    orphans = [s for s in by_subject if s not in claimed and s not in kinds]
+    for f in foreign:
+        if f not in claimed:
+            result.errors.append((f.value, _not_allowed(f, source, allowed)))
+    orphans = [s for s in by_subject if s not in claimed and s not in navigation and s not in foreign]
     for s in orphans:
+        if s in kinds and isinstance(s, ox.NamedNode):
+            continue  # a refused record, reported above
         label = s.value if isinstance(s, ox.NamedNode) else f"_:{s.value}"
         result.errors.append(
             (
@@ -148,3 +164,32 @@ def split(
             )
         )
     return result
+
+
+def _owners(by_subject: dict[Node, list[ox.Triple]], roots: dict[Node, Kind]) -> dict[Node, Node]:
+    """Nodes kept with a root other than the one that points at them: concepts with their scheme, a
+    catalog record with the record it describes (not with the catalogue that lists it)."""
+    owner: dict[Node, Node] = {}
+    for s, ts in by_subject.items():
+        types = {t.object for t in ts if t.predicate == TYPE}
+        for t in ts:
+            o = t.object
+            if o not in roots:
+                continue
+            concept = t.predicate in (IN_SCHEME, TOP_CONCEPT_OF) and roots[o] == Kind.TERMINOLOGY  # type: ignore[index]
+            if concept or (t.predicate == PRIMARY_TOPIC and CATALOG_RECORD in types):
+                owner.setdefault(s, o)  # type: ignore[arg-type]
+    return owner
+
+
+def _mint(base_iri: str, kind: Kind, triples: list[ox.Triple]) -> ox.NamedNode:
+    """An IRI for a blank-node root from its canonical content (blank labels and order do not count):
+    the same description mints the same IRI on every import."""
+    digest = content_hash([*triples, ox.Triple(ox.BlankNode("root"), FG_KIND, ox.Literal(kind.value))])
+    return ox.NamedNode(f"{base_iri}{KIND_SLUGS[kind]}/{uuid.UUID(hex=digest[:32])}")
+
+
+def _not_allowed(s: ox.NamedNode, source: str, allowed: tuple[str, ...]) -> IriNotAllowed:
+    return IriNotAllowed(
+        f"{source}: record IRI {s.value} is not under an allowed base ({', '.join(allowed)})"
+    )

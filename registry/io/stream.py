@@ -16,28 +16,38 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from registry.errors import RdfSyntaxError
-from registry.io.split import IN_SCHEME, SplitResult, split
-from registry.vocab import KIND_TYPES, RDF_TYPE
+from registry.io.split import CATALOG_RECORD, IN_SCHEME, PART_KINDS, PRIMARY_TOPIC, SplitResult, split
+from registry.vocab import KIND_TYPES, RDF_TYPE, TYPE_TO_KIND
 
 _KIND_TYPES = {f"<{t}>" for t in KIND_TYPES.values()}
+# blank-node agents and distributions are parts of whichever record points at them (as in `split`)
+_PART_TYPES = {f"<{t}>" for t, k in TYPE_TO_KIND.items() if k in PART_KINDS}
 _TYPE = f"<{RDF_TYPE}>"
 _IN_SCHEME = str(IN_SCHEME)
+_PRIMARY_TOPIC = str(PRIMARY_TOPIC)
+_CATALOG_RECORD = str(CATALOG_RECORD)
 
 
 def _load(db: sqlite3.Connection, path: Path, fmt: ox.RdfFormat, base_iri: str) -> None:
     db.execute("CREATE TABLE t (s TEXT, o TEXT, line TEXT)")
     db.execute("CREATE TABLE root (s TEXT PRIMARY KEY, seq INTEGER)")
-    db.execute("CREATE TABLE concept (scheme TEXT, s TEXT)")
+    db.execute("CREATE TABLE concept (scheme TEXT, s TEXT)")  # and catalog records (owner, s)
+    db.execute("CREATE TABLE typed (s TEXT, type TEXT)")
+    db.execute("CREATE TABLE topic (owner TEXT, s TEXT)")
     rows: list[tuple[str, str | None, str]] = []
     try:
         for n, q in enumerate(ox.parse(path=str(path), format=fmt, base_iri=base_iri)):
             s, p, o = str(q.subject), str(q.predicate), str(q.object)
             obj = o if isinstance(q.object, ox.NamedNode | ox.BlankNode) else None
             rows.append((s, obj, f"{s} {p} {o} ."))
-            if p == _TYPE and o in _KIND_TYPES:
+            if p == _TYPE and o in _KIND_TYPES and not (s.startswith("_:") and o in _PART_TYPES):
                 db.execute("INSERT OR IGNORE INTO root VALUES (?, ?)", (s, n))
+            elif p == _TYPE and o == _CATALOG_RECORD:
+                db.execute("INSERT INTO typed VALUES (?, ?)", (s, o))
             elif p == _IN_SCHEME and obj is not None:
                 db.execute("INSERT INTO concept VALUES (?, ?)", (obj, s))
+            elif p == _PRIMARY_TOPIC and obj is not None:
+                db.execute("INSERT INTO topic VALUES (?, ?)", (obj, s))
             if len(rows) >= 50_000:
                 db.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
                 rows = []
@@ -46,15 +56,20 @@ def _load(db: sqlite3.Connection, path: Path, fmt: ox.RdfFormat, base_iri: str) 
         raise RdfSyntaxError(str(exc).replace("\n", " "), source=str(path), line=line) from None
     db.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
     db.execute("CREATE INDEX t_s ON t (s)")
+    # a primaryTopic makes an owner only of a dcat:CatalogRecord (typed anywhere in the file)
+    db.execute("INSERT INTO concept SELECT owner, s FROM topic WHERE s IN (SELECT s FROM typed)")
     db.execute("CREATE INDEX concept_scheme ON concept (scheme)")
+    db.execute("CREATE INDEX concept_s ON concept (s)")
 
 
 def _closure(db: sqlite3.Connection, roots: list[str]) -> list[str]:
-    """N-Triples lines of the roots and of everything they own (blank nodes, non-root IRIs, concepts)."""
+    """N-Triples lines of the roots and of everything they own (blank nodes, non-root IRIs, concepts,
+    catalog records); a node another root owns is left to that root's chunk."""
     queue = list(roots)
-    for r in roots:  # a scheme owns its concepts
+    for r in roots:  # a scheme owns its concepts, a record its catalog record
         queue += [s for (s,) in db.execute("SELECT s FROM concept WHERE scheme = ?", (r,))]
     seen = set(queue)
+    chunk = set(roots)
     lines: list[str] = []
     while queue:
         node = queue.pop()
@@ -63,7 +78,8 @@ def _closure(db: sqlite3.Connection, roots: list[str]) -> list[str]:
             if o is not None and o not in seen:
                 seen.add(o)
                 is_root = db.execute("SELECT 1 FROM root WHERE s = ?", (o,)).fetchone()
-                if not is_root:
+                owners = {w for (w,) in db.execute("SELECT scheme FROM concept WHERE s = ?", (o,))}
+                if not is_root and (not owners or owners & chunk):
                     queue.append(o)
     return lines
 

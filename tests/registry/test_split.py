@@ -76,3 +76,60 @@ def test_errors() -> None:
     res = split(parse('<http://elsewhere.org/d> a dcat:Dataset . <http://elsewhere.org/z> dct:title "z" .'),
                 base_iri=BASE, allowed=ALLOWED)  # fmt: skip
     assert [type(e) for _, e in res.errors] == [IriNotAllowed, NoTypedSubject]
+
+
+LDP = "@prefix ldp: <http://www.w3.org/ns/ldp#> .\n"
+
+
+def test_blank_node_parts_belong_to_the_record_that_points_at_them() -> None:
+    text = f"""
+<{BASE}dataset/d> a dcat:Dataset ; dct:publisher [ a foaf:Organization ; foaf:name "Org" ] ;
+    dcat:distribution [ a dcat:Distribution ; dcat:accessURL <{BASE}access/d> ] ;
+    dcat:contactPoint [ a vcard:Kind ; vcard:fn "team" ] .
+"""
+    (draft,) = split(parse(text), base_iri=BASE, allowed=ALLOWED).drafts
+    assert draft.iri == f"{BASE}dataset/d" and len(draft.triples) == 10
+
+
+def test_minted_iris_are_stable_across_splits() -> None:
+    text = '[] a dcat:Dataset ; dct:title "t" ; dct:publisher [ a foaf:Agent ; foaf:name "A" ] .'
+    first = split(parse(text), base_iri=BASE, allowed=ALLOWED).drafts
+    second = split(parse(text), base_iri=BASE, allowed=ALLOWED).drafts
+    assert [d.iri for d in first] == [d.iri for d in second] and len(first) == 1
+    other = split(parse(text.replace('"t"', '"u"')), base_iri=BASE, allowed=ALLOWED).drafts
+    assert other[0].iri != first[0].iri  # derived from the content
+
+
+def test_foreign_records_are_reported_even_when_something_points_at_them() -> None:
+    text = LDP + f"""
+<{BASE}datasets> a ldp:DirectContainer ; ldp:contains <http://elsewhere.org/d>, <{BASE}dataset/mine> .
+<http://elsewhere.org/d> a dcat:Dataset ; dct:title "theirs" .
+<{BASE}dataset/mine> a dcat:Dataset ; dct:title "mine" .
+<{BASE}catalog/c> a dcat:Catalog ; dcat:dataset <http://elsewhere.org/e> .
+<http://elsewhere.org/e> a dcat:Dataset ; dct:title "also theirs" .
+"""
+    res = split(parse(text), base_iri=BASE, allowed=ALLOWED)
+    assert {d.iri for d in res.drafts} == {f"{BASE}dataset/mine", f"{BASE}catalog/c"}
+    errors = {where: type(e) for where, e in res.errors}
+    # the container is navigation, not a record nor an orphan
+    assert errors == {"http://elsewhere.org/d": IriNotAllowed, "http://elsewhere.org/e": IriNotAllowed}
+    catalog = next(d for d in res.drafts if d.kind == Kind.CATALOG)
+    assert len(catalog.triples) == 2  # the foreign dataset is not swallowed by the catalogue
+
+
+def test_catalog_record_is_kept_with_the_record_it_describes() -> None:
+    text = f"""
+<{BASE}catalog/c> a dcat:Catalog ; dcat:dataset <{BASE}dataset/d> ; dcat:record <{BASE}record/d> .
+<{BASE}record/d> a dcat:CatalogRecord ; foaf:primaryTopic <{BASE}dataset/d> ; dct:modified "2024-01-01" .
+<{BASE}dataset/d> a dcat:Dataset ; dct:title "d" .
+<{BASE}record/lone> a dcat:CatalogRecord ; foaf:primaryTopic <{BASE}dataset/e> .
+<{BASE}dataset/e> a dcat:Dataset ; dct:title "e" .
+"""
+    res = split(parse(text), base_iri=BASE, allowed=ALLOWED)
+    assert not res.errors
+    by = {d.iri: d for d in res.drafts}
+    assert set(by) == {f"{BASE}catalog/c", f"{BASE}dataset/d", f"{BASE}dataset/e"}
+    subjects = {d: {t.subject.value for t in by[d].triples} for d in by}  # type: ignore[union-attr]
+    assert subjects[f"{BASE}dataset/d"] == {f"{BASE}dataset/d", f"{BASE}record/d"}
+    assert subjects[f"{BASE}catalog/c"] == {f"{BASE}catalog/c"}
+    assert subjects[f"{BASE}dataset/e"] == {f"{BASE}dataset/e", f"{BASE}record/lone"}
