@@ -17,6 +17,7 @@ from api.linked_data import FORMAT_NAMES, RDF_TYPES, local_path
 from api.pages import render as render_template
 from api.pages import safe_href
 from registry.model import Record, RevisionInfo
+from registry.services.quality import MAX_TOTAL, QualityScore
 from registry.vocab import ACCESS_PUBLIC, DCAT, DCT, FOAF, HEALTH, RDF_TYPE, RDFS, SKOS, VCARD, Kind
 
 SCHEMA = "https://schema.org/"
@@ -283,6 +284,8 @@ def render(page: Page) -> str:
         properties=v.properties(),
         distributions=v.distributions(),
         revisions=v.revisions(),
+        quality=QualityScore.from_json(rev.quality) if rev is not None and rev.quality else None,
+        quality_max=MAX_TOTAL,
         formats=[(names[t], t) for t in RDF_TYPES],
         signed_in=page.signed_in,
     )
