@@ -114,8 +114,13 @@ def test_example_catalogue_has_no_violations() -> None:
 
 
 def test_example_catalogue_recommended_shapes_add_only_warnings() -> None:
-    results = _validate(_parse(EXAMPLE), recommended=True)
+    example = _parse(EXAMPLE)
+    results = _validate(example, recommended=True)
     assert _violations(results) == []
+    # the bundled countries are dct:Location (range.ttl asks it of dct:spatial values), so the recommended
+    # Location_Shape warns on each for lack of a bounding box: those are about the background, not the example
+    own = {str(s) for s in example.subjects()}
+    results = [r for r in results if r[1] in own]
     for r in results:
         print(*r, sep=" | ")
     # expected: publishers that are not EU corporate bodies, no dct:spatial, no licence on
