@@ -39,9 +39,10 @@ def registry(read_only: bool = False) -> Registry:
 
 
 def _register_commands() -> None:
-    from api.cli import federation, harvest, records, server, site, terms
+    from api.cli import federation, harvest, quality, records, server, site, terms
 
     records.register(app)
+    quality.register(app)
     harvest.register(app)
     app.add_typer(terms.app, name="terms")
     server.register(app)

@@ -1,0 +1,63 @@
+"""`fairgrid quality`: the catalogue's quality distribution, as tables and as JSON; bad input is exit 1."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import output
+from api.cli.main import app
+
+runner = CliRunner()
+EXAMPLES = Path(__file__).parents[3] / "ontologies/examples/consortium.ttl"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("cli-quality") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FAIRGRID_HOME", str(path))
+        for console in (output.out, output.err):
+            mp.setattr(console, "width", 300)
+        assert runner.invoke(app, ["init", "--no-terminologies"]).exit_code == 0
+        result = runner.invoke(app, ["import", str(EXAMPLES)])
+        assert result.exit_code == 0, result.output
+        yield path
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_json_distribution_counts_every_dataset_once_with_five_dimension_averages() -> None:
+    code, text = run("quality", "--json")
+    assert code == 0, text
+    data = json.loads(text)
+    assert data["kind"] == "Dataset" and data["scored"] > 0 and data["unscored"] == 0
+    assert sum(data["bands"].values()) == data["scored"]
+    assert list(data["bands"]) == ["excellent", "good", "sufficient", "bad"]
+    dims = data["dimensions"]
+    assert [d["name"] for d in dims] == [
+        "findability", "accessibility", "interoperability", "reusability", "contextuality",
+    ]  # fmt: skip
+    assert abs(sum(d["average"] for d in dims) - data["average_total"]) < 0.05
+    assert data["max_assessed"] == 325 and data["max_total"] == 405
+    every = json.loads(run("quality", "--kind", "all", "--json")[1])
+    assert every["scored"] > data["scored"]
+
+
+def test_tables_show_bands_and_dimensions() -> None:
+    code, text = run("quality")
+    assert code == 0, text
+    assert "Rating bands" in text and "Average points per dimension" in text and "findability" in text
+    assert "not assessed" in text
+
+
+def test_an_unknown_kind_is_exit_1() -> None:
+    code, text = run("quality", "--kind", "Spaceship")
+    assert code == 1 and "Spaceship" in text
