@@ -39,6 +39,7 @@ class Kind(StrEnum):
     TERMINOLOGY = "Terminology"
     ORGANIZATION = "Organization"
     SITE = "Site"
+    TRAINING_JOB = "TrainingJob"
 
     @property
     def type_iri(self) -> str:
@@ -58,6 +59,7 @@ KIND_TYPES: dict[Kind, str] = {
     Kind.TERMINOLOGY: SKOS + "ConceptScheme",
     Kind.ORGANIZATION: FOAF + "Organization",
     Kind.SITE: FG + "Site",
+    Kind.TRAINING_JOB: FG + "TrainingJob",
 }
 
 KIND_SLUGS: dict[Kind, str] = {
@@ -69,6 +71,7 @@ KIND_SLUGS: dict[Kind, str] = {
     Kind.TERMINOLOGY: "terminology",
     Kind.ORGANIZATION: "organization",
     Kind.SITE: "site",
+    Kind.TRAINING_JOB: "job",
 }
 
 # When a subject has several kind types (a Site is also a foaf:Organization), the first wins.
@@ -81,6 +84,7 @@ KIND_PRIORITY: tuple[Kind, ...] = (
     Kind.TERMINOLOGY,
     Kind.SITE,
     Kind.ORGANIZATION,
+    Kind.TRAINING_JOB,
 )
 
 TYPE_TO_KIND: dict[str, Kind] = {v: k for k, v in KIND_TYPES.items()}

@@ -369,6 +369,11 @@ class Site(RecordNode):
         return [d for d in found if include_deprecated or not d.rec.deprecated]
 
 
+@strawberry.type(description="A training job record; `trainingJob(id)` gives its state and approvals.")
+class TrainingJobRecord(RecordNode):
+    pass
+
+
 NODE_TYPES: dict[Kind, type[RecordNode]] = {
     Kind.CATALOG: Catalog,
     Kind.DATASET: Dataset,
@@ -378,6 +383,7 @@ NODE_TYPES: dict[Kind, type[RecordNode]] = {
     Kind.TERMINOLOGY: Terminology,
     Kind.ORGANIZATION: Organization,
     Kind.SITE: Site,
+    Kind.TRAINING_JOB: TrainingJobRecord,
 }
 
 
