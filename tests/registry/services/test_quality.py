@@ -101,10 +101,36 @@ def test_every_commit_stores_the_score_with_distributions_from_the_same_document
     assert by["dcat:theme"] == 30 and by["dct:spatial"] == 0 and by["DCAT-AP compliance"] == 30
     # an update whose distribution is already stored reads it from the store
     updated = reg.records.update(
-        CURATOR, iri, doc.replace("dct:title", "dct:spatial <http://publications.europa.eu/resource/authority/country/FRA> ; dct:title"), TTL, 1
+        CURATOR,
+        iri,
+        doc.replace(
+            "dct:title",
+            "dct:spatial <http://publications.europa.eu/resource/authority/country/FRA> ; dct:title",
+        ),
+        TTL,
+        1,
     )
     assert updated.revision is not None and updated.revision.quality is not None
     second = QualityScore.from_json(updated.revision.quality)
     assert second.total == first.total + 20
     gone = reg.records.deprecate(CURATOR, iri, "superseded")
     assert gone.revision is not None and gone.revision.quality == updated.revision.quality
+
+
+def test_a_revision_kept_with_violations_loses_the_compliance_points(reg: Registry) -> None:
+    """The harvest path keeps a non-conformant record as a draft: its score says it is not DCAT-AP."""
+    from registry.errors import Violation
+    from registry.services.records import Checked
+    from registry.validation.report import ValidationReport
+
+    drafts, _ = reg.records.parse_drafts(dataset("q2"), TTL, "<test>")
+    (c,) = [
+        x for x in reg.records.check(CURATOR, drafts) if isinstance(x, Checked) and x.draft.iri.endswith("q2")
+    ]
+    bad = ValidationReport(
+        [Violation(c.draft.iri, None, "sh:MinCount", "http://www.w3.org/ns/shacl#Violation", "x")]
+    )
+    write = reg.records.new_revision(CURATOR, Checked(c.draft, bad, None, c.content_hash), publish=False)
+    assert write.record.revision is not None and write.record.revision.quality is not None
+    by = {x.name: x.points for x in QualityScore.from_json(write.record.revision.quality).checks}
+    assert by["DCAT-AP compliance"] == 0 and by["dcat:theme"] == 30
