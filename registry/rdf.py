@@ -9,6 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from registry.errors import InputError, RdfSyntaxError
+from registry.jsonld import to_quads
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -75,16 +76,11 @@ def parse(
     if isinstance(data, str):
         data = data.encode("utf-8")
     try:
-        quads = list(ox.parse(data, format=fmt, base_iri=base_iri))
+        if fmt == ox.RdfFormat.JSON_LD:  # type-scoped contexts need a JSON-LD 1.1 processor
+            quads = to_quads(data, source=source, base_iri=base_iri)
+        else:
+            quads = list(ox.parse(data, format=fmt, base_iri=base_iri))
     except SyntaxError as exc:
-        if "remote context" in str(exc):
-            # The parser never fetches a URL named by the input (that would let a document make the
-            # hub send requests); say so instead of the parser's internal wording.
-            err = RdfSyntaxError(
-                "the JSON-LD names a remote @context, and remote contexts are not fetched", source=source
-            )
-            err.hint = "put the context inline (an @context object) or send the record as Turtle"
-            raise err from None
         line = getattr(exc, "lineno", None)
         if line is None:
             m = _LINE.search(str(exc))

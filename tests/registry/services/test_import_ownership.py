@@ -66,5 +66,5 @@ def test_publisher_is_stored_with_its_dataset(reg: Registry) -> None:
     assert [c.iri for c in created] == [f"{BASE}dataset/ds1"]
     rec = reg.store.get(f"{BASE}dataset/ds1")
     assert rec is not None
-    names = [t.object.value for t in rec.triples if t.predicate.value == "http://xmlns.com/foaf/0.1/name"]
+    names = [t.object.value for t in rec.triples if t.predicate.value == "http://xmlns.com/foaf/0.1/name"]  # type: ignore[union-attr]
     assert names == ["Test organisation"]
