@@ -39,7 +39,7 @@ def registry(read_only: bool = False) -> Registry:
 
 
 def _register_commands() -> None:
-    from api.cli import federation, harvest, quality, records, server, site, terms
+    from api.cli import federation, harvest, jobs, quality, records, server, site, terms
 
     records.register(app)
     quality.register(app)
@@ -48,6 +48,7 @@ def _register_commands() -> None:
     server.register(app)
     site.register(app)
     federation.register(app, site.site_app)
+    jobs.register(app)
 
 
 _register_commands()

@@ -200,3 +200,24 @@ def job_view(rec: Record, site_ids: dict[str, str]) -> JobView:
         revocations=_docs(rec, "revocationDocument"), rejection=rec.value(FG + "rejectionNote"),
         revision=rec.revision.number,
     )  # fmt: skip
+
+
+def job_json(job: JobView) -> dict[str, Any]:
+    """The job as plain JSON (CLI --json, GraphQL): settings, state and the documents a site needs."""
+    return {
+        "iri": job.iri,
+        "title": job.spec.title,
+        "state": job.state,
+        "model": job.spec.model,
+        "fab_hash": job.spec.fab_hash,
+        "cohort_criteria": json.loads(job.criteria),
+        "sites": list(job.spec.sites),
+        "run_config": job.run_config,
+        "purpose": job.spec.purpose,
+        "requester": job.requester,
+        "expires": job.spec.expires.isoformat(),
+        "approvals": list(job.approvals),
+        "revocations": list(job.revocations),
+        "rejection": job.rejection,
+        "revision": job.revision,
+    }

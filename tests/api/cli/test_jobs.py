@@ -1,0 +1,95 @@
+"""`fairgrid jobs`: submit, approve (governance, then a custodian with its site home), revoke, show, list."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import main, output
+from api.cli.main import app
+from federation.signing import public_text
+from federation.site.keys import site_key
+from registry.identity import Identity, Role
+from tests.conftest import EXAMPLE
+
+runner = CliRunner()
+MODEL = "https://w3id.org/fairgrid/model/mds-aml-progression"
+CRITERIA = {"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "D46"}]]}
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("FAIRGRID_HOME", str(tmp_path / "home"))
+    for console in (output.out, output.err):
+        monkeypatch.setattr(console, "width", 300)
+    return tmp_path / "home"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output + (repr(result.exception) if result.exit_code else "")
+
+
+def test_jobs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("init", "--no-terminologies")[0] == 0
+    assert run("import", str(EXAMPLE))[0] == 0
+    site_home = tmp_path / "site-a"
+    sites = tmp_path / "sites.ttl"
+    sites.write_text(
+        "@prefix fg: <https://w3id.org/fairgrid/ns#> . @prefix foaf: <http://xmlns.com/foaf/0.1/> .\n"
+        '<https://w3id.org/fairgrid/site/site-a> a fg:Site, foaf:Organization ; foaf:name "A" ;\n'
+        f'  fg:siteId "site-a" ; fg:signingKey "{public_text(site_key(site_home))}" .\n'
+    )
+    assert run("import", str(sites))[0] == 0
+    criteria = tmp_path / "criteria.json"
+    criteria.write_text(json.dumps(CRITERIA))
+    fab = tmp_path / "app.fab"
+    fab.write_bytes(b"a flower app bundle")
+    args = ["jobs", "submit", "--title", "T", "--model", MODEL, "--criteria", str(criteria), "--site", "site-a",
+            "--purpose", "risk model", "--expires", "2099-01-01T00:00:00+00:00", "--fab", str(fab), "--json"]  # fmt: skip
+    code, out = run(*args)
+    assert code == 0, out
+    job = json.loads(out)["iri"]
+
+    code, out = run("jobs", "approve", job)
+    assert code == 1 and "requester" in out  # the submitter cannot approve their own job
+
+    monkeypatch.setattr(main, "me", lambda: Identity("gov", frozenset({Role.CONSORTIUM_MEMBER})))
+    code, out = run("jobs", "approve", job, "--json")
+    assert code == 0, out
+    assert json.loads(out)["state"] == "approved"
+    monkeypatch.setattr(main, "me", lambda: Identity("op", frozenset({Role.SITE_OPERATOR}), site="site-a"))
+    code, out = run("jobs", "approve", job, "--site-home", str(site_home), "--site", "site-a", "--json")
+    assert code == 0, out
+    shown = json.loads(out)
+    assert sorted(a["body"]["authority"] for a in shown["approvals"]) == ["custodian", "governance"]
+    custodian = next(
+        a["body"]["approval_id"] for a in shown["approvals"] if a["body"]["authority"] == "custodian"
+    )
+
+    code, out = run("jobs", "revoke", job, custodian, "--site-home", str(site_home), "--json")
+    assert code == 0, out
+    assert len(json.loads(out)["revocations"]) == 1
+    monkeypatch.setattr(main, "me", lambda: Identity("gov", frozenset({Role.CONSORTIUM_MEMBER})))
+    code, out = run("jobs", "list", "--json")
+    assert code == 0, out
+    assert [j["iri"] for j in json.loads(out)] == [job]
+
+
+def test_bad_submissions_exit_1_or_2(tmp_path: Path) -> None:
+    assert run("init", "--no-terminologies")[0] == 0
+    base = ["jobs", "submit", "--title", "T", "--model", MODEL, "--site", "x", "--purpose", "p",
+            "--expires", "2099-01-01T00:00:00+00:00"]  # fmt: skip
+    code, out = run(*base, "--criteria", str(tmp_path / "missing.json"), "--fab-hash", "0" * 64)
+    assert code == 2, out
+    criteria = tmp_path / "c.json"
+    criteria.write_text(json.dumps(CRITERIA))
+    code, out = run(*base, "--criteria", str(criteria), "--fab-hash", "nothex")
+    assert code == 1 and "sha256" in out
+    code, out = run(*base, "--criteria", str(criteria), "--fab-hash", "0" * 64, "--expires", "tomorrow")
+    assert code == 1 and "ISO" in out
+    code, out = run("jobs", "show", "https://w3id.org/fairgrid/job/none")
+    assert code == 1 and "Traceback" not in out
