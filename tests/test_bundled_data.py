@@ -196,3 +196,35 @@ def test_health_ages_are_years() -> None:
     )
     shapes = {s for _, _, _, s, _ in _violations(_validate(data))}
     assert str(FGSHAPE.Health_maxTypicalAge) in shapes
+
+
+def _add_values(values: list[tuple[str, str, str]]) -> tuple[Graph, set[tuple[str, str]]]:
+    # one value per single-valued property (sh:maxCount 1 on licence, format, media type, status), each in
+    # place of the example's own; every value of the repeatable ones (dct:spatial, dct:language)
+    data = _parse(EXAMPLE)
+    seen: set[tuple[str, str]] = set()
+    for s, p, o in values:
+        if (s, p) not in seen:
+            data.remove((URIRef(s), URIRef(p), None))
+        elif p not in (str(DCT.spatial), str(DCT.language)):
+            continue
+        seen.add((s, p))
+        data.add((URIRef(s), URIRef(p), URIRef(o)))
+    return data, seen
+
+
+def test_real_values_from_the_bundled_lists_validate() -> None:
+    # the same values as fairgrid's validator is tested with; here plain pySHACL judges them
+    from tests.registry.validation.test_vocabularies import REAL
+
+    data, asked = _add_values(REAL)
+    found = [r for r in _validate(data) if (r[1], r[2]) in asked]
+    assert found == []
+
+
+def test_values_in_no_bundled_list_are_still_reported() -> None:
+    from tests.registry.validation.test_vocabularies import UNKNOWN
+
+    data, asked = _add_values(UNKNOWN)
+    found = {(r[1], r[2]) for r in _validate(data)}
+    assert asked <= found, asked - found
