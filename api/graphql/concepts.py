@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import GraphQLContext
+from api.graphql.quality import Quality, quality_of
 from registry.errors import Violation
 from registry.model import RevisionInfo
 from registry.services.terms import Concept as TermConcept
@@ -93,6 +94,10 @@ class Revision:
     @strawberry.field
     def note(self) -> str | None:
         return self.r.note
+
+    @strawberry.field(description="This revision's metadata quality (MQA points); null if unscored.")
+    def quality(self) -> Quality | None:
+        return quality_of(self.r.quality)
 
     @strawberry.field(
         description="What validation warned about when this revision was registered (SHACL warnings and "

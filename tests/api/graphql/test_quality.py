@@ -51,3 +51,12 @@ def test_search_filters_and_sorts_by_quality(env: Env) -> None:
     body = env.gql(SEARCH, {"filter": {"kinds": ["DATASET"], "minQuality": cut}}, roles=RESEARCHER)
     kept = {h["iri"] for h in body["data"]["search"]["hits"]}
     assert kept == {iri for iri, t in zip(ranked, totals, strict=True) if t >= cut}
+
+
+def test_each_revision_shows_its_own_score(env: Env) -> None:
+    query = "query($iri: String!) { record(iri: $iri) { quality { total } revisions { number quality { total } } } }"
+    body = env.gql(query, {"iri": BASE + "dataset/scd-cohort-paris"}, roles=RESEARCHER)
+    assert "errors" not in body, body
+    rec = body["data"]["record"]
+    assert rec["revisions"] and all(r["quality"] is not None for r in rec["revisions"])
+    assert rec["revisions"][-1]["quality"] == rec["quality"]
