@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from registry.validation.graph import Graph, Node
+from registry.validation.report import short
 from registry.validation.xsd import XSD, well_formed
 from registry.vocab import RDF, SH
 
@@ -161,17 +162,26 @@ class ShapesCompiler:
         if local == "minCount":
             n = int(obj.value)
             return Constraint(
-                comp, False, lambda v, f, vals: [None] if len(vals) < n else [], f"at least {n} value(s)"
+                comp,
+                False,
+                lambda v, f, vals: [None] if len(vals) < n else [],
+                f"must have at least {_values(n)}",
             )
         if local == "maxCount":
             n = int(obj.value)
             return Constraint(
-                comp, False, lambda v, f, vals: [None] if len(vals) > n else [], f"at most {n} value(s)"
+                comp,
+                False,
+                lambda v, f, vals: [None] if len(vals) > n else [],
+                f"must have at most {_values(n)}" if n else "must have no value",
             )
         if local == "nodeKind":
             ok = _NODE_KINDS[obj.value[len(SH) :]]
             return Constraint(
-                comp, True, lambda v, f, vals: [x for x in vals if not ok(x)], f"node kind {_local(obj)}"
+                comp,
+                True,
+                lambda v, f, vals: [x for x in vals if not ok(x)],
+                f"is not {_KIND_TEXT[_local(obj)]}",
             )
         if local == "datatype":
             dt = obj.value
@@ -179,7 +189,7 @@ class ShapesCompiler:
                 comp,
                 True,
                 lambda v, f, vals: [x for x in vals if not _has_datatype(x, dt)],
-                f"datatype {_local(obj)}",
+                f"is not a valid {short(dt)} value",
             )
         if local == "class":
             cls = obj
@@ -189,7 +199,7 @@ class ShapesCompiler:
                 lambda v, f, vals: [
                     x for x in vals if isinstance(x, ox.Literal) or not v.data.is_instance(x, cls)
                 ],
-                f"an instance of {_local(obj)}",
+                f"is not an instance of {short(cls.value)}",
             )
         if local == "node":
             target = self.shape(obj)
@@ -197,7 +207,7 @@ class ShapesCompiler:
                 comp,
                 True,
                 lambda v, f, vals: [x for x in vals if not v.conforms(target, x)],
-                f"conform to {_local(obj)}",
+                f"does not conform to {_local(obj)}",
             )
         if local in ("or", "and", "xone"):
             members = [self.shape(m) for m in g.rdf_list(obj)]
@@ -208,7 +218,12 @@ class ShapesCompiler:
                 comp,
                 True,
                 lambda v, f, vals: [x for x in vals if not need(sum(v.conforms(m, x) for m in members))],
-                f"satisfy sh:{local} of {len(members)} shapes",
+                {
+                    "or": "matches none of",
+                    "and": "does not meet all of",
+                    "xone": "does not match exactly one of",
+                }[local]
+                + f" {len(members)} alternative shapes",
             )
         if local == "not":
             neg = self.shape(obj)
@@ -216,7 +231,7 @@ class ShapesCompiler:
                 comp,
                 True,
                 lambda v, f, vals: [x for x in vals if v.conforms(neg, x)],
-                "not conform to a shape",
+                "conforms to a shape it must not",
             )
         if local == "in":
             allowed = set(g.rdf_list(obj))
@@ -224,12 +239,12 @@ class ShapesCompiler:
                 comp,
                 True,
                 lambda v, f, vals: [x for x in vals if x not in allowed],
-                "one of the allowed values",
+                "is not one of the allowed values",
             )
         if local == "hasValue":
             want = obj
             return Constraint(
-                comp, False, lambda v, f, vals: [] if want in vals else [None], f"the value {want}"
+                comp, False, lambda v, f, vals: [] if want in vals else [None], f"must include {_shown(want)}"
             )
         if local == "pattern":
             flags = g.value(shape, _n("flags"))
@@ -238,7 +253,7 @@ class ShapesCompiler:
                 comp,
                 True,
                 lambda v, f, vals: [x for x in vals if isinstance(x, ox.BlankNode) or not rx.search(x.value)],
-                f"matching {obj.value}",
+                f"does not match the pattern {obj.value}",
             )
         if local in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
             bound = _number(obj)
@@ -250,7 +265,7 @@ class ShapesCompiler:
                 comp,
                 True,
                 lambda v, f, vals: [x for x in vals if (n := _number(x)) is None or not op(n, bound)],  # type: ignore[arg-type]
-                f"{local} {obj.value}",
+                _BOUND_TEXT[local] + f" {obj.value}",
             )
         if local in ("minLength", "maxLength"):
             n = int(obj.value)
@@ -259,7 +274,7 @@ class ShapesCompiler:
                 comp,
                 True,
                 lambda v, f, vals: [x for x in vals if isinstance(x, ox.BlankNode) or not cmp(len(x.value))],
-                f"{local} {n}",
+                f"has {'fewer' if local == 'minLength' else 'more'} than {n} characters",
             )
         if local == "languageIn":
             langs = [x.value.lower() for x in g.rdf_list(obj)]
@@ -267,17 +282,42 @@ class ShapesCompiler:
                 comp,
                 True,
                 lambda v, f, vals: [x for x in vals if not _lang_in(x, langs)],
-                "an allowed language",
+                "is not in an allowed language",
             )
         if local == "uniqueLang":
             if obj.value != "true":
                 return Constraint(comp, False, lambda v, f, vals: [], "")
-            return Constraint(comp, False, lambda v, f, vals: [None] * _dup_langs(vals), "unique languages")
+            return Constraint(
+                comp,
+                False,
+                lambda v, f, vals: [None] * _dup_langs(vals),
+                "must have one value per language at most",
+            )
         if local == "closed":
             if obj.value != "true":
                 return Constraint(comp, False, lambda v, f, vals: [], "")
             raise UnsupportedShape(f"shape {shape}: sh:closed true is not supported")
         raise UnsupportedShape(f"shape {shape}: sh:{local}")
+
+
+def _values(n: int) -> str:
+    return "one value" if n == 1 else f"{n} values"
+
+
+def _shown(node: Node) -> str:
+    text = short(node.value) if isinstance(node, ox.NamedNode) else str(node)
+    return f"<{text}>" if isinstance(node, ox.NamedNode) and text == node.value else text
+
+
+_KIND_TEXT = {
+    "IRI": "an IRI", "BlankNode": "a blank node", "Literal": "a literal",
+    "BlankNodeOrIRI": "an IRI or a blank node", "BlankNodeOrLiteral": "a blank node or a literal",
+    "IRIOrLiteral": "an IRI or a literal",
+}  # fmt: skip
+_BOUND_TEXT = {
+    "minInclusive": "is less than", "maxInclusive": "is greater than",
+    "minExclusive": "is not greater than", "maxExclusive": "is not less than",
+}  # fmt: skip
 
 
 def _local(node: Node) -> str:

@@ -73,7 +73,7 @@ class Validator:
                     severity=shape.severity,
                     message=_fill(shape.message, focus, value)
                     if shape.message
-                    else _message(path, c.text, value),
+                    else _message(path, c.text, value if c.per_value else None),
                     value=term_key(value) if value is not None else None,
                     shape=term_key(shape.node),
                 )
@@ -124,7 +124,9 @@ class Validator:
 
 def _fill(message: str, focus: Node, value: Node | None) -> str:
     """SHACL's message placeholders ({?value}, {$this}), so a message can name what it refuses."""
-    shown = _shown(value if value is not None else focus)
+    if value is None:  # a rule on the focus node (a count): there is no value to name
+        message = message.replace(" {?value}", "").replace(" {$value}", "")
+    shown = _shown(value) if value is not None else ""
     return message.replace("{?value}", shown).replace("{$value}", shown).replace("{$this}", _shown(focus))
 
 
@@ -136,8 +138,11 @@ def _shown(node: Node) -> str:
 
 
 def _message(path: str | None, text: str, value: Node | None) -> str:
+    """A sentence naming the value when the rule is about one: 'dct:spatial <x> is not an instance of
+    dct:Location', 'dct:title must have at least one value'."""
     from registry.validation.report import short
 
-    where = short(path) if path else "the node"
-    got = f" (got {short(term_key(value))})" if value is not None else ""
-    return f"{where} must have {text}{got}"
+    where = short(path) if path else ""
+    if value is not None:
+        return f"{where} {_shown(value)} {text}".lstrip()
+    return f"{where or 'the node'} {text}"

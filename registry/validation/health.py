@@ -13,10 +13,11 @@ form both validators (compiled and pySHACL) are given, in one place, so they can
   ignores unknown predicates, so unresolved it would silently drop Agent_Shape there.
 - Class targets are removed: the release describes health datasets, not every DCAT record, so its
   shapes apply only inside a record that describes a health dataset (`targets`).
-- The file is the NON_PUBLIC profile; its own comment marks the four properties mandatory only for
-  NON_PUBLIC data "in addition to those required for PUBLIC datasets". The PUBLIC form is the same
-  dataset shape without them and without the NON_PUBLIC access-right check; it is applied to PUBLIC
-  and RESTRICTED datasets (the release names no RESTRICTED profile).
+- The file is the NON_PUBLIC profile ("the HealthDCAT-AP NON_PUBLIC data specification"): it is
+  applied as published to NON_PUBLIC health datasets. RESTRICTED data is also reached only by
+  request (fairgrid's access.ttl treats the two alike), so RESTRICTED datasets get the same shape
+  without its NON_PUBLIC access-right check. PUBLIC datasets get none of it: the file does not
+  define the PUBLIC profile its comments refer to (its HDAB, for one, makes no sense for open data).
 """
 
 from __future__ import annotations
@@ -44,9 +45,7 @@ RELEASE_FILE = "official/healthdcat-ap-shapes.ttl"
 DCATAP_SHAPES = "https://semiceu.github.io/DCAT-AP/releases/3.0.0/html/shacl/shapes.ttl#"
 RELEASE_NS = "https://code.europa.eu/healthdataeu/healthdcat-ap/shapes.ttl#"
 DATASET_SHAPE = RELEASE_NS + "Dataset_Shape"  # the NON_PUBLIC profile
-PUBLIC_DATASET_SHAPE = RELEASE_NS + "Dataset_Shape_PUBLIC"  # derived here, see the module docstring
-# Mandatory for NON_PUBLIC datasets only (the comment above them in the release file).
-NON_PUBLIC_ONLY = frozenset({DCAT + "contactPoint", DCAT + "keyword", DCT + "type", DCT + "provenance"})
+RESTRICTED_DATASET_SHAPE = RELEASE_NS + "Dataset_Shape_RESTRICTED"  # derived here, see the module docstring
 HEAL = ox.NamedNode(DATA_THEME + "HEAL")
 
 _TYPE = ox.NamedNode(RDF + "type")
@@ -89,25 +88,22 @@ def load_release(path: Path) -> HealthShapes:
             targets.append((s.value, o.value))
             continue
         triples.append(ox.Triple(s, _NODE if t.predicate == _EXTENDS else t.predicate, o))  # type: ignore[arg-type]
-    triples += _public_form(triples)
+    triples += _restricted_form(triples)
     return HealthShapes(
         tuple(triples),
-        ((ACCESS_NON_PUBLIC, DATASET_SHAPE), (ACCESS_PUBLIC, PUBLIC_DATASET_SHAPE),
-         (ACCESS_RESTRICTED, PUBLIC_DATASET_SHAPE)),
+        ((ACCESS_NON_PUBLIC, DATASET_SHAPE), (ACCESS_RESTRICTED, RESTRICTED_DATASET_SHAPE)),
         tuple((s, c) for s, c in targets if s != DATASET_SHAPE),
     )  # fmt: skip
 
 
-def _public_form(triples: list[ox.Triple]) -> list[ox.Triple]:
+def _restricted_form(triples: list[ox.Triple]) -> list[ox.Triple]:
     g = Graph(triples)
     dataset = ox.NamedNode(DATASET_SHAPE)
-    public = ox.NamedNode(PUBLIC_DATASET_SHAPE)
-    out = [ox.Triple(public, _TYPE, _NODE_SHAPE)]
+    restricted = ox.NamedNode(RESTRICTED_DATASET_SHAPE)
+    out = [ox.Triple(restricted, _TYPE, _NODE_SHAPE)]
     for prop in g.objects(dataset, _PROPERTY):
-        path = g.value(prop, _PATH)
-        if path is not None and (path.value in NON_PUBLIC_ONLY or path == _ACCESS_RIGHTS):
-            continue
-        out.append(ox.Triple(public, _PROPERTY, prop))  # type: ignore[arg-type]
+        if g.value(prop, _PATH) != _ACCESS_RIGHTS:  # the one property that names NON_PUBLIC
+            out.append(ox.Triple(restricted, _PROPERTY, prop))  # type: ignore[arg-type]
     return out
 
 
@@ -120,25 +116,31 @@ def is_health_dataset(data: Graph, node: Node) -> bool:
     )
 
 
+def _profiled(data: Graph, node: Node) -> bool:
+    """A health dataset the release applies to: one not (only) PUBLIC."""
+    if not is_health_dataset(data, node):
+        return False
+    return {r.value for r in data.objects(node, _ACCESS_RIGHTS)} != {ACCESS_PUBLIC}
+
+
 def health_targets(health: HealthShapes, data: Graph, own: Iterable[Node]) -> list[tuple[str, Node]]:
     """(release shape, focus node) pairs for a record's own nodes.
 
-    Each health dataset gets the profile of its access right, or the release's own (NON_PUBLIC)
-    profile when it names none fairgrid knows, which then reports the access right. A record that
-    describes a health dataset, or a catalogue listing one, also gets the release's class-targeted
+    Each NON_PUBLIC or RESTRICTED health dataset gets the profile of its access right, and one that
+    names no access right fairgrid knows the release's own (NON_PUBLIC), which then reports it. A
+    record with such a dataset, or a catalogue listing one, also gets the release's class-targeted
     shapes on its own nodes of those classes."""
     nodes = list(own)
     profiles = dict(health.profiles)
     out: list[tuple[str, Node]] = []
-    datasets = [n for n in nodes if is_health_dataset(data, n)]
+    datasets = [n for n in nodes if _profiled(data, n)]
     for ds in datasets:
         shapes = {profiles[r.value] for r in data.objects(ds, _ACCESS_RIGHTS) if r.value in profiles}
         out += [(s, ds) for s in sorted(shapes or {DATASET_SHAPE})]
     catalogues = [
         n
         for n in nodes
-        if data.is_instance(n, _CATALOG)
-        and any(is_health_dataset(data, d) for d in data.objects(n, _HAS_DATASET))
+        if data.is_instance(n, _CATALOG) and any(_profiled(data, d) for d in data.objects(n, _HAS_DATASET))
     ]
     if datasets or catalogues:
         for shape, cls in health.targets:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,15 +20,15 @@ class ValidationReport:
 
     @property
     def violations(self) -> list[Violation]:
-        return [r for r in self.results if r.severity == VIOLATION]
+        return _once(r for r in self.results if r.severity == VIOLATION)
 
     @property
     def warnings(self) -> list[Violation]:
-        return [r for r in self.results if r.severity == WARNING]
+        return _once(r for r in self.results if r.severity == WARNING)
 
     @property
     def infos(self) -> list[Violation]:
-        return [r for r in self.results if r.severity not in (VIOLATION, WARNING)]
+        return _once(r for r in self.results if r.severity not in (VIOLATION, WARNING))
 
     @property
     def conforms(self) -> bool:
@@ -40,6 +41,21 @@ class ValidationReport:
             "warnings": [v.to_dict() for v in self.warnings],
             "infos": [v.to_dict() for v in self.infos],
         }
+
+
+def _once(results: Iterable[Violation]) -> list[Violation]:
+    """Each problem once: DCAT-AP states some rules in more than one shape (a dataset without a
+    description breaks two), and fairgrid's health profile repeats some of HealthDCAT-AP's; SHACL
+    reports each as a result of its own. The same component failing on the same focus, path and
+    value is one problem, shown with the first shape's message."""
+    seen: set[tuple[str | None, ...]] = set()
+    out: list[Violation] = []
+    for r in results:
+        key = (r.focus_node, r.path, r.constraint, r.severity, r.value)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
 
 
 def findings_of(findings: list[dict[str, Any]]) -> list[Violation]:

@@ -40,6 +40,24 @@ PREFIXES = """
 @prefix access: <http://publications.europa.eu/resource/authority/access-right/> .
 """
 
+# What HealthDCAT-AP Release 5 asks of a RESTRICTED or NON_PUBLIC health dataset (shapes/README.md):
+# the test organisation is publisher and HDAB, with the one contact point both need.
+HEALTHDCAT = (
+    'dct:identifier "{name}" ; dcat:keyword "sickle cell"@en ; dcat:distribution <'
+    + BASE
+    + "distribution/{name}> ;\n"
+    "    <http://data.europa.eu/r5r/applicableLegislation> <http://data.europa.eu/eli/reg/2025/327/oj> ;\n"
+    "    healthdcatap:healthCategory <https://w3id.org/fairgrid/vocab/health-category/COHORT> ;\n"
+    "    healthdcatap:hdab <" + BASE + "organization/test-org> ;\n"
+    "    dct:type <https://w3id.org/fairgrid/vocab/dataset-type/PATIENT_LEVEL> ;\n"
+    '    dct:provenance [ a dct:ProvenanceStatement ; dct:description "Test data."@en ] ;'
+)
+HEALTHDCAT_MORE = (
+    "<" + BASE + "distribution/{name}> a dcat:Distribution ; dcat:accessURL <" + BASE + "access/{name}> ;\n"
+    "    dct:license <http://publications.europa.eu/resource/authority/licence/CC_BY_4_0> ;\n"
+    "    <http://data.europa.eu/r5r/applicableLegislation> <http://data.europa.eu/eli/reg/2025/327/oj> ."
+)
+
 
 def dataset(
     name: str = "ds1", title: str = "Sickle cell cohort", access: str = "PUBLIC", extra: str = ""
@@ -54,8 +72,11 @@ def dataset(
     dct:accessRights access:{access} ;
     dct:publisher <{BASE}organization/test-org> ;
     dcat:contactPoint [ a vcard:Kind ; vcard:fn "Registry team" ; vcard:hasEmail <mailto:team@example.org> ] ;
+    {HEALTHDCAT.format(name=name) if access != "PUBLIC" else ""}
     healthdcatap:numberOfUniqueIndividuals "120"^^xsd:nonNegativeInteger {extra} .
-<{BASE}organization/test-org> a foaf:Organization ; foaf:name "Test organisation"@en .
+<{BASE}organization/test-org> a foaf:Organization ; foaf:name "Test organisation"@en ;
+    dcat:contactPoint [ a vcard:Kind ; vcard:hasEmail <mailto:office@example.org> ] .
+{HEALTHDCAT_MORE.format(name=name) if access != "PUBLIC" else ""}
 """
     )
 

@@ -11,10 +11,16 @@ import pytest
 from registry.io.split import Draft
 from registry.validation.bundle import Bundle, load_bundle
 from registry.validation.graph import Graph
-from registry.validation.health import DATASET_SHAPE, PUBLIC_DATASET_SHAPE, HealthShapes, health_targets
+from registry.validation.health import (
+    DATASET_SHAPE,
+    RELEASE_NS,
+    RESTRICTED_DATASET_SHAPE,
+    HealthShapes,
+    health_targets,
+)
 from registry.validation.report import ValidationReport
 from registry.validation.validator import CompiledValidator
-from registry.vocab import ACCESS_NON_PUBLIC, DCATAP, DCT, FOAF, HEALTH
+from registry.vocab import ACCESS_PUBLIC, DCATAP, DCT, FOAF, HEALTH
 from tests.registry.validation.corpus import EXAMPLE, REFERENCE, _context, _drafts
 from tests.registry.validation.test_equivalence import key
 
@@ -56,20 +62,21 @@ def test_consortium_records_are_complete_under_the_release(
         assert report.violations == [], (d.iri, [v.message for v in report.violations])
         data = Graph([*d.triples, *_context(d, drafts)], base=fast.background)
         profiles.update(shape for shape, _ in health_targets(fast.health, data, [ox.NamedNode(d.iri)]))
-    # every one of the 7 health datasets was checked: 3 NON_PUBLIC under the release as published,
-    # 3 RESTRICTED and 1 PUBLIC under its PUBLIC form; the catalogue under its Catalog shape
-    assert profiles[DATASET_SHAPE] == 3 and profiles[PUBLIC_DATASET_SHAPE] == 4
-    assert sum(profiles.values()) > 7
+    # 3 NON_PUBLIC health datasets under the release as published, 3 RESTRICTED ones under it without
+    # the NON_PUBLIC check, the PUBLIC one under neither; the catalogue under its Catalog shape
+    assert profiles[DATASET_SHAPE] == 3 and profiles[RESTRICTED_DATASET_SHAPE] == 3
+    assert profiles[RELEASE_NS + "Catalog_Shape"] == 1
 
 
 @pytest.mark.parametrize(
     ("dataset", "pred", "expected"),
     [
-        ("mds-ngs-milan", DCT + "provenance", True),  # NON_PUBLIC: mandatory
-        ("mds-registry-hub-a", DCT + "provenance", False),  # RESTRICTED: not asked (it has none)
+        ("mds-ngs-milan", DCT + "provenance", True),  # NON_PUBLIC
+        ("mds-registry-hub-a", DCT + "provenance", True),  # RESTRICTED: the same fields
         ("mds-ngs-milan", DCATAP + "applicableLegislation", True),
-        ("consortium-aggregate-statistics", DCATAP + "applicableLegislation", True),  # PUBLIC too
-        ("consortium-aggregate-statistics", HEALTH + "hdab", True),
+        ("consortium-aggregate-statistics", DCATAP + "applicableLegislation", False),  # PUBLIC: not asked
+        ("consortium-aggregate-statistics", HEALTH + "hdab", False),
+        ("scd-cohort-paris", HEALTH + "hdab", True),
         ("mm-outcomes-milan", HEALTH + "healthCategory", True),
     ],
 )
@@ -82,14 +89,17 @@ def test_what_each_access_right_requires(
     assert (pred in found) is expected, found
 
 
-def test_a_restricted_dataset_relabelled_non_public_needs_the_non_public_fields(
+def test_a_restricted_dataset_relabelled_public_leaves_the_release(
     fast: CompiledValidator, drafts: dict[str, Draft]
 ) -> None:
     d = drafts[_ds("scd-cohort-paris")]
-    relabelled = [t for t in d.triples if t.predicate != ACCESS_RIGHTS]
-    relabelled.append(ox.Triple(ox.NamedNode(d.iri), ACCESS_RIGHTS, ox.NamedNode(ACCESS_NON_PUBLIC)))
+    hdab = ox.NamedNode(HEALTH + "hdab")
+    relabelled = [t for t in d.triples if t.predicate not in (ACCESS_RIGHTS, hdab)]
     found = {v.path for v in _validate(fast, d, drafts, relabelled).violations}
-    assert {DCT + "type", DCT + "provenance"} <= found
+    assert HEALTH + "hdab" in found and DCT + "accessRights" in found  # no access right: NON_PUBLIC's
+    relabelled.append(ox.Triple(ox.NamedNode(d.iri), ACCESS_RIGHTS, ox.NamedNode(ACCESS_PUBLIC)))
+    found = {v.path for v in _validate(fast, d, drafts, relabelled).violations}
+    assert HEALTH + "hdab" not in found
 
 
 def test_sh_extends_brings_the_agent_shape(fast: CompiledValidator, drafts: dict[str, Draft]) -> None:
