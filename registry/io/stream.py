@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from registry.errors import RdfSyntaxError
 from registry.io.split import CATALOG_RECORD, IN_SCHEME, PART_KINDS, PRIMARY_TOPIC, SplitResult, split
+from registry.rdf import parse
 from registry.vocab import KIND_TYPES, RDF_TYPE, TYPE_TO_KIND
 
 _KIND_TYPES = {f"<{t}>" for t in KIND_TYPES.values()}
@@ -35,8 +36,14 @@ def _load(db: sqlite3.Connection, path: Path, fmt: ox.RdfFormat, base_iri: str) 
     db.execute("CREATE TABLE typed (s TEXT, type TEXT)")
     db.execute("CREATE TABLE topic (owner TEXT, s TEXT)")
     rows: list[tuple[str, str | None, str]] = []
+    if fmt == ox.RdfFormat.JSON_LD:  # a JSON-LD 1.1 processor reads the whole document (not streamed)
+        quads: Iterable[ox.Quad | ox.Triple] = parse(
+            path.read_bytes(), fmt, source=str(path), base_iri=base_iri
+        )
+    else:
+        quads = ox.parse(path=str(path), format=fmt, base_iri=base_iri)
     try:
-        for n, q in enumerate(ox.parse(path=str(path), format=fmt, base_iri=base_iri)):
+        for n, q in enumerate(quads):
             s, p, o = str(q.subject), str(q.predicate), str(q.object)
             obj = o if isinstance(q.object, ox.NamedNode | ox.BlankNode) else None
             rows.append((s, obj, f"{s} {p} {o} ."))

@@ -128,3 +128,26 @@ def test_bad_json_ld_is_a_syntax_error_naming_the_problem() -> None:
     assert "language-tagged" in err.value.message
     with pytest.raises(RdfSyntaxError):
         parse("[" * 100_000, ox.RdfFormat.JSON_LD)
+
+
+def test_large_json_ld_files_are_read_by_the_same_processor(tmp_path: Path) -> None:
+    from registry.io.stream import stream_split
+
+    doc = {
+        "@context": {
+            "Dataset": {"@id": "http://www.w3.org/ns/dcat#Dataset",
+                        "@context": {"title": "http://purl.org/dc/terms/title"}},
+            "Resource": {"@id": "http://www.w3.org/ns/dcat#Resource",
+                         "@context": {"keyword": "http://www.w3.org/ns/dcat#keyword"}},
+        },
+        "@id": "https://w3id.org/fairgrid/dataset/x", "@type": ["Dataset", "Resource"], "title": "X",
+        "keyword": "k",
+    }  # fmt: skip
+    f = tmp_path / "big.jsonld"
+    f.write_text(json.dumps(doc))
+    base = "https://w3id.org/fairgrid/"
+    (part,) = stream_split(f, ox.RdfFormat.JSON_LD, base_iri=base, allowed=(base,))
+    (draft,) = part.drafts
+    assert {t.predicate.value.rsplit("/", 1)[-1] for t in draft.triples} == {
+        "22-rdf-syntax-ns#type", "title", "dcat#keyword"
+    }  # fmt: skip
