@@ -38,6 +38,8 @@ REAL = [
     (DATASET, DCT + "spatial", NAL + "country/BRA"),
     (DATASET, DCT + "spatial", NAL + "country/1A0"),
     (DATASET, DCT + "language", NAL + "language/YID"),
+    (DATASET, DCT + "accrualPeriodicity", NAL + "frequency/BIWEEKLY"),
+    (DATASET, DCT + "spatial", NAL + "continent/EUROPE"),
 ]
 UNKNOWN = [
     (DISTRIBUTION, DCT + "license", NAL + "licence/NOT_A_LICENCE"),
@@ -47,6 +49,7 @@ UNKNOWN = [
     (DISTRIBUTION, ADMS_STATUS, NAL + "distribution-status/NOT_A_STATUS"),
     (DATASET, DCT + "spatial", NAL + "country/XXX"),
     (DATASET, DCT + "language", NAL + "language/ZZZZ"),
+    (DATASET, DCT + "accrualPeriodicity", NAL + "frequency/NOT_A_FREQUENCY"),
 ]
 
 
