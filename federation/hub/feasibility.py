@@ -23,7 +23,7 @@ from registry.search.port import MAX_FIRST, SearchFilter, SearchQuery
 from registry.services.records import RecordService
 from registry.services.search import SearchService
 from registry.services.terms import TermService
-from registry.vocab import HEALTH, Kind
+from registry.vocab import HEALTH, ICD10, ORPHA, Kind
 
 ASKERS = (Role.RESEARCHER, Role.CONSORTIUM_MEMBER, Role.EXTERNAL_SITE)
 
@@ -113,10 +113,10 @@ class FeasibilityService:
 
         def known(system: str, code: str) -> bool:
             try:
-                self.terms.concept(who, f"ORPHA:{code}" if system == "orpha" else code)
+                c = self.terms.concept(who, f"ORPHA:{code}" if system == "orpha" else code)
             except (NotFound, InputError):
                 return False
-            return True
+            return c.iri.startswith(ORPHA if system == "orpha" else ICD10)  # HP:... is no ICD-10 code
 
         return parse_criteria(criteria, known=known)
 

@@ -62,3 +62,16 @@ def test_beacon_info_and_map_are_public(client: TestClient) -> None:
     endpoints = client.get("/beacon/v2/map").json()["response"]["endpointSets"]
     assert endpoints["individual"]["rootUrl"].endswith("/beacon/v2/individuals")
     assert client.get("/beacon/v2/individuals", params={"filters": "ICD10:D46"}).status_code == 401
+
+
+def test_a_code_of_another_terminology_is_unknown_here(client: TestClient, auth: Auth) -> None:
+    wrong = {"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "HP:0001903"}]]}
+    r = client.post("/feasibility", json={"criteria": wrong}, headers=auth(Role.RESEARCHER))
+    assert r.status_code == 400 and r.json()["detail"].startswith("/inclusion/0/0/code: unknown icd10 code")
+    orpha_as_icd = {"inclusion": [[{"type": "diagnosis", "system": "orpha", "code": "D46"}]]}
+    assert (
+        client.post(
+            "/feasibility", json={"criteria": orpha_as_icd}, headers=auth(Role.RESEARCHER)
+        ).status_code
+        == 400
+    )
