@@ -101,13 +101,16 @@ def test_minted_iris_are_stable_across_splits() -> None:
 
 
 def test_foreign_records_are_reported_even_when_something_points_at_them() -> None:
-    text = LDP + f"""
+    text = (
+        LDP
+        + f"""
 <{BASE}datasets> a ldp:DirectContainer ; ldp:contains <http://elsewhere.org/d>, <{BASE}dataset/mine> .
 <http://elsewhere.org/d> a dcat:Dataset ; dct:title "theirs" .
 <{BASE}dataset/mine> a dcat:Dataset ; dct:title "mine" .
 <{BASE}catalog/c> a dcat:Catalog ; dcat:dataset <http://elsewhere.org/e> .
 <http://elsewhere.org/e> a dcat:Dataset ; dct:title "also theirs" .
 """
+    )
     res = split(parse(text), base_iri=BASE, allowed=ALLOWED)
     assert {d.iri for d in res.drafts} == {f"{BASE}dataset/mine", f"{BASE}catalog/c"}
     errors = {where: type(e) for where, e in res.errors}
@@ -133,3 +136,25 @@ def test_catalog_record_is_kept_with_the_record_it_describes() -> None:
     assert subjects[f"{BASE}dataset/d"] == {f"{BASE}dataset/d", f"{BASE}record/d"}
     assert subjects[f"{BASE}catalog/c"] == {f"{BASE}catalog/c"}
     assert subjects[f"{BASE}dataset/e"] == {f"{BASE}dataset/e", f"{BASE}record/lone"}
+
+
+def test_a_blank_node_shared_by_two_records_is_copied_into_each_and_cycles_end() -> None:
+    text = f"""
+_:org a foaf:Organization ; foaf:name "Org" ; dct:relation _:org .
+<{BASE}dataset/a> a dcat:Dataset ; dct:publisher _:org .
+<{BASE}dataset/b> a dcat:Dataset ; dct:publisher _:org .
+_:x a dcat:Dataset ; dct:title "x" ; dct:relation _:y .
+_:y a dcat:Dataset ; dct:title "y" ; dct:relation _:x .
+"""
+    runs = [split(parse(text), base_iri=BASE, allowed=ALLOWED) for _ in range(2)]
+    assert not runs[0].errors
+    by = {d.iri: d for d in runs[0].drafts}
+    assert len(by) == 4 and [d.iri for d in runs[0].drafts] == [d.iri for d in runs[1].drafts]
+    for d in ("a", "b"):
+        assert len(by[f"{BASE}dataset/{d}"].triples) == 5  # its own two and the three of the org
+    minted = [d for d in runs[0].drafts if d.minted]
+    assert len(minted) == 2 and minted[0].iri != minted[1].iri
+    # each minted dataset points at the other's minted IRI
+    assert {t.object for t in minted[0].triples if t.predicate.value.endswith("relation")} == {
+        ox.NamedNode(minted[1].iri)
+    }
