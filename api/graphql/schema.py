@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.nodes import SelectedField, Selection
 
 from api.errors import graphql_extensions
+from api.graphql import jobs
 from api.graphql.concepts import Concept, Ctx
 from api.graphql.feasibility import FeasibilityResult, FeasibilitySource
 from api.graphql.feasibility import resolve as resolve_feasibility
@@ -35,6 +36,10 @@ log = logging.getLogger(__name__)
 
 @strawberry.type
 class Query:
+    training_job: jobs.TrainingJob = strawberry.field(
+        resolver=jobs.training_job, description="A training job (consortium members)."
+    )
+
     @strawberry.field(description="Full-text and faceted search over published records.")
     async def search(
         self,
@@ -120,6 +125,23 @@ def _selects(selections: Sequence[Selection], *path: str) -> bool:
 
 @strawberry.type
 class Mutation:
+    submit_training_job: jobs.TrainingJob = strawberry.mutation(
+        resolver=jobs.submit, description="Submit a training job. Consortium members and curators."
+    )
+    approve_training_job: jobs.TrainingJob = strawberry.mutation(
+        resolver=jobs.approve,
+        description="Governance approval (consortium members, admins; not the requester), or with "
+        "`custodianApproval` a document the site signed with its own key (that site's operator).",
+    )
+    reject_training_job: jobs.TrainingJob = strawberry.mutation(
+        resolver=jobs.reject, description="Reject a job; its governance approvals are revoked."
+    )
+    revoke_approval: jobs.TrainingJob = strawberry.mutation(
+        resolver=jobs.revoke,
+        description="Revoke an approval: governance signs its own; a custodian's revocation is signed "
+        "at the site.",
+    )
+
     # A mutation returns once its write is committed; the search index catches up in the background
     # (the outbox drainer in api/app.py), so a slow or absent index never delays or fails a write.
     @strawberry.mutation(description="Register every record in an RDF document (all or none). Curators.")

@@ -1,0 +1,109 @@
+"""GraphQL types and resolvers of training jobs (federation/jobs): the schema wires them in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.graphql.concepts import Ctx
+from federation.jobs.approvals import governance_key
+from federation.jobs.record import JobSpec, JobView, job_json
+from federation.jobs.service import JobService
+from registry.wiring import Registry
+
+
+def _service(registry: Registry) -> JobService:
+    return JobService(registry.records, governance_key(registry.settings.home))
+
+
+@strawberry.type(description="A training job: its settings, state, and the signed documents sites verify.")
+class TrainingJob:
+    iri: str
+    title: str
+    state: str = strawberry.field(description="submitted, approved or rejected")
+    model: str
+    fab_hash: str
+    cohort_criteria: JSON
+    sites: list[str]
+    run_config: JSON = strawberry.field(description="what approvals bind and the site gate compares")
+    purpose: str
+    requester: str
+    expires: datetime
+    approvals: list[JSON] = strawberry.field(description="signed approval documents ({body, sig})")
+    revocations: list[JSON] = strawberry.field(description="signed revocation documents ({body, sig})")
+    rejection: str | None
+    revision: int
+
+    @staticmethod
+    def of(job: JobView) -> TrainingJob:
+        d = job_json(job)
+        return TrainingJob(
+            iri=job.iri, title=job.spec.title, state=job.state, model=job.spec.model,
+            fab_hash=job.spec.fab_hash,
+            cohort_criteria=d["cohort_criteria"], sites=list(job.spec.sites), run_config=d["run_config"],
+            purpose=job.spec.purpose, requester=job.requester, expires=job.spec.expires,
+            approvals=d["approvals"], revocations=d["revocations"], rejection=job.rejection,
+            revision=job.revision,
+        )  # fmt: skip
+
+
+@strawberry.input(description="A training job request; checked against the shapes and the criteria language.")
+class TrainingJobInput:
+    title: str
+    model: str = strawberry.field(description="IRI of an MLDCAT-AP model record")
+    fab_hash: str = strawberry.field(description="sha256 of the Flower app bundle, 64 hex digits")
+    cohort_criteria: JSON = strawberry.field(description="feasibility criteria document")
+    sites: list[str]
+    rounds: int
+    strategy: str = strawberry.field(description="FedAvg or FedProx")
+    purpose: str
+    expires: datetime
+    hyperparameters: JSON | None = None
+    privacy: str = "none"
+    epsilon: float | None = None
+    gpu: bool = False
+
+    def spec(self) -> JobSpec:
+        hyper: Any = self.hyperparameters if self.hyperparameters is not None else {}
+        return JobSpec(
+            title=self.title, model=self.model, fab_hash=self.fab_hash, criteria=self.cohort_criteria,
+            sites=tuple(self.sites), rounds=self.rounds, strategy=self.strategy, purpose=self.purpose,
+            expires=self.expires, hyperparameters=hyper, privacy=self.privacy, epsilon=self.epsilon,
+            gpu=self.gpu,
+        )  # fmt: skip
+
+
+async def training_job(info: Ctx, iri: str) -> TrainingJob:
+    ctx = info.context
+    return TrainingJob.of(await ctx.run(_service(ctx.registry).show, ctx.identity, iri))
+
+
+async def submit(info: Ctx, job: TrainingJobInput) -> TrainingJob:
+    ctx = info.context
+    return TrainingJob.of(await ctx.run(_service(ctx.registry).submit, ctx.identity, job.spec()))
+
+
+async def approve(info: Ctx, iri: str, custodian_approval: JSON | None = None) -> TrainingJob:
+    ctx = info.context
+    svc = _service(ctx.registry)
+    if custodian_approval is None:
+        return TrainingJob.of(await ctx.run(svc.approve, ctx.identity, iri))
+    return TrainingJob.of(await ctx.run(svc.add_custodian_approval, ctx.identity, iri, custodian_approval))
+
+
+async def reject(info: Ctx, iri: str, note: str) -> TrainingJob:
+    ctx = info.context
+    return TrainingJob.of(await ctx.run(_service(ctx.registry).reject, ctx.identity, iri, note))
+
+
+async def revoke(
+    info: Ctx, iri: str, approval_id: str, revocation: JSON | None = None, reason: str = ""
+) -> TrainingJob:
+    ctx = info.context
+    svc = _service(ctx.registry)
+    return TrainingJob.of(
+        await ctx.run(svc.revoke, ctx.identity, iri, approval_id, document=revocation, reason=reason)
+    )
