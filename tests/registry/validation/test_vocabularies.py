@@ -23,6 +23,7 @@ IANA = "http://www.iana.org/assignments/media-types/"
 DATASET = "https://w3id.org/fairgrid/dataset/consortium-aggregate-statistics"
 DISTRIBUTION = "https://w3id.org/fairgrid/distribution/consortium-aggregate-statistics-csv"
 ADMS_STATUS = "http://www.w3.org/ns/adms#status"
+LEGISLATION = "http://data.europa.eu/r5r/applicableLegislation"
 
 # (record, property, value): each value comes from a bundled list and was refused by the subsets
 REAL = [
@@ -40,6 +41,8 @@ REAL = [
     (DATASET, DCT + "language", NAL + "language/YID"),
     (DATASET, DCT + "accrualPeriodicity", NAL + "frequency/BIWEEKLY"),
     (DATASET, DCT + "spatial", NAL + "continent/EUROPE"),
+    (DISTRIBUTION, LEGISLATION, "http://data.europa.eu/eli/reg/2023/2854/oj"),
+    (DATASET, LEGISLATION, "http://data.europa.eu/eli/reg_impl/2023/138/oj"),
 ]
 UNKNOWN = [
     (DISTRIBUTION, DCT + "license", NAL + "licence/NOT_A_LICENCE"),
@@ -50,6 +53,7 @@ UNKNOWN = [
     (DATASET, DCT + "spatial", NAL + "country/XXX"),
     (DATASET, DCT + "language", NAL + "language/ZZZZ"),
     (DATASET, DCT + "accrualPeriodicity", NAL + "frequency/NOT_A_FREQUENCY"),
+    (DISTRIBUTION, LEGISLATION, "http://data.europa.eu/eli/reg/2099/1/oj"),
 ]
 
 
