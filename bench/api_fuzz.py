@@ -46,7 +46,8 @@ def run(schema_url: str, headers: dict[str, str], examples: int, seed: int, work
     ]  # fmt: skip
     for name, value in headers.items():
         cmd += ["--header", f"{name}: {value}"]
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # run in the work folder: schemathesis leaves a .schemathesis folder where it runs
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=work)
     if not har.exists():
         raise RuntimeError(f"schemathesis wrote no report for {schema_url}")
     out = Result()
