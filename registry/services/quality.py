@@ -93,6 +93,7 @@ DIMENSIONS = ("findability", "accessibility", "interoperability", "reusability",
 BANDS = (("excellent", 351), ("good", 221), ("sufficient", 121), ("bad", 0))
 MAX_TOTAL = 405
 Node = ox.NamedNode | ox.BlankNode
+BySubject = dict[Node, list[ox.Triple]]
 
 
 @dataclass(frozen=True)
@@ -150,9 +151,16 @@ class QualityScore:
         return QualityScore([Check(**c) for c in json.loads(text)])
 
 
-def _objects(triples: Iterable[ox.Triple], subject: Node, p: str) -> list[object]:
-    pred = ox.NamedNode(p)
-    return [t.object for t in triples if t.subject == subject and t.predicate == pred]
+def _objects(by_subject: BySubject, subject: Node, p: str) -> list[object]:
+    return [t.object for t in by_subject.get(subject, ()) if t.predicate.value == p]
+
+
+def _by_subject(triples: Iterable[ox.Triple]) -> BySubject:
+    """One pass over the triples (a terminology record has 100,000s), then lookups per property."""
+    out: BySubject = {}
+    for t in triples:
+        out.setdefault(t.subject, []).append(t)  # type: ignore[arg-type]
+    return out
 
 
 def _code(value: object, base: str) -> str | None:
@@ -169,12 +177,13 @@ def assess(
     `conforms`: whether the record passed the DCAT-AP (SHACL) shapes, the MQA's compliance check.
     """
     s = ox.NamedNode(record_iri)
-    everything = [*triples, *context]
+    own = _by_subject(triples)
+    everything = _by_subject([*triples, *context]) if context else own
 
     def has(p: str) -> bool:
-        return bool(_objects(triples, s, p))
+        return bool(_objects(own, s, p))
 
-    dists = [d for d in _objects(triples, s, DCAT + "distribution") if isinstance(d, Node)]
+    dists = [d for d in _objects(own, s, DCAT + "distribution") if isinstance(d, Node)]
 
     def share(test: Callable[[Node], bool]) -> float:
         """Fraction of the distributions passing `test` (0 without distributions)."""
@@ -199,10 +208,10 @@ def assess(
         iana = any(_code(m, IANA) is not None or _code(m, IANA_HTTPS) is not None for m in media)
         return bool(formats(d)) or iana
 
-    licences = [*_objects(triples, s, DCT + "license")]
+    licences = [*_objects(own, s, DCT + "license")]
     for d in dists:
         licences += _objects(everything, d, DCT + "license")
-    rights = _objects(triples, s, DCT + "accessRights")
+    rights = _objects(own, s, DCT + "accessRights")
 
     def pts(weight: int, fraction: float) -> float:
         return round(weight * fraction, 2)
