@@ -43,6 +43,7 @@ REAL = [
     (DATASET, DCT + "spatial", NAL + "continent/EUROPE"),
     (DISTRIBUTION, LEGISLATION, "http://data.europa.eu/eli/reg/2023/2854/oj"),
     (DATASET, LEGISLATION, "http://data.europa.eu/eli/reg_impl/2023/138/oj"),
+    (DATASET, DCT + "type", NAL + "dataset-type/SYNTHETIC_DATA"),
 ]
 UNKNOWN = [
     (DISTRIBUTION, DCT + "license", NAL + "licence/NOT_A_LICENCE"),
@@ -54,6 +55,7 @@ UNKNOWN = [
     (DATASET, DCT + "language", NAL + "language/ZZZZ"),
     (DATASET, DCT + "accrualPeriodicity", NAL + "frequency/NOT_A_FREQUENCY"),
     (DISTRIBUTION, LEGISLATION, "http://data.europa.eu/eli/reg/2099/1/oj"),
+    (DATASET, DCT + "type", NAL + "dataset-type/NOT_A_TYPE"),
 ]
 
 
