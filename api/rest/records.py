@@ -35,6 +35,7 @@ from registry.errors import InputError
 from registry.identity import Identity
 from registry.model import Record, RevisionInfo
 from registry.rdf import MEDIA_TYPES
+from registry.services.quality import QualityScore
 from registry.wiring import Registry
 
 router = APIRouter(tags=["records"])
@@ -154,6 +155,7 @@ def _revision(reg: Registry, r: RevisionInfo) -> dict[str, object]:
         "note": r.note,
         "url": local_path(r.iri, reg.settings.base_iri) + f"?revision={r.number}",
         "warnings": r.findings,
+        "quality": QualityScore.from_json(r.quality).summary() if r.quality else None,
     }
 
 

@@ -143,6 +143,14 @@ class QualityScore:
         """The MQA's band for the points earned (not-assessed checks earn none, so this is a floor)."""
         return band(self.total)
 
+    def summary(self) -> dict[str, object]:
+        """Total, maxima, rating and dimensions, for APIs (the checks stay in `checks`)."""
+        return {
+            "total": self.total, "maxAssessed": self.max_assessed, "max": MAX_TOTAL, "rating": self.rating,
+            "dimensions": [{"name": d.name, "points": d.points, "maxAssessed": d.max_assessed, "max": d.max}
+                           for d in self.dimensions],
+        }  # fmt: skip
+
     def to_json(self) -> str:
         return json.dumps([asdict(c) for c in self.checks], separators=(",", ":"))
 
