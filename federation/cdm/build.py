@@ -114,12 +114,21 @@ def region_studied(rid: str, pid: str, genes: list[str], date: str) -> Json:
     return res
 
 
-def variant(rid: str, pid: str, gene: str, date: str, vaf: float | None = None) -> Json:
+def variant(
+    rid: str, pid: str, gene: str, date: str, vaf: float | None = None, change: str | None = None
+) -> Json:
     res = _obs(
         rid, pid, "laboratory", _cc(cdm.LOINC, cdm.VARIANT_ASSESSMENT, "Genetic variant assessment"), date
     )
     res["valueCodeableConcept"] = _present(True)
     comps = [_gene_component(gene)]
+    if change is not None:
+        comps.append(
+            {
+                "code": _cc(cdm.LOINC, cdm.AMINO_ACID_CHANGE, "Amino acid change (pHGVS)"),
+                "valueCodeableConcept": _cc(cdm.HGVS, change, change),
+            }
+        )
     if vaf is not None:
         comps.append(
             {

@@ -29,6 +29,7 @@ FG_SUBTYPE = FG_CS + "subtype"
 FG_OUTCOME = FG_CS + "outcome"
 FG_PROC = FG_CS + "procedure"
 FG_GENOTYPE = FG_CS + "hbb-genotype"
+HGVS = "http://varnomen.hgvs.org"  # HGVS nomenclature: sequence variant descriptions
 
 # Short names used in the store and in query APIs.
 SYSTEM_NAMES: dict[str, str] = {
@@ -45,6 +46,7 @@ SYSTEM_NAMES: dict[str, str] = {
     FG_PROC: "fg-procedure",
     FG_GENOTYPE: "fg-hbb-genotype",
     UCUM: "ucum",
+    HGVS: "hgvs",
 }
 
 # Answer codes for present/absent findings (LOINC answer list LL2239-1 style).
@@ -116,6 +118,20 @@ GENES: dict[str, str] = {
     "NRAS": "HGNC:7989",
 }
 HGNC_TO_GENE: dict[str, str] = {hgnc: gene for gene, hgnc in GENES.items()}
+
+# Recurrent protein changes (HGVS p.) of the panel genes in myeloid neoplasms and myeloma, as the literature
+# reports them (e.g. Papaemmanuil et al., Blood 2013; Walker et al., JCO 2015; COSMIC hotspots). The
+# synthesiser gives a variant one of these; genes with no single hotspot (TET2, ASXL1, RUNX1, EZH2) get none.
+HOTSPOTS: dict[str, tuple[str, ...]] = {
+    "SF3B1": ("p.K700E", "p.K666N", "p.H662Q"),
+    "TP53": ("p.R248Q", "p.R273H", "p.R175H"),
+    "SRSF2": ("p.P95H", "p.P95L"),
+    "U2AF1": ("p.S34F", "p.Q157P"),
+    "DNMT3A": ("p.R882H", "p.R882C"),
+    "KRAS": ("p.G12D", "p.G12V", "p.G13D"),
+    "NRAS": ("p.G12D", "p.Q61K", "p.G13D"),
+}
+AMINO_ACID_CHANGE = "48005-3"  # LOINC: Amino acid change (pHGVS)
 
 SCORES: dict[str, str] = {
     "ipss-r": "Revised International Prognostic Scoring System (IPSS-R) score",

@@ -10,6 +10,7 @@ are not expanded here: each site expands them from its own terminologies.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
@@ -132,7 +133,8 @@ def _criterion(c: dict[str, Any], at: str, known: Known | None) -> m.Criterion:
             raise CriteriaError(
                 f"{at}/gene", f"gene {gene!r} is not on the consortium's panels ({', '.join(cdm.GENES)})"
             )
-        return m.Variant(gene, c.get("change"), _within(c, at))
+        change = c.get("change")
+        return m.Variant(gene, None if change is None else _one_letter(change), _within(c, at))
     if kind == "medication":
         atc = c["atc"].upper()
         if atc not in cdm.ATC_TO_MED:
@@ -163,6 +165,21 @@ def _diagnosis(c: dict[str, Any], at: str, known: Known | None) -> m.Diagnosis:
     if known is not None and not known(system, code):
         raise CriteriaError(f"{at}/code", f"unknown {system} code {code!r} in the registry's terminologies")
     return m.Diagnosis(system, code, bool(c.get("descendants", True)), _within(c, at))
+
+
+# HGVS allows both amino-acid spellings (p.Lys700Glu = p.K700E); the normal form is the one-letter one.
+_AMINO_ACIDS = {
+    "Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E", "Gly": "G",
+    "His": "H", "Ile": "I", "Leu": "L", "Lys": "K", "Met": "M", "Phe": "F", "Pro": "P", "Ser": "S",
+    "Thr": "T", "Trp": "W", "Tyr": "Y", "Val": "V", "Ter": "*", "Sec": "U", "Pyl": "O",
+}  # fmt: skip
+_THREE_LETTER = re.compile("|".join(_AMINO_ACIDS))
+
+
+def _one_letter(change: str) -> str:
+    if not change.startswith("p."):
+        return change
+    return "p." + _THREE_LETTER.sub(lambda hit: _AMINO_ACIDS[hit.group(0)], change[2:])
 
 
 _COMPARATORS = {"<": ("max", True), "<=": ("max", False), ">": ("min", True), ">=": ("min", False)}

@@ -223,11 +223,10 @@ class CohortIndex:
                 extra.append(k)
             return self._events(groups, c.within, anchor, extra=extra)
         if isinstance(c, m.Variant):
-            from federation.site.evaluate import NotRecorded
-
             if c.change is not None:
-                raise NotRecorded(f"this site records variants by gene only, not the change {c.change}")
-            groups = self._matching("variant", None, {c.gene}, [])
+                groups = self._matching("variant_change", None, {f"{c.gene}:{c.change}"}, [])
+            else:
+                groups = self._matching("variant", None, {c.gene}, [])
             return self._events(groups, c.within, anchor, extra=[g.present for g in groups])
         if isinstance(c, m.Medication):
             return self._events(
@@ -238,6 +237,9 @@ class CohortIndex:
         return self._events(self._matching("outcome", "fg-outcome", {c.code}, []), c.within, anchor)
 
     def cohort(self, q: m.Criteria, today: date | None = None) -> Mask:
+        from federation.site.evaluate import check_recorded
+
+        check_recorded(q, any(k == "variant_change" for k, _, _ in self.groups))
         today = today or date.today()
         anchor = self.anchor(q)
         result = np.ones(self.n, dtype=bool)

@@ -124,7 +124,8 @@ def criterion_sql(c: m.Criterion, terms: Terminology, today: date) -> Sql:
         return _lab(c)
     if isinstance(c, m.Variant):
         if c.change is not None:
-            raise NotRecorded(f"this site records variants by gene only, not the change {c.change}")
+            code = f"{c.gene}:{c.change}"
+            return _event("variant_change", "f.code = ? AND f.value_code = 'present'", [code], c.within)
         return _event("variant", "f.code = ? AND f.value_code = 'present'", [c.gene], c.within)
     if isinstance(c, m.Medication):
         return _event("medication", "f.system = 'atc' AND f.code = ?", [c.atc], c.within, period=True)
@@ -156,8 +157,22 @@ def cohort_sql(q: m.Criteria, terms: Terminology, today: date | None = None) -> 
     return f"WITH anchor AS ({anchor}) {body}", params
 
 
+def check_recorded(q: m.Criteria, records_changes: bool) -> None:
+    """NotRecorded when `q` asks for variant changes and the site records none (an answer of 0 would lie)."""
+    for c in q.criteria():
+        if isinstance(c, m.Variant) and c.change is not None and not records_changes:
+            raise NotRecorded(f"this site records variants by gene only, not the change {c.change}")
+
+
+def _records_changes(store: SiteStore) -> bool:
+    return (
+        store.con.execute("SELECT 1 FROM fact WHERE kind = 'variant_change' LIMIT 1").fetchone() is not None
+    )
+
+
 def count(store: SiteStore, q: m.Criteria, today: date | None = None) -> int:
     """The true number of patients matching `q` (never leaves the site before disclosure control)."""
+    check_recorded(q, _records_changes(store))
     sql, params = cohort_sql(q, store.terms, today)
     row = store.con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()
     return int(row[0]) if row else 0
@@ -165,5 +180,6 @@ def count(store: SiteStore, q: m.Criteria, today: date | None = None) -> int:
 
 def patients(store: SiteStore, q: m.Criteria, today: date | None = None) -> list[str]:
     """Sorted ids of the matching patients (for a training cohort, inside the site)."""
+    check_recorded(q, _records_changes(store))
     sql, params = cohort_sql(q, store.terms, today)
     return sorted(r[0] for r in store.con.execute(sql, params).fetchall())

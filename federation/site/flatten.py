@@ -136,6 +136,23 @@ def _gene(comp: Any) -> str:
     raise RecordError("gene component without a code")  # pragma: no cover - _codings never returns []
 
 
+_HGVS_P = re.compile(r"[cgp]\.[A-Za-z0-9_>*=+-]{1,58}\Z")
+
+
+def _change(comps: list[Any]) -> str | None:
+    """The HGVS change of a variant Observation (LOINC 48005-3 component), if it reports one."""
+    for comp in comps:
+        if not isinstance(comp, dict):
+            continue
+        if dict(_codings(comp.get("code"), "component.code")).get("loinc") != cdm.AMINO_ACID_CHANGE:
+            continue
+        value = dict(_codings(comp.get("valueCodeableConcept"), "component.valueCodeableConcept")).get("hgvs")
+        if not isinstance(value, str) or not _HGVS_P.match(value):
+            raise RecordError(f"amino acid change: {value!r} is not an HGVS change such as p.K700E")
+        return value
+    return None
+
+
 def _present(res: Json) -> str:
     codes = dict(_codings(res.get("valueCodeableConcept"), "valueCodeableConcept"))
     answer = codes.get("loinc")
@@ -299,6 +316,10 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
                     vaf = float(vq["value"])
             if vaf is not None and not 0 <= vaf <= 100:
                 raise RecordError(f"variant allele frequency {vaf} is outside 0-100 %")
-            fact("variant", "hgnc", gene, vaf, "%" if vaf is not None else "", _present(res), start=when)
+            present = _present(res)
+            fact("variant", "hgnc", gene, vaf, "%" if vaf is not None else "", present, start=when)
+            change = _change(comps[1:])
+            if change is not None:  # queried as gene:change (federation/criteria `change`)
+                fact("variant_change", "hgvs", f"{gene}:{change}", vcode=present, start=when)
     else:
         raise RecordError(f"unknown observation code {system}|{code}")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from federation.cdm import build
-from federation.cdm.codes import LAB_BY_KEY
+from federation.cdm.codes import HOTSPOTS, LAB_BY_KEY
 from federation.synth.cohort import CUTOFF, Record, SiteProfile
 
 RESOURCE_TYPES = ("Patient", "Condition", "Observation", "MedicationStatement", "Procedure", "Encounter")
@@ -137,7 +137,10 @@ class SiteWriter:
             emit("Observation", build.region_studied(f"{pid}-ngs", pid, rec.genes_tested, cyto_day))
             ev((mrn, cyto_day, "", "PANEL", "MYELOID", "|".join(rec.genes_tested), ""))
             for gene, vaf in rec.variants:
-                emit("Observation", build.variant(f"{pid}-var-{gene}", pid, gene, cyto_day, vaf))
+                emit(
+                    "Observation",
+                    build.variant(f"{pid}-var-{gene}", pid, gene, cyto_day, vaf, _hotspot(pid, gene)),
+                )
                 ev((mrn, cyto_day, "", "MUT", gene, vaf, "%"))
         if rec.genotype:
             emit("Observation", build.genotype(f"{pid}-hbb", pid, rec.genotype, onset))
@@ -163,3 +166,13 @@ class SiteWriter:
 
 
 assert date(2024, 12, 31).toordinal() == CUTOFF
+
+
+def _hotspot(pid: str, gene: str) -> str | None:
+    """The protein change of a variant: a recurrent one for most, none (a private change) for a fifth.
+    Chosen from a hash, not the random stream, so every other synthetic value stays as it was."""
+    changes = HOTSPOTS.get(gene)
+    if not changes:
+        return None
+    h = int.from_bytes(hashlib.sha256(f"{pid}:{gene}".encode()).digest()[:4], "big")
+    return None if h % 5 == 0 else changes[h % len(changes)]

@@ -94,6 +94,9 @@ criterion = st.one_of(
         )
     ),
     st.sampled_from(sorted(cdm.GENES)).flatmap(lambda g: event({"type": "variant", "gene": g})),
+    st.sampled_from([(g, c) for g, cs in sorted(cdm.HOTSPOTS.items()) for c in cs]).flatmap(
+        lambda gc: event({"type": "variant", "gene": gc[0], "change": gc[1]})
+    ),
     st.sampled_from(sorted(cdm.ATC_TO_MED)).flatmap(lambda a: event({"type": "medication", "atc": a})),
     st.sampled_from(["allo-hsct", "auto-hsct", cdm.HSCT_SNOMED]).flatmap(
         lambda p: event({"type": "procedure", "code": p})
@@ -118,6 +121,8 @@ def test_the_questions_are_not_trivial(site: tuple[SiteStore, CohortIndex]) -> N
     store, index = site
     mds = parse_criteria({"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "D46"}]]})
     assert 0 < index.count(mds, TODAY) < index.n
+    sf3b1 = parse_criteria({"inclusion": [[{"type": "variant", "gene": "SF3B1", "change": "p.K700E"}]]})
+    assert 0 < index.count(sf3b1, TODAY) == evaluate.count(store, sf3b1, TODAY)
 
 
 @pytest.mark.parametrize(

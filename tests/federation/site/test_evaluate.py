@@ -13,7 +13,7 @@ from federation.cdm import build
 from federation.cdm.codes import LAB_BY_KEY
 from federation.criteria import parse_criteria
 from federation.site import evaluate
-from federation.site.store import SiteStore
+from federation.site.store import LoadFailed, SiteStore
 
 HB = LAB_BY_KEY["hemoglobin"]
 TODAY = date(2026, 12, 1)
@@ -121,3 +121,32 @@ def test_event_windows(loaded: SiteStore) -> None:
 def test_variant_change_is_not_recorded_here(loaded: SiteStore) -> None:
     with pytest.raises(evaluate.NotRecorded):
         ids(loaded, {"inclusion": [[{"type": "variant", "gene": "TP53", "change": "p.R248Q"}]]})
+
+
+def test_variant_changes_once_the_site_records_them(store: SiteStore, tmp_path: Path) -> None:
+    res = [
+        build.patient("x", "female", "1950-03"),
+        build.variant("x-tp53", "x", "TP53", "2018-01-12", 30.0, change="p.R248Q"),
+        build.patient("y", "male", "1950-03"),
+        build.variant("y-tp53", "y", "TP53", "2018-01-12", 25.0, change="p.R175H"),
+        build.patient("z", "male", "1950-03"),
+        build.variant("z-tp53", "z", "TP53", "2018-01-12", 20.0),  # a change the lab did not report
+    ]
+    (tmp_path / "v.ndjson").write_text("\n".join(json.dumps(r) for r in res) + "\n")
+    store.load([tmp_path / "v.ndjson"])
+    assert ids(store, {"inclusion": [[{"type": "variant", "gene": "TP53"}]]}) == ["x", "y", "z"]
+    assert ids(store, {"inclusion": [[{"type": "variant", "gene": "TP53", "change": "p.R248Q"}]]}) == ["x"]
+    # the three-letter spelling is the same question
+    assert ids(store, {"inclusion": [[{"type": "variant", "gene": "tp53", "change": "p.Arg175His"}]]}) == [
+        "y"
+    ]
+
+
+def test_a_malformed_change_is_refused_at_load(store: SiteStore, tmp_path: Path) -> None:
+    bad = build.variant("b-tp53", "b", "TP53", "2018-01-12", 30.0, change="R248Q; DROP")
+    (tmp_path / "b.ndjson").write_text(
+        json.dumps(build.patient("b", "male", "1950-03")) + "\n" + json.dumps(bad) + "\n"
+    )
+    with pytest.raises(LoadFailed) as err:
+        store.load([tmp_path / "b.ndjson"])
+    assert "is not an HGVS change" in err.value.details["errors"][0]["reason"]

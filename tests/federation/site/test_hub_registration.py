@@ -61,7 +61,12 @@ def test_site_registers_and_updates_its_descriptions(
     base = reg.settings.base_iri
     # HealthDCAT-AP: the site's HDAB and the dataset's federated distribution are records too
     assert sorted(first.created) == sorted(
-        [datasets[0].iri, base + "site/site-t", base + "hdab/site-t", base + "distribution/site-t-scd-federated"]
+        [
+            datasets[0].iri,
+            base + "site/site-t",
+            base + "hdab/site-t",
+            base + "distribution/site-t-scd-federated",
+        ]
     )
     # the same description again: nothing new, no new revision
     again = register_with_hub(ttl, url, _curator(reg))
@@ -117,7 +122,9 @@ def test_each_refusal_is_its_own_error(
     assert "HTTP 409" in conflict.value.message and "deprecated" in conflict.value.message
     base = reg.settings.base_iri
     assert sorted(conflict.value.details["registered"]) == [
-        base + "distribution/site-t-scd-federated", base + "hdab/site-t", base + "site/site-t"
+        base + "distribution/site-t-scd-federated",
+        base + "hdab/site-t",
+        base + "site/site-t",
     ]
 
 
