@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from registry.identity import Identity
 from registry.model import Record
-from registry.services.quality import BANDS, DIMENSIONS, MAX_TOTAL, QualityScore
+from registry.services.quality import BANDS, DIMENSIONS, MAX_TOTAL, QualityScore, assess
 from registry.services.visibility import readable
 from registry.store.port import RecordStore
 from registry.vocab import Kind
@@ -62,12 +62,13 @@ def distribution(
     for s in scores:
         bands[s.rating] += 1
     n = len(scores)
+    maxima = assess("urn:fairgrid:nothing", ())  # the maxima do not depend on the record
     dims = [
         DimensionAverage(
             name,
             round(sum(s.dimension(name).points for s in scores) / n, 2) if n else 0.0,
-            scores[0].dimension(name).max_assessed if n else 0,
-            scores[0].dimension(name).max if n else 0,
+            maxima.dimension(name).max_assessed,
+            maxima.dimension(name).max,
         )
         for name in DIMENSIONS
     ]
@@ -77,7 +78,7 @@ def distribution(
         unscored=unscored,
         bands=bands,
         average_total=round(sum(s.total for s in scores) / n, 2) if n else 0.0,
-        max_assessed=scores[0].max_assessed if n else 0,
+        max_assessed=maxima.max_assessed,
         dimensions=dims,
     )
 

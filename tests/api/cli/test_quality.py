@@ -61,3 +61,11 @@ def test_tables_show_bands_and_dimensions() -> None:
 def test_an_unknown_kind_is_exit_1() -> None:
     code, text = run("quality", "--kind", "Spaceship")
     assert code == 1 and "Spaceship" in text
+
+
+def test_an_empty_catalogue_still_reports_the_maxima(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAIRGRID_HOME", str(tmp_path / "empty"))
+    assert runner.invoke(app, ["init", "--no-terminologies"]).exit_code == 0
+    data = json.loads(run("quality", "--json")[1])
+    assert data["scored"] == 0 and data["average_total"] == 0 and data["max_assessed"] == 325
+    assert [d["max"] for d in data["dimensions"]] == [100, 100, 110, 75, 20]
