@@ -8,6 +8,7 @@ naming the variable, never a traceback.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,22 @@ class LimitSettings:
 
 
 @dataclass(frozen=True)
+class SiteSettings:
+    """A site node's process settings (its policy and identity are in site-policy.yaml and site.yaml)."""
+
+    memory_limit: str = "1GB"  # DuckDB's share of the machine; it spills to disk past it
+    terminologies: Path | None = None  # folder of SKOS terminologies for descendants (None: the bundled ones)
+
+    @classmethod
+    def from_env(cls, e: Mapping[str, str]) -> SiteSettings:
+        limit = e.get("FAIRGRID_SITE_MEMORY_LIMIT", "").strip() or "1GB"
+        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
+            raise InputError(f"FAIRGRID_SITE_MEMORY_LIMIT={limit!r} is not a size", hint="e.g. 1GB or 512MB")
+        folder = e.get("FAIRGRID_TERMINOLOGIES")
+        return cls(limit, Path(folder) if folder else None)
+
+
+@dataclass(frozen=True)
 class FederationSettings:
     """Feasibility fan-out: how long the hub waits for sites by default and at most, and how many API
     processes serve (the broker holds the site connections in one process, so it needs exactly one)."""
@@ -172,6 +189,7 @@ class Settings:
     harvest_sources: tuple[tuple[str, str], ...] = ()
     harvest_interval_s: float = 3600.0
     federation: FederationSettings = field(default_factory=FederationSettings)
+    site: SiteSettings = field(default_factory=SiteSettings)
 
     @property
     def all_allowed_bases(self) -> tuple[str, ...]:
@@ -202,6 +220,7 @@ class Settings:
             auth=AuthSettings.from_env(e),
             limits=LimitSettings.from_env(e),
             federation=FederationSettings.from_env(e),
+            site=SiteSettings.from_env(e),
             harvest_sources=_harvest_sources(e.get("FAIRGRID_HARVEST_SOURCES", "")),
             harvest_interval_s=_number(e, "FAIRGRID_HARVEST_INTERVAL_S", float, 3600.0),
         )

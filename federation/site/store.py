@@ -13,8 +13,6 @@ Loads replace resources by type/id (so reloading the same data changes nothing) 
 from __future__ import annotations
 
 import hashlib
-import os
-import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ import duckdb
 from federation.site.flatten import RecordError, drop_narrative, flatten
 from federation.site.reader import Inputs, expand, read_items
 from federation.site.terminology import Terminology
+from registry.config import Settings
 from registry.errors import FairgridError, InputError, Unavailable, UnreadableInput
 
 SCHEMA = """
@@ -89,10 +88,7 @@ class SiteStore:
             raise Unavailable(f"cannot open the site store {self.path}: {exc}") from exc
         # DuckDB takes most of the machine by default; a site node shares it with other work, and
         # DuckDB spills to disk past the limit instead of failing.
-        limit = os.environ.get("FAIRGRID_SITE_MEMORY_LIMIT", "1GB")
-        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
-            raise InputError(f"FAIRGRID_SITE_MEMORY_LIMIT={limit!r} is not a size", hint="e.g. 1GB or 512MB")
-        self.con.execute("SET memory_limit = ?", [limit])
+        self.con.execute("SET memory_limit = ?", [Settings.from_env().site.memory_limit])
         if not read_only:
             self.con.execute(SCHEMA)
 

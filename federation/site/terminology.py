@@ -9,12 +9,12 @@ skos:narrower). Without them, the built-in fallback applies: an ICD-10 code cove
 
 from __future__ import annotations
 
-import os
 import re
 from collections import defaultdict
 from pathlib import Path
 
 from registry import vocab
+from registry.config import Settings
 
 _ICD10_FORM = re.compile(r"[A-Z]\d\d(\.\d{1,2})?\Z")
 _ORPHA_FORM = re.compile(r"\d{1,7}\Z")
@@ -22,9 +22,9 @@ _CACHE: dict[tuple[str, float], Terminology] = {}
 
 
 def default_dir() -> Path:
-    env = os.environ.get("FAIRGRID_TERMINOLOGIES")
-    if env:
-        return Path(env)
+    configured = Settings.from_env().site.terminologies
+    if configured is not None:
+        return configured
     # the complete ICD-10 and ORPHA files when bundled (a site checks any code), else the subsets
     bundled = Path(__file__).resolve().parents[2] / "ontologies" / "terminologies"
     return bundled / "complete" if (bundled / "complete" / "icd10.ttl").is_file() else bundled
