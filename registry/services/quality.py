@@ -5,7 +5,10 @@ data.europa.eu, https://data.europa.eu/mqa/methodology and the data provider man
 dashboard" page, https://dataeuropa.gitlab.io/data-provider-manual/metadata-quality-dashboard/): five
 dimensions with maxima findability 100, accessibility 100, interoperability 110, reusability 75 and
 contextuality 20, 405 points in all, rated Excellent 351-405, Good 221-350, Sufficient 121-220, Bad 0-120.
-(The MQA metrics-cache API description says "450" as the top score; its own dimension maxima add up to 405.)
+(The MQA metrics-cache API description, https://data.europa.eu/api/mqa/cache, gives those five maxima and
+says "450" as the top score; the maxima add up to 405.) The dimension maxima were checked against that text;
+the points per property below add up to them but were not checked line by line against the methodology
+page, and neither were the rating bands: re-check both when the methodology changes.
 
 As in the MQA, a distribution property earns its points in proportion to the share of the dataset's
 distributions that have it. Checks that need the network (is the access / download URL reachable?) cannot
