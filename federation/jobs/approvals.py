@@ -203,9 +203,14 @@ def verify_revocation(doc: Any, key: Ed25519PublicKey, authority: Authority) -> 
 def within(requested: dict[str, Any], allowed: dict[str, Any]) -> str | None:
     """Why `requested` exceeds `allowed` (None when it does not).
 
-    Every requested setting must be allowed; `rounds` and `epsilon` are upper bounds (fewer rounds, or a
-    smaller epsilon, which is more private, stay within); `local_epochs` too; everything else must match.
+    Every requested setting must be allowed and every allowed one requested; `rounds`, `epsilon` and
+    `local_epochs` are upper bounds (fewer rounds, or a smaller epsilon, which is more private, stay
+    within); everything else must match.
     """
+    # a setting the approval fixes may not be left out (a run without its privacy settings is not "within")
+    for name in sorted(allowed):
+        if name not in requested:
+            return f"run configuration lacks the approved {name!r}"
     for name, value in sorted(requested.items()):
         if name not in allowed:
             return f"run configuration {name!r} was not approved"

@@ -123,6 +123,8 @@ def test_revocation_signed_by_another_key_ignored(world: World) -> None:
         {**CONFIG, "gpu": True},
         {**CONFIG, "rounds": "3"},
         {**CONFIG, "rounds": True},
+        {k: v for k, v in CONFIG.items() if k != "dp"},  # privacy settings left out
+        {k: v for k, v in CONFIG.items() if k != "epsilon"},
     ],
 )
 def test_run_config_outside_approval_refused(world: World, config: dict[str, Any]) -> None:
