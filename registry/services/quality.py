@@ -5,15 +5,15 @@ data.europa.eu, https://data.europa.eu/mqa/methodology and the data provider man
 dashboard" page, https://dataeuropa.gitlab.io/data-provider-manual/metadata-quality-dashboard/): five
 dimensions with maxima findability 100, accessibility 100, interoperability 110, reusability 75 and
 contextuality 20, 405 points in all, rated Excellent 351-405, Good 221-350, Sufficient 121-220, Bad 0-120.
-(The MQA metrics-cache API description, https://data.europa.eu/api/mqa/cache, gives those five maxima and
-says "450" as the top score; the maxima add up to 405.) The dimension maxima were checked against that text;
-the points per property below add up to them but were not checked line by line against the methodology
-page, and neither were the rating bands: re-check both when the methodology changes.
+(The MQA metrics-cache API description, https://data.europa.eu/api/mqa/cache, gives the same five maxima
+but says "450" as the top score; they add up to 405.) The points per property and the rating bands were
+checked against the methodology's tables as reproduced in the README of github.com/mjanez/ckan-mqa.
 
 As in the MQA, a distribution property earns its points in proportion to the share of the dataset's
-distributions that have it. Checks that need the network (is the access / download URL reachable?) cannot
-run inside the registry: they are *not assessed*, earn nothing, and are left out of `max_assessed`, so a
-score always says both what it earned and what it could have earned here. Pure: no I/O.
+distributions that have it, except interoperability, which the MQA scores on the one distribution with the
+most points. Checks that need the network (is the access / download URL reachable, code 200?) cannot run
+inside the registry: they are *not assessed*, earn nothing, and are left out of `max_assessed`, so a score
+always says both what it earned and what it could have earned here. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -219,9 +219,28 @@ def assess(
         iana = any(_code(m, IANA) is not None or _code(m, IANA_HTTPS) is not None for m in media)
         return bool(formats(d)) or iana
 
-    licences = [*_objects(own, s, DCT + "license")]
-    for d in dists:
-        licences += _objects(everything, d, DCT + "license")
+    dataset_licences = _objects(own, s, DCT + "license")
+
+    def licences(d: Node) -> list[object]:
+        # fairgrid's records state the licence on the dataset: it counts for each of its distributions
+        return [*dataset_licences, *_objects(everything, d, DCT + "license")]
+
+    def licensed(d: Node) -> bool:
+        return bool(licences(d))
+
+    def licence_from_vocabulary(d: Node) -> bool:
+        return any(_code(v, LICENCE) is not None for v in licences(d))
+
+    interop: list[tuple[str, int, Callable[[Node], bool]]] = [
+        ("dct:format", 20, dist_has(DCT + "format")),
+        ("dcat:mediaType", 10, dist_has(DCAT + "mediaType")),
+        ("format or media type from a vocabulary", 10, from_vocabulary),
+        ("non-proprietary format", 20, non_proprietary),
+        ("machine-readable format", 20, machine_readable),
+    ]
+    # The MQA scores interoperability on the one distribution with the most points ("identical content
+    # with several distributions"), not on the share of distributions.
+    best = max(dists, key=lambda d: sum(w for _n, w, test in interop if test(d)), default=None)
     rights = _objects(own, s, DCT + "accessRights")
 
     def pts(weight: int, fraction: float) -> float:
@@ -238,29 +257,10 @@ def assess(
         Check("accessibility", "dcat:accessURL reachable", 50, 0.0, assessed=False),
         c("accessibility", "dcat:downloadURL", 20, share(dist_has(DCAT + "downloadURL"))),
         Check("accessibility", "dcat:downloadURL reachable", 30, 0.0, assessed=False),
-        c("interoperability", "dct:format", 20, share(dist_has(DCT + "format"))),
-        c("interoperability", "dcat:mediaType", 10, share(dist_has(DCAT + "mediaType"))),
-        c("interoperability", "format or media type from a vocabulary", 10, share(from_vocabulary)),
-        c(
-            "interoperability",
-            "non-proprietary format",
-            20,
-            share(non_proprietary),
-        ),
-        c(
-            "interoperability",
-            "machine-readable format",
-            20,
-            share(machine_readable),
-        ),
+        *(c("interoperability", name, w, best is not None and test(best)) for name, w, test in interop),
         c("interoperability", "DCAT-AP compliance", 30, conforms),
-        c("reusability", "dct:license", 20, bool(licences)),
-        c(
-            "reusability",
-            "licence from a vocabulary",
-            10,
-            any(_code(v, LICENCE) is not None for v in licences),
-        ),
+        c("reusability", "dct:license", 20, share(licensed)),
+        c("reusability", "licence from a vocabulary", 10, share(licence_from_vocabulary)),
         c("reusability", "dct:accessRights", 10, bool(rights)),
         c(
             "reusability",

@@ -60,11 +60,13 @@ def test_an_empty_record_scores_only_compliance_and_a_non_conformant_one_not_eve
     assert band(0) == "bad" and band(121) == "sufficient" and band(221) == "good" and band(351) == "excellent"
 
 
-def test_distribution_points_go_by_the_share_of_distributions() -> None:
+def test_distribution_points_go_by_the_share_of_distributions_interoperability_by_the_best() -> None:
     record = triples(FULL.replace("dcat:distribution :x", "dcat:distribution :x , :y"))
     half = assess("https://example.org/d", record, triples(DIST + ":y a dcat:Distribution ."))
     checks = {c.name: c.points for c in half.checks}
-    assert checks["dct:format"] == 10 and checks["dcat:downloadURL"] == 10 and checks["dcat:byteSize"] == 2.5
+    assert checks["dcat:downloadURL"] == 10 and checks["dcat:byteSize"] == 2.5 and checks["dct:license"] == 20
+    # interoperability is the best distribution's, as in the MQA (identical content, several distributions)
+    assert checks["dct:format"] == 20 and checks["machine-readable format"] == 20
     proprietary = assess("https://example.org/d", triples(FULL), triples(DIST.replace("ft:CSV", "ft:DOCX")))
     by = {c.name: c.points for c in proprietary.checks}
     assert by["non-proprietary format"] == 0 and by["machine-readable format"] == 0
