@@ -33,6 +33,8 @@ def to_quads(data: bytes, *, source: str, base_iri: str | None) -> list[ox.Quad]
         raise RdfSyntaxError(f"invalid JSON: {exc.msg}", source=source, line=exc.lineno) from None
     except (UnicodeDecodeError, RecursionError) as exc:
         raise RdfSyntaxError(f"invalid JSON: {_first_line(exc)}", source=source) from None
+    if not isinstance(doc, dict | list):  # pyld would take a string for a URL to load
+        raise RdfSyntaxError("invalid JSON-LD: a document is a JSON object or array", source=source)
     options: dict[str, Any] = {"format": "application/n-quads", "documentLoader": _refuse}
     if base_iri:
         options["base"] = base_iri

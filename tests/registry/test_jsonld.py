@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -9,8 +10,10 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from registry.errors import RdfSyntaxError
+from registry.errors import InputError, RdfSyntaxError
 from registry.model import content_hash
 from registry.rdf import parse
 
@@ -151,3 +154,30 @@ def test_large_json_ld_files_are_read_by_the_same_processor(tmp_path: Path) -> N
     assert {t.predicate.value.rsplit("/", 1)[-1] for t in draft.triples} == {
         "22-rdf-syntax-ns#type", "title", "dcat#keyword"
     }  # fmt: skip
+
+
+KEYS = st.sampled_from(
+    ["@context", "@id", "@type", "@value", "@language", "@list", "@set", "@graph", "@reverse", "@index",
+     "@vocab", "@base", "@version", "@protected", "@propagate", "@import", "@container", "@nest",
+     "@included", "@direction", "@json", "@none", "http://x.org/p", "p", "_:b", "x:y"]
+)  # fmt: skip
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=8),
+    st.sampled_from(["@id", "@vocab", "@json", "http://x.org/", "_:b", "1.1", "en", "@list"]),
+)  # fmt: skip
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JSON_VALUES)
+def test_any_json_is_triples_or_a_syntax_error(doc: object) -> None:
+    try:
+        text = json.dumps(doc)
+    except ValueError:
+        return
+    with contextlib.suppress(InputError):  # refused with a message: never another exception (a 500)
+        parse(text, ox.RdfFormat.JSON_LD, base_iri="https://w3id.org/fairgrid/")
