@@ -53,6 +53,10 @@ def to_quads(data: bytes, *, source: str, base_iri: str | None) -> list[ox.Quad]
         raise RdfSyntaxError(f"invalid JSON-LD: {_first_line(inner)}{code}", source=source) from None
     except RecursionError:
         raise RdfSyntaxError("invalid JSON-LD: nested too deeply", source=source) from None
+    except _Refused:  # in case pyld lets the loader's refusal through unwrapped
+        raise RdfSyntaxError(
+            "the JSON-LD names a URL to load, and nothing is fetched", source=source
+        ) from None
     try:
         return list(ox.parse(nquads.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
     except SyntaxError as exc:  # pyld passes some values N-Quads cannot hold (a malformed IRI, say)

@@ -68,3 +68,20 @@ def test_publisher_is_stored_with_its_dataset(reg: Registry) -> None:
     assert rec is not None
     names = [t.object.value for t in rec.triples if t.predicate.value == "http://xmlns.com/foaf/0.1/name"]  # type: ignore[union-attr]
     assert names == ["Test organisation"]
+
+
+def test_every_record_of_a_file_is_in_the_report(reg: Registry, tmp_path: Path) -> None:
+    f = tmp_path / "fdp.ttl"
+    foreign = '<http://elsewhere.org/dataset/d> a dcat:Dataset ; dct:title "theirs" .\n'
+    container = (
+        f"<{BASE}datasets> a <http://www.w3.org/ns/ldp#DirectContainer> ;\n"
+        f"    <http://www.w3.org/ns/ldp#contains> <{BASE}dataset/ds1>, <http://elsewhere.org/dataset/d> .\n"
+    )
+    f.write_text(dataset() + container + foreign)
+    summary = reg.importer.run(ME, [f], keep_items=True)
+    assert {(i.iri, i.status) for i in summary.items} == {
+        (f"{BASE}dataset/ds1", "imported"),
+        (f"{BASE}organization/test-org", "imported"),
+        ("http://elsewhere.org/dataset/d", "rejected"),
+    }
+    assert "not under an allowed base" in summary.rejections[0].error.message  # type: ignore[union-attr]
