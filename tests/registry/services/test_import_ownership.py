@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from registry.identity import local_operator
@@ -85,3 +86,20 @@ def test_every_record_of_a_file_is_in_the_report(reg: Registry, tmp_path: Path) 
         ("http://elsewhere.org/dataset/d", "rejected"),
     }
     assert "not under an allowed base" in summary.rejections[0].error.message  # type: ignore[union-attr]
+
+
+def test_a_catalog_record_is_imported_with_the_dataset_it_describes(reg: Registry, tmp_path: Path) -> None:
+    f = tmp_path / "with-record.ttl"
+    f.write_text(
+        dataset()
+        + f"<{BASE}record/ds1> a dcat:CatalogRecord ; foaf:primaryTopic <{BASE}dataset/ds1> ;\n"
+        + '    dct:modified "2024-05-01"^^xsd:date .\n'
+    )
+    summary = reg.importer.run(ME, [f], keep_items=True)
+    assert summary.rejected == 0, [r.error for r in summary.rejections]
+    assert summary.imported == 2  # the dataset (its catalog record inside) and its organisation
+    rec = reg.store.get(f"{BASE}dataset/ds1")
+    assert rec is not None
+    assert any(t.subject == ox.NamedNode(f"{BASE}record/ds1") for t in rec.triples)
+    again = reg.importer.run(ME, [f])
+    assert again.unchanged == 2 and reg.store.count() == 2
