@@ -53,6 +53,9 @@ def to_quads(data: bytes, *, source: str, base_iri: str | None) -> list[ox.Quad]
         raise RdfSyntaxError(f"invalid JSON-LD: {_first_line(inner)}{code}", source=source) from None
     except RecursionError:
         raise RdfSyntaxError("invalid JSON-LD: nested too deeply", source=source) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # pyld trips over some malformed documents instead of naming the JSON-LD error (found by fuzzing)
+        raise RdfSyntaxError(f"invalid JSON-LD (near {exc!s:.80})", source=source) from None
     except _Refused:  # in case pyld lets the loader's refusal through unwrapped
         raise RdfSyntaxError(
             "the JSON-LD names a URL to load, and nothing is fetched", source=source
