@@ -54,15 +54,15 @@ def unsliced() -> PyshaclValidator:
 
 
 # Plain pySHACL with all the background, as a user would run it: the slice above is our own optimisation
-# of the reference, so it is checked too. Every 12th case (both good and bad ones): a call re-validates
-# the whole background, about a second each.
-UNSLICED = [c[0] for c in CASES[::12]]
+# of the reference, so it is checked too. A sample (good and bad records): with the complete country,
+# language and media-type lists a call re-validates tens of thousands of background concepts (~10-20 s).
+UNSLICED = [c[0] for c in CASES[::30]]
 
 
 def test_unsliced_sample_has_good_and_bad_records(fast: CompiledValidator) -> None:
     reports = [fast.validate(d.triples, ctx, d.kind) for name, d, ctx in CASES if name in UNSLICED]
-    assert len(UNSLICED) >= 20
-    assert any(r.conforms for r in reports) and sum(not r.conforms for r in reports) >= 10
+    assert len(UNSLICED) >= 8
+    assert sum(r.conforms for r in reports) >= 2 and sum(not r.conforms for r in reports) >= 4
 
 
 @pytest.mark.slow
