@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from federation.auditlog import audit_select
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS query (id TEXT PRIMARY KEY, at REAL NOT NULL, user TEXT NOT NULL,
     source TEXT NOT NULL, query_key TEXT NOT NULL, query TEXT NOT NULL, sites TEXT NOT NULL,
@@ -50,19 +52,10 @@ class HubAudit:
     def entries(
         self, since: float | None = None, user: str | None = None, limit: int = 1000
     ) -> list[dict[str, Any]]:
-        sql = "SELECT id, at, user, source, query_key, query, sites, precision FROM query WHERE 1=1"
-        params: list[Any] = []
-        if since is not None:
-            sql += " AND at >= ?"
-            params.append(since)
-        if user is not None:
-            sql += " AND user = ?"
-            params.append(user)
-        sql += " ORDER BY at LIMIT ?"
-        params.append(limit)
-        with self._lock:
-            rows = self._con.execute(sql, params).fetchall()
         names = ("id", "at", "user", "source", "query_key", "query", "sites", "precision")
+        sql, params = audit_select("query", names, since, user)
+        with self._lock:
+            rows = self._con.execute(sql + " LIMIT ?", [*params, limit]).fetchall()
         out = [dict(zip(names, r, strict=True)) for r in rows]
         for e in out:
             e["sites"] = json.loads(e["sites"])

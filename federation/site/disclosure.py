@@ -27,6 +27,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from federation.auditlog import audit_select
 from federation.site.policy import Policy
 
 _SCHEMA = """
@@ -196,16 +197,9 @@ class Ledger:
 
     def audit_log(self, since: float | None = None, user: str | None = None) -> list[dict[str, Any]]:
         names = ("at", "user", "query_id", "query", "status", "precision", "released", "epsilon", "reason")
-        sql = f"SELECT {', '.join(names)} FROM audit WHERE 1=1"  # column names are constants
-        params: list[Any] = []
-        if since is not None:
-            sql += " AND at >= ?"
-            params.append(since)
-        if user is not None:
-            sql += " AND user = ?"
-            params.append(user)
+        sql, params = audit_select("audit", names, since, user)
         with self._tx() as con:
-            rows = con.execute(sql + " ORDER BY at", params).fetchall()
+            rows = con.execute(sql, params).fetchall()
         return [dict(zip(names, r, strict=True)) for r in rows]
 
 

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from federation.criteria import model as m
-from federation.site.queries import Sql
+from federation.site.queries import Sql, Window
 from federation.site.queries import _codes_sql as codes_sql  # one code expansion for both query APIs
 from federation.site.store import SiteStore
 from federation.site.terminology import Terminology
@@ -52,22 +52,9 @@ def _window(w: m.Within | None, start: str, end: str | None = None) -> tuple[str
         if end is None:
             return f"{start} >= a.d AND {start} <= {stop}", [w.months_after_diagnosis], True
         return f"{start} <= {stop} AND ({end} IS NULL OR {end} >= a.d)", [w.months_after_diagnosis], True
-    parts, params = [], []
-    if end is None:
-        if w.start:
-            parts.append(f"{start} >= ?")
-            params.append(w.start)
-        if w.end:
-            parts.append(f"{start} <= ?")
-            params.append(w.end)
-    else:  # a period (medication): it overlaps the window
-        if w.end:
-            parts.append(f"{start} <= ?")
-            params.append(w.end)
-        if w.start:
-            parts.append(f"({end} IS NULL OR {end} >= ?)")
-            params.append(w.start)
-    return " AND ".join(parts) or "TRUE", params, False
+    window = Window(w.start, w.end)  # the date windows are the query API's own
+    sql, params = window.point(start) if end is None else window.overlap(start, end)  # periods overlap it
+    return sql, params, False
 
 
 def _event(kind: str, where: str, params: list[Any], w: m.Within | None, *, period: bool = False) -> Sql:
