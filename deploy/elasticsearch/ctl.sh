@@ -98,22 +98,12 @@ EOF
   rm -rf "$run/classes"
 }
 
-wait_healthy() {
-  local pid=$1 t0=$SECONDS
-  while ! healthy; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 60 "$log" >&2
-      rm -f "$pidfile" "$launcherfile"
-      die "node exited during start-up (log: $log, $run/logs)"
-    fi
-    if [ $((SECONDS - t0)) -ge "$timeout" ]; then
-      tail -n 60 "$log" >&2
-      stop >/dev/null
-      die "not healthy at $url after ${timeout}s (log: $log, $run/logs)"
-    fi
-    sleep 1
-  done
-  echo "elasticsearch: $version up at $url (pid $(alive "$pidfile" || echo "$pid"), $((SECONDS - t0))s)"
+# The launcher may have written its pid and the server its own: stop takes both down.
+start_failed() { stop >/dev/null 2>&1 || true; rm -f "$pidfile" "$launcherfile"; }
+
+up() {
+  wait_healthy "$1"
+  echo "elasticsearch: $version up at $url (pid $(alive "$pidfile" || echo "$1"), ${started_after}s; logs: $run/logs)"
 }
 
 start() {
@@ -122,7 +112,7 @@ start() {
   if pid="$(running_pid)"; then
     # Running, or still starting from another invocation: wait for it rather than start a second node.
     healthy && { echo "elasticsearch: already running (pid $pid) at $url"; return 0; }
-    wait_healthy "$pid"
+    up "$pid"
     return 0
   fi
   if healthy; then
@@ -144,7 +134,7 @@ start() {
     -Epath.data="$run/data" -Epath.logs="$run/logs" >"$log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$launcherfile"
-  wait_healthy "$pid"
+  up "$pid"
 }
 
 stop() {

@@ -81,23 +81,11 @@ PREFIX tdb2:   <http://jena.apache.org/2016/tdb#>
 TTL
 }
 
-wait_healthy() {
-  local pid=$1 t0=$SECONDS
-  while ! healthy; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 60 "$log" >&2
-      rm -f "$pidfile"
-      die "server exited during start-up (log: $log)"
-    fi
-    if [ $((SECONDS - t0)) -ge "$timeout" ]; then
-      tail -n 60 "$log" >&2
-      kill "$pid" 2>/dev/null || true
-      rm -f "$pidfile"
-      die "not answering at $url after ${timeout}s (log: $log)"
-    fi
-    sleep 0.5
-  done
-  echo "fuseki: up at $url (datasets /mem and /tdb2; pid $pid, $((SECONDS - t0))s)"
+start_failed() { kill "$1" 2>/dev/null || true; rm -f "$pidfile"; }
+
+up() {
+  wait_healthy "$1" 0.5
+  echo "fuseki: up at $url (datasets /mem and /tdb2; pid $1, ${started_after}s)"
 }
 
 start() {
@@ -105,7 +93,7 @@ start() {
   local pid
   if pid="$(running_pid)"; then
     healthy && { echo "fuseki: already running (pid $pid) at $url"; return 0; }
-    wait_healthy "$pid"
+    up "$pid"
     return 0
   fi
   if curl -fsS --max-time 2 -o /dev/null "$url/" 2>/dev/null; then
@@ -123,7 +111,7 @@ start() {
     --localhost --port "$port" --config "$run/config.ttl" >"$log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$pidfile"
-  wait_healthy "$pid"
+  up "$pid"
 }
 
 stop() {

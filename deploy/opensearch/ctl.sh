@@ -49,23 +49,11 @@ build() {
   touch "$stamp"
 }
 
-wait_healthy() {
-  local pid=$1 t0=$SECONDS
-  while ! healthy; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 60 "$log" >&2
-      rm -f "$pidfile"
-      die "node exited during start-up (log: $log)"
-    fi
-    if [ $((SECONDS - t0)) -ge "$timeout" ]; then
-      tail -n 60 "$log" >&2
-      kill "$pid" 2>/dev/null || true
-      rm -f "$pidfile"
-      die "not healthy at $url after ${timeout}s (log: $log)"
-    fi
-    sleep 1
-  done
-  echo "opensearch: up at $url (pid $pid, $((SECONDS - t0))s)"
+start_failed() { kill "$1" 2>/dev/null || true; rm -f "$pidfile"; }
+
+up() {
+  wait_healthy "$1"
+  echo "opensearch: up at $url (pid $1, ${started_after}s)"
 }
 
 start() {
@@ -74,7 +62,7 @@ start() {
   if pid="$(running_pid)"; then
     # Running, or still starting from another invocation: wait for it rather than start a second node.
     healthy && { echo "opensearch: already running (pid $pid) at $url"; return 0; }
-    wait_healthy "$pid"
+    up "$pid"
     return 0
   fi
   if healthy; then
@@ -94,7 +82,7 @@ start() {
     -cp "$cp" org.fairgrid.opensearch.TestNode "$run/home" "$port" "$tport" >"$log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$pidfile"
-  wait_healthy "$pid"
+  up "$pid"
 }
 
 stop() {
