@@ -1,0 +1,1 @@
+"""Federated training: the Flower app, FAB builds, local Flower processes, the Control API client."""
