@@ -1,0 +1,132 @@
+"""The flat Flower run config of a job, and the approved shape a site's gate reads back out of it.
+
+Flower's run config is flat with scalar values, so a job becomes `job`, `task`, `cohort`, `strategy`,
+`num-server-rounds`, `privacy`, `epsilon`?, `delta`?, `gpu`, `min-sites` and one `hp-<name>` per
+hyperparameter (`_` written `-`). `approved_view` inverts it into what `run_config(spec)` returns, which
+is what approvals bind, so the gate compares like with like. Anything it does not know is refused: a key
+the gate ignored would be a setting nobody approved.
+
+`delta` is written only when the job's hyperparameters give one (the app's default is 1e-5), so the
+round trip is exact. `min-sites` is a dispatch setting (how many sites must answer for a round to count),
+not part of the approval; it must be a whole number of at least 1.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from federation.criteria import parse_criteria
+from federation.jobs.record import PRIVACY_MODES, STRATEGIES, JobSpec
+from registry.errors import InputError
+
+Scalar = bool | int | float | str
+HP_PREFIX = "hp-"
+DEFAULT_DELTA = 1e-5
+# keys of the job itself; `task` and `delta` live in the job's hyperparameters
+_TOP = ("job", "task", "cohort", "strategy", "num-server-rounds", "privacy", "epsilon", "delta", "gpu",
+        "min-sites")  # fmt: skip
+_HP_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
+_LIFTED = ("task", "delta")  # hyperparameters that are top-level keys of the flat config
+
+
+def flower_run_config(spec: JobSpec, job_iri: str, *, min_sites: int | None = None) -> dict[str, Scalar]:
+    """The flat run config of `spec`; `min_sites` defaults to every target site."""
+    hp = dict(spec.hyperparameters)
+    need = len(spec.sites) if min_sites is None else min_sites
+    if isinstance(need, bool) or not isinstance(need, int) or need < 1:
+        raise InputError("min_sites must be a whole number of at least 1")
+    flat: dict[str, Scalar] = {
+        "job": job_iri,
+        "cohort": parse_criteria(spec.criteria).canonical(),
+        "strategy": spec.strategy,
+        "num-server-rounds": spec.rounds,
+        "privacy": spec.privacy,
+        "gpu": spec.gpu,
+        "min-sites": need,
+    }
+    if spec.epsilon is not None:
+        flat["epsilon"] = float(spec.epsilon)
+    if "task" in hp:
+        flat["task"] = _text(hp.pop("task"), "task")
+    if "delta" in hp:
+        flat["delta"] = _positive(hp.pop("delta"), "delta")
+    for name, value in sorted(hp.items()):
+        if not isinstance(name, str) or not _HP_NAME.match(name):
+            raise InputError(
+                f"hyperparameter name {str(name)[:40]!r} is not lower-case letters, digits and '_'"
+            )
+        flat[HP_PREFIX + name.replace("_", "-")] = _scalar(value, name)
+    return flat
+
+
+def approved_view(flat: dict[str, Any]) -> dict[str, Any]:
+    """The nested run configuration (as `run_config(spec)` has it) a flat run config asks for."""
+    if not isinstance(flat, dict):
+        raise InputError("a run config must be a mapping of names to values")
+    for key in flat:
+        if not isinstance(key, str) or (key not in _TOP and not key.startswith(HP_PREFIX)):
+            raise InputError(f"run config key {str(key)[:60]!r} is not a fairgrid training setting")
+    for key in ("job", "cohort", "strategy", "num-server-rounds", "privacy", "gpu", "min-sites"):
+        if key not in flat:
+            raise InputError(f"run config lacks {key!r}")
+    _text(flat["job"], "job")
+    parse_criteria(_text(flat["cohort"], "cohort"))
+    strategy = _text(flat["strategy"], "strategy")
+    if strategy not in STRATEGIES:
+        raise InputError(f"strategy {strategy[:40]!r} is not one of {', '.join(STRATEGIES)}")
+    privacy = _text(flat["privacy"], "privacy")
+    if privacy not in PRIVACY_MODES:
+        raise InputError(f"privacy {privacy[:40]!r} is not one of {', '.join(PRIVACY_MODES)}")
+    rounds, min_sites = flat["num-server-rounds"], flat["min-sites"]
+    for name, value in (("num-server-rounds", rounds), ("min-sites", min_sites)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"{name} must be a whole number of at least 1")
+    if not isinstance(flat["gpu"], bool):
+        raise InputError("gpu must be true or false")
+    hp: dict[str, Any] = {}
+    for key, value in flat.items():
+        if key.startswith(HP_PREFIX):
+            name = key[len(HP_PREFIX) :].replace("-", "_")
+            if not _HP_NAME.match(name) or name in _LIFTED:
+                raise InputError(f"run config key {key[:60]!r} is not a valid hyperparameter key")
+            hp[name] = _scalar(value, name)
+    if "task" in flat:
+        hp["task"] = _text(flat["task"], "task")
+    if "delta" in flat:
+        hp["delta"] = _positive(flat["delta"], "delta")
+    view: dict[str, Any] = {
+        "strategy": strategy,
+        "rounds": rounds,
+        "privacy": privacy,
+        "gpu": flat["gpu"],
+        "hyperparameters": hp,
+    }
+    if "epsilon" in flat:
+        view["epsilon"] = _positive(flat["epsilon"], "epsilon")
+    return view
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InputError(f"{name} must be non-empty text")
+    return value
+
+
+def _positive(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(f"{name} must be a number")
+    if value <= 0:
+        raise InputError(f"{name} must be above 0")
+    return float(value)
+
+
+def _scalar(value: Any, name: str) -> Scalar:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"hyperparameter {name!r} must be a finite number")
+    if not isinstance(value, bool | int | float | str):
+        raise InputError(
+            f"hyperparameter {name!r} must be a number, text or true/false (Flower's run config)"
+        )
+    return value

@@ -1,0 +1,1 @@
+"""A tiny Flower app the site-gate tests send straight to the SuperLink."""
