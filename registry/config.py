@@ -166,6 +166,72 @@ class FederationSettings:
         )
 
 
+class Secret:
+    """A credential: its repr and str are masked, so logging or printing settings never shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class ZenodoSettings:
+    """Where `fairgrid publish` deposits (the real Zenodo and its sandbox by default; `fairgrid dev-zenodo`
+    for the demo and tests) and with which personal access tokens."""
+
+    url: str = "https://zenodo.org"
+    sandbox_url: str = "https://sandbox.zenodo.org"
+    token: Secret | None = None
+    sandbox_token: Secret | None = None
+    community: str | None = None
+
+    def target(self, sandbox: bool) -> tuple[str, Secret | None]:
+        return (self.sandbox_url, self.sandbox_token) if sandbox else (self.url, self.token)
+
+    @classmethod
+    def from_env(cls, e: Mapping[str, str]) -> ZenodoSettings:
+        d = cls()
+        token, sandbox_token = (
+            e.get("FAIRGRID_ZENODO_TOKEN", "").strip(),
+            e.get("FAIRGRID_ZENODO_SANDBOX_TOKEN", "").strip(),
+        )
+        return cls(
+            url=_http_url(e, "FAIRGRID_ZENODO_URL", d.url),
+            sandbox_url=_http_url(e, "FAIRGRID_ZENODO_SANDBOX_URL", d.sandbox_url),
+            token=Secret(token) if token else None,
+            sandbox_token=Secret(sandbox_token) if sandbox_token else None,
+            community=e.get("FAIRGRID_ZENODO_COMMUNITY", "").strip() or None,
+        )
+
+
+def _http_url(e: Mapping[str, str], name: str, default: str) -> str:
+    raw = e.get(name, "").strip()
+    if not raw:
+        return default
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or "@" in parts.netloc:
+        raise InputError(
+            f"{name} is not a plain http(s) URL",
+            hint=f"e.g. {default} (the token goes in a *_TOKEN variable)",
+        )
+    return raw.rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=lambda: Path(".fairgrid"))
@@ -190,6 +256,7 @@ class Settings:
     harvest_interval_s: float = 3600.0
     federation: FederationSettings = field(default_factory=FederationSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
+    zenodo: ZenodoSettings = field(default_factory=ZenodoSettings)
 
     @property
     def all_allowed_bases(self) -> tuple[str, ...]:
@@ -221,6 +288,7 @@ class Settings:
             limits=LimitSettings.from_env(e),
             federation=FederationSettings.from_env(e),
             site=SiteSettings.from_env(e),
+            zenodo=ZenodoSettings.from_env(e),
             harvest_sources=_harvest_sources(e.get("FAIRGRID_HARVEST_SOURCES", "")),
             harvest_interval_s=_number(e, "FAIRGRID_HARVEST_INTERVAL_S", float, 3600.0),
         )
