@@ -256,6 +256,8 @@ class Settings:
     harvest_interval_s: float = 3600.0
     federation: FederationSettings = field(default_factory=FederationSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
+    # Where the training ServerApp (run by the SuperLink) writes each run's progress, model and metrics
+    training_out: Path | None = None
     zenodo: ZenodoSettings = field(default_factory=ZenodoSettings)
 
     @property
@@ -288,6 +290,7 @@ class Settings:
             limits=LimitSettings.from_env(e),
             federation=FederationSettings.from_env(e),
             site=SiteSettings.from_env(e),
+            training_out=Path(e["FAIRGRID_TRAINING_OUT"]) if e.get("FAIRGRID_TRAINING_OUT") else None,
             zenodo=ZenodoSettings.from_env(e),
             harvest_sources=_harvest_sources(e.get("FAIRGRID_HARVEST_SOURCES", "")),
             harvest_interval_s=_number(e, "FAIRGRID_HARVEST_INTERVAL_S", float, 3600.0),
