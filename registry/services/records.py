@@ -354,19 +354,30 @@ class RecordService:
             raise Deprecated(f"{iri} is already deprecated")
         if base_revision is not None and base_revision != rec.revision.number:
             raise StaleRevision(f"{iri} is at revision {rec.revision.number}, not {base_revision}")
+        head = rec.revision.number
+        if not rec.revision.published:
+            # A pending draft (a harvested non-conformant version, say) over a published revision: the
+            # tombstone keeps the published content and is published, or the public would go on seeing
+            # the record as current; the draft stays in the history and leaves the review queue.
+            # A record that never had a published revision gets a draft tombstone (its content may violate).
+            earlier = [r for r in self.store.history(iri) if r.published]
+            last = self.store.get(iri, earlier[-1].number) if earlier else None
+            if last is not None and last.revision is not None and not last.revision.deprecated:
+                rec = last
+        assert rec.revision is not None
         s = ox.NamedNode(iri)
         triples = tuple(rec.triples) + (
             ox.Triple(s, ox.NamedNode(OWL_DEPRECATED), ox.Literal(True)),
             ox.Triple(s, ox.NamedNode(DEPRECATION_REASON), ox.Literal(reason)),
         )
         rev = RevisionInfo(
-            iri=iri, number=rec.revision.number + 1, kind=rec.kind, generated_at=datetime.now(UTC),
+            iri=iri, number=head + 1, kind=rec.kind, generated_at=datetime.now(UTC),
             attributed_to=identity.agent_iri, content_hash=content_hash(triples),
             deprecated=True, reason=reason, published=rec.revision.published,  # a draft's stays a draft
             quality=rec.revision.quality,
         )  # fmt: skip
         record = Record(iri, rec.kind, triples, rev)
-        self.commit([Write(record, rec.revision.number)])
+        self.commit([Write(record, head)])
         return record
 
     def commit(self, writes: Sequence[Write]) -> None:

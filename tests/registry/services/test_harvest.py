@@ -123,6 +123,34 @@ def test_a_non_conformant_record_that_vanishes_is_deprecated_and_never_published
     assert reg.harvest.non_conformant(CURATOR) == []
 
 
+def test_a_published_record_with_a_pending_non_conformant_draft_that_vanishes_is_deprecated_publicly(
+    reg: Registry, srv: HarvestServer, ex: Example
+) -> None:
+    # published first, then the source sends a version that violates the shapes (a draft), then drops it
+    bad = ex.of(Kind.DATASET)[0]
+    srv.serve(ex.paged())
+    reg.harvest.harvest(CURATOR, paged_source(srv))
+    published = reg.records.get(ANONYMOUS, bad)
+    ex.untitle(bad)
+    srv.serve(ex.paged())
+    reg.harvest.harvest(CURATOR, paged_source(srv))
+    assert [q.iri for q in reg.harvest.non_conformant(CURATOR, "src")] == [bad]
+    ex.drop(bad)
+    srv.serve(ex.paged())
+    result = reg.harvest.harvest(CURATOR, paged_source(srv))
+    assert bad in {i.iri for i in result.items if i.status == "deprecated"}
+    for who in (
+        ANONYMOUS,
+        RESEARCHER,
+        CURATOR,
+    ):  # one tombstone for everybody, as for a record without drafts
+        tombstone = reg.records.get(who, bad)
+        assert tombstone.deprecated and tombstone.revision is not None and tombstone.revision.published
+        assert tombstone.value(DCT + "title") == published.value(DCT + "title")  # the last published content
+    assert reg.harvest.non_conformant(CURATOR) == []  # the pending draft is withdrawn from the queue
+    assert all(i.status != "deprecated" for i in reg.harvest.harvest(CURATOR, paged_source(srv)).items)
+
+
 def test_a_curators_fix_is_published_and_stays_while_the_source_resends_the_same(
     settings: Settings, srv: HarvestServer, ex: Example
 ) -> None:
