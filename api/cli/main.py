@@ -49,6 +49,9 @@ def _register_commands() -> None:
     site.register(app)
     federation.register(app, site.site_app)
     jobs.register(app)
+    from api.cli import dev_zenodo
+
+    dev_zenodo.register(app)
 
 
 _register_commands()

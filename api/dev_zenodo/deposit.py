@@ -1,0 +1,234 @@
+"""What the deposit API allows, and in which state: the rules of the local Zenodo, apart from HTTP.
+
+Followed: https://developers.zenodo.org (REST API: depositions, files, actions) and, where it and zenodo-rdm's
+legacy API (site/zenodo_rdm/legacy) differ, zenodo-rdm. The differences are said where they matter:
+- PUT, DELETE and publish on a published deposition that is not being edited answer 404: zenodo-rdm looks
+  for the draft, and a published record has none until `actions/edit` makes one.
+- DELETE answers 204 (the docs say 201); `actions/discard` of a never-published draft deletes it, as in
+  zenodo-rdm, where discard and DELETE are the same view.
+- `actions/newversion` answers 201 with the new draft (zenodo-rdm's `new_version` returns it; the docs say the
+  published deposition). `links.latest_draft` points at the new draft either way. An open draft of the next
+  version is reused, and its files must be gone first: 400 "Please remove all files first." on
+  `files.enabled`, as zenodo-rdm's file import answers.
+- zenodo-rdm does not refuse a new version whose files equal an earlier version's (legacy Zenodo did, "New
+  version's files must differ from all previous versions."); neither does this.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from api.dev_zenodo import metadata as md
+from api.dev_zenodo.state import Deposition, Store, StoredFile
+
+DOI_PREFIX = "10.5072"  # DataCite's test prefix: nobody takes these for real DOIs
+MAX_KEY_LENGTH = 255
+MAX_FILES = 100  # Zenodo's documented limit of files per record
+
+
+class ZenodoError(Exception):
+    """An answer other than success, as Zenodo words it: `{"status", "message", "errors"?}`."""
+
+    def __init__(self, status: int, message: str, errors: md.FieldErrors | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"status": self.status, "message": self.message}
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return body
+
+
+def doi(recid: int) -> str:
+    return f"{DOI_PREFIX}/zenodo.{recid}"
+
+
+def not_found() -> ZenodoError:
+    return ZenodoError(404, "PID does not exist.")
+
+
+def validation(errors: md.FieldErrors) -> ZenodoError:
+    return ZenodoError(400, "A validation error occurred.", errors)
+
+
+class Deposits:
+    """The deposit operations of one Zenodo; `owner` is the signed-in user (a number, as on Zenodo)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _mine(self, owner: int, dep_id: int) -> Deposition:
+        dep = self.store.get(dep_id)
+        if dep is None:
+            raise not_found()
+        if dep.owner != owner:
+            raise ZenodoError(403, "You don't have the permission to access the requested resource.")
+        return dep
+
+    def _editable(self, owner: int, dep_id: int) -> Deposition:
+        dep = self._mine(owner, dep_id)
+        if dep.draft is None:
+            raise not_found()  # published and not in edit: no draft (zenodo-rdm), see the module comment
+        return dep
+
+    def owned(self, owner: int) -> list[Deposition]:
+        return self.store.owned_by(owner)
+
+    def get(self, owner: int, dep_id: int) -> Deposition:
+        return self._mine(owner, dep_id)
+
+    def create(self, owner: int, body: object) -> Deposition:
+        meta = _metadata_of(body, required=False)
+        return self.store.create(owner, meta)
+
+    def update(self, owner: int, dep_id: int, body: object) -> Deposition:
+        """Full-metadata PUT: the draft becomes exactly what was sent."""
+        meta = _metadata_of(body, required=True)
+        with self.store.lock:
+            self._editable(owner, dep_id)
+            self.store.set_draft(dep_id, meta)
+            return self._mine(owner, dep_id)
+
+    def delete(self, owner: int, dep_id: int) -> None:
+        with self.store.lock:
+            dep = self._editable(owner, dep_id)
+            if dep.record is not None:
+                raise ZenodoError(403, "Published depositions cannot be deleted.")  # in edit: discard instead
+            self.store.delete(dep_id)
+
+    def publish(self, owner: int, dep_id: int) -> Deposition:
+        with self.store.lock:
+            dep = self._editable(owner, dep_id)
+            draft = dep.draft or {}
+            errors = md.check_publishable(draft, len(self.store.files(dep_id)))
+            if errors:
+                raise validation(errors)
+            record = md.published_form(draft, datetime.now(UTC).date())
+            record["doi"] = draft.get("doi") or doi(dep.id)
+            self.store.set_published(dep_id, record)
+            return self._mine(owner, dep_id)
+
+    def edit(self, owner: int, dep_id: int) -> Deposition:
+        with self.store.lock:
+            dep = self._mine(owner, dep_id)
+            if dep.record is None:
+                raise ZenodoError(400, "Deposition is not published, so it cannot be edited.")  # not a draft
+            if dep.draft is None:
+                self.store.set_draft(dep_id, dict(dep.record))
+            return self._mine(owner, dep_id)
+
+    def discard(self, owner: int, dep_id: int) -> Deposition | None:
+        """Ends an edit (back to the published metadata); a never-published draft is deleted (None)."""
+        with self.store.lock:
+            dep = self._editable(owner, dep_id)
+            if dep.record is None:
+                self.store.delete(dep_id)
+                return None
+            self.store.set_draft(dep_id, None)
+            return self._mine(owner, dep_id)
+
+    def new_version(self, owner: int, dep_id: int) -> Deposition:
+        with self.store.lock:
+            dep = self._mine(owner, dep_id)
+            if dep.record is None:
+                raise ZenodoError(400, "Only published depositions can have a new version.")
+            versions = self.store.concept_versions(dep.concept)
+            open_draft = next((v for v in versions if v.record is None), None)
+            if open_draft is not None:
+                if self.store.files(open_draft.id):
+                    raise validation(
+                        [{"field": "files.enabled", "messages": ["Please remove all files first."]}]
+                    )
+                self.store.copy_files(dep.id, open_draft.id)
+                return open_draft
+            meta = dict(dep.record)
+            # The new draft gets its own DOI at publish: the published one must not carry over.
+            meta.pop("doi", None)
+            draft = self.store.create(owner, meta, concept=dep.concept)
+            self.store.copy_files(dep.id, draft.id)
+            return draft
+
+    # -- files --------------------------------------------------------------------------------------------
+
+    def bucket(self, owner: int, bucket: str) -> Deposition:
+        dep = self.store.by_bucket(bucket)
+        if dep is None:
+            raise ZenodoError(404, "Bucket does not exist.")
+        return self._mine(owner, dep.id)
+
+    def put_file(self, owner: int, bucket: str, key: str, data: bytes) -> StoredFile:
+        check_key(key)
+        with self.store.lock:
+            dep = self.bucket(owner, bucket)
+            if dep.record is not None:
+                # A published record's files are fixed; changing them needs a new version.
+                raise ZenodoError(403, "The bucket is locked: a published record's files cannot change.")
+            files = self.store.files(dep.id)
+            if len(files) >= MAX_FILES and all(f.key != key for f in files):
+                raise ZenodoError(400, f"A deposition holds at most {MAX_FILES} files.")
+            return self.store.put_file(dep.id, key, data)
+
+    def delete_file(self, owner: int, bucket: str, key: str) -> None:
+        with self.store.lock:
+            dep = self.bucket(owner, bucket)
+            if dep.record is not None:
+                raise ZenodoError(403, "The bucket is locked: a published record's files cannot change.")
+            if self.store.file(dep.id, key) is None:
+                raise ZenodoError(404, "Object does not exist.")
+            self.store.delete_file(dep.id, key)
+
+    def files(self, owner: int, dep_id: int) -> tuple[Deposition, list[StoredFile]]:
+        dep = self._mine(owner, dep_id)
+        return dep, self.store.files(dep_id)
+
+    def file_by_id(self, owner: int, dep_id: int, file_id: str) -> tuple[Deposition, StoredFile]:
+        dep = self._mine(owner, dep_id)
+        found = self.store.file_by_id(dep_id, file_id)
+        if found is None:
+            raise ZenodoError(404, "File does not exist.")
+        return dep, found
+
+    # -- published records (public) -----------------------------------------------------------------------
+
+    def record(self, rec_id: int) -> Deposition:
+        dep = self.store.get(rec_id)
+        if dep is None or dep.record is None:
+            raise not_found()
+        return dep
+
+    def latest_published(self, dep: Deposition) -> Deposition | None:
+        published = [v for v in self.store.concept_versions(dep.concept) if v.record is not None]
+        return published[-1] if published else None
+
+    def open_draft(self, dep: Deposition) -> Deposition | None:
+        return next((v for v in self.store.concept_versions(dep.concept) if v.record is None), None)
+
+
+def check_key(key: str) -> None:
+    if not key or key in (".", "..") or "/" in key or "\\" in key or len(key) > MAX_KEY_LENGTH:
+        raise ZenodoError(400, "Invalid file name.")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
+        raise ZenodoError(400, "Invalid file name.")
+
+
+def _metadata_of(body: object, *, required: bool) -> dict[str, Any]:
+    """The `metadata` object of a request body, checked; other top-level keys are ignored, as Zenodo does."""
+    if body is None and not required:
+        return {}
+    if not isinstance(body, dict):
+        raise ZenodoError(400, "The request body must be a JSON object.")
+    meta = body.get("metadata")
+    if meta is None:
+        if required:
+            raise validation([{"field": "metadata", "messages": [md.MISSING]}])
+        return {}
+    errors = md.check(meta)
+    if errors:
+        raise validation(errors)
+    assert isinstance(meta, dict)
+    meta.pop("prereserve_doi", None)  # always shown as the DOI this deposition reserves
+    return meta
