@@ -62,7 +62,9 @@ def build(
     config = Config(url, token_list, max_file_bytes, fault_rate, seed, tuple(faults))
     zenodo = DevZenodo(Store(folder / STATE_FILE), config)
     # access_log off: a client may send its token as ?access_token=, and uvicorn logs query strings.
-    server = uvicorn.Server(uvicorn.Config(zenodo.app, log_level=log_level, access_log=False, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(zenodo.app, log_level=log_level, access_log=False, lifespan="off", ws="none")
+    )
     return Running(url, token_list, zenodo, server)
 
 
