@@ -333,9 +333,12 @@ class ZenodoClient:
                 status = response.status_code
                 retryable = status == 429 or (status in RETRY_STATUSES and idempotent)
                 if not retryable:
-                    raise _error_for(
+                    error = _error_for(
                         status, f"Zenodo refused {method} {_path(url)}: {status} {message}", errors
                     )
+                    if status in RETRY_STATUSES:
+                        error.hint = "Zenodo may have created an empty draft; publishing again is safe"
+                    raise error
                 failure = f"Zenodo answered {method} {_path(url)} with {status} {message}"
                 wait = self._server_wait(response)
             if attempt >= self.max_retries:

@@ -1,0 +1,150 @@
+"""The Publisher against the local Zenodo: publish, idempotency, new versions, resuming, lost answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from registry.config import Secret
+from registry.errors import InputError, UnreadableInput
+from registry.publish.journal import METADATA_SET, PUBLISHED, Journal
+from registry.publish.publisher import PackageFile, Published, Publisher
+from registry.publish.zenodo import ZenodoClient, ZenodoRejected
+from tests.registry.publish.conftest import LocalZenodo
+from tests.registry.publish.test_zenodo import META
+
+
+def package(folder: Path, **contents: str) -> list[PackageFile]:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, text in contents.items():
+        path = folder / name.replace("_", ".")
+        path.write_text(text)
+        out.append(PackageFile(path.name, path))
+    return out
+
+
+def publisher(zenodo: LocalZenodo, home: Path, url: str | None = None) -> Publisher:
+    z = ZenodoClient(url or zenodo.url, Secret(zenodo.token), sleep=lambda _s: None, max_retries=3)
+    return Publisher(z, Journal.in_home(home))
+
+
+def test_publish_then_the_same_key_answers_from_the_journal(
+    local_zenodo: LocalZenodo, tmp_path: Path
+) -> None:
+    files = package(tmp_path / "pkg", model_safetensors="weights", metrics_json="{}")
+    steps: list[str] = []
+    done = publisher(local_zenodo, tmp_path / "home").publish(
+        "https://w3id.org/fairgrid/model/m1#1", {**META, "version": "1"}, files, progress=steps.append
+    )
+    assert done.doi.startswith("10.5072/zenodo.") and done.concept_doi.startswith("10.5072/zenodo.")
+    assert done.doi != done.concept_doi and done.version == "1"
+    assert set(done.files) == {"model.safetensors", "metrics.json"}
+    assert done.record_url.startswith(local_zenodo.url)
+    assert any("uploading model.safetensors" in s for s in steps) and "publishing" in steps
+    state = local_zenodo.state()
+    assert (state["depositions"], state["published"]) == (1, 1)
+
+    # no HTTP at all the second time: a client pointed at a closed port still answers
+    offline = publisher(local_zenodo, tmp_path / "home", url="http://127.0.0.1:9")
+    again = offline.publish("https://w3id.org/fairgrid/model/m1#1", META, files)
+    assert again == done
+    assert Published.from_dict(done.to_dict()) == done
+    assert local_zenodo.state() == state
+
+
+def test_a_new_version_shares_the_concept_doi_and_drops_inherited_files(
+    local_zenodo: LocalZenodo, tmp_path: Path
+) -> None:
+    pub = publisher(local_zenodo, tmp_path / "home")
+    first = pub.publish("rec#1", {**META, "version": "1"}, package(tmp_path / "v1", a_txt="one", old_txt="x"))
+    second = pub.publish(
+        "rec#2",
+        {**META, "version": "2"},
+        package(tmp_path / "v2", a_txt="two", new_txt="y"),
+        previous=first,
+    )
+    assert second.concept_doi == first.concept_doi and second.doi != first.doi
+    assert second.deposition_id != first.deposition_id and second.version == "2"
+    assert set(second.files) == {"a.txt", "new.txt"}  # old.txt, inherited from version 1, is gone
+    state = local_zenodo.state()
+    assert state["published"] == 2 and list(state["concepts"].values()) == [
+        [first.deposition_id, second.deposition_id]
+    ]
+    record = pub.client.get_record(second.deposition_id)
+    assert {f["key"]: f["size"] for f in record["files"]} == {"a.txt": 3, "new.txt": 1}
+
+
+def test_a_refused_publish_resumes_the_same_deposition(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
+    files = package(tmp_path / "pkg", a_txt="aaa", b_txt="bbb")
+    pub = publisher(local_zenodo, tmp_path / "home")
+    incomplete = {k: v for k, v in META.items() if k != "creators"}
+    with pytest.raises(ZenodoRejected) as refused:
+        pub.publish("rec#1", incomplete, files)
+    assert any("creators" in e["field"] for e in refused.value.field_errors)
+    entry = pub.journal.get("rec#1")
+    assert entry is not None and entry.state == METADATA_SET and set(entry.files) == {"a.txt", "b.txt"}
+
+    steps: list[str] = []
+    done = pub.publish("rec#1", META, files, progress=steps.append)
+    assert done.deposition_id == entry.deposition_id
+    assert not any(s.startswith("uploading") for s in steps)  # both files were already there
+    assert sum("already on Zenodo" in s for s in steps) == 2
+    state = local_zenodo.state()
+    assert (state["depositions"], state["published"]) == (1, 1)
+
+
+def test_a_changed_file_is_replaced_on_resume(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
+    pub = publisher(local_zenodo, tmp_path / "home")
+    with pytest.raises(ZenodoRejected):
+        pub.publish("rec#1", {}, package(tmp_path / "pkg", a_txt="first", gone_txt="g"))
+    steps: list[str] = []
+    done = pub.publish("rec#1", META, package(tmp_path / "pkg2", a_txt="second"), progress=steps.append)
+    assert "removing a.txt from the draft" in steps and "removing gone.txt from the draft" in steps
+    assert set(done.files) == {"a.txt"}
+    assert pub.client.get_record(done.deposition_id)["files"][0]["size"] == len("second")
+
+
+def test_a_lost_publish_answer_is_not_published_again(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
+    # Zenodo publishes, then every answer to publish is a 503 (the real one was lost)
+    local_zenodo.fault(route="/api/deposit/depositions/*/actions/publish", status=503, count=10, after=True)
+    pub = publisher(local_zenodo, tmp_path / "home")
+    done = pub.publish("rec#1", META, package(tmp_path / "pkg", a_txt="a"))
+    assert done.doi.startswith("10.5072/")
+    entry = pub.journal.get("rec#1")
+    assert entry is not None and entry.state == PUBLISHED
+    state = local_zenodo.state()
+    assert (state["depositions"], state["published"]) == (1, 1)
+
+
+def test_payload_is_the_exact_body_and_the_file_list(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
+    pub = publisher(local_zenodo, tmp_path / "home")
+    meta: dict[str, Any] = {
+        **META,
+        "related_identifiers": [{"identifier": "x", "relation": "isSupplementTo"}],
+    }
+    body = pub.payload(meta, package(tmp_path / "pkg", a_txt="abc"))
+    assert body == {
+        "metadata": {"metadata": meta},
+        "files": [{"name": "a.txt", "size": 3, "md5": "900150983cd24fb0d6963f7d28e17f72"}],
+    }
+    assert local_zenodo.state()["depositions"] == 0
+
+
+def test_bad_input_writes_nothing(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
+    pub = publisher(local_zenodo, tmp_path / "home")
+    for name in ("", "..", "a/b", "a\\b", "x\ny", "é" * 200):
+        with pytest.raises(InputError):
+            PackageFile(name, tmp_path)
+    with pytest.raises(UnreadableInput):
+        pub.publish("k", META, [PackageFile("missing.bin", tmp_path / "missing.bin")])
+    files = package(tmp_path / "pkg", a_txt="a")
+    with pytest.raises(InputError):
+        pub.publish("k", META, [*files, *files])
+    with pytest.raises(InputError):
+        pub.publish("k", META, [])
+    with pytest.raises(InputError):
+        pub.publish("", META, files)
+    assert pub.journal.get("k") is None and local_zenodo.state()["depositions"] == 0
