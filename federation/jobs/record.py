@@ -24,6 +24,7 @@ from registry.vocab import DCT, FG, METADATA_VISIBILITY, RDF_TYPE, VISIBILITY_CO
 STRATEGIES = ("FedAvg", "FedProx")
 PRIVACY_MODES = ("none", "central", "local")
 STATES = ("submitted", "approved", "rejected")
+RUN_STATES = ("running", "completed", "failed")  # set by dispatch (federation/jobs/dispatch.py)
 MAX_ROUNDS = 1000
 
 
@@ -86,7 +87,7 @@ def _canonical(value: Any) -> str:
 
 def job_triples(
     iri: str, spec: JobSpec, criteria: str, site_iris: list[str], requester: str, state: str,
-    documents: tuple[tuple[str, str], ...] = (),
+    documents: tuple[tuple[str, str], ...] = (), trained_model: str | None = None,
 ) -> list[ox.Triple]:  # fmt: skip
     """The record's triples; `documents` are (predicate local name, JSON text) of approvals and the like."""
     s = ox.NamedNode(iri)
@@ -109,6 +110,7 @@ def job_triples(
         # who trains what, where and why is the consortium's business, not the public's
         (METADATA_VISIBILITY, ox.NamedNode(VISIBILITY_CONSORTIUM)),
         *((FG + name, _lit(text)) for name, text in documents),
+        *(((FG + "trainedModel", ox.NamedNode(trained_model)),) if trained_model else ()),
     ]
     if spec.epsilon is not None:
         pairs.append((FG + "epsilon", _lit(format(Decimal(repr(float(spec.epsilon))), "f"), XSD + "decimal")))
@@ -127,16 +129,23 @@ class JobView:
     revocations: tuple[dict[str, Any], ...]
     rejection: str | None
     revision: int
+    run: dict[str, Any] | None = None  # the dispatched run: id, sites, round, disclosed metrics, model
 
     @property
     def run_config(self) -> dict[str, Any]:
         return run_config(self.spec)
+
+    @property
+    def trained_model(self) -> str | None:
+        model = (self.run or {}).get("model")
+        return model if isinstance(model, str) else None
 
     def documents(self) -> tuple[tuple[str, str], ...]:
         return (
             *(("approvalDocument", _canonical(d)) for d in self.approvals),
             *(("revocationDocument", _canonical(d)) for d in self.revocations),
             *((("rejectionNote", self.rejection),) if self.rejection else ()),
+            *((("runDocument", _canonical(self.run)),) if self.run is not None else ()),
         )
 
 
@@ -194,11 +203,12 @@ def job_view(rec: Record, site_ids: dict[str, str]) -> JobView:
         gpu=one("gpuRequired") == "true",
     )
     assert rec.revision is not None
+    runs = _docs(rec, "runDocument")
     return JobView(
         iri=rec.iri, spec=spec, criteria=spec.criteria, site_iris=site_iris, requester=one("requester"),
         state=one("jobState"), approvals=_docs(rec, "approvalDocument"),
         revocations=_docs(rec, "revocationDocument"), rejection=rec.value(FG + "rejectionNote"),
-        revision=rec.revision.number,
+        revision=rec.revision.number, run=runs[0] if runs else None,
     )  # fmt: skip
 
 
@@ -220,4 +230,5 @@ def job_json(job: JobView) -> dict[str, Any]:
         "revocations": list(job.revocations),
         "rejection": job.rejection,
         "revision": job.revision,
+        "run": job.run,
     }

@@ -199,11 +199,17 @@ class JobService:
             revocations if revocations is not None else job.revocations,
             rejection or job.rejection,
             job.revision,
+            job.run,
         )
-        triples = job_triples(job.iri, job.spec, job.criteria, list(job.site_iris), job.requester,
-                              new.state, new.documents())  # fmt: skip
-        self._write(identity, job.iri, triples, job.revision)
+        self.save_view(identity, new)
         return self.show(HUB, job.iri)
+
+    def save_view(self, identity: Identity, new: JobView) -> None:
+        """Write `new` as the job's next revision (based on new.revision); dispatch records runs with it."""
+        job = new
+        triples = job_triples(job.iri, job.spec, job.criteria, list(job.site_iris), job.requester,
+                              new.state, new.documents(), new.trained_model)  # fmt: skip
+        self._write(identity, job.iri, triples, job.revision)
 
     def _write(self, identity: Identity, iri: str, triples: list[ox.Triple], base: int | None) -> None:
         data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
