@@ -258,6 +258,8 @@ class Settings:
     site: SiteSettings = field(default_factory=SiteSettings)
     # Where the training ServerApp (run by the SuperLink) writes each run's progress, model and metrics
     training_out: Path | None = None
+    # Control API (host:port) of a SuperLink the hub dispatches approved training jobs to; keep it local
+    superlink_control: str | None = None
     zenodo: ZenodoSettings = field(default_factory=ZenodoSettings)
 
     @property
@@ -291,6 +293,7 @@ class Settings:
             federation=FederationSettings.from_env(e),
             site=SiteSettings.from_env(e),
             training_out=Path(e["FAIRGRID_TRAINING_OUT"]) if e.get("FAIRGRID_TRAINING_OUT") else None,
+            superlink_control=e.get("FAIRGRID_SUPERLINK_CONTROL") or None,
             zenodo=ZenodoSettings.from_env(e),
             harvest_sources=_harvest_sources(e.get("FAIRGRID_HARVEST_SOURCES", "")),
             harvest_interval_s=_number(e, "FAIRGRID_HARVEST_INTERVAL_S", float, 3600.0),
