@@ -15,12 +15,16 @@ last attempt got and Zenodo says the rest. The order of steps is what makes that
    again;
 6. the final `Published` in the journal; from then on `publish(key)` answers from the journal alone.
 
-A crash between Zenodo creating a deposition and the journal learning its id (step 2) can leave one empty
-draft on Zenodo; it is never published, and the retry makes its own.
+A crash (or a lost answer) between Zenodo creating a deposition and the journal learning its id (step 2)
+is covered by a marker: the draft is created with `notes` naming a hash of the key, and a resumed attempt
+that has no deposition id looks for a draft with that marker among the account's recent drafts before
+creating one. (A lost answer to newversion is covered the same way by the previous version's
+`links.latest_draft`.)
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -130,10 +134,13 @@ class Publisher:
                 "there is nothing to publish", hint="a Zenodo deposition needs at least one file"
             )
         with self.journal.lock(key):
-            entry = self.journal.start(key, previous_id=previous.deposition_id if previous else None)
-            if entry.published:  # another process finished while this one waited for the lock
-                return Published.from_dict(entry.published)
-            deposition = self._open(key, entry, previous, say)
+            earlier = self.journal.get(key)
+            if earlier is not None and earlier.published:  # another process finished while this one waited
+                return Published.from_dict(earlier.published)
+            entry = earlier or self.journal.start(
+                key, previous_id=previous.deposition_id if previous else None
+            )
+            deposition = self._open(key, entry, previous, say, resumed=earlier is not None)
             if deposition.get("submitted"):
                 say("Zenodo already published this deposition (the last attempt stopped before noting it)")
                 return self._finish(key, deposition, say)
@@ -159,7 +166,9 @@ class Publisher:
 
     # --- steps ---------------------------------------------------------------------------------
 
-    def _open(self, key: str, entry: Entry, previous: Published | None, say: Step) -> dict[str, Any]:
+    def _open(
+        self, key: str, entry: Entry, previous: Published | None, say: Step, *, resumed: bool
+    ) -> dict[str, Any]:
         """The deposition `key` works on: the journaled one, or a new one (committed before returning)."""
         if entry.deposition_id is not None:
             try:
@@ -170,14 +179,28 @@ class Publisher:
                 # discarded or deleted on Zenodo since: never published (a published one is still there)
                 say(f"deposition {entry.deposition_id} is gone from Zenodo; starting again")
         if previous is None:
-            say(f"creating a deposition on {self.client.base_url}")
-            deposition = self.client.create()
+            marker = _marker(key)
+            # an attempt that stopped between Zenodo creating the draft and the journal noting its id left
+            # a draft carrying this key's marker: it is adopted rather than a second one made
+            found = self._marked_draft(marker) if resumed else None
+            if found is not None:
+                say(f"adopting draft {found['id']}, made by an attempt that stopped before noting it")
+                deposition = found
+            else:
+                say(f"creating a deposition on {self.client.base_url}")
+                deposition = self.client.create({"notes": marker})
         else:
             deposition = self._new_version_draft(previous.deposition_id, say)
         dep_id = int(deposition["id"])
         self.journal.created(key, dep_id, _text(deposition.get("conceptrecid")))
         self._checkpoint(CREATED)
         return deposition
+
+    def _marked_draft(self, marker: str) -> dict[str, Any] | None:
+        for draft in self.client.drafts():
+            if (draft.get("metadata") or {}).get("notes") == marker and "id" in draft:
+                return self.client.get(int(draft["id"]))
+        return None
 
     def _new_version_draft(self, previous_id: int, say: Step) -> dict[str, Any]:
         # An open draft of the previous deposition's concept is reused: it is this key's own draft from an
@@ -297,6 +320,11 @@ def _read(files: Sequence[PackageFile]) -> list[tuple[PackageFile, str, int]]:
 def _check_metadata(metadata: dict[str, Any]) -> None:
     if not isinstance(metadata, dict):
         raise InputError("Zenodo metadata must be a JSON object")
+
+
+def _marker(key: str) -> str:
+    # set as the draft's `notes` at creation; the full-metadata PUT replaces it before publishing
+    return f"fairgrid publish {hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
 
 def _empty(key: str) -> Entry:

@@ -201,6 +201,19 @@ class ZenodoClient:
         body = {"metadata": metadata} if metadata else {}
         return self._json("POST", self._api("deposit/depositions"), json=body, idempotent=False)
 
+    def drafts(self, size: int = 50) -> list[dict[str, Any]]:
+        """The account's most recent unpublished depositions (Zenodo's `status=draft`, newest first)."""
+        found = self._json(
+            "GET",
+            self._api("deposit/depositions"),
+            params={"status": "draft", "sort": "mostrecent", "size": size},
+        )
+        return (
+            [d for d in found if isinstance(d, dict) and not d.get("submitted")]
+            if isinstance(found, list)
+            else []
+        )
+
     def get(self, deposition_id: int) -> dict[str, Any]:
         return self._json("GET", self._deposition(deposition_id))
 
@@ -301,6 +314,7 @@ class ZenodoClient:
         url: str,
         *,
         json: Any = None,
+        params: dict[str, Any] | None = None,
         content_factory: Callable[[], Iterator[bytes]] | None = None,
         headers: dict[str, str] | None = None,
         idempotent: bool = True,
@@ -312,6 +326,7 @@ class ZenodoClient:
                     method,
                     url,
                     json=json,
+                    params=params,
                     content=content_factory() if content_factory else None,
                     headers=headers,
                 )

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from registry.errors import FairgridError
 from registry.publish.journal import Journal
 from registry.publish.publisher import PackageFile, Publisher
 from registry.publish.zenodo import ZenodoClient
@@ -33,6 +34,7 @@ def main() -> int:
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--stop-at")
     parser.add_argument("--marker", type=Path)
+    parser.add_argument("--lock-timeout", type=float, default=30.0)
     args = parser.parse_args()
 
     def checkpoint(step: str) -> None:
@@ -41,10 +43,15 @@ def main() -> int:
             while True:  # stay here until killed
                 time.sleep(1)
 
+    journal = Journal(args.home / "publish" / "journal.sqlite", lock_timeout_s=args.lock_timeout)
     client = ZenodoClient(args.url, args.token, sleep=lambda _s: None)
-    publisher = Publisher(client, Journal.in_home(args.home), checkpoint=checkpoint)
+    publisher = Publisher(client, journal, checkpoint=checkpoint)
     files = [PackageFile(p.name, p) for p in args.files]
-    done = publisher.publish(args.key, METADATA, files, progress=lambda m: print(m, file=sys.stderr))
+    try:
+        done = publisher.publish(args.key, METADATA, files, progress=lambda m: print(m, file=sys.stderr))
+    except FairgridError as exc:
+        print(f"{exc.code}: {exc.message}", file=sys.stderr)
+        return 1
     print(json.dumps(done.to_dict()))
     return 0
 

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,7 +35,9 @@ def _files(folder: Path) -> list[Path]:
     return sorted(folder.iterdir())
 
 
-def _killed_at(step: str, zenodo: LocalZenodo, home: Path, files: list[Path], tmp: Path) -> None:
+@contextmanager
+def _stopped_at(step: str, zenodo: LocalZenodo, home: Path, files: list[Path], tmp: Path) -> Iterator[None]:
+    """A publishing process stopped at `step` for the block, then killed with SIGKILL."""
     marker = tmp / f"reached-{step}"
     proc = subprocess.Popen(
         _command(zenodo, home, files, "--stop-at", step, "--marker", str(marker)),
@@ -49,6 +53,7 @@ def _killed_at(step: str, zenodo: LocalZenodo, home: Path, files: list[Path], tm
             if time.monotonic() > deadline:
                 pytest.fail(f"the publishing process never reached {step}")
             time.sleep(0.02)
+        yield
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.kill()
@@ -68,7 +73,13 @@ def test_killed_between_upload_and_publish_then_published_once(
     local_zenodo: LocalZenodo, tmp_path: Path
 ) -> None:
     home, files = tmp_path / "home", _files(tmp_path / "pkg")
-    _killed_at(FILES_UPLOADED, local_zenodo, home, files, tmp_path)
+    with _stopped_at(FILES_UPLOADED, local_zenodo, home, files, tmp_path):
+        # while the first process holds the key, a second one is refused and changes nothing
+        second = subprocess.run(
+            _command(local_zenodo, home, files, "--lock-timeout", "0.2"),
+            cwd=REPO, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert second.returncode == 1 and "publish_in_progress" in second.stderr
     entry = Journal.in_home(home).get(KEY)
     assert entry is not None and entry.state == FILES_UPLOADED and entry.deposition_id is not None
     assert set(entry.files) == {"model-card.md", "model.safetensors"}
@@ -87,7 +98,8 @@ def test_killed_between_upload_and_publish_then_published_once(
 
 def test_killed_after_publish_before_the_journal_knew(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
     home, files = tmp_path / "home", _files(tmp_path / "pkg")
-    _killed_at("published", local_zenodo, home, files, tmp_path)
+    with _stopped_at("published", local_zenodo, home, files, tmp_path):
+        pass
     entry = Journal.in_home(home).get(KEY)
     assert entry is not None and entry.state == METADATA_SET and entry.published is None
     assert local_zenodo.state()["published"] == 1  # Zenodo did publish

@@ -11,7 +11,7 @@ from registry.config import Secret
 from registry.errors import InputError, UnreadableInput
 from registry.publish.journal import METADATA_SET, PUBLISHED, Journal
 from registry.publish.publisher import PackageFile, Published, Publisher
-from registry.publish.zenodo import ZenodoClient, ZenodoRejected
+from registry.publish.zenodo import ZenodoClient, ZenodoRejected, ZenodoUnavailable
 from tests.registry.publish.conftest import LocalZenodo
 from tests.registry.publish.test_zenodo import META
 
@@ -117,6 +117,25 @@ def test_a_lost_publish_answer_is_not_published_again(local_zenodo: LocalZenodo,
     assert entry is not None and entry.state == PUBLISHED
     state = local_zenodo.state()
     assert (state["depositions"], state["published"]) == (1, 1)
+
+
+def test_a_lost_create_answer_adopts_the_draft_it_made(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
+    # Zenodo creates the draft, and the answer is lost (a 500 instead): create is not resent
+    local_zenodo.fault(route="/api/deposit/depositions", method="POST", status=500, count=1, after=True)
+    pub = publisher(local_zenodo, tmp_path / "home")
+    files = package(tmp_path / "pkg", a_txt="a")
+    with pytest.raises(ZenodoUnavailable):
+        pub.publish("rec#1", META, files)
+    assert local_zenodo.state()["depositions"] == 1
+    steps: list[str] = []
+    done = pub.publish("rec#1", META, files, progress=steps.append)
+    assert any(s.startswith("adopting draft") for s in steps)
+    state = local_zenodo.state()
+    assert (state["depositions"], state["published"]) == (1, 1)
+    assert "notes" not in pub.client.get_record(done.deposition_id)["metadata"]  # the marker is gone
+    # another key never adopts that draft
+    other = pub.publish("rec#2", META, files)
+    assert other.deposition_id != done.deposition_id
 
 
 def test_payload_is_the_exact_body_and_the_file_list(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
