@@ -20,9 +20,10 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# The documented upload types, plus "model", "workflow" and "event": zenodo-rdm's legacy deserializer passes
-# upload_type through as the resource type id, and zenodo.org's resource types list those three (as remembered
-# from its deposit form, not checked against zenodo-rdm's vocabulary file in this work). Legacy Zenodo refused them.
+# The documented upload types, plus "model", "workflow" and "event": zenodo-rdm's legacy deserializer
+# passes upload_type through as the resource type id, and zenodo.org's resource types list those three (as
+# remembered from its deposit form, not checked against zenodo-rdm's vocabulary file in this work).
+# Legacy Zenodo refused them.
 UPLOAD_TYPES = _words(
     "publication poster presentation dataset image video software lesson physicalobject other "
     "model workflow event"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 
-from api.dev_zenodo.server import Running
+from api.dev_zenodo.server import Running, running
 from tests.api.dev_zenodo.conftest import META, OTHER, TOKEN, new, published, state
 
 
@@ -79,7 +81,7 @@ def test_over_the_size_limit_is_413_and_stores_nothing(client: httpx.Client, zen
     r = client.put(f"{dep['links']['bucket']}/big.bin", content=b"x" * 1025)
     assert r.status_code == 413 and r.json()["status"] == 413
 
-    def chunks():  # no Content-Length: the limit holds while streaming too
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while streaming too
         yield b"x" * 1000
         yield b"x" * 1000
 
@@ -211,9 +213,7 @@ def test_unknown_routes_and_ids_are_json_404(client: httpx.Client) -> None:
     assert client.post("/api/deposit/depositions/1/actions/explode").status_code == 404
 
 
-def test_state_survives_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from api.dev_zenodo.server import running
-
+def test_state_survives_a_restart(tmp_path: Path) -> None:
     with running(tmp_path, [TOKEN]) as z:
         c = httpx.Client(base_url=z.url, headers={"Authorization": f"Bearer {TOKEN}"})
         dep = published(c)
