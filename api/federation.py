@@ -7,18 +7,27 @@ with a clear error instead of answering from some of the sites (docs/feasibility
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
+import federation.training
 from federation.hub.audit import HubAudit
 from federation.hub.beacon import BeaconService
 from federation.hub.broker import Broker
 from federation.hub.feasibility import FeasibilityService
 from federation.hub.sites import SiteDirectory
+from federation.jobs.approvals import governance_key
+from federation.jobs.dispatch import TrainingService
+from federation.jobs.runner import DeployedFlowerRunner, Runner
+from federation.jobs.service import JobService
 from federation.signing import load_or_create_key
 from registry.wiring import Registry
 
 HUB_KEY = "keys/hub-ed25519.pem"
 AUDIT_FILE = "audit.sqlite"
+# The Flower app custodians approve (T1's project); the hub sends the FAB built from it
+TRAINING_APP = Path(federation.training.__file__).parent / "app"
 
 
 def warm_up() -> None:
@@ -41,3 +50,18 @@ def install(app: FastAPI, registry: Registry) -> None:
         single_process=fed.workers <= 1,  # 0 reaches a worker only as an explicit count (api/serving.py)
     )  # fmt: skip
     app.state.beacon = BeaconService(app.state.feasibility, registry.terms)
+
+
+def app_fab() -> bytes:
+    from federation.training.fab import build_fab  # flwr is the train extra
+
+    return build_fab(TRAINING_APP).content
+
+
+def training_service(registry: Registry, runner: Runner | None = None) -> TrainingService:
+    """Dispatch of approved jobs: to `runner`, or to the SuperLink the settings name (none: cannot start)."""
+    s = registry.settings
+    if runner is None and s.superlink_control:
+        runner = DeployedFlowerRunner(s.superlink_control, s.training_out or s.home / "training-out")
+    jobs = JobService(registry.records, governance_key(s.home))
+    return TrainingService(jobs, runner, app_fab, audit=HubAudit(s.home / AUDIT_FILE))

@@ -14,6 +14,7 @@ from rich.table import Table
 from api.cli import main
 from api.cli.output import out, print_json
 from api.cli.records import guarded
+from api.federation import training_service
 from federation.jobs.approvals import governance_key
 from federation.jobs.record import JobSpec, JobView, job_json
 from federation.jobs.service import JobService, custodian_approval, custodian_revocation
@@ -21,7 +22,9 @@ from federation.site.keys import site_key
 from registry.errors import InputError, UnreadableInput
 from registry.wiring import Registry
 
-app = typer.Typer(help="Training jobs: submit, approve (governance or a site's custodian), revoke, show.")
+app = typer.Typer(
+    help="Training jobs: submit, approve (governance or a site's custodian), revoke, show, run, status."
+)
 
 
 def register(parent: typer.Typer) -> None:
@@ -181,3 +184,76 @@ def list_jobs(json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for j in jobs:
         table.add_row(j.iri, j.spec.title, j.state, ", ".join(j.spec.sites), str(len(j.approvals)))
     out.print(table)
+
+
+def _run_table(job: JobView) -> Table:
+    run = job.run or {}
+    table = Table(title=f"{job.state}: run {run.get('run_id', '-')}, round {run.get('round', 0)}/"
+                        f"{run.get('rounds', job.spec.rounds)}")  # fmt: skip
+    for col in ("site", "examples", "metrics (as the site disclosed them)"):
+        table.add_column(col)
+    for site, numbers in sorted((run.get("per_site") or {}).items()):
+        rest = {k: v for k, v in numbers.items() if k != "num_examples"}
+        table.add_row(site, str(numbers.get("num_examples", "-")), jsonlib.dumps(rest, sort_keys=True))
+    for site, why in sorted((run.get("refused") or {}).items()):
+        table.add_row(site, "-", f"left out: {why}")
+    return table
+
+
+def _status(job: JobView, as_json: bool) -> None:
+    if as_json:
+        print_json(job_json(job))
+        return
+    out.print(_run_table(job))
+    run = job.run or {}
+    if run.get("metrics"):
+        out.print(f"aggregate {jsonlib.dumps(run['metrics'], sort_keys=True)}")
+    if job.trained_model:
+        out.print(f"model [bold]{job.trained_model}[/]")
+    if run.get("error"):
+        out.print(f"[red]failed[/]: {run['error']}")
+
+
+@app.command()
+@guarded
+def run(
+    job: Annotated[str, typer.Argument(help="job IRI")],
+    follow: Annotated[bool, typer.Option(help="wait for the run and show each round")] = False,
+    min_sites: Annotated[int | None, typer.Option(help="sites each round needs (default 2)")] = None,
+    json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Start an approved job on the SuperLink (FAIRGRID_SUPERLINK_CONTROL) with the sites that may run it."""
+    with main.registry() as reg:
+        training = training_service(reg)
+        view = training.start(main.me(), job, min_sites=min_sites)
+        if not follow:
+            _status(view, json)
+            return
+        with out.status("training") as spinner:
+
+            def shown(v: JobView) -> None:
+                r = v.run or {}
+                spinner.update(f"training: round {r.get('round', 0)}/{r.get('rounds', '?')} ({v.state})")
+                if r.get("history") and not json:
+                    last = r["history"][-1]
+                    out.print(f"round {last.get('round')}: {jsonlib.dumps(last.get('metrics', {}))}")
+
+            view = training.follow(job, on_change=shown)
+        _status(view, json)
+        if view.state != "completed":
+            raise typer.Exit(1)
+
+
+@app.command()
+@guarded
+def status(
+    job: Annotated[str, typer.Argument(help="job IRI")],
+    json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A job's run: state, round, what each site disclosed, the registered model."""
+    with main.registry() as reg:
+        training = training_service(reg)
+        view = training.jobs.show(main.me(), job)
+        if view.state == "running" and training.runner is not None:
+            view, _ = training.refresh(job)
+        _status(view, json)

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from api.federation import training_service
 from api.graphql.concepts import Ctx
 from federation.jobs.approvals import governance_key
 from federation.jobs.record import JobSpec, JobView, job_json
@@ -23,7 +24,9 @@ def _service(registry: Registry) -> JobService:
 class TrainingJob:
     iri: str
     title: str
-    state: str = strawberry.field(description="submitted, approved or rejected")
+    state: str = strawberry.field(
+        description="submitted, approved or rejected; running, completed or failed once started"
+    )
     model: str
     fab_hash: str
     cohort_criteria: JSON
@@ -36,17 +39,33 @@ class TrainingJob:
     revocations: list[JSON] = strawberry.field(description="signed revocation documents ({body, sig})")
     rejection: str | None
     revision: int
+    run_id: str | None = strawberry.field(description="the Flower run id on the SuperLink")
+    round: int | None = strawberry.field(description="rounds finished so far")
+    rounds: int | None = strawberry.field(description="rounds the run was started with")
+    run_sites: list[str] | None = strawberry.field(description="the sites the run was sent to")
+    left_out: JSON | None = strawberry.field(description="target sites not asked, and why")
+    metrics: JSON | None = strawberry.field(description="the last round's aggregate metrics")
+    site_metrics: JSON | None = strawberry.field(
+        description="per site, the last round's numbers as each site disclosed them (its rules applied)"
+    )
+    history: JSON | None = strawberry.field(description="one entry per finished round")
+    model_iri: str | None = strawberry.field(description="the MLDCAT-AP model record the run registered")
+    run_error: str | None = strawberry.field(description="why the run failed")
 
     @staticmethod
     def of(job: JobView) -> TrainingJob:
         d = job_json(job)
+        run = job.run or {}
         return TrainingJob(
             iri=job.iri, title=job.spec.title, state=job.state, model=job.spec.model,
             fab_hash=job.spec.fab_hash,
             cohort_criteria=d["cohort_criteria"], sites=list(job.spec.sites), run_config=d["run_config"],
             purpose=job.spec.purpose, requester=job.requester, expires=job.spec.expires,
             approvals=d["approvals"], revocations=d["revocations"], rejection=job.rejection,
-            revision=job.revision,
+            revision=job.revision, run_id=run.get("run_id"), round=run.get("round"), rounds=run.get("rounds"),
+            run_sites=run.get("sites"), left_out=run.get("refused"), metrics=run.get("metrics"),
+            site_metrics=run.get("per_site"), history=run.get("history"), model_iri=job.trained_model,
+            run_error=run.get("error"),
         )  # fmt: skip
 
 
@@ -78,7 +97,18 @@ class TrainingJobInput:
 
 async def training_job(info: Ctx, iri: str) -> TrainingJob:
     ctx = info.context
-    return TrainingJob.of(await ctx.run(_service(ctx.registry).show, ctx.identity, iri))
+    job = await ctx.run(_service(ctx.registry).show, ctx.identity, iri)  # the caller may read it
+    if job.state == "running":  # read the run's progress into the record (the hub's bookkeeping)
+        training = training_service(ctx.registry)
+        if training.runner is not None:
+            job, _ = await ctx.run(training.refresh, iri)
+    return TrainingJob.of(job)
+
+
+async def start(info: Ctx, iri: str, min_sites: int | None = None) -> TrainingJob:
+    ctx = info.context
+    training = training_service(ctx.registry)
+    return TrainingJob.of(await ctx.run(training.start, ctx.identity, iri, min_sites=min_sites))
 
 
 async def submit(info: Ctx, job: TrainingJobInput) -> TrainingJob:

@@ -133,6 +133,11 @@ class Mutation:
         description="Governance approval (consortium members, admins; not the requester), or with "
         "`custodianApproval` a document the site signed with its own key (that site's operator).",
     )
+    start_training_job: jobs.TrainingJob = strawberry.mutation(
+        resolver=jobs.start,
+        description="Start an approved job on the SuperLink, with the sites whose approvals are valid and "
+        "whose resources fit; `minSites` (default 2) is how many must answer each round.",
+    )
     reject_training_job: jobs.TrainingJob = strawberry.mutation(
         resolver=jobs.reject, description="Reject a job; its governance approvals are revoked."
     )
