@@ -25,6 +25,7 @@ creating one. (A lost answer to newversion is covered the same way by the previo
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -103,6 +104,11 @@ class Publisher:
         self.journal = journal
         self._checkpoint = checkpoint or (lambda _step: None)
 
+    def journal_key(self, key: str) -> str:
+        """The journal's key for `key` on this client's Zenodo: the same record published to the sandbox
+        and to Zenodo is two publications, not one."""
+        return f"{self.client.base_url} {key}"
+
     def payload(self, metadata: dict[str, Any], files: Sequence[PackageFile]) -> dict[str, Any]:
         """What would be sent (for --dry-run): the exact body of the full-metadata PUT, and the files."""
         _check_metadata(metadata)
@@ -124,6 +130,7 @@ class Publisher:
         if not isinstance(key, str) or not key.strip() or len(key) > 2000:
             raise InputError("a publication key must be a non-empty string of at most 2000 characters")
         _check_metadata(metadata)
+        key = self.journal_key(key)
         done = self.journal.get(key)
         if done is not None and done.published:
             say(f"already published: {done.published.get('doi')}")
@@ -320,6 +327,10 @@ def _read(files: Sequence[PackageFile]) -> list[tuple[PackageFile, str, int]]:
 def _check_metadata(metadata: dict[str, Any]) -> None:
     if not isinstance(metadata, dict):
         raise InputError("Zenodo metadata must be a JSON object")
+    try:
+        json.dumps(metadata, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"Zenodo metadata is not plain JSON: {exc}") from None
 
 
 def _marker(key: str) -> str:

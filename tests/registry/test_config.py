@@ -93,3 +93,36 @@ def test_the_validator_uses_the_shapes_the_settings_name(tmp_path: Path) -> None
         reg.records.create(CURATOR, dataset(), ox.RdfFormat.TURTLE)
     with open_registry(Settings(home=tmp_path / "other")) as reg:  # the bundled shapes
         assert reg.records.create(CURATOR, dataset(), ox.RdfFormat.TURTLE)
+
+
+def test_zenodo_settings_default_to_zenodo_and_hide_tokens() -> None:
+    from registry.config import Secret
+
+    default = Settings.from_env({}).zenodo
+    assert (default.url, default.sandbox_url, default.token) == (
+        "https://zenodo.org",
+        "https://sandbox.zenodo.org",
+        None,
+    )
+    env = {
+        "FAIRGRID_ZENODO_URL": "http://127.0.0.1:18123/",
+        "FAIRGRID_ZENODO_TOKEN": "tok-secret-1",
+        "FAIRGRID_ZENODO_SANDBOX_TOKEN": "tok-secret-2",
+        "FAIRGRID_ZENODO_COMMUNITY": "genomed4all",
+    }
+    settings = Settings.from_env(env)
+    z = settings.zenodo
+    assert z.url == "http://127.0.0.1:18123" and z.community == "genomed4all"
+    assert z.target(False) == ("http://127.0.0.1:18123", Secret("tok-secret-1"))
+    assert z.target(True)[1] is not None and z.target(True)[1].get() == "tok-secret-2"  # type: ignore[union-attr]
+    for text in (repr(settings), str(settings), repr(z), f"{z.token}"):
+        assert "tok-secret" not in text
+    for bad in (
+        "ftp://zenodo.org",
+        "zenodo.org",
+        "https://user:pw@zenodo.org",
+        "https://zenodo.org/?access_token=x",
+    ):
+        with pytest.raises(InputError, match="FAIRGRID_ZENODO_URL") as refused:
+            Settings.from_env({"FAIRGRID_ZENODO_URL": bad})
+        assert "pw" not in str(refused.value) and "access_token=x" not in str(refused.value)

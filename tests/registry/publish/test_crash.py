@@ -80,7 +80,7 @@ def test_killed_between_upload_and_publish_then_published_once(
             cwd=REPO, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert second.returncode == 1 and "publish_in_progress" in second.stderr
-    entry = Journal.in_home(home).get(KEY)
+    entry = Journal.in_home(home).get(f"{local_zenodo.url} {KEY}")
     assert entry is not None and entry.state == FILES_UPLOADED and entry.deposition_id is not None
     assert set(entry.files) == {"model-card.md", "model.safetensors"}
     state = local_zenodo.state()
@@ -92,7 +92,7 @@ def test_killed_between_upload_and_publish_then_published_once(
     state = local_zenodo.state()
     assert (state["depositions"], state["published"]) == (1, 1)
     assert state["concepts"] == {str(c): [entry.deposition_id] for c in [entry.concept_id]}
-    after = Journal.in_home(home).get(KEY)
+    after = Journal.in_home(home).get(f"{local_zenodo.url} {KEY}")
     assert after is not None and after.state == PUBLISHED
 
 
@@ -100,7 +100,7 @@ def test_killed_after_publish_before_the_journal_knew(local_zenodo: LocalZenodo,
     home, files = tmp_path / "home", _files(tmp_path / "pkg")
     with _stopped_at("published", local_zenodo, home, files, tmp_path):
         pass
-    entry = Journal.in_home(home).get(KEY)
+    entry = Journal.in_home(home).get(f"{local_zenodo.url} {KEY}")
     assert entry is not None and entry.state == METADATA_SET and entry.published is None
     assert local_zenodo.state()["published"] == 1  # Zenodo did publish
 
