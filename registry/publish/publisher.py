@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from registry.config import Settings
 from registry.errors import InputError, UnreadableInput
 from registry.publish.journal import CREATED, FILES_UPLOADED, METADATA_SET, Entry, Journal
 from registry.publish.zenodo import (
@@ -285,6 +286,13 @@ class Publisher:
             return self.client.get(dep_id)
         except ZenodoError:
             return None
+
+
+def publisher_for(settings: Settings, sandbox: bool, **client_options: Any) -> Publisher:
+    """The Publisher for Zenodo or its sandbox as the settings name them, journaling under the registry
+    home. Made without a token too (a dry run needs none); a real publish then says which token to set."""
+    url, token = settings.zenodo.target(sandbox)
+    return Publisher(ZenodoClient(url, token, **client_options), Journal.in_home(settings.home))
 
 
 def _published(deposition: dict[str, Any], files: list[dict[str, Any]]) -> Published:

@@ -154,7 +154,7 @@ class ZenodoClient:
     def __init__(
         self,
         base_url: str,
-        token: str | Secret,
+        token: str | Secret | None,
         *,
         timeout: float = 60.0,
         max_retries: int = 5,
@@ -164,9 +164,9 @@ class ZenodoClient:
         now: Callable[[], float] = time.time,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        secret = token.get() if isinstance(token, Secret) else token
-        if not secret:
-            raise ZenodoTokenRejected("no Zenodo token is configured")
+        secret = token.get() if isinstance(token, Secret) else (token or "")
+        # without a token the client is still made (a dry run sends nothing); every request is refused
+        self._has_token = bool(secret)
         self.base_url = base_url.rstrip("/")
         self._origin = _origin(self.base_url)
         self.max_retries = max_retries
@@ -177,7 +177,9 @@ class ZenodoClient:
         self._http = httpx.Client(
             timeout=timeout,
             transport=transport,
-            headers={"Authorization": f"Bearer {secret}", "User-Agent": "fairgrid-publisher"},
+            headers={"Authorization": f"Bearer {secret}", "User-Agent": "fairgrid-publisher"}
+            if secret
+            else {"User-Agent": "fairgrid-publisher"},
             follow_redirects=False,  # a redirect elsewhere must not carry the Authorization header
         )
 
@@ -319,6 +321,8 @@ class ZenodoClient:
         headers: dict[str, str] | None = None,
         idempotent: bool = True,
     ) -> httpx.Response:
+        if not self._has_token:
+            raise ZenodoTokenRejected(f"no Zenodo token is configured for {self._origin}")
         attempt = 0
         while True:
             try:

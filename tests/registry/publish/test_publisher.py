@@ -8,11 +8,16 @@ from typing import Any
 import pytest
 
 from api.dev_zenodo.server import running
-from registry.config import Secret
+from registry.config import Secret, Settings
 from registry.errors import InputError, UnreadableInput
 from registry.publish.journal import METADATA_SET, PUBLISHED, Journal
-from registry.publish.publisher import PackageFile, Published, Publisher
-from registry.publish.zenodo import ZenodoClient, ZenodoRejected, ZenodoUnavailable
+from registry.publish.publisher import PackageFile, Published, Publisher, publisher_for
+from registry.publish.zenodo import (
+    ZenodoClient,
+    ZenodoRejected,
+    ZenodoTokenRejected,
+    ZenodoUnavailable,
+)
 from tests.registry.publish.conftest import LocalZenodo
 from tests.registry.publish.test_zenodo import META
 
@@ -165,6 +170,21 @@ def test_payload_is_the_exact_body_and_the_file_list(local_zenodo: LocalZenodo, 
         "files": [{"name": "a.txt", "size": 3, "md5": "900150983cd24fb0d6963f7d28e17f72"}],
     }
     assert local_zenodo.state()["depositions"] == 0
+
+
+def test_publisher_for_the_settings_targets(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
+    env = {"FAIRGRID_HOME": str(tmp_path / "home"), "FAIRGRID_ZENODO_SANDBOX_URL": local_zenodo.url}
+    dry = publisher_for(Settings.from_env(env), sandbox=True)  # no token: a dry run still works
+    files = package(tmp_path / "pkg", a_txt="a")
+    assert dry.payload(META, files)["files"][0]["name"] == "a.txt"
+    with pytest.raises(ZenodoTokenRejected):
+        dry.publish("rec#1", META, files)
+    live = publisher_for(
+        Settings.from_env({**env, "FAIRGRID_ZENODO_SANDBOX_TOKEN": local_zenodo.token}), sandbox=True
+    )
+    assert live.client.base_url == local_zenodo.url and live.journal.path.is_relative_to(tmp_path / "home")
+    assert live.publish("rec#1", META, files).doi.startswith("10.5072/")
+    assert publisher_for(Settings.from_env(env), sandbox=False).client.base_url == "https://zenodo.org"
 
 
 def test_bad_input_writes_nothing(local_zenodo: LocalZenodo, tmp_path: Path) -> None:

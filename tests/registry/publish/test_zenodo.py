@@ -163,6 +163,9 @@ def test_a_wait_longer_than_allowed_is_not_slept(local_zenodo: LocalZenodo) -> N
     assert local_zenodo.state()["depositions"] == 0
 
 
-def test_no_token_is_refused_before_any_request() -> None:
-    with pytest.raises(ZenodoTokenRejected):
-        ZenodoClient("http://127.0.0.1:1", "")
+def test_without_a_token_nothing_is_sent(local_zenodo: LocalZenodo) -> None:
+    for token in ("", None, Secret("")):
+        with ZenodoClient(local_zenodo.url, token) as z, pytest.raises(ZenodoTokenRejected) as refused:
+            z.create()
+        assert "FAIRGRID_ZENODO_TOKEN" in refused.value.hint
+    assert local_zenodo.state()["requests"] == []
