@@ -156,7 +156,9 @@ class DevZenodo:
 
     async def list_depositions(self, request: Request) -> Response:
         user = self.owner(request)
-        return JSONResponse([self.shapes.deposition(d) for d in self.deposits.owned(user)])
+        return JSONResponse(
+            [self.shapes.deposition(d) for d in self.deposits.search(user, request.query_params)]
+        )
 
     async def create(self, request: Request) -> Response:
         user = self.owner(request)

@@ -16,6 +16,8 @@ legacy API (site/zenodo_rdm/legacy) differ, zenodo-rdm. The differences are said
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,8 +77,34 @@ class Deposits:
             raise not_found()  # published and not in edit: no draft (zenodo-rdm), see the module comment
         return dep
 
-    def owned(self, owner: int) -> list[Deposition]:
-        return self.store.owned_by(owner)
+    def search(self, owner: int, query: Mapping[str, str]) -> list[Deposition]:
+        """The list route's documented parameters: q, status (draft|published), sort (bestmatch|mostrecent|
+        -mostrecent), page, size, all_versions. Without all_versions only each concept's newest deposition is
+        listed, as on Zenodo. `q` here is plain words that must all appear in the metadata (Zenodo takes
+        Elasticsearch query text)."""
+        status = query.get("status")
+        if status not in (None, "draft", "published"):
+            raise ZenodoError(400, "status must be draft or published.")
+        sort = query.get("sort", "mostrecent")
+        if sort not in ("bestmatch", "mostrecent", "-mostrecent"):
+            raise ZenodoError(400, "sort must be bestmatch, mostrecent or -mostrecent.")
+        page, size = _positive(query, "page", 1), _positive(query, "size", 10)
+        found = self.store.owned_by(owner)  # newest first
+        if status == "draft":
+            found = [d for d in found if d.record is None]
+        elif status == "published":
+            found = [d for d in found if d.record is not None]
+        if query.get("all_versions", "false").lower() in ("0", "false", "no"):
+            newest: dict[int, Deposition] = {}
+            for dep in found:
+                newest.setdefault(dep.concept, dep)
+            found = [d for d in found if newest[d.concept] is d]
+        words = query.get("q", "").lower().split()
+        if words:
+            found = [d for d in found if all(w in json.dumps(d.metadata).lower() for w in words)]
+        if sort == "-mostrecent":
+            found.reverse()
+        return found[(page - 1) * size : page * size]
 
     def get(self, owner: int, dep_id: int) -> Deposition:
         return self._mine(owner, dep_id)
@@ -206,6 +234,18 @@ class Deposits:
 
     def open_draft(self, dep: Deposition) -> Deposition | None:
         return next((v for v in self.store.concept_versions(dep.concept) if v.record is None), None)
+
+
+MAX_PAGE_SIZE = 100
+
+
+def _positive(query: Mapping[str, str], name: str, default: int) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= (MAX_PAGE_SIZE if name == "size" else 10**6):
+        raise ZenodoError(400, f"{name} must be a whole number from 1 (size: at most {MAX_PAGE_SIZE}).")
+    return int(raw)
 
 
 def check_key(key: str) -> None:
