@@ -115,20 +115,34 @@ def _error_for(status: int, message: str, errors: list[dict[str, Any]]) -> Zenod
     return exc
 
 
-def _zenodo_errors(response: httpx.Response) -> tuple[str, list[dict[str, Any]]]:
-    """Zenodo's `message` and `errors[{field, messages}]` from an error body, kept short and plain."""
+def _zenodo_errors(response: httpx.Response, secret: str) -> tuple[str, list[dict[str, Any]]]:
+    """Zenodo's `message` and `errors[{field, messages}]` from an error body, kept short and plain, and
+    with the token masked should a server ever echo it."""
+
+    def plain(value: Any, limit: int) -> str:
+        text = str(value)[:limit]
+        return text.replace(secret, "***") if secret else text
+
     try:
         body = response.json()
     except ValueError:
         return response.reason_phrase or "error", []
     if not isinstance(body, dict):
         return response.reason_phrase or "error", []
-    message = str(body.get("message") or response.reason_phrase or "error")[:500]
+    message = plain(body.get("message") or response.reason_phrase or "error", 500)
     errors: list[dict[str, Any]] = []
-    for item in body.get("errors") or []:
+    items = body.get("errors")
+    for item in items[:50] if isinstance(items, list) else []:
         if isinstance(item, dict):
-            messages = item.get("messages") or ([item["message"]] if "message" in item else [])
-            errors.append({"field": str(item.get("field", "")), "messages": [str(m)[:300] for m in messages]})
+            messages = item.get("messages") or item.get("message") or []
+            if not isinstance(messages, list):
+                messages = [messages]
+            errors.append(
+                {
+                    "field": plain(item.get("field", ""), 200),
+                    "messages": [plain(m, 300) for m in messages[:20]],
+                }
+            )
     return message, errors
 
 
@@ -167,6 +181,7 @@ class ZenodoClient:
         secret = token.get() if isinstance(token, Secret) else (token or "")
         # without a token the client is still made (a dry run sends nothing); every request is refused
         self._has_token = bool(secret)
+        self._secret = secret  # only to mask it in what a server answers
         self.base_url = base_url.rstrip("/")
         self._origin = _origin(self.base_url)
         self.max_retries = max_retries
@@ -185,6 +200,8 @@ class ZenodoClient:
 
     def __repr__(self) -> str:
         return f"ZenodoClient({self.base_url!r}, token=***)"
+
+    __str__ = __repr__
 
     def close(self) -> None:
         self._http.close()
@@ -257,10 +274,13 @@ class ZenodoClient:
         )
         theirs = server_md5(answer)
         ours = sent.get("md5")
-        if ours is None or theirs != ours or (md5 is not None and md5 != ours):
+        if md5 is not None and ours != md5:
             raise ZenodoUnavailable(
-                f"{name} arrived damaged on Zenodo (md5 sent {ours}, expected {md5 or ours}, stored {theirs})"
+                f"{name} changed while it was uploaded (md5 {md5} before, {ours} sent)",
+                hint="publish again once the package is complete",
             )
+        if ours is None or theirs != ours:
+            raise ZenodoUnavailable(f"{name} arrived damaged on Zenodo (md5 sent {ours}, stored {theirs})")
         return answer
 
     # --- actions -------------------------------------------------------------------------------
@@ -348,7 +368,7 @@ class ZenodoClient:
             else:
                 if response.status_code < 400:
                     return response
-                message, errors = _zenodo_errors(response)
+                message, errors = _zenodo_errors(response, self._secret)
                 status = response.status_code
                 retryable = status == 429 or (status in RETRY_STATUSES and idempotent)
                 if not retryable:

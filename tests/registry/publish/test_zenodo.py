@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +142,47 @@ def test_the_token_stays_out_of_urls_messages_and_logs(
         assert local_zenodo.token not in text and "not-the-token-0000" not in text
     z.close()
     wrong.close()
+
+
+def test_a_file_changed_during_upload_is_refused(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
+    data = tmp_path / "a.txt"
+    data.write_text("now")
+    with client(local_zenodo) as z:
+        dep = z.create()
+        with pytest.raises(ZenodoUnavailable, match="changed while it was uploaded"):
+            z.upload(dep["links"]["bucket"], "a.txt", data, md5="0" * 32)
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """A hostile server: every answer is a 400 quoting the caller's Authorization header back."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        said = self.headers.get("Authorization", "")
+        body = json.dumps({"message": f"bad {said}", "errors": [{"field": said, "messages": said}]}).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+def test_a_server_echoing_the_token_does_not_make_it_show() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        z = ZenodoClient(f"http://127.0.0.1:{server.server_address[1]}", "echoed-secret-42")
+        with pytest.raises(ZenodoRejected) as refused:
+            z.create()
+        assert refused.value.field_errors == [{"field": "Bearer ***", "messages": ["Bearer ***"]}]
+        assert "echoed-secret-42" not in f"{refused.value} {refused.value.to_dict()}"
+        z.close()
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_server_waits_from_headers() -> None:
