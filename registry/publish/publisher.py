@@ -97,8 +97,9 @@ Step = Callable[[str], None]
 
 
 class Publisher:
-    """`checkpoint`, if given, is called with each step's name as it completes ("created",
-    "files-uploaded", "metadata-set", "published", "journaled"): the crash tests stop a process there."""
+    """`checkpoint`, if given, is called with each step's name as it completes ("deposition-made",
+    "created", "files-uploaded", "metadata-set", "published", "journaled"): the crash tests stop a process
+    there."""
 
     def __init__(self, client: ZenodoClient, journal: Journal, *, checkpoint: Step | None = None) -> None:
         self.client = client
@@ -196,10 +197,19 @@ class Publisher:
                 deposition = found
             else:
                 say(f"creating a deposition on {self.client.base_url}")
-                deposition = self.client.create({"notes": marker})
+                try:
+                    deposition = self.client.create({"notes": marker})
+                except ZenodoUnavailable:
+                    # the answer may be what was lost, not the draft
+                    found = self._marked_draft(marker)
+                    if found is None:
+                        raise
+                    say(f"adopting draft {found['id']}, whose creation answer was lost")
+                    deposition = found
         else:
             deposition = self._new_version_draft(previous.deposition_id, say)
         dep_id = int(deposition["id"])
+        self._checkpoint("deposition-made")  # Zenodo has it, the journal not yet
         self.journal.created(key, dep_id, _text(deposition.get("conceptrecid")))
         self._checkpoint(CREATED)
         return deposition
@@ -219,7 +229,10 @@ class Publisher:
             say(f"reusing the open new-version draft {draft['id']}")
             return draft
         say(f"creating a new version of deposition {previous_id}")
-        answer = self.client.new_version(previous_id)
+        try:
+            answer = self.client.new_version(previous_id)
+        except ZenodoUnavailable:
+            answer = self.client.get(previous_id)  # the draft may exist and only the answer be lost
         draft = self._open_draft(answer, previous_id)
         if draft is None:
             raise ZenodoUnavailable(f"Zenodo made no new-version draft of deposition {previous_id}")

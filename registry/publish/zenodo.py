@@ -295,8 +295,9 @@ class ZenodoClient:
         return self._json("POST", self._deposition(deposition_id) + "/actions/discard")
 
     def new_version(self, deposition_id: int) -> dict[str, Any]:
-        """Returns the *published* deposition; its `links.latest_draft` is the new draft."""
-        return self._json("POST", self._deposition(deposition_id) + "/actions/newversion")
+        """Returns the *published* deposition; its `links.latest_draft` is the new draft. Not resent after a
+        5xx or a lost answer: Zenodo may have made the draft (a second call is then refused)."""
+        return self._json("POST", self._deposition(deposition_id) + "/actions/newversion", idempotent=False)
 
     def get_url(self, url: str) -> dict[str, Any]:
         """GET a link Zenodo gave (e.g. `links.latest_draft`), only on Zenodo's own origin."""

@@ -112,3 +112,18 @@ def test_killed_after_publish_before_the_journal_knew(local_zenodo: LocalZenodo,
     # and from now on the journal answers
     again, log2 = _retry(local_zenodo, home, files)
     assert again == published and "already published" in log2
+
+
+def test_killed_before_the_journal_knew_the_deposition(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
+    home, files = tmp_path / "home", _files(tmp_path / "pkg")
+    with _stopped_at("deposition-made", local_zenodo, home, files, tmp_path):
+        pass
+    entry = Journal.in_home(home).get(f"{local_zenodo.url} {KEY}")
+    assert entry is not None and entry.deposition_id is None  # Zenodo made a draft the journal never saw
+    assert local_zenodo.state()["depositions"] == 1
+
+    published, log = _retry(local_zenodo, home, files)
+    assert "adopting draft" in log and "creating a deposition" not in log
+    state = local_zenodo.state()
+    assert (state["depositions"], state["published"]) == (1, 1)
+    assert published["deposition_id"] == state["concepts"][next(iter(state["concepts"]))][0]

@@ -132,18 +132,31 @@ def test_a_lost_create_answer_adopts_the_draft_it_made(local_zenodo: LocalZenodo
     local_zenodo.fault(route="/api/deposit/depositions", method="POST", status=500, count=1, after=True)
     pub = publisher(local_zenodo, tmp_path / "home")
     files = package(tmp_path / "pkg", a_txt="a")
-    with pytest.raises(ZenodoUnavailable):
-        pub.publish("rec#1", META, files)
-    assert local_zenodo.state()["depositions"] == 1
     steps: list[str] = []
     done = pub.publish("rec#1", META, files, progress=steps.append)
     assert any(s.startswith("adopting draft") for s in steps)
     state = local_zenodo.state()
     assert (state["depositions"], state["published"]) == (1, 1)
     assert "notes" not in pub.client.get_record(done.deposition_id)["metadata"]  # the marker is gone
-    # another key never adopts that draft
+    # another key never adopts a draft of this one
+    local_zenodo.fault(
+        route="/api/deposit/depositions", method="POST", status=500, count=1
+    )  # before: nothing made
+    with pytest.raises(ZenodoUnavailable):
+        pub.publish("rec#2", META, files)
     other = pub.publish("rec#2", META, files)
     assert other.deposition_id != done.deposition_id
+    assert local_zenodo.state()["depositions"] == 2
+
+
+def test_a_lost_new_version_answer_uses_the_draft_it_made(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
+    pub = publisher(local_zenodo, tmp_path / "home")
+    first = pub.publish("rec#1", META, package(tmp_path / "v1", a_txt="one"))
+    local_zenodo.fault(route="/api/deposit/depositions/*/actions/newversion", status=502, count=1, after=True)
+    second = pub.publish("rec#2", META, package(tmp_path / "v2", a_txt="two"), previous=first)
+    assert second.concept_doi == first.concept_doi and second.deposition_id != first.deposition_id
+    state = local_zenodo.state()
+    assert (state["depositions"], state["published"]) == (2, 2)
 
 
 def test_the_same_key_on_another_zenodo_is_another_publication(
