@@ -61,8 +61,20 @@ def flower_run_config(spec: JobSpec, job_iri: str, *, min_sites: int | None = No
     return flat
 
 
-def approved_view(flat: dict[str, Any]) -> dict[str, Any]:
-    """The nested run configuration (as `run_config(spec)` has it) a flat run config asks for."""
+def approved_view(
+    flat: dict[str, Any],
+    *,
+    defaults: dict[str, Any] | None = None,
+    approved: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The nested run configuration (as `run_config(spec)` has it) a flat run config asks for.
+
+    Flower fills every key the app declares with the app's default before a run starts, so a site sees
+    keys the job never set. With the FAB's `defaults` (`app_defaults`) and the run configuration of the
+    approval being compared (`approved`), an optional key (`epsilon`, `task`, `delta`, `hp-*`) that the
+    approval does not name is left out when it still has the app's own default: that value is part of
+    the app the FAB hash approves. Changed from the default, it stays in, and is then not within.
+    """
     if not isinstance(flat, dict):
         raise InputError("a run config must be a mapping of names to values")
     for key in flat:
@@ -85,16 +97,26 @@ def approved_view(flat: dict[str, Any]) -> dict[str, Any]:
             raise InputError(f"{name} must be a whole number of at least 1")
     if not isinstance(flat["gpu"], bool):
         raise InputError("gpu must be true or false")
+    allowed_hp = (approved or {}).get("hyperparameters")
+    named = set(allowed_hp) if isinstance(allowed_hp, dict) else set()
+
+    def keep(key: str, name: str, in_approval: bool) -> bool:
+        if in_approval or defaults is None or key not in defaults:
+            return True
+        return bool(flat[key] != defaults[key] or type(flat[key]) is not type(defaults[key]))
+
     hp: dict[str, Any] = {}
     for key, value in flat.items():
         if key.startswith(HP_PREFIX):
             name = key[len(HP_PREFIX) :].replace("-", "_")
             if not _HP_NAME.match(name) or name in _LIFTED:
                 raise InputError(f"run config key {key[:60]!r} is not a valid hyperparameter key")
-            hp[name] = _scalar(value, name)
-    if "task" in flat:
+            checked = _scalar(value, name)
+            if keep(key, name, name in named):
+                hp[name] = checked
+    if "task" in flat and keep("task", "task", "task" in named):
         hp["task"] = _text(flat["task"], "task")
-    if "delta" in flat:
+    if "delta" in flat and keep("delta", "delta", "delta" in named):
         hp["delta"] = _positive(flat["delta"], "delta")
     view: dict[str, Any] = {
         "strategy": strategy,
@@ -103,9 +125,34 @@ def approved_view(flat: dict[str, Any]) -> dict[str, Any]:
         "gpu": flat["gpu"],
         "hyperparameters": hp,
     }
-    if "epsilon" in flat:
+    if "epsilon" in flat and keep("epsilon", "epsilon", "epsilon" in (approved or {})):
         view["epsilon"] = _positive(flat["epsilon"], "epsilon")
     return view
+
+
+def app_defaults(fab: bytes) -> dict[str, Any]:
+    """The run config defaults the FAB's pyproject.toml declares (read as data: no app code runs)."""
+    import io
+    import tomllib
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(fab)) as z:
+            text = z.read("pyproject.toml").decode("utf-8")
+        config = tomllib.loads(text).get("tool", {}).get("flwr", {}).get("app", {}).get("config", {})
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"the FAB's pyproject.toml cannot be read ({type(exc).__name__})") from None
+    out: dict[str, Any] = {}
+
+    def flatten(prefix: str, value: Any) -> None:  # flwr flattens nested tables with "."
+        if isinstance(value, dict):
+            for k, v in value.items():
+                flatten(f"{prefix}.{k}" if prefix else str(k), v)
+        else:
+            out[prefix] = value
+
+    flatten("", config)
+    return out
 
 
 def _text(value: Any, name: str) -> str:

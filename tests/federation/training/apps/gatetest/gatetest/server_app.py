@@ -43,3 +43,5 @@ def main(grid: Grid, context: Context) -> None:
     (out / "result.json").write_text(json.dumps(result, sort_keys=True), encoding="utf-8")
     status = {"status": "completed" if ok else "failed"}
     (out / "done.json").write_text(json.dumps(status), encoding="utf-8")
+    if not ok:  # the run ends "failed", with the sites' answers in its details
+        raise RuntimeError(f"sites refused or did not answer: {json.dumps(replies, sort_keys=True)[:500]}")

@@ -1,0 +1,142 @@
+"""The signed approvals and revocations a site holds, and their sync from the hub.
+
+The documents are signed, so the hub and the transport need not be trusted for what they say; the risk
+is what they do not say: a hub that withholds a revocation. So the store remembers when the last sync
+succeeded, and the gate refuses every task once that is older than the allowed staleness (default 10
+minutes): a revoked approval stops working within that time, or the site stops training altogether.
+
+Revocations are kept forever (a later sync cannot un-revoke); approvals are replaced by the hub's
+current set. The file is replaced atomically (write a temporary file, fsync, rename), so a gate reading
+it while a sync writes sees the old or the new set, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from registry.errors import InputError, Unavailable
+
+HELD_FILE = "approvals/held.json"
+GOVERNANCE_KEY_FILE = "keys/governance.pub"  # the consortium governance key, pinned by the site operator
+
+
+@dataclass(frozen=True)
+class Held:
+    approvals: tuple[dict[str, Any], ...] = ()
+    revocations: tuple[dict[str, Any], ...] = ()
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # job IRI -> {"fab_hash", "cohort"}
+    synced_at: float | None = None  # when the documents were last known complete (a sync, or set here)
+    source: str = ""
+
+
+def _canon(doc: Any) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+
+class ApprovalsStore:
+    def __init__(self, home: Path) -> None:
+        self.path = home / HELD_FILE
+
+    def read(self) -> Held:
+        if not self.path.exists():
+            return Held()
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return Held()  # unreadable: hold nothing, so the gate refuses (and says why)
+        return Held(
+            tuple(d for d in data.get("approvals", []) if isinstance(d, dict)),
+            tuple(d for d in data.get("revocations", []) if isinstance(d, dict)),
+            {k: v for k, v in dict(data.get("jobs", {})).items() if isinstance(v, dict)},
+            data.get("synced_at") if isinstance(data.get("synced_at"), int | float) else None,
+            str(data.get("source", "")),
+        )
+
+    def put(
+        self,
+        approvals: list[dict[str, Any]],
+        revocations: list[dict[str, Any]],
+        *,
+        jobs: dict[str, dict[str, Any]] | None = None,
+        source: str = "local",
+        now: float | None = None,
+    ) -> Held:
+        """Hold these documents (all approvals; revocations are added to those held) as of now."""
+        old = self.read()
+        seen = {_canon(d) for d in old.revocations}
+        revs = list(old.revocations) + [d for d in revocations if _canon(d) not in seen]
+        held = Held(
+            tuple(approvals), tuple(revs), dict(jobs if jobs is not None else old.jobs),
+            time.time() if now is None else now, source,
+        )  # fmt: skip
+        self._write(held)
+        return held
+
+    def add(self, approvals: list[dict[str, Any]] = (), revocations: list[dict[str, Any]] = ()) -> Held:  # type: ignore[assignment]
+        """Add documents to those held (an operator's manual hand-over, e.g. in an air-gapped site)."""
+        old = self.read()
+        have = {_canon(d) for d in old.approvals}
+        merged = list(old.approvals) + [d for d in approvals if _canon(d) not in have]
+        return self.put(merged, list(revocations), source=old.source or "local")
+
+    def sync(self, hub_url: str, token: str, site: str, *, timeout_s: float = 10.0) -> Held:
+        """Replace the held approvals with the hub's current documents for `site`."""
+        url = hub_url.rstrip("/") + "/federation/training/documents"
+        try:
+            r = httpx.get(url, params={"site": site}, timeout=timeout_s,
+                          headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        except httpx.HTTPError as exc:
+            raise Unavailable(
+                f"cannot reach the hub at {hub_url} to sync approvals: {type(exc).__name__}"
+            ) from None
+        if r.status_code != 200:
+            raise Unavailable(f"the hub at {hub_url} refused the approvals sync (HTTP {r.status_code})")
+        try:
+            body = r.json()
+            jobs = body["jobs"]
+            approvals = [d for j in jobs for d in j.get("approvals", [])]
+            revocations = [d for j in jobs for d in j.get("revocations", [])]
+            meta = {str(j["iri"]): {"fab_hash": j.get("fab_hash"), "cohort": j.get("cohort")} for j in jobs}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InputError(f"the hub's approvals answer is malformed ({type(exc).__name__})") from None
+        return self.put(approvals, revocations, jobs=meta, source=hub_url)
+
+    def _write(self, held: Held) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        data = {
+            "approvals": list(held.approvals), "revocations": list(held.revocations), "jobs": held.jobs,
+            "synced_at": held.synced_at, "source": held.source,
+        }  # fmt: skip
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".held-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, sort_keys=True)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def stale(held: Held, max_staleness_s: float, now: float | None = None) -> str | None:
+    """Why the held documents cannot be trusted to be complete (None when they can)."""
+    if max_staleness_s <= 0:
+        return None
+    if held.synced_at is None:
+        return "no approvals were ever synced to this site"
+    age = (time.time() if now is None else now) - held.synced_at
+    if age > max_staleness_s:
+        return (
+            f"the last approvals sync is {age:.0f} s old (more than {max_staleness_s:.0f} s): "
+            "revocations may be withheld"
+        )
+    return None

@@ -1,0 +1,317 @@
+"""The only launcher of ClientApps at a site: it takes each task from the SuperNode, decides, runs or refuses.
+
+The SuperNode runs with `--isolation process`, so it starts nothing itself; this loop acquires each task
+from its Runtime API (`AcquireTask`: task id, run id, FAB hash and a one-task token, before any app code
+exists here). Every task is then served by fairgrid's own code first: it pulls the task's input (run, run
+config, FAB bytes, message: data, not code), recomputes the FAB's sha256, maps the flat run config with
+`approved_view`, and asks the site gate (`gate.decide`, offline, the site's pinned keys and the documents
+it holds). Only an allowed task goes on to install and load the app, in a child process, through flwr's
+own `run_clientapp`. A refused one gets an explicit error reply and its task is finished (a task taken
+and never answered would block the node), and nothing of the app is installed or imported. Every
+decision goes to the site's audit log (`audit/gate.jsonl`).
+
+Why a child per task and no hand-over to `flwr-clientapp`: pulling a task's input moves it from starting
+to running exactly once (flwr 1.42 `activate_task`), so whoever reads the run config must also be the one
+that runs the app. The child is this module (`--task`), which runs flwr's `run_clientapp` with the input
+step wrapped by the gate's check.
+
+Restart safety: the loop keeps no state of its own; a task a dead gate had claimed but not started is
+expired by the SuperNode; children finish their tasks on their own; a SuperNode that restarts is
+retried with a capped back-off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from federation.signing import public_key
+from federation.site.approvals_store import GOVERNANCE_KEY_FILE, ApprovalsStore, stale
+from federation.site.gate import Decision, GateKeys, audit_file, decide
+from federation.site.keys import site_key
+from registry.errors import FairgridError, InputError
+
+log = logging.getLogger("fairgrid.gate")
+GATE_REFUSED = 4030  # the Error code of a refusal reply (outside Flower's own codes, 0-8)
+EXIT_REFUSED = 3
+
+
+@dataclass
+class GateConfig:
+    home: Path
+    runtime: str  # the SuperNode's Runtime API, host:port
+    site: str
+    gpu: bool = False  # the site declares a GPU (CUDA stays visible to its ClientApps)
+    max_staleness_s: float = 600.0
+    hub: str | None = None
+    token: str | None = None  # the site-operator token for syncing approvals (never logged)
+    sync_interval_s: float = 60.0
+    secret_file: Path | None = None  # the SuperNode's --superexec-auth-secret-file, if it has one
+    poll_s: float = 0.2
+    children: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+
+def governance_public_key(home: Path) -> Any:
+    path = home / GOVERNANCE_KEY_FILE
+    if not path.exists():
+        raise InputError(
+            f"{path} is missing: the gate needs the consortium's governance public key",
+            hint="fairgrid site gate --governance-key KEY pins it (or a first sync from the hub does)",
+        )
+    return public_key(path.read_text("utf-8").strip())
+
+
+def pin_governance_key(home: Path, text: str) -> None:
+    public_key(text)  # refuse what is not a key
+    path = home / GOVERNANCE_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text(text.strip() + "\n", encoding="utf-8")
+
+
+def _refusal(site: str, task: str, fab: str, reason: str) -> dict[str, Any]:
+    return {"at": time.time(), "site": site, "task": task, "fab_hash": fab[:64], "allowed": False,
+            "reason": reason, "approvals": []}  # fmt: skip
+
+
+def check_task(cfg: GateConfig, run: Any, fab: Any, context: Any, task: str) -> Decision:
+    """May this task's app run here? Audited, whatever the answer."""
+    audit = audit_file(cfg.home)
+    held = ApprovalsStore(cfg.home).read()
+    digest = hashlib.sha256(fab.content).hexdigest()
+
+    def refuse(reason: str) -> Decision:
+        audit(_refusal(cfg.site, task, digest, reason))
+        return Decision(False, reason)
+
+    if digest != run.fab_hash:
+        return refuse(f"the FAB's bytes hash to {digest[:12]}..., not the run's {str(run.fab_hash)[:12]}...")
+    if str(context.node_config.get("site-id", "")) != cfg.site:
+        return refuse("the SuperNode's site-id is not this gate's site")
+    why = stale(held, cfg.max_staleness_s)
+    if why:
+        return refuse(why)
+    flat = dict(context.run_config)  # what the app will read: the app's defaults fused with the overrides
+    from federation.training.flowerconfig import app_defaults, approved_view
+
+    try:
+        defaults = app_defaults(fab.content)
+        approved_view(
+            flat, defaults=defaults
+        )  # every key known, every value well-formed, before any approval is looked at
+    except InputError as exc:
+        return refuse(f"run config refused: {exc.message}")
+    job = str(flat["job"])
+    known = held.jobs.get(job, {})
+    if known.get("cohort") and known["cohort"] != flat["cohort"]:
+        return refuse(f"the run's cohort is not the cohort of job {job}")
+    if flat["gpu"] and not cfg.gpu:
+        return refuse("the run needs a GPU and this site declares none")
+    try:
+        keys = GateKeys(governance_public_key(cfg.home), site_key(cfg.home).public_key())
+    except FairgridError as exc:
+        return refuse(exc.message)
+    # only this job's documents: an approval of another job for the same app grants nothing here
+    docs = [d for d in held.approvals if isinstance(d.get("body"), dict) and d["body"].get("job") == job]
+    revocations = list(held.revocations)
+    # Compare with each approved configuration in turn: an optional key keeps the app's own default
+    # unless that approval names it (flowerconfig.approved_view).
+    shapes = {json.dumps(d["body"].get("run_config"), sort_keys=True) for d in docs} or {"null"}
+    decision: Decision | None = None
+    for shape in sorted(shapes):
+        try:
+            view = approved_view(flat, defaults=defaults, approved=json.loads(shape))
+        except InputError as exc:
+            decision = decision or Decision(False, f"run config refused: {exc.message}")
+            continue
+        d = decide(cfg.site, keys, digest, view, docs, revocations, time.time())
+        if d.allowed or decision is None:
+            decision = d
+        if d.allowed:
+            break
+    assert decision is not None
+    entry = {"at": time.time(), "site": cfg.site, "task": task, "fab_hash": digest, "job": job}
+    audit({**entry, "allowed": decision.allowed, "reason": decision.reason,
+           "approvals": list(decision.approvals)})  # fmt: skip
+    return decision
+
+
+def refuse_task(client: Any, message: Any, context: Any, reason: str) -> None:
+    """Answer with an explicit error and finish the task: the ServerApp learns why, the node moves on."""
+    from flwr.app import Error, Message
+    from flwr.common.constant import SubStatus
+    from flwr.supernode.runtime import run_clientapp as rc
+
+    text = f"refused by the site gate: {reason}"[:1000]
+    try:
+        rc.push_message(client, Message(Error(code=GATE_REFUSED, reason=text), reply_to=message), context)
+    finally:
+        rc.push_task_output(client, context, SubStatus.FAILED, text)
+
+
+def _client(address: str, token: str | None = None, secret: bytes | None = None) -> Any:
+    from flwr.supercore.interceptors import (
+        RuntimeTokenHttpInterceptor,
+        RuntimeVersionHttpInterceptor,
+        SuperExecAuthHttpInterceptor,
+    )
+    from flwr.supercore.runtime import RuntimeHttpClient
+
+    interceptors: list[Any] = [RuntimeVersionHttpInterceptor(component_name="fairgrid-gate")]
+    if token is not None:
+        interceptors.append(RuntimeTokenHttpInterceptor(token))
+    if secret:
+        only = frozenset({"/flwr.proto.Runtime/AcquireTask"})
+        interceptors.append(SuperExecAuthHttpInterceptor(master_secret=secret, protected_methods=only))
+    return RuntimeHttpClient.from_server_address(address, insecure=True, root_certificates=None,
+                                                 interceptors=interceptors)  # fmt: skip
+
+
+# --- the child: one task -------------------------------------------------------------------------
+
+
+def serve_task(cfg: GateConfig, token: str, task: str) -> None:
+    """Run one task through flwr's `run_clientapp`, its input step wrapped by the gate's check."""
+    from flwr.supernode.runtime import run_clientapp as rc
+
+    pull = rc.pull_task_input
+
+    def gated_pull(client: Any) -> Any:
+        message, context, run, fab = pull(client)
+        decision = check_task(cfg, run, fab, context, task)
+        if decision.allowed:
+            return message, context, run, fab
+        refuse_task(client, message, context, decision.reason)
+        os._exit(EXIT_REFUSED)  # nothing of the app was installed or imported; stop before flwr goes on
+
+    rc.pull_task_input = gated_pull
+    rc.run_clientapp(cfg.runtime, token, insecure=True, runtime_dependency_install=False)
+
+
+# --- the loop ------------------------------------------------------------------------------------
+
+
+def _child_env(cfg: GateConfig) -> dict[str, str]:
+    env = dict(os.environ)
+    env["FLWR_HOME"] = str(cfg.home / "flwr")  # installed FABs stay in the site home
+    env["FLWR_TELEMETRY_ENABLED"] = "0"
+    if not cfg.gpu:
+        env["CUDA_VISIBLE_DEVICES"] = ""  # a site that declares no GPU gives its apps none
+    return env
+
+
+def _has_candidate(cfg: GateConfig, fab_hash: str) -> bool:
+    held = ApprovalsStore(cfg.home).read()
+    return any(isinstance(d.get("body"), dict) and d["body"].get("fab_hash") == fab_hash
+               and d["body"].get("site") == cfg.site for d in held.approvals)  # fmt: skip
+
+
+def handle(
+    cfg: GateConfig, token: str, task_id: int, run_id: int, fab_hash: str
+) -> subprocess.Popen[bytes] | None:
+    """Serve one acquired task: refuse here when no approval names its app, else start a child."""
+    task = f"{run_id}/{task_id}"
+    if not _has_candidate(cfg, fab_hash):
+        # the cheap case needs no process: nothing held names this app for this site
+        from flwr.supernode.runtime import run_clientapp as rc
+
+        client = _client(cfg.runtime, token)
+        try:
+            message, context, run, fab = rc.pull_task_input(client)
+            decision = check_task(cfg, run, fab, context, task)
+            reason = decision.reason if not decision.allowed else "no approval held for this app"
+            refuse_task(client, message, context, reason)
+        finally:
+            client.close()
+        return None
+    cmd = [sys.executable, "-m", "federation.site.gate_runner", "--task", task, *_cli_args(cfg)]
+    child = subprocess.Popen(cmd, stdin=subprocess.PIPE, env=_child_env(cfg), cwd=cfg.home)
+    assert child.stdin is not None
+    child.stdin.write(token.encode("ascii"))  # not argv: other users can read a process's arguments
+    child.stdin.close()
+    return child
+
+
+def _cli_args(cfg: GateConfig) -> list[str]:
+    out = ["--home", str(cfg.home), "--runtime", cfg.runtime, "--site", cfg.site,
+           "--max-staleness", str(cfg.max_staleness_s)]  # fmt: skip
+    return out + (["--gpu"] if cfg.gpu else [])
+
+
+def serve(cfg: GateConfig, *, stop_after: float | None = None) -> None:
+    """Acquire and serve tasks until stopped (SIGTERM/SIGINT end the process)."""
+    from flwr.common.constant import SubStatus  # noqa: F401  (fail early when flwr is missing)
+    from flwr.proto.runtime_pb2 import AcquireTaskRequest
+    from flwr.supercore.constant import TaskType
+
+    secret = cfg.secret_file.read_bytes() if cfg.secret_file else None
+    client = _client(cfg.runtime, secret=secret)
+    backoff, last_sync = cfg.poll_s, 0.0
+    end = None if stop_after is None else time.monotonic() + stop_after
+    log.info("site gate for %s serving the SuperNode at %s", cfg.site, cfg.runtime)
+    while end is None or time.monotonic() < end:
+        cfg.children = [c for c in cfg.children if c.poll() is None]
+        if cfg.hub and cfg.token and time.monotonic() - last_sync > cfg.sync_interval_s:
+            last_sync = time.monotonic()
+            try:
+                ApprovalsStore(cfg.home).sync(cfg.hub, cfg.token, cfg.site)
+            except FairgridError as exc:
+                log.warning("approvals sync failed: %s", exc.message)
+        try:
+            res = client.AcquireTask(AcquireTaskRequest(supported_task_types=[TaskType.CLIENT_APP]))
+        except Exception as exc:  # noqa: BLE001 - the SuperNode is down or restarting: wait and retry
+            log.warning("SuperNode at %s not answering (%s); retrying", cfg.runtime, type(exc).__name__)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+            continue
+        backoff = cfg.poll_s
+        if res.HasField("task") and res.token:
+            t = res.task
+            try:
+                child = handle(cfg, res.token, t.task_id, t.run_id, t.fab_hash)
+            except Exception as exc:  # noqa: BLE001 - one bad task must not stop the gate
+                log.exception("task %s/%s could not be served: %s", t.run_id, t.task_id, type(exc).__name__)
+                continue
+            if child is not None:
+                cfg.children.append(child)
+            continue
+        time.sleep(cfg.poll_s)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`--task T`: serve one task (token on stdin). `--serve`: the loop (hub token, if any, on stdin)."""
+    p = argparse.ArgumentParser(prog="python -m federation.site.gate_runner")
+    p.add_argument("--home", required=True, type=Path)
+    p.add_argument("--runtime", required=True)
+    p.add_argument("--site", required=True)
+    p.add_argument("--gpu", action="store_true")
+    p.add_argument("--max-staleness", type=float, default=600.0)
+    p.add_argument("--hub")
+    p.add_argument("--secret-file", type=Path)
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--task", help="serve one task whose token comes on stdin")
+    mode.add_argument("--serve", action="store_true", help="acquire and serve tasks until stopped")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s gate: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll otherwise
+    cfg = GateConfig(a.home, a.runtime, a.site, gpu=a.gpu, max_staleness_s=a.max_staleness, hub=a.hub,
+                     secret_file=a.secret_file)  # fmt: skip
+    secret = sys.stdin.read().strip() if (a.task or a.hub) else ""
+    if a.task:
+        serve_task(cfg, secret, a.task)
+    else:
+        cfg.token = secret or None
+        serve(cfg)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
