@@ -144,10 +144,7 @@ class DevZenodo:
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind != "application/json":
             raise ZenodoError(415, "Unsupported media type: send application/json.")
-        try:
-            return json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise ZenodoError(400, "The request body is not valid JSON.") from None
+        return _parse_json(raw)
 
     # -- deposit API --------------------------------------------------------------------------------------
 
@@ -292,16 +289,25 @@ class DevZenodo:
 
     async def dev_add_fault(self, request: Request) -> Response:
         try:
-            fault = fault_mod.parse(json.loads(await request.body()))
-        except (ValueError, UnicodeDecodeError) as exc:
-            message = str(exc) if isinstance(exc, fault_mod.FaultError) else "the body is not valid JSON"
-            return JSONResponse({"status": 400, "message": message}, status_code=400)
+            fault = fault_mod.parse(_parse_json(await request.body()))
+        except (ZenodoError, fault_mod.FaultError) as exc:
+            return JSONResponse({"status": 400, "message": str(exc)}, status_code=400)
         self.faults.add(fault)
         return JSONResponse({"faults": self.faults.listed()}, status_code=201)
 
     async def dev_clear_faults(self, request: Request) -> Response:
         self.faults.clear()
         return Response(status_code=204)
+
+
+def _parse_json(raw: bytes) -> object:
+    """JSON that can also be answered back: no lone surrogates (they cannot be encoded as UTF-8 again)."""
+    try:
+        value = json.loads(raw)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError):
+        raise ZenodoError(400, "The request body is not valid JSON.") from None
+    return value
 
 
 def _fault(fault: fault_mod.Fault) -> Response:

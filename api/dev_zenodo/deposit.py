@@ -4,8 +4,9 @@ Followed: https://developers.zenodo.org (REST API: depositions, files, actions) 
 legacy API (site/zenodo_rdm/legacy) differ, zenodo-rdm. The differences are said where they matter:
 - PUT, DELETE and publish on a published deposition that is not being edited answer 404: zenodo-rdm looks
   for the draft, and a published record has none until `actions/edit` makes one.
-- DELETE answers 204 (the docs say 201); `actions/discard` of a never-published draft deletes it, as in
-  zenodo-rdm, where discard and DELETE are the same view.
+- DELETE answers 204 (the docs say 201); DELETE and `actions/discard` are one view in zenodo-rdm: both
+  delete a never-published draft and both end the edit of a published one (discard answers 201 with the
+  deposition then, DELETE 204).
 - `actions/newversion` answers 201 with the new draft (zenodo-rdm's `new_version` returns it; the docs say the
   published deposition). `links.latest_draft` points at the new draft either way. An open draft of the next
   version is reused, and its files must be gone first: 400 "Please remove all files first." on
@@ -27,6 +28,10 @@ from api.dev_zenodo.state import Deposition, Store, StoredFile
 DOI_PREFIX = "10.5072"  # DataCite's test prefix: nobody takes these for real DOIs
 MAX_KEY_LENGTH = 255
 MAX_FILES = 100  # Zenodo's documented limit of files per record
+MAX_ID = 2**63  # SQLite's integers; a larger id in a URL is simply not found
+# zenodo-rdm (invenio-rdm-records' MetadataComponent.new_version_skip_fields) does not copy these into a new
+# version's draft: each version gets its own.
+NEW_VERSION_SKIP = ("publication_date", "version")
 
 
 class ZenodoError(Exception):
@@ -64,7 +69,7 @@ class Deposits:
         self.store = store
 
     def _mine(self, owner: int, dep_id: int) -> Deposition:
-        dep = self.store.get(dep_id)
+        dep = self.store.get(dep_id) if 0 < dep_id < MAX_ID else None
         if dep is None:
             raise not_found()
         if dep.owner != owner:
@@ -122,11 +127,9 @@ class Deposits:
             return self._mine(owner, dep_id)
 
     def delete(self, owner: int, dep_id: int) -> None:
-        with self.store.lock:
-            dep = self._editable(owner, dep_id)
-            if dep.record is not None:
-                raise ZenodoError(403, "Published depositions cannot be deleted.")  # in edit: discard instead
-            self.store.delete(dep_id)
+        """DELETE is zenodo-rdm's delete_draft, like discard: a published record being edited loses only the
+        edit (the docs' 403 for published depositions is what a published one not in edit gets here: 404)."""
+        self.discard(owner, dep_id)
 
     def publish(self, owner: int, dep_id: int) -> Deposition:
         with self.store.lock:
@@ -136,7 +139,9 @@ class Deposits:
             if errors:
                 raise validation(errors)
             record = md.published_form(draft, datetime.now(UTC).date())
-            record["doi"] = draft.get("doi") or doi(dep.id)
+            # A published record keeps its DOI through edits; a first publish takes a DOI given in the
+            # metadata (registered elsewhere) or the one reserved for it.
+            record["doi"] = (dep.record or {}).get("doi") or draft.get("doi") or doi(dep.id)
             self.store.set_published(dep_id, record)
             return self._mine(owner, dep_id)
 
@@ -175,7 +180,8 @@ class Deposits:
                 return open_draft
             meta = dict(dep.record)
             # The new draft gets its own DOI at publish: the published one must not carry over.
-            meta.pop("doi", None)
+            for key in ("doi", *NEW_VERSION_SKIP):
+                meta.pop(key, None)
             draft = self.store.create(owner, meta, concept=dep.concept)
             self.store.copy_files(dep.id, draft.id)
             return draft
@@ -223,7 +229,7 @@ class Deposits:
     # -- published records (public) -----------------------------------------------------------------------
 
     def record(self, rec_id: int) -> Deposition:
-        dep = self.store.get(rec_id)
+        dep = self.store.get(rec_id) if 0 < rec_id < MAX_ID else None
         if dep is None or dep.record is None:
             raise not_found()
         return dep

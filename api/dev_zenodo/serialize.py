@@ -61,7 +61,6 @@ class Shapes:
         links = {
             "self": dep_api,
             "html": f"{self.base}/deposit/{dep.id}",
-            "badge": f"{self.base}/badge/doi/{doi(dep.id)}.svg",
             "files": f"{dep_api}/files",
             "bucket": self.api(f"/files/{dep.bucket}"),
             "latest_draft": self.api(f"/deposit/depositions/{latest_draft.id}"),
@@ -70,7 +69,6 @@ class Shapes:
             "edit": f"{dep_api}/actions/edit",
             "discard": f"{dep_api}/actions/discard",
             "newversion": f"{dep_api}/actions/newversion",
-            "registerconceptdoi": f"{dep_api}/actions/registerconceptdoi",
         }
         body: dict[str, Any] = {
             "created": dep.created,

@@ -39,8 +39,10 @@ def new(client: httpx.Client, metadata: dict[str, Any] | None = None) -> dict[st
     return dict(r.json())
 
 
-def published(client: httpx.Client, files: dict[str, bytes] | None = None) -> dict[str, Any]:
-    dep = new(client, META)
+def published(
+    client: httpx.Client, files: dict[str, bytes] | None = None, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    dep = new(client, {**META, **(extra or {})})
     for name, data in (files or {"a.txt": b"hello"}).items():
         assert client.put(f"{dep['links']['bucket']}/{name}", content=data).status_code == 201
     r = client.post(dep["links"]["publish"])

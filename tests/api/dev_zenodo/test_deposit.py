@@ -139,8 +139,10 @@ def test_edit_then_publish_changes_metadata_not_doi(client: httpx.Client) -> Non
     assert (
         client.put(dep["links"]["self"], json={"metadata": {**META, "title": "Renamed"}}).status_code == 200
     )
+    assert client.put(dep["links"]["self"], json={"metadata": {**META, "title": "Renamed", "doi": "10.1/x"}})
     after = client.post(dep["links"]["publish"]).json()
     assert after["state"] == "done" and after["doi"] == dep["doi"] and after["metadata"]["title"] == "Renamed"
+    assert after["metadata"]["doi"] == dep["doi"]  # a published record's DOI does not change
 
 
 def test_discard_ends_an_edit_and_deletes_a_fresh_draft(client: httpx.Client) -> None:
@@ -222,3 +224,13 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         again = c.get(f"/api/deposit/depositions/{dep['id']}").json()
         assert again["doi"] == dep["doi"] and again["state"] == "done"
         assert new(c)["id"] > dep["id"]  # ids keep counting
+
+
+def test_delete_of_a_published_record_in_edit_ends_the_edit(client: httpx.Client, zenodo: Running) -> None:
+    dep = published(client)
+    client.post(dep["links"]["edit"])
+    client.put(dep["links"]["self"], json={"metadata": {**META, "title": "Draft title"}})
+    assert client.delete(dep["links"]["self"]).status_code == 204
+    kept = client.get(dep["links"]["self"]).json()
+    assert kept["state"] == "done" and kept["metadata"]["title"] == META["title"]
+    assert state(zenodo)["published"] == 1

@@ -123,3 +123,19 @@ def test_publish_needs_the_fields_the_type_requires(
     client.put(f"{dep['links']['bucket']}/a.txt", content=b"a")
     r = client.post(dep["links"]["publish"])
     assert r.status_code == 400 and [e["field"] for e in r.json()["errors"]] == [field]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"metadata": {"title": "\\ud800"}}', b"\xff\xfe", b"{}" * 3],
+)
+def test_hostile_bodies_are_400_not_500(client: httpx.Client, body: bytes) -> None:
+    r = client.post("/api/deposit/depositions", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["status"] == 400
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/deposit/depositions/" + "9" * 40, "/api/records/" + "9" * 40, "/records/0"]
+)
+def test_ids_out_of_range_are_404(client: httpx.Client, path: str) -> None:
+    assert client.get(path).status_code == 404
