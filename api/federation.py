@@ -50,6 +50,9 @@ def install(app: FastAPI, registry: Registry) -> None:
         single_process=fed.workers <= 1,  # 0 reaches a worker only as an explicit count (api/serving.py)
     )  # fmt: skip
     app.state.beacon = BeaconService(app.state.feasibility, registry.terms)
+    from api.rest import models
+
+    app.include_router(models.router)  # trained models' files, before the records' catch-all route
 
 
 def app_fab() -> bytes:

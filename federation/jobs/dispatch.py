@@ -36,7 +36,7 @@ from federation.jobs.service import JobService
 from federation.signing import public_key
 from federation.site.gate import GateKeys, decide
 from federation.training.flowerconfig import flower_run_config
-from registry.errors import Conflict, InputError
+from registry.errors import Conflict, InputError, NotFound
 from registry.identity import Identity, Role
 from registry.model import Record
 from registry.vocab import FG, Kind
@@ -271,6 +271,16 @@ class TrainingService:
             self.audit.record(
                 f"train-{uuid.uuid4().hex[:16]}", identity.subject, what, iri[:200], iri, sites, None
             )
+
+
+def model_file(home: Path, slug: str, name: str) -> Path:
+    """A registered model's file under `<home>/models/<slug>/`: only the artifacts by their own names."""
+    if name not in ARTIFACTS or not SAFE_NAME.match(slug):
+        raise NotFound("no such model file")
+    path = home / MODELS_DIR / slug / name
+    if not path.is_file():
+        raise NotFound(f"model {slug} has no {name}")
+    return path
 
 
 def _history_line(line: dict[str, Any]) -> dict[str, Any]:
