@@ -171,6 +171,29 @@ def test_the_same_key_on_another_zenodo_is_another_publication(
     assert on_other.record_url.startswith(sandbox.url) and on_one.record_url.startswith(local_zenodo.url)
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_under_random_503s_retrying_publishes_each_version_once(tmp_path: Path, seed: int) -> None:
+    with running(tmp_path / "zenodo", ["t"], fault_rate=0.3, seed=seed) as zen:
+        zenodo = LocalZenodo(zen.url, zen.token)
+        pub = Publisher(
+            ZenodoClient(zen.url, zen.token, sleep=lambda _s: None, max_retries=8), Journal.in_home(tmp_path)
+        )
+        previous: Published | None = None
+        for version in range(1, 4):
+            files = package(tmp_path / f"v{version}", a_txt=f"version {version}")
+            for _attempt in range(20):  # as a user would: publish again after each failure
+                try:
+                    previous = pub.publish(f"rec#{version}", META, files, previous=previous)
+                    break
+                except ZenodoUnavailable:
+                    continue
+            else:
+                pytest.fail("never published")
+        state = zenodo.state()
+        assert state["injected"] > 0
+        assert (state["depositions"], state["published"], len(state["concepts"])) == (3, 3, 1)
+
+
 def test_payload_is_the_exact_body_and_the_file_list(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
     pub = publisher(local_zenodo, tmp_path / "home")
     meta: dict[str, Any] = {
