@@ -56,6 +56,29 @@ def test_a_deposition_from_create_to_record(local_zenodo: LocalZenodo, tmp_path:
         assert local_zenodo.state()["published"] == 1
 
 
+def test_edit_discard_delete_and_new_version(local_zenodo: LocalZenodo, tmp_path: Path) -> None:
+    data = tmp_path / "a.txt"
+    data.write_text("a")
+    with client(local_zenodo) as z:
+        scrap = z.create()
+        z.delete(scrap["id"])
+        with pytest.raises(NotFound):
+            z.get(scrap["id"])
+        dep = z.create()
+        z.upload(dep["links"]["bucket"], "a.txt", data)
+        z.put_metadata(dep["id"], META)
+        z.publish(dep["id"])
+        assert z.edit(dep["id"])["state"] == "inprogress"
+        assert z.discard(dep["id"])["state"] == "done"
+        answer = z.new_version(dep["id"])
+        draft = z.get_url(answer["links"]["latest_draft"])
+        assert draft["id"] != dep["id"] and draft["submitted"] is False
+        assert [f["filename"] for f in z.list_files(draft["id"])] == ["a.txt"]  # inherited
+        z.delete_file(draft["id"], z.list_files(draft["id"])[0]["id"])
+        assert z.list_files(draft["id"]) == []
+        assert z.drafts()[0]["id"] == draft["id"]
+
+
 def test_429_waits_as_long_as_retry_after_says(local_zenodo: LocalZenodo) -> None:
     local_zenodo.fault(route="/api/deposit/depositions", method="POST", status=429, count=2, retry_after=7)
     sleeps: list[float] = []
