@@ -7,17 +7,19 @@ from functools import cached_property
 
 from registry.config import Settings
 from registry.doorbell import Doorbell
+from registry.publish.publisher import Publisher
 from registry.search.port import SearchIndex
 from registry.services.catalog import CatalogService
 from registry.services.exporter import Exporter
 from registry.services.harvest import HarvestService
 from registry.services.importer import Importer
 from registry.services.links import LinkService
+from registry.services.publish import PublishService
 from registry.services.records import RecordService
 from registry.services.search import SearchService, index_rules_file
 from registry.services.terms import TermService
 from registry.store.port import RecordStore
-from registry.validation.bundle import load_bundle
+from registry.validation.bundle import ONTOLOGIES_DIR, load_bundle
 from registry.validation.validator import CompiledValidator, RecordValidator
 
 
@@ -74,6 +76,21 @@ class Registry:
     @cached_property
     def exporter(self) -> Exporter:
         return Exporter(self.store)
+
+    @cached_property
+    def publish(self) -> PublishService:
+        from registry.services.publish import theme_labels
+
+        labels = theme_labels(self.settings.ontologies_dir or ONTOLOGIES_DIR)
+        return PublishService(self.records, self.settings, self.zenodo_publisher, labels=labels)
+
+    def zenodo_publisher(self, sandbox: bool) -> Publisher:
+        """A Publisher for Zenodo (or its sandbox) from the settings; the caller closes its client."""
+        from registry.publish.journal import Journal
+        from registry.publish.zenodo import ZenodoClient
+
+        url, token = self.settings.zenodo.target(sandbox)
+        return Publisher(ZenodoClient(url, token or ""), Journal.in_home(self.settings.home))
 
     @cached_property
     def terms(self) -> TermService:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -19,9 +21,20 @@ from registry.publish.metadata import (
 from registry.rdf import parse
 from registry.vocab import Kind
 from registry.wiring import Registry
-from tests.registry.publish.trained_model import MODEL_IRI, register_trained_model
+from tests.registry.publish.trained_model import MODEL_IRI, Template, open_trained, trained_template
 
 ME = local_operator("test")
+__all__ = ["trained_template"]  # the session fixture, used by `trained`
+
+
+@pytest.fixture
+def trained(trained_template: Template, tmp_path: Path) -> Iterator[Registry]:
+    """A registry with the example catalogue and the trained model (a copy of the session's)."""
+    reg = open_trained(trained_template, tmp_path)
+    yield reg
+    reg.close()
+
+
 # developers.zenodo.org, "Deposit metadata": the upload types and relations the legacy API accepts
 ZENODO_UPLOAD_TYPES = {"publication", "poster", "presentation", "dataset", "image", "video", "software",
                        "lesson", "physicalobject", "other"}  # fmt: skip
@@ -41,8 +54,8 @@ def _record(turtle: str, iri: str, kind: Kind) -> Record:
     return Record(iri, kind, tuple(parse(prefixes + turtle, ox.RdfFormat.TURTLE)))
 
 
-def test_model_record_metadata(reg: Registry) -> None:
-    register_trained_model(reg)
+def test_model_record_metadata(trained: Registry) -> None:
+    reg = trained
     rec = reg.records.get(ME, MODEL_IRI)
     meta = zenodo_metadata(rec, reg.records.referenced(ME, rec, 100), communities=["genomed4all"])
     assert meta["upload_type"] == "software" and meta["upload_type"] in ZENODO_UPLOAD_TYPES
@@ -63,8 +76,8 @@ def test_model_record_metadata(reg: Registry) -> None:
     assert meta["communities"] == [{"identifier": "genomed4all"}]
 
 
-def test_dataset_description_metadata(reg: Registry) -> None:
-    register_trained_model(reg)
+def test_dataset_description_metadata(trained: Registry) -> None:
+    reg = trained
     iri = "https://w3id.org/fairgrid/dataset/mds-registry-hub-a"
     rec = reg.records.get(ME, iri)
     theme = "http://publications.europa.eu/resource/authority/data-theme/HEAL"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,27 @@ from registry.publish.metadata import zenodo_metadata
 from registry.publish.package import build_package, local_weights
 from registry.publish.training import parse_run
 from registry.wiring import Registry
-from tests.registry.publish.trained_model import MODEL_IRI, WEIGHTS, model_folder, register_trained_model
+from tests.registry.publish.trained_model import (
+    MODEL_IRI,
+    WEIGHTS,
+    Template,
+    model_folder,
+    open_trained,
+    trained_template,
+)
 
 ME = local_operator("test")
+__all__ = ["trained_template"]  # the session fixture, used by `trained`
+
+
+@pytest.fixture
+def trained(trained_template: Template, tmp_path: Path) -> Iterator[Registry]:
+    """A registry with the example catalogue and the trained model (a copy of the session's)."""
+    reg = open_trained(trained_template, tmp_path)
+    yield reg
+    reg.close()
+
+
 PROVENANCE = "https://w3id.org/ro/wfrun/provenance/0.5"
 
 
@@ -42,8 +61,8 @@ def _types(e: dict[str, Any]) -> list[str]:
     return t if isinstance(t, list) else [t]
 
 
-def test_model_package(reg: Registry) -> None:
-    register_trained_model(reg)
+def test_model_package(trained: Registry) -> None:
+    reg = trained
     files = _files(reg, MODEL_IRI)
     assert sorted(files) == ["metrics.json", "model-card.md", "model.safetensors", "ro-crate-metadata.json"]
     assert files["model.safetensors"] == WEIGHTS
@@ -96,13 +115,13 @@ def test_model_package(reg: Registry) -> None:
                     assert ref["@id"] in ents, ref
 
 
-def test_same_package_bytes_on_every_attempt(reg: Registry) -> None:
-    register_trained_model(reg)
+def test_same_package_bytes_on_every_attempt(trained: Registry) -> None:
+    reg = trained
     assert _files(reg, MODEL_IRI) == _files(reg, MODEL_IRI)
 
 
-def test_dataset_package_is_its_rdf_and_a_crate(reg: Registry) -> None:
-    register_trained_model(reg)
+def test_dataset_package_is_its_rdf_and_a_crate(trained: Registry) -> None:
+    reg = trained
     iri = "https://w3id.org/fairgrid/dataset/mds-registry-hub-a"
     files = _files(reg, iri)
     assert sorted(files) == ["dataset.jsonld", "dataset.ttl", "ro-crate-metadata.json"]
@@ -138,8 +157,8 @@ def test_weights_only_from_the_hub_homes_models_folder(reg: Registry, tmp_path: 
             local_weights([url], home)
 
 
-def test_model_without_weights_in_the_home_is_refused(reg: Registry) -> None:
-    register_trained_model(reg)
+def test_model_without_weights_in_the_home_is_refused(trained: Registry) -> None:
+    reg = trained
     (model_folder(reg.settings.home) / "model.safetensors").unlink()
     with pytest.raises(InputError, match="not in the hub home"):
         _files(reg, MODEL_IRI)

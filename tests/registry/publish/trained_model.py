@@ -4,12 +4,18 @@ URL points into the hub home, and the weights and metrics.json there (the traini
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from registry.config import Settings
 from registry.identity import local_operator
-from registry.wiring import Registry
-from tests.conftest import EXAMPLE
+from registry.validation.validator import RecordValidator
+from registry.wiring import Registry, open_registry
+from tests.conftest import DEV_AUTH, EXAMPLE
 
 MODEL_IRI = "https://w3id.org/fairgrid/model/test-fed-mds"
 SLUG = "test-fed-mds"
@@ -96,3 +102,31 @@ def _turtle() -> Any:
     import pyoxigraph as ox
 
     return ox.RdfFormat.TURTLE
+
+
+@dataclass(frozen=True)
+class Template:
+    home: Path
+    validator: RecordValidator  # compiled once (about a second each time otherwise)
+
+
+@pytest.fixture(scope="session")
+def trained_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """A hub home with the example catalogue and the trained model, registered once per test session."""
+    home = tmp_path_factory.mktemp("trained-template") / "home"
+    reg = open_registry(Settings(home=home, auth=DEV_AUTH))
+    try:
+        register_trained_model(reg)
+        return Template(home, reg.validator)
+    finally:
+        reg.close()
+
+
+def open_trained(template: Template, tmp_path: Path, settings: Settings | None = None) -> Registry:
+    """A registry on a copy of the template home (its store closed while copied), for one test."""
+    home = tmp_path / "home"
+    shutil.copytree(template.home, home)
+    s = replace(settings, home=home) if settings is not None else Settings(home=home, auth=DEV_AUTH)
+    reg = open_registry(s)
+    reg.__dict__["validator"] = template.validator  # the cached_property, filled in
+    return reg

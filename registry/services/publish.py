@@ -1,0 +1,234 @@
+"""Publishing a registry record to Zenodo: who may, what is sent, and the DOI written back.
+
+`PublishService.publish(identity, iri, sandbox=..., dry_run=...)`:
+1. consortium members and admins only; the record's latest revision must be published (not a draft) and
+   not deprecated;
+2. the Zenodo metadata (registry/publish/metadata.py) and the package (registry/publish/package.py);
+3. dry run: the exact payload (metadata body and file list), nothing sent, nothing written;
+4. otherwise `Publisher.publish` under the key "<iri>#<revision>" (so a retry resumes the same deposition and
+   a finished one is answered from the journal), as a new version of the record's earlier publication on
+   the same Zenodo when it has one (one concept DOI for all versions);
+5. a new revision of the record with the DOIs and a distribution on Zenodo (registry/publish/writeback.py),
+   attributed to the caller; one line in the publish audit log.
+A retry after a failed write-back finds the publication done in the journal and only writes back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+import pyoxigraph as ox
+
+from registry.config import Settings
+from registry.errors import Conflict, Deprecated, FairgridError, InputError, ValidationFailed
+from registry.identity import Identity, Role
+from registry.io.split import Draft
+from registry.model import Record
+from registry.publish.metadata import zenodo_metadata
+from registry.publish.package import build_package
+from registry.publish.publisher import Published, Publisher
+from registry.publish.training import read_run
+from registry.publish.writeback import Measurement, earlier_writeback, writeback
+from registry.services.quality import QualityScore
+from registry.services.records import Checked, RecordService
+from registry.sparql_text import named_node
+from registry.vocab import Kind
+
+Progress = Callable[[str], None]
+PublisherFactory = Callable[[bool], Publisher]  # sandbox? -> a Publisher for that Zenodo
+RELATED_LIMIT = 100
+WRITEBACK_NOTE = "Zenodo DOI "  # the note of a revision that only wrote a publication's DOI back
+# metric names preferred for a model distribution's quality measurement, in this order
+METRICS = ("auc", "c_index", "accuracy")
+
+
+class DraftNotPublishable(Conflict):
+    code = "draft_not_publishable"
+    hint = "publish the record in the registry first (publishRecord / a curator), then publish it to Zenodo"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    iri: str
+    target: str  # the Zenodo base URL
+    dry_run: bool
+    payload: dict[str, Any] | None = None  # dry run: what would be sent
+    published: Published | None = None
+    revision: int | None = None  # the registry revision holding the DOI
+    writeback_error: str | None = None  # published, but the record could not take the DOI (why)
+
+
+class PublishAudit:
+    """One JSON line per publication in `<home>/publish/audit.jsonl` (appends of one short line each)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def record(self, event: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"at": datetime.now(UTC).isoformat(), **event}, sort_keys=True) + "\n"
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(line)
+
+    def entries(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line]
+
+
+class PublishService:
+    def __init__(
+        self,
+        records: RecordService,
+        settings: Settings,
+        publisher_for: PublisherFactory,
+        audit: PublishAudit | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> None:
+        self.records = records
+        self.settings = settings
+        self.publisher_for = publisher_for
+        self.audit = audit or PublishAudit(settings.home / "publish" / "audit.jsonl")
+        self.labels = labels or {}
+
+    def publish(
+        self,
+        identity: Identity,
+        iri: str,
+        *,
+        sandbox: bool = False,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> PublishResult:
+        say = progress or (lambda _m: None)
+        identity.require(Role.CONSORTIUM_MEMBER, action="publish records to Zenodo")
+        named_node(iri, "record IRI")
+        record = self._publishable(identity, iri)
+        assert record.revision is not None
+        target, _ = self.settings.zenodo.target(sandbox)
+        related = self.records.referenced(identity, record, RELATED_LIMIT)
+        community = self.settings.zenodo.community
+        metadata = zenodo_metadata(
+            record, related, labels=self.labels, communities=[community] if community else []
+        )
+        _, previous = earlier_writeback(record, target)
+        key = f"{iri}#{self._content_revision(record)}" + ("#sandbox" if sandbox else "")
+        with build_package(record, related, metadata, home=self.settings.home) as package:
+            say(f"package: {', '.join(f.name for f in package.files)}")
+            if dry_run:
+                # Publisher.payload reads only its arguments: a dry run needs no token and no client
+                payload = Publisher.payload(cast(Publisher, None), metadata, package.files)
+                payload["target"] = target
+                payload["new_version_of"] = previous.deposition_id if previous else None
+                return PublishResult(iri, target, True, payload=payload)
+            publisher = self.publisher_for(sandbox)
+            try:
+                published = publisher.publish(key, metadata, package.files, previous=previous, progress=say)
+            finally:
+                publisher.client.close()
+            measurement = self._measurement(record, package.folder)
+        self.audit.record({"event": "published", "iri": iri, "revision": record.revision.number,
+                           "target": target, "doi": published.doi, "concept_doi": published.concept_doi,
+                           "by": identity.agent_iri})  # fmt: skip
+        say(f"writing the DOI {published.doi} back into the registry record")
+        try:
+            revision = self._write_back(identity, record, published, target, measurement)
+        except FairgridError as exc:
+            # Zenodo has it and the journal knows: a later `publish` of the same record writes back only
+            self.audit.record(
+                {"event": "writeback-failed", "iri": iri, "doi": published.doi, "error": exc.message}
+            )
+            return PublishResult(iri, target, False, published=published, writeback_error=exc.message)
+        return PublishResult(iri, target, False, published=published, revision=revision)
+
+    # --- steps ----------------------------------------------------------------------------------
+
+    def _content_revision(self, record: Record) -> int:
+        """The revision whose content is published: a revision that only wrote a DOI back does not count,
+        so publishing again right after a publication answers from the journal instead of a new version."""
+        assert record.revision is not None
+        n = record.revision.number
+        if n > 1 and (record.revision.note or "").startswith(WRITEBACK_NOTE):
+            history = {r.number: r for r in self.records.store.history(record.iri)}
+            while n > 1 and (history[n].note or "").startswith(WRITEBACK_NOTE):
+                n -= 1
+        return n
+
+    def _publishable(self, identity: Identity, iri: str) -> Record:
+        record = self.records.get(identity, iri)
+        heads = self.records.store.heads([iri])
+        head = heads.get(iri)
+        if head is not None and not head.published:
+            raise DraftNotPublishable(
+                f"{iri}: its latest revision ({head.number}) is a draft; drafts are not published"
+            )
+        if record.revision is None or not record.revision.published:
+            raise DraftNotPublishable(f"{iri} is a draft; drafts are not published to Zenodo")
+        if record.deprecated:
+            raise Deprecated(f"{iri} is deprecated; it is not published to Zenodo")
+        if record.kind not in (Kind.MODEL, Kind.DATASET, Kind.TERMINOLOGY, Kind.CATALOG):
+            raise InputError(
+                f"{iri} is a {record.kind.value}: only models, datasets, terminologies and catalogues are"
+                " published"
+            )
+        return record
+
+    def _measurement(self, record: Record, folder: Path) -> Measurement:
+        """The model's final metric (from the metrics.json just packaged), else the metadata quality score."""
+        metrics = folder / "metrics.json"
+        if record.kind is Kind.MODEL and metrics.is_file():
+            final = read_run(metrics).final
+            for name in METRICS:
+                value = final.get(name)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    return Measurement(
+                        name, f"{name} of the final model (federated evaluation)", float(value)
+                    )
+        assert record.revision is not None
+        total = QualityScore.from_json(record.revision.quality).total if record.revision.quality else 0.0
+        return Measurement("metadata-quality", "Metadata quality score (MQA points)", float(total))
+
+    def _write_back(
+        self, identity: Identity, record: Record, published: Published, target: str, m: Measurement
+    ) -> int:
+        """A new revision with the DOIs, written with the service's own authority: the caller may publish
+        to Zenodo without being a curator, and only these triples change."""
+        triples = writeback(record, published, target, m)
+        draft = Draft(record.iri, record.kind, triples, source="zenodo write-back")
+        (checked,) = self.records.check(identity, [draft])
+        if not isinstance(checked, Checked):
+            raise checked[1]
+        if checked.head is None or record.revision is None or checked.head.number != record.revision.number:
+            # the record changed while it was published: its new revision gets the DOI on the next publish
+            if checked.head is not None and checked.head.content_hash == checked.content_hash:
+                return checked.head.number
+            raise Conflict(
+                f"{record.iri} changed while it was being published; publish it again to write the DOI"
+            )
+        if checked.head.content_hash == checked.content_hash:
+            return checked.head.number  # this DOI is written back already
+        write = self.records.new_revision(identity, checked, note=f"{WRITEBACK_NOTE}{published.doi}")
+        self.records.commit([write])
+        assert write.record.revision is not None
+        return write.record.revision.number
+
+
+def theme_labels(ontologies_dir: Path) -> dict[str, str]:
+    """English labels of the EU data themes (keywords of a deposit), from the bundled vocabulary."""
+    path = ontologies_dir / "vocabularies" / "data-theme.ttl"
+    if not path.is_file():
+        return {}
+    out: dict[str, str] = {}
+    pref = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
+    for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+        if t.predicate == pref and isinstance(t.object, ox.Literal) and (t.object.language or "en") == "en":
+            out[t.subject.value] = t.object.value
+    return out
+
+
+__all__ = ["DraftNotPublishable", "PublishResult", "PublishService", "ValidationFailed", "theme_labels"]

@@ -1,0 +1,164 @@
+"""PublishService against the local Zenodo over real HTTP: roles, drafts, dry run, DOI write-back, versions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from api.dev_zenodo.server import Running, running
+from registry.config import Secret, Settings, ZenodoSettings
+from registry.errors import PermissionDenied, Unauthenticated
+from registry.identity import ANONYMOUS, Identity, Role
+from registry.publish.writeback import CONCEPT_LABEL, VERSION_LABEL
+from registry.services.publish import DraftNotPublishable
+from registry.vocab import ADMS, DCAT, DCT, RDFS, SKOS
+from registry.wiring import Registry
+from tests.conftest import CURATOR, DEV_AUTH, RESEARCHER
+from tests.registry.publish.trained_model import MODEL_IRI, Template, open_trained, trained_template
+
+MEMBER = Identity("member-1", frozenset({Role.CONSORTIUM_MEMBER}))
+DATASET = "https://w3id.org/fairgrid/dataset/mds-registry-hub-a"
+
+
+@pytest.fixture
+def zenodo(tmp_path: Path) -> Iterator[Running]:
+    with running(tmp_path / "zenodo") as zen:
+        yield zen
+
+
+__all__ = ["trained_template"]  # the session fixture, used by `hub`
+
+
+@pytest.fixture
+def hub(tmp_path: Path, zenodo: Running, trained_template: Template) -> Iterator[Registry]:
+    zs = ZenodoSettings(url=zenodo.url, sandbox_url=zenodo.url, token=Secret(zenodo.token))
+    reg = open_trained(trained_template, tmp_path, Settings(auth=DEV_AUTH, zenodo=zs))
+    yield reg
+    reg.close()
+
+
+def _state(zen: Running) -> dict[str, Any]:
+    return dict(httpx.get(f"{zen.url}/_dev/state", timeout=10).json())
+
+
+def _dois(reg: Registry, iri: str) -> dict[str, list[str]]:
+    rec = reg.records.get(MEMBER, iri)
+    out: dict[str, list[str]] = {VERSION_LABEL: [], CONCEPT_LABEL: []}
+    for t in rec.values(ADMS + "identifier"):
+        node = [x for x in rec.triples if x.subject == t]
+        label = next(str(getattr(x.object, "value", "")) for x in node if x.predicate.value == RDFS + "label")
+        out[label] += [
+            str(getattr(x.object, "value", "")) for x in node if x.predicate.value == SKOS + "notation"
+        ]
+    return out
+
+
+def test_only_consortium_members_and_admins_publish(hub: Registry, zenodo: Running) -> None:
+    with pytest.raises(Unauthenticated):
+        hub.publish.publish(ANONYMOUS, MODEL_IRI)
+    for who in (RESEARCHER, CURATOR):
+        with pytest.raises(PermissionDenied):
+            hub.publish.publish(who, MODEL_IRI)
+    assert _state(zenodo)["depositions"] == 0
+
+
+def test_dry_run_sends_and_writes_nothing(hub: Registry, zenodo: Running) -> None:
+    result = hub.publish.publish(MEMBER, MODEL_IRI, dry_run=True)
+    assert result.dry_run and result.payload is not None
+    assert result.payload["metadata"]["metadata"]["upload_type"] == "software"
+    assert [f["name"] for f in result.payload["files"]] == [
+        "model.safetensors", "metrics.json", "model-card.md", "ro-crate-metadata.json",
+    ]  # fmt: skip
+    assert _state(zenodo)["depositions"] == 0 and not _state(zenodo)["requests"]
+    assert hub.records.get(MEMBER, MODEL_IRI).revision.number == 1  # type: ignore[union-attr]
+
+
+def test_publish_writes_the_doi_back_and_a_second_call_publishes_nothing(
+    hub: Registry, zenodo: Running
+) -> None:
+    seen: list[str] = []
+    result = hub.publish.publish(MEMBER, MODEL_IRI, progress=seen.append)
+    pub = result.published
+    assert pub is not None and pub.doi.startswith("10.5072/") and result.revision == 2
+    assert any("uploading model.safetensors" in m for m in seen)
+    rec = hub.records.get(MEMBER, MODEL_IRI)
+    assert rec.revision is not None and rec.revision.attributed_to == MEMBER.agent_iri
+    assert _dois(hub, MODEL_IRI) == {VERSION_LABEL: [pub.doi], CONCEPT_LABEL: [pub.concept_doi]}
+    dist = [d for d in rec.values(DCAT + "distribution")]
+    assert len(dist) == 1
+    urls = {
+        t.predicate.value: str(getattr(t.object, "value", "")) for t in rec.triples if t.subject == dist[0]
+    }
+    assert urls[DCAT + "downloadURL"] == pub.files["model.safetensors"]
+    assert urls[DCAT + "accessURL"] == pub.record_url
+    assert (
+        httpx.get(pub.files["model.safetensors"], timeout=10).content
+        == (hub.settings.home / "models" / "test-fed-mds" / "model.safetensors").read_bytes()
+    )
+    entries = hub.publish.audit.entries()
+    assert [(e["event"], e["doi"], e["by"]) for e in entries] == [("published", pub.doi, MEMBER.agent_iri)]
+
+    again = hub.publish.publish(MEMBER, MODEL_IRI)  # answered from the journal: no HTTP write, no revision
+    assert again.published == pub and again.revision == 2
+    state = _state(zenodo)
+    assert state["depositions"] == 1 and state["published"] == 1
+
+
+def test_a_changed_record_is_a_new_version_under_the_same_concept_doi(hub: Registry, zenodo: Running) -> None:
+    first = hub.publish.publish(MEMBER, MODEL_IRI).published
+    assert first is not None
+    rec = hub.records.get(MEMBER, MODEL_IRI)
+    assert rec.revision is not None
+    version = ox.NamedNode(DCAT + "version")
+    changed = [t for t in rec.triples if t.predicate != version] + [
+        ox.Triple(rec.subject, version, ox.Literal("0.2.0"))
+    ]
+    data = ox.serialize(changed, format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None
+    hub.records.update(CURATOR, MODEL_IRI, data, ox.RdfFormat.N_TRIPLES, rec.revision.number)
+    second = hub.publish.publish(MEMBER, MODEL_IRI)
+    pub = second.published
+    assert pub is not None and pub.doi != first.doi and pub.concept_doi == first.concept_doi
+    assert pub.version == "0.2.0"
+    assert _dois(hub, MODEL_IRI) == {VERSION_LABEL: [pub.doi], CONCEPT_LABEL: [first.concept_doi]}
+    assert len(hub.records.get(MEMBER, MODEL_IRI).values(DCAT + "distribution")) == 1  # replaced, not added
+    state = _state(zenodo)
+    assert state["published"] == 2 and list(state["concepts"].values()) == [
+        [first.deposition_id, pub.deposition_id]
+    ]
+
+
+def test_dataset_description_is_published_with_its_rdf(hub: Registry, zenodo: Running) -> None:
+    result = hub.publish.publish(MEMBER, DATASET)
+    pub = result.published
+    assert pub is not None and sorted(pub.files) == [
+        "dataset.jsonld",
+        "dataset.ttl",
+        "ro-crate-metadata.json",
+    ]
+    rec = hub.records.get(MEMBER, DATASET)
+    assert f"https://doi.org/{pub.doi}" in [v.value for v in rec.values(DCT + "identifier")]
+    assert result.writeback_error is None and result.revision == 2
+
+
+def test_drafts_and_other_kinds_are_refused(hub: Registry, zenodo: Running) -> None:
+    rec = hub.records.get(CURATOR, DATASET)
+    assert rec.revision is not None
+    data = ox.serialize(list(rec.triples), format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None
+    hub.records.update(
+        CURATOR, DATASET, data + b"", ox.RdfFormat.N_TRIPLES, rec.revision.number, publish=False
+    )
+    admin = Identity("admin-1", frozenset({Role.ADMIN}))
+    with pytest.raises(DraftNotPublishable):
+        hub.publish.publish(admin, DATASET)
+    with pytest.raises(DraftNotPublishable):
+        hub.publish.publish(MEMBER, DATASET)
+    with pytest.raises(Exception, match="only models, datasets"):
+        hub.publish.publish(MEMBER, "https://w3id.org/fairgrid/site/paris")
+    assert _state(zenodo)["depositions"] == 0
