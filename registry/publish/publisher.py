@@ -10,9 +10,9 @@ last attempt got and Zenodo says the rest. The order of steps is what makes that
    key uploaded: the inherited files of the previous version are removed), the rest uploaded, each md5
    checked against Zenodo's checksum and journaled;
 4. full-metadata PUT (a full replace, so repeating it is harmless);
-5. publish. A publish whose answer was lost (crash, timeout, 5xx after Zenodo did it) is detected on the next
-   attempt by GETting the deposition: `submitted` means it is published, and it is recorded, not published
-   again;
+5. publish. A publish whose answer was lost (timeout, 5xx after Zenodo did it, or a crash) is detected by
+   GETting the deposition, in the same call or in the next attempt: `submitted` means it is published, and
+   it is recorded, not published again;
 6. the final `Published` in the journal; from then on `publish(key)` answers from the journal alone.
 
 A crash (or a lost answer) between Zenodo creating a deposition and the journal learning its id (step 2)
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -44,8 +43,6 @@ from registry.publish.zenodo import (
     md5_of,
     server_md5,
 )
-
-log = logging.getLogger(__name__)
 
 _BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
