@@ -393,7 +393,7 @@ class ZenodoClient:
             attempt += 1
 
     def _backoff(self, attempt: int) -> float:
-        # exponential with full jitter, so several publishers do not retry in step
+        # exponential, each wait a random half to all of its step, so several publishers do not retry in step
         return min(self.max_wait_s, self.backoff_s * 2**attempt) * (0.5 + random.random() / 2)
 
     def _server_wait(self, response: httpx.Response) -> float | None:
