@@ -41,11 +41,16 @@ def dev_zenodo(
     ] = None,
     fail_rate: Annotated[float, typer.Option(help="fail this share of API requests with 503 (0..1)")] = 0.0,
     seed: Annotated[int | None, typer.Option(help="random seed for --fail-rate")] = None,
+    rate_limit: Annotated[
+        int, typer.Option(help="API requests per minute per client, as Zenodo limits them (0: no limit)")
+    ] = 0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "warning",
 ) -> None:
     """Serve a LOCAL STAND-IN for Zenodo's deposit API (not Zenodo; DOIs under the test prefix 10.5072)."""
     if not 0.0 <= fail_rate <= 1.0:
         raise InputError(f"--fail-rate {fail_rate} is not between 0 and 1")
+    if rate_limit < 0:
+        raise InputError("--rate-limit must not be negative")
     if max_file_bytes < 1:
         raise InputError("--max-file-bytes must be at least 1")
     if not 0 <= port <= 65535:
@@ -62,7 +67,7 @@ def dev_zenodo(
     except OSError as exc:
         raise Unavailable(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     run = build(sock, data, tokens, max_file_bytes=max_file_bytes, fault_rate=fail_rate, seed=seed,
-                faults=faults, log_level=log_level)  # fmt: skip
+                rate_limit=rate_limit, faults=faults, log_level=log_level)  # fmt: skip
     err.print(f"[bold yellow]{NOTICE}[/]")
     out.print(f"listening on {run.url}")
     out.print(f"set FAIRGRID_ZENODO_URL={run.url}")

@@ -53,6 +53,7 @@ class Config:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     fault_rate: float = 0.0
     seed: int | None = None
+    rate_limit: int = 0  # requests per minute per client address; 0: no limit, no X-RateLimit headers
     initial_faults: Sequence[fault_mod.Fault] = field(default_factory=tuple)
 
 
@@ -67,6 +68,7 @@ class DevZenodo:
         self.faults = fault_mod.Faults(config.fault_rate, config.seed)
         for f in config.initial_faults:
             self.faults.add(f)
+        self.limiter = fault_mod.RateLimit(config.rate_limit) if config.rate_limit > 0 else None
         self.requests: deque[dict[str, Any]] = deque(maxlen=2000)
         self.app = Starlette(routes=self._routes(), exception_handlers={HTTPException: _http_error})
 
@@ -101,7 +103,11 @@ class DevZenodo:
     def _wrap(self, handler: Handler) -> Handler:
         async def endpoint(request: Request) -> Response:
             method, path = request.method, request.url.path
-            fault = self.faults.take(method, path, after=False)
+            limit_headers: dict[str, str] = {}
+            fault = None
+            if self.limiter is not None and path.startswith("/api/"):
+                limit_headers, fault = self.limiter.check(request.client.host if request.client else "")
+            fault = fault or self.faults.take(method, path, after=False)
             if fault is not None:
                 response: Response = _fault(fault)
             else:
@@ -112,6 +118,7 @@ class DevZenodo:
                 late = self.faults.take(method, path, after=True)
                 if late is not None:
                     response = _fault(late)
+            response.headers.update(limit_headers)
             self.requests.append({"method": method, "path": path, "status": response.status_code})
             log.info("%s %s %s", method, path, response.status_code)
             return response

@@ -6,6 +6,9 @@ crosses `/`). With `after: true` the request is carried out first and only its a
 client sees a failure for a change that happened (a lost response), the case that makes retries create
 duplicates. The same text form serves the CLI: `--fail "route=/api/files/*,status=503,count=2,method=PUT"`.
 `--fail-rate R` fails each API request with probability R (503, before it is carried out; seeded).
+`--rate-limit N` limits API requests to N per minute per client address, as Zenodo does (its documented
+limit for signed-in users is 100 a minute): every API answer then carries X-RateLimit-Limit/-Remaining/-Reset
+and the request over the limit gets 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -118,6 +122,38 @@ class Faults:
                 self.injected += 1
                 return Fault(path, 503)
         return None
+
+
+class RateLimit:
+    """Fixed one-minute windows per client address (Zenodo's limiter counts per user or address)."""
+
+    WINDOW = 60
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.time) -> None:
+        self.per_minute = per_minute
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[int, int]] = {}
+
+    def check(self, client: str) -> tuple[dict[str, str], Fault | None]:
+        """The headers for this answer, and a 429 fault when the client is over its limit."""
+        now = int(self._clock())
+        start = now - now % self.WINDOW
+        with self._lock:
+            began, used = self._windows.get(client, (start, 0))
+            if began != start:
+                used = 0
+            used += 1
+            self._windows[client] = (start, used)
+        reset = start + self.WINDOW
+        out = {
+            "X-RateLimit-Limit": str(self.per_minute),
+            "X-RateLimit-Remaining": str(max(self.per_minute - used, 0)),
+            "X-RateLimit-Reset": str(reset),
+        }
+        if used > self.per_minute:
+            return out, Fault("/", 429, retry_after=max(reset - now, 1))
+        return out, None
 
 
 def headers(fault: Fault) -> dict[str, str]:

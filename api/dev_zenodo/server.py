@@ -51,6 +51,7 @@ def build(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     fault_rate: float = 0.0,
     seed: int | None = None,
+    rate_limit: int = 0,
     faults: Sequence[Fault] = (),
     log_level: str = "warning",
 ) -> Running:
@@ -59,7 +60,7 @@ def build(
     url = f"http://{shown}:{port}"
     folder = data if data is not None else Path(tempfile.mkdtemp(prefix="dev-zenodo-"))
     token_list = list(tokens) or [secrets.token_urlsafe(24)]
-    config = Config(url, token_list, max_file_bytes, fault_rate, seed, tuple(faults))
+    config = Config(url, token_list, max_file_bytes, fault_rate, seed, rate_limit, tuple(faults))
     zenodo = DevZenodo(Store(folder / STATE_FILE), config)
     # access_log off: a client may send its token as ?access_token=, and uvicorn logs query strings.
     server = uvicorn.Server(

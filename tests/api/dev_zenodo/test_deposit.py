@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -234,3 +235,18 @@ def test_delete_of_a_published_record_in_edit_ends_the_edit(client: httpx.Client
     kept = client.get(dep["links"]["self"]).json()
     assert kept["state"] == "done" and kept["metadata"]["title"] == META["title"]
     assert state(zenodo)["published"] == 1
+
+
+def test_racing_publishes_publish_once_and_racing_creates_get_distinct_ids(
+    client: httpx.Client, zenodo: Running
+) -> None:
+    dep = new(client, META)
+    client.put(f"{dep['links']['bucket']}/a.txt", content=b"a")
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(
+            pool.map(lambda _: httpx.post(dep["links"]["publish"], headers=headers).status_code, range(8))
+        )
+        ids = list(pool.map(lambda _: new(client)["id"], range(8)))
+    assert sorted(codes) == [202] + [404] * 7
+    assert len(set(ids)) == 8 and state(zenodo)["published"] == 1

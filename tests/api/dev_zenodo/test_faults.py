@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.dev_zenodo.faults import FaultError, parse
+from api.dev_zenodo.faults import FaultError, RateLimit, parse
 from api.dev_zenodo.server import Running, running
 from tests.api.dev_zenodo.conftest import META, TOKEN, new, published, state
 
@@ -122,3 +122,26 @@ def test_list_filters_and_pages(client: httpx.Client) -> None:
     assert ids(size="1", page="2") == [draft_id]
     for bad in ({"status": "gone"}, {"size": "0"}, {"size": "x"}, {"sort": "name"}, {"size": "1000"}):
         assert client.get("/api/deposit/depositions", params=bad).status_code == 400
+
+
+def test_rate_limit_windows() -> None:
+    now = [1_000_040.0]  # 20 s into a minute window (1_000_020 is a multiple of 60)
+    limiter = RateLimit(2, clock=lambda: now[0])
+    first, _ = limiter.check("a")
+    assert first["X-RateLimit-Remaining"] == "1" and first["X-RateLimit-Reset"] == "1000080"
+    assert limiter.check("a")[1] is None and limiter.check("b")[1] is None  # per client
+    headers, over = limiter.check("a")
+    assert over is not None and over.status == 429 and over.retry_after == 40
+    assert headers["X-RateLimit-Remaining"] == "0"
+    now[0] += 40  # the next window
+    assert limiter.check("a")[1] is None
+
+
+def test_rate_limited_server_sends_the_headers_and_429(tmp_path: Path) -> None:
+    with running(tmp_path, [TOKEN], rate_limit=3) as z:
+        c = httpx.Client(base_url=z.url, headers={"Authorization": f"Bearer {TOKEN}"})
+        answers = [c.get("/api/deposit/depositions") for _ in range(7)]  # a window may turn over once
+        assert all(a.headers["X-RateLimit-Limit"] == "3" for a in answers)
+        over = next(a for a in answers if a.status_code == 429)
+        assert over.headers["X-RateLimit-Remaining"] == "0" and int(over.headers["Retry-After"]) >= 1
+        assert "X-RateLimit-Limit" not in httpx.get(f"{z.url}/_dev/state").headers
