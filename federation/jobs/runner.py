@@ -113,20 +113,21 @@ class DeployedFlowerRunner:
 
 
 class LocalFlower(Protocol):
-    """What LocalFlowerRunner needs of federation/training/local.py's processes."""
+    """What LocalFlowerRunner needs of federation/training/local.py's LocalFlower (once started)."""
 
     @property
-    def control_address(self) -> str: ...
+    def address(self) -> str: ...  # the SuperLink's one address (Control, Fleet and Runtime APIs)
 
-    @property
-    def out_dir(self) -> Path: ...
+    out: Path | None  # FAIRGRID_TRAINING_OUT of its SuperLink
 
 
 class LocalFlowerRunner(DeployedFlowerRunner):
     """The SuperLink and SuperNodes (with their gates) that federation/training/local.py starts here."""
 
     def __init__(self, flower: LocalFlower) -> None:
-        super().__init__(flower.control_address, flower.out_dir)
+        if flower.out is None:
+            raise InputError("start the local SuperLink before dispatching to it")
+        super().__init__(flower.address, flower.out)
         self.flower = flower
 
 
