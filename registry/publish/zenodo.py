@@ -15,9 +15,8 @@ Why not zenodo-client (0.4.2, installed)? It was read line by line and bypassed,
   succeeded (api.py line 138), so a crash in between makes the next run create a second deposition.
 Nothing is left that would be worth wrapping, so fairgrid does not import it.
 
-Errors: one tree, `ZenodoError`, each also a subclass of the matching registry error (InputError, NotFound,
-Conflict, Unavailable), so `api/errors.py` maps them without knowing Zenodo. The token never appears in a URL,
-a log line, an exception or a repr.
+Errors: one tree, `ZenodoError` (registry/publish/zenodo_errors.py). The token never appears in a URL, a log
+line, an exception or a repr.
 """
 
 from __future__ import annotations
@@ -35,115 +34,35 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from registry.config import Secret
-from registry.errors import Conflict, FairgridError, InputError, NotFound, Unavailable
+from registry.publish.zenodo_errors import (
+    RETRY_STATUSES,
+    ZenodoConflict,
+    ZenodoError,
+    ZenodoNotFound,
+    ZenodoRejected,
+    ZenodoTokenRejected,
+    ZenodoTooLarge,
+    ZenodoUnavailable,
+    error_for,
+    errors_of,
+)
+
+__all__ = [
+    "ZenodoClient",
+    "ZenodoConflict",
+    "ZenodoError",
+    "ZenodoNotFound",
+    "ZenodoRejected",
+    "ZenodoTokenRejected",
+    "ZenodoTooLarge",
+    "ZenodoUnavailable",
+    "md5_of",
+    "server_md5",
+]
 
 log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-class ZenodoError(FairgridError):
-    """Base of everything the Zenodo client raises; `status` is Zenodo's HTTP status (None: no answer)."""
-
-    code = "zenodo_error"
-    status: int | None = None
-
-    @property
-    def field_errors(self) -> list[dict[str, Any]]:
-        return list(self.details.get("errors", []))
-
-
-class ZenodoRejected(ZenodoError, InputError):
-    """Zenodo refused the request (400 and other 4xx): `errors` lists its field messages."""
-
-    code = "zenodo_rejected"
-    hint = "fix the listed fields (Zenodo's own messages) and publish again"
-
-
-class ZenodoTokenRejected(ZenodoError, Unavailable):
-    """401/403: the configured token is missing, wrong or lacks the deposit scopes. The caller of fairgrid
-    cannot fix that, the operator can: so it is an unavailable backend, not the caller's permission."""
-
-    code = "zenodo_token_rejected"
-    hint = (
-        "check FAIRGRID_ZENODO_TOKEN (or FAIRGRID_ZENODO_SANDBOX_TOKEN for the sandbox): a personal access "
-        "token with the deposit:write and deposit:actions scopes, for the Zenodo instance you target"
-    )
-
-
-class ZenodoNotFound(ZenodoError, NotFound):
-    code = "zenodo_not_found"
-    hint = "the deposition does not exist or is published and not open for editing"
-
-
-class ZenodoConflict(ZenodoError, Conflict):
-    code = "zenodo_conflict"
-    hint = "the deposition changed on Zenodo meanwhile; publish again to resume"
-
-
-class ZenodoTooLarge(ZenodoError, InputError):
-    code = "zenodo_too_large"
-    hint = "the file is over Zenodo's size limit; publish a smaller package"
-
-
-class ZenodoUnavailable(ZenodoError, Unavailable):
-    """No answer, or still 429/5xx after every retry, or a transfer that arrived damaged."""
-
-    code = "zenodo_unavailable"
-    hint = "retry later; publishing again resumes the same deposition"
-
-
-def _error_for(status: int, message: str, errors: list[dict[str, Any]]) -> ZenodoError:
-    cls: type[ZenodoError]
-    if status in (401, 403):
-        cls = ZenodoTokenRejected
-    elif status == 404:
-        cls = ZenodoNotFound
-    elif status in (409, 412):
-        cls = ZenodoConflict
-    elif status == 413:
-        cls = ZenodoTooLarge
-    elif status in RETRY_STATUSES:
-        cls = ZenodoUnavailable
-    else:
-        cls = ZenodoRejected
-    exc = cls(
-        message, details={"zenodo_status": status, "errors": errors} if errors else {"zenodo_status": status}
-    )
-    exc.status = status
-    return exc
-
-
-def _zenodo_errors(response: httpx.Response, secret: str) -> tuple[str, list[dict[str, Any]]]:
-    """Zenodo's `message` and `errors[{field, messages}]` from an error body, kept short and plain, and
-    with the token masked should a server ever echo it."""
-
-    def plain(value: Any, limit: int) -> str:
-        text = str(value)[:limit]
-        return text.replace(secret, "***") if secret else text
-
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason_phrase or "error", []
-    if not isinstance(body, dict):
-        return response.reason_phrase or "error", []
-    message = plain(body.get("message") or response.reason_phrase or "error", 500)
-    errors: list[dict[str, Any]] = []
-    items = body.get("errors")
-    for item in items[:50] if isinstance(items, list) else []:
-        if isinstance(item, dict):
-            messages = item.get("messages") or item.get("message") or []
-            if not isinstance(messages, list):
-                messages = [messages]
-            errors.append(
-                {
-                    "field": plain(item.get("field", ""), 200),
-                    "messages": [plain(m, 300) for m in messages[:20]],
-                }
-            )
-    return message, errors
 
 
 def md5_of(path: Path) -> str:
@@ -369,11 +288,11 @@ class ZenodoClient:
             else:
                 if response.status_code < 400:
                     return response
-                message, errors = _zenodo_errors(response, self._secret)
+                message, errors = errors_of(response, self._secret)
                 status = response.status_code
                 retryable = status == 429 or (status in RETRY_STATUSES and idempotent)
                 if not retryable:
-                    error = _error_for(
+                    error = error_for(
                         status, f"Zenodo refused {method} {_path(url)}: {status} {message}", errors
                     )
                     if status in RETRY_STATUSES:
