@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
@@ -155,7 +155,9 @@ class QualityScore:
         }  # fmt: skip
 
     def to_json(self) -> str:
-        return json.dumps([asdict(c) for c in self.checks], separators=(",", ":"))
+        # vars, not asdict: a Check holds scalars only, and asdict's recursive deep copy took a fifth
+        # of an import's CPU time (one score per imported record)
+        return json.dumps([vars(c) for c in self.checks], separators=(",", ":"))
 
     @staticmethod
     def from_json(text: str) -> QualityScore:

@@ -102,17 +102,22 @@ class SparqlBackedStore(ABC):
                     f"{len(stale)} record(s) are no longer at the revision the change was based on: "
                     + ", ".join(stale[:5])
                 )
-            update, tx = queries.commit_update(writes)
-            try:
-                self._update(update)
-            except Unavailable:
-                # A server may commit and then lose its answer: this commit's own id tells, and
-                # "unavailable" would make the caller retry into a conflict with its own write.
-                if not self._landed_alone(writes, tx):
-                    raise
-            finally:  # even a failed update may have committed on a server: let caches look again
-                self.local_commits += 1
-            queries.check_committed(writes, tx, self._landed(writes))
+            self._apply(writes)
+
+    def _apply(self, writes: Sequence[Write]) -> None:
+        """Write a commit whose heads were just checked (under the commit locks): one guarded SPARQL
+        update, then its own commit id is checked on the heads it wrote."""
+        update, tx = queries.commit_update(writes)
+        try:
+            self._update(update)
+        except Unavailable:
+            # A server may commit and then lose its answer: this commit's own id tells, and
+            # "unavailable" would make the caller retry into a conflict with its own write.
+            if not self._landed_alone(writes, tx):
+                raise
+        finally:  # even a failed update may have committed on a server: let caches look again
+            self.local_commits += 1
+        queries.check_committed(writes, tx, self._landed(writes))
 
     def _landed(self, writes: Sequence[Write]) -> list[queries.Row]:
         parts = queries.chunks([w.record.iri for w in writes], 500)

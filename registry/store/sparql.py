@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from registry.errors import StaleRevision, Unavailable
 from registry.model import META_GRAPH, OUTBOX_GRAPH, Record, RevisionInfo, revision_iri
-from registry.sparql_text import integer, iri, literal, term, values
+from registry.sparql_text import integer, iri, literal, named_node, term, values
 from registry.store.port import Write
 from registry.vocab import FG, PROV, RDF_TYPE, XSD, Kind
 
@@ -143,51 +143,98 @@ def commit_update(writes: Sequence[Write]) -> tuple[str, str]:
 
 
 def _write_data(w: Write, tx: str) -> str:
-    """The quads one write adds: its content, its verbatim revision, revision PROV and its outbox entry."""
+    """The quads one write adds (`write_quads`) as INSERT template text, graph by graph."""
+    by_graph: dict[str, list[str]] = {}
+    for q in write_quads(w, tx):
+        by_graph.setdefault(term(q.graph_name), []).append(  # type: ignore[arg-type]
+            f"{term(q.subject)} {term(q.predicate)} {term(q.object)} ."
+        )
+    return " ".join(f"GRAPH {g} {{ {' '.join(lines)} }}" for g, lines in by_graph.items())
+
+
+_N = ox.NamedNode
+_META_N, _OUTBOX_N = _N(META_GRAPH), _N(OUTBOX_GRAPH)
+_HEAD_N, _REVISION_N, _REVISION_OF_N = _N(FG + "head"), _N(FG + "revision"), _N(FG + "revisionOf")
+_KIND_N, _HASH_N, _DEPRECATED_N = _N(FG + "recordKind"), _N(FG + "contentHash"), _N(FG + "deprecated")
+_REASON_N, _NOTE_N, _DRAFT_N = _N(FG + "deprecationReason"), _N(FG + "changeNote"), _N(FG + "draft")
+_CONTENT_N, _REPORT_N = _N(FG + "content"), _N(FG + "validationReport")
+_QUALITY_N, _COMMIT_N, _PENDING_N = _N(FG + "qualityScore"), _N(FG + "commit"), _N(FG + "pendingRevision")
+_TIME_N, _AGENT_N, _PREV_N = (
+    _N(PROV + "generatedAtTime"),
+    _N(PROV + "wasAttributedTo"),
+    _N(PROV + "wasRevisionOf"),
+)
+_TYPE_N, _ENTITY_N, _RECORD_REVISION_N = _N(RDF_TYPE), _N(PROV + "Entity"), _N(FG + "RecordRevision")
+_DATETIME_N = _N(XSD + "dateTime")
+_TRUE = ox.Literal(True)
+
+
+def write_quads(w: Write, tx: str) -> list[ox.Quad]:
+    """The quads one write adds: its content, its verbatim revision, revision PROV and its outbox entry.
+
+    Both commit paths store exactly these (the SPARQL update as template text, the embedded store as
+    objects). Blank nodes get fresh labels per write, as a SPARQL INSERT template would give them, so
+    two records (or two imports) using the same label never share a node across their graphs.
+    """
     rec, rev = w.record, w.record.revision
     assert rev is not None, "a write needs its revision info"
-    g, rg, rv = iri(rec.iri), iri(rev.revision_iri), iri(rev.revision_iri)
-    body = "\n".join(nt(t) for t in rec.triples)
-    meta = [
-        f"{iri(rec.iri)} {HEAD} {rv} .",
-        f"{rv} {TYPE} {ENTITY} , {RECORD_REVISION} ; {REVISION_OF} {iri(rec.iri)} ;",
-        f"  {REVISION} {integer(rev.number)} ; {KIND} {literal(rev.kind.value)} ;",
-        f"  {TIME} {literal(rev.generated_at.isoformat(), datatype=XSD + 'dateTime')} ;",
-        f"  {AGENT} {iri(rev.attributed_to, 'agent')} ;",
-        f"  {HASH} {literal(rev.content_hash)} ; {COMMIT} {iri(tx)} .",
+    g, rv = named_node(rec.iri, "record IRI"), named_node(rev.revision_iri, "revision IRI")
+    fresh: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def own(
+        n: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple,
+    ) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        if isinstance(n, ox.BlankNode):
+            b = fresh.get(n)
+            if b is None:
+                b = fresh[n] = ox.BlankNode()
+            return b
+        return n  # type: ignore[return-value]
+
+    out = [ox.Quad(own(t.subject), t.predicate, own(t.object), g) for t in rec.triples]  # type: ignore[arg-type]
+    out.append(ox.Quad(rv, _CONTENT_N, ox.Literal(exact_text(rec.triples)), rv))
+    number = ox.Literal(int(rev.number))
+    meta: list[tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode | ox.Literal]] = [
+        (g, _HEAD_N, rv),
+        (rv, _TYPE_N, _ENTITY_N),
+        (rv, _TYPE_N, _RECORD_REVISION_N),
+        (rv, _REVISION_OF_N, g),
+        (rv, _REVISION_N, number),
+        (rv, _KIND_N, ox.Literal(rev.kind.value)),
+        (rv, _TIME_N, ox.Literal(rev.generated_at.isoformat(), datatype=_DATETIME_N)),
+        (rv, _AGENT_N, named_node(rev.attributed_to, "agent")),
+        (rv, _HASH_N, ox.Literal(rev.content_hash)),
+        (rv, _COMMIT_N, named_node(tx, "commit")),
     ]
     if rev.previous_iri is not None:
-        meta.append(f"{rv} {PREV} {iri(rev.previous_iri)} .")
+        meta.append((rv, _PREV_N, named_node(rev.previous_iri, "revision IRI")))
     if rev.deprecated:
-        meta.append(f"{rv} {DEPRECATED} true .")
+        meta.append((rv, _DEPRECATED_N, _TRUE))
     if rev.reason:
-        meta.append(f"{rv} {REASON} {literal(rev.reason)} .")
+        meta.append((rv, _REASON_N, ox.Literal(rev.reason)))
     if rev.report:
-        meta.append(f"{rv} {REPORT} {literal(rev.report)} .")
+        meta.append((rv, _REPORT_N, ox.Literal(rev.report)))
     if rev.quality:
-        meta.append(f"{rv} {QUALITY} {literal(rev.quality)} .")
+        meta.append((rv, _QUALITY_N, ox.Literal(rev.quality)))
     if not rev.published:
-        meta.append(f"{rv} {DRAFT} true .")
+        meta.append((rv, _DRAFT_N, _TRUE))
     if rev.note:
-        meta.append(f"{rv} {NOTE} {literal(rev.note)} .")
-    meta_text = "\n".join(meta)
+        meta.append((rv, _NOTE_N, ox.Literal(rev.note)))
+    out += [ox.Quad(s, p, o, _META_N) for s, p, o in meta]
     # the outbox entry is written in the same transaction as the record: the index can lag, never miss
-    return (
-        f"GRAPH {g} {{ {body} }} GRAPH {rg} {{ {rv} {CONTENT} {exact_content(rec.triples)} }} "
-        f"GRAPH {META} {{ {meta_text} }} GRAPH {OUTBOX} {{ {iri(rec.iri)} {PENDING} {integer(rev.number)} }}"
-    )
+    out.append(ox.Quad(g, _PENDING_N, number, _OUTBOX_N))
+    return out
 
 
-def exact_content(triples: tuple[ox.Triple, ...]) -> str:
-    """A revision's content as one N-Triples string literal.
+def exact_text(triples: Sequence[ox.Triple]) -> str:
+    """A revision's content as N-Triples text, kept verbatim in one string literal.
 
     Oxigraph (and other stores) normalise literals on load: "120"^^xsd:nonNegativeInteger reads back
     as "120"^^xsd:integer, "1.0"^^xsd:decimal as "1". A registry must give back exactly what was
     registered (DCAT-AP requires those datatypes), so each revision keeps its content verbatim here;
     the record's named graph holds the queryable (normalised) form.
     """
-    text = "\n".join(sorted(nt(t) for t in triples))
-    return str(ox.Literal(text))
+    return "\n".join(sorted(nt(t) for t in triples))
 
 
 def content_query(graph: str) -> str:
