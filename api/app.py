@@ -163,7 +163,7 @@ def create_app(
 
     from api.graphql import graphql_router
     from api.pages import routes as pages
-    from api.rest import beacon, browse, catalog, federation, records, sparql
+    from api.rest import beacon, browse, catalog, federation, records, sparql, training
 
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router)
@@ -174,6 +174,7 @@ def create_app(
     hub.install(app, registry)
     app.include_router(federation.router)
     app.include_router(beacon.router)
+    app.include_router(training.router)
     app.include_router(graphql_router(lambda: registry, authenticator))
     # Last: the catch-all `/{kind_slug}/{id}` must not shadow any other route.
     app.include_router(records.iri_router)

@@ -43,6 +43,7 @@ def _canon(doc: Any) -> str:
 
 class ApprovalsStore:
     def __init__(self, home: Path) -> None:
+        self.home = home
         self.path = home / HELD_FILE
 
     def read(self) -> Held:
@@ -80,12 +81,14 @@ class ApprovalsStore:
         self._write(held)
         return held
 
-    def add(self, approvals: list[dict[str, Any]] = (), revocations: list[dict[str, Any]] = ()) -> Held:  # type: ignore[assignment]
-        """Add documents to those held (an operator's manual hand-over, e.g. in an air-gapped site)."""
+    def add(
+        self, approvals: list[dict[str, Any]] | None = None, revocations: list[dict[str, Any]] | None = None
+    ) -> Held:
+        """Add documents to those held (an operator's manual hand-over, e.g. at an air-gapped site)."""
         old = self.read()
         have = {_canon(d) for d in old.approvals}
-        merged = list(old.approvals) + [d for d in approvals if _canon(d) not in have]
-        return self.put(merged, list(revocations), source=old.source or "local")
+        merged = list(old.approvals) + [d for d in approvals or [] if _canon(d) not in have]
+        return self.put(merged, list(revocations or []), source=old.source or "local")
 
     def sync(self, hub_url: str, token: str, site: str, *, timeout_s: float = 10.0) -> Held:
         """Replace the held approvals with the hub's current documents for `site`."""
@@ -107,7 +110,21 @@ class ApprovalsStore:
             meta = {str(j["iri"]): {"fab_hash": j.get("fab_hash"), "cohort": j.get("cohort")} for j in jobs}
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InputError(f"the hub's approvals answer is malformed ({type(exc).__name__})") from None
+        offered = body.get("governance_key")
+        if isinstance(offered, str) and offered:
+            self._pin_or_check(offered.strip(), hub_url)
         return self.put(approvals, revocations, jobs=meta, source=hub_url)
+
+    def _pin_or_check(self, offered: str, hub_url: str) -> None:
+        # trust on first use, as the site agent pins the hub's key: a different key later is refused
+        path = self.home / GOVERNANCE_KEY_FILE
+        if not path.exists():
+            pin_governance_key(self.home, offered)
+        elif path.read_text("utf-8").strip() != offered:
+            raise InputError(
+                f"the hub at {hub_url} presents another governance key than the one pinned at this site",
+                hint=f"if the consortium really changed it, check with governance, then replace {path}",
+            )
 
     def _write(self, held: Held) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -125,6 +142,16 @@ class ApprovalsStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def pin_governance_key(home: Path, text: str) -> None:
+    """Pin the consortium's governance public key at the site (what the gate verifies approvals with)."""
+    from federation.signing import public_key
+
+    public_key(text.strip())  # refuse what is not a key
+    path = home / GOVERNANCE_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text(text.strip() + "\n", encoding="utf-8")
 
 
 def stale(held: Held, max_staleness_s: float, now: float | None = None) -> str | None:

@@ -35,12 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from federation.signing import public_key
-from federation.site.approvals_store import GOVERNANCE_KEY_FILE, ApprovalsStore, stale
+from federation.site.approvals_store import GOVERNANCE_KEY_FILE, ApprovalsStore, pin_governance_key, stale
 from federation.site.gate import Decision, GateKeys, audit_file, decide
 from federation.site.keys import site_key
 from registry.errors import FairgridError, InputError
 
 log = logging.getLogger("fairgrid.gate")
+__all__ = ["GateConfig", "check_task", "pin_governance_key", "serve", "serve_task"]
 GATE_REFUSED = 4030  # the Error code of a refusal reply (outside Flower's own codes, 0-8)
 EXIT_REFUSED = 3
 
@@ -68,13 +69,6 @@ def governance_public_key(home: Path) -> Any:
             hint="fairgrid site gate --governance-key KEY pins it (or a first sync from the hub does)",
         )
     return public_key(path.read_text("utf-8").strip())
-
-
-def pin_governance_key(home: Path, text: str) -> None:
-    public_key(text)  # refuse what is not a key
-    path = home / GOVERNANCE_KEY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.write_text(text.strip() + "\n", encoding="utf-8")
 
 
 def _refusal(site: str, task: str, fab: str, reason: str) -> dict[str, Any]:
@@ -208,26 +202,50 @@ def _child_env(cfg: GateConfig) -> dict[str, str]:
     return env
 
 
-def _has_candidate(cfg: GateConfig, fab_hash: str) -> bool:
+def could_allow(cfg: GateConfig, fab_hash: str, now: float | None = None) -> bool:
+    """Whether some held approval pair could allow this app here, whatever the run config.
+
+    A necessary condition of `check_task`, decided from the task's FAB hash alone (AcquireTask gives it
+    before anything is pulled): verified, this site, not expired, not revoked. When it fails, the task is
+    refused in this process, with no child started.
+    """
     held = ApprovalsStore(cfg.home).read()
-    return any(isinstance(d.get("body"), dict) and d["body"].get("fab_hash") == fab_hash
-               and d["body"].get("site") == cfg.site for d in held.approvals)  # fmt: skip
+    if stale(held, cfg.max_staleness_s, now):
+        return False
+    try:
+        keys = GateKeys(governance_public_key(cfg.home), site_key(cfg.home).public_key())
+    except FairgridError:
+        return False
+    docs = [
+        d for d in held.approvals if isinstance(d.get("body"), dict) and d["body"].get("fab_hash") == fab_hash
+    ]
+    at = time.time() if now is None else now
+    for doc in docs:
+        body = doc["body"]
+        same_job = [d for d in docs if d["body"].get("job") == body.get("job")]
+        config = body.get("run_config")
+        if (
+            isinstance(config, dict)
+            and decide(cfg.site, keys, fab_hash, config, same_job, list(held.revocations), at).allowed
+        ):
+            return True
+    return False
 
 
 def handle(
     cfg: GateConfig, token: str, task_id: int, run_id: int, fab_hash: str
 ) -> subprocess.Popen[bytes] | None:
-    """Serve one acquired task: refuse here when no approval names its app, else start a child."""
+    """Serve one acquired task: refuse here when no approval could allow its app, else start a child."""
     task = f"{run_id}/{task_id}"
-    if not _has_candidate(cfg, fab_hash):
-        # the cheap case needs no process: nothing held names this app for this site
+    if not could_allow(cfg, fab_hash):
+        # the full check, in this process: it refuses, with the precise reason, and nothing is started
         from flwr.supernode.runtime import run_clientapp as rc
 
         client = _client(cfg.runtime, token)
         try:
             message, context, run, fab = rc.pull_task_input(client)
             decision = check_task(cfg, run, fab, context, task)
-            reason = decision.reason if not decision.allowed else "no approval held for this app"
+            reason = decision.reason if not decision.allowed else "no approval could allow this app"
             refuse_task(client, message, context, reason)
         finally:
             client.close()
@@ -270,7 +288,7 @@ def serve(cfg: GateConfig, *, stop_after: float | None = None) -> None:
         except Exception as exc:  # noqa: BLE001 - the SuperNode is down or restarting: wait and retry
             log.warning("SuperNode at %s not answering (%s); retrying", cfg.runtime, type(exc).__name__)
             time.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+            backoff = min(backoff * 2, 2.0)
             continue
         backoff = cfg.poll_s
         if res.HasField("task") and res.token:

@@ -148,13 +148,20 @@ class LocalFlower:
         cmd = [_bin("flower-superlink"), "--insecure", "--host", HOST, "--port", str(self.port),
                "--disable-runtime-dependency-installation",
                "--database", str(self.root / "superlink.db")]  # fmt: skip
-        env = self._env(FAIRGRID_TRAINING_OUT=str(out), FLWR_HOME=str(self.root / "flwr-superlink"))
+        env = self._env(FAIRGRID_TRAINING_OUT=str(out), FLWR_HOME=str(self.root / "flwr-superlink"),
+                        # its SuperExec looks for ServerApps to start every second by default
+                        FLWR_SUPEREXEC_TASK_POLL_INTERVAL="0.1")  # fmt: skip
         self.link = self._start("superlink", cmd, env)
         self._wait_health(self.link, self.address, timeout_s)
         return self
 
-    def add_node(self, site: str, home: Path, *, gpu: bool = False, gate: bool = True) -> Node:
-        """A SuperNode for `site` (node config site-id, site-home, gpu) and, unless told not to, its gate."""
+    def add_node(
+        self, site: str, home: Path, *, gpu: bool = False, gate: bool = True, wait: bool = True
+    ) -> Node:
+        """A SuperNode for `site` (node config site-id, site-home, gpu) and, unless told not to, its gate.
+
+        `wait=False` returns at once (start several, then `wait_nodes`); a gate retries until its node is up.
+        """
         if self.link is None:
             raise InputError("start the SuperLink first")
         port = free_port()
@@ -170,7 +177,8 @@ class LocalFlower:
                "--superexec-auth-secret-file", str(secret_file)]  # fmt: skip
         env = self._env(FLWR_HOME=str(home / "flwr"))
         node = self._start(f"supernode-{site}", cmd, env)
-        self._wait_health(node, f"{HOST}:{port}", 60.0)
+        if wait:
+            self._wait_health(node, f"{HOST}:{port}", 60.0)
         g = self.start_gate(site, home, port, secret_file, gpu=gpu) if gate else None
         self.nodes[site] = Node(site, home, port, node, g, secret_file)
         return self.nodes[site]

@@ -113,7 +113,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     flower = LocalFlower(root / "flower").start()
     try:
         for site in SITES:
-            flower.add_node(site, homes[site])
+            flower.add_node(site, homes[site], wait=False)  # the three start side by side
         flower.wait_nodes(len(SITES))
         yield World(flower, fab, modified, homes)
     finally:

@@ -1,0 +1,28 @@
+"""Training over HTTP: the signed documents a site's gate syncs. Presentation only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from api.rest import get_identity
+from federation.jobs.approvals import governance_key
+from federation.jobs.service import JobService
+from federation.jobs.site_documents import documents_for_site
+from registry.identity import Identity
+
+router = APIRouter(tags=["training"])
+
+
+@router.get(
+    "/federation/training/documents",
+    summary="Signed approvals and revocations of the training jobs that target a site (its gate syncs them)",
+    responses={400: {}, 401: {}, 403: {"description": "not a site-operator of this site"}},
+)
+def documents(
+    request: Request, site: str = Query(description="site id"), who: Identity = Depends(get_identity)
+) -> dict[str, Any]:
+    registry = request.app.state.registry
+    jobs = JobService(registry.records, governance_key(registry.settings.home))
+    return documents_for_site(jobs, who, site)
