@@ -137,6 +137,8 @@ class SiteSettings:
 
     memory_limit: str = "1GB"  # DuckDB's share of the machine; it spills to disk past it
     terminologies: Path | None = None  # folder of SKOS terminologies for descendants (None: the bundled ones)
+    # the site gate refuses every task once its last approvals sync is older (a withheld revocation)
+    gate_max_staleness_s: float = 600.0
 
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> SiteSettings:
@@ -144,7 +146,8 @@ class SiteSettings:
         if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
             raise InputError(f"FAIRGRID_SITE_MEMORY_LIMIT={limit!r} is not a size", hint="e.g. 1GB or 512MB")
         folder = e.get("FAIRGRID_TERMINOLOGIES")
-        return cls(limit, Path(folder) if folder else None)
+        staleness = _number(e, "FAIRGRID_GATE_MAX_STALENESS_S", float, 600.0)
+        return cls(limit, Path(folder) if folder else None, staleness)
 
 
 @dataclass(frozen=True)
