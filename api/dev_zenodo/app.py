@@ -93,6 +93,8 @@ class DevZenodo:
             Route("/api/files/{bucket}/{key}", w(self.bucket_get), methods=["GET"]),
             Route("/api/files/{bucket}/{key}", w(self.bucket_delete), methods=["DELETE"]),
             Route("/api/records/{id:int}", w(self.record), methods=["GET"]),
+            Route("/api/records/{id:int}/files", w(self.record_files), methods=["GET"]),
+            Route("/api/records/{id:int}/versions", w(self.versions), methods=["GET"]),
             Route("/api/records/{id:int}/files/{key}/content", w(self.download), methods=["GET"]),
             Route("/records/{id:int}", w(self.page), methods=["GET"]),
             Route("/_dev/state", self.dev_state, methods=["GET"]),
@@ -115,6 +117,11 @@ class DevZenodo:
                     response = await handler(request)
                 except ZenodoError as exc:
                     response = JSONResponse(exc.body(), status_code=exc.status)
+                except Exception:  # a bug of the double: say so as Zenodo would, in JSON
+                    log.exception("%s %s failed", method, path)
+                    response = JSONResponse(
+                        {"status": 500, "message": "Internal server error."}, status_code=500
+                    )
                 late = self.faults.take(method, path, after=True)
                 if late is not None:
                     response = _fault(late)
@@ -265,6 +272,12 @@ class DevZenodo:
 
     async def record(self, request: Request) -> Response:
         return JSONResponse(self.shapes.record(self.deposits.record(request.path_params["id"])))
+
+    async def record_files(self, request: Request) -> Response:
+        return JSONResponse(self.shapes.record_files(self.deposits.record(request.path_params["id"])))
+
+    async def versions(self, request: Request) -> Response:
+        return JSONResponse(self.shapes.versions(self.deposits.record(request.path_params["id"])))
 
     async def download(self, request: Request) -> Response:
         dep = self.deposits.record(request.path_params["id"])

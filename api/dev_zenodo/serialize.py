@@ -101,6 +101,25 @@ class Shapes:
             })  # fmt: skip
         return body
 
+    def record_file(self, dep: Deposition, f: StoredFile) -> dict[str, Any]:
+        content = self.api(f"/records/{dep.id}/files/{quote(f.key, safe='')}/content")
+        return {"id": f.id, "key": f.key, "size": f.size, "checksum": f"md5:{f.md5}",
+                "links": {"self": content, "content": content}}  # fmt: skip
+
+    def record_files(self, dep: Deposition) -> dict[str, Any]:
+        """zenodo-rdm's files listing of a record."""
+        entries = [self.record_file(dep, f) for f in self.deposits.store.files(dep.id)]
+        return {"enabled": True, "entries": entries, "links": {"self": self.api(f"/records/{dep.id}/files")}}
+
+    def versions(self, dep: Deposition) -> dict[str, Any]:
+        """zenodo-rdm's versions search of a record: every published version, newest first."""
+        published = [v for v in self.deposits.store.concept_versions(dep.concept) if v.record is not None]
+        hits = [self.record(v) for v in reversed(published)]
+        return {
+            "hits": {"hits": hits, "total": len(hits)},
+            "links": {"self": self.api(f"/records/{dep.id}/versions")},
+        }
+
     def record(self, dep: Deposition) -> dict[str, Any]:
         assert dep.record is not None
         published = [v for v in self.deposits.store.concept_versions(dep.concept) if v.record is not None]
@@ -140,16 +159,7 @@ class Shapes:
                 "latest_html": f"{self.base}/records/{latest.id}",
                 "versions": self.api(f"/records/{dep.id}/versions"),
             },
-            "files": [
-                {
-                    "id": f.id,
-                    "key": f.key,
-                    "size": f.size,
-                    "checksum": f"md5:{f.md5}",
-                    "links": {"self": self.api(f"/records/{dep.id}/files/{quote(f.key, safe='')}/content")},
-                }
-                for f in files
-            ],
+            "files": [self.record_file(dep, f) for f in files],
             "owners": [{"id": dep.owner}],
             "state": "done",
             "submitted": True,

@@ -56,16 +56,20 @@ def test_clearing_faults(client: httpx.Client, zenodo: Running) -> None:
     assert client.post("/api/deposit/depositions", json={}).status_code == 201
 
 
-@pytest.mark.parametrize(
-    "raw",
-    [{"status": 503}, {"route": "x"}, {"route": "/a", "status": 404}, {"route": "/a", "count": -1},
-     {"route": "/a", "colour": 1}, {"route": "/a", "method": "PATCH"}, "route=/a,status", [1]],
-)  # fmt: skip
-def test_bad_fault_descriptions_are_refused(zenodo: Running, raw: object) -> None:
-    with pytest.raises(FaultError):
-        parse(raw)
-    if not isinstance(raw, str):
-        assert httpx.post(f"{zenodo.url}/_dev/faults", json=raw).status_code == 400
+BAD_FAULTS: list[object] = [
+    {"status": 503}, {"route": "x"}, {"route": "/a", "status": 404}, {"route": "/a", "count": -1},
+    {"route": "/a", "colour": 1}, {"route": "/a", "method": "PATCH"}, {"route": "/a", "after": 2}, [1],
+    "route=/a,status", "route=/a,count=many",
+]  # fmt: skip
+
+
+def test_bad_fault_descriptions_are_refused(zenodo: Running) -> None:
+    for raw in BAD_FAULTS:
+        with pytest.raises(FaultError):
+            parse(raw)
+        if not isinstance(raw, str):
+            assert httpx.post(f"{zenodo.url}/_dev/faults", json=raw).status_code == 400, raw
+    assert httpx.post(f"{zenodo.url}/_dev/faults", content=b"{").status_code == 400
     assert state(zenodo)["faults"] == []
 
 

@@ -68,4 +68,8 @@ def test_second_version_shares_the_concept_doi(client: httpx.Client, zenodo: Run
     assert rec2["metadata"]["relations"]["version"][0]["index"] == 1
     assert rec1["links"]["latest"] == rec2["links"]["self"]
     assert httpx.get(rec1["files"][0]["links"]["self"]).content == b"v1"  # old version keeps its files
+    listing = httpx.get(rec1["links"]["files"]).json()
+    assert [e["key"] for e in listing["entries"]] == ["model.bin"]
+    found = httpx.get(rec1["links"]["versions"]).json()["hits"]
+    assert found["total"] == 2 and [h["id"] for h in found["hits"]] == [v2["id"], v1["id"]]
     assert state(zenodo)["concepts"] == {v1["conceptrecid"]: [v1["id"], v2["id"]]}
