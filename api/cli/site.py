@@ -235,6 +235,37 @@ def site_features(
     err.print(f"{len(table.rows)} rows x {len(table.columns)} columns -> {out_file}", highlight=False)
 
 
+@site_app.command("gate")
+@_handled
+def site_gate(
+    home: HomeOpt,
+    supernode: Annotated[str, typer.Option("--supernode", help="the SuperNode's Runtime API, host:port")],
+    hub: Annotated[str | None, typer.Option("--hub", help="hub API base URL to sync approvals from")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", envvar="FAIRGRID_TOKEN", help="site-operator token for the hub"),
+    ] = None,
+    gpu: Annotated[bool, typer.Option("--gpu", help="the site offers its GPU to approved apps")] = False,
+    secret_file: Annotated[
+        Path | None, typer.Option("--secret-file", help="the SuperNode's --superexec-auth-secret-file")
+    ] = None,
+    governance_key: Annotated[
+        str | None, typer.Option("--governance-key", help="pin the consortium's governance public key")
+    ] = None,
+) -> None:
+    """The only launcher of ClientApps at this site: checks each task's app against the approvals held."""
+    import logging
+
+    from federation.site import gate_runner
+
+    cfg = gate_runner.gate_config(home, supernode, hub=hub, token=token, gpu=gpu, secret_file=secret_file,
+                                  governance_key=governance_key)  # fmt: skip
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s gate: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    err.print(f"site gate for {cfg.site} serving the SuperNode at {supernode}", highlight=False)
+    gate_runner.serve(cfg)
+
+
 def register(app: typer.Typer) -> None:
     app.command("synth")(_handled(synth))
     app.command("etl")(_handled(etl))

@@ -71,6 +71,32 @@ def governance_public_key(home: Path) -> Any:
     return public_key(path.read_text("utf-8").strip())
 
 
+def gate_config(
+    home: Path,
+    supernode: str,
+    *,
+    hub: str | None = None,
+    token: str | None = None,
+    gpu: bool = False,
+    secret_file: Path | None = None,
+    governance_key: str | None = None,
+) -> GateConfig:
+    """The gate of the site whose home is `home` (its site id from site.yaml), serving `supernode`."""
+    from federation.site.home import open_site
+    from registry.config import Settings
+
+    site = open_site(home).config.site_id
+    if governance_key:
+        pin_governance_key(home, governance_key)
+    if ":" not in supernode or not supernode.rsplit(":", 1)[1].isdigit():
+        raise InputError(f"--supernode {supernode[:80]!r} is not host:port (the SuperNode's Runtime API)")
+    if secret_file is not None and not secret_file.is_file():
+        raise InputError(f"{secret_file} is not a file (the SuperNode's --superexec-auth-secret-file)")
+    staleness = Settings.from_env().site.gate_max_staleness_s
+    return GateConfig(home, supernode, site, gpu=gpu, max_staleness_s=staleness, hub=hub, token=token,
+                      secret_file=secret_file)  # fmt: skip
+
+
 def _refusal(site: str, task: str, fab: str, reason: str) -> dict[str, Any]:
     return {"at": time.time(), "site": site, "task": task, "fab_hash": fab[:64], "allowed": False,
             "reason": reason, "approvals": []}  # fmt: skip
