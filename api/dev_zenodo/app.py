@@ -45,6 +45,11 @@ version {{ version }}</p><p>{{ description }}</p><ul>{% for f in files %}
 {% endfor %}</ul></body></html>"""
 )
 
+_DRAFT = Environment(autoescape=True).from_string(
+    """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Deposition {{ id }}</title></head>
+<body><p><strong>{{ notice }}</strong></p><p>Deposition {{ id }}: {{ state }}.</p></body></html>"""
+)
+
 
 @dataclass
 class Config:
@@ -97,6 +102,7 @@ class DevZenodo:
             Route("/api/records/{id:int}/versions", w(self.versions), methods=["GET"]),
             Route("/api/records/{id:int}/files/{key}/content", w(self.download), methods=["GET"]),
             Route("/records/{id:int}", w(self.page), methods=["GET"]),
+            Route("/deposit/{id:int}", w(self.draft_page), methods=["GET"]),
             Route("/_dev/state", self.dev_state, methods=["GET"]),
             Route("/_dev/faults", self.dev_add_fault, methods=["POST"]),
             Route("/_dev/faults", self.dev_clear_faults, methods=["DELETE"]),
@@ -293,6 +299,13 @@ class DevZenodo:
             version=meta.get("version", ""), description=meta.get("description", ""), files=files,
         )  # fmt: skip
         return HTMLResponse(html)
+
+    async def draft_page(self, request: Request) -> Response:
+        """A draft's `links.html`. Drafts are private and browsers send no token: only the state shows."""
+        dep = self.store.get(request.path_params["id"]) if request.path_params["id"] < 2**63 else None
+        if dep is None:
+            raise ZenodoError(404, "PID does not exist.")
+        return HTMLResponse(_DRAFT.render(notice=NOTICE, id=dep.id, state=dep.state))
 
     # -- /_dev: for tests only; the real Zenodo has nothing like it ---------------------------------------
 

@@ -178,8 +178,12 @@ def test_public_record_json_page_and_download(client: httpx.Client, zenodo: Runn
     assert anon.get(rec["files"][0]["links"]["self"]).content == b"# <script>x</script>"
     page = anon.get(f"/records/{dep['id']}").text
     assert dep["doi"] in page and "LOCAL STAND-IN" in page
-    draft = new(client)
+    draft = new(client, {**META, "title": "Secret draft"})
     assert anon.get(f"/api/records/{draft['id']}").status_code == 404
+    draft_page = anon.get(draft["links"]["html"])
+    assert (
+        draft_page.status_code == 200 and "Secret" not in draft_page.text and "unsubmitted" in draft_page.text
+    )
 
 
 def test_title_is_escaped_on_the_page(client: httpx.Client, zenodo: Running) -> None:
