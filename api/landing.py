@@ -17,6 +17,7 @@ from api.linked_data import FORMAT_NAMES, RDF_TYPES, local_path
 from api.pages import render as render_template
 from api.pages import safe_href
 from registry.model import Record, RevisionInfo
+from registry.publish.writeback import zenodo_links
 from registry.services.quality import MAX_TOTAL, QualityScore
 from registry.vocab import (
     ACCESS_PUBLIC,
@@ -294,6 +295,21 @@ def _data_download(d: Record) -> dict[str, Any]:
     return out
 
 
+def _zenodo(rec: Record) -> dict[str, Link] | None:
+    """The record's DOIs on Zenodo (written back by `fairgrid publish`), as links."""
+    z = zenodo_links(rec)
+    if z is None:
+        return None
+    out: dict[str, Link] = {}
+    for key, doi in (("doi", z.doi), ("concept", z.concept_doi)):
+        if doi:
+            out[key] = Link(doi, safe_href(f"https://doi.org/{doi}"), f"https://doi.org/{doi}")
+    for key, target in (("record", z.record_url), ("download", z.download_url)):
+        if target:
+            out[key] = Link(target, safe_href(target), target)
+    return out
+
+
 def render(page: Page) -> str:
     v = _Renderer(page)
     rec = page.record
@@ -316,6 +332,7 @@ def render(page: Page) -> str:
         properties=v.properties(),
         distributions=v.distributions(),
         revisions=v.revisions(),
+        zenodo=_zenodo(rec),
         quality=QualityScore.from_json(rev.quality) if rev is not None and rev.quality else None,
         quality_max=MAX_TOTAL,
         formats=[(names[t], t) for t in RDF_TYPES],

@@ -52,6 +52,9 @@ def _register_commands() -> None:
     from api.cli import dev_zenodo
 
     dev_zenodo.register(app)
+    from api.cli import publish
+
+    publish.register(app)
 
 
 _register_commands()

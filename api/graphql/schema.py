@@ -18,7 +18,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.nodes import SelectedField, Selection
 
 from api.errors import graphql_extensions
-from api.graphql import jobs
+from api.graphql import jobs, publish
 from api.graphql.concepts import Concept, Ctx
 from api.graphql.feasibility import FeasibilityResult, FeasibilitySource
 from api.graphql.feasibility import resolve as resolve_feasibility
@@ -140,6 +140,11 @@ class Mutation:
     )
     reject_training_job: jobs.TrainingJob = strawberry.mutation(
         resolver=jobs.reject, description="Reject a job; its governance approvals are revoked."
+    )
+    publish_record_to_zenodo: publish.ZenodoPublication = strawberry.mutation(
+        resolver=publish.publish_to_zenodo,
+        description="Publish a record to Zenodo (consortium members); the DOI is written back as a new "
+        "revision. With dryRun, the exact payload; nothing is sent.",
     )
     revoke_approval: jobs.TrainingJob = strawberry.mutation(
         resolver=jobs.revoke,

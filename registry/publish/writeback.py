@@ -199,3 +199,38 @@ def _main_file(published: Published) -> tuple[str, str] | None:
         if name in MAIN_FILES or name.endswith(".ttl"):
             return name, url
     return files[0] if files else None
+
+
+@dataclass(frozen=True)
+class ZenodoLinks:
+    """What a record says of its Zenodo publication, for its landing page."""
+
+    doi: str | None
+    concept_doi: str | None
+    record_url: str | None
+    download_url: str | None
+
+
+def zenodo_links(record: Record) -> ZenodoLinks | None:
+    """The DOIs and Zenodo links a publication wrote back into `record`, if any."""
+    triples = record.triples
+    doi = concept = page = download = None
+    for t in triples:
+        node = t.object
+        if t.subject != record.subject or not isinstance(node, ox.BlankNode):
+            continue
+        if t.predicate.value == ADMS + "identifier":
+            label = set(_values(triples, node, RDFS + "label"))
+            notation = _values(triples, node, SKOS + "notation")
+            if notation and VERSION_LABEL in label:
+                doi = notation[0]
+            elif notation and CONCEPT_LABEL in label:
+                concept = notation[0]
+        elif t.predicate.value == DCAT + "distribution":
+            if DIST_TITLE not in _values(triples, node, DCT + "title"):
+                continue
+            page = next(iter(_values(triples, node, DCAT + "accessURL")), None)
+            download = next(iter(_values(triples, node, DCAT + "downloadURL")), None)
+    if doi is None and concept is None:
+        return None
+    return ZenodoLinks(doi, concept, page, download)
