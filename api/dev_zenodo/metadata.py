@@ -144,6 +144,13 @@ def _fields(c: _Check) -> dict[str, Callable[[str, object], None]]:
             "scheme": c.text,
         }, ("identifier", "relation"))  # fmt: skip
 
+    def grant(field: str, value: object) -> None:
+        # The docs also allow a bare EC grant number ("283595"); zenodo-rdm's legacy deserializer splits the
+        # id on "::" and asserts two parts, so only "<funder DOI>::<award id>" goes through there.
+        funder, sep, award = value.partition("::") if isinstance(value, str) else ("", "", "")
+        if not (sep and funder.startswith("10.") and award):
+            c.add(field, "Not a valid grant id: expected '<funder DOI>::<award id>'.")
+
     def license_id(field: str, value: object) -> None:
         if not isinstance(value, str) or not LICENSE.match(value):
             c.add(field, "Not a valid license identifier.")
@@ -170,7 +177,7 @@ def _fields(c: _Check) -> dict[str, Callable[[str, object], None]]:
         "contributors": lambda f, v: c.person(f, v, contributor=True),
         "references": c.texts,
         "communities": lambda f, v: c.objects(f, v, {"identifier": c.text}, ("identifier",)),
-        "grants": lambda f, v: c.objects(f, v, {"id": c.text}, ("id",)),
+        "grants": lambda f, v: c.objects(f, v, {"id": grant}, ("id",)),
         "subjects": lambda f, v: c.objects(
             f, v, {"term": c.text, "identifier": c.text, "scheme": c.text}, ("term", "identifier")
         ),

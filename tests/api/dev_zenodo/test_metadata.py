@@ -69,6 +69,7 @@ def test_every_documented_field_is_accepted(client: httpx.Client) -> None:
         ({"related_identifiers": [{"identifier": "x", "relation": "cites", "resource_type": "book"}]},
          "metadata.related_identifiers.0.resource_type"),
         ({"grants": [{"code": "1"}]}, "metadata.grants.0.id"),
+        ({"grants": [{"id": "101017549"}]}, "metadata.grants.0.id"),
         ({"communities": ["genomed4all"]}, "metadata.communities.0"),
         ({"contributors": [{"name": "A", "type": "Friend"}]}, "metadata.contributors.0.type"),
         ({"license": "cc by <4>"}, "metadata.license"),
