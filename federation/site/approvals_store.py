@@ -90,12 +90,20 @@ class ApprovalsStore:
         merged = list(old.approvals) + [d for d in approvals or [] if _canon(d) not in have]
         return self.put(merged, list(revocations or []), source=old.source or "local")
 
-    def sync(self, hub_url: str, token: str, site: str, *, timeout_s: float = 10.0) -> Held:
-        """Replace the held approvals with the hub's current documents for `site`."""
+    def sync(
+        self,
+        hub_url: str,
+        token: str,
+        site: str,
+        *,
+        timeout_s: float = 10.0,
+        http: httpx.Client | None = None,
+    ) -> Held:
+        """Replace the held approvals with the hub's current documents for `site` (`http`: the client)."""
         url = hub_url.rstrip("/") + "/federation/training/documents"
         try:
-            r = httpx.get(url, params={"site": site}, timeout=timeout_s,
-                          headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            r = (http or httpx).get(url, params={"site": site}, timeout=timeout_s,
+                                    headers={"Authorization": f"Bearer {token}"})  # fmt: skip
         except httpx.HTTPError as exc:
             raise Unavailable(
                 f"cannot reach the hub at {hub_url} to sync approvals: {type(exc).__name__}"
