@@ -1,0 +1,164 @@
+"""Federated versus centralized versus single-site training on synthetic MDS and MM cohorts.
+
+    .venv/bin/python bench/federated.py [--sizes 150,250,600] [--rounds 20] [--seed 7]
+
+Three synthetic sites per use case (federation/synth), sizes as given (patients synthesised per site); as in
+`fairgrid synth`, the last site has no NGS panel, so its mutation columns are all missing. Every site's
+patients are split by federation.training.data's fixed hash split, and the one pooled held-out set (the
+union of the sites' test halves) scores all three models:
+- centralized: the same model trained on the pooled training halves (as if the data could be pooled);
+- each site alone, on its own training half (best_single_site is the best of the three);
+- federated: the real ServerApp loop (FedAvg) driving the real ClientApp at each site through an in-process
+  grid, with the same number of local epochs in total as the centralized model.
+The orchestration overhead per round (round wall time minus the slowest site's training time) needs real
+SuperLink/SuperNode processes (federation/training/local.py); without them it is reported as null.
+The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from federation.site.home import init_site  # noqa: E402
+from federation.site.store import SiteStore  # noqa: E402
+from federation.site.terminology import Terminology  # noqa: E402
+from federation.synth.cohort import GENERATORS  # noqa: E402
+from federation.synth.emit import SiteWriter  # noqa: E402
+from federation.synth.run import site_profiles  # noqa: E402
+from federation.training import data as site_data  # noqa: E402
+from federation.training.appcode import InProcessGrid, import_app  # noqa: E402
+from federation.training.metrics import auc  # noqa: E402
+
+USE_CASES = {"mds": "mds-aml", "mm": "mm-relapse-18m"}
+
+
+def build_sites(use_case: str, sizes: list[int], seed: int, root: Path) -> list[Path]:
+    """Synthesise and load one site home per size (federation/synth's generators and site profiles)."""
+    homes = []
+    gen = GENERATORS[use_case]
+    for profile, size in zip(site_profiles(use_case, len(sizes), seed), sizes, strict=True):
+        name = f"site-{profile.index + 1}"
+        out = root / use_case / "synth" / name
+        rng = random.Random(f"{seed}|{use_case}|site|{profile.index}")
+        writer = SiteWriter(out, use_case, profile, seed)
+        try:
+            for number in range(size):
+                writer.add(gen(rng, profile, number), rng)
+        finally:
+            writer.close()
+        home = init_site(root / use_case / "homes" / name, name, secret=f"bench-{name}")
+        with SiteStore(home.store_path, terminology=Terminology.fallback()) as store:
+            store.load([out / "fhir"])
+        homes.append(home.path)
+    return homes
+
+
+def fit_and_score(
+    task: Any, train: site_data.SiteData, test: site_data.SiteData, hp: Any, epochs: int
+) -> float:
+    import torch
+
+    model = task.new_model(train.task, len(train.features), hp)
+    task.train(model, train.x, train.mask, train.y, hp, device=torch.device("cpu"), seed=1, epochs=epochs)
+    value = auc(test.y, task.predict(model, test.x, test.mask))
+    return float("nan") if value is None else value
+
+
+def one_use_case(use_case: str, sizes: list[int], rounds: int, seed: int, root: Path) -> dict[str, Any]:
+    task_name = USE_CASES[use_case]
+    task = import_app("task")
+    server = import_app("server_app")
+    client = import_app("client_app").app
+    homes = build_sites(use_case, sizes, seed, root)
+    sites = [site_data.load(home, task_name) for home in homes]
+    test = site_data.SiteData.concat([s.part(test=True) for s in sites])
+    trains = [s.part(test=False) for s in sites]
+    cfg: dict[str, Any] = {"task": task_name, "strategy": "FedAvg", "num-server-rounds": rounds,
+                           "privacy": "none", "min-sites": len(homes), "job": "bench"}  # fmt: skip
+    hp = task.Hyper.from_run_config(cfg)
+    epochs = rounds * hp.local_epochs
+    centralized = fit_and_score(task, site_data.SiteData.concat(trains), test, hp, epochs)
+    single = [fit_and_score(task, t, test, hp, epochs) for t in trains]
+    nodes = {
+        i + 1: {"site-id": f"site-{i + 1}", "site-home": str(h), "gpu": False} for i, h in enumerate(homes)
+    }
+    out = root / use_case / "run"
+    started = time.perf_counter()
+    result = server.run(InProcessGrid(client, nodes, cfg), cfg, out)
+    wall = time.perf_counter() - started
+    model = task.new_model(task_name, len(test.features), hp)
+    from safetensors.torch import load_file
+
+    model.load_state_dict(load_file(str(out / "model.safetensors")))
+    value = auc(test.y, task.predict(model, test.x, test.mask))
+    return {
+        "centralized": round(centralized, 4),
+        "single_sites": [round(v, 4) for v in single],
+        "best_single_site": round(max(single), 4),
+        "federated": round(float("nan") if value is None else value, 4),
+        "federated_site_mean_auc": result["final"]["auc"],
+        "patients": [len(s) for s in sites],
+        "test_patients": len(test),
+        "test_events": int(test.y.sum()),
+        "in_process_s": round(wall, 2),
+    }
+
+
+def overhead(rounds: int) -> float | None:
+    """Round wall time minus the slowest site's train_s on real SuperLink/SuperNodes, when local.py exists."""
+    try:
+        from federation.training import local  # noqa: F401  (T2's process launcher)
+    except ImportError:
+        return None
+    return None  # wired when local.py's interface is settled (see the report)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="150,250,600")
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    import logging
+
+    logging.getLogger("flwr").setLevel(logging.WARNING)  # Flower logs every round at INFO
+    summary: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="fairgrid-bench-fed-") as tmp:
+        for use_case in USE_CASES:
+            summary[use_case] = one_use_case(use_case, sizes, args.rounds, args.seed, Path(tmp))
+    table = Table(title=f"test AUC on the pooled held-out set (sites {args.sizes}, {args.rounds} rounds)")
+    for col in ("use case", "centralized", "site 1", "site 2", "site 3", "best single", "federated",
+                "fed / central", "fed - best single", "patients"):  # fmt: skip
+        table.add_column(col)
+    for use_case, r in summary.items():
+        ratio = r["federated"] / r["centralized"]
+        gain = r["federated"] - r["best_single_site"]
+        singles = [f"{v:.3f}" for v in r["single_sites"]]
+        cells = [f"{r['centralized']:.3f}", *singles, f"{r['best_single_site']:.3f}", f"{r['federated']:.3f}"]
+        table.add_row(use_case, *cells, f"{ratio:.3f}", f"{gain:+.3f}", "/".join(map(str, r["patients"])))
+    Console(stderr=True).print(table)
+    Console(stderr=True).print({k: {kk: v for kk, v in r.items() if kk not in ("centralized", "federated")}
+                                for k, r in summary.items()})  # fmt: skip
+    line = {
+        uc: {k: r[k] for k in ("centralized", "best_single_site", "federated")} for uc, r in summary.items()
+    }
+    line["overhead_s_per_round"] = overhead(args.rounds)  # type: ignore[assignment]
+    print(json.dumps(line))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Small modality-aware risk models.
+
+The input is the scaled features times their mask, concatenated with the mask itself: a value that was not
+measured (a site without an NGS panel) is 0 *and* flagged as missing, so the network can learn "not tested"
+apart from "tested negative" and sites with and without a modality share one model.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class RiskMLP(nn.Module):
+    """features (x, mask) -> one logit: the log-odds of the event before the task's horizon."""
+
+    def __init__(self, n_features: int, hidden: int = 32) -> None:
+        super().__init__()
+        self.n_features = n_features
+        self.body = nn.Sequential(
+            nn.Linear(2 * n_features, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 1),
+        )
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.body(torch.cat([x * mask, mask], dim=1)).squeeze(1)
+
+
+# Task -> builder: both binary tasks use the same architecture over their own feature lists.
+TASK_MODELS = {"mds-aml": RiskMLP, "mm-relapse-18m": RiskMLP}
+
+
+def build(task: str, n_features: int, hidden: int, seed: int = 0) -> RiskMLP:
+    if task not in TASK_MODELS:
+        raise ValueError(f"no model for task {task!r}")
+    torch.manual_seed(seed)  # the same initial weights at the server in every run
+    return TASK_MODELS[task](n_features, hidden)

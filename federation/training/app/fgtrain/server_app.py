@@ -1,0 +1,230 @@
+"""The ServerApp: FedAvg or FedProx rounds over the sites, optional central DP, outputs for the hub.
+
+Rounds are driven here rather than by `Strategy.start`, for two reasons: the strategy's own loop pulls
+replies through `Grid.send_and_receive`, which sleeps 3 s between pulls, while this loop polls every
+0.1 s (`push_messages` / `pull_messages` are public); and each finished round is written at once to
+`progress.jsonl`, so the hub can follow a run. The strategy still configures and aggregates each round.
+
+A site that fails (error reply, a SuperNode that went away, a gate refusal) is left out of that round's
+aggregate; the run goes on while at least `min-sites` sites reply, and fails otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import traceback
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
+from flwr.serverapp import Grid, ServerApp
+from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg, FedProx, Strategy
+from safetensors.torch import save_file
+
+from federation.training.data import task_of
+from fgtrain import dp
+from fgtrain.task import Hyper, load_arrays, new_model
+
+app = ServerApp()
+POLL_S = 0.1
+ROUND_TIMEOUT_S = 900.0
+
+
+class TooFewSites(RuntimeError):
+    pass
+
+
+def _nan_to_none(value: float) -> float | None:
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _metrics(msg: Message) -> dict[str, float]:
+    record = next(iter(msg.content.metric_records.values()))
+    return {k: float(v) for k, v in record.items() if isinstance(v, int | float)}
+
+
+def _site_id(msg: Message) -> str:
+    record = msg.content.config_records.get("site")
+    return str(record["site-id"]) if record is not None else f"node-{msg.metadata.src_node_id}"
+
+
+def weighted_mean(records: list[RecordDict], weight_key: str) -> MetricRecord:
+    """Weighted by `weight_key`, skipping NaN (a value a site's disclosure rules suppressed)."""
+    sums: dict[str, float] = {}
+    weights: dict[str, float] = {}
+    for rec in records:
+        metrics = next(iter(rec.metric_records.values()))
+        w = float(metrics.get(weight_key, 0.0))  # type: ignore[arg-type]
+        for key, value in metrics.items():
+            if key == weight_key or not isinstance(value, int | float) or math.isnan(value) or w <= 0:
+                continue
+            sums[key] = sums.get(key, 0.0) + w * float(value)
+            weights[key] = weights.get(key, 0.0) + w
+    return MetricRecord({k: sums[k] / weights[k] for k in sums})
+
+
+def exchange(grid: Grid, messages: Iterable[Message], timeout: float = ROUND_TIMEOUT_S) -> list[Message]:
+    """Push, then pull every POLL_S until each message has its reply or the timeout passes."""
+    pending = set(grid.push_messages(list(messages)))
+    replies: list[Message] = []
+    deadline = time.monotonic() + timeout
+    while pending:
+        got = list(grid.pull_messages(pending))
+        replies += got
+        pending -= {m.metadata.reply_to_message_id for m in got}
+        if not pending or time.monotonic() >= deadline:
+            break
+        time.sleep(POLL_S)
+    return replies
+
+
+def make_strategy(cfg: dict[str, Any], hp: Hyper) -> tuple[Strategy, float | None]:
+    """The configured strategy and, under central DP, the noise multiplier it uses."""
+    min_sites = max(1, int(cfg.get("min-sites", 1)))
+    common: dict[str, Any] = {
+        "min_train_nodes": min_sites,
+        "min_evaluate_nodes": min_sites,
+        "min_available_nodes": min_sites,
+        "weighted_by_key": "weight",
+        "train_metrics_aggr_fn": weighted_mean,
+        "evaluate_metrics_aggr_fn": weighted_mean,
+    }
+    strategy: Strategy
+    if cfg.get("strategy") == "FedProx":
+        strategy = FedProx(proximal_mu=hp.proximal_mu, **common)
+    else:
+        strategy = FedAvg(**common)
+    if cfg.get("privacy") != "central":
+        return strategy, None
+    z = dp.noise_multiplier(
+        float(cfg["epsilon"]), float(cfg.get("delta", 1e-5)), int(cfg["num-server-rounds"])
+    )
+    # Noise is scaled to min-sites, the fewest sites a round may aggregate: with more replying, the sum
+    # carries more noise than the accountant needs, never less.
+    return DifferentialPrivacyServerSideFixedClipping(strategy, z, hp.clip_norm, min_sites), z
+
+
+class Outputs:
+    """The run's folder under FAIRGRID_TRAINING_OUT: progress.jsonl, model.safetensors, metrics.json and,
+    last, done.json."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def write(self, name: str, obj: Any, *, append: bool = False) -> None:
+        if self.folder is None:
+            return
+        text = json.dumps(obj, sort_keys=True, allow_nan=False)
+        if append:
+            with (self.folder / name).open("a", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        else:
+            tmp = self.folder / f".{name}.tmp"
+            tmp.write_text(text + "\n", encoding="utf-8")
+            tmp.replace(self.folder / name)  # readers never see half a file
+
+
+def _round(
+    grid: Grid, strategy: Strategy, number: int, arrays: ArrayRecord, min_sites: int
+) -> tuple[ArrayRecord, dict[str, Any]]:
+    started = time.time()
+    train_replies = exchange(grid, strategy.configure_train(number, arrays, ConfigRecord(), grid))
+    ok = [m for m in train_replies if not m.has_error()]
+    if len(ok) < min_sites:
+        raise TooFewSites(f"round {number}: {len(ok)} site(s) trained, the job needs {min_sites}")
+    new_arrays, train_metrics = strategy.aggregate_train(number, ok)
+    if new_arrays is None:
+        raise TooFewSites(f"round {number}: the site updates could not be aggregated")
+    eval_messages = strategy.configure_evaluate(number, new_arrays, ConfigRecord(), grid)
+    eval_replies = [m for m in exchange(grid, eval_messages) if not m.has_error()]
+    eval_metrics = strategy.aggregate_evaluate(number, eval_replies) if eval_replies else None
+    sites: dict[str, dict[str, Any]] = {}
+    for msg in ok:
+        m = _metrics(msg)
+        sites[_site_id(msg)] = {
+            "num_examples": _nan_to_none(m.get("num-examples", math.nan)),
+            "train_s": m.get("train-s"),
+            "train_loss": _nan_to_none(m.get("train-loss", math.nan)),
+        }
+    for msg in eval_replies:
+        m = _metrics(msg)
+        entry = sites.setdefault(_site_id(msg), {})
+        entry["auc"] = _nan_to_none(m.get("auc", math.nan))
+        entry["num_test"] = _nan_to_none(m.get("num-examples", math.nan))
+    ev: dict[str, Any] = dict(eval_metrics or {})
+    line = {
+        "round": number,
+        "started": started,
+        "ended": time.time(),
+        "train_loss": dict(train_metrics or {}).get("train-loss"),
+        "metrics": {"auc": ev.get("auc")},
+        "num_test": sum(s.get("num_test") or 0 for s in sites.values()),
+        "sites": sites,
+        "failed": len(train_replies) - len(ok),
+    }
+    return new_arrays, line
+
+
+def run(grid: Grid, cfg: dict[str, Any], out: Path | None) -> dict[str, Any]:
+    """All rounds; returns metrics.json's content. Writes the outputs when `out` is a folder."""
+    outputs = Outputs(out)
+    try:
+        task = task_of(str(cfg["task"]))
+        hp = Hyper.from_run_config(cfg)
+        min_sites = max(1, int(cfg.get("min-sites", 1)))
+        features = list(task.features)
+        model = new_model(task.name, len(features), hp)
+        from fgtrain.task import to_arrays
+
+        arrays = to_arrays(model)
+        strategy, z = make_strategy(cfg, hp)
+        rounds: list[dict[str, Any]] = []
+        for number in range(1, int(cfg["num-server-rounds"]) + 1):
+            arrays, line = _round(grid, strategy, number, arrays, min_sites)
+            rounds.append(line)
+            outputs.write("progress.jsonl", line, append=True)
+        load_arrays(model, arrays)
+        last = rounds[-1]
+        privacy = str(cfg.get("privacy", "none"))
+        result = {
+            "task": task.name,
+            "job": cfg.get("job", ""),
+            "strategy": cfg.get("strategy", "FedAvg"),
+            "privacy": privacy,
+            "epsilon": float(cfg["epsilon"]) if privacy != "none" else None,
+            "delta": float(cfg.get("delta", 1e-5)) if privacy != "none" else None,
+            "noise_multiplier": z,
+            "rounds": rounds,
+            "final": {"auc": last["metrics"]["auc"], "num_examples": last["num_test"]},
+            "features": features,
+            "sites": sorted(last["sites"]),
+            "hyperparameters": {k: v for k, v in cfg.items() if k.startswith("hp-")},
+        }
+        if out is not None:
+            meta = {"task": task.name, "features": json.dumps(features), "hidden": str(hp.hidden),
+                    "job": str(cfg.get("job", ""))}  # fmt: skip
+            save_file(
+                {k: v.contiguous() for k, v in model.state_dict().items()},
+                str(out / "model.safetensors"),
+                meta,
+            )
+        outputs.write("metrics.json", result)
+        outputs.write("done.json", {"status": "completed"})
+        return result
+    except Exception as exc:
+        outputs.write("done.json", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
+        traceback.print_exc()
+        raise
+
+
+@app.main()
+def main(grid: Grid, context: Context) -> None:
+    from registry.config import Settings
+
+    root = Settings.from_env().training_out
+    run(grid, dict(context.run_config), None if root is None else root / str(context.run_id))
