@@ -1,0 +1,116 @@
+"""The gate runner's check of one task: the FAB's own bytes, the node's site, the sync's age, the run config
+the app will read (the app's defaults included), the job's cohort, the GPU; every decision audited."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from federation.jobs.approvals import Approval, sign_approval
+from federation.signing import public_text
+from federation.site.approvals_store import ApprovalsStore, pin_governance_key
+from federation.site.gate import read_audit
+from federation.site.gate_runner import GateConfig, check_task, could_allow
+from federation.site.keys import site_key
+from federation.training.fab import build_fab
+
+APP = Path(__file__).parents[2] / "federation" / "training" / "apps" / "gatetest"
+JOB = "https://w3id.org/fairgrid/job/j"
+COHORT = '{"inclusion":[[{"code":"D46","system":"icd10","type":"diagnosis"}]]}'
+APPROVED: dict[str, Any] = {"strategy": "FedAvg", "rounds": 2, "privacy": "central", "gpu": False,
+                            "hyperparameters": {"lr": 0.05}, "epsilon": 4.0}  # fmt: skip
+# the app's defaults (its pyproject) fused with what the job sets, as the SuperNode hands it over
+FLAT: dict[str, Any] = {"job": JOB, "task": "", "cohort": COHORT, "strategy": "FedAvg", "num-server-rounds": 2,
+                        "privacy": "central", "epsilon": 4.0, "delta": 1e-5, "gpu": False, "min-sites": 1,
+                        "hp-lr": 0.05}  # fmt: skip
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> GateConfig:
+    gov = Ed25519PrivateKey.generate()
+    pin_governance_key(tmp_path, public_text(gov))
+    docs = [
+        sign_approval(
+            Approval(
+                f"appr-{a}",
+                a,
+                JOB,
+                build_fab(APP).hash,
+                "site-a",
+                "p",
+                APPROVED,  # type: ignore[arg-type]
+                time.time() + 3600,
+                "x",
+            ),
+            k,
+        )  # fmt: skip
+        for a, k in (("governance", gov), ("custodian", site_key(tmp_path)))
+    ]
+    ApprovalsStore(tmp_path).put(docs, [], jobs={JOB: {"fab_hash": build_fab(APP).hash, "cohort": COHORT}})
+    return GateConfig(tmp_path, "127.0.0.1:1", "site-a")
+
+
+def check(cfg: GateConfig, *, fab: bytes | None = None, site: str = "site-a", **changes: Any) -> Any:
+    content = build_fab(APP).content if fab is None else fab
+    run = SimpleNamespace(fab_hash=build_fab(APP).hash)
+    flat = {k: v for k, v in {**FLAT, **changes}.items() if v is not None}
+    context = SimpleNamespace(run_config=flat, node_config={"site-id": site})
+    return check_task(cfg, run, SimpleNamespace(content=content), context, "1/2")
+
+
+def test_approved_run_allowed_app_defaults_included(cfg: GateConfig) -> None:
+    d = check(cfg)
+    assert d.allowed, d.reason
+    assert check(cfg, **{"num-server-rounds": 1}).allowed  # fewer rounds stay within
+    assert could_allow(cfg, build_fab(APP).hash)
+    assert not could_allow(cfg, "0" * 64)
+    entries = read_audit(cfg.home)
+    assert len(entries) == 2 and all(e["allowed"] and e["task"] == "1/2" for e in entries)
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"hp-lr": 0.5}, "hyperparameters"),  # an approved setting changed
+        ({"delta": 0.5}, "hyperparameters"),  # an app default changed that nobody approved
+        ({"epsilon": 0.0}, "epsilon"),  # the approved privacy budget dropped (0 is the app's "unset")
+        ({"privacy": "none"}, "privacy"),
+        ({"num-server-rounds": 3}, "rounds"),
+        ({"gpu": True}, "GPU"),
+        ({"cohort": '{"inclusion":[[{"code":"C90","system":"icd10","type":"diagnosis"}]]}'}, "cohort"),
+        ({"surprise": 1}, "not a fairgrid training setting"),
+        ({"job": "https://w3id.org/fairgrid/job/other"}, "no governance approval"),
+    ],
+)
+def test_refused(cfg: GateConfig, changes: dict[str, Any], why: str) -> None:
+    d = check(cfg, **changes)
+    assert not d.allowed and why in d.reason, d.reason
+    assert read_audit(cfg.home)[-1]["allowed"] is False
+
+
+def test_fab_bytes_node_site_and_stale_sync(cfg: GateConfig) -> None:
+    d = check(cfg, fab=build_fab(APP).content + b"x")
+    assert not d.allowed and "FAB" in d.reason
+    assert "site-id" in check(cfg, site="site-b").reason
+    held = ApprovalsStore(cfg.home).read()
+    ApprovalsStore(cfg.home).put(list(held.approvals), [], now=time.time() - 3600)
+    d = check(cfg)
+    assert not d.allowed and "sync" in d.reason
+    assert not could_allow(cfg, build_fab(APP).hash)
+    assert len(read_audit(cfg.home)) == 3
+
+
+def test_held_file_is_replaced_whole_and_keeps_revocations(tmp_path: Path) -> None:
+    store = ApprovalsStore(tmp_path)
+    store.put([{"body": {"n": 1}, "sig": "a"}], [{"body": {"r": 1}, "sig": "b"}])
+    store.put([], [{"body": {"r": 2}, "sig": "c"}])
+    held = store.read()
+    assert held.approvals == () and len(held.revocations) == 2  # a later sync cannot un-revoke
+    assert [p.name for p in store.path.parent.iterdir()] == ["held.json"]  # no temporary left behind
+    store.path.write_text("{not json", "utf-8")
+    assert store.read().approvals == () and store.read().synced_at is None  # unreadable: holds nothing
