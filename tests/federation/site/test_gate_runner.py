@@ -38,12 +38,12 @@ def cfg(tmp_path: Path) -> GateConfig:
         sign_approval(
             Approval(
                 f"appr-{a}",
-                a,
+                a,  # type: ignore[arg-type]
                 JOB,
                 build_fab(APP).hash,
                 "site-a",
                 "p",
-                APPROVED,  # type: ignore[arg-type]
+                APPROVED,
                 time.time() + 3600,
                 "x",
             ),
@@ -66,7 +66,7 @@ def check(cfg: GateConfig, *, fab: bytes | None = None, site: str = "site-a", **
 def test_approved_run_allowed_app_defaults_included(cfg: GateConfig) -> None:
     d = check(cfg)
     assert d.allowed, d.reason
-    assert check(cfg, **{"num-server-rounds": 1}).allowed  # fewer rounds stay within
+    assert check(cfg, **{"num-server-rounds": 1}).allowed  # type: ignore[arg-type]  # fewer rounds: within
     assert could_allow(cfg, build_fab(APP).hash)
     assert not could_allow(cfg, "0" * 64)
     entries = read_audit(cfg.home)
