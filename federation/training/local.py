@@ -84,6 +84,7 @@ class Node:
     node: Proc
     gate: Proc | None
     secret_file: Path
+    gpu: bool = False
 
     @property
     def runtime(self) -> str:
@@ -138,13 +139,13 @@ class LocalFlower:
 
     def start(self, timeout_s: float = 60.0) -> LocalFlower:
         """Start the SuperLink and wait until it answers."""
+        if self.port == 8000:
+            raise InputError("port 8000 is left to other services; choose another")
         self.root.mkdir(parents=True, exist_ok=True)
         out = self.out or self.root / "out"
         out.mkdir(parents=True, exist_ok=True)
         self.out = out
         self.port = self.port or free_port()
-        if self.port == 8000:
-            raise InputError("port 8000 is left to other services; choose another")
         cmd = [_bin("flower-superlink"), "--insecure", "--host", HOST, "--port", str(self.port),
                "--disable-runtime-dependency-installation",
                "--database", str(self.root / "superlink.db")]  # fmt: skip
@@ -180,7 +181,7 @@ class LocalFlower:
         if wait:
             self._wait_health(node, f"{HOST}:{port}", 60.0)
         g = self.start_gate(site, home, port, secret_file, gpu=gpu) if gate else None
-        self.nodes[site] = Node(site, home, port, node, g, secret_file)
+        self.nodes[site] = Node(site, home, port, node, g, secret_file, gpu)
         return self.nodes[site]
 
     def start_gate(self, site: str, home: Path, port: int, secret_file: Path, *, gpu: bool = False) -> Proc:
@@ -193,7 +194,7 @@ class LocalFlower:
         n = self.nodes[site]
         if n.gate is not None:
             n.gate.stop()
-        n.gate = self.start_gate(site, n.home, n.port, n.secret_file)
+        n.gate = self.start_gate(site, n.home, n.port, n.secret_file, gpu=n.gpu)
         return n.gate
 
     def wait_nodes(self, count: int | None = None, timeout_s: float = 60.0) -> int:
@@ -225,10 +226,14 @@ class LocalFlower:
         self.nodes[site].stop(sig)
 
     def stop(self) -> None:
-        for n in self.nodes.values():
-            n.stop()
-        if self.link is not None:
-            self.link.stop()
+        procs = [p for n in self.nodes.values() for p in (n.node, n.gate) if p is not None]
+        procs += [self.link] if self.link is not None else []
+        for p in procs:  # signal all first, so they shut down side by side
+            if p.alive:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.proc.pid, signal.SIGTERM)
+        for p in procs:
+            p.stop()
 
     def __enter__(self) -> LocalFlower:
         return self.start() if self.link is None else self

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -142,6 +143,12 @@ def test_bypassing_runs_are_refused_everywhere_then_an_approved_run_trains(world
             assert not (home / "flwr" / "apps").exists() or not any(
                 p.name.endswith(world.modified.hash[:8]) for p in (home / "flwr" / "apps").iterdir()
             )  # the modified app was never even installed
+
+    # a gate killed outright and started again serves on (it keeps no state of its own)
+    killed = world.flower.nodes["hospital-b"].gate
+    assert killed is not None
+    killed.stop(signal.SIGKILL)
+    world.flower.restart_gate("hospital-b")
 
     # the nodes keep serving: an approved run afterwards trains at every site
     run_id = world.start(world.fab, "e-approved")
