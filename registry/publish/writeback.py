@@ -9,8 +9,8 @@
   legislation copied from the record, a quality measurement: the model's final metric, or the registry's
   metadata quality score for other records).
 
-A later publication replaces what an earlier one to the same Zenodo added, so the record names its latest
-version; the concept DOI stays the same across versions.
+A later publication replaces the identifiers, and the distribution an earlier one to the same Zenodo added,
+so the record names its latest version; the concept DOI stays the same across versions.
 """
 
 from __future__ import annotations
@@ -82,41 +82,46 @@ def _values(triples: Iterable[ox.Triple], subject: object, predicate: str) -> li
 
 
 def earlier_writeback(record: Record, zenodo_url: str) -> tuple[set[ox.Triple], Published | None]:
-    """The triples an earlier publication to this Zenodo added, and that publication as far as the record
-    tells (enough to make a new version of it: the deposition id, DOIs, record page)."""
+    """The triples earlier publications wrote back that a new one replaces, and the earlier publication on
+    this Zenodo as far as the record tells (enough to make a new version of it: deposition id, DOIs, page).
+
+    The identifiers name the latest publication wherever it went: always replaced. A distribution only by
+    one on the same Zenodo (a sandbox deposit leaves the real one's in place)."""
     s = record.subject
     triples = record.triples
     drop: set[ox.Triple] = set()
     doi = concept = page = None
+    dois: set[str] = set()
     nodes: set[ox.BlankNode] = set()
     for t in triples:
         node = t.object
         if t.subject != s or not isinstance(node, ox.BlankNode):
             continue
-        label = set(_values(triples, node, RDFS + "label"))
-        notation = _values(triples, node, SKOS + "notation")
-        if t.predicate.value == ADMS + "identifier" and label & {VERSION_LABEL, CONCEPT_LABEL}:
+        if t.predicate.value == ADMS + "identifier":
+            label = set(_values(triples, node, RDFS + "label"))
+            if not label & {VERSION_LABEL, CONCEPT_LABEL}:
+                continue
+            notation = _values(triples, node, SKOS + "notation")
             nodes |= _reachable(triples, node)
             drop.add(t)
+            dois |= set(notation)
             if VERSION_LABEL in label and notation:
                 doi = notation[0]
             elif notation:
                 concept = notation[0]
-        elif t.predicate.value == DCAT + "distribution" and DIST_TITLE in _values(
-            triples, node, DCT + "title"
-        ):
+        elif t.predicate.value == DCAT + "distribution":
+            if DIST_TITLE not in _values(triples, node, DCT + "title"):
+                continue
             urls = _values(triples, node, DCAT + "accessURL")
             if not urls or _origin(urls[0]) != _origin(zenodo_url):
                 continue  # another Zenodo's (the sandbox's, say): left as it is
             page = urls[0]
             nodes |= _reachable(triples, node)
             drop.add(t)
-    if page is None:
-        return set(), None  # nothing of this Zenodo's: nothing replaced, no previous version
     drop |= {t for t in triples if t.subject in nodes}
-    old_id = f"https://doi.org/{doi}" if doi else None
+    old_ids = {f"https://doi.org/{d}" for d in dois}
     drop |= {t for t in triples if t.subject == s and t.predicate.value == DCT + "identifier"
-             and isinstance(t.object, ox.Literal) and t.object.value == old_id}  # fmt: skip
+             and isinstance(t.object, ox.Literal) and t.object.value in old_ids}  # fmt: skip
     # the URLs typed dcat:Resource for MLDCAT-AP go with the distribution
     links = (DCAT + "accessURL", DCAT + "downloadURL")
     resources = {
@@ -124,6 +129,8 @@ def earlier_writeback(record: Record, zenodo_url: str) -> tuple[set[ox.Triple], 
     }
     drop |= {t for t in triples if isinstance(t.subject, ox.NamedNode) and t.subject.value in resources
              and t.predicate.value == RDF_TYPE}  # fmt: skip
+    if page is None:
+        return drop, None  # nothing on this Zenodo yet: no earlier version to follow
     match = re.search(r"/(\d+)/?$", page) or (re.search(r"zenodo\.(\d+)$", doi) if doi else None)
     if match is None or doi is None or concept is None:
         return drop, None
@@ -134,7 +141,8 @@ def writeback(
     record: Record, published: Published, zenodo_url: str, measurement: Measurement
 ) -> list[ox.Triple]:
     """The record's triples with this publication's DOIs and distribution (an earlier one's replaced)."""
-    drop, _ = earlier_writeback(record, zenodo_url)
+    # what an earlier publication to the same Zenodo wrote (known by its record page's origin)
+    drop, _ = earlier_writeback(record, published.record_url or zenodo_url)
     keep = [t for t in record.triples if t not in drop]
     s = record.subject
     add: list[ox.Triple] = []

@@ -1,0 +1,39 @@
+"""The demo's publishing step: `fairgrid dev-zenodo` as a subprocess, the model published, the DOI printed."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from api.demo_publish import publish_step
+from registry.identity import local_operator
+from registry.publish.writeback import zenodo_links
+from registry.wiring import open_registry
+from tests.registry.publish.trained_model import MODEL_IRI, Template, open_trained, trained_template
+
+__all__ = ["trained_template"]
+
+
+def test_publish_step_publishes_the_model_to_a_local_zenodo(
+    trained_template: Template, tmp_path: Path
+) -> None:
+    reg = open_trained(trained_template, tmp_path)
+    settings = reg.settings
+    reg.close()
+    text = io.StringIO()
+    zen = publish_step(settings, Console(file=text, width=300), 8080, MODEL_IRI, keep=True)
+    try:
+        assert zen is not None and zen.process.poll() is None
+        shown = text.getvalue()
+        assert "LOCAL STAND-IN" in shown and "https://doi.org/10.5072/" in shown
+        assert "landing page with the DOI: http://127.0.0.1:8080/model/test-fed-mds" in shown
+        assert zen.token not in shown
+    finally:
+        if zen is not None:
+            zen.stop()
+    assert zen.process.poll() is not None
+    with open_registry(settings) as again:
+        links = zenodo_links(again.records.get(local_operator(), MODEL_IRI))
+    assert links is not None and links.doi is not None and links.doi in shown
