@@ -86,12 +86,13 @@ def gate_config(
     from registry.config import Settings
 
     site = open_site(home).config.site_id
-    if governance_key:
-        pin_governance_key(home, governance_key)
-    if ":" not in supernode or not supernode.rsplit(":", 1)[1].isdigit():
+    host, _, port = supernode.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536 or any(c in host for c in "/@?# "):
         raise InputError(f"--supernode {supernode[:80]!r} is not host:port (the SuperNode's Runtime API)")
     if secret_file is not None and not secret_file.is_file():
         raise InputError(f"{secret_file} is not a file (the SuperNode's --superexec-auth-secret-file)")
+    if governance_key:  # last: a refused command changes nothing
+        pin_governance_key(home, governance_key)
     staleness = Settings.from_env().site.gate_max_staleness_s
     return GateConfig(home, supernode, site, gpu=gpu, max_staleness_s=staleness, hub=hub, token=token,
                       secret_file=secret_file)  # fmt: skip
