@@ -13,9 +13,12 @@ import pytest
 
 from registry.errors import InputError
 from registry.identity import local_operator
+from registry.model import Record
 from registry.publish.metadata import zenodo_metadata
 from registry.publish.package import build_package, local_weights
 from registry.publish.training import parse_run
+from registry.rdf import parse
+from registry.vocab import Kind
 from registry.wiring import Registry
 from tests.registry.publish.trained_model import (
     MODEL_IRI,
@@ -173,3 +176,21 @@ def test_malformed_metrics_are_an_input_error(bad: Any) -> None:
 def test_odd_metric_values_are_dropped_not_trusted() -> None:
     run = parse_run({"rounds": [{"round": True, "metrics": {"auc": float("nan"), "n": 3, "x": {"deep": 1}}}]})
     assert run.rounds[0].number == 1 and run.rounds[0].metrics == {"n": 3}
+
+
+def test_terminology_release_package(tmp_path: Path) -> None:
+    iri = "https://w3id.org/fairgrid/terminology/lab-units"
+    ttl = f"""@prefix skos: <http://www.w3.org/2004/02/skos/core#> . @prefix dct: <http://purl.org/dc/terms/> .
+    <{iri}> a skos:ConceptScheme ; dct:title "Lab units" ; dct:creator [ <http://xmlns.com/foaf/0.1/name> "Lab" ] ;
+        dct:license <http://publications.europa.eu/resource/authority/licence/CC0> .
+    <{iri}/g-dl> a skos:Concept ; skos:prefLabel "g/dL" ; skos:inScheme <{iri}> ."""
+    rec = Record(iri, Kind.TERMINOLOGY, tuple(parse(ttl, ox.RdfFormat.TURTLE)))
+    meta = zenodo_metadata(rec, {})
+    assert meta["upload_type"] == "dataset" and meta["license"] == "cc0-1.0"
+    with build_package(rec, {}, meta, home=tmp_path) as pkg:
+        names = [f.name for f in pkg.files]
+        crate = json.loads((pkg.folder / "ro-crate-metadata.json").read_text())
+    assert names == ["terminology.ttl", "terminology.jsonld", "ro-crate-metadata.json"]
+    assert _entities(crate)["./"]["license"] == {
+        "@id": "http://publications.europa.eu/resource/authority/licence/CC0"
+    }
