@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-sites", action="store_true", help="skip the synthetic hospital sites")
     ap.add_argument("--serve", action="store_true", help="then serve the hub, connect the sites, ask them")
     ap.add_argument("--once", action="store_true", help="with --serve: stop after the federated question")
+    ap.add_argument("--no-training", action="store_true", help="with --serve: skip the governed training run")
     args = ap.parse_args(argv)
     settings = Settings.from_env()
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -84,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
             if described:
                 register(reg, "site dataset descriptions", described)
         harvest_demo_source(reg, console)  # a FAIR Data Point export, and the review queue it leaves
+        if args.serve and not args.no_sites and not args.no_training:
+            from api import demo_training
+
+            console.print("\n[bold]Governed federated training[/] (Flower, the three demo sites)")
+            demo_training.run(reg, settings.home, console)
         # A full rebuild, not just the outbox: an index left by an earlier run may carry older visibility
         # flags (metadata of RESTRICTED datasets used to be hidden from anonymous callers).
         n = reg.search.reindex(local_operator("demo"))

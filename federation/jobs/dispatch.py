@@ -230,7 +230,7 @@ class TrainingService:
             shutil.copyfile(status.artifacts / name, dest / name)
         metrics = run_metrics(dest)
         sites = self._site_records()
-        took_part = [s for s in (metrics.get("sites") or run["sites"]) if s in sites] or list(run["sites"])
+        took_part = [s for s in _trained_last(run) or metrics.get("sites") or run["sites"] if s in sites]
         site_iris = [sites[s].iri for s in took_part]
         base = self.records.settings.base_iri
         final = metrics.get("final") if isinstance(metrics.get("final"), dict) else {}
@@ -281,6 +281,14 @@ def model_file(home: Path, slug: str, name: str) -> Path:
     if not path.is_file():
         raise NotFound(f"model {slug} has no {name}")
     return path
+
+
+def _trained_last(run: dict[str, Any]) -> list[str]:
+    """The sites whose training the last round aggregated (a site that only evaluated trained nothing)."""
+    history = run.get("history") or [{}]
+    return sorted(
+        s for s, v in (history[-1].get("sites") or {}).items() if isinstance(v, dict) and "train_s" in v
+    )
 
 
 def _history_line(line: dict[str, Any]) -> dict[str, Any]:

@@ -169,7 +169,8 @@ def test_gpu_jobs_go_to_gpu_sites_only(world) -> None:  # type: ignore[no-untype
 
 def _write_round(folder: Path, n: int, auc: float) -> None:
     line = {"round": n, "started": 1.0, "ended": 2.0, "train_loss": 0.6, "metrics": {"auc": auc},
-            "sites": {"site-a": {"num_examples": 120, "auc": auc}, "site-c": {"num_examples": 80}}}  # fmt: skip
+            "sites": {"site-a": {"num_examples": 120, "auc": auc, "train_s": 0.2},
+                      "site-c": {"num_examples": 80, "train_s": 0.3}, "site-b": {"auc": 0.5}}}  # fmt: skip
     with (folder / "progress.jsonl").open("a") as f:
         f.write(json.dumps(line) + "\n")
 
