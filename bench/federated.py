@@ -1,6 +1,6 @@
 """Federated versus centralized versus single-site training on synthetic MDS and MM cohorts.
 
-    .venv/bin/python bench/federated.py [--sizes 150,250,600] [--rounds 20] [--seed 7]
+    .venv/bin/python bench/federated.py [--sizes 600,1000,2400] [--rounds 20] [--seeds 7,8,9]
 
 Three synthetic sites per use case (federation/synth), sizes as given (patients synthesised per site); as in
 `fairgrid synth`, the last site has no NGS panel, so its mutation columns are all missing. Every site's
@@ -77,7 +77,9 @@ def fit_and_score(
     return float("nan") if value is None else value
 
 
-def one_use_case(use_case: str, sizes: list[int], rounds: int, seed: int, root: Path) -> dict[str, Any]:
+def one_use_case(
+    use_case: str, sizes: list[int], rounds: int, seed: int, root: Path, local_epochs: int = 3
+) -> dict[str, Any]:
     task_name = USE_CASES[use_case]
     task = import_app("task")
     server = import_app("server_app")
@@ -87,7 +89,8 @@ def one_use_case(use_case: str, sizes: list[int], rounds: int, seed: int, root: 
     test = site_data.SiteData.concat([s.part(test=True) for s in sites])
     trains = [s.part(test=False) for s in sites]
     cfg: dict[str, Any] = {"task": task_name, "strategy": "FedAvg", "num-server-rounds": rounds,
-                           "privacy": "none", "min-sites": len(homes), "job": "bench"}  # fmt: skip
+                           "privacy": "none", "min-sites": len(homes), "job": "bench",
+                           "hp-local-epochs": local_epochs}  # fmt: skip
     hp = task.Hyper.from_run_config(cfg)
     epochs = rounds * hp.local_epochs
     centralized = fit_and_score(task, site_data.SiteData.concat(trains), test, hp, epochs)
@@ -117,6 +120,24 @@ def one_use_case(use_case: str, sizes: list[int], rounds: int, seed: int, root: 
     }
 
 
+def _mean(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means over the seeds; best_single_site is the mean of each seed's best site."""
+
+    def avg(values: list[float]) -> float:
+        return round(sum(values) / len(values), 4)
+
+    out: dict[str, Any] = {
+        k: avg([r[k] for r in runs]) for k in ("centralized", "best_single_site", "federated")
+    }
+    out["single_sites"] = [
+        avg([r["single_sites"][i] for r in runs]) for i in range(len(runs[0]["single_sites"]))
+    ]
+    out["patients"] = runs[0]["patients"]
+    out["per_seed"] = [{k: r[k] for k in ("centralized", "best_single_site", "federated")} for r in runs]
+    out["test_patients"] = [r["test_patients"] for r in runs]
+    return out
+
+
 def overhead(rounds: int) -> float | None:
     """Round wall time minus the slowest site's train_s on real SuperLink/SuperNodes, when local.py exists."""
     try:
@@ -128,19 +149,32 @@ def overhead(rounds: int) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="150,250,600")
+    parser.add_argument("--sizes", default="600,1000,2400")
     parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--local-epochs", type=int, default=3)
+    parser.add_argument("--seeds", default="7", help="comma-separated cohort seeds; figures are their means")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    import torch
+
+    torch.set_num_threads(1)  # models this small gain nothing from threads; the figures are single-core
     import logging
 
     logging.getLogger("flwr").setLevel(logging.WARNING)  # Flower logs every round at INFO
-    summary: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="fairgrid-bench-fed-") as tmp:
-        for use_case in USE_CASES:
-            summary[use_case] = one_use_case(use_case, sizes, args.rounds, args.seed, Path(tmp))
-    table = Table(title=f"test AUC on the pooled held-out set (sites {args.sizes}, {args.rounds} rounds)")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    runs: dict[str, list[dict[str, Any]]] = {uc: [] for uc in USE_CASES}
+    for seed in seeds:
+        with tempfile.TemporaryDirectory(prefix="fairgrid-bench-fed-") as tmp:
+            for use_case in USE_CASES:
+                runs[use_case].append(
+                    one_use_case(use_case, sizes, args.rounds, seed, Path(tmp), args.local_epochs)
+                )
+                print(
+                    f"seed {seed} {use_case}: {json.dumps(runs[use_case][-1])}", file=sys.stderr, flush=True
+                )
+    summary = {uc: _mean(rs) for uc, rs in runs.items()}
+    title = f"test AUC, pooled held-out set (sites {args.sizes}, {args.rounds} rounds, seeds {args.seeds})"
+    table = Table(title=title)
     for col in ("use case", "centralized", "site 1", "site 2", "site 3", "best single", "federated",
                 "fed / central", "fed - best single", "patients"):  # fmt: skip
         table.add_column(col)
@@ -151,8 +185,9 @@ def main() -> None:
         cells = [f"{r['centralized']:.3f}", *singles, f"{r['best_single_site']:.3f}", f"{r['federated']:.3f}"]
         table.add_row(use_case, *cells, f"{ratio:.3f}", f"{gain:+.3f}", "/".join(map(str, r["patients"])))
     Console(stderr=True).print(table)
-    Console(stderr=True).print({k: {kk: v for kk, v in r.items() if kk not in ("centralized", "federated")}
-                                for k, r in summary.items()})  # fmt: skip
+    Console(stderr=True).print(
+        {k: {kk: r[kk] for kk in ("per_seed", "test_patients")} for k, r in summary.items()}
+    )
     line = {
         uc: {k: r[k] for k in ("centralized", "best_single_site", "federated")} for uc, r in summary.items()
     }

@@ -22,11 +22,11 @@ from fgtrain.models import RiskMLP, build
 @dataclass(frozen=True)
 class Hyper:
     lr: float = 0.01
-    local_epochs: int = 2
+    local_epochs: int = 1
     batch_size: int = 64
     proximal_mu: float = 0.0
     clip_norm: float = 1.0
-    hidden: int = 32
+    hidden: int = 16
     weight_decay: float = 1e-4
 
     @classmethod
