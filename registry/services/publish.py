@@ -197,23 +197,30 @@ class PublishService:
         self, identity: Identity, record: Record, published: Published, target: str, m: Measurement
     ) -> int:
         """A new revision with the DOIs, written with the service's own authority: the caller may publish
-        to Zenodo without being a curator, and only these triples change."""
-        triples = writeback(record, published, target, m)
+        to Zenodo without being a curator, and only these triples change. It goes on the record's latest
+        revision: a curator's edit made while the files were uploading keeps its content and gets the DOI
+        (the note names the revision that was published; the next publish makes a new version of it)."""
+        assert record.revision is not None
+        current = self.records.store.get(record.iri)
+        if current is None or current.revision is None:
+            raise Conflict(f"{record.iri} is gone from the registry; its DOI is {published.doi}")
+        if not current.revision.published:
+            raise Conflict(
+                f"{record.iri} has a draft revision ({current.revision.number}) since it was published",
+                hint="publish the draft in the registry, then publish again (a new version gets the DOI)",
+            )
+        triples = writeback(current, published, target, m)
         draft = Draft(record.iri, record.kind, triples, source="zenodo write-back")
         (checked,) = self.records.check(identity, [draft])
         if not isinstance(checked, Checked):
             raise checked[1]
-        if checked.head is None or record.revision is None or checked.head.number != record.revision.number:
-            # the record changed while it was published: its new revision gets the DOI on the next publish
-            if checked.head is not None and checked.head.content_hash == checked.content_hash:
-                return checked.head.number
-            raise Conflict(
-                f"{record.iri} changed while it was being published; publish it again to write the DOI"
-            )
-        if checked.head.content_hash == checked.content_hash:
+        if checked.head is not None and checked.head.content_hash == checked.content_hash:
             return checked.head.number  # this DOI is written back already
-        write = self.records.new_revision(identity, checked, note=f"{WRITEBACK_NOTE}{published.doi}")
-        self.records.commit([write])
+        note = f"{WRITEBACK_NOTE}{published.doi}"
+        if current.revision.number != record.revision.number:
+            note += f" (revision {record.revision.number} was published)"
+        write = self.records.new_revision(identity, checked, note=note)
+        self.records.commit([write])  # refused (stale revision) if the record changed once more meanwhile
         assert write.record.revision is not None
         return write.record.revision.number
 

@@ -162,3 +162,43 @@ def test_drafts_and_other_kinds_are_refused(hub: Registry, zenodo: Running) -> N
     with pytest.raises(Exception, match="only models, datasets"):
         hub.publish.publish(MEMBER, "https://w3id.org/fairgrid/site/paris")
     assert _state(zenodo)["depositions"] == 0
+
+
+def _edit(reg: Registry, *, publish: bool = True) -> None:
+    """A curator changes the model's version (a real concurrent edit, made while files upload)."""
+    rec = reg.records.get(CURATOR, MODEL_IRI)
+    assert rec.revision is not None
+    version = ox.NamedNode(DCAT + "version")
+    changed = [t for t in rec.triples if t.predicate != version] + [
+        ox.Triple(rec.subject, version, ox.Literal("0.3.0"))
+    ]
+    data = ox.serialize(changed, format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None
+    reg.records.update(CURATOR, MODEL_IRI, data, ox.RdfFormat.N_TRIPLES, rec.revision.number, publish=publish)
+
+
+def test_an_edit_during_the_upload_keeps_its_content_and_gets_the_doi(hub: Registry, zenodo: Running) -> None:
+    def meanwhile(message: str) -> None:
+        if message == "publishing":
+            _edit(hub)
+
+    result = hub.publish.publish(MEMBER, MODEL_IRI, progress=meanwhile)
+    pub = result.published
+    assert pub is not None and pub.version == "0.1.0" and result.revision == 3
+    rec = hub.records.get(MEMBER, MODEL_IRI)
+    assert rec.value(DCAT + "version") == "0.3.0" and _dois(hub, MODEL_IRI)[VERSION_LABEL] == [pub.doi]
+    assert rec.revision is not None and "revision 1 was published" in (rec.revision.note or "")
+    later = hub.publish.publish(MEMBER, MODEL_IRI).published  # the edited content: a new version
+    assert later is not None and later.version == "0.3.0" and later.concept_doi == pub.concept_doi
+
+
+def test_a_draft_made_during_the_upload_waits_for_the_doi(hub: Registry, zenodo: Running) -> None:
+    def meanwhile(message: str) -> None:
+        if message == "publishing":
+            _edit(hub, publish=False)
+
+    result = hub.publish.publish(MEMBER, MODEL_IRI, progress=meanwhile)
+    assert result.published is not None and result.revision is None
+    assert result.writeback_error is not None and "draft" in result.writeback_error
+    assert _state(zenodo)["published"] == 1
+    assert hub.publish.audit.entries()[-1]["event"] == "writeback-failed"
