@@ -194,10 +194,18 @@ def _orcid(g: Graph, agent: ox.NamedNode | ox.BlankNode) -> str | None:
 
 
 def creators(g: Graph, iri: str) -> list[dict[str, str]]:
-    """dct:creator agents (dct:publisher when there is none), with ORCID and affiliation when known."""
+    """dct:creator agents (dct:publisher when there is none, else the agents of the run that generated
+    the record), with ORCID and affiliation when known."""
     agents = [a for a in g.objects(iri, DCT + "creator") if not isinstance(a, ox.Literal)]
     if not agents:
         agents = [a for a in g.objects(iri, DCT + "publisher") if not isinstance(a, ox.Literal)]
+    if not agents:
+        # a model a training run registered names no creator: the sites that trained it are its makers
+        runs = [r for r in g.objects(iri, PROV + "wasGeneratedBy") if not isinstance(r, ox.Literal)]
+        for node in [ox.NamedNode(iri), *runs]:
+            agents += [
+                a for a in g.objects(node, PROV + "wasAssociatedWith") if not isinstance(a, ox.Literal)
+            ]
     out: list[dict[str, str]] = []
     for a in agents:
         name = _agent_name(g, a)

@@ -159,8 +159,9 @@ def _site_names(g: Graph, related: Mapping[str, Record]) -> dict[str, str]:
     return out
 
 
-def _fab_hash(record: Record) -> str | None:
-    for t in record.triples:
+def _fab_hash(g: Graph) -> str | None:
+    """The Flower app bundle's hash: on the model record, or on the training job its run names."""
+    for t in g.triples:
         if t.predicate.value == FG + "fabHash" and isinstance(t.object, ox.Literal):
             return str(t.object.value)
     return None
@@ -213,7 +214,7 @@ def _model_files(
         files,
         run,
         weights=WEIGHTS,
-        fab_hash=_fab_hash(record),
+        fab_hash=_fab_hash(g),
         site_names=names,
         datasets=datasets,
         agent=creators[0] if creators else None,

@@ -202,3 +202,39 @@ def test_a_draft_made_during_the_upload_waits_for_the_doi(hub: Registry, zenodo:
     assert result.writeback_error is not None and "draft" in result.writeback_error
     assert _state(zenodo)["published"] == 1
     assert hub.publish.audit.entries()[-1]["event"] == "writeback-failed"
+
+
+def test_a_model_the_training_flow_registered(hub: Registry, zenodo: Running) -> None:
+    """The record federation/jobs/model_record.py writes (no dct:creator: the sites that trained it are)."""
+    from datetime import UTC, datetime
+
+    from federation.jobs.model_record import TrainedModel, model_triples
+    from tests.registry.publish.trained_model import METRICS, WEIGHTS
+
+    base = "https://w3id.org/fairgrid/"
+    m = TrainedModel(
+        iri=base + "model/job-1", slug="job-1", job=base + "job/1", job_title="MDS to AML", task="mds-aml",
+        run_id="42", started=datetime(2026, 12, 1, 10, tzinfo=UTC), ended=datetime(2026, 12, 1, 10, 5, tzinfo=UTC),
+        rounds=2, run_config={"strategy": "FedAvg", "privacy": "none"}, approvals=("a1",),
+        sites=(base + "site/paris", base + "site/milan"), datasets=(DATASET,), metrics={"auc": 0.71},
+        history=tuple(METRICS["rounds"]), download_base=base + "models/job-1/",
+    )  # fmt: skip
+    data = ox.serialize(model_triples(m), format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None
+    hub.records.create(CURATOR, data, ox.RdfFormat.N_TRIPLES, source="training")
+    folder = hub.settings.home / "models" / "job-1"
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(WEIGHTS)
+    result = hub.publish.publish(MEMBER, m.iri, dry_run=True)
+    assert result.payload is not None
+    meta = result.payload["metadata"]["metadata"]
+    assert [c["name"] for c in meta["creators"]] == [
+        "Hôpital universitaire Exemple Paris (example site)", "Ospedale universitario Esempio Milano (example site)",
+    ]  # fmt: skip
+    assert (
+        meta["license"] == "cc-by-4.0"
+        and meta["version"] == "42"
+        and meta["publication_date"] == "2026-12-01"
+    )
+    done = hub.publish.publish(MEMBER, m.iri)
+    assert done.published is not None and done.revision == 2 and done.writeback_error is None
