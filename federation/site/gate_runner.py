@@ -58,6 +58,7 @@ class GateConfig:
     sync_interval_s: float = 60.0
     secret_file: Path | None = None  # the SuperNode's --superexec-auth-secret-file, if it has one
     poll_s: float = 0.2
+    max_children: int = 4  # ClientApps running at once; no new task is taken beyond that
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
 
@@ -310,6 +311,9 @@ def serve(cfg: GateConfig, *, stop_after: float | None = None) -> None:
                 ApprovalsStore(cfg.home).sync(cfg.hub, cfg.token, cfg.site)
             except FairgridError as exc:
                 log.warning("approvals sync failed: %s", exc.message)
+        if len(cfg.children) >= cfg.max_children:  # busy: leave the task to the SuperNode's queue
+            time.sleep(cfg.poll_s)
+            continue
         try:
             res = client.AcquireTask(AcquireTaskRequest(supported_task_types=[TaskType.CLIENT_APP]))
         except Exception as exc:  # noqa: BLE001 - the SuperNode is down or restarting: wait and retry
