@@ -110,14 +110,20 @@ class Template:
     validator: RecordValidator  # compiled once (about a second each time otherwise)
 
 
+_built: list[Template] = []  # modules import the fixture, so pytest sees one per module: built once here
+
+
 @pytest.fixture(scope="session")
 def trained_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     """A hub home with the example catalogue and the trained model, registered once per test session."""
+    if _built:
+        return _built[0]
     home = tmp_path_factory.mktemp("trained-template") / "home"
     reg = open_registry(Settings(home=home, auth=DEV_AUTH))
     try:
         register_trained_model(reg)
-        return Template(home, reg.validator)
+        _built.append(Template(home, reg.validator))
+        return _built[0]
     finally:
         reg.close()
 
