@@ -102,7 +102,7 @@ def run(reg: Registry, home: Path, console: Console) -> JobView | None:
             def shown(view: JobView) -> None:
                 status.update(f"training: round {(view.run or {}).get('round', 0)}/2 finished")
 
-            job = dispatch.follow(job.iri, poll_s=0.3, timeout_s=300, on_change=shown)
+            job = dispatch.follow(job.iri, poll_s=1.0, timeout_s=300, on_change=shown)
     console.print(_table(job))
     run_doc = job.run or {}
     if job.state != "completed":

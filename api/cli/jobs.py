@@ -19,7 +19,7 @@ from federation.jobs.approvals import governance_key
 from federation.jobs.record import JobSpec, JobView, job_json
 from federation.jobs.service import JobService, custodian_approval, custodian_revocation
 from federation.site.keys import site_key
-from registry.errors import InputError, UnreadableInput
+from registry.errors import InputError, Unavailable, UnreadableInput
 from registry.wiring import Registry
 
 app = typer.Typer(
@@ -254,6 +254,12 @@ def status(
     with main.registry() as reg:
         training = training_service(reg)
         view = training.jobs.show(main.me(), job)
+        stale = None
         if view.state == "running" and training.runner is not None:
-            view, _ = training.refresh(job)
+            try:
+                view, _ = training.refresh(job)
+            except Unavailable as exc:  # show what the record says, and why it may be behind
+                stale = exc.message
         _status(view, json)
+        if stale and not json:
+            out.print(f"[yellow]as last recorded[/]: {stale}")

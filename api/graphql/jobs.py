@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from api.graphql.concepts import Ctx
 from federation.jobs.approvals import governance_key
 from federation.jobs.record import JobSpec, JobView, job_json
 from federation.jobs.service import JobService
+from registry.errors import Unavailable
 from registry.wiring import Registry
 
 
@@ -101,7 +103,9 @@ async def training_job(info: Ctx, iri: str) -> TrainingJob:
     if job.state == "running":  # read the run's progress into the record (the hub's bookkeeping)
         training = training_service(ctx.registry)
         if training.runner is not None:
-            job, _ = await ctx.run(training.refresh, iri)
+            # a SuperLink that does not answer leaves the job as last recorded: reading never fails on it
+            with contextlib.suppress(Unavailable):
+                job, _ = await ctx.run(training.refresh, iri)
     return TrainingJob.of(job)
 
 

@@ -36,7 +36,7 @@ from federation.jobs.service import JobService
 from federation.signing import public_key
 from federation.site.gate import GateKeys, decide
 from federation.training.flowerconfig import flower_run_config
-from registry.errors import Conflict, InputError, NotFound
+from registry.errors import Conflict, InputError, NotFound, Unavailable
 from registry.identity import Identity, Role
 from registry.model import Record
 from registry.vocab import FG, Kind
@@ -44,6 +44,7 @@ from registry.vocab import FG, Kind
 STARTERS = (Role.CONSORTIUM_MEMBER,)  # admin is implied
 ARTIFACTS = ("model.safetensors", "metrics.json")
 MODELS_DIR = "models"
+MAX_MISSES = 10  # consecutive unanswered status reads before follow() gives up
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,80}\Z")
 
 
@@ -201,8 +202,18 @@ class TrainingService:
         """Poll until the run ends (or `timeout_s`); the job as last recorded."""
         deadline = time.monotonic() + timeout_s
         seen: Any = None
+        misses = 0
         while True:
-            job, _ = self.refresh(iri)
+            try:
+                job, _ = self.refresh(iri)
+                misses = 0
+            except Unavailable:
+                # a SuperLink busy for a moment is not a failed run; one gone for good is reported
+                misses += 1
+                if misses >= MAX_MISSES or time.monotonic() > deadline:
+                    raise
+                time.sleep(poll_s)
+                continue
             if on_change is not None and job.run != seen:
                 on_change(job)
             seen = job.run

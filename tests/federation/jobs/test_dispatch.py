@@ -23,7 +23,7 @@ from federation.jobs.runner import RunStatus, Scalar
 from federation.jobs.service import JobService, custodian_approval, custodian_revocation
 from federation.signing import public_text
 from federation.site.keys import site_key
-from registry.errors import InputError, PermissionDenied
+from registry.errors import InputError, PermissionDenied, Unavailable
 from registry.identity import Identity, Role, local_operator
 from registry.vocab import FG, MLDCAT
 from registry.wiring import Registry
@@ -54,6 +54,7 @@ class FolderRunner:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.started: list[tuple[dict[str, Scalar], list[str]]] = []
+        self.unanswered = 0  # status reads to leave unanswered (a SuperLink busy for a moment)
 
     def start(self, fab: bytes, run_config: Mapping[str, Scalar], sites: list[str]) -> str:
         self.started.append((dict(run_config), sites))
@@ -62,6 +63,9 @@ class FolderRunner:
         return run_id
 
     def status(self, run_id: str) -> RunStatus:
+        if self.unanswered:
+            self.unanswered -= 1
+            raise Unavailable("the SuperLink did not answer")
         folder = self.out / run_id
         lines = [json.loads(x) for x in (folder / "progress.jsonl").read_text().splitlines()] if (
             folder / "progress.jsonl").exists() else []  # fmt: skip
@@ -219,3 +223,17 @@ def test_a_failed_run_is_recorded_as_failed(world) -> None:  # type: ignore[no-u
     job = svc.follow(job.iri, poll_s=0.01)
     assert job.state == "failed" and job.run is not None and job.run["error"] == "boom"
     assert job.trained_model is None
+
+
+def test_follow_rides_out_a_busy_superlink_but_not_a_gone_one(world) -> None:  # type: ignore[no-untyped-def]
+    svc, jobs, runner, homes = world
+    job = svc.start(GOV, custodians(jobs, jobs.approve(GOV, submit(jobs).iri), homes, SITES).iri)
+    assert job.run is not None
+    (runner.out / job.run["run_id"] / "done.json").write_text(json.dumps({"status": "failed", "error": "x"}))
+    runner.unanswered = 3
+    assert svc.follow(job.iri, poll_s=0.01).state == "failed"
+    job = svc.start(GOV, custodians(jobs, jobs.approve(GOV, submit(jobs).iri), homes, SITES).iri)
+    runner.unanswered = 1000
+    with pytest.raises(Unavailable):
+        svc.follow(job.iri, poll_s=0.01)
+    assert jobs.show(GOV, job.iri).state == "running"  # not marked failed: nobody knows it failed
