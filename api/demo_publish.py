@@ -1,10 +1,10 @@
 """The demo's publishing step: a record published to a local stand-in for Zenodo, its DOI on the landing page.
 
-`make demo` calls `publish_step(settings, console, port, model_iri)` once the training demo has registered a
-model. It starts `fairgrid dev-zenodo` (the local stand-in, DOIs under the test prefix 10.5072) as a
-subprocess on a free port, publishes the model (or, when no model with weights in the hub home exists yet, a
-dataset description) through PublishService with a member of the consortium as the caller, prints the DOI and
-the record's landing page, and stops the stand-in (or leaves it to the caller with `keep=True`).
+`make demo` calls `publish_step(reg, console, port, model_iri)` with its open registry once the training
+demo has registered a model. It starts `fairgrid dev-zenodo` (the local stand-in; DOIs under the test prefix
+10.5072) as a subprocess on a free port, publishes the model (or, when no model with weights in the hub home
+exists yet, a dataset description) through PublishService as a consortium member, prints the DOI and the
+record's landing page, and stops the stand-in (or leaves it to the caller with `keep=True`).
 """
 
 from __future__ import annotations
@@ -25,11 +25,16 @@ import httpx
 from rich.console import Console
 
 from api.linked_data import local_path
-from registry.config import Secret, Settings, ZenodoSettings
+from registry.config import Secret, ZenodoSettings
 from registry.errors import FairgridError, InputError, Unavailable
 from registry.identity import Identity, Role
+from registry.publish.journal import Journal
+from registry.publish.publisher import Publisher
+from registry.publish.zenodo import ZenodoClient
+from registry.services.publish import PublishService, theme_labels
+from registry.validation.bundle import ONTOLOGIES_DIR
 from registry.vocab import Kind
-from registry.wiring import Registry, open_registry
+from registry.wiring import Registry
 
 DEMO_MEMBER = Identity("demo-consortium-member", frozenset({Role.CONSORTIUM_MEMBER}))
 FALLBACK_DATASET = "https://w3id.org/fairgrid/dataset/mds-registry-hub-a"
@@ -123,11 +128,13 @@ def _candidates(reg: Registry, model_iri: str | None) -> list[str]:
 
 
 def publish_step(
-    settings: Settings, console: Console, port: int, model_iri: str | None = None, *, keep: bool = False
+    reg: Registry, console: Console, port: int, model_iri: str | None = None, *, keep: bool = False
 ) -> LocalZenodo | None:
     """Publish the demo's model (else a dataset) to a local Zenodo; print the DOI and the landing page URL.
-    Returns the still-running local Zenodo with `keep=True` (the caller stops it), else None."""
+    `reg` is the demo's open registry. Returns the still-running local Zenodo with `keep=True` (the caller
+    stops it), else None."""
     console.print("\n[bold]Publishing to Zenodo[/] (a LOCAL STAND-IN: fairgrid dev-zenodo, DOIs 10.5072/...)")
+    settings = reg.settings
     try:
         zen = start_local_zenodo(settings.home / "dev-zenodo")
     except FairgridError as exc:
@@ -135,29 +142,31 @@ def publish_step(
         return None
     try:
         secret = Secret(zen.token)
-        zs = ZenodoSettings(url=zen.url, sandbox_url=zen.url, token=secret, sandbox_token=secret)
-        local = replace(settings, zenodo=zs)
-        with open_registry(local) as reg:
-            for iri in _candidates(reg, model_iri):
-                try:
-                    result = reg.publish.publish(DEMO_MEMBER, iri)
-                except InputError as exc:  # a model whose weights are not in the hub home, say
-                    console.print(f"  [dim]not published: {iri}: {exc.message}[/]")
-                    continue
-                pub = result.published
-                assert pub is not None
-                page = f"http://127.0.0.1:{port}{local_path(iri, settings.base_iri)}"
-                console.print(f"  published {iri}")
-                console.print(f"  DOI https://doi.org/{pub.doi} (all versions {pub.concept_doi})")
-                console.print(f"  on the local Zenodo: {pub.record_url}")
-                console.print(f"  landing page with the DOI: {page}")
-                if result.writeback_error:
-                    console.print(
-                        f"  [yellow]the DOI is not in the registry yet:[/] {result.writeback_error}"
-                    )
-                break
-            else:
-                console.print("  [yellow]nothing could be published[/]")
+        local = replace(settings, zenodo=ZenodoSettings(zen.url, zen.url, secret, secret))
+
+        def publisher_for(sandbox: bool) -> Publisher:
+            return Publisher(ZenodoClient(zen.url, secret), Journal.in_home(settings.home))
+
+        labels = theme_labels(settings.ontologies_dir or ONTOLOGIES_DIR)
+        service = PublishService(reg.records, local, publisher_for, labels=labels)
+        for iri in _candidates(reg, model_iri):
+            try:
+                result = service.publish(DEMO_MEMBER, iri)
+            except InputError as exc:  # a model whose weights are not in the hub home, say
+                console.print(f"  [dim]not published: {iri}: {exc.message}[/]")
+                continue
+            pub = result.published
+            assert pub is not None
+            page = f"http://127.0.0.1:{port}{local_path(iri, settings.base_iri)}"
+            console.print(f"  published {iri}")
+            console.print(f"  DOI https://doi.org/{pub.doi} (all versions {pub.concept_doi})")
+            console.print(f"  on the local Zenodo: {pub.record_url}")
+            console.print(f"  landing page with the DOI: {page}")
+            if result.writeback_error:
+                console.print(f"  [yellow]the DOI is not in the registry yet:[/] {result.writeback_error}")
+            break
+        else:
+            console.print("  [yellow]nothing could be published[/]")
     except FairgridError as exc:
         zen.stop()
         console.print(f"  [red]publishing failed:[/] {exc.message}")

@@ -10,7 +10,6 @@ from rich.console import Console
 from api.demo_publish import publish_step
 from registry.identity import local_operator
 from registry.publish.writeback import zenodo_links
-from registry.wiring import open_registry
 from tests.registry.publish.trained_model import MODEL_IRI, Template, open_trained, trained_template
 
 __all__ = ["trained_template"]
@@ -20,10 +19,12 @@ def test_publish_step_publishes_the_model_to_a_local_zenodo(
     trained_template: Template, tmp_path: Path
 ) -> None:
     reg = open_trained(trained_template, tmp_path)
-    settings = reg.settings
-    reg.close()
     text = io.StringIO()
-    zen = publish_step(settings, Console(file=text, width=300), 8080, MODEL_IRI, keep=True)
+    try:
+        zen = publish_step(reg, Console(file=text, width=300), 8080, MODEL_IRI, keep=True)
+        links = zenodo_links(reg.records.get(local_operator(), MODEL_IRI))
+    finally:
+        reg.close()
     try:
         assert zen is not None and zen.process.poll() is None
         shown = text.getvalue()
@@ -34,6 +35,4 @@ def test_publish_step_publishes_the_model_to_a_local_zenodo(
         if zen is not None:
             zen.stop()
     assert zen.process.poll() is not None
-    with open_registry(settings) as again:
-        links = zenodo_links(again.records.get(local_operator(), MODEL_IRI))
     assert links is not None and links.doi is not None and links.doi in shown
