@@ -10,8 +10,9 @@ union of the sites' test halves) scores all three models:
 - each site alone, on its own training half (best_single_site is the best of the three);
 - federated: the real ServerApp loop (FedAvg) driving the real ClientApp at each site through an in-process
   grid, with the same number of local epochs in total as the centralized model.
-The orchestration overhead per round (round wall time minus the slowest site's training time) needs real
-SuperLink/SuperNode processes (federation/training/local.py); without them it is reported as null.
+The orchestration overhead per round (round wall time minus the slowest site's train_s) is measured on
+real processes: the first seed's MDS sites run a governed job (registry, signed approvals, SuperLink,
+SuperNodes with their gates, federation/training/local.py) for --real-rounds rounds.
 The last line is one JSON object.
 """
 
@@ -78,7 +79,7 @@ def fit_and_score(
 
 
 def one_use_case(
-    use_case: str, sizes: list[int], rounds: int, seed: int, root: Path, local_epochs: int = 3
+    use_case: str, sizes: list[int], rounds: int, seed: int, root: Path, local_epochs: int = 1
 ) -> dict[str, Any]:
     task_name = USE_CASES[use_case]
     task = import_app("task")
@@ -138,20 +139,105 @@ def _mean(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def overhead(rounds: int) -> float | None:
-    """Round wall time minus the slowest site's train_s on real SuperLink/SuperNodes, when local.py exists."""
+def _site_ttl(site: str, home: Path) -> str:
+    from federation.signing import public_text
+    from federation.site.keys import site_key
+
+    base = "https://w3id.org/fairgrid/"
+    return f"""@prefix fg: <https://w3id.org/fairgrid/ns#> . @prefix foaf: <http://xmlns.com/foaf/0.1/> .
+@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+<{base}site/{site}> a fg:Site, foaf:Organization ; foaf:name "Bench {site}" ; fg:siteId "{site}" ;
+  fg:signingKey "{public_text(site_key(home))}" .
+<{base}dataset/{site}-mds> a dcat:Dataset ; dct:identifier "{site}-mds" ; dct:title "MDS at {site}"@en ;
+  dct:description "MDS patients of {site}."@en ; fg:hostedAt <{base}site/{site}> ."""
+
+
+def overhead(homes: list[Path], rounds: int, root: Path, local_epochs: int = 1) -> dict[str, Any] | None:
+    """A governed job on real processes (SuperLink, SuperNodes, gates; federation/training/local.py): the
+    wall time of each round and that minus the slowest site's train_s. None when local.py is missing."""
     try:
-        from federation.training import local  # noqa: F401  (T2's process launcher)
+        import pyoxigraph as ox
+
+        from federation.jobs.approvals import governance_key
+        from federation.jobs.dispatch import TrainingService
+        from federation.jobs.record import JobSpec
+        from federation.jobs.runner import LocalFlowerRunner
+        from federation.jobs.service import JobService, custodian_approval
+        from federation.signing import public_text
+        from federation.site.approvals_store import ApprovalsStore, pin_governance_key
+        from federation.site.keys import site_key
+        from federation.training.appcode import app_dir
+        from federation.training.fab import build_fab
+        from federation.training.local import LocalFlower
+        from registry.config import Settings
+        from registry.identity import Identity, Role, local_operator
+        from registry.wiring import open_registry
     except ImportError:
         return None
-    return None  # wired when local.py's interface is settled (see the report)
+    from datetime import UTC, datetime, timedelta
+
+    member = Identity("bench", frozenset({Role.CONSORTIUM_MEMBER}))
+    board = Identity("bench-board", frozenset({Role.CONSORTIUM_MEMBER}))  # a requester may not approve
+    reg = open_registry(Settings(home=root / "hub"))
+    flower = LocalFlower(root / "flower").start()
+    try:
+        sites = {home.name: home for home in homes}
+        for site, home in sites.items():
+            flower.add_node(site, home, wait=False)
+        flower.wait_nodes(len(sites))
+        me = local_operator()
+        reg.importer.run(me, [ROOT / "ontologies" / "examples" / "consortium.ttl"])
+        gov = governance_key(reg.settings.home)
+        for site, home in sites.items():
+            reg.records.create(me, _site_ttl(site, home), ox.RdfFormat.TURTLE)
+            pin_governance_key(home, public_text(gov.public_key()))
+        jobs = JobService(reg.records, gov)
+        fab = build_fab(app_dir())
+        mds = {"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "D46"}]]}
+        spec = JobSpec(
+            title="bench: orchestration overhead",
+            model="https://w3id.org/fairgrid/model/mds-aml-progression",
+            fab_hash=fab.hash,
+            criteria=mds,
+            sites=tuple(sorted(sites)),
+            rounds=rounds,
+            strategy="FedAvg",
+            purpose="benchmark",
+            expires=datetime.now(UTC) + timedelta(days=1),
+            hyperparameters={"task": "mds-aml", "local_epochs": local_epochs},
+        )
+        job = jobs.approve(board, jobs.submit(member, spec).iri)
+        for site, home in sorted(sites.items()):
+            op = Identity(f"op-{site}", frozenset({Role.SITE_OPERATOR}), site=site)
+            job = jobs.add_custodian_approval(
+                op, job.iri, custodian_approval(site_key(home), job, site, op.subject)
+            )
+        for home in sites.values():
+            ApprovalsStore(home).put(list(job.approvals), list(job.revocations))
+        training = TrainingService(jobs, LocalFlowerRunner(flower), lambda: fab.content)
+        job = training.follow(training.start(board, job.iri).iri, poll_s=0.3, timeout_s=900)
+        history = (job.run or {}).get("history", [])
+        walls = [h["ended"] - h["started"] for h in history]
+        slowest = [max(float(s.get("train_s") or 0.0) for s in h["sites"].values()) for h in history]
+        over = [w - t for w, t in zip(walls, slowest, strict=True)]
+        return {
+            "state": job.state,
+            "round_wall_s": [round(w, 2) for w in walls],
+            "slowest_train_s": [round(t, 3) for t in slowest],
+            "overhead_s": [round(o, 2) for o in over],
+            "overhead_s_per_round": round(sum(over) / len(over), 2) if over else None,
+        }
+    finally:
+        flower.stop()
+        reg.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="600,1000,2400")
     parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--local-epochs", type=int, default=3)
+    parser.add_argument("--local-epochs", type=int, default=1)
+    parser.add_argument("--real-rounds", type=int, default=3, help="rounds on real processes (0: skip)")
     parser.add_argument("--seeds", default="7", help="comma-separated cohort seeds; figures are their means")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -163,6 +249,7 @@ def main() -> None:
     logging.getLogger("flwr").setLevel(logging.WARNING)  # Flower logs every round at INFO
     seeds = [int(s) for s in args.seeds.split(",")]
     runs: dict[str, list[dict[str, Any]]] = {uc: [] for uc in USE_CASES}
+    real: dict[str, Any] | None = None
     for seed in seeds:
         with tempfile.TemporaryDirectory(prefix="fairgrid-bench-fed-") as tmp:
             for use_case in USE_CASES:
@@ -172,6 +259,10 @@ def main() -> None:
                 print(
                     f"seed {seed} {use_case}: {json.dumps(runs[use_case][-1])}", file=sys.stderr, flush=True
                 )
+            if seed == seeds[0] and args.real_rounds > 0:
+                homes = sorted((Path(tmp) / "mds" / "homes").iterdir())
+                real = overhead(homes, args.real_rounds, Path(tmp) / "real", args.local_epochs)
+                print(f"real processes: {json.dumps(real)}", file=sys.stderr, flush=True)
     summary = {uc: _mean(rs) for uc, rs in runs.items()}
     title = f"test AUC, pooled held-out set (sites {args.sizes}, {args.rounds} rounds, seeds {args.seeds})"
     table = Table(title=title)
@@ -188,10 +279,10 @@ def main() -> None:
     Console(stderr=True).print(
         {k: {kk: r[kk] for kk in ("per_seed", "test_patients")} for k, r in summary.items()}
     )
-    line = {
+    line: dict[str, Any] = {
         uc: {k: r[k] for k in ("centralized", "best_single_site", "federated")} for uc, r in summary.items()
     }
-    line["overhead_s_per_round"] = overhead(args.rounds)  # type: ignore[assignment]
+    line["overhead_s_per_round"] = None if real is None else real["overhead_s_per_round"]
     print(json.dumps(line))
 
 

@@ -224,7 +224,7 @@ def site_policy(site_home: Path | str) -> Policy:
 
 # --- disclosure of what the app reports -------------------------------------------------------------
 
-COUNT_KEYS = ("num-examples", "num-test", "num-events")
+COUNT_KEYS = ("num-examples", "num-test", "num-events")  # rounded, suppressed below threshold
 
 
 def _count(policy: Policy, n: float) -> float | None:

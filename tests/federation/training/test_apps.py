@@ -94,8 +94,10 @@ def test_two_rounds_write_the_contract_outputs(homes: list[Path], tmp_path: Path
     with safe_open(str(tmp_path / "model.safetensors"), "pt") as f:
         meta = f.metadata()
         assert meta["task"] == "mds-aml" and json.loads(meta["features"]) == metrics["features"]
-    kinds = [kind for _, kind in grid.delivered]
-    assert kinds.count(MessageType.TRAIN) == kinds.count(MessageType.EVALUATE) == 4
+    kinds = [kind for _, kind in grid.delivered]  # one message per site per round, one final evaluation
+    assert kinds.count(MessageType.TRAIN) == 4 and kinds.count(MessageType.EVALUATE) == 2
+    for line in lines:  # each round's model was scored (round 1's by the round-2 train replies)
+        assert 0.0 <= line["metrics"]["auc"] <= 1.0 and line["num_test"] > 0
 
 
 def test_a_site_that_drops_does_not_sink_the_run_above_min_sites(homes: list[Path], tmp_path: Path) -> None:
@@ -105,16 +107,17 @@ def test_a_site_that_drops_does_not_sink_the_run_above_min_sites(homes: list[Pat
     result = server.run(grid, cfg, tmp_path / "a")
     assert result["sites"] == ["hospital-0"]
 
-    class DropsAfterFirstTrain(InProcessGrid):
+    class DropsAfterFirstRound(InProcessGrid):
         def _deliver(self, msg: Message) -> Message:
-            if msg.metadata.message_type == MessageType.EVALUATE:
-                self.down.add(11)  # killed mid-run: already sampled for the next round
+            if msg.content.config_records["config"].get("server-round") == 2:
+                self.down.add(11)  # killed mid-run: already sampled for round 2
             return super()._deliver(msg)
 
-    grid = DropsAfterFirstTrain(client.app, _nodes(homes), cfg)
+    grid = DropsAfterFirstRound(client.app, _nodes(homes), cfg)
     grid.get_node_ids = lambda: [10, 11]  # type: ignore[method-assign]  # the link has not noticed yet
     result = server.run(grid, cfg, tmp_path / "b")
     assert result["rounds"][1]["failed"] == 1 and list(result["rounds"][1]["sites"]) == ["hospital-0"]
+    assert set(result["rounds"][0]["sites"]) == {"hospital-0", "hospital-1"}
     assert json.loads((tmp_path / "b" / "done.json").read_text())["status"] == "completed"
 
 

@@ -8,7 +8,6 @@ Arrays leave the site only as model weights (clipped and noised first under loca
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
 
 import numpy as np
@@ -58,14 +57,18 @@ def train_fn(msg: Message, context: Context) -> Message:
     site_id, home = _site(context)
     hp = Hyper.from_run_config(cfg)
     policy = site_data.site_policy(home)
-    data = site_data.load(home, str(cfg["task"]), cfg.get("cohort") or None).part(test=False)
+    everyone = site_data.load(home, str(cfg["task"]), cfg.get("cohort") or None)
+    data, test = everyone.part(test=False), everyone.part(test=True)
     if len(data) < policy.threshold:
         raise TooFewPatients(f"{site_id}: fewer labelled patients than the site's threshold")
     device = device_for(_flag(cfg.get("gpu")), _flag(context.node_config.get("gpu")))
     model = new_model(data.task, len(data.features), hp)
     global_arrays = msg.content.array_records["arrays"]
     load_arrays(model, global_arrays)
-    server_round = int(msg.content.config_records["config"].get("server-round", 0))  # type: ignore[arg-type]
+    config = msg.content.config_records["config"]
+    server_round = int(config.get("server-round", 0))  # type: ignore[arg-type]
+    # the model received is the last round's: score it here rather than in a message (a process) of its own
+    scored = _score(model, test) if config.get("evaluate-incoming") else {"auc": None, "num-test": None}
     fedprox = cfg.get("strategy") == "FedProx"
     anchor = [p.detach().clone() for p in model.parameters()] if fedprox else None
     result = train(model, data.x, data.mask, data.y, hp, device=device, seed=_seed(site_id, server_round),
@@ -74,7 +77,7 @@ def train_fn(msg: Message, context: Context) -> Message:
     if cfg.get("privacy") == "local":
         arrays = _local_dp(global_arrays, arrays, hp, cfg, _seed(site_id, server_round))
     released = site_data.disclose(
-        {"num-examples": len(data), "train-loss": result.loss, "train-s": result.seconds}, policy
+        {"num-examples": len(data), "train-loss": result.loss, "train-s": result.seconds, **scored}, policy
     )
     # FedAvg weights by site size; central DP needs equal weights (its noise is calibrated to the mean)
     released["weight"] = 1.0 if cfg.get("privacy") == "central" else released["num-examples"]
@@ -101,25 +104,21 @@ def _local_dp(
     return ArrayRecord({k: Array(np.asarray(a, dtype=np.float32)) for k, a in zip(keys, noised, strict=True)})
 
 
+def _score(model: Any, test: site_data.SiteData) -> dict[str, Any]:
+    """AUC on the site's held-out patients, with the count behind it (disclose suppresses small ones)."""
+    value = auc(test.y, predict(model, test.x, test.mask)) if len(test) else None
+    return {"auc": value, "auc-n": len(test), "num-test": len(test)}
+
+
 @app.evaluate()
 def evaluate_fn(msg: Message, context: Context) -> Message:
     cfg = context.run_config
     site_id, home = _site(context)
     hp = Hyper.from_run_config(cfg)
     policy = site_data.site_policy(home)
-    started = time.perf_counter()
-    data = site_data.load(home, str(cfg["task"]), cfg.get("cohort") or None).part(test=True)
-    model = new_model(data.task, len(data.features), hp)
+    test = site_data.load(home, str(cfg["task"]), cfg.get("cohort") or None).part(test=True)
+    model = new_model(test.task, len(test.features), hp)
     load_arrays(model, msg.content.array_records["arrays"])
-    value = auc(data.y, predict(model, data.x, data.mask)) if len(data) else None
-    released = site_data.disclose(
-        {
-            "num-examples": len(data),
-            "auc": value,
-            "auc-n": len(data),
-            "eval-s": time.perf_counter() - started,
-        },
-        policy,
-    )
-    released["weight"] = 0.0 if np.isnan(released["num-examples"]) else released["num-examples"]
+    released = site_data.disclose(_score(model, test), policy)
+    released["weight"] = 0.0 if np.isnan(released["num-test"]) else released["num-test"]
     return _reply(msg, released, site_id, None)

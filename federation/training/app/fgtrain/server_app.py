@@ -1,9 +1,13 @@
 """The ServerApp: FedAvg or FedProx rounds over the sites, optional central DP, outputs for the hub.
 
-Rounds are driven here rather than by `Strategy.start`, for two reasons: the strategy's own loop pulls
+Rounds are driven here rather than by `Strategy.start`, for three reasons: the strategy's own loop pulls
 replies through `Grid.send_and_receive`, which sleeps 3 s between pulls, while this loop polls every
-0.1 s (`push_messages` / `pull_messages` are public); and each finished round is written at once to
-`progress.jsonl`, so the hub can follow a run. The strategy still configures and aggregates each round.
+0.1 s (`push_messages` / `pull_messages` are public); each round is written to `progress.jsonl` as soon
+as its model is scored, so the hub can follow a run; and a round costs one message per site, not two
+(train, then evaluate). Every message starts a ClientApp process at the site (torch and all), so the
+sites score each round's model when they receive it for the next round, and only the last model gets an
+evaluate message of its own. A round's line is therefore written when the next round's replies arrive.
+The strategy still configures and aggregates each round.
 
 A site that fails (error reply, a SuperNode that went away, a gate refusal) is left out of that round's
 aggregate; the run goes on while at least `min-sites` sites reply, and fails otherwise.
@@ -129,20 +133,44 @@ class Outputs:
             tmp.replace(self.folder / name)  # readers never see half a file
 
 
-def _round(
+def _evaluations(replies: list[Message]) -> tuple[dict[str, dict[str, Any]], float | None, float]:
+    """Per-site AUC and test count from replies, and the AUC averaged over sites by their test counts."""
+    sites: dict[str, dict[str, Any]] = {}
+    total = weight = 0.0
+    for msg in replies:
+        m = _metrics(msg)
+        value, n = m.get("auc", math.nan), m.get("num-test", math.nan)
+        sites[_site_id(msg)] = {"auc": _nan_to_none(value), "num_test": _nan_to_none(n)}
+        if not (math.isnan(value) or math.isnan(n)):
+            total += value * n
+            weight += n
+    return sites, (total / weight if weight else None), weight
+
+
+def _finish(line: dict[str, Any], replies: list[Message]) -> dict[str, Any]:
+    """A round's line completed with the evaluation of the model that round produced."""
+    sites, value, n = _evaluations(replies)
+    for site, numbers in sites.items():
+        line["sites"].setdefault(site, {}).update(numbers)
+    line["metrics"] = {"auc": value}
+    line["num_test"] = n
+    return line
+
+
+def _train(
     grid: Grid, strategy: Strategy, number: int, arrays: ArrayRecord, min_sites: int
-) -> tuple[ArrayRecord, dict[str, Any]]:
+) -> tuple[ArrayRecord, dict[str, Any], list[Message]]:
+    """One round of training. Each site also scores the model it receives (the previous round's) on its
+    held-out patients before training: one ClientApp process per site per round instead of two."""
     started = time.time()
-    train_replies = exchange(grid, strategy.configure_train(number, arrays, ConfigRecord(), grid))
-    ok = [m for m in train_replies if not m.has_error()]
+    config = ConfigRecord({"evaluate-incoming": number > 1})
+    replies = exchange(grid, strategy.configure_train(number, arrays, config, grid))
+    ok = [m for m in replies if not m.has_error()]
     if len(ok) < min_sites:
         raise TooFewSites(f"round {number}: {len(ok)} site(s) trained, the job needs {min_sites}")
     new_arrays, train_metrics = strategy.aggregate_train(number, ok)
     if new_arrays is None:
         raise TooFewSites(f"round {number}: the site updates could not be aggregated")
-    eval_messages = strategy.configure_evaluate(number, new_arrays, ConfigRecord(), grid)
-    eval_replies = [m for m in exchange(grid, eval_messages) if not m.has_error()]
-    eval_metrics = strategy.aggregate_evaluate(number, eval_replies) if eval_replies else None
     sites: dict[str, dict[str, Any]] = {}
     for msg in ok:
         m = _metrics(msg)
@@ -151,23 +179,17 @@ def _round(
             "train_s": m.get("train-s"),
             "train_loss": _nan_to_none(m.get("train-loss", math.nan)),
         }
-    for msg in eval_replies:
-        m = _metrics(msg)
-        entry = sites.setdefault(_site_id(msg), {})
-        entry["auc"] = _nan_to_none(m.get("auc", math.nan))
-        entry["num_test"] = _nan_to_none(m.get("num-examples", math.nan))
-    ev: dict[str, Any] = dict(eval_metrics or {})
     line = {
         "round": number,
         "started": started,
         "ended": time.time(),
         "train_loss": dict(train_metrics or {}).get("train-loss"),
-        "metrics": {"auc": ev.get("auc")},
-        "num_test": sum(s.get("num_test") or 0 for s in sites.values()),
+        "metrics": {"auc": None},
+        "num_test": 0.0,
         "sites": sites,
-        "failed": len(train_replies) - len(ok),
+        "failed": len(replies) - len(ok),
     }
-    return new_arrays, line
+    return new_arrays, line, ok
 
 
 def run(grid: Grid, cfg: dict[str, Any], out: Path | None) -> dict[str, Any]:
@@ -184,10 +206,19 @@ def run(grid: Grid, cfg: dict[str, Any], out: Path | None) -> dict[str, Any]:
         arrays = to_arrays(model)
         strategy, z = make_strategy(cfg, hp)
         rounds: list[dict[str, Any]] = []
+        previous: dict[str, Any] | None = None
         for number in range(1, int(cfg["num-server-rounds"]) + 1):
-            arrays, line = _round(grid, strategy, number, arrays, min_sites)
-            rounds.append(line)
-            outputs.write("progress.jsonl", line, append=True)
+            arrays, line, replies = _train(grid, strategy, number, arrays, min_sites)
+            if previous is not None:  # these replies scored the previous round's model: its line is done
+                rounds.append(_finish(previous, replies))
+                outputs.write("progress.jsonl", previous, append=True)
+            previous = line
+        # the last round's model: one evaluate message per site
+        evaluated = [m for m in exchange(grid, strategy.configure_evaluate(0, arrays, ConfigRecord(), grid))
+                     if not m.has_error()]  # fmt: skip
+        assert previous is not None
+        rounds.append(_finish(previous, evaluated))
+        outputs.write("progress.jsonl", previous, append=True)
         load_arrays(model, arrays)
         last = rounds[-1]
         privacy = str(cfg.get("privacy", "none"))
