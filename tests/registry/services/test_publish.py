@@ -238,3 +238,17 @@ def test_a_model_the_training_flow_registered(hub: Registry, zenodo: Running) ->
     )
     done = hub.publish.publish(MEMBER, m.iri)
     assert done.published is not None and done.revision == 2 and done.writeback_error is None
+
+
+def test_the_dry_run_payload_is_what_zenodo_receives(hub: Registry, zenodo: Running) -> None:
+    dry = hub.publish.publish(MEMBER, DATASET, dry_run=True).payload
+    pub = hub.publish.publish(MEMBER, DATASET).published
+    assert dry is not None and pub is not None
+    auth = {"Authorization": f"Bearer {zenodo.token}"}
+    dep = httpx.get(
+        f"{zenodo.url}/api/deposit/depositions/{pub.deposition_id}", headers=auth, timeout=10
+    ).json()
+    sent = dry["metadata"]["metadata"]
+    assert {k: dep["metadata"].get(k) for k in sent} == sent
+    files = {f["filename"]: (f["filesize"], f["checksum"].removeprefix("md5:")) for f in dep["files"]}
+    assert files == {f["name"]: (f["size"], f["md5"]) for f in dry["files"]}
