@@ -12,10 +12,17 @@ from federation.jobs.dispatch import model_file
 from registry.wiring import Registry
 
 router = APIRouter(tags=["models"])
-MEDIA = {"model.safetensors": "application/octet-stream", "metrics.json": "application/json"}
+MEDIA = {
+    "model.safetensors": "application/octet-stream",
+    "metrics.json": "application/json",
+    "model-card.md": "text/markdown; charset=utf-8",
+}
 
 
-@router.get("/models/{slug}/{name}", summary="A trained model's weights (safetensors) or metrics (JSON)")
+@router.get(
+    "/models/{slug}/{name}",
+    summary="A trained model's weights (safetensors), metrics (JSON) or model card (Markdown)",
+)
 def trained_model_file(slug: str, name: str, reg: Registry = Depends(get_registry)) -> FileResponse:
     path = model_file(reg.settings.home, slug, name)
     return FileResponse(path, media_type=MEDIA[name], filename=f"{slug}-{name}")

@@ -42,9 +42,11 @@ from registry.model import Record
 from registry.vocab import FG, Kind
 
 STARTERS = (Role.CONSORTIUM_MEMBER,)  # admin is implied
-ARTIFACTS = ("model.safetensors", "metrics.json")
+ARTIFACTS = ("model.safetensors", "metrics.json")  # copied from the run's output
+SERVED = (*ARTIFACTS, "model-card.md")  # and the card the hub writes from the record
 MODELS_DIR = "models"
 MAX_MISSES = 10  # consecutive unanswered status reads before follow() gives up
+FOAF_NAME = "http://xmlns.com/foaf/0.1/name"
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,80}\Z")
 
 
@@ -255,6 +257,8 @@ class TrainingService:
             metrics={k: v for k, v in (final or {}).items() if isinstance(v, int | float | str)},
             history=tuple(run["history"]), download_base=f"{base}{MODELS_DIR}/{slug}/",
         )  # fmt: skip
+        names = {sid: str(rec.value(FOAF_NAME) or sid) for sid, rec in sites.items()}
+        (dest / "model-card.md").write_text(_card(model, job, names, dest / "metrics.json"), encoding="utf-8")
         data = ox.serialize(model_triples(model), format=ox.RdfFormat.N_TRIPLES)
         assert data is not None
         self.records.create(HUB, data, ox.RdfFormat.N_TRIPLES, source=f"training job {job.iri}")
@@ -286,12 +290,26 @@ class TrainingService:
 
 def model_file(home: Path, slug: str, name: str) -> Path:
     """A registered model's file under `<home>/models/<slug>/`: only the artifacts by their own names."""
-    if name not in ARTIFACTS or not SAFE_NAME.match(slug):
+    if name not in SERVED or not SAFE_NAME.match(slug):
         raise NotFound("no such model file")
     path = home / MODELS_DIR / slug / name
     if not path.is_file():
         raise NotFound(f"model {slug} has no {name}")
     return path
+
+
+def _card(model: TrainedModel, job: JobView, site_names: dict[str, str], metrics: Path) -> str:
+    """model-card.md (registry/publish's card, the one a Zenodo package carries), from the record's facts."""
+    from registry.publish.model_card import CardFacts, render_card
+    from registry.publish.training import read_run
+
+    facts = CardFacts(
+        title=f"Federated model: {model.job_title}", iri=model.iri,
+        description=f"Trained with Flower for job {job.iri} ({job.spec.purpose}).", version=model.run_id,
+        licence="CC BY 4.0", creators=["fairgrid consortium"], datasets=[(d, d) for d in model.datasets],
+        site_names=site_names, cohort=job.criteria, publication_year=str(model.ended.year),
+    )  # fmt: skip
+    return render_card(facts, read_run(metrics))
 
 
 def _trained_last(run: dict[str, Any]) -> list[str]:

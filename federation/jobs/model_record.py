@@ -113,8 +113,9 @@ def model_triples(m: TrainedModel) -> list[ox.Triple]:
     for name, title, fmt in (
         ("model.safetensors", "Final model weights (safetensors)", "BIN"),
         ("metrics.json", "Per-round and final metrics (JSON)", "JSON"),
+        ("model-card.md", "Model card (Markdown)", "MARKDOWN"),
     ):
-        f = ox.NamedNode(f"{m.iri}#file-{name.split('.')[0]}")
+        f = ox.NamedNode(f"{m.iri}#file-{name.rsplit('.', 1)[0]}")
         url = ox.NamedNode(m.download_base + name)
         add(s, MLDCAT + "hasFile", f)
         add(f, RDF_TYPE, ox.NamedNode(MLDCAT + "File"))

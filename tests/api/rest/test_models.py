@@ -48,6 +48,7 @@ def test_model_page_and_files(tmp_path: Path) -> None:
         folder.mkdir(parents=True)
         (folder / "model.safetensors").write_bytes(b"weights")
         (folder / "metrics.json").write_text('{"final": {"auc": 0.734}}')
+        (folder / "model-card.md").write_text("# Model card")
         (reg.settings.home / "secret.txt").write_text("not for download")
         client: TestClient = client_for(reg)
         page = client.get(f"/model/{SLUG}", headers={"Accept": "text/html"})
@@ -58,6 +59,8 @@ def test_model_page_and_files(tmp_path: Path) -> None:
             assert text in html, text
         assert client.get(f"/models/{SLUG}/model.safetensors").content == b"weights"
         assert client.get(f"/models/{SLUG}/metrics.json").json() == {"final": {"auc": 0.734}}
+        card = client.get(f"/models/{SLUG}/model-card.md")
+        assert card.text == "# Model card" and card.headers["content-type"].startswith("text/markdown")
         for bad in (f"/models/{SLUG}/secret.txt", "/models/..%2F..%2Fhome/secret.txt", "/models/x/metrics.json",
                     f"/models/{SLUG}/..%2Fsecret.txt"):  # fmt: skip
             assert client.get(bad).status_code == 404, bad

@@ -196,9 +196,10 @@ def test_a_completed_run_registers_a_valid_model_with_prov(world, reg: Registry)
     (folder / "done.json").write_text(json.dumps({"status": "completed"}))
     job = svc.follow(job.iri, poll_s=0.01)
     assert job.state == "completed" and job.trained_model is not None
-    assert (
-        reg.settings.home / "models" / job.trained_model.rsplit("/", 1)[-1] / "model.safetensors"
-    ).exists()
+    stored = reg.settings.home / "models" / job.trained_model.rsplit("/", 1)[-1]
+    assert (stored / "model.safetensors").read_bytes() == b"weights"
+    card = (stored / "model-card.md").read_text()
+    assert "# Model card: Federated model: MDS AML risk" in card and "Hospital site" in card, card
     model = reg.records.get(GOV, job.trained_model)  # stored = SHACL-valid
     assert {v.value for v in model.values(MLDCAT + "trainedOn")} == {
         "https://w3id.org/fairgrid/dataset/site-a-mds",
