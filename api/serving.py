@@ -78,12 +78,16 @@ def run_workers(
     config = uvicorn.Config(
         "api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
         log_level=log_level, lifespan="on",
+        # uvicorn pings each worker and kills one that does not answer in time (5 s by default): a worker
+        # still starting on a busy machine (imports, the terminologies loaded) is not hung
+        timeout_worker_healthcheck=60,
     )  # fmt: skip
     try:
         sock = config.bind_socket()
     except SystemExit as exc:  # uvicorn exits when the port is taken
         raise Unavailable(f"cannot listen on {host}:{port}", hint="choose another --port") from exc
-    supervisor = Multiprocess(config, sockets=[sock])
+    # uvicorn's own way to serve with workers: each process runs a Server over the shared socket
+    supervisor = Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock])
     answered: list[httpx.Response] = []
     if on_ready is not None:
 

@@ -277,10 +277,13 @@ def revision_query(record_iri: str, number: int) -> str:
 
 
 def list_query(kind: Kind | None, offset: int, limit: int) -> str:
-    kind_filter = f"FILTER(?kind = {literal(kind.value)})" if kind is not None else ""
+    # The kind as a bound pattern, not a FILTER after the join: the store then starts from the few
+    # revisions of that kind instead of every head (a terminology check over 1,000,000 datasets took
+    # seconds, and searches with disease filters make one every second). VALUES binds ?kind for the result.
+    kind_pattern = f"VALUES ?kind {{ {literal(kind.value)} }} ?rev {KIND} ?kind ." if kind is not None else ""
     return (
-        f"SELECT ?r {_REV_FIELDS} WHERE {{ GRAPH {META} {{ ?r {HEAD} ?rev . {_REV_PATTERN} }} "
-        f"{kind_filter} }} "
+        f"SELECT ?r {_REV_FIELDS} WHERE {{ GRAPH {META} {{ {kind_pattern} ?r {HEAD} ?rev . "
+        f"{_REV_PATTERN} }} }} "
         f"ORDER BY ?r OFFSET {int(offset)} LIMIT {int(limit)}"
     )
 
