@@ -33,102 +33,25 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pyoxigraph as ox
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.live import free_port  # noqa: E402
 from bench.load import cpu_seconds, hammer, percentiles, wrk, wrk_script  # noqa: E402
-from registry.search.port import SearchDocument  # noqa: E402
-from registry.vocab import (  # noqa: E402
-    ACCESS_RIGHT,
-    DATA_THEME,
-    DCAT,
-    DCT,
-    FG,
-    HEALTH,
-    ICD10,
-    METADATA_VISIBILITY,
-    RDF_TYPE,
-    VISIBILITY_CONSORTIUM,
-    XSD,
-)  # fmt: skip
+from bench.search_data import ACCESS, BASE, DISEASES, SITES, THEMES, Corpus, generate  # noqa: E402
+from registry.vocab import DCAT, DCT, FG, HEALTH, ICD10  # noqa: E402
 
-BASE = "https://w3id.org/fairgrid/"
-DISEASES = {
-    "D46.1": "refractory anaemia with ring sideroblasts", "D46.2": "myelodysplastic syndrome excess blasts",
-    "D46.9": "myelodysplastic syndrome", "D57.0": "sickle cell anaemia with crisis",
-    "D57.1": "sickle cell disease", "C90.0": "multiple myeloma", "C92.0": "acute myeloid leukaemia",
-    "C91.0": "acute lymphoblastic leukaemia", "D61.9": "aplastic anaemia", "D56.1": "beta thalassaemia",
-}  # fmt: skip
-SITES = ["paris", "milan", "leiden", "berlin", "madrid", "lisbon", "vienna", "prague", "leuven", "uppsala"]
-ACCESS = [ACCESS_RIGHT + a for a in ("PUBLIC", "RESTRICTED", "NON_PUBLIC")]
-# Health datasets are mostly restricted; about one record in ten keeps its metadata to the consortium.
-ACCESS_WEIGHTS = (25, 55, 20)
-CONSORTIUM_ONLY = 0.1
-THEMES = [DATA_THEME + t for t in ("HEAL", "SOCI", "TECH", "EDUC")]
-KINDS = ["registry", "cohort", "biobank", "trial follow-up", "sequencing study", "imaging series", "audit"]
-TOPICS = ["transfusion burden", "treatment outcomes", "genomics", "quality of life", "paediatric care",
-          "survival", "risk scores", "infections", "iron overload", "stem cell transplantation"]  # fmt: skip
-KEYWORDS = ["registry", "cohort", "genomics", "transfusion", "paediatric", "outcomes", "survival", "biobank",
-            "MDS", "AML", "myeloma", "sickle cell", "thalassaemia", "IPSS-R", "real-world data"]  # fmt: skip
 TEXTS = ["myelodysplastic", "sickle cell", "myeloma", "transfusion", "registry", "sequencing", "paediatric",
          "outcomes", "leukaemia", "anaemia", "survival", "biobank"]  # fmt: skip
 GQL = """query($text: String, $filter: SearchFilter) {
   search(text: $text, filter: $filter, facets: [THEME, ACCESS_RIGHTS, DISEASE, KEYWORD], first: 10) {
     totalCount hits { iri title } facets { facet buckets { value count } } } }"""
-
-
-def generate(n: int, seed: int = 42) -> Iterator[tuple[SearchDocument, list[ox.Quad]]]:
-    rnd = random.Random(seed)
-    for i in range(n):
-        codes = rnd.sample(list(DISEASES), rnd.choice((1, 1, 2, 3)))
-        site = rnd.choice(SITES)
-        kind, topic = rnd.choice(KINDS), rnd.choice(TOPICS)
-        title = f"{DISEASES[codes[0]].capitalize()} {kind}: {topic} — {site.capitalize()} site #{i}"
-        desc = (
-            f"Synthetic {kind} of patients with {', '.join(DISEASES[c] for c in codes)} at the {site} site, "
-            f"covering {topic}, with {rnd.randint(50, 20000)} participants."
-        )
-        issued = date(2012, 1, 1) + timedelta(days=rnd.randint(0, 4500))
-        doc = SearchDocument(
-            iri=f"{BASE}dataset/bench-{i}", kind="Dataset", title=title, description=desc,
-            keywords=sorted(set(rnd.sample(KEYWORDS, 4))), themes=[rnd.choice(THEMES)],
-            publisher=f"{BASE}organization/consortium", sites=[f"{BASE}site/{site}"],
-            access_rights=rnd.choices(ACCESS, ACCESS_WEIGHTS)[0], diseases=sorted(ICD10 + c for c in codes),
-            unique_individuals=rnd.randint(50, 20000), issued=issued,
-            modified=issued + timedelta(days=rnd.randint(0, 900)), public=rnd.random() >= CONSORTIUM_ONLY,
-        )  # fmt: skip
-        yield doc, quads(doc)
-
-
-def quads(d: SearchDocument) -> list[ox.Quad]:
-    s, g, n = ox.NamedNode(d.iri), ox.NamedNode(d.iri), ox.NamedNode
-    out: list[tuple[str, ox.NamedNode | ox.Literal]] = [
-        (RDF_TYPE, n(DCAT + "Dataset")),
-        (DCT + "title", ox.Literal(d.title, language="en")),
-        (DCT + "description", ox.Literal(d.description, language="en")),
-        (DCT + "publisher", n(d.publisher or "")),
-        (DCT + "accessRights", n(d.access_rights or "")),
-        (DCT + "issued", ox.Literal(str(d.issued), datatype=n(XSD + "date"))),
-        (
-            HEALTH + "numberOfUniqueIndividuals",
-            ox.Literal(str(d.unique_individuals), datatype=n(XSD + "int")),
-        ),
-        *[(DCAT + "keyword", ox.Literal(k, language="en")) for k in d.keywords],
-        *[(DCAT + "theme", n(t)) for t in d.themes],
-        *[(FG + "hostedAt", n(x)) for x in d.sites],
-        *[(HEALTH + "hasCodeValues", n(c)) for c in d.diseases],
-        *([] if d.public else [(METADATA_VISIBILITY, n(VISIBILITY_CONSORTIUM))]),
-    ]
-    return [ox.Quad(s, n(p), o, g) for p, o in out]
 
 
 def queries(seed: int = 7, count: int = 200) -> list[dict[str, Any]]:
@@ -183,16 +106,16 @@ def index_latency(index: Any, qs: list[dict[str, Any]]) -> dict[str, Any]:
     return percentiles(lat, time.monotonic() - start)
 
 
-def store_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """An Oxigraph server holding the registry's store (the terminologies that disease filters expand
-    through): `fairgrid serve --workers N` needs the store as a server."""
+def store_server(location: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """An Oxigraph server over the registry's store (the terminologies that disease filters expand
+    through, and the records): `fairgrid serve --workers N` needs the store as a server."""
     exe = Path(sys.executable).parent / "oxigraph"
     port = free_port()
     cmd = [
         str(exe) if exe.exists() else "oxigraph",
         "serve",
         "--location",
-        str(work / "store"),
+        str(location),
         "--bind",
         f"127.0.0.1:{port}",
     ]
@@ -208,40 +131,26 @@ def store_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the Oxigraph server did not start")
 
 
-def load_registry(home: Path, store_url: str, records: int) -> None:
-    """The registry's store: the terminologies (disease filters expand through them) and every generated
-    record, stored as the registry stores records (revision, verbatim content, PROV), so the served
-    searches read the same records the index holds. The index is built separately: the outbox is
-    acknowledged."""
-    from datetime import UTC, datetime
-
+def import_terminologies(home: Path) -> str:
+    """The registry's store starts with the terminologies, imported as `fairgrid import` does (disease
+    filters expand through them), in the embedded store under `home/store`; their outbox entries are
+    acknowledged (the bench builds the index itself). Returns the importing agent's IRI."""
     from registry.config import Settings
     from registry.identity import local_operator
-    from registry.model import Record, RevisionInfo, content_hash
-    from registry.store.port import Write
     from registry.validation.bundle import terminology_files
-    from registry.vocab import Kind
     from registry.wiring import open_registry
 
-    with open_registry(Settings(home=home, store_url=store_url)) as reg:
+    with open_registry(Settings(home=home)) as reg:
         reg.importer.run(local_operator(), terminology_files())
-        batch: list[Write] = []
-        now, agent = datetime.now(UTC), local_operator().agent_iri
-        for i, (doc, qd) in enumerate(generate(records)):
-            triples = tuple(q.triple for q in qd)
-            rev = RevisionInfo(doc.iri, 1, Kind.DATASET, now, agent, content_hash(list(triples)))
-            batch.append(Write(Record(doc.iri, Kind.DATASET, triples, rev), None))
-            if len(batch) == 1000 or i == records - 1:
-                reg.store.commit(batch)
-                reg.store.ack(reg.store.pending(100_000))
-                batch = []
         reg.store.ack(reg.store.pending(100_000))
+    return local_operator().agent_iri
 
 
 def http_bench(
-    env: dict[str, str], home: Path, qs: list[dict[str, Any]], a: argparse.Namespace
+    env: dict[str, str], home: Path, qs: list[dict[str, Any]], a: argparse.Namespace, store_pid: int
 ) -> dict[str, Any]:
-    """The real server (`fairgrid serve --workers N`) on `home` with the given FAIRGRID_* settings."""
+    """The real server (`fairgrid serve --workers N`) on `home` with the given FAIRGRID_* settings.
+    Server CPU is the serving processes' own; the store server's (terminology checks) is given apart."""
     from api.auth import dev_token
     from registry.identity import Role
 
@@ -272,16 +181,18 @@ def http_bench(
 
         for q in qs[:40]:  # warm up (every worker)
             call(q)
-        cpu0 = cpu_seconds(proc.pid)
+        cpu0, store0 = cpu_seconds(proc.pid), cpu_seconds(store_pid)
         if a.driver == "wrk" or (a.driver == "auto" and shutil.which("wrk")):
             out = wrk(f"http://127.0.0.1:{port}", wrk_script(GQL, qs, token, home), a.clients, a.seconds)
         else:
             out = hammer(call, qs, a.clients, a.seconds)
-        cpu1 = cpu_seconds(proc.pid)
+        cpu1, store1 = cpu_seconds(proc.pid), cpu_seconds(store_pid)
         if cpu0 is not None and cpu1 is not None and out["requests"]:
             # the server's whole CPU cost per search (all workers): with every core busy, this is
             # what sets throughput and so, with a fixed number of clients, latency
-            out["server_cpu_ms_per_request"] = round((cpu1 - cpu0) * 1000 / out["requests"], 2)
+            out["server_cpu_ms_per_request"] = round((cpu1 - cpu0) * 1000 / out["requests"], 3)
+        if store0 is not None and store1 is not None and out["requests"]:
+            out["store_server_cpu_ms_per_request"] = round((store1 - store0) * 1000 / out["requests"], 3)
         if out.get("driver") == "wrk":
             out["http_floor"] = wrk(f"http://127.0.0.1:{port}/healthz", None, a.clients, a.seconds)
         return out
@@ -290,9 +201,106 @@ def http_bench(
         proc.wait(30)
 
 
+def fdp_bench(store: Any, qs: list[dict[str, Any]], a: argparse.Namespace) -> dict[str, Any]:
+    """The FDP-style searches straight on the in-memory Oxigraph store, in this process: no HTTP, no
+    facets, no access filtering (all in FDP's favour)."""
+
+    def fdp(q: dict[str, Any]) -> None:
+        list(store.query(fdp_sparql(q)))
+
+    cpu0 = cpu_seconds(os.getpid())
+    out = hammer(fdp, qs, a.clients, a.seconds)
+    cpu1 = cpu_seconds(os.getpid())
+    if cpu0 is not None and cpu1 is not None and out["requests"]:
+        out["cpu_ms_per_request"] = round((cpu1 - cpu0) * 1000 / out["requests"], 2)
+    return out
+
+
+def opensearch_bench(
+    n: int, env: dict[str, str], home: Path, qs: list[dict[str, Any]], a: argparse.Namespace, store_pid: int
+) -> dict[str, Any] | None:
+    """The same served searches on OpenSearch, when a node is reachable (else None)."""
+    from registry.search.opensearch import OpenSearchIndex
+
+    try:
+        with urllib.request.urlopen(a.opensearch_url + "/", timeout=3):
+            pass
+    except OSError as exc:
+        print(f"OpenSearch not reachable at {a.opensearch_url} ({exc}): reported as null", flush=True)
+        return None
+    alias = f"fairgrid-bench-{uuid.uuid4().hex[:8]}"
+    os_index = OpenSearchIndex(a.opensearch_url, alias=alias)
+    try:
+        t0 = time.monotonic()
+        os_index.rebuild(generate(n))
+        # A static index, as the embedded one: merged down so that no merge runs during the load.
+        os_index.engine.call("POST", f"/{alias}/_forcemerge", params={"max_num_segments": 1})
+        print(f"OpenSearch index built and merged in {time.monotonic() - t0:.1f}s", flush=True)
+        env = {**env, "FAIRGRID_SEARCH_URL": a.opensearch_url, "FAIRGRID_SEARCH_ALIAS": alias}
+        return http_bench(env, home, qs, a, store_pid)
+    finally:
+        os_index.drop()
+        os_index.close()
+
+
+def point(corpus: Corpus, n: int, a: argparse.Namespace) -> dict[str, Any]:
+    """Every path measured at `n` records: the stores grow to `n`, the index is rebuilt over them."""
+    from registry.search.embedded import TantivyIndex
+    from registry.services.search import note_index_current
+
+    home, qs = corpus.home, queries()
+    t0 = time.monotonic()
+    emb = TantivyIndex(home / "index")
+    emb.rebuild(corpus.documents(n))
+    note_index_current(home)  # built here, not by the server's drain: it must not rebuild it
+    print(f"{n} records: stores grown and index rebuilt in {time.monotonic() - t0:.1f}s "
+          f"({corpus.quads} record quads in the registry's store)", flush=True)  # fmt: skip
+    out: dict[str, Any] = {"records": n, "index_only": index_latency(emb, qs)}
+    emb.close()
+    print("embedded index alone (one thread, no HTTP/GraphQL):", out["index_only"], flush=True)
+    oxi, store_url = store_server(home / "store")
+    try:
+        env = {"FAIRGRID_STORE_URL": store_url}
+        # Embedded first, before an OpenSearch index exists: building it leaves the node merging
+        # segments in the background, which would take CPU from this run.
+        out["embedded"] = http_bench(env, home, qs, a, oxi.pid)
+        print("embedded (GraphQL over HTTP):", out["embedded"], flush=True)
+        out["opensearch"] = opensearch_bench(n, env, home, qs, a, oxi.pid)
+        if out["opensearch"] is not None:
+            print("opensearch (GraphQL over HTTP):", out["opensearch"], flush=True)
+    finally:
+        oxi.terminate()
+        oxi.wait(60)
+    out["fdp_style"] = fdp_bench(corpus.fdp, qs, a)
+    print("FDP-style (SPARQL CONTAINS on in-memory Oxigraph, in process: no HTTP, no facets):",
+          out["fdp_style"], flush=True)  # fmt: skip
+    return out
+
+
+def summary(p: dict[str, Any]) -> dict[str, Any]:
+    emb, fdp, ops = p["embedded"], p["fdp_style"], p["opensearch"] or {}
+    return {
+        "records": p["records"], "embedded_cpu_ms_per_search": emb.get("server_cpu_ms_per_request"),
+        "store_server_cpu_ms_per_search": emb.get("store_server_cpu_ms_per_request"),
+        "embedded_rps": emb.get("rps"), "embedded_p95_ms": emb["p95_ms"], "embedded_p99_ms": emb["p99_ms"],
+        "index_only_p95_ms": p["index_only"]["p95_ms"],
+        "http_floor_p95_ms": emb.get("http_floor", {}).get("p95_ms"),
+        "opensearch_cpu_ms_per_search": ops.get("server_cpu_ms_per_request"),
+        "opensearch_p95_ms": ops.get("p95_ms"),
+        "fdp_style_rps": fdp.get("rps"), "fdp_style_p95_ms": fdp["p95_ms"],
+        "fdp_style_cpu_ms_per_search": fdp.get("cpu_ms_per_request"),
+        "throughput_vs_fdp": round(emb["rps"] / fdp["rps"], 1) if emb.get("rps") and fdp.get("rps") else None,
+        "cpu_per_search_vs_fdp": round(fdp["cpu_ms_per_request"] / emb["server_cpu_ms_per_request"], 1)
+        if fdp.get("cpu_ms_per_request") and emb.get("server_cpu_ms_per_request") else None,
+        "p95_vs_fdp": round(fdp["p95_ms"] / emb["p95_ms"], 1) if emb["p95_ms"] and fdp["p95_ms"] else None,
+        "errors": {k: (p[k] or {}).get("errors") for k in ("embedded", "opensearch", "fdp_style")},
+    }  # fmt: skip
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--records", type=int, default=100_000)
+    p.add_argument("--records", default="100000",
+                   help="record counts, comma-separated, measured in one run (100000,1000000)")  # fmt: skip
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--clients", type=int, default=16)
     p.add_argument(
@@ -303,103 +311,30 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=0,
                    help="server worker processes (0: one per CPU core)")  # fmt: skip
     a = p.parse_args()
-    from registry.search.embedded import TantivyIndex
-    from registry.search.opensearch import OpenSearchIndex
-    from registry.services.search import note_index_current
-
-    work = Path(tempfile.mkdtemp(prefix="fairgrid-bench-"))
-    t0 = time.monotonic()
-    docs: list[SearchDocument] = []
-    store = ox.Store()
-    batch: list[ox.Quad] = []
-    for doc, qd in generate(a.records):
-        docs.append(doc)
-        batch += qd
-        if len(batch) > 200_000:
-            store.bulk_extend(batch)
-            batch = []
-    store.bulk_extend(batch)
-    print(f"generated {len(docs)} records, {len(store)} quads in {time.monotonic() - t0:.1f}s", flush=True)
-    t0 = time.monotonic()
-    home = work / "home"
-    emb = TantivyIndex(home / "index")
-    emb.rebuild(docs)
-    note_index_current(home)  # built here, not by the server's drain: it must not rebuild it
-    print(f"embedded index built in {time.monotonic() - t0:.1f}s", flush=True)
-    index_only = index_latency(emb, queries())
-    emb.close()
-    print("embedded index alone (one thread, no HTTP/GraphQL):", index_only, flush=True)
-    qs = queries()
-    results: dict[str, Any] = {}
-    alias: str | None = None
-    os_index: OpenSearchIndex | None = None
-    oxi, store_url = store_server(work)
     try:
+        sizes = [int(x) for x in a.records.split(",")]
+    except ValueError:
+        p.error("--records takes record counts separated by commas, such as 100000,1000000")
+    if not sizes or any(n < 1 for n in sizes) or sizes != sorted(sizes):
+        p.error("--records takes positive record counts in increasing order")
+    work = Path(tempfile.mkdtemp(prefix="fairgrid-bench-"))
+    try:
+        home = work / "home"
         t0 = time.monotonic()
-        load_registry(home, store_url, a.records)
-        print(f"registry store loaded in {time.monotonic() - t0:.1f}s", flush=True)
-        env = {"FAIRGRID_STORE_URL": store_url}
-        # Embedded first, before the OpenSearch index exists: building it leaves the node merging
-        # segments in the background, which would take CPU from this run.
-        results["embedded"] = http_bench(env, home, qs, a)
-        print("embedded (GraphQL over HTTP):", results["embedded"], flush=True)
-        try:
-            with urllib.request.urlopen(a.opensearch_url + "/", timeout=3):
-                pass
-        except OSError as exc:
-            print(f"OpenSearch not reachable at {a.opensearch_url} ({exc}): reported as null", flush=True)
-        else:
-            alias = f"fairgrid-bench-{uuid.uuid4().hex[:8]}"
-            os_index = OpenSearchIndex(a.opensearch_url, alias=alias)
-            t0 = time.monotonic()
-            os_index.rebuild(docs)
-            # A static index, as the embedded one: merged down so that no merge runs during the load.
-            os_index.engine.call("POST", f"/{alias}/_forcemerge", params={"max_num_segments": 1})
-            print(f"OpenSearch index built and merged in {time.monotonic() - t0:.1f}s", flush=True)
-            env |= {"FAIRGRID_SEARCH_URL": a.opensearch_url, "FAIRGRID_SEARCH_ALIAS": alias}
-            results["opensearch"] = http_bench(env, home, qs, a)
-            print("opensearch (GraphQL over HTTP):", results["opensearch"], flush=True)
+        corpus = Corpus(home, import_terminologies(home))
+        print(f"terminologies imported in {time.monotonic() - t0:.1f}s", flush=True)
+        points = [point(corpus, n, a) for n in sizes]
     finally:
-        oxi.terminate()
-        oxi.wait(20)
-        if os_index is not None:
-            os_index.drop()
-            os_index.close()
-    del docs
-
-    def fdp(q: dict[str, Any]) -> None:
-        list(store.query(fdp_sparql(q)))  # type: ignore[arg-type]
-
-    cpu0 = cpu_seconds(os.getpid())
-    results["fdp_style"] = hammer(fdp, qs, a.clients, a.seconds)
-    cpu1 = cpu_seconds(os.getpid())
-    if cpu0 is not None and cpu1 is not None and results["fdp_style"]["requests"]:
-        # in this process, no HTTP and no facets: both in FDP's favour
-        results["fdp_style"]["cpu_ms_per_request"] = round(
-            (cpu1 - cpu0) * 1000 / results["fdp_style"]["requests"], 2
-        )
-    print(
-        "FDP-style (SPARQL CONTAINS on Oxigraph, in process: no HTTP, no facets):",
-        results["fdp_style"],
-        flush=True,
-    )
-    emb95 = results["embedded"]["p95_ms"]
-    os95 = results.get("opensearch", {}).get("p95_ms")
-    fdp95 = results["fdp_style"]["p95_ms"]
+        shutil.rmtree(work, ignore_errors=True)
+    rows = [summary(x) for x in points]
+    first, last = rows[0], rows[-1]
+    growth = (
+        round(last["embedded_cpu_ms_per_search"] / first["embedded_cpu_ms_per_search"], 2)
+        if first["embedded_cpu_ms_per_search"] and last["embedded_cpu_ms_per_search"] else None
+    )  # fmt: skip
     print(json.dumps({
-        "records": a.records, "seconds": a.seconds, "clients": a.clients,
-        "embedded_p95_ms": emb95, "opensearch_p95_ms": os95, "fdp_style_p95_ms": fdp95,
-        "speedup_vs_fdp": round(fdp95 / emb95, 1) if emb95 and fdp95 else None,
-        "index_only_p95_ms": index_only["p95_ms"],
-        "http_floor_p95_ms": results["embedded"].get("http_floor", {}).get("p95_ms"),
-        "embedded_rps": results["embedded"].get("rps"),
-        "embedded_cpu_ms_per_request": results["embedded"].get("server_cpu_ms_per_request"),
-        "opensearch_cpu_ms_per_request": results.get("opensearch", {}).get("server_cpu_ms_per_request"),
-        "fdp_style_cpu_ms_per_request": results["fdp_style"].get("cpu_ms_per_request"),
-        "throughput_vs_fdp": round(results["embedded"]["rps"] / results["fdp_style"]["rps"], 1)
-        if results["embedded"].get("rps") and results["fdp_style"].get("rps") else None,
-        "errors": {k: v.get("errors") for k, v in results.items()},
-        "driver": results["embedded"].get("driver", "python"),
+        "seconds": a.seconds, "clients": a.clients, "points": rows,
+        "cpu_per_search_growth": growth, "driver": points[0]["embedded"].get("driver", "python"),
         "workers": a.workers or os.cpu_count(), "cpus": os.cpu_count(),
     }))  # fmt: skip
 
