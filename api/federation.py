@@ -7,6 +7,7 @@ with a clear error instead of answering from some of the sites (docs/feasibility
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -61,10 +62,15 @@ def app_fab() -> bytes:
     return build_fab(TRAINING_APP).content
 
 
+@functools.cache
+def _hub_audit(path: Path) -> HubAudit:
+    return HubAudit(path)  # one connection per process (it is thread-safe), not one per request
+
+
 def training_service(registry: Registry, runner: Runner | None = None) -> TrainingService:
     """Dispatch of approved jobs: to `runner`, or to the SuperLink the settings name (none: cannot start)."""
     s = registry.settings
     if runner is None and s.superlink_control:
         runner = DeployedFlowerRunner(s.superlink_control, s.training_out or s.home / "training-out")
     jobs = JobService(registry.records, governance_key(s.home))
-    return TrainingService(jobs, runner, app_fab, audit=HubAudit(s.home / AUDIT_FILE))
+    return TrainingService(jobs, runner, app_fab, audit=_hub_audit((s.home / AUDIT_FILE).resolve()))
