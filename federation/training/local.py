@@ -175,19 +175,29 @@ class LocalFlower:
             fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(secrets.token_hex(32).encode("ascii"))
+        node = self._start_node(site, home, port, secret_file, gpu)
+        if wait:
+            self._wait_health(node, f"{HOST}:{port}", 60.0)
+        g = self.start_gate(site, home, port, secret_file, gpu=gpu) if gate else None
+        self.nodes[site] = Node(site, home, port, node, g, secret_file, gpu)
+        return self.nodes[site]
+
+    def _start_node(self, site: str, home: Path, port: int, secret_file: Path, gpu: bool) -> Proc:
         config = f'site-id="{site}" site-home="{home}" gpu={"true" if gpu else "false"}'
         launcher = [sys.executable, "-m", "federation.training.fast_supernode"] if self.fast_nodes else [
             _bin("flower-supernode")]  # fmt: skip
         cmd = [*launcher, "--insecure", "--superlink", self.address,
                "--isolation", "process", "--host", HOST, "--port", str(port), "--node-config", config,
                "--superexec-auth-secret-file", str(secret_file)]  # fmt: skip
-        env = self._env(FLWR_HOME=str(home / "flwr"))
-        node = self._start(f"supernode-{site}", cmd, env)
-        if wait:
-            self._wait_health(node, f"{HOST}:{port}", 60.0)
-        g = self.start_gate(site, home, port, secret_file, gpu=gpu) if gate else None
-        self.nodes[site] = Node(site, home, port, node, g, secret_file, gpu)
-        return self.nodes[site]
+        return self._start(f"supernode-{site}", cmd, self._env(FLWR_HOME=str(home / "flwr")))
+
+    def restart_node(self, site: str, sig: int = signal.SIGKILL) -> Proc:
+        """Kill one site's SuperNode and start it again on the same port; its gate is left running."""
+        n = self.nodes[site]
+        n.node.stop(sig)
+        n.node = self._start_node(site, n.home, n.port, n.secret_file, n.gpu)
+        self._wait_health(n.node, n.runtime, 60.0)
+        return n.node
 
     def start_gate(self, site: str, home: Path, port: int, secret_file: Path, *, gpu: bool = False) -> Proc:
         cmd = [sys.executable, "-m", "federation.site.gate_runner", "--serve", "--home", str(home),
