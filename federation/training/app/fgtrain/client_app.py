@@ -81,7 +81,6 @@ def train_fn(msg: Message, context: Context) -> Message:
     )
     # FedAvg weights by site size; central DP needs equal weights (its noise is calibrated to the mean)
     released["weight"] = 1.0 if cfg.get("privacy") == "central" else released["num-examples"]
-    released["samples"] = float(result.samples)
     return _reply(msg, released, site_id, arrays)
 
 
