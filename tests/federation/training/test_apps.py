@@ -98,8 +98,10 @@ def test_two_rounds_write_the_contract_outputs(homes: list[Path], tmp_path: Path
         assert meta["task"] == "mds-aml" and json.loads(meta["features"]) == metrics["features"]
     kinds = [kind for _, kind in grid.delivered]  # one message per site per round, one final evaluation
     assert kinds.count(MessageType.TRAIN) == 4 and kinds.count(MessageType.EVALUATE) == 2
-    for line in lines:  # each round's model was scored (round 1's by the round-2 train replies)
-        assert 0.0 <= line["metrics"]["auc"] <= 1.0 and line["num_test"] > 0
+    # round 1's line: written at once, no model scored yet; round 2's: the scores of the final model
+    assert lines[0]["metrics"] == {"auc": None, "model_round": 0}
+    assert lines[1]["metrics"]["model_round"] == 2 and 0.0 <= lines[1]["metrics"]["auc"] <= 1.0
+    assert lines[1]["num_test"] > 0 and lines[1]["sites"]["hospital-1"]["auc"] is not None
 
 
 def test_a_site_that_drops_does_not_sink_the_run_above_min_sites(homes: list[Path], tmp_path: Path) -> None:
@@ -120,6 +122,7 @@ def test_a_site_that_drops_does_not_sink_the_run_above_min_sites(homes: list[Pat
     result = server.run(grid, cfg, tmp_path / "b")
     assert result["rounds"][1]["failed"] == 1 and list(result["rounds"][1]["sites"]) == ["hospital-0"]
     assert set(result["rounds"][0]["sites"]) == {"hospital-0", "hospital-1"}
+    assert set(result["rounds"][1]["sites"]) == {"hospital-0"}  # nor among the final model's scores
     assert json.loads((tmp_path / "b" / "done.json").read_text())["status"] == "completed"
 
 

@@ -3,11 +3,12 @@
 Rounds are driven here rather than by `Strategy.start`, for three reasons: the strategy's own loop pulls
 replies through `Grid.send_and_receive`, which sleeps 3 s between pulls, while this loop polls every
 0.1 s (`push_messages` / `pull_messages` are public); each round is written to `progress.jsonl` as soon
-as its model is scored, so the hub can follow a run; and a round costs one message per site, not two
+as it ends, so the hub can follow a run; and a round costs one message per site, not two
 (train, then evaluate). Every message starts a ClientApp process at the site (torch and all), so the
-sites score each round's model when they receive it for the next round, and only the last model gets an
-evaluate message of its own. A round's line is therefore written when the next round's replies arrive.
-The strategy still configures and aggregates each round.
+sites score the model they receive (the previous round's) before training it, and only the last model
+gets an evaluate message of its own. Each round's line is written as soon as its training ends, with the
+scores of the model it started from (`metrics.model_round` = round - 1); the last line has the final
+model's scores (`model_round` = the last round). The strategy still configures and aggregates each round.
 
 A site that fails (error reply, a SuperNode that went away, a gate refusal) is left out of that round's
 aggregate; the run goes on while at least `min-sites` sites reply, and fails otherwise.
@@ -147,12 +148,12 @@ def _evaluations(replies: list[Message]) -> tuple[dict[str, dict[str, Any]], flo
     return sites, (total / weight if weight else None), weight
 
 
-def _finish(line: dict[str, Any], replies: list[Message]) -> dict[str, Any]:
-    """A round's line completed with the evaluation of the model that round produced."""
+def _finish(line: dict[str, Any], replies: list[Message], model_round: int) -> dict[str, Any]:
+    """A round's line with the scores in `replies`, which are those of the model of `model_round`."""
     sites, value, n = _evaluations(replies)
     for site, numbers in sites.items():
         line["sites"].setdefault(site, {}).update(numbers)
-    line["metrics"] = {"auc": value}
+    line["metrics"] = {"auc": value, "model_round": model_round}
     line["num_test"] = n
     return line
 
@@ -206,19 +207,15 @@ def run(grid: Grid, cfg: dict[str, Any], out: Path | None) -> dict[str, Any]:
         arrays = to_arrays(model)
         strategy, z = make_strategy(cfg, hp)
         rounds: list[dict[str, Any]] = []
-        previous: dict[str, Any] | None = None
-        for number in range(1, int(cfg["num-server-rounds"]) + 1):
+        total = int(cfg["num-server-rounds"])
+        for number in range(1, total + 1):
             arrays, line, replies = _train(grid, strategy, number, arrays, min_sites)
-            if previous is not None:  # these replies scored the previous round's model: its line is done
-                rounds.append(_finish(previous, replies))
-                outputs.write("progress.jsonl", previous, append=True)
-            previous = line
-        # the last round's model: one evaluate message per site
-        evaluated = [m for m in exchange(grid, strategy.configure_evaluate(0, arrays, ConfigRecord(), grid))
-                     if not m.has_error()]  # fmt: skip
-        assert previous is not None
-        rounds.append(_finish(previous, evaluated))
-        outputs.write("progress.jsonl", previous, append=True)
+            if number == total:  # the last model: one evaluate message per site, then the last line
+                evaluate = strategy.configure_evaluate(0, arrays, ConfigRecord(), grid)
+                replies = [m for m in exchange(grid, evaluate) if not m.has_error()]
+            # an earlier line carries the scores of the model the round started from (round number - 1)
+            rounds.append(_finish(line, replies, number if number == total else number - 1))
+            outputs.write("progress.jsonl", line, append=True)
         load_arrays(model, arrays)
         last = rounds[-1]
         privacy = str(cfg.get("privacy", "none"))
