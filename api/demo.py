@@ -89,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
             from api import demo_training
 
             console.print("\n[bold]Governed federated training[/] (Flower, the three demo sites)")
-            demo_training.run(reg, settings.home, console)
+            job = demo_training.run(reg, settings.home, console)
+            from api import demo_publish
+
+            demo_publish.publish_step(reg, console, settings.port, job.trained_model if job else None)
         # A full rebuild, not just the outbox: an index left by an earlier run may carry older visibility
         # flags (metadata of RESTRICTED datasets used to be hidden from anonymous callers).
         n = reg.search.reindex(local_operator("demo"))
