@@ -28,7 +28,6 @@ from federation.signing import public_text
 from federation.site.approvals_store import ApprovalsStore, pin_governance_key
 from federation.site.gate import read_audit
 from federation.site.keys import site_key
-from federation.synth.run import synthesize
 from registry.identity import Identity, Role, local_operator
 from registry.vocab import FG, MLDCAT
 from registry.wiring import Registry
@@ -60,9 +59,8 @@ def site_ttl(site: str, home: Path) -> str:
 
 @pytest.fixture(scope="module")
 def homes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("e2e")
-    synthesize("mds", 3, 80, 5, root / "synth")
-    return {p.name: p for p in make_homes(root / "synth", root / "sites")}
+    homes = make_homes(tmp_path_factory.mktemp("e2e"), "mds", sites=3, patients=80)
+    return {p.name: p for p in homes}
 
 
 @pytest.fixture
