@@ -16,6 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from federation.hub.audit import HubAudit
 from federation.jobs.approvals import governance_key
 from federation.jobs.dispatch import NotDispatchable, TrainingService
 from federation.jobs.record import JobSpec, JobView
@@ -160,10 +161,19 @@ def test_rejected_and_running_jobs_do_not_start(world) -> None:  # type: ignore[
     assert len(runner.started) == 1
 
 
-def test_gpu_jobs_go_to_gpu_sites_only(world) -> None:  # type: ignore[no-untyped-def]
-    svc, jobs, runner, homes = world
+def test_gpu_jobs_go_to_gpu_sites_only(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, jobs, runner, homes = world
+    audit = HubAudit(tmp_path / "audit.sqlite")
+    svc = TrainingService(jobs, runner, lambda: APP, audit=audit)
     job = custodians(jobs, jobs.approve(GOV, submit(jobs, gpu=True).iri), homes, SITES)
     job = svc.start(GOV, job.iri)
+    (entry,) = audit.entries()
+    assert entry["user"] == "gov-board" and entry["source"] == "training-start" and entry["query"] == job.iri
+    assert {(s["site"], s["status"]) for s in entry["sites"]} == {
+        ("site-a", "asked"),
+        ("site-c", "asked"),
+        ("site-b", "left out"),
+    }
     assert job.state == "running" and job.run is not None
     assert job.run["sites"] == ["site-a", "site-c"] and "GPU" in job.run["refused"]["site-b"]
     flat, sites = runner.started[0]
