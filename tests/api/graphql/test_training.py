@@ -12,7 +12,7 @@ from registry.identity import Role, local_operator
 from tests.api.graphql.conftest import Env, error_codes
 from tests.api.graphql.test_jobs import APPROVE, JOB, SUBMIT, add_site, post
 
-START = "mutation($iri: String!) { startTrainingJob(iri: $iri) { state runId } }"
+START = "mutation($iri: String!, $n: Int) { startTrainingJob(iri: $iri, minSites: $n) { state runId } }"
 RUN_FIELDS = "state runId round rounds runSites leftOut metrics siteMetrics history modelIri runError"
 SHOW = f"query($iri: String!) {{ trainingJob(iri: $iri) {{ {RUN_FIELDS} }} }}"
 
@@ -30,6 +30,10 @@ def test_start_refusals_are_coded_and_change_nothing(env: Env, tmp_path: Path) -
     doc = custodian_approval(site_key(tmp_path / "site-a"), view, "site-a", "custodian")
     post(env, APPROVE, {"iri": iri, "doc": doc}, (Role.SITE_OPERATOR,), "op-a", site="site-a")
     before = env.reg.store.dump()
+    for bad in ({"iri": "a b"}, {"iri": "https://w3id.org/fairgrid/job/none"}, {"iri": iri, "n": -1},
+                {"iri": iri, "n": 2}):  # fmt: skip
+        codes = error_codes(post(env, START, bad, member, "board"))
+        assert codes and codes[0] in ("invalid_iri", "not_found", "bad_input"), (bad, codes)
     # approved by all, but the hub's app (federation/training/app) is not the FAB this job approved
     body = post(env, START, {"iri": iri}, member, "board")
     assert error_codes(body) == ["not_dispatchable"] and "FAB hash" in body["errors"][0]["message"], body
