@@ -1,21 +1,31 @@
-"""Search latency: GraphQL search over HTTP on the embedded index and on OpenSearch, against the way
-FAIR Data Point searches (SPARQL, case-insensitive CONTAINS over every literal, plus the same filters).
+"""Search cost and latency: GraphQL search over HTTP on the embedded index and on OpenSearch, against the
+way FAIR Data Point searches (SPARQL, case-insensitive CONTAINS over every literal, plus the same filters).
 
-    .venv/bin/python bench/search.py [--records 100000] [--seconds 30] [--clients 16]
+    .venv/bin/python bench/search.py [--records 100000,1000000] [--seconds 30] [--clients 16]
+                                     [--opensearch-url URL|none] [--driver auto|wrk|python]
 
 Generates synthetic HealthDCAT-AP datasets (seeded; access rights 25% public, 55% restricted, 20% non-public,
-one in ten with consortium-only metadata), as SearchDocuments for the indexes, as records in the registry's
-store (revisions, verbatim content, as an import stores them) and as triples in a separate in-process
-Oxigraph store for the FDP-style baseline. Each backend is served by the real
-server, `fairgrid serve --workers N` (one worker per core by default; the registry's store is an Oxigraph
-server holding the terminologies), and hit by `--clients` concurrent connections for `--seconds` with
-GraphQL searches: text + 2 filters + 4 facets, drawn from a fixed seeded list of 200 (no result cache
-exists anywhere in the path, so repeats are answered afresh). The FDP-style queries run directly against the
-Oxigraph store (no HTTP, and they compute no facets: both in FDP's favour). OpenSearch is measured when
-reachable (FAIRGRID_OPENSEARCH_URL, default http://127.0.0.1:9250), else reported as null. The last line
-is one JSON object with the p95 figures, the server CPU per search for each path (the FDP-style one is
-this process's CPU) and every path's error count; wrk counts HTTP 200 answers with GraphQL `errors` as
-errors too.
+one in ten with consortium-only metadata). They are loaded in bulk, not imported (bench/search_data.py says
+why and how): into the registry's store as the quads an import's commit writes (content, verbatim revision,
+PROV), into the embedded index by its own bulk build, and as plain triples into a separate in-memory
+Oxigraph store for the FDP-style baseline. Every size in `--records` is measured in the same run, smallest
+first (the stores grow, the index is rebuilt), so the growth of CPU per search compares like with like.
+
+Each backend is served by the real server, `fairgrid serve --workers N` (one worker per core by default)
+over an Oxigraph server holding the registry's store (terminologies and records), and hit by `--clients`
+concurrent connections for `--seconds` with GraphQL searches: text + 2 filters + 4 facets, drawn from a
+fixed seeded list of 200 (no result cache exists anywhere in the path, so repeats are answered afresh).
+The load comes from wrk when installed (Debian: `apt-get install wrk`), else from Python threads.
+The FDP-style queries run in this process straight against the in-memory store: no HTTP, no facets, no
+access filtering, all in FDP's favour; Oxigraph has no full-text index, so CONTAINS over literals is the
+strongest text match its SPARQL offers. OpenSearch is measured when reachable (FAIRGRID_OPENSEARCH_URL,
+default http://127.0.0.1:9250; `none` leaves it out), else reported as null.
+
+Server CPU per search (CPU seconds of the serving processes / searches answered) is the robust figure on a
+shared machine; requests per second and percentiles depend on what else runs. The last line is one JSON
+object: per size, CPU per search for each path (the FDP-style one is this process's CPU; the store
+server's is given apart), throughput, p95/p99 and every path's error count (wrk counts HTTP 200 answers
+with GraphQL `errors` as errors), and the growth of embedded CPU per search from the first size to the last.
 """
 
 from __future__ import annotations
@@ -222,6 +232,8 @@ def opensearch_bench(
     """The same served searches on OpenSearch, when a node is reachable (else None)."""
     from registry.search.opensearch import OpenSearchIndex
 
+    if a.opensearch_url == "none":
+        return None
     try:
         with urllib.request.urlopen(a.opensearch_url + "/", timeout=3):
             pass
@@ -304,13 +316,17 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--clients", type=int, default=16)
     p.add_argument(
-        "--opensearch-url", default=os.environ.get("FAIRGRID_OPENSEARCH_URL", "http://127.0.0.1:9250")
+        "--opensearch-url",
+        default=os.environ.get("FAIRGRID_OPENSEARCH_URL", "http://127.0.0.1:9250"),
+        help="OpenSearch node to measure too when reachable; `none` leaves it out",
     )
     p.add_argument("--driver", choices=["auto", "wrk", "python"], default="auto",
                    help="load generator: wrk when installed (auto), or Python threads")  # fmt: skip
     p.add_argument("--workers", type=int, default=0,
                    help="server worker processes (0: one per CPU core)")  # fmt: skip
     a = p.parse_args()
+    # a bench stopped with SIGTERM still cleans up (its OpenSearch index on a shared node, its folders)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         sizes = [int(x) for x in a.records.split(",")]
     except ValueError:
