@@ -8,6 +8,8 @@ with a clear error instead of answering from some of the sites (docs/feasibility
 from __future__ import annotations
 
 import functools
+import logging
+import threading
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -23,8 +25,10 @@ from federation.jobs.dispatch import TrainingService
 from federation.jobs.runner import DeployedFlowerRunner, Runner
 from federation.jobs.service import JobService
 from federation.signing import load_or_create_key
+from registry.errors import FairgridError
 from registry.wiring import Registry
 
+log = logging.getLogger("fairgrid.training")
 HUB_KEY = "keys/hub-ed25519.pem"
 AUDIT_FILE = "audit.sqlite"
 # The Flower app custodians approve (T1's project); the hub sends the FAB built from it
@@ -74,3 +78,18 @@ def training_service(registry: Registry, runner: Runner | None = None) -> Traini
         runner = DeployedFlowerRunner(s.superlink_control, s.training_out or s.home / "training-out")
     jobs = JobService(registry.records, governance_key(s.home))
     return TrainingService(jobs, runner, app_fab, audit=_hub_audit((s.home / AUDIT_FILE).resolve()))
+
+
+def follow_in_background(training: TrainingService, iri: str) -> threading.Thread:
+    """Follow a started run in this process until it ends (the model is registered without anyone
+    asking); a hub that restarts meanwhile catches up when the job is next read (trainingJob refreshes)."""
+
+    def follow() -> None:
+        try:
+            training.follow(iri, poll_s=2.0, timeout_s=24 * 3600)
+        except FairgridError as exc:
+            log.warning("following training job %s stopped: %s", iri, exc.message)
+
+    thread = threading.Thread(target=follow, name=f"follow-{iri.rsplit('/', 1)[-1]}", daemon=True)
+    thread.start()
+    return thread

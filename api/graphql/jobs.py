@@ -9,12 +9,12 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from api.federation import training_service
+from api.federation import follow_in_background, training_service
 from api.graphql.concepts import Ctx
 from federation.jobs.approvals import governance_key
 from federation.jobs.record import JobSpec, JobView, job_json
 from federation.jobs.service import JobService
-from registry.errors import Unavailable
+from registry.errors import StaleRevision, Unavailable
 from registry.wiring import Registry
 
 
@@ -104,7 +104,7 @@ async def training_job(info: Ctx, iri: str) -> TrainingJob:
         training = training_service(ctx.registry)
         if training.runner is not None:
             # a SuperLink that does not answer leaves the job as last recorded: reading never fails on it
-            with contextlib.suppress(Unavailable):
+            with contextlib.suppress(Unavailable, StaleRevision):
                 job, _ = await ctx.run(training.refresh, iri)
     return TrainingJob.of(job)
 
@@ -112,7 +112,9 @@ async def training_job(info: Ctx, iri: str) -> TrainingJob:
 async def start(info: Ctx, iri: str, min_sites: int | None = None) -> TrainingJob:
     ctx = info.context
     training = training_service(ctx.registry)
-    return TrainingJob.of(await ctx.run(training.start, ctx.identity, iri, min_sites=min_sites))
+    job = await ctx.run(training.start, ctx.identity, iri, min_sites=min_sites)
+    follow_in_background(training, iri)
+    return TrainingJob.of(job)
 
 
 async def submit(info: Ctx, job: TrainingJobInput) -> TrainingJob:

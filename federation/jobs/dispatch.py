@@ -14,9 +14,11 @@ an entry in the hub's audit log. A completed run's model and metrics are copied 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -36,7 +38,7 @@ from federation.jobs.service import JobService
 from federation.signing import public_key
 from federation.site.gate import GateKeys, decide
 from federation.training.flowerconfig import flower_run_config
-from registry.errors import Conflict, InputError, NotFound, Unavailable
+from registry.errors import AlreadyExists, Conflict, InputError, NotFound, StaleRevision, Unavailable
 from registry.identity import Identity, Role
 from registry.model import Record
 from registry.vocab import FG, Kind
@@ -45,6 +47,7 @@ STARTERS = (Role.CONSORTIUM_MEMBER,)  # admin is implied
 ARTIFACTS = ("model.safetensors", "metrics.json")  # copied from the run's output
 SERVED = (*ARTIFACTS, "model-card.md")  # and the card the hub writes from the record
 MODELS_DIR = "models"
+_REFRESHING = threading.Lock()
 MAX_MISSES = 10  # consecutive unanswered status reads before follow() gives up
 FOAF_NAME = "http://xmlns.com/foaf/0.1/name"
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,80}\Z")
@@ -170,6 +173,10 @@ class TrainingService:
 
     def refresh(self, iri: str) -> tuple[JobView, RunStatus | None]:
         """Read the run's status once and record what changed (round, disclosed metrics, the end)."""
+        with _REFRESHING:  # a follower and a reader in one process: one at a time records the change
+            return self._refresh(iri)
+
+    def _refresh(self, iri: str) -> tuple[JobView, RunStatus | None]:
         job = self.jobs.show(HUB, iri)
         run = job.run
         if job.state != "running" or run is None or self.runner is None:
@@ -209,6 +216,9 @@ class TrainingService:
             try:
                 job, _ = self.refresh(iri)
                 misses = 0
+            except StaleRevision:  # another process recorded the same change first: read again
+                time.sleep(poll_s)
+                continue
             except Unavailable:
                 # a SuperLink busy for a moment is not a failed run; one gone for good is reported
                 misses += 1
@@ -261,7 +271,8 @@ class TrainingService:
         (dest / "model-card.md").write_text(_card(model, job, names, dest / "metrics.json"), encoding="utf-8")
         data = ox.serialize(model_triples(model), format=ox.RdfFormat.N_TRIPLES)
         assert data is not None
-        self.records.create(HUB, data, ox.RdfFormat.N_TRIPLES, source=f"training job {job.iri}")
+        with contextlib.suppress(AlreadyExists):  # another follower of this job registered it (one IRI a job)
+            self.records.create(HUB, data, ox.RdfFormat.N_TRIPLES, source=f"training job {job.iri}")
         return model.iri
 
     def _datasets(self, site_iris: list[str], job: JobView) -> list[str]:

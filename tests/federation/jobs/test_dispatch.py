@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -248,3 +249,19 @@ def test_follow_rides_out_a_busy_superlink_but_not_a_gone_one(world) -> None:  #
     with pytest.raises(Unavailable):
         svc.follow(job.iri, poll_s=0.01)
     assert jobs.show(GOV, job.iri).state == "running"  # not marked failed: nobody knows it failed
+
+
+def test_two_followers_register_one_model(world, reg: Registry) -> None:  # type: ignore[no-untyped-def]
+    svc, jobs, runner, homes = world
+    job = svc.start(GOV, custodians(jobs, jobs.approve(GOV, submit(jobs).iri), homes, SITES).iri)
+    assert job.run is not None
+    folder = runner.out / job.run["run_id"]
+    _write_round(folder, 1, 0.6)
+    (folder / "model.safetensors").write_bytes(b"w")
+    (folder / "metrics.json").write_text(json.dumps({"final": {"auc": 0.6}, "sites": ["site-a"]}))
+    (folder / "done.json").write_text(json.dumps({"status": "completed"}))
+    other = TrainingService(jobs, runner, lambda: APP)  # e.g. the GraphQL follower and a reader
+    with ThreadPoolExecutor(2) as pool:
+        views = list(pool.map(lambda s: s.follow(job.iri, poll_s=0.01), (svc, other)))
+    assert {v.state for v in views} == {"completed"} and len({v.trained_model for v in views}) == 1
+    assert [r.number for r in reg.records.history(GOV, views[0].trained_model)] == [1]
