@@ -150,8 +150,13 @@ class JobView:
 
 
 def run_config(spec: JobSpec) -> dict[str, Any]:
-    """What approvals bind and the gate compares: the settings a run may not exceed or change."""
+    """What approvals bind and the gate compares: the settings a run may not exceed or change.
+
+    The cohort is among them: an approval of an app for one cohort must not let the same app train on
+    another (the gate compares it for equality, as signed; not only through the unsigned hub sync).
+    """
     out: dict[str, Any] = {
+        "cohort": parse_criteria(spec.criteria).canonical(),
         "strategy": spec.strategy,
         "rounds": spec.rounds,
         "privacy": spec.privacy,

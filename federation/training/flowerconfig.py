@@ -84,7 +84,7 @@ def approved_view(
         if key not in flat:
             raise InputError(f"run config lacks {key!r}")
     _text(flat["job"], "job")
-    parse_criteria(_text(flat["cohort"], "cohort"))
+    cohort = parse_criteria(_text(flat["cohort"], "cohort")).canonical()
     strategy = _text(flat["strategy"], "strategy")
     if strategy not in STRATEGIES:
         raise InputError(f"strategy {strategy[:40]!r} is not one of {', '.join(STRATEGIES)}")
@@ -119,6 +119,7 @@ def approved_view(
     if "delta" in flat and keep("delta", "delta", "delta" in named):
         hp["delta"] = _positive(flat["delta"], "delta")
     view: dict[str, Any] = {
+        "cohort": cohort,  # bound by the approval: compared for equality (`approvals.within`)
         "strategy": strategy,
         "rounds": rounds,
         "privacy": privacy,

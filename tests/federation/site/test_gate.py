@@ -16,7 +16,8 @@ from federation.site.keys import site_key
 NOW = 1_800_000_000.0
 FAB = hashlib.sha256(b"the approved app").hexdigest()
 OTHER_FAB = hashlib.sha256(b"the approved app, modified").hexdigest()
-CONFIG: dict[str, Any] = {"strategy": "FedAvg", "rounds": 3, "epsilon": 2.0, "dp": "central"}
+CONFIG: dict[str, Any] = {"cohort": '{"inclusion":[]}', "strategy": "FedAvg", "rounds": 3, "epsilon": 2.0,
+                          "dp": "central"}  # fmt: skip
 JOB = "https://registry.example.org/job/j1"
 
 
@@ -121,6 +122,8 @@ def test_revocation_signed_by_another_key_ignored(world: World) -> None:
         {**CONFIG, "strategy": "FedProx"},
         {**CONFIG, "dp": "none"},
         {**CONFIG, "gpu": True},
+        {**CONFIG, "cohort": '{"inclusion":[["C90"]]}'},  # another cohort under the same approval
+        {k: v for k, v in CONFIG.items() if k != "cohort"},
         {**CONFIG, "rounds": "3"},
         {**CONFIG, "rounds": True},
         {k: v for k, v in CONFIG.items() if k != "dp"},  # privacy settings left out

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from federation.criteria import parse_criteria
 from federation.jobs.approvals import Approval, sign_approval
 from federation.signing import public_text
 from federation.site.approvals_store import ApprovalsStore, pin_governance_key
@@ -22,7 +23,7 @@ from federation.training.fab import build_fab
 APP = Path(__file__).parents[2] / "federation" / "training" / "apps" / "gatetest"
 JOB = "https://w3id.org/fairgrid/job/j"
 COHORT = '{"inclusion":[[{"code":"D46","system":"icd10","type":"diagnosis"}]]}'
-APPROVED: dict[str, Any] = {"strategy": "FedAvg", "rounds": 2, "privacy": "central", "gpu": False,
+APPROVED: dict[str, Any] = {"cohort": parse_criteria(COHORT).canonical(), "strategy": "FedAvg", "rounds": 2, "privacy": "central", "gpu": False,
                             "hyperparameters": {"lr": 0.05}, "epsilon": 4.0}  # fmt: skip
 # the app's defaults (its pyproject) fused with what the job sets, as the SuperNode hands it over
 FLAT: dict[str, Any] = {"job": JOB, "task": "", "cohort": COHORT, "strategy": "FedAvg", "num-server-rounds": 2,
@@ -114,3 +115,14 @@ def test_held_file_is_replaced_whole_and_keeps_revocations(tmp_path: Path) -> No
     assert [p.name for p in store.path.parent.iterdir()] == ["held.json"]  # no temporary left behind
     store.path.write_text("{not json", "utf-8")
     assert store.read().approvals == () and store.read().synced_at is None  # unreadable: holds nothing
+
+
+def test_an_altered_cohort_is_refused_by_the_approval_itself(cfg: GateConfig) -> None:
+    # no job facts from a hub sync: the signed approval alone binds the cohort
+    held = ApprovalsStore(cfg.home).read()
+    ApprovalsStore(cfg.home).put(list(held.approvals), [], jobs={})
+    assert check(cfg).allowed
+    other = '{"inclusion":[[{"code":"C90","system":"icd10","type":"diagnosis"}]]}'
+    d = check(cfg, cohort=other)
+    assert not d.allowed and "cohort" in d.reason, d.reason
+    assert read_audit(cfg.home)[-1]["allowed"] is False

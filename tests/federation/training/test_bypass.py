@@ -30,7 +30,7 @@ from federation.site.gate import read_audit
 from federation.site.gate_runner import GATE_REFUSED, pin_governance_key
 from federation.site.keys import site_key
 from federation.training.fab import Fab, build_fab
-from federation.training.flowerconfig import flower_run_config
+from federation.training.flowerconfig import Scalar, flower_run_config
 from federation.training.local import LocalFlower
 
 pytest.importorskip("flwr")
@@ -39,6 +39,7 @@ APP = Path(__file__).parent / "apps" / "gatetest"
 SITES = ("hospital-a", "hospital-b", "hospital-c")
 BASE = "https://w3id.org/fairgrid/job/"
 CRITERIA = {"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "D46"}]]}
+OTHER_COHORT = '{"inclusion":[[{"code":"C90","system":"icd10","type":"diagnosis"}]]}'
 
 
 def spec(fab_hash: str) -> JobSpec:
@@ -56,11 +57,11 @@ class World:
     modified: Fab
     homes: dict[str, Path]
 
-    def start(self, fab: Fab, job: str) -> int:
+    def start(self, fab: Fab, job: str, **changes: Scalar) -> int:
         from federation.training.control import ControlClient
 
         with ControlClient(self.flower.address) as c:
-            return c.start_run(fab.content, flower_run_config(spec(fab.hash), BASE + job))
+            return c.start_run(fab.content, {**flower_run_config(spec(fab.hash), BASE + job), **changes})
 
     def finish(self, run_id: int) -> tuple[str, dict[str, Any]]:
         from federation.training.control import ControlClient
@@ -106,6 +107,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             + _approvals(gov, home, site, "c-expired", fab.hash, expires=time.time() - 60)
             + _approvals(gov, home, site, "d-revoked", fab.hash)
             + _approvals(gov, home, site, "e-approved", fab.hash)
+            + _approvals(gov, home, site, "f-cohort", fab.hash)
         )
         revoked = sign_revocation(Revocation(f"appr-d-revoked-governance-{site}", "governance", time.time(),
                                              "withdrawn"), gov)  # fmt: skip
@@ -127,9 +129,12 @@ def test_bypassing_runs_are_refused_everywhere_then_an_approved_run_trains(world
         "b-other-site": world.start(world.fab, "b-other-site"),
         "c-expired": world.start(world.fab, "c-expired"),
         "d-revoked": world.start(world.fab, "d-revoked"),
+        # the approved app on another cohort; no hub sync tells the sites the job's cohort: the
+        # signed approval binds it
+        "f-cohort": world.start(world.fab, "f-cohort", cohort=OTHER_COHORT),
     }
     why = {"a-modified": "FAB hash", "b-other-site": "hospital-z", "c-expired": "expired",
-           "d-revoked": "revoked"}  # fmt: skip
+           "d-revoked": "revoked", "f-cohort": "cohort"}  # fmt: skip
     for case, run_id in cases.items():
         status, result = world.finish(run_id)
         assert status == "failed", (case, result)

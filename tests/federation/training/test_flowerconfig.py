@@ -49,6 +49,17 @@ def test_a_changed_setting_is_not_within() -> None:
     assert within(approved_view(fewer), run_config(s)) is None  # fewer rounds stay within
 
 
+def test_the_cohort_is_bound() -> None:
+    s = spec()
+    assert run_config(s)["cohort"] == flower_run_config(s, JOB)["cohort"]
+    other = '{"inclusion":[[{"code":"C90","system":"icd10","type":"diagnosis"}]]}'
+    why = within(approved_view({**flower_run_config(s, JOB), "cohort": other}), run_config(s))
+    assert why is not None and "cohort" in why
+    # the same criteria written another way are the same cohort
+    respelled = '{"inclusion": [[{"type": "diagnosis", "code": "D46", "system": "icd10"}]]}'
+    assert within(approved_view({**flower_run_config(s, JOB), "cohort": respelled}), run_config(s)) is None
+
+
 @pytest.mark.parametrize(
     "change",
     [
