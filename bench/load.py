@@ -18,7 +18,8 @@ from typing import Any
 def percentiles(lat: list[float], seconds: float) -> dict[str, Any]:
     if not lat:
         return {"requests": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None, "rps": 0.0}
-    qs = statistics.quantiles(lat, n=100, method="inclusive")
+    # quantiles needs two points; one answer is its own percentile
+    qs = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else [lat[0]] * 99
     return {"requests": len(lat), "p50_ms": round(qs[49] * 1000, 2), "p95_ms": round(qs[94] * 1000, 2),
             "p99_ms": round(qs[98] * 1000, 2), "rps": round(len(lat) / seconds, 1)}  # fmt: skip
 
