@@ -77,7 +77,7 @@ def run(reg: Registry, home: Path, console: Console) -> JobView | None:
         sites=tuple(sites), rounds=2, strategy="FedAvg",
         purpose="Demo: risk of AML transformation within two years of an MDS diagnosis",
         expires=datetime.now(UTC) + timedelta(days=7),
-        hyperparameters={"task": "mds-aml", "lr": 0.05, "local_epochs": 2, "hidden": 16},
+        hyperparameters={"task": "mds-aml", "lr": 0.05, "local_epochs": 30, "hidden": 0},  # 2 rounds only
     )  # fmt: skip
     job = jobs.approve(GOVERNANCE, jobs.submit(REQUESTER, spec).iri)
     gov = public_text(jobs.governance_key.public_key())

@@ -61,7 +61,7 @@ def test_client_train_reply_is_disclosed(homes: list[Path]) -> None:
     assert metrics["num-examples"] % 5 == 0
     assert metrics["weight"] == metrics["num-examples"] and metrics["train-s"] > 0
     assert set(reply.content.array_records["arrays"]) == set(
-        task.new_model("mds-aml", 20, task.Hyper()).state_dict()
+        task.new_model("mds-aml", 20, task.Hyper.from_run_config(cfg)).state_dict()
     )
     assert reply.content.config_records["site"]["site-id"] == "hospital-0"
 

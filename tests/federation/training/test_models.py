@@ -20,8 +20,9 @@ def test_app_folder_is_a_flower_project() -> None:
     assert 'publisher = "fairgrid"' in text
 
 
-def test_missing_values_do_not_reach_the_model() -> None:
-    model = models.build("mds-aml", 4, 8)
+@pytest.mark.parametrize("hidden", [0, 8])
+def test_missing_values_do_not_reach_the_model(hidden: int) -> None:
+    model = models.build("mds-aml", 4, hidden)
     x = torch.tensor([[1.0, 2.0, 3.0, 4.0]])
     mask = torch.tensor([[1.0, 1.0, 0.0, 0.0]])
     other = x.clone()
@@ -103,12 +104,12 @@ def test_clip_and_local_noise() -> None:
     assert float(np.std(noisy[0])) == pytest.approx(expected, rel=0.03)
 
 
-def test_adam_matches_torch() -> None:
+def test_adam_matches_torch_adamw() -> None:
     torch.manual_seed(0)
     a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
     b.load_state_dict(a.state_dict())
-    ours = task.Adam(list(a.parameters()), lr=0.05, weight_decay=0.01)
-    ref = torch.optim.Adam(b.parameters(), lr=0.05, weight_decay=0.01)
+    ours = task.Adam(list(a.parameters()), lr=0.05, weight_decay=0.1)
+    ref = torch.optim.AdamW(b.parameters(), lr=0.05, weight_decay=0.1)
     x = torch.randn(16, 3)
     for _ in range(5):
         for model, opt in ((a, ours), (b, ref)):
@@ -117,3 +118,41 @@ def test_adam_matches_torch() -> None:
             opt.step()
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.allclose(p, q, atol=1e-6)
+
+
+def test_a_weight_without_data_is_only_decayed() -> None:
+    """At a site without NGS a mutation's weight gets no gradient: decoupled decay shrinks it by lr x decay
+    per step, where decay added to the gradient would be rescaled by Adam into a full step of lr."""
+    weight = torch.nn.Parameter(torch.tensor([1.0, 1.0]))
+    opt = task.Adam([weight], lr=0.05, weight_decay=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        (weight[0] * 2.0).backward()  # weight[1] is not used: zero gradient
+        opt.step()
+    assert float(weight.detach()[1]) == pytest.approx((1 - 0.05 * 0.1) ** 3)
+    assert float(weight.detach()[0]) < 0.9
+
+
+def test_hidden_zero_is_logistic_regression() -> None:
+    model = models.build("mds-aml", 4, 0)
+    assert [tuple(p.shape) for p in model.parameters()] == [(1, 8), (1,)]  # one weight per value and mask
+    x, mask, y = _toy()
+    hp = task.Hyper(lr=0.05, local_epochs=5, batch_size=32, hidden=0)
+    model = task.new_model("mds-aml", 3, hp)
+    before = task.log_loss(model, x, mask, y)
+    task.train(model, x, mask, y, hp, device=torch.device("cpu"))
+    assert task.log_loss(model, x, mask, y) < before
+    with pytest.raises(ValueError):
+        models.build("mds-aml", 4, -1)
+
+
+def test_defaults_are_the_apps_declared_defaults() -> None:
+    """A run that does not set a hyperparameter gets the pyproject's value from Flower; the bench and the
+    baselines get Hyper's. They must be the same numbers."""
+    import tomllib
+
+    declared = tomllib.loads((app_dir() / "pyproject.toml").read_text(encoding="utf-8"))
+    config = declared["tool"]["flwr"]["app"]["config"]
+    hp = {k: v for k, v in config.items() if k.startswith("hp-")}
+    assert task.Hyper.from_run_config(hp) == task.Hyper()
+    assert set(hp) == {"hp-" + name.replace("_", "-") for name in task.Hyper.__dataclass_fields__}

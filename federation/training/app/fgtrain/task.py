@@ -21,13 +21,16 @@ from fgtrain.models import RiskMLP, build
 
 @dataclass(frozen=True)
 class Hyper:
-    lr: float = 0.01
-    local_epochs: int = 1
+    """Defaults (the same as the pyproject's) chosen on a validation split: bench/federated_select.py and
+    docs/training.md. hidden 0 is logistic regression; hidden 16 with weight_decay 1e-4 was the MLP."""
+
+    lr: float = 0.05
+    local_epochs: int = 3
     batch_size: int = 64
     proximal_mu: float = 0.0
     clip_norm: float = 1.0
-    hidden: int = 16
-    weight_decay: float = 1e-4
+    hidden: int = 0
+    weight_decay: float = 0.1
 
     @classmethod
     def from_run_config(cls, cfg: dict[str, Any]) -> Hyper:
@@ -73,9 +76,12 @@ Array = npt.NDArray[np.float32]
 
 
 class Adam:
-    """Adam (Kingma & Ba, 2015) with L2 weight decay, as torch.optim.Adam computes it. Written out because
-    the first torch.optim optimizer a process builds imports torch._dynamo (~900 modules, seconds), and a
-    deployment starts a fresh ClientApp process for every message."""
+    """Adam (Kingma & Ba, 2015) with decoupled weight decay (AdamW, Loshchilov & Hutter, ICLR 2019), as
+    torch.optim.AdamW computes it. Written out because the first torch.optim optimizer a process builds
+    imports torch._dynamo (~900 modules, seconds), and a deployment starts a fresh ClientApp process for
+    every message. Decoupled, because L2 added to the gradient is rescaled by Adam: a weight whose data
+    gradient is zero at a site (a mutation at a site without NGS) would be pulled to 0 by a full step of
+    `lr` each step, whatever the decay, and FedAvg would average that pull into the global model."""
 
     def __init__(self, params: list[torch.Tensor], lr: float, weight_decay: float = 0.0) -> None:
         self.params, self.lr, self.weight_decay = params, lr, weight_decay
@@ -94,7 +100,9 @@ class Adam:
         for p, m, v in zip(self.params, self.m, self.v, strict=True):
             if p.grad is None:
                 continue
-            g = p.grad + self.weight_decay * p if self.weight_decay else p.grad
+            if self.weight_decay:
+                p.mul_(1 - self.lr * self.weight_decay)
+            g = p.grad
             m.mul_(self.b1).add_(g, alpha=1 - self.b1)
             v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
             p.addcdiv_(m / c1, (v / c2).sqrt_().add_(self.eps), value=-self.lr)
