@@ -139,6 +139,8 @@ class SiteSettings:
     terminologies: Path | None = None  # folder of SKOS terminologies for descendants (None: the bundled ones)
     # the site gate refuses every task once its last approvals sync is older (a withheld revocation)
     gate_max_staleness_s: float = 600.0
+    # task processes forked from a server with torch/flwr imported (federation/site/task_processes.py)
+    gate_fork_server: bool = True
 
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> SiteSettings:
@@ -147,7 +149,10 @@ class SiteSettings:
             raise InputError(f"FAIRGRID_SITE_MEMORY_LIMIT={limit!r} is not a size", hint="e.g. 1GB or 512MB")
         folder = e.get("FAIRGRID_TERMINOLOGIES")
         staleness = _number(e, "FAIRGRID_GATE_MAX_STALENESS_S", float, 600.0)
-        return cls(limit, Path(folder) if folder else None, staleness)
+        fork = e.get("FAIRGRID_GATE_FORK_SERVER", "").strip().lower()
+        if fork not in ("", "0", "1", "true", "false"):
+            raise InputError(f"FAIRGRID_GATE_FORK_SERVER={fork[:20]!r} is not 0 or 1")
+        return cls(limit, Path(folder) if folder else None, staleness, fork not in ("0", "false"))
 
 
 @dataclass(frozen=True)

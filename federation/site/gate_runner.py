@@ -12,8 +12,9 @@ decision goes to the site's audit log (`audit/gate.jsonl`).
 
 Why a child per task and no hand-over to `flwr-clientapp`: pulling a task's input moves it from starting
 to running exactly once (flwr 1.42 `activate_task`), so whoever reads the run config must also be the one
-that runs the app. The child is this module (`--task`), which runs flwr's `run_clientapp` with the input
-step wrapped by the gate's check.
+that runs the app. The child runs `serve_task`: flwr's `run_clientapp` with the input step wrapped by the
+gate's check. It is forked from a fork server that has torch, flwr and fairgrid's site code imported, not
+the app (`federation/site/task_processes.py`), so a task's process starts in well under a second.
 
 Restart safety: the loop keeps no state of its own; a task a dead gate had claimed but not started is
 expired by the SuperNode; children finish their tasks on their own; a SuperNode that restarts is
@@ -27,7 +28,6 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -38,6 +38,7 @@ from federation.signing import public_key
 from federation.site.approvals_store import GOVERNANCE_KEY_FILE, ApprovalsStore, pin_governance_key, stale
 from federation.site.gate import Decision, GateKeys, audit_file, decide
 from federation.site.keys import site_key
+from federation.site.task_processes import Child, TaskProcesses
 from registry.errors import FairgridError, InputError
 
 log = logging.getLogger("fairgrid.gate")
@@ -59,7 +60,8 @@ class GateConfig:
     secret_file: Path | None = None  # the SuperNode's --superexec-auth-secret-file, if it has one
     poll_s: float = 0.2
     max_children: int = 4  # ClientApps running at once; no new task is taken beyond that
-    children: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    fork_server: bool = True  # task processes forked from a preloaded server (task_processes.py)
+    children: list[Child] = field(default_factory=list)
 
 
 def governance_public_key(home: Path) -> Any:
@@ -261,8 +263,8 @@ def could_allow(cfg: GateConfig, fab_hash: str, now: float | None = None) -> boo
 
 
 def handle(
-    cfg: GateConfig, token: str, task_id: int, run_id: int, fab_hash: str
-) -> subprocess.Popen[bytes] | None:
+    cfg: GateConfig, procs: TaskProcesses, token: str, task_id: int, run_id: int, fab_hash: str
+) -> Child | None:
     """Serve one acquired task: refuse here when no approval could allow its app, else start a child."""
     task = f"{run_id}/{task_id}"
     if not could_allow(cfg, fab_hash):
@@ -278,12 +280,8 @@ def handle(
         finally:
             client.close()
         return None
-    cmd = [sys.executable, "-m", "federation.site.gate_runner", "--task", task, *_cli_args(cfg)]
-    child = subprocess.Popen(cmd, stdin=subprocess.PIPE, env=_child_env(cfg), cwd=cfg.home)
-    assert child.stdin is not None
-    child.stdin.write(token.encode("ascii"))  # not argv: other users can read a process's arguments
-    child.stdin.close()
-    return child
+    args = (str(cfg.home), cfg.runtime, cfg.site, cfg.gpu, cfg.max_staleness_s)
+    return procs.start(_cli_args(cfg), args, token, task)
 
 
 def _cli_args(cfg: GateConfig) -> list[str]:
@@ -300,6 +298,7 @@ def serve(cfg: GateConfig, *, stop_after: float | None = None) -> None:
 
     secret = cfg.secret_file.read_bytes() if cfg.secret_file else None
     client = _client(cfg.runtime, secret=secret)
+    procs = TaskProcesses(_child_env(cfg), fork_server=cfg.fork_server)
     backoff, last_sync = cfg.poll_s, 0.0
     end = None if stop_after is None else time.monotonic() + stop_after
     log.info("site gate for %s serving the SuperNode at %s", cfg.site, cfg.runtime)
@@ -325,7 +324,7 @@ def serve(cfg: GateConfig, *, stop_after: float | None = None) -> None:
         if res.HasField("task") and res.token:
             t = res.task
             try:
-                child = handle(cfg, res.token, t.task_id, t.run_id, t.fab_hash)
+                child = handle(cfg, procs, res.token, t.task_id, t.run_id, t.fab_hash)
             except Exception as exc:  # noqa: BLE001 - one bad task must not stop the gate
                 log.exception("task %s/%s could not be served: %s", t.run_id, t.task_id, type(exc).__name__)
                 continue
@@ -353,6 +352,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll otherwise
     cfg = GateConfig(a.home, a.runtime, a.site, gpu=a.gpu, max_staleness_s=a.max_staleness, hub=a.hub,
                      secret_file=a.secret_file)  # fmt: skip
+    if a.serve:
+        from registry.config import Settings
+
+        cfg.fork_server = Settings.from_env().site.gate_fork_server
     secret = sys.stdin.read().strip() if (a.task or a.hub) else ""
     if a.task:
         serve_task(cfg, secret, a.task)

@@ -126,3 +126,10 @@ def test_zenodo_settings_default_to_zenodo_and_hide_tokens() -> None:
         with pytest.raises(InputError, match="FAIRGRID_ZENODO_URL") as refused:
             Settings.from_env({"FAIRGRID_ZENODO_URL": bad})
         assert "pw" not in str(refused.value) and "access_token=x" not in str(refused.value)
+
+
+def test_gate_fork_server_setting() -> None:
+    assert Settings.from_env({}).site.gate_fork_server
+    assert not Settings.from_env({"FAIRGRID_GATE_FORK_SERVER": "0"}).site.gate_fork_server
+    with pytest.raises(InputError, match="FAIRGRID_GATE_FORK_SERVER"):
+        Settings.from_env({"FAIRGRID_GATE_FORK_SERVER": "maybe"})
