@@ -13,7 +13,9 @@ a fork of it, so it begins with them already imported. What stays per task is wh
 Fork safety: the fork server only imports (no torch op runs in it, so no OpenMP/intra-op thread pool and
 no CUDA context exist to be copied); the task's process sets torch's thread count and reseeds numpy's and
 torch's global generators itself, so no two tasks share a random state. The server reads its environment
-(FLWR_HOME, CUDA_VISIBLE_DEVICES) when it starts: `TaskProcesses` sets it first.
+(FLWR_HOME, CUDA_VISIBLE_DEVICES) when it starts: `TaskProcesses` sets it first. The server takes
+requests on a Unix socket in a private (0700) temporary folder of the gate's user; Python 3.11's fork
+server checks no key, so anyone running as that user could ask it for a process, as they could run one.
 
 `fork_server=False` (FAIRGRID_GATE_FORK_SERVER=0) starts a fresh interpreter per task instead: the slow
 path, kept to measure against and as a way out if a library turns out not to survive a fork.
