@@ -75,7 +75,7 @@ def train_fn(msg: Message, context: Context) -> Message:
                    global_params=anchor)  # fmt: skip
     arrays = to_arrays(model)
     if cfg.get("privacy") == "local":
-        arrays = _local_dp(global_arrays, arrays, hp, cfg, _seed(site_id, server_round))
+        arrays = _local_dp(global_arrays, arrays, hp, cfg)
     released = site_data.disclose(
         {"num-examples": len(data), "train-loss": result.loss, "train-s": result.seconds, **scored}, policy
     )
@@ -84,9 +84,7 @@ def train_fn(msg: Message, context: Context) -> Message:
     return _reply(msg, released, site_id, arrays)
 
 
-def _local_dp(
-    global_arrays: ArrayRecord, local: ArrayRecord, hp: Hyper, cfg: dict[str, Any], seed: int
-) -> ArrayRecord:
+def _local_dp(global_arrays: ArrayRecord, local: ArrayRecord, hp: Hyper, cfg: dict[str, Any]) -> ArrayRecord:
     keys = list(local.keys())
     before = global_arrays.to_numpy_ndarrays()
     after = local.to_numpy_ndarrays()
@@ -97,7 +95,9 @@ def _local_dp(
         epsilon=float(cfg["epsilon"]),
         delta=float(cfg.get("delta", 1e-5)),
         rounds=int(cfg["num-server-rounds"]),
-        rng=np.random.default_rng(seed),  # a fresh seed per site and round; never reused across rounds
+        # OS entropy, never a seed the server could know (site id, round): noise it can regenerate, it can
+        # subtract, and the update would leave the site unprotected
+        rng=np.random.default_rng(),
     )
     noised = [b + u for b, u in zip(before, noisy, strict=True)]
     return ArrayRecord({k: Array(np.asarray(a, dtype=np.float32)) for k, a in zip(keys, noised, strict=True)})
