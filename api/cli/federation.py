@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -124,7 +125,7 @@ def feasibility(
     json_out: Annotated[bool, typer.Option("--json", help="print the hub's JSON answer")] = False,
 ) -> None:
     """Ask the hub how many patients match across the sites (per site and in total)."""
-    text = typer.get_text_stream("stdin").read() if str(criteria) == "-" else _read(criteria)
+    text = sys.stdin.read() if str(criteria) == "-" else _read(criteria)
     try:
         doc = json.loads(text)
     except ValueError as exc:
