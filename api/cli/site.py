@@ -117,14 +117,29 @@ def site_init(
     organisation: Annotated[str, typer.Option("--organisation")] = "",
     email: Annotated[str, typer.Option("--email", help="data access contact")] = "",
     force: Annotated[bool, typer.Option("--force", help="reset an existing home (drops its store)")] = False,
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs offered to approved training apps")] = 0,
+    gpu_model: Annotated[str, typer.Option("--gpu-model", help="the GPUs' model name")] = "",
 ) -> None:
-    """Create a site home: site.yaml (id, secret, threshold; owner-only) and an empty store."""
+    """Create a site home: site.yaml (id, secret, threshold, resources; owner-only) and an empty store."""
     from federation.site import service
 
-    service.init(
-        _me(), home, site_id, threshold=threshold, organisation=organisation, email=email, force=force
-    )
+    service.init(_me(), home, site_id, threshold=threshold, organisation=organisation, email=email,
+                 force=force, gpus=gpus, gpu_model=gpu_model)  # fmt: skip
     out.print(f"site {site_id} initialised in {home}", highlight=False)
+
+
+@site_app.command("resources")
+@_handled
+def site_resources(
+    home: HomeOpt,
+    gpus: Annotated[int | None, typer.Option("--gpus", help="GPUs offered to approved training apps")] = None,
+    gpu_model: Annotated[str | None, typer.Option("--gpu-model", help="the GPUs' model name")] = None,
+) -> None:
+    """Show, or declare, the training resources the site offers (published by `describe` as fg:gpuCount)."""
+    from federation.site import service
+
+    cfg = service.resources(_me(), home, gpus=gpus, gpu_model=gpu_model).config
+    out.print_json(json.dumps({"site": cfg.site_id, "gpus": cfg.gpus, "gpu_model": cfg.gpu_model or None}))
 
 
 @site_app.command("load")
@@ -245,7 +260,10 @@ def site_gate(
         str | None,
         typer.Option("--token", envvar="FAIRGRID_TOKEN", help="site-operator token for the hub"),
     ] = None,
-    gpu: Annotated[bool, typer.Option("--gpu", help="the site offers its GPU to approved apps")] = False,
+    gpu: Annotated[
+        bool | None,
+        typer.Option("--gpu/--no-gpu", help="override site.yaml's resources (default: GPU iff gpus > 0)"),
+    ] = None,
     secret_file: Annotated[
         Path | None, typer.Option("--secret-file", help="the SuperNode's --superexec-auth-secret-file")
     ] = None,

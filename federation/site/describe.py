@@ -177,6 +177,10 @@ def describe_site(home: SiteHome, store: SiteStore, settings: Settings | None = 
     graph.add((site, dcat.contactPoint, contact))
     # The hub checks the site agent's signed answers against this key (federation/site/agent.py).
     graph.add((site, fg.signingKey, Literal(site_public_key(home.path))))
+    # Declared in site.yaml `resources`; the hub's dispatch sends GPU jobs only to sites with gpuCount > 0.
+    graph.add((site, fg.gpuCount, Literal(cfg.gpus, datatype=XSD.nonNegativeInteger)))
+    if cfg.gpu_model:
+        graph.add((site, fg.gpuModel, Literal(cfg.gpu_model)))
     for uc in cdm.USE_CASES:
         summary = summarise(store, uc, threshold)
         if summary is None:

@@ -53,6 +53,7 @@ class GateConfig:
     runtime: str  # the SuperNode's Runtime API, host:port
     site: str
     gpu: bool = False  # the site declares a GPU (CUDA stays visible to its ClientApps)
+    gpus: int = 0  # how many it declares: CUDA_VISIBLE_DEVICES 0..gpus-1 unless the operator set it
     max_staleness_s: float = 600.0
     hub: str | None = None
     token: str | None = None  # the site-operator token for syncing approvals (never logged)
@@ -80,15 +81,25 @@ def gate_config(
     *,
     hub: str | None = None,
     token: str | None = None,
-    gpu: bool = False,
+    gpu: bool | None = None,
     secret_file: Path | None = None,
     governance_key: str | None = None,
 ) -> GateConfig:
-    """The gate of the site whose home is `home` (its site id from site.yaml), serving `supernode`."""
+    """The gate of the site whose home is `home` (its site id from site.yaml), serving `supernode`.
+
+    GPU: the site's declaration in site.yaml (`resources.gpus`), the one the hub sees as fg:gpuCount;
+    `gpu=False` withdraws it for this gate, `gpu=True` is refused unless the site declares a GPU."""
     from federation.site.home import open_site
     from registry.config import Settings
 
-    site = open_site(home).config.site_id
+    config = open_site(home).config
+    site = config.site_id
+    if gpu and not config.has_gpu:
+        raise InputError(
+            f"site {site} declares no GPU, so the hub sends it no GPU run",
+            hint="declare it first: fairgrid site resources --gpus N (then describe and register again)",
+        )
+    gpu = config.has_gpu if gpu is None else gpu
     host, _, port = supernode.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536 or any(c in host for c in "/@?# "):
         raise InputError(f"--supernode {supernode[:80]!r} is not host:port (the SuperNode's Runtime API)")
@@ -97,8 +108,8 @@ def gate_config(
     if governance_key:  # last: a refused command changes nothing
         pin_governance_key(home, governance_key)
     staleness = Settings.from_env().site.gate_max_staleness_s
-    return GateConfig(home, supernode, site, gpu=gpu, max_staleness_s=staleness, hub=hub, token=token,
-                      secret_file=secret_file)  # fmt: skip
+    return GateConfig(home, supernode, site, gpu=gpu, gpus=config.gpus if gpu else 0,
+                      max_staleness_s=staleness, hub=hub, token=token, secret_file=secret_file)  # fmt: skip
 
 
 def _refusal(site: str, task: str, fab: str, reason: str) -> dict[str, Any]:
@@ -229,6 +240,9 @@ def _child_env(cfg: GateConfig) -> dict[str, str]:
     env["FLWR_TELEMETRY_ENABLED"] = "0"
     if not cfg.gpu:
         env["CUDA_VISIBLE_DEVICES"] = ""  # a site that declares no GPU gives its apps none
+    elif cfg.gpus and "CUDA_VISIBLE_DEVICES" not in env:
+        # the declared number, not every GPU of the machine (an operator's own setting stays)
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(str(i) for i in range(cfg.gpus))
     return env
 
 
@@ -287,7 +301,7 @@ def handle(
 def _cli_args(cfg: GateConfig) -> list[str]:
     out = ["--home", str(cfg.home), "--runtime", cfg.runtime, "--site", cfg.site,
            "--max-staleness", str(cfg.max_staleness_s)]  # fmt: skip
-    return out + (["--gpu"] if cfg.gpu else [])
+    return out + (["--gpu"] if cfg.gpu else ["--no-gpu"])
 
 
 def serve(cfg: GateConfig, *, stop_after: float | None = None) -> None:
@@ -334,13 +348,19 @@ def serve(cfg: GateConfig, *, stop_after: float | None = None) -> None:
         time.sleep(cfg.poll_s)
 
 
+def _declared_gpus(home: Path) -> int:
+    from federation.site.home import open_site
+
+    return open_site(home).config.gpus
+
+
 def main(argv: list[str] | None = None) -> int:
     """`--task T`: serve one task (token on stdin). `--serve`: the loop (hub token, if any, on stdin)."""
     p = argparse.ArgumentParser(prog="python -m federation.site.gate_runner")
     p.add_argument("--home", required=True, type=Path)
     p.add_argument("--runtime", required=True)
     p.add_argument("--site", required=True)
-    p.add_argument("--gpu", action="store_true")
+    p.add_argument("--gpu", action=argparse.BooleanOptionalAction, help="default: site.yaml's resources")
     p.add_argument("--max-staleness", type=float, default=600.0)
     p.add_argument("--hub")
     p.add_argument("--secret-file", type=Path)
@@ -350,8 +370,10 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s gate: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll otherwise
-    cfg = GateConfig(a.home, a.runtime, a.site, gpu=a.gpu, max_staleness_s=a.max_staleness, hub=a.hub,
-                     secret_file=a.secret_file)  # fmt: skip
+    gpus = _declared_gpus(a.home) if a.gpu is not False else 0
+    gpu = gpus > 0 if a.gpu is None else a.gpu
+    cfg = GateConfig(a.home, a.runtime, a.site, gpu=gpu, gpus=gpus, max_staleness_s=a.max_staleness,
+                     hub=a.hub, secret_file=a.secret_file)  # fmt: skip
     if a.serve:
         from registry.config import Settings
 

@@ -16,7 +16,7 @@ from federation.etl.etl import EtlReport, load_mapping, run_etl
 from federation.site import queries
 from federation.site.describe import describe_site, to_turtle
 from federation.site.features import FeatureTable, feature_table
-from federation.site.home import SiteHome, init_site, open_site
+from federation.site.home import SiteHome, init_site, open_site, set_resources
 from federation.site.reader import Inputs, expand
 from federation.site.store import LoadFailed, LoadReport, SiteStore
 from registry.errors import InputError, PermissionDenied
@@ -42,14 +42,38 @@ def _own_site(who: Identity, site_id: str) -> None:
 
 
 def init(
-    who: Identity, home: Path, site_id: str, *, threshold: int, organisation: str, email: str, force: bool
+    who: Identity,
+    home: Path,
+    site_id: str,
+    *,
+    threshold: int,
+    organisation: str,
+    email: str,
+    force: bool,
+    gpus: int = 0,
+    gpu_model: str = "",
 ) -> SiteHome:
-    """A new site home: site.yaml (id, secret, threshold) and an empty store."""
+    """A new site home: site.yaml (id, secret, threshold, resources) and an empty store."""
     who.require(Role.SITE_OPERATOR, action="create a site home")
     _own_site(who, site_id)
-    site = init_site(home, site_id, threshold=threshold, organisation=organisation, email=email, force=force)
+    site = init_site(home, site_id, threshold=threshold, organisation=organisation, email=email,
+                     gpus=gpus, gpu_model=gpu_model, force=force)  # fmt: skip
     SiteStore(site.store_path).close()
     return site
+
+
+def resources(
+    who: Identity, home: Path, *, gpus: int | None = None, gpu_model: str | None = None
+) -> SiteHome:
+    """The site's declared training resources; with gpus given, declared anew (gpu_model kept unless given).
+
+    Published by `describe` (fg:gpuCount), read by the gate and the SuperNode's node config."""
+    site = _operate(who, home, "declare a site's training resources")
+    if gpus is None and gpu_model is None:
+        return site
+    new_gpus = site.config.gpus if gpus is None else gpus
+    model = site.config.gpu_model if gpu_model is None else gpu_model
+    return set_resources(home, new_gpus, "" if new_gpus == 0 and gpu_model is None else model)
 
 
 def plan_load(who: Identity, home: Path, paths: list[Path]) -> Inputs:

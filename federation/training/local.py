@@ -160,14 +160,20 @@ class LocalFlower:
         return self
 
     def add_node(
-        self, site: str, home: Path, *, gpu: bool = False, gate: bool = True, wait: bool = True
+        self, site: str, home: Path, *, gpu: bool | None = None, gate: bool = True, wait: bool = True
     ) -> Node:
         """A SuperNode for `site` (node config site-id, site-home, gpu) and, unless told not to, its gate.
+
+        `gpu` defaults to the site's declaration (site.yaml `resources.gpus` > 0), as its gate's does.
 
         `wait=False` returns at once (start several, then `wait_nodes`); a gate retries until its node is up.
         """
         if self.link is None:
             raise InputError("start the SuperLink first")
+        if gpu is None:
+            from federation.site.home import open_site
+
+            gpu = open_site(home).config.has_gpu
         port = free_port()
         secret_file = self.root / "secrets" / f"{site}.secret"
         secret_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -202,7 +208,7 @@ class LocalFlower:
     def start_gate(self, site: str, home: Path, port: int, secret_file: Path, *, gpu: bool = False) -> Proc:
         cmd = [sys.executable, "-m", "federation.site.gate_runner", "--serve", "--home", str(home),
                "--runtime", f"{HOST}:{port}", "--site", site, "--secret-file", str(secret_file),
-               "--max-staleness", str(self.max_staleness_s), *(["--gpu"] if gpu else [])]  # fmt: skip
+               "--max-staleness", str(self.max_staleness_s), "--gpu" if gpu else "--no-gpu"]  # fmt: skip
         return self._start(f"gate-{site}", cmd, self._env(FLWR_HOME=str(home / "flwr")))
 
     def restart_gate(self, site: str) -> Proc:
