@@ -2,11 +2,12 @@
 site's custodian (signed with the key in the site's home), run on a real SuperLink and three SuperNodes
 with their gates on localhost, and the model registered back as an MLDCAT-AP record.
 
-It runs in the demo process before the hub is served (the registry is open here). The demo sites hold
-one use case each (federation/site/demo.py), so for the MDS task only the MDS site has patients: the
-other two are asked (they approved), decline at training for having fewer patients than their
-disclosure threshold, and the run goes on with `min-sites` 1. The gates' refusals and acceptances are in
-each site's audit log (`<site home>/audit/gate.jsonl`).
+It runs in the demo process before the hub is served (the registry is open here). Two demo sites hold
+MDS patients (federation/site/demo.py: demo-mds, and demo-mm, the Cancer Centre that treats MDS as well
+as MM), so the MDS job trains at both and needs `min-sites` 2; demo-scd (paediatric SCD only) is asked
+too (it approved), sends no update for having fewer patients than its disclosure threshold, and the round
+table says so. The gates' refusals and acceptances are in each site's audit log
+(`<site home>/audit/gate.jsonl`).
 """
 
 from __future__ import annotations
@@ -45,13 +46,17 @@ def _n(numbers: dict[str, Any]) -> str:
 
 
 def _table(job: JobView) -> Table:
+    """One row per round. A target site missing from a round's line sent no update: it declined (fewer
+    labelled patients than its threshold, as demo-scd for MDS) or failed; its reason stays at the site."""
     run = job.run or {}
     table = Table(title=f"training job: {job.state}, {run.get('round', 0)}/{run.get('rounds')} rounds")
     for col in ("round", "seconds", "AUC", "sites (as each disclosed)"):
         table.add_column(col)
     for line in run.get("history", []):
         auc = (line.get("metrics") or {}).get("auc")
-        sites = ", ".join(f"{s}: {_n(v)}" for s, v in sorted((line.get("sites") or {}).items()))
+        shown = {s: _n(v) for s, v in (line.get("sites") or {}).items()}
+        shown |= {s: "did not train (no update)" for s in job.spec.sites if s not in shown}
+        sites = ", ".join(f"{s}: {v}" for s, v in sorted(shown.items()))
         took = line.get("ended", 0) - line.get("started", 0)
         table.add_row(str(line.get("round")), f"{took:.1f}", "-" if auc is None else f"{auc:.3f}", sites)
     return table
@@ -96,7 +101,7 @@ def run(reg: Registry, home: Path, console: Console) -> JobView | None:
                 flower.add_node(sid, site_home)
             flower.wait_nodes(len(sites))
         dispatch = TrainingService(jobs, LocalFlowerRunner(flower), lambda: fab.content, audit=training.audit)
-        job = dispatch.start(GOVERNANCE, job.iri, min_sites=1)
+        job = dispatch.start(GOVERNANCE, job.iri, min_sites=2)  # demo-mds and demo-mm
         with console.status("training: 2 federated rounds") as status:
 
             def shown(view: JobView) -> None:
