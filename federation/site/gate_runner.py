@@ -348,12 +348,6 @@ def serve(cfg: GateConfig, *, stop_after: float | None = None) -> None:
         time.sleep(cfg.poll_s)
 
 
-def _declared_gpus(home: Path) -> int:
-    from federation.site.home import open_site
-
-    return open_site(home).config.gpus
-
-
 def main(argv: list[str] | None = None) -> int:
     """`--task T`: serve one task (token on stdin). `--serve`: the loop (hub token, if any, on stdin)."""
     p = argparse.ArgumentParser(prog="python -m federation.site.gate_runner")
@@ -370,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s gate: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll otherwise
-    gpus = _declared_gpus(a.home) if a.gpu is not False else 0
+    from federation.site.home import declared_gpus
+
+    gpus = declared_gpus(a.home) if a.gpu is not False else 0
     gpu = gpus > 0 if a.gpu is None else a.gpu
     cfg = GateConfig(a.home, a.runtime, a.site, gpu=gpu, gpus=gpus, max_staleness_s=a.max_staleness,
                      hub=a.hub, secret_file=a.secret_file)  # fmt: skip

@@ -127,6 +127,11 @@ def set_resources(home: Path, gpus: int, gpu_model: str = "") -> SiteHome:
     return SiteHome(home, cfg)
 
 
+def declared_gpus(home: Path) -> int:
+    """The GPUs the site at `home` declares; 0 for a folder with no site.yaml (it declares nothing)."""
+    return open_site(home).config.gpus if (home / CONFIG).is_file() else 0
+
+
 def _write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read, from its first byte: created 0600 under a temporary name,
     then renamed over the old one (writing then chmod-ing leaves the secret world-readable meanwhile)."""

@@ -171,9 +171,9 @@ class LocalFlower:
         if self.link is None:
             raise InputError("start the SuperLink first")
         if gpu is None:
-            from federation.site.home import open_site
+            from federation.site.home import declared_gpus
 
-            gpu = open_site(home).config.has_gpu
+            gpu = declared_gpus(home) > 0
         port = free_port()
         secret_file = self.root / "secrets" / f"{site}.secret"
         secret_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

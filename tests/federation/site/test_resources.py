@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from api.cli.main import app
 from federation.site.describe import describe_site
 from federation.site.gate_runner import GateConfig, _child_env, gate_config
-from federation.site.home import CONFIG, init_site, open_site, set_resources
+from federation.site.home import CONFIG, declared_gpus, init_site, open_site, set_resources
 from federation.site.store import SiteStore
 from registry import vocab
 from registry.config import Settings
@@ -110,3 +110,8 @@ def test_cli_declares_and_refuses(tmp_path: Path) -> None:
     assert (home / CONFIG).read_bytes() == before
     done = cli.invoke(app, ["site", "resources", "--home", str(home)])  # shows, changes nothing
     assert done.exit_code == 0 and '"gpus": 2' in done.output
+
+
+def test_a_folder_without_site_yaml_declares_no_gpu(tmp_path: Path) -> None:
+    assert declared_gpus(tmp_path) == 0
+    assert declared_gpus(init_site(tmp_path / "h", "site-g", secret="x", gpus=3).path) == 3
