@@ -115,3 +115,14 @@ def test_cli_declares_and_refuses(tmp_path: Path) -> None:
 def test_a_folder_without_site_yaml_declares_no_gpu(tmp_path: Path) -> None:
     assert declared_gpus(tmp_path) == 0
     assert declared_gpus(init_site(tmp_path / "h", "site-g", secret="x", gpus=3).path) == 3
+
+
+def test_cli_gate_refuses_a_gpu_the_site_does_not_declare(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    cli = CliRunner()
+    assert cli.invoke(app, ["site", "init", "--site-id", "site-g", "--home", str(home), "--gpus", "1",
+                            "--gpu-model", "L40S"]).exit_code == 0  # fmt: skip
+    done = cli.invoke(app, ["site", "resources", "--home", str(home), "--gpus", "0"])
+    assert done.exit_code == 0 and '"gpus": 0' in done.output and "L40S" not in done.output  # model goes too
+    done = cli.invoke(app, ["site", "gate", "--home", str(home), "--supernode", "127.0.0.1:19001", "--gpu"])
+    assert done.exit_code == 1 and "declares no GPU" in done.output and "Traceback" not in done.output
