@@ -75,7 +75,7 @@ def import_child(src: Path, home: Path, batch_size: int) -> None:
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"  imported {done}/{total} documents, peak RSS {rss:.0f} MB", file=sys.stderr)
 
-    summary = importer.run(local_operator("bench"), [src], progress=tick)
+    summary = importer.run(local_operator("bench"), [src], progress=tick, exclusive=True)
     wall, cpu, main = time.perf_counter() - wall0, cpu_s() - cpu0, time.thread_time() - main0
     stored = reg.store.count()
     reg.close()

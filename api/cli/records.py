@@ -140,8 +140,9 @@ def import_(
             bar.update(task, completed=done, total=total, description=f"importing {Path(source).name}")
 
         summary = reg.importer.run(
-            main.me(), paths, dry_run=dry_run, all_or_nothing=all_or_nothing, progress=tick
-        )
+            main.me(), paths, dry_run=dry_run, all_or_nothing=all_or_nothing, progress=tick,
+            exclusive=True,  # this process uses the store for the import alone: it may reopen it
+        )  # fmt: skip
     for i in summary.rejections:
         err.print(f"[red]rejected[/] {i.where}: {i.error.message if i.error else ''}")
         violations = getattr(i.error, "violations", [])

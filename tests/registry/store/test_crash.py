@@ -24,19 +24,24 @@ WRITER = textwrap.dedent(
     from registry.config import Settings
     from registry.identity import local_operator
     from registry.io.generate import documents
+    from registry.store import oxigraph
     from registry.wiring import open_registry
-    home, src = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+    home, src, exclusive = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3] == "1"
+    oxigraph.REOPEN_COMMITS = 1  # an exclusive import reopens the store after every commit
     reg = open_registry(Settings(home=home))
     reg.importer.batch_size = 40
     print("ready", flush=True)
-    reg.importer.run(local_operator("crash"), [src], progress=lambda s, d, t: print("done", d, flush=True))
+    tick = lambda s, d, t: print("done", d, flush=True)
+    reg.importer.run(local_operator("crash"), [src], progress=tick, exclusive=exclusive)
     print("finished", flush=True)
     """
 )
 
 
-@pytest.mark.parametrize("kill_after_docs", [35, 130])
-def test_kill_during_import_leaves_no_half_written_record(tmp_path: Path, kill_after_docs: int) -> None:
+@pytest.mark.parametrize(("kill_after_docs", "exclusive"), [(35, False), (130, False), (90, True)])
+def test_kill_during_import_leaves_no_half_written_record(
+    tmp_path: Path, kill_after_docs: int, exclusive: bool
+) -> None:
     from registry.io.generate import documents
 
     src = tmp_path / "in"
@@ -45,7 +50,7 @@ def test_kill_during_import_leaves_no_half_written_record(tmp_path: Path, kill_a
         (src / f"d{i:04d}.ttl").write_text(doc)
     home = tmp_path / "home"
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(home), str(src)],
+        [sys.executable, "-c", WRITER, str(home), str(src), "1" if exclusive else "0"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,
