@@ -83,8 +83,8 @@ def init_site(
     cfg_path = home / CONFIG
     if cfg_path.exists() and not force:
         raise AlreadyExists(f"{home} is already a site home", hint="use another --home, or --force to reset")
+    gpus, gpu_model = check_resources(gpus, gpu_model)  # before anything is written
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    gpus, gpu_model = check_resources(gpus, gpu_model)
     cfg = SiteConfig(
         site_id, secret or secrets.token_hex(32), threshold, organisation, email, gpus, gpu_model
     )

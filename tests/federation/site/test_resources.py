@@ -126,3 +126,9 @@ def test_cli_gate_refuses_a_gpu_the_site_does_not_declare(tmp_path: Path) -> Non
     assert done.exit_code == 0 and '"gpus": 0' in done.output and "L40S" not in done.output  # model goes too
     done = cli.invoke(app, ["site", "gate", "--home", str(home), "--supernode", "127.0.0.1:19001", "--gpu"])
     assert done.exit_code == 1 and "declares no GPU" in done.output and "Traceback" not in done.output
+
+
+def test_a_refused_init_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        init_site(tmp_path / "h", "site-g", gpus=-2)
+    assert not (tmp_path / "h").exists()
