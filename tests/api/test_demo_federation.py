@@ -20,6 +20,9 @@ def test_demo_serves_connects_the_sites_and_asks_them(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     flat = " ".join(run.stdout.split())  # Rich wraps long lines
     assert "training job: completed, 2/2 rounds" in flat, run.stdout[-3000:]
+    # truly federated: both sites with MDS patients trained; the SCD site was asked and did not
+    for trained in ("demo-mds: trained, n=", "demo-mm: trained, n=", "demo-scd: did not train"):
+        assert trained in flat, flat[-3000:]
     assert re.search(r"model https://w3id\.org/fairgrid/model/trained-\w+ registered", flat), flat[-3000:]
     assert re.search(r"DOI https://doi\.org/10\.5072/zenodo\.\d+", flat), flat[-3000:]
     table = run.stdout[run.stdout.index("Federated feasibility") :]
