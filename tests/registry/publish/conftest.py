@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from api.dev_zenodo.server import running
+from registry.wiring import Registry
+from tests.registry.publish.trained_model import Template, open_trained, trained_template
 
 TOKEN = "test-token-5f1c0a9e"  # a value tests can search for in logs and messages
 
@@ -33,3 +35,14 @@ def local_zenodo(tmp_path: Path) -> Iterator[LocalZenodo]:
     data.mkdir()
     with running(data, [TOKEN]) as zen:
         yield LocalZenodo(zen.url, zen.token)
+
+
+__all__ = ["trained_template"]  # the session fixture `trained` copies
+
+
+@pytest.fixture
+def trained(trained_template: Template, tmp_path: Path) -> Iterator[Registry]:
+    """A registry with the example catalogue and the trained model (a copy of the session's)."""
+    reg = open_trained(trained_template, tmp_path)
+    yield reg
+    reg.close()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -21,18 +19,9 @@ from registry.publish.metadata import (
 from registry.rdf import parse
 from registry.vocab import Kind
 from registry.wiring import Registry
-from tests.registry.publish.trained_model import MODEL_IRI, Template, open_trained, trained_template
+from tests.registry.publish.trained_model import MODEL_IRI
 
 ME = local_operator("test")
-__all__ = ["trained_template"]  # the session fixture, used by `trained`
-
-
-@pytest.fixture
-def trained(trained_template: Template, tmp_path: Path) -> Iterator[Registry]:
-    """A registry with the example catalogue and the trained model (a copy of the session's)."""
-    reg = open_trained(trained_template, tmp_path)
-    yield reg
-    reg.close()
 
 
 # developers.zenodo.org, "Deposit metadata": the upload types and relations the legacy API accepts

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +22,10 @@ from registry.wiring import Registry
 from tests.registry.publish.trained_model import (
     MODEL_IRI,
     WEIGHTS,
-    Template,
     model_folder,
-    open_trained,
-    trained_template,
 )
 
 ME = local_operator("test")
-__all__ = ["trained_template"]  # the session fixture, used by `trained`
-
-
-@pytest.fixture
-def trained(trained_template: Template, tmp_path: Path) -> Iterator[Registry]:
-    """A registry with the example catalogue and the trained model (a copy of the session's)."""
-    reg = open_trained(trained_template, tmp_path)
-    yield reg
-    reg.close()
 
 
 PROVENANCE = "https://w3id.org/ro/wfrun/provenance/0.5"
