@@ -135,7 +135,9 @@ class Corpus:
                 rev = RevisionInfo(doc.iri, 1, Kind.DATASET, self._now, self.agent, content_hash(content))
                 write = Write(Record(doc.iri, Kind.DATASET, tuple(content), rev), None)
                 reg += [
-                    q for q in write_quads(write, f"urn:fairgrid:tx:bench-{i // BATCH}") if q.graph_name != outbox
+                    q
+                    for q in write_quads(write, f"urn:fairgrid:tx:bench-{i // BATCH}")
+                    if q.graph_name != outbox
                 ]
                 added += 1
                 if added % BATCH == 0:

@@ -119,6 +119,12 @@ class LocalFlower:
     link: Proc | None = None
     nodes: dict[str, Node] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Every process starts in `root` and is handed paths: relative ones would point elsewhere there
+        # (`make demo`'s default home is the relative ./.fairgrid).
+        self.root = Path(self.root).resolve()
+        self.out = Path(self.out).resolve() if self.out is not None else None
+
     @property
     def address(self) -> str:
         """The SuperLink's one address: Control API (start runs), Fleet API (nodes) and Runtime API."""
@@ -170,6 +176,7 @@ class LocalFlower:
         """
         if self.link is None:
             raise InputError("start the SuperLink first")
+        home = Path(home).resolve()
         if gpu is None:
             from federation.site.home import declared_gpus
 

@@ -50,3 +50,10 @@ def test_ports() -> None:
         LocalFlower(Path("/nonexistent-never-created"), port=8000).start()
     with pytest.raises(InputError):
         LocalFlower(Path("/tmp")).add_node("hospital-a", Path("/tmp"))  # no SuperLink started
+
+
+def test_relative_folders_are_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # make demo's home is ./.fairgrid; processes start in `root`, so every path handed to them is absolute
+    monkeypatch.chdir(tmp_path)
+    flower = LocalFlower(Path("runs"), out=Path("out"))
+    assert flower.root == tmp_path / "runs" and flower.out == tmp_path / "out"
