@@ -24,13 +24,14 @@ def test_demo_registers_everything(
     reg = open_registry(Settings(home=tmp_path / "home"))
     try:
         assert reg.store.count(Kind.TERMINOLOGY) == 3
-        # the example catalogue + one per synthetic site + the two of the harvested FDP export
-        assert reg.store.count(Kind.DATASET) == 7 + 3 + 2
+        # the example catalogue + one per synthetic site's cohort (the cancer centre holds MM and MDS) + the
+        # two of the harvested FDP export
+        assert reg.store.count(Kind.DATASET) == 7 + 4 + 2
         assert reg.store.pending() == []  # everything reached the index
-        # published metadata is public whatever the data's access rights: all 11, not 1 of 11; the
+        # published metadata is public whatever the data's access rights: all 12, not 1 of 12; the
         # harvested dataset that violates the shapes is a draft, in the review queue and nowhere public
         datasets = SearchQuery(filters=SearchFilter(kinds=[Kind.DATASET.value]), first=0)
-        assert reg.search.search(ANONYMOUS, datasets).total == 11
+        assert reg.search.search(ANONYMOUS, datasets).total == 12
         (queued,) = reg.harvest.non_conformant(local_operator("test"), "fdp-paris")
         assert queued.iri == "https://fdp.hospital.example/dataset/transfusion-log"
         assert "review queue (`fairgrid review`): 1 non-conformant record(s)" in out

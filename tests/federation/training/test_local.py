@@ -40,6 +40,9 @@ def test_stop_takes_the_children_along(tmp_path: Path) -> None:
     pid = int(child_pid.read_text())
     proc.stop(signal.SIGTERM)
     assert not proc.alive
+    deadline = time.monotonic() + 10  # a signal is delivered, and the process exits, a moment later
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert _gone(pid)
     assert proc.log.exists()
 
