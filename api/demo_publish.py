@@ -28,9 +28,7 @@ from api.linked_data import local_path
 from registry.config import Secret, ZenodoSettings
 from registry.errors import FairgridError, InputError, Unavailable
 from registry.identity import Identity, Role
-from registry.publish.journal import Journal
-from registry.publish.publisher import Publisher
-from registry.publish.zenodo import ZenodoClient
+from registry.publish.publisher import publisher_for
 from registry.services.publish import PublishService, theme_labels
 from registry.validation.bundle import ONTOLOGIES_DIR
 from registry.vocab import Kind
@@ -143,12 +141,10 @@ def publish_step(
     try:
         secret = Secret(zen.token)
         local = replace(settings, zenodo=ZenodoSettings(zen.url, zen.url, secret, secret))
-
-        def publisher_for(sandbox: bool) -> Publisher:
-            return Publisher(ZenodoClient(zen.url, secret), Journal.in_home(settings.home))
-
         labels = theme_labels(settings.ontologies_dir or ONTOLOGIES_DIR)
-        service = PublishService(reg.records, local, publisher_for, labels=labels)
+        service = PublishService(
+            reg.records, local, lambda sandbox: publisher_for(local, sandbox), labels=labels
+        )
         for iri in _candidates(reg, model_iri):
             try:
                 result = service.publish(DEMO_MEMBER, iri)

@@ -7,7 +7,7 @@ from functools import cached_property
 
 from registry.config import Settings
 from registry.doorbell import Doorbell
-from registry.publish.publisher import Publisher
+from registry.publish.publisher import Publisher, publisher_for
 from registry.search.port import SearchIndex
 from registry.services.catalog import CatalogService
 from registry.services.exporter import Exporter
@@ -86,11 +86,7 @@ class Registry:
 
     def zenodo_publisher(self, sandbox: bool) -> Publisher:
         """A Publisher for Zenodo (or its sandbox) from the settings; the caller closes its client."""
-        from registry.publish.journal import Journal
-        from registry.publish.zenodo import ZenodoClient
-
-        url, token = self.settings.zenodo.target(sandbox)
-        return Publisher(ZenodoClient(url, token or ""), Journal.in_home(self.settings.home))
+        return publisher_for(self.settings, sandbox)
 
     @cached_property
     def terms(self) -> TermService:
