@@ -57,7 +57,7 @@ class Registry:
 
     @cached_property
     def catalog(self) -> CatalogService:
-        return CatalogService(self.store, self.records)
+        return CatalogService(self.store, self.records, self.index)
 
     @cached_property
     def links(self) -> LinkService:

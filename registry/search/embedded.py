@@ -32,12 +32,14 @@ from registry.search.common import FACET_FIELDS, FACET_SIZE
 from registry.search.port import (
     FIELD_BOOSTS,
     Facet,
+    IriPage,
     SearchDocument,
     SearchFilter,
     SearchHit,
     SearchQuery,
     SearchResult,
     SearchSort,
+    check_listing,
 )
 from registry.search.tantivy_docs import SORT_FIELDS, TOKENIZER, analyzer, schema, to_datetime, to_tantivy
 
@@ -58,6 +60,9 @@ class TantivyIndex:
     # Searches run in this process and take milliseconds of CPU: callers may run them inline rather
     # than hand them to a thread (where they would wait for the GIL behind request handling).
     in_process = True
+    # tantivy's top-k collector holds offset + limit entries (and aborts the process when it cannot
+    # allocate them): a million is ~30 MB
+    list_window = 1_000_000
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -227,6 +232,18 @@ class TantivyIndex:
             end_cursor=common.encode_cursor({"o": end}) if hits else q.after,
             has_next=end < total,
         )
+
+    def list_iris(self, filters: SearchFilter, offset: int, limit: int) -> IriPage:
+        check_listing(offset, limit, self.list_window)
+        index = self._current()
+        self._state(index)
+        searcher = index.searcher()
+        q = self._query([], filters)
+        res = searcher.search(
+            q, max(limit, 1), count=True, order_by_field="iri", offset=offset, order=tantivy.Order.Asc
+        )
+        iris = [str(searcher.doc(addr).get_first("iri")) for _, addr in res.hits[:limit]]
+        return IriPage(iris, int(getattr(res, "count", 0) or 0))
 
     # --- query building -----------------------------------------------------------------------
 

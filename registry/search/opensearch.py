@@ -23,12 +23,14 @@ from registry.search.port import (
     FIELD_BOOSTS,
     Facet,
     FacetBucket,
+    IriPage,
     SearchDocument,
     SearchFilter,
     SearchHit,
     SearchQuery,
     SearchResult,
     SearchSort,
+    check_listing,
 )
 
 DEFAULT_ALIAS = "fairgrid-records"
@@ -131,6 +133,7 @@ class OpenSearchIndex:
     """
 
     in_process = False  # every call is a network round trip: keep it off an event loop
+    list_window = 10_000  # the engines' default index.max_result_window: `from` + `size` past it fails
 
     def __init__(
         self, url: str, *, alias: str = DEFAULT_ALIAS, refresh: bool = False, timeout: float = 30.0
@@ -281,6 +284,22 @@ class OpenSearchIndex:
             end_cursor=cursor,
             has_next=end < total,
         )
+
+    def list_iris(self, filters: SearchFilter, offset: int, limit: int) -> IriPage:
+        check_listing(offset, limit, self.list_window)
+        body: dict[str, Any] = {
+            "query": build_query(None, filters),
+            "from": offset,
+            "size": limit,
+            "sort": [{"iri": "asc"}],
+            "track_total_hits": True,
+            "_source": ["iri"],
+        }
+        out = self.engine.call_opt("POST", f"/{self._q(self.alias)}/_search", body)
+        if out is None:  # nothing indexed yet
+            return IriPage([], 0)
+        hits = out["hits"]["hits"]
+        return IriPage([h["_source"]["iri"] for h in hits], int(out["hits"]["total"]["value"]))
 
     def _hit(self, h: dict[str, Any], has_text: bool, snippets: bool) -> SearchHit:
         src = h["_source"]

@@ -10,6 +10,10 @@ Semantics every adapter keeps:
   `diseases` arrives already expanded to descendant concepts by the caller.
 - Facet counts are exact over the whole filtered result set, sorted by count desc then value.
 - Ties are broken by IRI ascending, so paging is deterministic; `after` is an opaque cursor.
+- `list_iris` pages through the documents that match filters (no text) in IRI order, by code point as
+  Python and SPARQL order strings, with an offset (listings such as the catalogue). It answers pages
+  ending within the adapter's `list_window` (OpenSearch's result window: 10,000) and refuses deeper
+  ones, and negative offsets or limits, with LimitExceeded.
 """
 
 from __future__ import annotations
@@ -188,16 +192,34 @@ class SearchResult:
     has_next: bool
 
 
+@dataclass(frozen=True)
+class IriPage:
+    iris: list[str]  # in IRI order
+    total: int  # every document matching the filters
+
+
+def check_listing(offset: int, limit: int, window: int) -> None:
+    """Refuse a `list_iris` page no adapter should answer; adapters call this first."""
+    if offset < 0 or limit < 0:
+        raise LimitExceeded(f"offset={offset} and limit={limit} must not be negative")
+    if offset + limit > window:
+        raise LimitExceeded(f"a listing reaches {window:,} documents deep; offset={offset} + limit={limit}")
+
+
 @runtime_checkable
 class SearchIndex(Protocol):
     # True when searches are local CPU work of milliseconds (no network, no unbounded waits).
     in_process: bool
+    # How deep `list_iris` pages reach (offset + limit).
+    list_window: int
 
     def upsert(self, docs: Sequence[SearchDocument]) -> None: ...
 
     def delete(self, iris: Sequence[str]) -> None: ...
 
     def search(self, q: SearchQuery) -> SearchResult: ...
+
+    def list_iris(self, filters: SearchFilter, offset: int, limit: int) -> IriPage: ...
 
     def count(self) -> int: ...
 

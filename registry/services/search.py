@@ -154,8 +154,7 @@ class SearchService:
                     break
                 found = self.store.get_many([iri for iri, _n in pending])
                 gone = [iri for iri, _n in pending if iri not in found]
-                # drafts are not searchable: their published revision stays indexed
-                recs = [r for r in found.values() if r.revision is None or r.revision.published]
+                recs = self._searchable(list(found.values()))
                 # a dataset's metadata visibility decides its distributions': re-index them with it
                 parts = {
                     o.value
@@ -165,8 +164,7 @@ class SearchService:
                     if isinstance(o, ox.NamedNode)
                 } - found.keys()
                 if parts:
-                    more = self.store.get_many(sorted(parts)).values()
-                    recs += [r for r in more if r.revision is None or r.revision.published]
+                    recs += self._searchable(list(self.store.get_many(sorted(parts)).values()))
                 docs = self._documents(recs, labels)
                 if docs:
                     self.index.upsert(docs)
@@ -189,6 +187,22 @@ class SearchService:
             return len(self.store.pending(10_000))
         except (Unavailable, OSError):
             return -1
+
+    def _searchable(self, recs: list[Record]) -> list[Record]:
+        """What the index holds of these records: drafts are not searchable, so a record whose head is
+        a draft is indexed at its latest published revision (none when it never had one). That
+        revision may never have been indexed: the drainer met the record only after the draft, or
+        the index was rebuilt since."""
+        out: list[Record] = []
+        for rec in recs:
+            if rec.revision is not None and not rec.revision.published:
+                published = [h for h in self.store.history(rec.iri) if h.published]
+                found = self.store.get(rec.iri, published[-1].number) if published else None
+                if found is None:
+                    continue
+                rec = found
+            out.append(rec)
+        return out
 
     def _documents(self, recs: list[Record], labels: dict[str, str]) -> list[SearchDocument]:
         public = public_records(self.store, recs)
@@ -213,8 +227,7 @@ class SearchService:
             for i, rec in enumerate(self.store.iter_latest()):
                 if progress:
                     progress(i + 1, total)
-                if rec.revision is None or rec.revision.published:
-                    chunk.append(rec)
+                chunk += self._searchable([rec])
                 if len(chunk) >= 200:
                     yield from self._documents(chunk, labels)
                     chunk = []

@@ -27,6 +27,7 @@ from registry.errors import InputError, LimitExceeded, Unavailable
 from registry.model import Record
 from registry.search import (
     Facet,
+    IriPage,
     SearchDocument,
     SearchFilter,
     SearchIndex,
@@ -407,6 +408,39 @@ def test_limits_and_bad_cursor(index: SearchIndex) -> None:
         index.search(SearchQuery(after="not-a-cursor!"))
     empty = index.search(SearchQuery(first=0, facets=[Facet.KIND]))
     assert empty.hits == [] and empty.total == 3 and sum(b.count for b in empty.facets["kind"]) == 3
+
+
+LISTINGS = {
+    "all": SearchFilter(include_deprecated=True),
+    "catalogue_anonymous": SearchFilter(kinds=["Dataset"], include_deprecated=True, public_only=True),
+    "default": SearchFilter(),
+    "kinds": SearchFilter(kinds=["Catalog", "DataService"]),
+}
+
+
+@pytest.mark.parametrize("name", list(LISTINGS))
+def test_list_iris_pages_by_offset_in_code_point_order(index: SearchIndex, name: str) -> None:
+    # code point order, not case-folded or locale order: "Z" < "a" < "z" < "é"
+    odd = [
+        SearchDocument(iri=EX + tail, kind="Dataset", title="odd") for tail in ("été", "Zeta", "zeta", "a")
+    ]
+    docs = [*DOCS, *odd]
+    index.upsert(docs)
+    f = LISTINGS[name]
+    expected = sorted(d.iri for d in docs if matches(d, f))
+    pages = [index.list_iris(f, o, 7) for o in range(0, len(expected) + 7, 7)]
+    assert {p.total for p in pages} == {len(expected)}
+    assert [i for p in pages for i in p.iris] == expected
+    assert index.list_iris(f, 3, 0) == IriPage([], len(expected))
+
+
+def test_list_iris_limits(index: SearchIndex) -> None:
+    assert index.list_iris(SearchFilter(), 0, 10) == IriPage([], 0)  # nothing indexed yet
+    index.upsert(DOCS[:3])
+    for offset, limit in ((-1, 5), (0, -1), (index.list_window, 1)):
+        with pytest.raises(LimitExceeded):
+            index.list_iris(SearchFilter(), offset, limit)
+    assert index.list_iris(SearchFilter(), index.list_window - 1, 1) == IriPage([], 3)
 
 
 # --- availability -------------------------------------------------------------------------------

@@ -89,3 +89,19 @@ def test_an_index_built_under_older_rules_is_rebuilt_by_the_next_drain(reg: Regi
     again.sync()
     assert restricted in {h.iri for h in again.search(ANONYMOUS, query).hits}
     assert rules.read_text().strip() == INDEX_RULES
+
+
+def test_a_draft_over_a_published_revision_keeps_the_published_one_searchable(reg: Registry) -> None:
+    """The drainer may meet a record only after a draft was saved over its published revision, and a
+    rebuild always does: the published revision is what the index holds, not nothing."""
+    from tests.registry.services.test_records import TTL, dataset
+
+    me = local_operator()
+    reg.records.create(me, dataset(name="drafted", title="Marrow cohort"), TTL)
+    reg.records.update(me, BASE + "dataset/drafted", dataset(name="drafted", title="Spleen cohort"), TTL, 1, publish=False)  # fmt: skip
+    for rebuild in (reg.search.sync, lambda: reg.search.reindex(me)):
+        rebuild()
+        hits = reg.search.search(ANONYMOUS, SearchQuery(text="cohort")).hits
+        assert [(h.iri, h.title) for h in hits if h.iri.endswith("/drafted")] == [
+            (BASE + "dataset/drafted", "Marrow cohort")
+        ]
