@@ -5,6 +5,7 @@ and models on the page); each page carries the full latest revision of its recor
 advertised twice: Link headers (rel first/prev/next/last) and Hydra triples (hydra:PartialCollectionView).
 Records the caller may not read (consortium-only metadata without a consortium role, never-published
 drafts for non-curators) are neither on the pages nor in the count (registry/services/catalog.py).
+Non-curators' pages are listed by the search index, which follows writes moments after each commit.
 """
 
 from __future__ import annotations
