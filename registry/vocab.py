@@ -23,6 +23,8 @@ EU_AUTH = "http://publications.europa.eu/resource/authority/"
 ACCESS_RIGHT = EU_AUTH + "access-right/"
 DATA_THEME = EU_AUTH + "data-theme/"
 ICD10 = "http://id.who.int/icd/release/10/2019/"
+# HealthDCAT-AP health categories (ontologies/vocabularies/health-category-ehds.ttl), the scheme's own host
+HEALTH_CATEGORY = "https://hdeu-dcat.data.health.europa.eu/resource/authority/healthcategories/"
 ORPHA = "http://www.orpha.net/ORDO/Orphanet_"
 
 RDF_TYPE = RDF + "type"

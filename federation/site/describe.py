@@ -108,7 +108,7 @@ def summarise(store: SiteStore, use_case: str, threshold: int) -> dict[str, Any]
 # What HealthDCAT-AP Release 5 requires of a NON_PUBLIC health dataset beyond DCAT-AP (shapes/README.md).
 EHDS = URIRef("http://data.europa.eu/eli/reg/2025/327/oj")
 PATIENT_LEVEL = URIRef("https://w3id.org/fairgrid/vocab/dataset-type/PATIENT_LEVEL")
-EHR = URIRef("https://w3id.org/fairgrid/vocab/health-category/EHR")
+EHR = URIRef(vocab.HEALTH_CATEGORY + "EHRS")  # HealthDCAT-AP: electronic health data from EHRs
 
 
 def _kind(graph: Graph, node: BNode, name: str, email: str) -> BNode:

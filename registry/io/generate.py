@@ -27,12 +27,13 @@ PREFIXES = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
 @prefix dcatap: <http://data.europa.eu/r5r/> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix ptype: <http://purl.org/adms/publishertype/> .
-@prefix hc: <https://w3id.org/fairgrid/vocab/health-category/> .
+@prefix hc: <https://hdeu-dcat.data.health.europa.eu/resource/authority/healthcategories/> .
 @prefix dt: <https://w3id.org/fairgrid/vocab/dataset-type/> .
 @prefix avail: <http://publications.europa.eu/resource/authority/planned-availability/> .
 """
 EHDS = "<http://data.europa.eu/eli/reg/2025/327/oj>"  # applicable legislation: the EHDS regulation
-CATEGORIES = ["DISEASE_REGISTRY", "GENOMIC", "COHORT"]
+# official HealthDCAT-AP codes: medical registries, genomic data, research cohorts
+CATEGORIES = ["MRMR", "HGPD", "RQSH"]
 
 DISEASES = {
     "myelodysplastic syndromes": ["D46.0", "D46.1", "D46.2", "D46.4", "D46.5", "D46.6", "D46.7", "D46.9"],

@@ -46,7 +46,7 @@ PREFIXES = """@base <https://w3id.org/fairgrid/> .
 @prefix avail: <http://publications.europa.eu/resource/authority/planned-availability/> .
 @prefix ptype: <http://purl.org/adms/publishertype/> .
 @prefix icd10: <http://id.who.int/icd/release/10/2019/> .
-@prefix hc: <https://w3id.org/fairgrid/vocab/health-category/> .
+@prefix hc: <https://hdeu-dcat.data.health.europa.eu/resource/authority/healthcategories/> .
 """
 
 BULK_DATASET = """
@@ -65,7 +65,7 @@ BULK_DATASET = """
     mldcat:collectionDate "2025-06-30"^^xsd:date ;
     healthdcatap:hasCodingSystem <http://id.who.int/icd/release/10/2019> ;
     healthdcatap:hasCodeValues icd10:C90.0 ;
-    healthdcatap:healthCategory hc:AGGREGATED ;
+    healthdcatap:healthCategory hc:NRPE ;
     healthdcatap:numberOfRecords "{i}"^^xsd:nonNegativeInteger ;
     healthdcatap:minTypicalAge "0"^^xsd:nonNegativeInteger ;
     healthdcatap:maxTypicalAge "97"^^xsd:nonNegativeInteger ;

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.identity import Role
+from registry.vocab import HEALTH_CATEGORY
 from tests.api.graphql.conftest import BASE, BULK, Env, error_codes
 
 SEARCH = """
@@ -59,7 +60,9 @@ def test_filters_and_exact_facets(env: Env) -> None:
         {"value": restricted, "label": by_facet["ACCESS_RIGHTS"][0]["label"], "count": 3}
     ]
     categories = {b["value"].rsplit("/", 1)[1]: b["count"] for b in by_facet["HEALTH_CATEGORY"]}
-    assert categories == {"DISEASE_REGISTRY": 2, "COHORT": 1}
+    assert categories == {"MRMR": 2, "RQSH": 1}
+    labels = {b["value"].rsplit("/", 1)[1]: b["label"] for b in by_facet["HEALTH_CATEGORY"]}
+    assert labels["MRMR"] == "Data from medical registries and mortality registries"  # the official label
 
     # site filter (publisher or hosting site), minimum individuals and date ranges AND together
     res = search(env, filter={"publishers": [BASE + "site/milan"]})
@@ -70,9 +73,7 @@ def test_filters_and_exact_facets(env: Env) -> None:
     }
     res = search(env, filter={"issuedFrom": "2023-01-01", "issuedTo": "2023-12-31", "kinds": ["DATASET"]})
     assert iris(res) == {BASE + "dataset/scd-registry-leiden", BASE + "dataset/mm-outcomes-milan"}
-    res = search(
-        env, filter={"healthCategories": [BASE + "vocab/health-category/GENOMIC"], "keywords": ["genomics"]}
-    )
+    res = search(env, filter={"healthCategories": [HEALTH_CATEGORY + "HGPD"], "keywords": ["genomics"]})
     assert iris(res) == {BASE + "dataset/mds-ngs-milan"}
 
 

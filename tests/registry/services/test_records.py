@@ -47,7 +47,7 @@ HEALTHDCAT = (
     + BASE
     + "distribution/{name}> ;\n"
     "    <http://data.europa.eu/r5r/applicableLegislation> <http://data.europa.eu/eli/reg/2025/327/oj> ;\n"
-    "    healthdcatap:healthCategory <https://w3id.org/fairgrid/vocab/health-category/COHORT> ;\n"
+    "    healthdcatap:healthCategory <https://hdeu-dcat.data.health.europa.eu/resource/authority/healthcategories/RQSH> ;\n"
     "    healthdcatap:hdab <" + BASE + "organization/test-org> ;\n"
     "    dct:type <https://w3id.org/fairgrid/vocab/dataset-type/PATIENT_LEVEL> ;\n"
     '    dct:provenance [ a dct:ProvenanceStatement ; dct:description "Test data."@en ] ;'

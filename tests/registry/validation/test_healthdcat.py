@@ -125,7 +125,7 @@ def test_messages_name_the_value(fast: CompiledValidator, drafts: dict[str, Draf
     messages = [v.message for v in _validate(fast, d, drafts, triples).violations]
     assert messages == [
         "healthdcatap:healthCategory <http://example.org/not-a-category> is not a concept of a bundled "
-        "vocabulary (ontologies/vocabularies/health-category.ttl)."
+        "vocabulary (the HealthDCAT-AP list: ontologies/vocabularies/health-category-ehds.ttl)."
     ]
 
 
