@@ -92,12 +92,20 @@ def _closure(db: sqlite3.Connection, roots: list[str]) -> list[str]:
 
 
 def stream_split(
-    path: Path, fmt: ox.RdfFormat, *, base_iri: str, allowed: tuple[str, ...], chunk: int = 200
+    path: Path,
+    fmt: ox.RdfFormat,
+    *,
+    base_iri: str,
+    allowed: tuple[str, ...],
+    chunk: int = 200,
+    document_iri: str | None = None,
 ) -> Iterator[SplitResult]:
+    """Records of a large file; relative IRIs resolve against `document_iri` when given (else
+    `base_iri`, under which blank roots are minted either way)."""
     with tempfile.TemporaryDirectory(prefix="fairgrid-import-") as tmp:
         db = sqlite3.connect(Path(tmp) / "triples.db")
         try:
-            _load(db, path, fmt, base_iri)
+            _load(db, path, fmt, document_iri or base_iri)
             roots = [s for (s,) in db.execute("SELECT s FROM root ORDER BY seq")]
             for i in range(0, len(roots), chunk):
                 text = "\n".join(_closure(db, roots[i : i + chunk]))

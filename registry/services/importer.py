@@ -165,7 +165,10 @@ class Importer:
                 continue
             try:
                 data = f.read_bytes()
-                drafts, errors = self.records.parse_drafts(data, format_for_path(f), str(f))
+                # `<>` or `<x.csv>` in a file name the file and what lies beside it, not the hub's base
+                drafts, errors = self.records.parse_drafts(
+                    data, format_for_path(f), str(f), document_iri=f.resolve().as_uri()
+                )
             except OSError as exc:
                 summary.add(ItemResult(str(f), None, "rejected", RdfSyntaxError(str(exc), source=str(f))))
                 drafts, errors = [], []
@@ -180,7 +183,11 @@ class Importer:
         """A large file, cut into records from a temporary on-disk store (bounded memory)."""
         s = self.records.settings
         try:
-            for part in stream_split(f, format_for_path(f), base_iri=s.base_iri, allowed=s.all_allowed_bases):
+            parts = stream_split(
+                f, format_for_path(f), base_iri=s.base_iri, allowed=s.all_allowed_bases,
+                document_iri=f.resolve().as_uri(),
+            )  # fmt: skip
+            for part in parts:
                 for where, err in part.errors:
                     summary.add(ItemResult(f"{f}: {where}", where, "rejected", err))
                 yield str(f), part.drafts

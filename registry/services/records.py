@@ -167,8 +167,10 @@ class RecordService:
     # --- checking ---------------------------------------------------------------------------------
 
     def parse_drafts(
-        self, data: bytes | str, fmt: ox.RdfFormat, source: str = "<input>"
+        self, data: bytes | str, fmt: ox.RdfFormat, source: str = "<input>", document_iri: str | None = None
     ) -> tuple[list[Draft], list[tuple[str, FairgridError]]]:
+        """Records of one document. Relative IRIs resolve against `document_iri` (a file's own URI, as
+        RDF says) when given, else against the registry's base."""
         size = len(data)
         if size > self.settings.max_record_bytes:
             from registry.errors import RecordTooLarge
@@ -176,7 +178,7 @@ class RecordService:
             raise RecordTooLarge(
                 f"{source}: {size} bytes is over the limit of {self.settings.max_record_bytes}"
             )
-        triples = parse(data, fmt, source=source, base_iri=self.settings.base_iri)
+        triples = parse(data, fmt, source=source, base_iri=document_iri or self.settings.base_iri)
         result = split(
             triples, base_iri=self.settings.base_iri, allowed=self.settings.all_allowed_bases, source=source
         )
