@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
@@ -82,13 +83,23 @@ class AbortImport(InputError):
     hint = "fix the reported records, or drop --all-or-nothing to import the good ones"
 
 
-def rdf_files(paths: Sequence[Path]) -> list[Path]:
-    out: list[Path] = []
+def rdf_files(paths: Sequence[Path]) -> list[str]:
+    """The files to import, in path order, as plain strings: 100,000 Path objects (and the set that
+    Path.rglob keeps of everything it yielded) took 74 MB at the peak and kept 42 MB, strings 10 MB."""
+    out: list[str] = []
     for p in paths:
-        if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in EXTENSIONS)
-        else:
-            out.append(p)
+        if not p.is_dir():
+            out.append(str(p))
+            continue
+        found: list[str] = []
+        for folder, _dirs, names in os.walk(p):  # as rglob: symlinked folders are not entered
+            for name in names:
+                f = os.path.join(folder, name)
+                if os.path.splitext(name)[1].lower() in EXTENSIONS and os.path.isfile(f):
+                    found.append(f)
+        # Path order (part by part): NUL sorts before any character a name can hold
+        found.sort(key=lambda f: f.replace(os.sep, "\0"))
+        out += found
     return out
 
 
@@ -125,7 +136,7 @@ class Importer:
         held: list[Write] = []  # all-or-nothing: written in one transaction at the end
         batch: list[Draft] = []
         done, last = 0, None  # a large file arrives in several parts, one after another
-        with KnownTypes.scan(files) if len(files) > 1 else nullcontext() as known:
+        with KnownTypes.scan(map(Path, files)) if len(files) > 1 else nullcontext() as known:
             for source, drafts in self._drafts(files, summary):
                 if source != last:
                     done, last = done + 1, source
@@ -158,8 +169,8 @@ class Importer:
         if isinstance(store, ReleasesMemory):
             store.release_memory()
 
-    def _drafts(self, files: list[Path], summary: ImportSummary) -> Iterator[tuple[str, list[Draft]]]:
-        for f in files:
+    def _drafts(self, files: list[str], summary: ImportSummary) -> Iterator[tuple[str, list[Draft]]]:
+        for f in map(Path, files):
             if f.is_file() and f.stat().st_size > self.stream_threshold:
                 yield from self._streamed(f, summary)
                 continue
