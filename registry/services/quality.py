@@ -163,7 +163,7 @@ class QualityScore:
         return QualityScore([Check(**c) for c in json.loads(text)])
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _checks_json(checks: tuple[Check, ...]) -> str:
     # cached: an import scores many records alike (every distribution of a kind, say). vars, not
     # asdict: a Check holds scalars only, and asdict's recursive deep copy took a fifth of an
