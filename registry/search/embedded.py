@@ -41,7 +41,15 @@ from registry.search.port import (
     SearchSort,
     check_listing,
 )
-from registry.search.tantivy_docs import SORT_FIELDS, TOKENIZER, analyzer, schema, to_datetime, to_tantivy
+from registry.search.tantivy_docs import (
+    ALL_TEXT,
+    SORT_FIELDS,
+    TOKENIZER,
+    analyzer,
+    schema,
+    to_datetime,
+    to_tantivy,
+)
 
 _WRITER_HEAP = 64_000_000
 log = logging.getLogger(__name__)
@@ -60,9 +68,8 @@ class TantivyIndex:
     # Searches run in this process and take milliseconds of CPU: callers may run them inline rather
     # than hand them to a thread (where they would wait for the GIL behind request handling).
     in_process = True
-    # tantivy's top-k collector holds offset + limit entries (and aborts the process when it cannot
-    # allocate them): a million is ~30 MB
-    list_window = 1_000_000
+    # listings are a terms aggregation of offset + limit buckets: tantivy's default bucket limit
+    list_window = 65_000
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -73,6 +80,7 @@ class TantivyIndex:
         self._index: tantivy.Index | None = None
         self._labels: tuple[tuple[str, int, int], dict[str, str]] | None = None
         self._seen: tuple[str, int, int] | None = None  # last committed state the reader was reloaded to
+        self._pointer: tuple[int, int, int] | None = None  # stat of CURRENT when last read
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             self._current()
@@ -96,11 +104,21 @@ class TantivyIndex:
     def _current(self) -> tantivy.Index:
         """The live generation's index; follows a swap made by another process."""
         pointer = self.path / "CURRENT"
+        # A swap replaces the file (new inode): while its stat is unchanged, the generation is too, and
+        # a stat costs a fifth of reading the file, on every search.
+        try:
+            st = os.stat(pointer)
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            key = None
+        if key is not None and key == self._pointer and self._index is not None:
+            return self._index
         try:
             gen = pointer.read_text().strip()
         except FileNotFoundError:
             gen = ""
         with self._lock:
+            self._pointer = key
             if not gen:
                 gen = "gen-0"
                 self._open_gen(gen)
@@ -206,15 +224,19 @@ class TantivyIndex:
         searcher = index.searcher()
         labels = self._facet_labels(state, searcher) if q.facets else {}
         tokens = self._analyzer.analyze(q.text) if q.text else []
-        query = self._query(tokens, q.filters)
+        ranked = bool(tokens) and q.sort is SearchSort.RELEVANCE
+        # Counting and sorting by a field need no scores: one catch-all posting list per term matches
+        # the same documents as the per-field union that scoring reads, at a fraction of the cost.
+        match = self._query(tokens, q.filters, scored=False)
+        query = self._query(tokens, q.filters) if tokens and (ranked or q.snippets) else match
         offset = int(common.decode_cursor(q.after, "o")["o"]) if q.after else 0
         fetched: _Docs = {}  # stored documents read once per search (tie-breaking, then the hits)
-        if tokens and q.sort is SearchSort.RELEVANCE:
+        if ranked:
             total, page = self._ranked_page(searcher, query, offset, q.first, fetched)
         else:
             field = SORT_FIELDS.get(q.sort, "iri")
             res = searcher.search(
-                query,
+                match,
                 max(q.first, 1),
                 count=True,
                 order_by_field=field,
@@ -228,29 +250,36 @@ class TantivyIndex:
         return SearchResult(
             hits=hits,
             total=total,
-            facets=self._facets(searcher, query, q.facets, labels) if q.facets else {},
+            facets=self._facets(searcher, match, q.facets, labels) if q.facets else {},
             end_cursor=common.encode_cursor({"o": end}) if hits else q.after,
             has_next=end < total,
         )
 
     def list_iris(self, filters: SearchFilter, offset: int, limit: int) -> IriPage:
+        # A terms aggregation in key order ranks term ordinals and reads back only the terms returned;
+        # sorting hits by the string field looks a term up per hit collected (0.37 s at offset 5,000).
         check_listing(offset, limit, self.list_window)
         index = self._current()
         self._state(index)
         searcher = index.searcher()
         q = self._query([], filters)
-        res = searcher.search(
-            q, max(limit, 1), count=True, order_by_field="iri", offset=offset, order=tantivy.Order.Asc
-        )
-        iris = [str(searcher.doc(addr).get_first("iri")) for _, addr in res.hits[:limit]]
-        return IriPage(iris, int(getattr(res, "count", 0) or 0))
+        total = int(getattr(searcher.search(q, 1, count=True), "count", 0) or 0)
+        if limit == 0 or offset >= total:
+            return IriPage([], total)
+        size = offset + limit
+        agg = {"terms": {"field": "iri", "size": size, "segment_size": size, "order": {"_key": "asc"}}}
+        buckets = searcher.aggregate(q, {"iris": agg})["iris"]["buckets"]
+        return IriPage([str(b["key"]) for b in buckets[offset:]], total)
 
     # --- query building -----------------------------------------------------------------------
 
-    def _query(self, tokens: list[str], f: SearchFilter) -> tantivy.Query:
+    def _query(self, tokens: list[str], f: SearchFilter, scored: bool = True) -> tantivy.Query:
         Q, s = tantivy.Query, self._schema
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for tok in dict.fromkeys(tokens):
+            if not scored:
+                clauses.append((tantivy.Occur.Must, Q.const_score_query(Q.term_query(s, ALL_TEXT, tok), 0.0)))
+                continue
             per_field = [Q.boost_query(Q.term_query(s, fld, tok), b) for fld, b in FIELD_BOOSTS.items()]
             clauses.append((tantivy.Occur.Must, Q.disjunction_max_query(per_field, 0.3)))
         filters: list[tantivy.Query] = []
