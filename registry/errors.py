@@ -109,7 +109,10 @@ class InvalidIri(InputError):
 
 class IriNotAllowed(InputError):
     code = "iri_not_allowed"
-    hint = "use an IRI under one of the allowed bases, or a blank node to have one minted"
+    hint = (
+        "use an IRI under one of the allowed bases or a blank node to have one minted; to keep a "
+        "publisher's own IRIs, add its base to FAIRGRID_ALLOWED_BASES or harvest it as a source"
+    )
 
 
 class RecordTooLarge(InputError):

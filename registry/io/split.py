@@ -106,32 +106,13 @@ def split(
             roots[s] = k
 
     owner = _owners(by_subject, roots)
+    walk = _Walk(by_subject, roots, navigation, owner, kinds, foreign)
     closures: dict[Node, list[ox.Triple]] = {}
     claimed: set[Node] = set(roots)
     for root in roots:
         members: list[Node] = [root] + [c for c, o in owner.items() if o == root and c not in roots]
-        seen = set(members)
-        out: list[ox.Triple] = []
-        i = 0
-        while i < len(members):
-            node = members[i]
-            i += 1
-            for t in by_subject.get(node, []):
-                out.append(t)
-                o = t.object
-                if (
-                    isinstance(o, ox.NamedNode | ox.BlankNode)
-                    and o not in seen
-                    and o not in roots
-                    and o not in navigation
-                    and o in by_subject
-                    and not (o in owner and owner[o] != root)
-                    and not (o in kinds and isinstance(o, ox.NamedNode) and o not in foreign)
-                ):
-                    seen.add(o)
-                    members.append(o)
+        closures[root], seen = walk.closure(root, members)
         claimed |= seen
-        closures[root] = out
 
     minted: dict[Node, ox.NamedNode] = {
         s: _mint(base_iri, k, closures[s]) for s, k in roots.items() if isinstance(s, ox.BlankNode)
@@ -147,9 +128,14 @@ def split(
             Draft(iri=iri.value, kind=kind, triples=out, minted=root in minted, source=source)
         )
 
+    refused: list[Node] = [f for f in foreign if f not in claimed]
     for f in foreign:
         if f not in claimed:
             result.errors.append((f.value, _not_allowed(f, source, allowed)))
+    # what a refused record owns is refused with it, not reported again as belonging to no record
+    refused += [s for s, k in kinds.items() if s not in roots and s not in foreign and s not in claimed]
+    for r in refused:
+        claimed |= walk.closure(r, [r])[1]
     orphans = [s for s in by_subject if s not in claimed and s not in navigation and s not in foreign]
     for s in orphans:
         if s in kinds and isinstance(s, ox.NamedNode):
@@ -164,6 +150,42 @@ def split(
             )
         )
     return result
+
+
+@dataclass
+class _Walk:
+    """The transitive description a root owns: blank nodes and described non-record IRIs it points at,
+    never another root, a navigation node, a node owned elsewhere or a record kept apart."""
+
+    by_subject: dict[Node, list[ox.Triple]]
+    roots: dict[Node, Kind]
+    navigation: set[Node]
+    owner: dict[Node, Node]
+    kinds: dict[Node, Kind]
+    foreign: list[ox.NamedNode]
+
+    def closure(self, root: Node, members: list[Node]) -> tuple[list[ox.Triple], set[Node]]:
+        seen = set(members)
+        out: list[ox.Triple] = []
+        i = 0
+        while i < len(members):
+            node = members[i]
+            i += 1
+            for t in self.by_subject.get(node, []):
+                out.append(t)
+                o = t.object
+                if (
+                    isinstance(o, ox.NamedNode | ox.BlankNode)
+                    and o not in seen
+                    and o not in self.roots
+                    and o not in self.navigation
+                    and o in self.by_subject
+                    and not (o in self.owner and self.owner[o] != root)
+                    and not (o in self.kinds and isinstance(o, ox.NamedNode) and o not in self.foreign)
+                ):
+                    seen.add(o)
+                    members.append(o)
+        return out, seen
 
 
 def _owners(by_subject: dict[Node, list[ox.Triple]], roots: dict[Node, Kind]) -> dict[Node, Node]:

@@ -189,7 +189,8 @@ class ShapesCompiler:
                 comp,
                 True,
                 lambda v, f, vals: [x for x in vals if not _has_datatype(x, dt)],
-                f"is not a valid {short(dt)} value",
+                # the value is shown with its own datatype: "43008.0"^^xsd:decimal on a nonNegativeInteger
+                f"is not a well-formed literal of datatype {short(dt)}",
             )
         if local == "class":
             cls = obj
