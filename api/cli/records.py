@@ -115,7 +115,7 @@ def validate(
         )  # fmt: skip
     else:
         for i in summary.rejections:
-            err.print(f"[red]✗[/] {i.where}: {i.error.message if i.error else ''}")
+            err.print(f"[red]✗[/] {_said(i.where, i.error)}")
             violations = getattr(i.error, "violations", [])
             if violations:
                 violations_table(violations, console=err)
@@ -144,7 +144,7 @@ def import_(
             exclusive=True,  # this process uses the store for the import alone: it may reopen it
         )  # fmt: skip
     for i in summary.rejections:
-        err.print(f"[red]rejected[/] {i.where}: {i.error.message if i.error else ''}")
+        err.print(f"[red]rejected[/] {_said(i.where, i.error)}")
         violations = getattr(i.error, "violations", [])
         if violations:
             violations_table(violations, console=err)
@@ -251,3 +251,9 @@ def register(app: typer.Typer) -> None:
     app.command()(guarded(history))
     app.command()(guarded(diff))
     app.command()(guarded(deprecate))
+
+
+def _said(where: str, error: FairgridError | None) -> str:
+    """The error's message, led by where it happened unless the message already names its source."""
+    message = error.message if error else ""
+    return message if message.startswith(where.split(": ", 1)[0]) else f"{where}: {message}"
