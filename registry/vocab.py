@@ -91,6 +91,10 @@ KIND_PRIORITY: tuple[Kind, ...] = (
 
 TYPE_TO_KIND: dict[str, Kind] = {v: k for k, v in KIND_TYPES.items()}
 TYPE_TO_KIND[FOAF + "Agent"] = Kind.ORGANIZATION
+# A series is a dataset (DCAT 3) and a main class of DCAT-AP 3: its own record, not a part copied into
+# every dataset that points at it, so a dataset of a later import can reference it.
+DATASET_SERIES = DCAT + "DatasetSeries"
+TYPE_TO_KIND[DATASET_SERIES] = Kind.DATASET
 
 ACCESS_PUBLIC = ACCESS_RIGHT + "PUBLIC"
 ACCESS_RESTRICTED = ACCESS_RIGHT + "RESTRICTED"

@@ -18,9 +18,9 @@ import pyoxigraph as ox
 from registry.errors import RdfSyntaxError
 from registry.io.split import CATALOG_RECORD, IN_SCHEME, PART_KINDS, PRIMARY_TOPIC, SplitResult, split
 from registry.rdf import parse
-from registry.vocab import KIND_TYPES, RDF_TYPE, TYPE_TO_KIND
+from registry.vocab import DATASET_SERIES, KIND_TYPES, RDF_TYPE, TYPE_TO_KIND
 
-_KIND_TYPES = {f"<{t}>" for t in KIND_TYPES.values()}
+_KIND_TYPES = {f"<{t}>" for t in (*KIND_TYPES.values(), DATASET_SERIES)}
 # blank-node agents and distributions are parts of whichever record points at them (as in `split`)
 _PART_TYPES = {f"<{t}>" for t, k in TYPE_TO_KIND.items() if k in PART_KINDS}
 _TYPE = f"<{RDF_TYPE}>"

@@ -58,6 +58,9 @@ REAL = [
     (DATASET, DCT + "spatial", "https://sws.geonames.org/2921044/"),  # Germany
     (DATASET, DCT + "spatial", "https://sws.geonames.org/2750405"),  # the Netherlands
     (DATASET, DCT + "spatial", "https://sws.geonames.org/6255148/"),  # Europe
+    # not bundled: any GeoNames feature IRI is a place (registry/validation/places.py)
+    (DATASET, DCT + "spatial", "https://sws.geonames.org/2950159/"),  # Berlin
+    (DATASET, DCT + "spatial", "https://sws.geonames.org/734077"),  # Thessaloniki (DCAT-AP examples)
     (DATASET, HEALTH_CATEGORY, HDEU + "healthcategories/EHRS"),
     (DATASET, HEALTH_CATEGORY, "http://healthdataportal.eu/resource/authority/healthcategories/MRMR"),
     (DATASET, HEALTH_CATEGORY, "http://13.81.34.152:1101/resource/authority/healthcategories/RQSH"),
@@ -74,7 +77,7 @@ UNKNOWN = [
     (DISTRIBUTION, LEGISLATION, "http://data.europa.eu/eli/reg/2099/1/oj"),
     (DATASET, DCT + "type", NAL + "dataset-type/NOT_A_TYPE"),
     (DATASET, DCT + "spatial", "http://sws.geonames.org/1/"),
-    (DATASET, DCT + "spatial", "https://sws.geonames.org/2950159/"),  # Berlin: cities are not bundled
+    (DATASET, DCT + "spatial", "https://www.geonames.org/390903"),  # a GeoNames web page, not a feature IRI
     (DATASET, HEALTH_CATEGORY, HDEU + "healthcategories/NOT_A_CATEGORY"),
 ]
 
