@@ -122,7 +122,9 @@ def split(
         return minted.get(n, n) if isinstance(n, ox.BlankNode) else n  # type: ignore[arg-type]
 
     for root, kind in roots.items():
-        out = [ox.Triple(rename(t.subject), t.predicate, rename(t.object)) for t in closures[root]]  # type: ignore[arg-type]
+        out = closures[root]
+        if minted:  # only a document with blank-node roots has nodes to rename
+            out = [ox.Triple(rename(t.subject), t.predicate, rename(t.object)) for t in out]  # type: ignore[arg-type]
         iri = minted.get(root, root)
         result.drafts.append(
             Draft(iri=iri.value, kind=kind, triples=out, minted=root in minted, source=source)
