@@ -17,6 +17,7 @@ from registry.config import Settings
 from registry.errors import RdfSyntaxError
 from registry.identity import local_operator
 from registry.rdf import format_for_path
+from registry.services.importer import Importer
 from registry.services.records import Checked
 from registry.store.oxigraph import OxigraphStore
 from registry.wiring import Registry
@@ -284,10 +285,14 @@ def test_a_file_that_does_not_parse_is_reported_with_its_line(reg: Registry) -> 
     assert caught.value.line == 11 and "geodcatap" in caught.value.message
 
 
-def test_a_document_describing_itself_as_relative_iri_keeps_the_file_uri(reg: Registry) -> None:
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_document_describing_itself_as_relative_iri_keeps_the_file_uri(
+    reg: Registry, streamed: bool
+) -> None:
     # FAIR Data Point metadata says <> for itself; imported from a file that is the file, not the hub's base
     path = HERE / "fdp-gda-lumc.ttl"
-    summary = reg.importer.run(local_operator(), [path], dry_run=True, keep_items=True)
+    importer = Importer(reg.records, stream_threshold=0) if streamed else reg.importer
+    summary = importer.run(local_operator(), [path], dry_run=True, keep_items=True)
     iris = {i.iri for i in summary.items}
     assert path.as_uri() in iris
     assert reg.settings.base_iri not in iris
