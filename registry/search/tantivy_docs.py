@@ -23,6 +23,9 @@ SORT_FIELDS = {
     SearchSort.QUALITY_DESC: "sort_quality",
 }
 _TEXT_FIELDS = ("title", "keywords_text", "description", "text")
+# Every term of the text fields in one field, without positions or frequencies: matching and counting
+# read one posting list per query term instead of a union over the four fields.
+ALL_TEXT = "all_text"
 
 
 def analyzer() -> tantivy.TextAnalyzer:
@@ -43,6 +46,7 @@ def schema() -> tantivy.Schema:
     sb.add_text_field("kind", stored=True, fast=True, tokenizer_name="raw")
     for name in _TEXT_FIELDS:
         sb.add_text_field(name, stored=name != "keywords_text", tokenizer_name=TOKENIZER)
+    sb.add_text_field(ALL_TEXT, tokenizer_name=TOKENIZER, index_option="basic")
     for name in [*FACET_FIELDS.values(), "orgs", "label_pairs", *SORT_FIELDS.values()]:
         if name != "kind":
             sb.add_text_field(name, fast=True, tokenizer_name="raw")
@@ -68,6 +72,8 @@ def to_tantivy(d: SearchDocument) -> tantivy.Document:
     doc.add_text("text", d.text)
     for kw in d.keywords:
         doc.add_text("keywords_text", kw)
+    for value in (d.title, d.description, d.text, *d.keywords):
+        doc.add_text(ALL_TEXT, value)
     for facet, name in FACET_FIELDS.items():
         if facet is not Facet.KIND:
             for v in d.facet_values(facet):
