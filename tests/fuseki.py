@@ -48,3 +48,14 @@ def fresh_dataset(dataset: str) -> Iterator[str]:
         update_url = query_url.rsplit("/", 1)[0] + "/update"
         httpx.post(update_url, data={"update": "DROP ALL"}, timeout=30.0).raise_for_status()
         yield query_url
+
+
+def fuseki_pid() -> int | None:
+    """The node's process when deploy/fuseki/ctl.sh started it here (None for a node given by URL)."""
+    if "FAIRGRID_FUSEKI_URL" in os.environ:
+        return None
+    pidfile = Path(__file__).resolve().parents[1] / "deploy" / ".run" / "fuseki" / "node.pid"
+    try:
+        return int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return None

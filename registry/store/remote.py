@@ -9,6 +9,7 @@ server that runs one write transaction at a time, such as Fuseki (in memory or T
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,10 @@ from registry.store.base import SparqlBackedStore
 RESULTS_JSON = "application/sparql-results+json"
 # The server picks by the query's form: results for SELECT and ASK, N-Triples for CONSTRUCT and DESCRIBE.
 DATASET_ACCEPT = RESULTS_JSON + ", application/n-triples;q=0.9"
+# Fuseki marks every answer with this header, and stops a query at its `timeout` parameter (seconds),
+# answering 503 "Query timed out". Other servers read `timeout` otherwise (Virtuoso: milliseconds) or
+# not at all, so it is sent to Fuseki only.
+FUSEKI_HEADER = "fuseki-request-id"
 
 
 class SparqlEndpointStore(SparqlBackedStore):
@@ -35,6 +40,7 @@ class SparqlEndpointStore(SparqlBackedStore):
         self.query_url = query_url
         self.update_url = update_url or query_url.rsplit("/", 1)[0] + "/update"
         self._http = httpx.Client(timeout=timeout_s, auth=auth)
+        self.stops_at_timeout = False  # the server takes each query's deadline (Fuseki), seen in answers
 
     def _post(
         self, url: str, data: dict[str, str], accept: str | None, timeout_s: float | None = None
@@ -44,6 +50,7 @@ class SparqlEndpointStore(SparqlBackedStore):
             resp = self._http.post(url, data=data, headers=headers, timeout=timeout_s)
         except httpx.HTTPError as exc:
             raise Unavailable(f"SPARQL endpoint {url} unreachable: {exc}") from exc
+        self.stops_at_timeout = self.stops_at_timeout or FUSEKI_HEADER in resp.headers
         if resp.status_code >= 500 or resp.status_code in (502, 503, 504):
             raise Unavailable(f"SPARQL endpoint {url} failed: HTTP {resp.status_code} {resp.text[:200]}")
         if resp.status_code >= 400:
@@ -67,8 +74,11 @@ class SparqlEndpointStore(SparqlBackedStore):
         named graphs (the protocol's dataset parameters, which override any FROM in the query).
 
         The request is cut at `timeout_s` (the whole answer, not each read). Cutting it does not stop
-        the server's work: run the server with its own limit (`oxigraph serve --timeout-s`)."""
+        the server's work, so the deadline goes with the query to a server that takes it (Fuseki);
+        run any other with its own limit (`oxigraph serve --timeout-s`)."""
         data = {"query": text, "default-graph-uri": list(graphs), "named-graph-uri": list(graphs)}
+        if self.stops_at_timeout:
+            data["timeout"] = str(math.ceil(timeout_s))  # whole seconds: Fuseki ignores "1.5"
         deadline = time.monotonic() + timeout_s
         parts: list[bytes] = []
         try:
@@ -84,6 +94,9 @@ class SparqlEndpointStore(SparqlBackedStore):
         except httpx.HTTPError as exc:
             raise Unavailable(f"SPARQL endpoint {self.query_url} unreachable: {exc}") from exc
         body = b"".join(parts)
+        self.stops_at_timeout = self.stops_at_timeout or FUSEKI_HEADER in resp.headers
+        if resp.status_code == 503 and self.stops_at_timeout and body.startswith(b"Query timed out"):
+            raise TimeoutError("the store server stopped the query at its deadline")
         if resp.status_code == 400:
             raise SyntaxError(body.decode("utf-8", errors="replace")[:300])
         if resp.status_code >= 400:

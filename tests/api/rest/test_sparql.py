@@ -16,14 +16,23 @@ from registry.services.sparql import SparqlService
 from registry.wiring import Registry
 from tests.api.rest.conftest import Auth, auth_for, client_for, loaded_registry
 from tests.conftest import CURATOR, OxigraphServer
+from tests.fuseki import fresh_dataset
 
 
 def _registry(kind: str, tmp: pytest.TempPathFactory) -> Iterator[Registry]:
-    """The example registry on the embedded store, or on an Oxigraph server (queries forwarded)."""
+    """The example registry on the embedded store, or on a store server, Oxigraph or Fuseki (queries
+    forwarded). The module's registry and the writing tests' use separate Fuseki datasets: each
+    holds its dataset's lock while in use."""
     if kind == "embedded":
         reg = loaded_registry(tmp.mktemp("sparql") / "home")
         yield reg
         reg.close()
+        return
+    if kind.startswith("fuseki-"):
+        with fresh_dataset(kind.removeprefix("fuseki-")) as url:
+            reg = loaded_registry(tmp.mktemp("sparql") / "home", store_url=url)
+            yield reg
+            reg.close()
         return
     server = OxigraphServer(tmp.mktemp("sparql-store"), timeout_s=5.0)  # its own limit, as deployed
     server.start()
@@ -35,12 +44,15 @@ def _registry(kind: str, tmp: pytest.TempPathFactory) -> Iterator[Registry]:
         server.stop()
 
 
-@pytest.fixture(scope="module", params=["embedded", "store-server"])
+FUSEKI = pytest.mark.fuseki
+
+
+@pytest.fixture(scope="module", params=["embedded", "store-server", pytest.param("fuseki-mem", marks=FUSEKI)])
 def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     yield from _registry(request.param, tmp_path_factory)
 
 
-@pytest.fixture(params=["embedded", "store-server"])
+@pytest.fixture(params=["embedded", "store-server", pytest.param("fuseki-tdb2", marks=FUSEKI)])
 def fresh(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     yield from _registry(request.param, tmp_path_factory)
 

@@ -16,11 +16,13 @@ from registry.errors import FairgridError, InputError, LimitExceeded, Unauthenti
 from registry.identity import ANONYMOUS, Identity, Role
 from registry.services.sparql import SparqlService
 from registry.store.oxigraph import OxigraphStore
+from registry.store.remote import SparqlEndpointStore
 from registry.vocab import FG
 from registry.wiring import Registry
 from tests.api.rest.conftest import PUBLIC_DATASET, loaded_registry
 from tests.api.rest.test_writes import BASE, record_doc
 from tests.conftest import CURATOR, RESEARCHER, OxigraphServer
+from tests.fuseki import fresh_dataset, fuseki_pid
 
 DATASETS = "SELECT ?d WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> }"
 # An aggregate over a cross product of every triple: no row comes out until it is done (N^3 for some
@@ -32,15 +34,25 @@ HUB_TIMEOUT_S = 2.0
 SERVER_TIMEOUT_S = 3.0  # above the hub's: the hub answers first, the server then stops the work
 
 
-@pytest.fixture(scope="module", params=["embedded", "store-server"])
+@pytest.fixture(
+    scope="module", params=["embedded", "store-server", pytest.param("fuseki-mem", marks=pytest.mark.fuseki)]
+)
 def setup(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Registry, OxigraphServer | None]]:
+    """The registry, and the Oxigraph server it queries (None on the embedded store and on Fuseki, a
+    shared node that no test starts or stops)."""
     home = tmp_path_factory.mktemp("sparql-deadline") / "home"
     if request.param == "embedded":
         reg = loaded_registry(home)
         yield reg, None
         reg.close()
+        return
+    if request.param == "fuseki-mem":
+        with fresh_dataset("mem") as url:
+            reg = loaded_registry(home, store_url=url)
+            yield reg, None
+            reg.close()
         return
     server = OxigraphServer(tmp_path_factory.mktemp("sparql-store"), timeout_s=SERVER_TIMEOUT_S)
     server.start()
@@ -117,18 +129,23 @@ def test_runaway_queries_are_stopped_and_release_slot_and_cpu(
         assert not [pid for pid in killed if Path(f"/proc/{pid}").exists()]
         for pid in store.query_workers_pids():  # the pool's remaining workers are idle
             assert _eventually(lambda: not _threads_running(pid)), pid  # noqa: B023 - called at once
-    else:
-        assert server is not None and server.proc is not None
+    elif server is not None:
+        assert server.proc is not None
         # the server stops them at its own limit: no thread of it keeps computing
         assert _eventually(lambda: not _threads_running(server.proc.pid))  # type: ignore[union-attr]
+    else:  # Fuseki is sent each query's deadline and stops the query there
+        assert isinstance(store, SparqlEndpointStore) and store.stops_at_timeout
+        pid = fuseki_pid()
+        if pid is not None:
+            assert _eventually(lambda: not _threads_running(pid))
 
 
 def test_anonymous_share_is_separate(setup: tuple[Registry, OxigraphServer | None]) -> None:
     """Anonymous runaways fill only the anonymous share; signed-in users still get answers, and the
-    other way round."""
+    other way round. (Not on the Oxigraph server: its own limit, below this test's, ends them early.)"""
     reg, server = setup
     if server is not None:
-        pytest.skip("the shares do not depend on the store")
+        pytest.skip("the Oxigraph server stops the runaways at its own limit, before the hub's")
     svc = SparqlService(reg.store, timeout_s=5.0, concurrency=2, anonymous_concurrency=2)
     svc.graphs(ANONYMOUS)  # computed before the runaways start, as a warm server would have it
     threads, errors = _start(svc, ANONYMOUS, 2)
