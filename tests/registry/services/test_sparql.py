@@ -135,9 +135,9 @@ def test_runaway_queries_are_stopped_and_release_slot_and_cpu(
         assert _eventually(lambda: not _threads_running(server.proc.pid))  # type: ignore[union-attr]
     else:  # Fuseki is sent each query's deadline and stops the query there
         assert isinstance(store, SparqlEndpointStore) and store.stops_at_timeout
-        pid = fuseki_pid()
-        if pid is not None:
-            assert _eventually(lambda: not _threads_running(pid))
+        node = fuseki_pid()
+        if node is not None:
+            assert _eventually(lambda: not _threads_running(node))
 
 
 def test_anonymous_share_is_separate(setup: tuple[Registry, OxigraphServer | None]) -> None:
