@@ -165,6 +165,8 @@ def create_app(
     from api.pages import routes as pages
     from api.rest import beacon, browse, catalog, federation, records, sparql, training
 
+    # First: routes are tried in order, and searches (the hot path) should not wait for the ~40 others.
+    app.include_router(graphql_router(lambda: registry, authenticator))
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router)
     app.include_router(browse.router)
@@ -175,7 +177,6 @@ def create_app(
     app.include_router(federation.router)
     app.include_router(beacon.router)
     app.include_router(training.router)
-    app.include_router(graphql_router(lambda: registry, authenticator))
     # Last: the catch-all `/{kind_slug}/{id}` must not shadow any other route.
     app.include_router(records.iri_router)
     return app
