@@ -200,7 +200,12 @@ def assess(
     """
     s = ox.NamedNode(record_iri)
     own = _by_subject(triples)
-    everything = _by_subject([*triples, *context]) if context else own
+    referenced = _by_subject(context)  # indexed apart: the record's own triples are indexed once
+
+    def everywhere(d: Node, p: str) -> list[object]:
+        """The record's own statements, then its context's (the order of one index over both)."""
+        mine, theirs = _objects(own, d, p), _objects(referenced, d, p)
+        return [*mine, *theirs] if theirs else mine
 
     def has(p: str) -> bool:
         return bool(_objects(own, s, p))
@@ -214,7 +219,7 @@ def assess(
         return sum(1 for d in dists if test(d)) / len(dists)
 
     def dist_has(p: str) -> Callable[[Node], bool]:
-        return lambda d: bool(_objects(everything, d, p))
+        return lambda d: bool(everywhere(d, p))
 
     def non_proprietary(d: Node) -> bool:
         return bool(set(formats(d)) & NON_PROPRIETARY)
@@ -223,10 +228,10 @@ def assess(
         return bool(set(formats(d)) & MACHINE_READABLE)
 
     def formats(d: Node) -> list[str]:
-        return [c for c in (_code(v, FILE_TYPE) for v in _objects(everything, d, DCT + "format")) if c]
+        return [c for c in (_code(v, FILE_TYPE) for v in everywhere(d, DCT + "format")) if c]
 
     def from_vocabulary(d: Node) -> bool:
-        media = _objects(everything, d, DCAT + "mediaType")
+        media = everywhere(d, DCAT + "mediaType")
         iana = any(_code(m, IANA) is not None or _code(m, IANA_HTTPS) is not None for m in media)
         return bool(formats(d)) or iana
 
@@ -234,7 +239,7 @@ def assess(
 
     def licences(d: Node) -> list[object]:
         # fairgrid's records state the licence on the dataset: it counts for each of its distributions
-        return [*dataset_licences, *_objects(everything, d, DCT + "license")]
+        return [*dataset_licences, *everywhere(d, DCT + "license")]
 
     def licensed(d: Node) -> bool:
         return bool(licences(d))
