@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from registry.validation.graph import Graph, Node
 from registry.validation.report import short
 from registry.validation.xsd import XSD, well_formed
-from registry.vocab import RDF, SH
+from registry.vocab import RDF, SH, SKOS
 
 if TYPE_CHECKING:
     from registry.validation.evaluator import Validator
@@ -45,6 +45,7 @@ _SUPPORTED = {
     "hasValue", "pattern", "minInclusive", "maxInclusive", "minExclusive", "maxExclusive", "minLength",
     "maxLength", "languageIn", "uniqueLang", "closed",
 }  # fmt: skip
+_IN_SCHEME = ox.NamedNode(SKOS + "inScheme")
 
 
 class UnsupportedShape(ValueError):
@@ -102,6 +103,16 @@ class ShapesCompiler:
                     seen.add(s)
                     candidates.append(s)
         return [self.shape(s) for s in candidates]
+
+    def _scheme_hint(self, node: Node) -> str:
+        """Which list a vocabulary restriction (sh:property [sh:path skos:inScheme; sh:hasValue S]) asks
+        for: "FrequencyRestriction" alone does not tell a publisher what to use."""
+        for prop in self.g.objects(node, _n("property")):
+            if self.g.value(prop, _n("path")) == _IN_SCHEME:
+                scheme = self.g.value(prop, _n("hasValue"))
+                if isinstance(scheme, ox.NamedNode):
+                    return f" (not a concept of <{scheme.value}> in the bundled vocabularies)"
+        return ""
 
     def shape(self, node: Node) -> Shape:
         existing = self.shapes.get(node)
@@ -208,7 +219,7 @@ class ShapesCompiler:
                 comp,
                 True,
                 lambda v, f, vals: [x for x in vals if not v.conforms(target, x)],
-                f"does not conform to {_local(obj)}",
+                f"does not conform to {_local(obj)}{self._scheme_hint(obj)}",
             )
         if local in ("or", "and", "xone"):
             members = [self.shape(m) for m in g.rdf_list(obj)]
