@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from registry.errors import Unavailable
-from registry.search import Facet, SearchDocument, SearchQuery, open_index
+from registry.search import Facet, SearchDocument, SearchQuery, SearchSort, open_index
 from tests.registry.search.test_conformance import DOCS, EX, THEMES
 
 
@@ -65,3 +65,32 @@ def test_an_index_written_with_an_older_schema_opens_empty_to_be_rebuilt(tmp_pat
     assert ix.count() == 0
     ix.rebuild(DOCS[:4])
     assert open_index(tmp_path / "ix").count() == 4
+
+
+def test_embedded_reader_follows_each_generation_swap(tmp_path: Path) -> None:
+    """A reader keeps the live generation while CURRENT is unchanged; each rebuild elsewhere (a new
+    CURRENT file) is followed by its next search, the second one too."""
+    reader, writer = open_index(tmp_path / "ix"), open_index(tmp_path / "ix")
+    assert reader.search(SearchQuery()).total == 0
+    for n in (3, 5):
+        writer.rebuild(DOCS[:n])
+        assert reader.search(SearchQuery()).total == n
+
+
+def test_text_counted_and_sorted_by_field_matches_every_text_field(tmp_path: Path) -> None:
+    """Counting and field-sorted pages match terms through one catch-all field: a term found only in
+    the keywords, or only in the description, or only in the title, matches all the same."""
+    ix = open_index(tmp_path / "ix")
+    docs = [
+        SearchDocument(
+            iri=EX + "k", kind="Dataset", title="Alpha", keywords=["zebrafish"], themes=[THEMES[0]]
+        ),
+        SearchDocument(iri=EX + "d", kind="Dataset", title="Beta", description="zebrafish models"),
+        SearchDocument(iri=EX + "t", kind="Dataset", title="Zebrafish atlas", themes=[THEMES[0]]),
+        SearchDocument(iri=EX + "n", kind="Dataset", title="Gamma", description="mice", themes=[THEMES[0]]),
+    ]
+    ix.upsert(docs)
+    for sort in (SearchSort.RELEVANCE, SearchSort.TITLE):
+        res = ix.search(SearchQuery(text="zebrafish", sort=sort, facets=[Facet.THEME]))
+        assert res.total == 3 and {h.iri for h in res.hits} == {EX + "k", EX + "d", EX + "t"}
+        assert [(b.value, b.count) for b in res.facets["theme"]] == [(THEMES[0], 2)]
