@@ -12,9 +12,9 @@ from rdflib.namespace import SH as RSH
 
 from registry.errors import Violation
 from registry.validation.bundle import ACCESS_PROFILES, Bundle, load_bundle
+from registry.validation.entailed import entailed_types
 from registry.validation.graph import Graph, Node
 from registry.validation.health import health_targets
-from registry.validation.places import place_types
 from registry.validation.report import ValidationReport
 from registry.validation.validator import profile_targets
 from registry.vocab import RDFS, Kind
@@ -93,7 +93,7 @@ class PyshaclValidator:
     def validate(
         self, triples: Sequence[ox.Triple], context: Iterable[ox.Triple] = (), kind: Kind | None = None
     ) -> ValidationReport:
-        ctx = [*context, *place_types(triples)]  # as the compiled path: GeoNames features are places
+        ctx = [*context, *entailed_types(triples)]  # as the compiled path: open ranges, GeoNames places
         shapes = self.model_shapes if kind == Kind.MODEL else self.shapes
         # The background goes into the data graph: pySHACL's ont_graph would copy only RDFS/OWL
         # axioms, not the SKOS concepts the official shapes check themes and licences against.

@@ -9,10 +9,10 @@ import pyoxigraph as ox
 
 from registry.validation.bundle import ACCESS_PROFILES, Bundle, load_bundle
 from registry.validation.compiled import Shape, ShapesCompiler
+from registry.validation.entailed import entailed_types
 from registry.validation.evaluator import Validator
 from registry.validation.graph import Graph, Node
 from registry.validation.health import health_targets
-from registry.validation.places import place_types
 from registry.validation.report import ValidationReport
 from registry.vocab import DCAT, DCT, Kind
 
@@ -70,7 +70,7 @@ class CompiledValidator:
     def validate(
         self, triples: Sequence[ox.Triple], context: Iterable[ox.Triple] = (), kind: Kind | None = None
     ) -> ValidationReport:
-        data = Graph([*triples, *context, *place_types(triples)], base=self.background)
+        data = Graph([*triples, *context, *entailed_types(triples)], base=self.background)
         own: list[Node] = []
         seen: set[Node] = set()
         for t in triples:

@@ -5,8 +5,9 @@ Each file is validated in-process as `fairgrid validate` does (a dry-run import)
 bases allowed. A record either conforms (None) or is refused with exactly the listed (focus, path, rule)
 violations: focus "record" is the record's own IRI, "_:" one of its blank nodes. Every listed violation was
 judged genuine (the file breaks DCAT-AP 3.0.1) except those in OPEN: fairgrid-side and left, because the
-value is in no list fairgrid can bundle offline or because DCAT-AP's range shapes want a type the file does
-not state for a web page (RESULTS.md). A new vocabulary entry, a splitting change or a parser that drops a
+value is in no list fairgrid can bundle offline (RESULTS.md). Untyped landing pages, homepages and
+specifications named by IRI are no longer refused: their type follows from the properties' rdfs:range
+(registry/validation/entailed.py). A new vocabulary entry, a splitting change or a parser that drops a
 property changes these sets and turns the test red.
 """
 
@@ -90,7 +91,7 @@ EXPECTED: dict[str, dict[str, Found | None]] = {
         ),
     },
     "ckan-dataset_gov_de.rdf": {
-        HRO: on_record(("dct:conformsTo", "NodeKind"), ("dct:conformsTo", "Class"), ("dcat:landingPage", "Class"))
+        HRO: on_record(("dct:conformsTo", "NodeKind"), ("dct:conformsTo", "Class"))
         | {("_:", LOCN + "geometry", "MaxCount")},
         "https://www.opendata-hro.de/organization/b952e781-ab4c-456a-8e7a-2845f7efaf83": None,
         f"{HRO}/resource/8fccc5c3-a9cd-47bc-861d-8d32182c0729": HRO_FILE,
@@ -114,12 +115,11 @@ EXPECTED: dict[str, dict[str, Found | None]] = {
         ),
         "http://nobelprize.org/datasets/dcat#ds1": on_record(
             ("dct:accrualPeriodicity", "Class"), ("dct:accrualPeriodicity", "Node"), ("dcat:theme", "Class"),
-            ("dcat:landingPage", "Class"), ("dct:conformsTo", "Class"),
         ),
         "http://nobelprize.org/datasets/dcat#dist1": LITERAL_FORMAT | on_record(("dct:format", "MaxCount")),
     },
     "dcat-ap-se-rekommenderat.ttl": {
-        "https://example.com/catalog1": on_record(("foaf:homepage", "Class")),
+        "https://example.com/catalog1": None,  # its untyped homepage IRI: a foaf:Document by rdfs:range
         "https://example.com/publisher1": None,
         "https://example.com/dataset1": None,
         "https://example.com/distribution1": LITERAL_FORMAT,
@@ -138,11 +138,6 @@ OPEN: list[tuple[str, str, tuple[str, str | None, str]]] = [
     ("ckan-dataset_sweden.rdf", "http://nobelprize.org/datasets/dcat#ds1", ("record", "dcat:theme", "Class")),
     ("ckan-dataset_sweden.rdf", "http://nobelprize.org/datasets/dcat#catalog", ("record", "dcat:themeTaxonomy", "Class")),
     ("ckan-dataset_gob_es.ttl", ES, ("record", "dcat:theme", "Class")),
-    # web pages and specifications the file names but does not type (range.ttl: foaf:Document, dct:Standard)
-    ("dcat-ap-se-rekommenderat.ttl", "https://example.com/catalog1", ("record", "foaf:homepage", "Class")),
-    ("ckan-dataset_gov_de.rdf", HRO, ("record", "dcat:landingPage", "Class")),
-    ("ckan-dataset_sweden.rdf", "http://nobelprize.org/datasets/dcat#ds1", ("record", "dcat:landingPage", "Class")),
-    ("ckan-dataset_sweden.rdf", "http://nobelprize.org/datasets/dcat#ds1", ("record", "dct:conformsTo", "Class")),
 ]  # fmt: skip
 
 

@@ -58,7 +58,7 @@ REAL = [
     (DATASET, DCT + "spatial", "https://sws.geonames.org/2921044/"),  # Germany
     (DATASET, DCT + "spatial", "https://sws.geonames.org/2750405"),  # the Netherlands
     (DATASET, DCT + "spatial", "https://sws.geonames.org/6255148/"),  # Europe
-    # not bundled: any GeoNames feature IRI is a place (registry/validation/places.py)
+    # not bundled: any GeoNames feature IRI is a place (registry/validation/entailed.py)
     (DATASET, DCT + "spatial", "https://sws.geonames.org/2950159/"),  # Berlin
     (DATASET, DCT + "spatial", "https://sws.geonames.org/734077"),  # Thessaloniki (DCAT-AP examples)
     (DATASET, HEALTH_CATEGORY, HDEU + "healthcategories/EHRS"),
