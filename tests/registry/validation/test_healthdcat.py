@@ -154,3 +154,28 @@ def test_dcat_ap_examples_are_judged_by_dcat_ap_alone(fast: CompiledValidator) -
             assert ours == Counter(map(key, without.validate(d.triples, _context(d, by), d.kind).results))
             checked += 1
     assert checked >= 20
+
+
+@pytest.mark.parametrize(
+    ("dataset", "value", "rule"),
+    [
+        ("mds-ngs-milan", ox.Literal("U07.1"), "NodeKind"),  # NON_PUBLIC: Release 5 and fairgrid's profile
+        ("consortium-aggregate-statistics", ox.Literal("U07.1"), "NodeKind"),  # PUBLIC: fairgrid's alone
+        ("mds-ngs-milan", ox.BlankNode("code"), "Or"),  # a blank node that is no skos:Concept
+    ],
+)
+def test_a_wrong_code_value_is_reported_once(
+    fast: CompiledValidator,
+    drafts: dict[str, Draft],
+    dataset: str,
+    value: ox.Literal | ox.BlankNode,
+    rule: str,
+) -> None:
+    d = drafts[_ds(dataset)]
+    pred = ox.NamedNode(HEALTH + "hasCodeValues")
+    triples = [*[t for t in d.triples if t.predicate != pred], ox.Triple(ox.NamedNode(d.iri), pred, value)]
+    if isinstance(value, ox.BlankNode):
+        triples.append(ox.Triple(value, ox.NamedNode(DCT + "title"), ox.Literal("a code")))
+    bad = [v for v in _validate(fast, d, drafts, triples).violations if v.path == pred.value]
+    assert [v.constraint.rsplit("#", 1)[-1] for v in bad] == [rule + "ConstraintComponent"]
+    assert bad[0].message.startswith("healthdcatap:hasCodeValues ")
