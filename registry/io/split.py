@@ -138,20 +138,37 @@ def split(
     refused += [s for s, k in kinds.items() if s not in roots and s not in foreign and s not in claimed]
     for r in refused:
         claimed |= walk.closure(r, [r])[1]
-    orphans = [s for s in by_subject if s not in claimed and s not in navigation and s not in foreign]
+    orphans = [
+        s
+        for s in by_subject
+        if s not in claimed
+        and s not in navigation
+        and s not in foreign
+        and not (s in kinds and isinstance(s, ox.NamedNode))
+    ]  # a refused record is reported above
+    # blank nodes an unowned IRI describes (a catalog record's checksum) are reported with it, once
+    inner = walk.closure_within([s for s in orphans if isinstance(s, ox.NamedNode)], set(orphans))
     for s in orphans:
-        if s in kinds and isinstance(s, ox.NamedNode):
-            continue  # a refused record, reported above
-        label = s.value if isinstance(s, ox.NamedNode) else f"_:{s.value}"
-        result.errors.append(
-            (
-                label,
-                NoTypedSubject(
-                    f"{source}: {label} is described but belongs to no record (no record points at it)"
-                ),
-            )
-        )
+        if s not in inner:
+            result.errors.append((_label(s), NoTypedSubject(f"{source}: {_unowned(s, by_subject)}")))
     return result
+
+
+def _label(n: Node) -> str:
+    return n.value if isinstance(n, ox.NamedNode) else f"_:{n.value}"
+
+
+def _unowned(s: Node, by_subject: dict[Node, list[ox.Triple]]) -> str:
+    ts = by_subject[s]
+    topics = [t.object for t in ts if t.predicate == PRIMARY_TOPIC]
+    if topics and any(t.predicate == TYPE and t.object == CATALOG_RECORD for t in ts):
+        topic = topics[0]
+        where = "not described in the input" if topic not in by_subject else "not a record of the input"
+        return (
+            f"{_label(s)} is a dcat:CatalogRecord whose foaf:primaryTopic {topic} is {where}, "
+            "so it belongs to no record"
+        )
+    return f"{_label(s)} is described but belongs to no record (no record points at it)"
 
 
 @dataclass
@@ -188,6 +205,18 @@ class _Walk:
                     seen.add(o)
                     members.append(o)
         return out, seen
+
+    def closure_within(self, heads: list[ox.NamedNode], nodes: set[Node]) -> set[Node]:
+        """The blank nodes among `nodes` that the heads' descriptions reach, transitively."""
+        reached: set[Node] = set()
+        stack: list[Node] = list(heads)
+        while stack:
+            for t in self.by_subject.get(stack.pop(), []):
+                o = t.object
+                if isinstance(o, ox.BlankNode) and o in nodes and o not in reached:
+                    reached.add(o)
+                    stack.append(o)
+        return reached
 
 
 def _owners(by_subject: dict[Node, list[ox.Triple]], roots: dict[Node, Kind]) -> dict[Node, Node]:

@@ -158,3 +158,24 @@ _:y a dcat:Dataset ; dct:title "y" ; dct:relation _:x .
     assert {t.object for t in minted[0].triples if t.predicate.value.endswith("relation")} == {
         ox.NamedNode(minted[1].iri)
     }
+
+
+def test_a_catalog_record_about_a_dataset_not_in_the_input_is_reported_once_saying_so() -> None:
+    res = split(
+        parse(f"""
+<{BASE}dataset/d> a dcat:Dataset ; dct:title "d" .
+<{BASE}record/r> a dcat:CatalogRecord ; foaf:primaryTopic <{BASE}dataset/elsewhere> ;
+    dct:modified "2024-10-09" ; <http://spdx.org/rdf/terms#checksum> [ <http://spdx.org/rdf/terms#checksumValue> "ea77" ] .
+"""),
+        base_iri=BASE,
+        allowed=ALLOWED,
+        source="f.ttl",
+    )
+    assert [d.iri for d in res.drafts] == [f"{BASE}dataset/d"]
+    assert [(where, e.message) for where, e in res.errors] == [
+        (
+            f"{BASE}record/r",
+            f"f.ttl: {BASE}record/r is a dcat:CatalogRecord whose foaf:primaryTopic <{BASE}dataset/elsewhere> "
+            "is not described in the input, so it belongs to no record",
+        )
+    ]
