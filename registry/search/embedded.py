@@ -328,9 +328,9 @@ class TantivyIndex:
         """Page of (score, address) by score desc then IRI asc. Tantivy breaks score ties by doc
         address, so fetch whole tie groups that touch the page and order those by IRI."""
         need = offset + first
-        # A tie group running past the window costs a second full pass; records with alike titles tie
-        # often, and a deeper first window costs little (one pass in 1.2 -> 1.0 on the search bench).
-        limit = max(need + 1, 64)
+        # A tie group running past the window costs another full pass; records with alike titles tie
+        # often, more so the more records there are, and a deeper first window costs little.
+        limit = max(need + 1, 256)
         while True:
             res = searcher.search(query, limit, count=True)
             hits = [(float(s), a) for s, a in res.hits]
