@@ -27,10 +27,9 @@ import tantivy
 
 from registry import locks
 from registry.errors import Unavailable
-from registry.search import common
+from registry.search import common, tantivy_query
 from registry.search.common import FACET_FIELDS, FACET_SIZE
 from registry.search.port import (
-    FIELD_BOOSTS,
     Facet,
     IriPage,
     SearchDocument,
@@ -42,12 +41,10 @@ from registry.search.port import (
     check_listing,
 )
 from registry.search.tantivy_docs import (
-    ALL_TEXT,
     SORT_FIELDS,
     TOKENIZER,
     analyzer,
     schema,
-    to_datetime,
     to_tantivy,
 )
 
@@ -57,9 +54,6 @@ log = logging.getLogger(__name__)
 
 class _OlderSchema(Exception):
     """The index folder was written with another schema (an older fairgrid's fields)."""
-
-
-_FEW_VALUES = 16
 
 
 class TantivyIndex:
@@ -227,8 +221,9 @@ class TantivyIndex:
         ranked = bool(tokens) and q.sort is SearchSort.RELEVANCE
         # Counting and sorting by a field need no scores: one catch-all posting list per term matches
         # the same documents as the per-field union that scoring reads, at a fraction of the cost.
-        match = self._query(tokens, q.filters, scored=False)
-        query = self._query(tokens, q.filters) if tokens and (ranked or q.snippets) else match
+        match = tantivy_query.build(self._schema, tokens, q.filters, scored=False)
+        scored = tokens and (ranked or q.snippets)
+        query = tantivy_query.build(self._schema, tokens, q.filters) if scored else match
         offset = int(common.decode_cursor(q.after, "o")["o"]) if q.after else 0
         fetched: _Docs = {}  # stored documents read once per search (tie-breaking, then the hits)
         if ranked:
@@ -262,7 +257,7 @@ class TantivyIndex:
         index = self._current()
         self._state(index)
         searcher = index.searcher()
-        q = self._query([], filters)
+        q = tantivy_query.build(self._schema, [], filters)
         total = int(getattr(searcher.search(q, 1, count=True), "count", 0) or 0)
         if limit == 0 or offset >= total:
             return IriPage([], total)
@@ -270,57 +265,6 @@ class TantivyIndex:
         agg = {"terms": {"field": "iri", "size": size, "segment_size": size, "order": {"_key": "asc"}}}
         buckets = searcher.aggregate(q, {"iris": agg})["iris"]["buckets"]
         return IriPage([str(b["key"]) for b in buckets[offset:]], total)
-
-    # --- query building -----------------------------------------------------------------------
-
-    def _query(self, tokens: list[str], f: SearchFilter, scored: bool = True) -> tantivy.Query:
-        Q, s = tantivy.Query, self._schema
-        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        for tok in dict.fromkeys(tokens):
-            if not scored:
-                clauses.append((tantivy.Occur.Must, Q.const_score_query(Q.term_query(s, ALL_TEXT, tok), 0.0)))
-                continue
-            per_field = [Q.boost_query(Q.term_query(s, fld, tok), b) for fld, b in FIELD_BOOSTS.items()]
-            clauses.append((tantivy.Occur.Must, Q.disjunction_max_query(per_field, 0.3)))
-        filters: list[tantivy.Query] = []
-        for field, values in f.term_filters():
-            if values:
-                filters.append(self._any_of(field, list(dict.fromkeys(values))))
-        if f.min_unique_individuals is not None:
-            filters.append(
-                Q.range_query(s, "individuals", tantivy.FieldType.Integer, f.min_unique_individuals, 2**62)
-            )
-        if f.min_quality is not None:
-            filters.append(Q.range_query(s, "quality", tantivy.FieldType.Float, float(f.min_quality), 1e9))
-        for field, lo, hi in (
-            ("issued", f.issued_from, f.issued_to),
-            ("modified", f.modified_from, f.modified_to),
-        ):
-            if lo is not None or hi is not None:
-                lo_dt = to_datetime(lo) if lo else tantivy.MIN_DATETIME  # type: ignore[attr-defined]
-                hi_dt = to_datetime(hi) if hi else tantivy.MAX_DATETIME  # type: ignore[attr-defined]
-                filters.append(Q.range_query(s, field, tantivy.FieldType.Date, lo_dt, hi_dt))
-        # Filters must not change BM25 scores: wrap them in a zero-score clause.
-        clauses += [(tantivy.Occur.Must, Q.const_score_query(fq, 0.0)) for fq in filters]
-        # Every document has both flags, so excluding the few deprecated (or non-public) ones is the
-        # same filter as requiring the many others, and much cheaper to intersect.
-        exclude = [] if f.include_deprecated else [Q.term_query(s, "deprecated", True)]
-        if f.public_only:
-            exclude.append(Q.term_query(s, "public", False))
-        if not clauses:
-            clauses.append((tantivy.Occur.Must, Q.all_query()))
-        return Q.boolean_query(clauses + [(tantivy.Occur.MustNot, q) for q in exclude])
-
-    def _any_of(self, field: str, values: list[str]) -> tantivy.Query:
-        """Documents with any of `values` in `field`. A few values are a union of term queries (which
-        skip through postings); a term set builds a bitset over the whole index, worth it only for
-        long lists such as a disease with all its descendants."""
-        Q, s = tantivy.Query, self._schema
-        if len(values) == 1:
-            return Q.term_query(s, field, values[0])
-        if len(values) <= _FEW_VALUES:
-            return Q.boolean_query([(tantivy.Occur.Should, Q.term_query(s, field, v)) for v in values])
-        return Q.term_set_query(s, field, values)
 
     def _ranked_page(
         self, searcher: tantivy.Searcher, query: tantivy.Query, offset: int, first: int, fetched: _Docs
