@@ -87,7 +87,7 @@ def _validate(data: Graph, recommended: bool = False) -> list[tuple[str, str, st
         ox.Triple(_S, ox.NamedNode(str(p)), ox.NamedNode(str(o))) for _, p, o in data if isinstance(o, URIRef)
     )
     for t in entailed_types(iris):
-        merged.add((URIRef(t.subject.value), RDF.type, URIRef(t.object.value)))  # type: ignore[union-attr]
+        merged.add((URIRef(t.subject.value), URIRef(t.predicate.value), URIRef(t.object.value)))  # type: ignore[union-attr]
     _, report, _ = validate(merged, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
     out = []
     # only top-level results: pySHACL also types the nested sh:detail results of sh:node failures

@@ -1,6 +1,7 @@
 """Types that a record's triples entail, stated before validation, for both validators alike.
 
-Two rules, each giving `<iri> rdf:type <class>` triples from the record's own triples:
+Three rules, each giving `<iri> rdf:type <class>` triples (the third also skos:inScheme) from the
+record's own triples:
 
 1. Open ranges (RDFS rule rdfs3: `s p o` and `p rdfs:range C` entail `o a C`). range.ttl asks these
    values to be typed; publishers never type them, and no vocabulary can list the web's pages or
@@ -20,7 +21,8 @@ Two rules, each giving `<iri> rdf:type <class>` triples from the record's own tr
    something else than an anonymous page. Ranges that are controlled vocabularies (dct:license,
    dct:language, dct:format, dct:accessRights, dct:spatial, dct:accrualPeriodicity, dcat:theme, ...)
    are deliberately not here: their rdfs:range would accept any IRI, and the point of checking them
-   is that the value is in the bundled lists. MLDCAT-AP's range shapes ask foaf:Document of
+   is that the value is in the bundled lists (rule 3 is the exception, for two tables). MLDCAT-AP's
+   range shapes ask foaf:Document of
    mldcat:hasDocument too; its rdfs:range was not confirmed from the vocabulary, so it is left out.
 
 2. GeoNames features are places (dct:Location). DCAT-AP's own controlled-vocabulary shape
@@ -29,6 +31,10 @@ Two rules, each giving `<iri> rdf:type <class>` triples from the record's own tr
    bundled (ontologies/vocabularies/place-geonames.ttl), and every GeoNames feature id denotes a named
    place, so a city such as Thessaloniki is typed from its IRI. The GeoNames web pages
    (`www.geonames.org/ID`) are not feature IRIs and are left alone.
+
+3. Codes of the EU licence and place tables (dct:license, dct:spatial) are entries of those tables,
+   typed from their namespace; the ones not bundled are accepted with a warning. Rule, sources and
+   warning: registry/validation/nal.py.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
+from registry.validation.nal import table_entries
 from registry.vocab import DCAT, DCT, FOAF, RDF_TYPE
 
 _TYPE = ox.NamedNode(RDF_TYPE)
@@ -55,7 +62,9 @@ OPEN_RANGES: dict[ox.NamedNode, ox.NamedNode] = {
 
 
 def entailed_types(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
-    """`<iri> a <class>` for each IRI object in an open range or naming a GeoNames feature."""
+    """`<iri> a <class>` for each IRI object in an open range or naming a GeoNames feature, and what
+    the EU licence and place tables state of their codes (nal.py)."""
+    triples = list(triples)  # read twice (callers pass generators)
     found: set[tuple[ox.NamedNode, ox.NamedNode]] = set()
     for t in triples:
         if not isinstance(t.object, ox.NamedNode):
@@ -65,4 +74,5 @@ def entailed_types(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
             found.add((t.object, cls))
         if _FEATURE.fullmatch(t.object.value):
             found.add((t.object, _LOCATION))
-    return [ox.Triple(iri, _TYPE, cls) for iri, cls in sorted(found, key=lambda p: (p[0].value, p[1].value))]
+    typed = [ox.Triple(iri, _TYPE, cls) for iri, cls in sorted(found, key=lambda p: (p[0].value, p[1].value))]
+    return [*typed, *table_entries(triples)]

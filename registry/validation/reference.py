@@ -15,6 +15,7 @@ from registry.validation.bundle import ACCESS_PROFILES, Bundle, load_bundle
 from registry.validation.entailed import entailed_types
 from registry.validation.graph import Graph, Node
 from registry.validation.health import health_targets
+from registry.validation.nal import BundledCodes
 from registry.validation.report import ValidationReport
 from registry.validation.validator import profile_targets
 from registry.vocab import RDFS, Kind
@@ -78,6 +79,7 @@ class PyshaclValidator:
         bundle = bundle or load_bundle()
         self.slice_background = slice_background
         self._bg_index = Graph(bundle.background)
+        self.bundled_codes = BundledCodes(self._bg_index)
         self._subclass = [t for t in bundle.background if t.predicate.value == RDFS + "subClassOf"]
         self.shapes = to_rdflib(bundle.shapes)
         self.model_shapes = to_rdflib([*bundle.shapes, *bundle.model_shapes])
@@ -93,7 +95,7 @@ class PyshaclValidator:
     def validate(
         self, triples: Sequence[ox.Triple], context: Iterable[ox.Triple] = (), kind: Kind | None = None
     ) -> ValidationReport:
-        ctx = [*context, *entailed_types(triples)]  # as the compiled path: open ranges, GeoNames places
+        ctx = [*context, *entailed_types(triples)]  # as the compiled path: open ranges, places, EU codes
         shapes = self.model_shapes if kind == Kind.MODEL else self.shapes
         # The background goes into the data graph: pySHACL's ont_graph would copy only RDFS/OWL
         # axioms, not the SKOS concepts the official shapes check themes and licences against.
@@ -125,7 +127,8 @@ class PyshaclValidator:
             for triple in added:
                 shapes.remove(triple)
         assert isinstance(results, rdflib.Graph)
-        return ValidationReport(self._results(results, own))
+        # fairgrid's own warnings, as the compiled path adds them (nal.py)
+        return ValidationReport([*self._results(results, own), *self.bundled_codes.warnings(triples)])
 
     def _slice(self, triples: list[ox.Triple]) -> list[ox.Triple]:
         out: list[ox.Triple] = list(self._subclass)

@@ -13,6 +13,7 @@ from registry.validation.entailed import entailed_types
 from registry.validation.evaluator import Validator
 from registry.validation.graph import Graph, Node
 from registry.validation.health import health_targets
+from registry.validation.nal import BundledCodes
 from registry.validation.report import ValidationReport
 from registry.vocab import DCAT, DCT, Kind
 
@@ -66,6 +67,7 @@ class CompiledValidator:
         self.background = Graph(bundle.background)
         # warm the background's inverse index once, not per record
         self.background.subjects(ox.NamedNode("urn:x"), ox.NamedNode("urn:x"))
+        self.bundled_codes = BundledCodes(self.background)
 
     def validate(
         self, triples: Sequence[ox.Triple], context: Iterable[ox.Triple] = (), kind: Kind | None = None
@@ -82,4 +84,5 @@ class CompiledValidator:
         ]
         extra += [(self.health_shapes[iri], node) for iri, node in health_targets(self.health, data, own)]
         shapes = self.model_shapes if kind == Kind.MODEL else self.shapes
-        return ValidationReport(Validator(shapes, data).run(own, extra))
+        results = Validator(shapes, data).run(own, extra)
+        return ValidationReport([*results, *self.bundled_codes.warnings(triples)])

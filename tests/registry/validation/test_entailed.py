@@ -1,7 +1,8 @@
 """Open ranges entailed as RDFS does (registry/validation/entailed.py): an untyped IRI as a landing page,
 homepage, page or dct:conformsTo value is a foaf:Document / dct:Standard; a literal or an untyped blank node
 there is still refused, and controlled-vocabulary ranges (licences) are still checked against the bundled
-lists. Both validators are asked, so the fast path and plain pySHACL stay the same."""
+lists. EU licence and place codes that are not bundled are accepted with one warning (nal.py). Both validators
+are asked, so the fast path and plain pySHACL stay the same."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 
 from registry.io.split import Draft
 from registry.validation.entailed import entailed_types
+from registry.validation.graph import Graph
+from registry.validation.nal import UNCONFIRMED, BundledCodes
 from registry.validation.reference import PyshaclValidator
 from registry.validation.validator import CompiledValidator
 from registry.vocab import DCAT, DCT, FOAF, RDFS
@@ -123,3 +126,98 @@ def test_only_iri_objects_of_the_listed_properties_are_typed() -> None:
     ]
     typed = {(str(t.subject), str(t.object)) for t in entailed_types(triples)}
     assert typed == {(str(PAGE), f"<{FOAF}Document>"), (str(SPEC), f"<{DCT}Standard>")}
+
+
+# EU licence and place codes (registry/validation/nal.py): typed from the table's namespace
+LICENCE = "http://publications.europa.eu/resource/authority/licence/"
+PLACE = "http://publications.europa.eu/resource/authority/place/"
+UNBUNDLED = [
+    (DISTRIBUTION, DCT + "license", ox.NamedNode(LICENCE + "DL_DE_BY_2_0")),
+    (DISTRIBUTION, DCT + "license", ox.NamedNode(LICENCE + "CC_BY_NC_4_0")),  # the NAL has CC_BYNC_4_0
+    (DATASET, DCT + "spatial", ox.NamedNode(PLACE + "DEU_BER")),
+]
+BUNDLED = [
+    (DISTRIBUTION, DCT + "license", ox.NamedNode(LICENCE + "CC_BY_4_0")),
+    (DISTRIBUTION, DCT + "license", ox.NamedNode(LICENCE + "CC_BYNC_4_0")),
+    (DATASET, DCT + "spatial", ox.NamedNode("http://publications.europa.eu/resource/authority/country/DEU")),
+]
+NOT_CODES = [
+    (DISTRIBUTION, DCT + "license", ox.NamedNode("https://example.org/licence/x")),
+    (DISTRIBUTION, DCT + "license", ox.Literal(LICENCE + "DL_DE_BY_2_0")),  # a string, not the code
+    (DISTRIBUTION, DCT + "license", ox.NamedNode(LICENCE + "dl-de-by-2.0")),  # not the NAL's code form
+    (DATASET, DCT + "spatial", ox.Literal("DEU_BER")),
+]
+
+
+def _findings(
+    validators: tuple[CompiledValidator, PyshaclValidator],
+    d: Draft,
+    drafts: dict[str, Draft],
+    prop: str,
+    value: Value,
+) -> tuple[set[str], list[tuple[str, str]]]:
+    """(violated components, warnings as (component, message)) on `prop`, the same from both validators."""
+    triples, ctx = _with(d, prop, value), _context(d, drafts)
+    found = []
+    for v in validators:
+        report = v.validate(triples, ctx, d.kind)
+        violations = {r.constraint.rsplit("#", 1)[-1] for r in report.violations if r.path == prop}
+        # messages only of fairgrid's own warnings: pySHACL words the shapes' results its own way
+        warnings = [
+            (r.constraint, r.message if r.constraint == UNCONFIRMED else "")
+            for r in report.warnings
+            if r.path == prop
+        ]
+        found.append((violations, warnings))
+    assert found[0] == found[1]
+    return found[0]
+
+
+@pytest.mark.parametrize(("iri", "prop", "value"), UNBUNDLED, ids=[v.value for *_, v in UNBUNDLED])
+def test_an_unbundled_eu_code_is_accepted_with_one_warning(
+    validators: tuple[CompiledValidator, PyshaclValidator],
+    drafts: dict[str, Draft],
+    iri: str,
+    prop: str,
+    value: ox.NamedNode,
+) -> None:
+    violations, warnings = _findings(validators, drafts[iri], drafts, prop, value)
+    assert violations == set()
+    assert [c for c, _ in warnings] == [UNCONFIRMED]
+    message = warnings[0][1]
+    assert f"<{value.value}> is not in fairgrid's bundled part of the EU" in message
+    assert "could not be confirmed offline" in message
+    assert ("<" + LICENCE + "CC_BYNC_4_0>" in message) == value.value.endswith("CC_BY_NC_4_0")
+
+
+@pytest.mark.parametrize(("iri", "prop", "value"), BUNDLED, ids=[v.value for *_, v in BUNDLED])
+def test_a_bundled_eu_code_gets_no_warning(
+    validators: tuple[CompiledValidator, PyshaclValidator],
+    drafts: dict[str, Draft],
+    iri: str,
+    prop: str,
+    value: ox.NamedNode,
+) -> None:
+    assert _findings(validators, drafts[iri], drafts, prop, value) == (set(), [])
+
+
+@pytest.mark.parametrize(("iri", "prop", "value"), NOT_CODES, ids=[str(v) for *_, v in NOT_CODES])
+def test_a_value_outside_the_eu_tables_is_still_refused(
+    validators: tuple[CompiledValidator, PyshaclValidator],
+    drafts: dict[str, Draft],
+    iri: str,
+    prop: str,
+    value: Value,
+) -> None:
+    violations, warnings = _findings(validators, drafts[iri], drafts, prop, value)
+    assert "ClassConstraintComponent" in violations
+    assert UNCONFIRMED not in {c for c, _ in warnings}
+
+
+def test_an_unbundled_code_is_warned_about_once() -> None:
+    code = ox.NamedNode(LICENCE + "DL_DE_BY_2_0")
+    license_ = ox.NamedNode(DCT + "license")
+    triples = [
+        ox.Triple(ox.NamedNode(f"https://w3id.org/fairgrid/distribution/{n}"), license_, code) for n in "ab"
+    ]
+    assert len(BundledCodes(Graph()).warnings(triples)) == 1

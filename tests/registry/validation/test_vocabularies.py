@@ -66,7 +66,8 @@ REAL = [
     (DATASET, HEALTH_CATEGORY, "http://13.81.34.152:1101/resource/authority/healthcategories/RQSH"),
 ]
 UNKNOWN = [
-    (DISTRIBUTION, DCT + "license", NAL + "licence/NOT_A_LICENCE"),
+    # not in the NAL's code form (an unbundled code in it is accepted with a warning: test_entailed.py)
+    (DISTRIBUTION, DCT + "license", NAL + "licence/not-a-licence"),
     (DISTRIBUTION, DCT + "format", NAL + "file-type/NOT_A_FORMAT"),
     (DISTRIBUTION, DCAT + "mediaType", IANA + "application/x-not-registered"),
     (DISTRIBUTION, DCT + "language", NAL + "language/QQQ"),
