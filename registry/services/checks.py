@@ -5,9 +5,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from registry.errors import DatatypeError, RecordTooLarge, Violation
-from registry.validation.report import ValidationReport
+from registry.validation.report import VIOLATION, ValidationReport, finding_on
 from registry.validation.xsd import XSD, well_formed
-from registry.vocab import FG, SH
+from registry.vocab import FG
 
 WELL_FORMED = FG + "WellFormedLiteral"  # the rule a literal problem breaks (not a SHACL component)
 
@@ -29,16 +29,7 @@ def literal_problems(triples: list[ox.Triple]) -> list[Violation]:
         typed = isinstance(o, ox.Literal) and o.language is None and o.datatype.value.startswith(XSD)
         if typed and isinstance(o, ox.Literal) and not well_formed(o.value, o.datatype.value):
             dt = o.datatype.value[len(XSD) :]
-            out.append(
-                Violation(
-                    focus_node=t.subject.value if not isinstance(t.subject, ox.Triple) else str(t.subject),
-                    path=t.predicate.value,
-                    constraint=WELL_FORMED,
-                    severity=SH + "Violation",
-                    message=f"{o.value!r} is not a valid xsd:{dt}",
-                    value=o.value,
-                )
-            )
+            out.append(finding_on(t, WELL_FORMED, VIOLATION, f"{o.value!r} is not a valid xsd:{dt}", o.value))
     return out
 
 

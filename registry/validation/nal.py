@@ -32,7 +32,8 @@ import pyoxigraph as ox
 
 from registry.errors import Violation
 from registry.validation.graph import Graph
-from registry.vocab import DCT, FG, RDF_TYPE, SH, SKOS
+from registry.validation.report import WARNING, finding_on
+from registry.vocab import DCT, FG, RDF_TYPE, SKOS
 
 AUTHORITY = "http://publications.europa.eu/resource/authority/"
 UNCONFIRMED = FG + "UnconfirmedCode"  # the rule the warning reports (not a SHACL component)
@@ -116,16 +117,7 @@ class BundledCodes:
             if code.value in seen or code.value in self.codes[table.scheme]:
                 continue
             seen.add(code.value)
-            out.append(
-                Violation(
-                    focus_node=t.subject.value if not isinstance(t.subject, ox.Triple) else str(t.subject),
-                    path=table.prop.value,
-                    constraint=UNCONFIRMED,
-                    severity=SH + "Warning",
-                    message=self._message(table, code.value),
-                    value=code.value,
-                )
-            )
+            out.append(finding_on(t, UNCONFIRMED, WARNING, self._message(table, code.value), code.value))
         return out
 
     def _message(self, table: _Table, iri: str) -> str:

@@ -6,12 +6,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyoxigraph as ox
+
 from registry.errors import Violation
 from registry.vocab import SH
 
 VIOLATION = SH + "Violation"
 WARNING = SH + "Warning"
 INFO = SH + "Info"
+
+
+def finding_on(t: ox.Triple, constraint: str, severity: str, message: str, value: str) -> Violation:
+    """A result about one triple of a record, in the shape of a SHACL result: its subject is the focus
+    node and its predicate the path (for checks fairgrid makes itself, beside SHACL)."""
+    focus = t.subject.value if not isinstance(t.subject, ox.Triple) else str(t.subject)
+    return Violation(
+        focus_node=focus, path=t.predicate.value, constraint=constraint, severity=severity,
+        message=message, value=value,
+    )  # fmt: skip
 
 
 @dataclass
