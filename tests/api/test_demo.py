@@ -1,4 +1,4 @@
-"""The main job on embedded defaults runs end to end (what `make demo` runs before serving)."""
+"""The example queries the demo prints work (the demo run itself: test_demo_federation.py)."""
 
 from __future__ import annotations
 
@@ -8,36 +8,7 @@ import pytest
 
 from api import demo
 from registry.config import Settings
-from registry.identity import ANONYMOUS, local_operator
-from registry.search.port import SearchFilter, SearchQuery
-from registry.vocab import Kind
 from registry.wiring import open_registry
-
-
-def test_demo_registers_everything(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("FAIRGRID_HOME", str(tmp_path / "home"))
-    assert demo.main([]) == 0
-    out = capsys.readouterr().out
-    assert "rejected" in out and "graphql" in out.lower()
-    reg = open_registry(Settings(home=tmp_path / "home"))
-    try:
-        assert reg.store.count(Kind.TERMINOLOGY) == 3
-        # the example catalogue + one per synthetic site's cohort (the cancer centre holds MM and MDS) + the
-        # two of the harvested FDP export
-        assert reg.store.count(Kind.DATASET) == 7 + 4 + 2
-        assert reg.store.pending() == []  # everything reached the index
-        # published metadata is public whatever the data's access rights: all 12, not 1 of 12; the
-        # harvested dataset that violates the shapes is a draft, in the review queue and nowhere public
-        datasets = SearchQuery(filters=SearchFilter(kinds=[Kind.DATASET.value]), first=0)
-        assert reg.search.search(ANONYMOUS, datasets).total == 12
-        (queued,) = reg.harvest.non_conformant(local_operator("test"), "fdp-paris")
-        assert queued.iri == "https://fdp.hospital.example/dataset/transfusion-log"
-        assert "review queue (`fairgrid review`): 1 non-conformant record(s)" in out
-    finally:
-        reg.close()
-    assert demo.main([]) == 0  # re-running is idempotent
 
 
 def test_the_printed_example_queries_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
