@@ -27,7 +27,7 @@ import tantivy
 
 from registry import locks
 from registry.errors import Unavailable
-from registry.search import common, tantivy_query
+from registry.search import common, tantivy_query, tantivy_ties
 from registry.search.common import FACET_FIELDS, FACET_SIZE
 from registry.search.port import (
     Facet,
@@ -75,6 +75,7 @@ class TantivyIndex:
         self._labels: tuple[tuple[str, int, int], dict[str, str]] | None = None
         self._seen: tuple[str, int, int] | None = None  # last committed state the reader was reloaded to
         self._pointer: tuple[int, int, int] | None = None  # stat of CURRENT when last read
+        self._iri_sorted: dict[str, bool] = {}  # per generation: segments kept in IRI order
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             self._current()
@@ -87,12 +88,17 @@ class TantivyIndex:
         folder = self.path / gen
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            index = tantivy.Index(self._schema, path=str(folder), reuse=True)
+            # sorted by IRI, score ties come out in IRI order within a segment (tantivy_ties); an
+            # existing index keeps the sorting it was created with
+            index = tantivy.Index(
+                self._schema, path=str(folder), reuse=True, sort_by_field=tantivy_ties.SORT_FIELD
+            )
         except ValueError as e:  # tantivy reports I/O and schema problems as ValueError
             if "schema does not match" in str(e):
                 raise _OlderSchema(str(e)) from e
             raise Unavailable(f"cannot open the search index at {folder}: {e}") from e
         index.register_tokenizer(TOKENIZER, self._analyzer)
+        self._iri_sorted[gen] = tantivy_ties.sorted_by_iri(folder)
         return index
 
     def _current(self) -> tantivy.Index:
@@ -281,15 +287,20 @@ class TantivyIndex:
             if len(hits) < limit or need == 0 or hits[-1][0] != hits[min(need, len(hits)) - 1][0]:
                 break
             limit *= 4
+        runs_sorted = self._iri_sorted.get(str(self._gen), False)
+
+        def iri(addr: Any) -> str:
+            return str(_doc(searcher, addr, fetched).get_first("iri"))
+
         ordered: list[tuple[float, Any]] = []
         i = 0
-        while i < len(hits):
+        while i < len(hits) and i < need:
             j = i
             while j < len(hits) and hits[j][0] == hits[i][0]:
                 j += 1
             group = hits[i:j]
-            if j - i > 1 and j > offset and i <= need:
-                group.sort(key=lambda h: str(_doc(searcher, h[1], fetched).get_first("iri")))
+            if j - i > 1 and j > offset:
+                group = tantivy_ties.first_by_iri(group, need - i, iri, runs_sorted)
             ordered += group
             i = j
         return int(getattr(res, "count", 0) or 0), ordered[offset:need]
