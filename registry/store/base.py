@@ -70,14 +70,15 @@ class SparqlBackedStore(ABC):
         return queries.parse_content(rows[0]["c"].value) if rows else []
 
     def history(self, iri: str) -> list[RevisionInfo]:
-        return [queries.rev_from_row(iri, row) for row in self._select(queries.history_query(iri))]
+        revs = [queries.rev_from_row(iri, row) for row in self._select(queries.history_query(iri))]
+        return sorted(revs, key=lambda r: r.number)  # the number is in the IRI: sorted here, not by SPARQL
 
     def histories(self, iris: Sequence[str]) -> dict[str, list[RevisionInfo]]:
         out: dict[str, list[RevisionInfo]] = {}
         for part in queries.chunks(list(dict.fromkeys(iris)), 200):
             for row in self._select(queries.histories_query(part)):
                 out.setdefault(row["r"].value, []).append(queries.rev_from_row(row["r"].value, row))
-        return out
+        return {i: sorted(revs, key=lambda r: r.number) for i, revs in sorted(out.items())}
 
     def commit(self, writes: Sequence[Write]) -> None:
         if not writes:

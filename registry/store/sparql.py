@@ -16,6 +16,7 @@ same state (the Oxigraph server) needs the writers serialised in front of it (`S
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -23,7 +24,7 @@ from datetime import datetime
 import pyoxigraph as ox
 
 from registry.errors import StaleRevision, Unavailable
-from registry.model import META_GRAPH, OUTBOX_GRAPH, Record, RevisionInfo, revision_iri
+from registry.model import META_GRAPH, OUTBOX_GRAPH, REVISION_PREFIX, Record, RevisionInfo, revision_iri
 from registry.sparql_text import integer, iri, literal, named_node, term, values
 from registry.store.port import Write
 from registry.vocab import FG, PROV, RDF_TYPE, XSD, Kind
@@ -34,7 +35,6 @@ Row = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
 META = iri(META_GRAPH)
 OUTBOX = iri(OUTBOX_GRAPH)
 HEAD = iri(FG + "head")
-REVISION = iri(FG + "revision")
 REVISION_OF = iri(FG + "revisionOf")
 KIND = iri(FG + "recordKind")
 HASH = iri(FG + "contentHash")
@@ -45,6 +45,7 @@ DRAFT = iri(FG + "draft")
 CONTENT = iri(FG + "content")
 REPORT = iri(FG + "validationReport")
 QUALITY = iri(FG + "qualityScore")
+INFO = iri(FG + "revisionInfo")  # hash, note, report and score of a revision, in one JSON literal
 TX = iri(FG + "transaction")
 COMMIT = iri(FG + "commit")  # on a revision: the commit that wrote it (its transaction id)
 PENDING = iri(FG + "pendingRevision")
@@ -52,12 +53,12 @@ TIME = iri(PROV + "generatedAtTime")
 AGENT = iri(PROV + "wasAttributedTo")
 PREV = iri(PROV + "wasRevisionOf")
 TYPE = iri(RDF_TYPE)
-ENTITY = iri(PROV + "Entity")
-RECORD_REVISION = iri(FG + "RecordRevision")
 
-_REV_FIELDS = "?rev ?n ?kind ?time ?agent ?hash ?dep ?reason ?note ?draft ?report ?quality"
-_REV_PATTERN = f"""?rev {REVISION} ?n ; {KIND} ?kind ; {TIME} ?time ; {AGENT} ?agent ;
-      {HASH} ?hash .
+# A revision's number is read from its IRI. Stores written before fg:revisionInfo have the hash, note,
+# report and score as four statements (and an fg:revision number, now unread): both layouts are read.
+_REV_FIELDS = "?rev ?kind ?time ?agent ?info ?hash ?dep ?reason ?note ?draft ?report ?quality"
+_REV_PATTERN = f"""?rev {KIND} ?kind ; {TIME} ?time ; {AGENT} ?agent .
+    OPTIONAL {{ ?rev {INFO} ?info }} OPTIONAL {{ ?rev {HASH} ?hash }}
     OPTIONAL {{ ?rev {DEPRECATED} ?dep }} OPTIONAL {{ ?rev {REASON} ?reason }}
     OPTIONAL {{ ?rev {NOTE} ?note }} OPTIONAL {{ ?rev {DRAFT} ?draft }}
     OPTIONAL {{ ?rev {REPORT} ?report }} OPTIONAL {{ ?rev {QUALITY} ?quality }}"""
@@ -83,26 +84,41 @@ def nt(t: ox.Triple) -> str:
     return f"{term(t)} ."  # a triple's own text is its three terms'; one call instead of three
 
 
+def revision_number(rev_iri: str) -> int:
+    """The number in a revision IRI (`revision_iri`): urn:fairgrid:revision:N:<record IRI>."""
+    start = len(REVISION_PREFIX)
+    return int(rev_iri[start : rev_iri.index(":", start)])
+
+
+def info_text(rev: RevisionInfo) -> str:
+    """fg:revisionInfo: what only `rev_from_row` reads, as one literal (one quad, not four)."""
+    info = {"hash": rev.content_hash, "note": rev.note, "report": rev.report, "quality": rev.quality}
+    return json.dumps({k: v for k, v in info.items() if v}, ensure_ascii=False, separators=(",", ":"))
+
+
 def rev_from_row(record_iri: str, row: Row) -> RevisionInfo:
+    found = row.get("info")
+    info: dict[str, str] = json.loads(found.value) if found is not None else {}
+    for key in ("hash", "note", "report", "quality"):  # the layout before fg:revisionInfo
+        old = row.get(key)
+        if old is not None and key not in info:
+            info[key] = old.value
     dep = row.get("dep")
     reason = row.get("reason")
-    note = row.get("note")
     draft = row.get("draft")
-    report = row.get("report")
-    quality = row.get("quality")
     return RevisionInfo(
         iri=record_iri,
-        number=int(row["n"].value),
+        number=revision_number(row["rev"].value),
         kind=Kind(row["kind"].value),
         generated_at=datetime.fromisoformat(row["time"].value.replace("Z", "+00:00")),
         attributed_to=row["agent"].value,
-        content_hash=row["hash"].value,
+        content_hash=info["hash"],
         deprecated=dep is not None and dep.value == "true",
         reason=reason.value if reason is not None else None,
-        note=note.value if note is not None else None,
+        note=info.get("note"),
         published=not (draft is not None and draft.value == "true"),
-        report=report.value if report is not None else None,
-        quality=quality.value if quality is not None else None,
+        report=info.get("report"),
+        quality=info.get("quality"),
     )
 
 
@@ -154,17 +170,16 @@ def _write_data(w: Write, tx: str) -> str:
 
 _N = ox.NamedNode
 _META_N, _OUTBOX_N = _N(META_GRAPH), _N(OUTBOX_GRAPH)
-_HEAD_N, _REVISION_N, _REVISION_OF_N = _N(FG + "head"), _N(FG + "revision"), _N(FG + "revisionOf")
-_KIND_N, _HASH_N, _DEPRECATED_N = _N(FG + "recordKind"), _N(FG + "contentHash"), _N(FG + "deprecated")
-_REASON_N, _NOTE_N, _DRAFT_N = _N(FG + "deprecationReason"), _N(FG + "changeNote"), _N(FG + "draft")
-_CONTENT_N, _REPORT_N = _N(FG + "content"), _N(FG + "validationReport")
-_QUALITY_N, _COMMIT_N, _PENDING_N = _N(FG + "qualityScore"), _N(FG + "commit"), _N(FG + "pendingRevision")
+_HEAD_N, _REVISION_OF_N = _N(FG + "head"), _N(FG + "revisionOf")
+_KIND_N, _DEPRECATED_N = _N(FG + "recordKind"), _N(FG + "deprecated")
+_REASON_N, _DRAFT_N = _N(FG + "deprecationReason"), _N(FG + "draft")
+_CONTENT_N, _INFO_N = _N(FG + "content"), _N(FG + "revisionInfo")
+_COMMIT_N, _PENDING_N = _N(FG + "commit"), _N(FG + "pendingRevision")
 _TIME_N, _AGENT_N, _PREV_N = (
     _N(PROV + "generatedAtTime"),
     _N(PROV + "wasAttributedTo"),
     _N(PROV + "wasRevisionOf"),
 )
-_TYPE_N, _ENTITY_N, _RECORD_REVISION_N = _N(RDF_TYPE), _N(PROV + "Entity"), _N(FG + "RecordRevision")
 _DATETIME_N = _N(XSD + "dateTime")
 _TRUE = ox.Literal(True)
 
@@ -172,6 +187,9 @@ _TRUE = ox.Literal(True)
 def write_quads(w: Write, tx: str) -> list[ox.Quad]:
     """The quads one write adds: its content, its verbatim revision, revision PROV and its outbox entry.
 
+    Only what a reader needs: the revision's number is in its IRI, and what only `rev_from_row` reads
+    is one fg:revisionInfo literal (fg:revision, the hash, note, report and score as four statements
+    and two rdf:type statements no query matched were a third of a new record's bookkeeping quads).
     Both commit paths store exactly these (the SPARQL update as template text, the embedded store as
     objects). Blank nodes get fresh labels per write, as a SPARQL INSERT template would give them, so
     two records (or two imports) using the same label never share a node across their graphs.
@@ -197,18 +215,14 @@ def write_quads(w: Write, tx: str) -> list[ox.Quad]:
     else:  # most records have no blank node: no relabelling call per term
         out = [ox.Quad(t.subject, t.predicate, t.object, g) for t in triples]
     out.append(ox.Quad(rv, _CONTENT_N, ox.Literal(exact_text(rec.triples)), rv))
-    number = ox.Literal(int(rev.number))
     meta: list[tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode | ox.Literal]] = [
         (g, _HEAD_N, rv),
-        (rv, _TYPE_N, _ENTITY_N),
-        (rv, _TYPE_N, _RECORD_REVISION_N),
         (rv, _REVISION_OF_N, g),
-        (rv, _REVISION_N, number),
         (rv, _KIND_N, ox.Literal(rev.kind.value)),
         (rv, _TIME_N, ox.Literal(rev.generated_at.isoformat(), datatype=_DATETIME_N)),
         (rv, _AGENT_N, named_node(rev.attributed_to, "agent")),
-        (rv, _HASH_N, ox.Literal(rev.content_hash)),
         (rv, _COMMIT_N, named_node(tx, "commit")),
+        (rv, _INFO_N, ox.Literal(info_text(rev))),
     ]
     if rev.previous_iri is not None:
         meta.append((rv, _PREV_N, named_node(rev.previous_iri, "revision IRI")))
@@ -216,17 +230,11 @@ def write_quads(w: Write, tx: str) -> list[ox.Quad]:
         meta.append((rv, _DEPRECATED_N, _TRUE))
     if rev.reason:
         meta.append((rv, _REASON_N, ox.Literal(rev.reason)))
-    if rev.report:
-        meta.append((rv, _REPORT_N, ox.Literal(rev.report)))
-    if rev.quality:
-        meta.append((rv, _QUALITY_N, ox.Literal(rev.quality)))
     if not rev.published:
         meta.append((rv, _DRAFT_N, _TRUE))
-    if rev.note:
-        meta.append((rv, _NOTE_N, ox.Literal(rev.note)))
     out += [ox.Quad(s, p, o, _META_N) for s, p, o in meta]
     # the outbox entry is written in the same transaction as the record: the index can lag, never miss
-    out.append(ox.Quad(g, _PENDING_N, number, _OUTBOX_N))
+    out.append(ox.Quad(g, _PENDING_N, ox.Literal(int(rev.number)), _OUTBOX_N))
     return out
 
 
@@ -263,15 +271,15 @@ def heads_query(iris: Sequence[str]) -> str:
 def history_query(record_iri: str) -> str:
     return (
         f"SELECT {_REV_FIELDS} WHERE {{ GRAPH {META} {{ ?rev {REVISION_OF} {iri(record_iri)} . "
-        f"{_REV_PATTERN} }} }} ORDER BY ?n"
-    )
+        f"{_REV_PATTERN} }} }}"
+    )  # unordered: the number is in ?rev's IRI, the caller sorts
 
 
 def histories_query(iris: Sequence[str]) -> str:
     return (
         f"SELECT ?r {_REV_FIELDS} WHERE {{ VALUES ?r {{ {values(iris)} }} "
-        f"GRAPH {META} {{ ?rev {REVISION_OF} ?r . {_REV_PATTERN} }} }} ORDER BY ?r ?n"
-    )
+        f"GRAPH {META} {{ ?rev {REVISION_OF} ?r . {_REV_PATTERN} }} }}"
+    )  # unordered, as history_query
 
 
 def revision_query(record_iri: str, number: int) -> str:
