@@ -90,7 +90,7 @@ class Registry:
 
     @cached_property
     def terms(self) -> TermService:
-        return TermService(self.store)
+        return TermService(self.store, cache_dir=self.settings.home / "cache")
 
     @cached_property
     def index(self) -> SearchIndex:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 
 from registry.errors import NotFound, Unavailable
 from registry.identity import Identity
+from registry.model import RevisionInfo
 from registry.sparql_text import shown
 from registry.store.port import RecordStore
 from registry.vocab import SKOS, Kind
@@ -37,13 +42,20 @@ class Concept:
 
 log = logging.getLogger(__name__)
 
+# Bumped when Concept's fields or their meaning change: older cache files are then not read.
+_CACHE_FORMAT = 1
+
 # How stale the concept tree may be when other processes write to the store (a SPARQL endpoint).
 SHARED_STORE_TTL_S = 1.0
 
 
 class TermService:
-    def __init__(self, store: RecordStore):
+    def __init__(self, store: RecordStore, cache_dir: Path | None = None):
+        """cache_dir: where the concept tree is kept between processes, keyed by the terminologies'
+        content hashes (building it from the complete terminologies takes seconds: every CLI call and
+        server start would pay it)."""
         self.store = store
+        self.cache_dir = cache_dir
         self._lock = threading.Lock()
         self._version: tuple[tuple[str, str], ...] = ()
         self.concepts: dict[str, Concept] = {}
@@ -73,15 +85,10 @@ class TermService:
             if version == self._version:
                 self._checked = (commits, now)
                 return
-            concepts: dict[str, Concept] = {}
-            for h in heads:
-                rec = self.store.get(h.iri)
-                if rec is not None:
-                    _load(rec.triples, h.iri, concepts)
-            for c in concepts.values():
-                for b in c.broader:
-                    if b in concepts and c.iri not in concepts[b].narrower:
-                        concepts[b].narrower.append(c.iri)
+            concepts = self._cached(version)
+            if concepts is None:
+                concepts = self._build(heads)
+                self._keep(version, concepts)
             by_code: dict[str, list[str]] = {}
             for c in concepts.values():
                 if c.notation:
@@ -93,6 +100,54 @@ class TermService:
                 c.iri: f"{c.notation} {c.label}" if c.notation else c.label for c in concepts.values()
             }
             self._checked = (commits, now)
+
+    def _build(self, heads: list[RevisionInfo]) -> dict[str, Concept]:
+        concepts: dict[str, Concept] = {}
+        for h in heads:
+            rec = self.store.get(h.iri)
+            if rec is not None:
+                _load(rec.triples, h.iri, concepts)
+        for c in concepts.values():
+            for b in c.broader:
+                if b in concepts and c.iri not in concepts[b].narrower:
+                    concepts[b].narrower.append(c.iri)
+        return concepts
+
+    def _cache_file(self, version: tuple[tuple[str, str], ...]) -> Path | None:
+        if self.cache_dir is None or not version:
+            return None
+        key = hashlib.sha256(json.dumps([_CACHE_FORMAT, *version]).encode()).hexdigest()[:32]
+        return self.cache_dir / f"concepts-{key}.json"
+
+    def _cached(self, version: tuple[tuple[str, str], ...]) -> dict[str, Concept] | None:
+        path = self._cache_file(version)
+        if path is None:
+            return None
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+            return {r["iri"]: Concept(**r) for r in rows}
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError, KeyError) as exc:  # unreadable: rebuilt from the store
+            log.warning("concept cache %s unreadable (%s): rebuilding it", path, exc)
+            return None
+
+    def _keep(self, version: tuple[tuple[str, str], ...], concepts: dict[str, Concept]) -> None:
+        """Writes the cache atomically (another process may read it at once) and drops older ones; a
+        cache that cannot be written only costs the next process the rebuild."""
+        path = self._cache_file(version)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_text(json.dumps([asdict(c) for c in concepts.values()]), encoding="utf-8")
+            os.replace(tmp, path)
+            for old in path.parent.glob("concepts-*.json"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("concept cache not written to %s: %s", path, exc)
 
     def _expired(self, checked_at: float, now: float) -> bool:
         return self.store.shared and now - checked_at >= SHARED_STORE_TTL_S

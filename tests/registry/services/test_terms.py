@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pyoxigraph as ox
 import pytest
 
 from registry.config import Settings
@@ -14,6 +17,7 @@ from registry.search import SearchFilter, SearchQuery
 from registry.services import terms
 from registry.services.terms import TermService
 from registry.validation.bundle import terminology_files
+from registry.vocab import RDF_TYPE, SKOS, Kind
 from registry.wiring import Registry, open_registry
 from tests.conftest import CURATOR, EXAMPLE, OxigraphServer
 
@@ -80,3 +84,49 @@ def test_a_disease_iri_outside_the_bundled_subsets_is_matched_as_given(loaded: R
     # ICD-10 is bundled as a subset: records may use any ICD-10 IRI, so an IRI is never refused
     query = SearchQuery(filters=SearchFilter(diseases=[ICD10 + "C91.0"]))
     assert loaded.search.search(CURATOR, query).hits == []
+
+
+def test_the_concept_tree_is_kept_between_processes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A second service (another CLI call, another worker) reads the concept tree its first built, without
+    reading the terminologies from the store; a changed terminology or a broken file rebuilds it."""
+    home = tmp_path / "home"
+    reg = open_registry(Settings(home=home))
+    try:
+        reg.importer.run(local_operator(), terminology_files())
+        built = reg.terms.expand(CURATOR, "D46")
+        (cache,) = (home / "cache").glob("concepts-*.json")
+        store_reads: list[str] = []
+        real_get = reg.store.get
+
+        def counting_get(iri: str, *args: Any) -> Any:
+            store_reads.append(iri)
+            return real_get(iri, *args)
+
+        reg.store.get = counting_get  # type: ignore[method-assign,assignment]
+        second = TermService(reg.store, cache_dir=home / "cache")
+        assert second.expand(CURATOR, "D46") == built and store_reads == []
+        assert second.concept(CURATOR, "ORPHA:232").iri == ORPHA_232
+        cache.write_text("{ not json", encoding="utf-8")
+        third = TermService(reg.store, cache_dir=home / "cache")
+        with caplog.at_level("WARNING"):
+            assert third.expand(CURATOR, "D46") == built and store_reads  # rebuilt from the store
+        assert "unreadable" in caplog.text
+        assert json.loads(cache.read_text(encoding="utf-8"))  # and written again
+        # a changed terminology is another key: the old file is not read, and is replaced
+        scheme = next(h for h in reg.store.list_records(Kind.TERMINOLOGY) if "icd" in h.iri.lower())
+        rec = reg.records.get(CURATOR, scheme.iri)
+        new = ox.NamedNode(ICD10 + "D46.Z")
+        added = [
+            ox.Triple(new, ox.NamedNode(RDF_TYPE), ox.NamedNode(SKOS + "Concept")),
+            ox.Triple(new, ox.NamedNode(SKOS + "prefLabel"), ox.Literal("Test concept", language="en")),
+            ox.Triple(new, ox.NamedNode(SKOS + "inScheme"), ox.NamedNode(scheme.iri)),
+            ox.Triple(new, ox.NamedNode(SKOS + "broader"), ox.NamedNode(ICD10 + "D46")),
+        ]
+        data = ox.serialize([*rec.triples, *added], format=ox.RdfFormat.N_TRIPLES)
+        assert rec.revision is not None and data is not None
+        reg.records.update(CURATOR, scheme.iri, data, ox.RdfFormat.N_TRIPLES, rec.revision.number)
+        fourth = TermService(reg.store, cache_dir=home / "cache")
+        assert ICD10 + "D46.Z" in fourth.expand(CURATOR, "D46")
+        assert [p.name for p in (home / "cache").glob("concepts-*.json")] != [cache.name]
+    finally:
+        reg.close()
