@@ -60,7 +60,6 @@ def test_demo_serves_connects_the_sites_and_asks_them(
 def test_demo_registers_everything(
     served: tuple[Path, subprocess.CompletedProcess[str]],
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     home, run = served
     assert "rejected" in run.stdout and "graphql" in run.stdout.lower()
@@ -78,6 +77,7 @@ def test_demo_registers_everything(
         assert reg.search.search(ANONYMOUS, datasets).total == 12
         (queued,) = reg.harvest.non_conformant(local_operator("test"), "fdp-paris")
         assert queued.iri == "https://fdp.hospital.example/dataset/transfusion-log"
+        assert reg.store.pending() == []  # everything reached the index, before and after a re-run
     finally:
         reg.close()
     monkeypatch.setenv("FAIRGRID_HOME", str(home))
