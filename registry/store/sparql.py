@@ -55,13 +55,14 @@ PREV = iri(PROV + "wasRevisionOf")
 TYPE = iri(RDF_TYPE)
 
 # A revision's number is read from its IRI. Stores written before fg:revisionInfo have the hash, note,
-# report and score as four statements (and an fg:revision number, now unread): both layouts are read.
+# report and score as four statements (and an fg:revision number, now unread): both layouts are read,
+# the old one nested under its hash (always there), so a new revision pays one missed lookup, not four.
 _REV_FIELDS = "?rev ?kind ?time ?agent ?info ?hash ?dep ?reason ?note ?draft ?report ?quality"
 _REV_PATTERN = f"""?rev {KIND} ?kind ; {TIME} ?time ; {AGENT} ?agent .
-    OPTIONAL {{ ?rev {INFO} ?info }} OPTIONAL {{ ?rev {HASH} ?hash }}
-    OPTIONAL {{ ?rev {DEPRECATED} ?dep }} OPTIONAL {{ ?rev {REASON} ?reason }}
-    OPTIONAL {{ ?rev {NOTE} ?note }} OPTIONAL {{ ?rev {DRAFT} ?draft }}
-    OPTIONAL {{ ?rev {REPORT} ?report }} OPTIONAL {{ ?rev {QUALITY} ?quality }}"""
+    OPTIONAL {{ ?rev {INFO} ?info }} OPTIONAL {{ ?rev {DEPRECATED} ?dep }}
+    OPTIONAL {{ ?rev {REASON} ?reason }} OPTIONAL {{ ?rev {DRAFT} ?draft }}
+    OPTIONAL {{ ?rev {HASH} ?hash OPTIONAL {{ ?rev {NOTE} ?note }}
+      OPTIONAL {{ ?rev {REPORT} ?report }} OPTIONAL {{ ?rev {QUALITY} ?quality }} }}"""
 
 
 def rows(result: object) -> list[Row]:
