@@ -16,7 +16,6 @@ same state (the Oxigraph server) needs the writers serialised in front of it (`S
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -45,7 +44,6 @@ DRAFT = iri(FG + "draft")
 CONTENT = iri(FG + "content")
 REPORT = iri(FG + "validationReport")
 QUALITY = iri(FG + "qualityScore")
-INFO = iri(FG + "revisionInfo")  # hash, note, report and score of a revision, in one JSON literal
 TX = iri(FG + "transaction")
 COMMIT = iri(FG + "commit")  # on a revision: the commit that wrote it (its transaction id)
 PENDING = iri(FG + "pendingRevision")
@@ -54,15 +52,12 @@ AGENT = iri(PROV + "wasAttributedTo")
 PREV = iri(PROV + "wasRevisionOf")
 TYPE = iri(RDF_TYPE)
 
-# A revision's number is read from its IRI. Stores written before fg:revisionInfo have the hash, note,
-# report and score as four statements (and an fg:revision number, now unread): both layouts are read,
-# the old one nested under its hash (always there), so a new revision pays one missed lookup, not four.
-_REV_FIELDS = "?rev ?kind ?time ?agent ?info ?hash ?dep ?reason ?note ?draft ?report ?quality"
-_REV_PATTERN = f"""?rev {KIND} ?kind ; {TIME} ?time ; {AGENT} ?agent .
-    OPTIONAL {{ ?rev {INFO} ?info }} OPTIONAL {{ ?rev {DEPRECATED} ?dep }}
-    OPTIONAL {{ ?rev {REASON} ?reason }} OPTIONAL {{ ?rev {DRAFT} ?draft }}
-    OPTIONAL {{ ?rev {HASH} ?hash OPTIONAL {{ ?rev {NOTE} ?note }}
-      OPTIONAL {{ ?rev {REPORT} ?report }} OPTIONAL {{ ?rev {QUALITY} ?quality }} }}"""
+# A revision's number is read from its IRI (stores written before also state it as fg:revision, unread).
+_REV_FIELDS = "?rev ?kind ?time ?agent ?hash ?dep ?reason ?note ?draft ?report ?quality"
+_REV_PATTERN = f"""?rev {KIND} ?kind ; {TIME} ?time ; {AGENT} ?agent ; {HASH} ?hash .
+    OPTIONAL {{ ?rev {DEPRECATED} ?dep }} OPTIONAL {{ ?rev {REASON} ?reason }}
+    OPTIONAL {{ ?rev {NOTE} ?note }} OPTIONAL {{ ?rev {DRAFT} ?draft }}
+    OPTIONAL {{ ?rev {REPORT} ?report }} OPTIONAL {{ ?rev {QUALITY} ?quality }}"""
 
 
 def rows(result: object) -> list[Row]:
@@ -91,35 +86,26 @@ def revision_number(rev_iri: str) -> int:
     return int(rev_iri[start : rev_iri.index(":", start)])
 
 
-def info_text(rev: RevisionInfo) -> str:
-    """fg:revisionInfo: what only `rev_from_row` reads, as one literal (one quad, not four)."""
-    info = {"hash": rev.content_hash, "note": rev.note, "report": rev.report, "quality": rev.quality}
-    return json.dumps({k: v for k, v in info.items() if v}, ensure_ascii=False, separators=(",", ":"))
-
-
 def rev_from_row(record_iri: str, row: Row) -> RevisionInfo:
-    found = row.get("info")
-    info: dict[str, str] = json.loads(found.value) if found is not None else {}
-    for key in ("hash", "note", "report", "quality"):  # the layout before fg:revisionInfo
-        old = row.get(key)
-        if old is not None and key not in info:
-            info[key] = old.value
     dep = row.get("dep")
     reason = row.get("reason")
+    note = row.get("note")
     draft = row.get("draft")
+    report = row.get("report")
+    quality = row.get("quality")
     return RevisionInfo(
         iri=record_iri,
         number=revision_number(row["rev"].value),
         kind=Kind(row["kind"].value),
         generated_at=datetime.fromisoformat(row["time"].value.replace("Z", "+00:00")),
         attributed_to=row["agent"].value,
-        content_hash=info["hash"],
+        content_hash=row["hash"].value,
         deprecated=dep is not None and dep.value == "true",
         reason=reason.value if reason is not None else None,
-        note=info.get("note"),
+        note=note.value if note is not None else None,
         published=not (draft is not None and draft.value == "true"),
-        report=info.get("report"),
-        quality=info.get("quality"),
+        report=report.value if report is not None else None,
+        quality=quality.value if quality is not None else None,
     )
 
 
@@ -174,7 +160,8 @@ _META_N, _OUTBOX_N = _N(META_GRAPH), _N(OUTBOX_GRAPH)
 _HEAD_N, _REVISION_OF_N = _N(FG + "head"), _N(FG + "revisionOf")
 _KIND_N, _DEPRECATED_N = _N(FG + "recordKind"), _N(FG + "deprecated")
 _REASON_N, _DRAFT_N = _N(FG + "deprecationReason"), _N(FG + "draft")
-_CONTENT_N, _INFO_N = _N(FG + "content"), _N(FG + "revisionInfo")
+_CONTENT_N, _HASH_N, _NOTE_N = _N(FG + "content"), _N(FG + "contentHash"), _N(FG + "changeNote")
+_REPORT_N, _QUALITY_N = _N(FG + "validationReport"), _N(FG + "qualityScore")
 _COMMIT_N, _PENDING_N = _N(FG + "commit"), _N(FG + "pendingRevision")
 _TIME_N, _AGENT_N, _PREV_N = (
     _N(PROV + "generatedAtTime"),
@@ -188,9 +175,9 @@ _TRUE = ox.Literal(True)
 def write_quads(w: Write, tx: str) -> list[ox.Quad]:
     """The quads one write adds: its content, its verbatim revision, revision PROV and its outbox entry.
 
-    Only what a reader needs: the revision's number is in its IRI, and what only `rev_from_row` reads
-    is one fg:revisionInfo literal (fg:revision, the hash, note, report and score as four statements
-    and two rdf:type statements no query matched were a third of a new record's bookkeeping quads).
+    No statement that another one entails: the revision's number is in its IRI (`revision_iri`), and
+    its types (prov:Entity, fg:RecordRevision) follow from the domains of prov:generatedAtTime and
+    fg:revisionOf; stores written before state all three, which readers ignore.
     Both commit paths store exactly these (the SPARQL update as template text, the embedded store as
     objects). Blank nodes get fresh labels per write, as a SPARQL INSERT template would give them, so
     two records (or two imports) using the same label never share a node across their graphs.
@@ -223,7 +210,7 @@ def write_quads(w: Write, tx: str) -> list[ox.Quad]:
         (rv, _TIME_N, ox.Literal(rev.generated_at.isoformat(), datatype=_DATETIME_N)),
         (rv, _AGENT_N, named_node(rev.attributed_to, "agent")),
         (rv, _COMMIT_N, named_node(tx, "commit")),
-        (rv, _INFO_N, ox.Literal(info_text(rev))),
+        (rv, _HASH_N, ox.Literal(rev.content_hash)),
     ]
     if rev.previous_iri is not None:
         meta.append((rv, _PREV_N, named_node(rev.previous_iri, "revision IRI")))
@@ -231,8 +218,14 @@ def write_quads(w: Write, tx: str) -> list[ox.Quad]:
         meta.append((rv, _DEPRECATED_N, _TRUE))
     if rev.reason:
         meta.append((rv, _REASON_N, ox.Literal(rev.reason)))
+    if rev.report:
+        meta.append((rv, _REPORT_N, ox.Literal(rev.report)))
+    if rev.quality:
+        meta.append((rv, _QUALITY_N, ox.Literal(rev.quality)))
     if not rev.published:
         meta.append((rv, _DRAFT_N, _TRUE))
+    if rev.note:
+        meta.append((rv, _NOTE_N, ox.Literal(rev.note)))
     out += [ox.Quad(s, p, o, _META_N) for s, p, o in meta]
     # the outbox entry is written in the same transaction as the record: the index can lag, never miss
     out.append(ox.Quad(g, _PENDING_N, ox.Literal(int(rev.number)), _OUTBOX_N))

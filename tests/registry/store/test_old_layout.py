@@ -1,6 +1,5 @@
-"""Stores written before fg:revisionInfo (a revision's hash, note, report and score as four statements,
-its number as fg:revision, two rdf:type statements) must still read correctly, on every adapter, and
-take new revisions on top of the old ones."""
+"""Stores written before 2026-12-02 (a revision's number also as fg:revision, and its two rdf:type
+statements) must still read correctly, on every adapter, and take new revisions on top of the old ones."""
 
 from __future__ import annotations
 
