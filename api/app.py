@@ -38,6 +38,9 @@ from registry.wiring import Registry
 
 log = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 2.0
+# How long shutting down waits for an outbox drain already running (its writes are idempotent: a drain cut
+# later only leaves entries pending for the next one).
+DRAIN_GRACE_S = 30.0
 
 
 async def _sync_loop(sync: IndexSync, interval_s: float, lease: Lease, bell: Doorbell) -> None:
@@ -48,7 +51,15 @@ async def _sync_loop(sync: IndexSync, interval_s: float, lease: Lease, bell: Doo
         while True:
             if lease.held():
                 bell.listen()
-                report = await asyncio.to_thread(sync)
+                # Cancelling the wait would not stop the drain's thread, and the registry closes right
+                # after this loop ends: let a drain in flight finish (bounded) instead of closing its
+                # store client under it.
+                drain = asyncio.ensure_future(asyncio.to_thread(sync))
+                try:
+                    report = await asyncio.shield(drain)
+                except asyncio.CancelledError:
+                    await asyncio.wait({drain}, timeout=DRAIN_GRACE_S)
+                    raise
                 if report.error:
                     log.info("index catch-up waits: %d pending (%s)", report.pending, report.error)
             await bell.wait(interval_s)

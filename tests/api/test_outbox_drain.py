@@ -88,3 +88,41 @@ def test_writes_never_contact_a_hanging_index(tmp_path: Path, stalled_index: soc
         assert len(reg.store.pending(1000)) == pending + 1 and (iri, 3) in reg.store.pending(1000)
     finally:
         reg.close()
+
+
+def test_shutdown_lets_a_running_drain_finish_before_the_registry_closes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelling the drainer's task does not stop its thread: the app must wait for a drain in flight
+    before it closes the registry (else the drain uses a closed store client: a traceback and entries
+    left half-handled)."""
+    import threading
+    import time
+
+    from api import app as app_module
+
+    reg = loaded_registry(tmp_path / "home")
+    events: list[str] = []
+    started = threading.Event()
+    real_close = reg.close
+
+    class SlowSync:
+        def __init__(self, registry: object) -> None:
+            pass
+
+        def __call__(self) -> object:
+            started.set()
+            time.sleep(1.0)  # a drain still running when shutdown begins
+            events.append("drain finished")
+            return type("Report", (), {"error": None, "pending": 0})()
+
+    def close() -> None:
+        events.append("registry closed")
+        real_close()
+
+    reg.close = close  # type: ignore[method-assign]
+    monkeypatch.setattr(app_module, "IndexSync", SlowSync)
+    app = app_module.create_app(reg, Authenticator(reg.settings), sync_interval_s=0.2, close_registry=True)
+    with TestClient(app):
+        assert started.wait(10)
+    assert events == ["drain finished", "registry closed"]
