@@ -21,6 +21,12 @@ def revision_iri(iri: str, number: int) -> str:
     return f"{REVISION_PREFIX}{number}:{iri}"
 
 
+def revision_number(rev_iri: str) -> int:
+    """The number in a revision IRI: the inverse of `revision_iri` for the number."""
+    start = len(REVISION_PREFIX)
+    return int(rev_iri[start : rev_iri.index(":", start)])
+
+
 @dataclass(frozen=True)
 class RevisionInfo:
     iri: str

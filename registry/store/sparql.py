@@ -23,7 +23,7 @@ from datetime import datetime
 import pyoxigraph as ox
 
 from registry.errors import StaleRevision, Unavailable
-from registry.model import META_GRAPH, OUTBOX_GRAPH, REVISION_PREFIX, Record, RevisionInfo, revision_iri
+from registry.model import META_GRAPH, OUTBOX_GRAPH, Record, RevisionInfo, revision_iri, revision_number
 from registry.sparql_text import integer, iri, literal, named_node, term, values
 from registry.store.port import Write
 from registry.vocab import FG, PROV, RDF_TYPE, XSD, Kind
@@ -78,12 +78,6 @@ def rows(result: object) -> list[Row]:
 
 def nt(t: ox.Triple) -> str:
     return f"{term(t)} ."  # a triple's own text is its three terms'; one call instead of three
-
-
-def revision_number(rev_iri: str) -> int:
-    """The number in a revision IRI (`revision_iri`): urn:fairgrid:revision:N:<record IRI>."""
-    start = len(REVISION_PREFIX)
-    return int(rev_iri[start : rev_iri.index(":", start)])
 
 
 def rev_from_row(record_iri: str, row: Row) -> RevisionInfo:
