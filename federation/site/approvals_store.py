@@ -13,8 +13,6 @@ it while a sync writes sees the old or the new set, never half of one.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 import httpx
 
 from registry.errors import InputError, Unavailable
+from registry.files import write_atomic
 
 HELD_FILE = "approvals/held.json"
 GOVERNANCE_KEY_FILE = "keys/governance.pub"  # the consortium governance key, pinned by the site operator
@@ -140,16 +139,7 @@ class ApprovalsStore:
             "approvals": list(held.approvals), "revocations": list(held.revocations), "jobs": held.jobs,
             "synced_at": held.synced_at, "source": held.source,
         }  # fmt: skip
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".held-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, sort_keys=True)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, json.dumps(data, sort_keys=True), private=True)
 
 
 def pin_governance_key(home: Path, text: str) -> None:

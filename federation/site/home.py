@@ -7,7 +7,6 @@ The secret keys the pseudonyms the ETL makes; it never leaves the site and is cr
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from dataclasses import asdict, dataclass, replace
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 
 from registry.errors import AlreadyExists, InputError, UnreadableInput
+from registry.files import write_atomic
 
 _SITE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\Z")
 CONFIG = "site.yaml"
@@ -135,17 +135,7 @@ def declared_gpus(home: Path) -> int:
 def _write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read, from its first byte: created 0600 under a temporary name,
     then renamed over the old one (writing then chmod-ing leaves the secret world-readable meanwhile)."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, private=True)
 
 
 def open_site(home: Path) -> SiteHome:

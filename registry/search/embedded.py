@@ -27,6 +27,7 @@ import tantivy
 
 from registry import locks
 from registry.errors import Unavailable
+from registry.files import write_atomic
 from registry.search import common, tantivy_query, tantivy_ties
 from registry.search.common import FACET_FIELDS, FACET_SIZE
 from registry.search.port import (
@@ -136,11 +137,7 @@ class TantivyIndex:
             return self._index
 
     def _write_pointer(self, gen: str) -> None:
-        tmp = self.path / "CURRENT.tmp"
-        tmp.write_text(gen + "\n")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path / "CURRENT")
+        write_atomic(self.path / "CURRENT", gen + "\n")
 
     def _write(self, index: tantivy.Index, docs: Iterable[SearchDocument], deletes: Iterable[str]) -> int:
         # Several API workers may write at once (each drains the outbox after its own writes):

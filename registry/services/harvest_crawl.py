@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import pyoxigraph as ox
 
 from registry.errors import InputError
 from registry.fetch import Fetched, Fetcher, file_uri, is_file
+from registry.files import write_atomic
 from registry.rdf import EXTENSIONS, MEDIA_TYPES, parse
 from registry.vocab import DCAT, RDF_TYPE
 
@@ -91,9 +91,7 @@ class PageCache:
             "last_modified": page.last_modified,
         }
         for path, content in ((body, page.body), (meta, json.dumps(data).encode("utf-8"))):
-            tmp = path.with_suffix(path.suffix + ".tmp")
-            tmp.write_bytes(content)
-            os.replace(tmp, path)  # a crash leaves the old copy or the new one, never half of one
+            write_atomic(path, content, durable=False)  # a cache: a crash may lose it, never halve it
 
 
 def _origin(url: str) -> tuple[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -14,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from registry.errors import NotFound, Unavailable
+from registry.files import write_atomic
 from registry.identity import Identity
 from registry.model import RevisionInfo
 from registry.sparql_text import shown
@@ -140,9 +140,7 @@ class TermService:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_text(json.dumps([asdict(c) for c in concepts.values()]), encoding="utf-8")
-            os.replace(tmp, path)
+            write_atomic(path, json.dumps([asdict(c) for c in concepts.values()]), durable=False)
             for old in path.parent.glob("concepts-*.json"):
                 if old != path:
                     old.unlink(missing_ok=True)
