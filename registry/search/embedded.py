@@ -99,6 +99,8 @@ class TantivyIndex:
                 raise _OlderSchema(str(e)) from e
             raise Unavailable(f"cannot open the search index at {folder}: {e}") from e
         index.register_tokenizer(TOKENIZER, self._analyzer)
+        # the live generation and the one being opened (a rebuild's, before its swap): no others
+        self._iri_sorted = {g: v for g, v in self._iri_sorted.items() if g == self._gen}
         self._iri_sorted[gen] = tantivy_ties.sorted_by_iri(folder)
         return index
 
@@ -196,6 +198,7 @@ class TantivyIndex:
             n = self._write(index, docs, ())
             self._write_pointer(gen)
             self._index, self._gen = index, gen
+            self._iri_sorted = {gen: self._iri_sorted[gen]}
             # Older generations (and ones left by a rebuild that was killed) are no longer named by
             # CURRENT; readers that still have them open keep their files until they reopen.
             for folder in self.path.glob("gen-*"):

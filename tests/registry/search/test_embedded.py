@@ -31,6 +31,14 @@ def test_embedded_survives_reopen_and_rebuild(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "ix").iterdir() if p.is_dir()).__len__() == 1
 
 
+def test_a_long_running_index_keeps_state_for_live_generations_only(tmp_path: Path) -> None:
+    ix = open_index(tmp_path / "ix")
+    for n in range(5):  # a hub that rebuilds its index now and then must not accumulate per-generation state
+        ix.rebuild(DOCS[n : n + 3])
+    assert len(ix._iri_sorted) == 1  # type: ignore[attr-defined]
+    assert ix.count() == 3
+
+
 def test_embedded_reader_sees_another_writers_changes(tmp_path: Path) -> None:
     """Two instances on one folder stand for two server processes: what one writes (records and
     facet labels) the other's next search shows."""
