@@ -8,18 +8,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cross_web import HTTPException
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.auth import Authenticator
+from api.errors import graphql_extensions
 from api.graphql.context import GraphQLContext, context_getter
 from api.graphql.limits import Limits
 from api.graphql.schema import FairgridSchema, build_schema
 from api.pages import render
+from registry.errors import InputError
 from registry.wiring import Registry
 
 __all__ = ["FairgridSchema", "GraphQLContext", "Limits", "build_schema", "graphql_router"]
@@ -36,6 +40,20 @@ DEFAULT_QUERY = """# Search the registry; Ctrl-Enter runs the query. Signed-in p
 }
 """
 
+REQUEST_HINT = (
+    'POST one operation as JSON, {"query": "...", "variables": {...}}, with Content-Type: application/json '
+    "(batches are not accepted)"
+)
+
+
+def request_error(status: int, reason: str) -> JSONResponse:
+    """A request refused before any operation ran, as a GraphQL error document with a code and a hint
+    (Strawberry answers these with its bare reason in plain text)."""
+    hint = "send mutations with POST" if "GET" in reason else REQUEST_HINT
+    exc = InputError(reason, hint=hint)
+    error = {"message": exc.message, "extensions": {**graphql_extensions(exc), "status": status}}
+    return JSONResponse({"errors": [error]}, status_code=status)
+
 
 class _GraphQLApp(GraphQL[GraphQLContext, None]):
     """Strawberry's plain ASGI app. Search is the hot path, and FastAPI's router (dependency solving per
@@ -44,6 +62,17 @@ class _GraphQLApp(GraphQL[GraphQLContext, None]):
     def __init__(self, schema: FairgridSchema, get_context: Callable[[Request], Any]) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self._get_context = get_context
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = request_error(exc.status_code, exc.reason)
+        await response(scope, receive, send)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL page: Strawberry's loads its scripts from CDNs (blank offline, and inline

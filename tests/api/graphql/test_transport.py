@@ -1,0 +1,63 @@
+"""Requests refused before any operation runs (unreadable body, batches, wrong content type, a mutation
+over GET) get a GraphQL error document in JSON with a code and a hint, like every other error: not
+Strawberry's plain-text reason."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.auth import Authenticator
+from api.graphql import graphql_router
+from registry.config import Settings
+from registry.wiring import open_registry
+from tests.conftest import DEV_AUTH
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    reg = open_registry(Settings(home=tmp_path_factory.mktemp("gql") / "home", auth=DEV_AUTH))
+    app = FastAPI()
+    app.include_router(graphql_router(lambda: reg, Authenticator(reg.settings)))
+    with TestClient(app) as c:
+        yield c
+    reg.close()
+
+
+JSON = {"Content-Type": "application/json"}
+REFUSED = {
+    "not JSON": ("POST", b"{", JSON),
+    "empty body": ("POST", b"", JSON),
+    "a batch": ("POST", json.dumps([{"query": "{ __typename }"}] * 2).encode(), JSON),
+    "query not a string": ("POST", b'{"query": 5}', JSON),
+    "variables not an object": ("POST", b'{"query": "{ __typename }", "variables": "x"}', JSON),
+    "unknown operation name": ("POST", b'{"query": "{ __typename }", "operationName": "B"}', JSON),
+    "text/plain": ("POST", b'{"query": "{ __typename }"}', {"Content-Type": "text/plain"}),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_refused_requests_get_a_json_error_with_a_hint(client: TestClient, case: str) -> None:
+    method, body, headers = REFUSED[case]
+    r = client.request(method, "/graphql", content=body, headers=headers)
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/json"), (case, r.headers, r.text)
+    (error,) = r.json()["errors"]
+    assert error["message"] and error["extensions"]["code"] == "bad_input"
+    assert error["extensions"]["status"] == 400 and error["extensions"]["hint"]
+
+
+def test_a_mutation_over_get_is_refused_in_json(client: TestClient) -> None:
+    r = client.get("/graphql", params={"query": 'mutation { publishRecord(iri: "x") { iri } }'})
+    assert r.status_code in (400, 405) and r.headers["content-type"].startswith("application/json")
+    (error,) = r.json()["errors"]
+    assert "GET" in error["message"] and "POST" in error["extensions"]["hint"]
+
+
+def test_a_plain_query_still_answers(client: TestClient) -> None:
+    r = client.post("/graphql", json={"query": "{ __typename }"})
+    assert r.status_code == 200 and r.json() == {"data": {"__typename": "Query"}}
