@@ -9,7 +9,9 @@ their scheme (skos:inScheme), a dcat:CatalogRecord to the record it describes (f
 Agents and distributions outside the allowed bases that a record points at are embedded the same
 way (a publisher from the EU corporate-body list, say); every other record outside them is refused
 and reported, whatever points at it. A blank-node root gets an IRI derived from its content, so
-importing the same document again mints the same IRIs. LDP containers are navigation, not records.
+importing the same document again mints the same IRIs. LDP containers are navigation, not records,
+and so is the PROV a registry serves about its own revisions (`urn:fairgrid:revision:N:IRI`, in every
+record GET answers with): the server writes it, so a record read and written back is not refused for it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from registry.errors import FairgridError, IriNotAllowed, NoTypedSubject
-from registry.model import content_hash
+from registry.model import REVISION_PREFIX, content_hash
 from registry.vocab import DCAT, FG, FOAF, KIND_PRIORITY, KIND_SLUGS, RDF_TYPE, SKOS, TYPE_TO_KIND, Kind
 
 TYPE = ox.NamedNode(RDF_TYPE)
@@ -85,6 +87,8 @@ def split(
             kinds[s] = k
         elif any(t in LDP_CONTAINERS for t in types) or any(t.predicate == LDP_CONTAINS for t in ts):
             navigation.add(s)
+        elif isinstance(s, ox.NamedNode) and s.value.startswith(REVISION_PREFIX):
+            navigation.add(s)  # served revision PROV: the registry's own statements, never content
     if not kinds:
         raise NoTypedSubject(f"{source}: no subject has the rdf:type of a record kind")
 
