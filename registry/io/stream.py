@@ -27,6 +27,7 @@ _TYPE = f"<{RDF_TYPE}>"
 _IN_SCHEME = str(IN_SCHEME)
 _PRIMARY_TOPIC = str(PRIMARY_TOPIC)
 _CATALOG_RECORD = str(CATALOG_RECORD)
+_BUFFER_MIB = 16
 
 
 def _load(db: sqlite3.Connection, path: Path, fmt: ox.RdfFormat, base_iri: str) -> None:
@@ -61,6 +62,11 @@ def _load(db: sqlite3.Connection, path: Path, fmt: ox.RdfFormat, base_iri: str) 
     except SyntaxError as exc:
         line = getattr(exc, "lineno", None)
         raise RdfSyntaxError(str(exc).replace("\n", " "), source=str(path), line=line) from None
+    except MemoryError:  # pyoxigraph's parser holds at most 16 MiB of one statement (a line, a literal)
+        raise RdfSyntaxError(
+            f"a statement (a line or a literal) is longer than the parser's limit of {_BUFFER_MIB} MiB",
+            source=str(path),
+        ) from None
     db.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
     db.execute("CREATE INDEX t_s ON t (s)")
     # a primaryTopic makes an owner only of a dcat:CatalogRecord (typed anywhere in the file)

@@ -1,0 +1,42 @@
+"""`fairgrid validate` and `import` on files a new user or an attacker may hand them: missing files,
+folders without RDF, a line longer than the parser's buffer. Each gets its exit code and a message
+that says what to do, never a traceback, and the store is unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import output
+from api.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("FAIRGRID_HOME", str(tmp_path / "home"))
+    for console in (output.out, output.err):
+        monkeypatch.setattr(console, "width", 300)
+    return tmp_path / "home"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def test_a_line_longer_than_the_parser_buffer_is_a_syntax_error(tmp_path: Path) -> None:
+    # over the 16 MiB at which a file is streamed, one literal longer than pyoxigraph's 16 MiB buffer
+    huge = tmp_path / "huge.nt"
+    with huge.open("w") as f:
+        f.write('<https://w3id.org/fairgrid/dataset/x> <http://purl.org/dc/terms/title> "')
+        f.write("x" * (17 * 1024 * 1024))
+        f.write('" .\n')
+    for command in ("validate", "import"):
+        code, out = run(command, str(huge))
+        assert code == output.EXIT_UNREADABLE, out
+        assert "huge.nt" in out and "16 MiB" in out, out
