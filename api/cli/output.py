@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -37,6 +38,12 @@ def exit_code(exc: FairgridError) -> int:
     if isinstance(exc, InputError):
         return EXIT_INVALID
     return EXIT_INVALID
+
+
+def worst_exit(errors: Iterable[FairgridError | None]) -> int:
+    """The exit code of a run that reported these errors for some of its items (0 for none): the
+    highest of theirs, so that an unreadable file among invalid records still exits 2."""
+    return max((exit_code(e) for e in errors if e is not None), default=EXIT_OK)
 
 
 def fail(exc: FairgridError) -> NoReturn:

@@ -13,17 +13,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.cli import main
-from api.cli.output import (
-    EXIT_INVALID,
-    EXIT_OK,
-    EXIT_UNREADABLE,
-    err,
-    fail,
-    out,
-    print_json,
-    violations_table,
-)
-from registry.errors import FairgridError, RdfSyntaxError
+from api.cli.output import err, fail, out, print_json, violations_table, worst_exit
+from registry.errors import FairgridError
 from registry.model import provenance
 from registry.rdf import COMMON_PREFIXES, format_named, serialize
 from registry.terminology_files import terminology_files
@@ -101,7 +92,6 @@ def validate(
         store = OxigraphStore()
     reg = Registry(s, store)
     summary = reg.importer.run(main.me(), files, dry_run=True, keep_items=True)
-    unreadable = any(isinstance(i.error, RdfSyntaxError) for i in summary.rejections)
     if format == ReportFmt.json:
         print_json(
             {
@@ -122,7 +112,7 @@ def validate(
             if i.error is not None and i.error.hint:
                 err.print(f"  [dim]what to do:[/] {i.error.hint}")
         out.print(f"{summary.valid} record(s) conform, {summary.rejected} rejected")
-    raise typer.Exit(EXIT_UNREADABLE if unreadable else EXIT_INVALID if summary.rejected else EXIT_OK)
+    raise typer.Exit(worst_exit(i.error for i in summary.rejections))
 
 
 def import_(
@@ -154,8 +144,7 @@ def import_(
         f"unchanged {summary.unchanged}, "
         f"rejected {summary.rejected}"
     )
-    unreadable = any(isinstance(i.error, RdfSyntaxError) for i in summary.rejections)
-    raise typer.Exit(EXIT_UNREADABLE if unreadable else EXIT_INVALID if summary.rejected else EXIT_OK)
+    raise typer.Exit(worst_exit(i.error for i in summary.rejections))
 
 
 def export(

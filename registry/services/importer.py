@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from registry.errors import FairgridError, InputError, RdfSyntaxError, ValidationFailed
+from registry.errors import FairgridError, InputError, UnreadableInput, ValidationFailed
 from registry.identity import Identity, Role
 from registry.io.known import KnownTypes
 from registry.io.split import Draft
@@ -83,9 +83,10 @@ class AbortImport(InputError):
     hint = "fix the reported records, or drop --all-or-nothing to import the good ones"
 
 
-def rdf_files(paths: Sequence[Path]) -> list[str]:
+def rdf_files(paths: Sequence[Path], empty: list[str] | None = None) -> list[str]:
     """The files to import, in path order, as plain strings: 100,000 Path objects (and the set that
-    Path.rglob keeps of everything it yielded) took 74 MB at the peak and kept 42 MB, strings 10 MB."""
+    Path.rglob keeps of everything it yielded) took 74 MB at the peak and kept 42 MB, strings 10 MB.
+    Folders that hold no RDF file are appended to `empty` when it is given."""
     out: list[str] = []
     for p in paths:
         if not p.is_dir():
@@ -100,6 +101,8 @@ def rdf_files(paths: Sequence[Path]) -> list[str]:
         # Path order (part by part): NUL sorts before any character a name can hold
         found.sort(key=lambda f: f.replace(os.sep, "\0"))
         out += found
+        if not found and empty is not None:
+            empty.append(str(p))
     return out
 
 
@@ -131,8 +134,14 @@ class Importer:
         closed and reopened to give back the caches that grow with it."""
         if not dry_run:
             identity.require(Role.CURATOR, action="import records")
-        files = rdf_files(paths)
+        empty: list[str] = []
+        files = rdf_files(paths, empty)
         summary = ImportSummary(dry_run=dry_run, keep_items=keep_items)
+        for folder in empty:  # as `site load`: a folder given that holds nothing to import is refused
+            exts = ", ".join(sorted(EXTENSIONS))
+            summary.add(ItemResult(folder, None, "rejected", InputError(
+                f"{folder}: no RDF files ({exts}) in this folder or below it", hint="check the path",
+            )))  # fmt: skip
         held: list[Write] = []  # all-or-nothing: written in one transaction at the end
         batch: list[Draft] = []
         done, last = 0, None  # a large file arrives in several parts, one after another
@@ -181,7 +190,7 @@ class Importer:
                     data, format_for_path(f), str(f), document_iri=f.resolve().as_uri()
                 )
             except OSError as exc:
-                summary.add(ItemResult(str(f), None, "rejected", RdfSyntaxError(str(exc), source=str(f))))
+                summary.add(ItemResult(str(f), None, "rejected", unreadable(f, exc)))
                 drafts, errors = [], []
             except FairgridError as exc:
                 summary.add(ItemResult(str(f), None, "rejected", exc))
@@ -204,6 +213,9 @@ class Importer:
                 yield str(f), part.drafts
         except FairgridError as exc:
             summary.add(ItemResult(str(f), None, "rejected", exc))
+            yield str(f), []
+        except OSError as exc:
+            summary.add(ItemResult(str(f), None, "rejected", unreadable(f, exc)))
             yield str(f), []
 
     def _flush(
@@ -270,6 +282,12 @@ class Importer:
                 )
                 summary.add(ItemResult(f"{d.source}: {d.iri}", d.iri, "rejected", err))
         return out
+
+
+def unreadable(path: Path, exc: OSError) -> UnreadableInput:
+    """A file that cannot be read (missing, a folder, no permission), said as `site load` says it."""
+    why = (exc.strerror or type(exc).__name__).lower()
+    return UnreadableInput(f"{path}: {why}")
 
 
 def _referenced_types(batch: list[Draft], known: KnownTypes | None) -> dict[str, set[str]]:

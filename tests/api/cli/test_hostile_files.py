@@ -29,6 +29,26 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@pytest.mark.parametrize("command", ["validate", "import"])
+def test_a_missing_file_is_unreadable_not_a_syntax_error(tmp_path: Path, command: str) -> None:
+    code, out = run(command, str(tmp_path / "nowhere.ttl"))
+    assert code == output.EXIT_UNREADABLE, out
+    assert "nowhere.ttl" in out and "no such file" in out.lower()
+    assert "Errno" not in out and "fix the syntax" not in out
+    assert "check the path" in out or command == "import"
+
+
+@pytest.mark.parametrize("command", ["validate", "import"])
+def test_a_folder_without_rdf_files_is_refused(tmp_path: Path, command: str) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not RDF")
+    code, out = run(command, str(folder))
+    assert code == output.EXIT_INVALID, out  # as `site load` on a folder without FHIR files
+    assert "exports" in out and "no RDF files" in out
+    assert "rejected 1" in out or "1 rejected" in out
+
+
 def test_a_line_longer_than_the_parser_buffer_is_a_syntax_error(tmp_path: Path) -> None:
     # over the 16 MiB at which a file is streamed, one literal longer than pyoxigraph's 16 MiB buffer
     huge = tmp_path / "huge.nt"
