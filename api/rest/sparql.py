@@ -3,9 +3,9 @@
 The dataset is fixed (see registry/services/sparql.py): the default graph is the union of the record graphs
 the caller may read, and each record is a named graph named by its IRI (latest revision). Anonymous callers
 query public metadata, with a lower row cap and their own share of the concurrent queries.
-`default-graph-uri` and `named-graph-uri` are refused rather than silently ignored. Updates are refused
-with 400. Results: SELECT as application/sparql-results+json, text/csv or text/tab-separated-values; ASK as
-JSON; CONSTRUCT and DESCRIBE as Turtle, N-Triples, JSON-LD or RDF/XML.
+`default-graph-uri`, `named-graph-uri` and FROM / FROM NAMED are refused rather than silently ignored.
+Updates are refused with 400. Results: SELECT as application/sparql-results+json, text/csv or
+text/tab-separated-values; ASK as JSON; CONSTRUCT and DESCRIBE as Turtle, N-Triples, JSON-LD or RDF/XML.
 """
 
 from __future__ import annotations

@@ -107,6 +107,22 @@ def has_service(text: str) -> bool:
     return walk(list(tree))
 
 
+def has_dataset_clause(text: str) -> bool:
+    """True when the query names its own dataset (FROM, FROM NAMED). The endpoint's dataset replaces
+    it, so such a query would silently answer over every graph the caller may read. Only a query rdflib
+    parses is checked (FROM outside a dataset clause is a syntax error Oxigraph reports anyway)."""
+    if "FROM" not in text.upper():
+        return False
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        tree = parseQuery(text)
+    except Exception:  # rdflib raises pyparsing errors of several kinds
+        return False
+    clauses = tree[1].get("datasetClause", None) if len(tree) > 1 else None
+    return isinstance(clauses, list) and bool(clauses)
+
+
 def _looks_like_update(text: str) -> bool:
     """A cheap fallback when the update grammar rejects it too: the first keyword after the prologue."""
     words = [w.upper() for w in text.replace("{", " ").split()]
@@ -202,6 +218,12 @@ class SparqlService:
                 "federated SERVICE queries are not accepted",
                 hint="query the other endpoint yourself and combine the results",
                 details={"service": True},
+            )
+        if has_dataset_clause(text):
+            raise InputError(
+                "FROM and FROM NAMED are not supported: the dataset of this endpoint is fixed (every "
+                "record you may read, each also a named graph)",
+                hint="use GRAPH <record IRI> { ... } to query one record's graph",
             )
         slots = self._slots[anonymous]
         # Waits longer than one query runs: a query that holds a slot is stopped at its deadline.
