@@ -18,8 +18,9 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from registry.config import Settings
+from registry.config import HOME_HINT, Settings
 from registry.errors import InputError, Unauthenticated, Unavailable
+from registry.files import ensure_folder
 from registry.identity import ANONYMOUS, Identity, Role, check_site_id, check_subject
 
 DEV_ISSUER = "fairgrid-dev"
@@ -38,7 +39,7 @@ def dev_private_key(home: Path) -> rsa.RSAPrivateKey:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         assert isinstance(key, rsa.RSAPrivateKey)
         return key
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_folder(path.parent, "the development keys' folder", hint=HOME_HINT)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

@@ -240,6 +240,9 @@ def _http_url(e: Mapping[str, str], name: str, default: str) -> str:
     return raw.rstrip("/")
 
 
+HOME_HINT = "set FAIRGRID_HOME to a folder you can write (it is created if missing)"
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=lambda: Path(".fairgrid"))

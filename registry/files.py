@@ -12,6 +12,8 @@ import os
 import secrets
 from pathlib import Path
 
+from registry.errors import UnreadableInput
+
 
 def write_atomic(path: Path, data: bytes | str, *, private: bool = False, durable: bool = True) -> None:
     """Replace `path` with `data` (str is written as UTF-8).
@@ -33,3 +35,16 @@ def write_atomic(path: Path, data: bytes | str, *, private: bool = False, durabl
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def ensure_folder(path: Path, what: str, *, hint: str, mode: int = 0o777) -> None:
+    """Create the folder `path` (and its parents) unless it is there, or raise UnreadableInput saying
+    why it cannot be: a file in the way, no permission, a read-only disk. `what` names it for people
+    ("the registry home"), `hint` says which setting or option chose the path."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=mode)
+    except OSError as exc:
+        why = (exc.strerror or type(exc).__name__).lower()
+        raise UnreadableInput(f"cannot use {path} as {what}: {why}", hint=hint) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UnreadableInput(f"cannot use {path} as {what}: it is not writable", hint=hint)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 
-from registry.config import Settings
+from registry.config import HOME_HINT, Settings
 from registry.doorbell import Doorbell
+from registry.files import ensure_folder
 from registry.publish.publisher import Publisher, publisher_for
 from registry.search.port import SearchIndex
 from registry.services.catalog import CatalogService
@@ -129,4 +130,6 @@ class Registry:
 
 def open_registry(settings: Settings | None = None, *, read_only: bool = False) -> Registry:
     settings = settings or Settings.from_env()
+    if not read_only:  # keys, caches and the store live under it: one clear refusal, not a traceback
+        ensure_folder(settings.home, "the registry home", hint=HOME_HINT)
     return Registry(settings, open_store(settings, read_only=read_only))

@@ -61,8 +61,7 @@ def init(
 ) -> None:
     """Create the registry home ($FAIRGRID_HOME, default ./.fairgrid) and register the terminologies."""
     s = main.settings()
-    s.home.mkdir(parents=True, exist_ok=True)
-    with main.registry() as reg:
+    with main.registry() as reg:  # creates the home
         if terminologies:
             files = terminology_files(reg.settings.ontologies_dir, reg.settings.terminology_set)
             summary = reg.importer.run(main.me(), files)

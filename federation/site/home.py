@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from registry.errors import AlreadyExists, InputError, UnreadableInput
-from registry.files import write_atomic
+from registry.files import ensure_folder, write_atomic
 
 _SITE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\Z")
 CONFIG = "site.yaml"
@@ -76,7 +76,7 @@ def init_site(
 ) -> SiteHome:
     if not _SITE_ID.match(site_id):
         raise InputError(
-            f"site id {site_id!r} is not valid", hint="use lower-case letters, digits and '-', exc.g. site-a"
+            f"site id {site_id!r} is not valid", hint="use lower-case letters, digits and '-', e.g. site-a"
         )
     if threshold < 1:
         raise InputError("the small-cell threshold must be at least 1", hint="the consortium default is 10")
@@ -84,7 +84,8 @@ def init_site(
     if cfg_path.exists() and not force:
         raise AlreadyExists(f"{home} is already a site home", hint="use another --home, or --force to reset")
     gpus, gpu_model = check_resources(gpus, gpu_model)  # before anything is written
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_folder(home, "a site home", hint="give --home (or FAIRGRID_SITE_HOME) a folder you can write",
+                  mode=0o700)  # fmt: skip
     cfg = SiteConfig(
         site_id, secret or secrets.token_hex(32), threshold, organisation, email, gpus, gpu_model
     )

@@ -80,9 +80,12 @@ class OxigraphStore(SparqlBackedStore):
             path.mkdir(parents=True, exist_ok=True)
             return ox.Store(str(path))
         except OSError as exc:
+            held = "lock" in str(exc).lower()  # RocksDB's LOCK file: one process at a time
             raise Unavailable(
                 f"cannot open the record store at {path}: {exc}",
-                hint="another fairgrid process may hold it; stop it or use the API of the running one",
+                hint="another fairgrid process may hold it; stop it or use the API of the running one"
+                if held
+                else "check that the folder exists and can be written (FAIRGRID_HOME)",
             ) from exc
 
     def _select(self, query: str, timeout_s: float = 30.0) -> list[queries.Row]:
