@@ -18,13 +18,23 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from api import federation as hub
 from api import harvesting
 from api.auth import Authenticator
-from api.errors import http_status, problem, www_authenticate
+from api.errors import (
+    document_validation_problems,
+    http_status,
+    problem,
+    request_problem,
+    validation_problem,
+    www_authenticate,
+)
 from api.linked_data import ProtocolError
 from api.pages import STATIC_DIR, STATIC_PATH, render, security_headers
 from api.pages.session import has_session, page_authorization
@@ -152,6 +162,37 @@ def create_app(
     @app.exception_handler(ProtocolError)
     async def protocol_error(request: Request, exc: ProtocolError) -> JSONResponse:
         return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(validation_problem(exc.errors()), 422, media_type="application/problem+json")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        """What the router itself refuses: no route for the path (404), a method the route does not
+        take (405, with its Allow header)."""
+        path, detail = request.url.path, str(exc.detail)
+        if exc.status_code == 404:
+            code, hint = "not_found", "check the path; /docs lists the routes, /catalog every record"
+            detail = f"nothing is served at {path}"
+        elif exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "GET")
+            code, hint = "method_not_allowed", f"use {allowed}"
+            detail = f"{request.method} is not accepted at {path}"
+        else:
+            code, hint = "bad_request", "see /docs for what this route accepts"
+        body = request_problem(exc.status_code, code, detail, hint)
+        return JSONResponse(body, exc.status_code, headers=exc.headers, media_type="application/problem+json")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            app.openapi_schema = document_validation_problems(spec)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     def healthz() -> dict[str, str]:

@@ -1,0 +1,65 @@
+"""Requests the framework refuses before any fairgrid code runs (a parameter of the wrong type or out of
+range, a body that is not JSON, a path no route serves, a method a route does not take) get an RFC 9457
+problem document with a code and a hint, like fairgrid's own errors, and the OpenAPI schema says so.
+They were FastAPI's bare {"detail": ...}, the 422 echoing the whole offending input back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+PROBLEM = "application/problem+json"
+
+
+def _problem(r: object) -> dict[str, object]:
+    assert r.headers["content-type"].startswith(PROBLEM), (r.status_code, r.headers, r.text)  # type: ignore[attr-defined]
+    body: dict[str, object] = r.json()  # type: ignore[attr-defined]
+    assert body["status"] == r.status_code and body["code"] and body["hint"] and body["detail"]  # type: ignore[attr-defined]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/records/dataset/consortium-aggregate-statistics?revision=0", "revision"),
+        ("/records/dataset/consortium-aggregate-statistics?revision=abc", "revision"),
+        ("/catalog?size=100000", "size"),
+        ("/catalog?page=-1", "page"),
+    ],
+)
+def test_a_bad_parameter_is_a_problem_naming_it(client: TestClient, url: str, name: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 422
+    body = _problem(r)
+    assert body["code"] == "invalid_request" and name in str(body["detail"])
+    assert [e["loc"][-1] for e in body["errors"]] == [name]  # type: ignore[attr-defined]
+
+
+def test_a_bad_json_body_is_a_problem_without_the_input_echoed(client: TestClient) -> None:
+    big = json.dumps({"inclusion": [[{"code": "x" * 1000}]] * 50})
+    for content in (b"{", big.encode()):
+        r = client.post("/feasibility", content=content, headers={"Content-Type": "application/json"})
+        assert r.status_code == 422
+        body = _problem(r)
+        assert "x" * 1000 not in r.text and all("input" not in e for e in body["errors"])  # type: ignore[attr-defined]
+
+
+def test_no_route_and_wrong_method_are_problems(client: TestClient) -> None:
+    r = client.get("/static/no-such-file.js")
+    assert r.status_code == 404 and _problem(r)["code"] == "not_found"
+    r = client.delete("/records/dataset/consortium-aggregate-statistics")
+    assert r.status_code == 405 and _problem(r)["code"] == "method_not_allowed"
+    assert "GET" in r.headers["allow"]
+
+
+def test_openapi_documents_the_problem_for_422(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    r422 = spec["paths"]["/catalog"]["get"]["responses"]["422"]
+    (media,) = r422["content"]
+    assert media == PROBLEM
+    ref = r422["content"][media]["schema"]["$ref"].rsplit("/", 1)[1]
+    props = spec["components"]["schemas"][ref]["properties"]
+    assert {"type", "title", "status", "detail", "code", "hint", "errors"} <= set(props)
+    assert props["detail"]["type"] == "string"
