@@ -17,6 +17,7 @@ from registry.errors import UnreadableInput
 
 Item = tuple[str, object, str | None]
 _SNIFF = 64 * 1024
+_TOO_DEEP = "JSON nested too deeply to read (no FHIR resource nests that far)"
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,13 @@ def _ndjson(path: Path, fh: BinaryIO, progress: Callable[[int], None] | None) ->
         if not text:
             continue
         try:
-            yield f"{path}:{number}", json.loads(text), text
+            doc = json.loads(text)
         except json.JSONDecodeError as exc:
             yield f"{path}:{number}", RecordError(f"malformed JSON: {exc.msg} at column {exc.colno}"), None
+        except RecursionError:
+            yield f"{path}:{number}", RecordError(_TOO_DEEP), None
+        else:
+            yield f"{path}:{number}", doc, text
 
 
 def _json_document(path: Path, data: bytes) -> Iterator[Item]:
@@ -102,6 +107,9 @@ def _json_document(path: Path, data: bytes) -> Iterator[Item]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", 1)
         yield f"{path}:{line}", RecordError(f"malformed JSON: {exc}"), None
+        return
+    except RecursionError:
+        yield f"{path}:1", RecordError(_TOO_DEEP), None
         return
     if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
         for index, entry in enumerate(doc.get("entry") or []):

@@ -1,0 +1,48 @@
+"""`fairgrid site load` on hostile FHIR: JSON nested past Python's recursion limit, a resource larger than
+the store's staging line. Each is a rejected record (exit 1, file:line and why), never a traceback nor
+"retry later", and the store is unchanged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import output
+from api.cli.main import app
+
+runner = CliRunner()
+PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "male", "birthDate": "1950-01-01"}
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for console in (output.out, output.err):
+        monkeypatch.setattr(console, "width", 300)
+    home = tmp_path / "site"
+    assert runner.invoke(app, ["site", "init", "--site-id", "site-a", "--home", str(home)]).exit_code == 0
+    return home
+
+
+def load(home: Path, path: Path) -> tuple[int, str]:
+    result = runner.invoke(app, ["site", "load", str(path), "--home", str(home)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, result.output
+
+
+def stats(home: Path) -> str:
+    return runner.invoke(app, ["site", "stats", "--home", str(home)]).output
+
+
+@pytest.mark.parametrize("name", ["deep.ndjson", "deep.json"])
+def test_json_nested_too_deeply_is_a_rejected_record(home: Path, tmp_path: Path, name: str) -> None:
+    before = stats(home)
+    deep = tmp_path / name
+    nested = "[" * 100_000 + "]" * 100_000
+    deep.write_text(json.dumps(PATIENT)[:-1] + f', "extension": {nested}}}\n')
+    code, out = load(home, deep)
+    assert code == output.EXIT_INVALID, out
+    assert f"{name}:1" in out and "nested" in out
+    assert stats(home) == before
