@@ -47,6 +47,10 @@ _COLUMNS = {
 }
 
 
+# DuckDB's read_csv refuses a staging line over 2,000,000 bytes (its max_line_size) and the whole load with it
+MAX_RESOURCE_BYTES = 1_000_000
+
+
 class LoadFailed(InputError):
     code = "load_failed"
     hint = "fix the listed records (file:line and reason) and load again; the store is unchanged"
@@ -155,13 +159,16 @@ class SiteStore:
             if key in seen:
                 report.rejected.append((where, f"duplicate id {key} (first at {seen[key]})"))
                 continue
-            seen[key] = where
-            if drop_narrative(obj):  # free text that can name the patient never reaches the store
-                report.narratives_dropped += 1
-                raw = None
-            text = raw if raw is not None else _dumps(obj)
+            narrative = drop_narrative(obj)  # free text that can name the patient never reaches the store
+            text = raw if raw is not None and not narrative else _dumps(obj)
             if "\t" in text or "\n" in text:
                 text = text.replace("\t", " ").replace("\n", " ")
+            size = len(text.encode())
+            if size > MAX_RESOURCE_BYTES:  # the staging file's line limit; a CDM resource is a few KB
+                report.rejected.append((where, f"{key} is {size:,} bytes; at most {MAX_RESOURCE_BYTES:,}"))
+                continue
+            seen[key] = where
+            report.narratives_dropped += narrative
             if prow:
                 patients.add(pid)
                 pat_out.add(prow)

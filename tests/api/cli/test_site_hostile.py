@@ -46,3 +46,18 @@ def test_json_nested_too_deeply_is_a_rejected_record(home: Path, tmp_path: Path,
     assert code == output.EXIT_INVALID, out
     assert f"{name}:1" in out and "nested" in out
     assert stats(home) == before
+
+
+def test_a_resource_too_large_is_a_rejected_record_not_unavailable(home: Path, tmp_path: Path) -> None:
+    before = stats(home)
+    big = dict(PATIENT, extension=[{"url": "https://example.org/x", "valueString": "y" * 3_000_000}])
+    path = tmp_path / "big.ndjson"
+    path.write_text(json.dumps(PATIENT | {"id": "p0"}) + "\n" + json.dumps(big) + "\n")
+    code, out = load(home, path)
+    assert code == output.EXIT_INVALID, out
+    assert "big.ndjson:2" in out and "bytes" in out and "retry later" not in out
+    assert len(out) < 5_000  # the resource is not echoed
+    assert stats(home) == before
+    skipping = runner.invoke(app, ["site", "load", "--skip-invalid", str(path), "--home", str(home)])
+    assert skipping.exit_code == output.EXIT_INVALID and "1 loaded" in skipping.output
+    assert '"patients": 1' in stats(home)
