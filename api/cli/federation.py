@@ -18,7 +18,7 @@ import typer
 
 from api.cli.output import EXIT_UNAVAILABLE, err, feasibility_table, out, print_json
 from api.cli.records import guarded
-from registry.errors import InputError, Unavailable
+from registry.errors import InputError, Unavailable, UnreadableInput
 
 HomeOpt = Annotated[
     Path,
@@ -125,11 +125,13 @@ def feasibility(
     json_out: Annotated[bool, typer.Option("--json", help="print the hub's JSON answer")] = False,
 ) -> None:
     """Ask the hub how many patients match across the sites (per site and in total)."""
-    text = sys.stdin.read() if str(criteria) == "-" else _read(criteria)
+    data = sys.stdin.buffer.read() if str(criteria) == "-" else _read(criteria)
     try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"{criteria}: not JSON ({exc})") from None
+        doc = json.loads(data)
+    except ValueError as exc:  # undecodable bytes too: the input could not be parsed (exit 2, as validate)
+        raise UnreadableInput(
+            f"{criteria}: not JSON ({exc})", hint="give a criteria document in JSON (UTF-8)"
+        ) from None
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         r = httpx.post(f"{hub.rstrip('/')}/feasibility", json={"criteria": doc, "deadline_ms": deadline_ms},
@@ -150,12 +152,10 @@ def feasibility(
     feasibility_table(body)
 
 
-def _read(path: Path) -> str:
+def _read(path: Path) -> bytes:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except OSError as exc:
-        from registry.errors import UnreadableInput
-
         raise UnreadableInput(f"cannot read {path}: {exc.strerror}") from None
 
 
