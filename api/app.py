@@ -35,7 +35,7 @@ from api.errors import (
     validation_problem,
     www_authenticate,
 )
-from api.linked_data import ProtocolError
+from api.linked_data import ProtocolError, head_as_get
 from api.pages import STATIC_DIR, STATIC_PATH, render, security_headers
 from api.pages.session import has_session, page_authorization
 from api.rest import IndexSync
@@ -132,6 +132,7 @@ def create_app(
         redoc_url=None,
     )
     app.add_middleware(security_headers)
+    app.add_middleware(head_as_get)
     app.state.registry = registry
     app.state.authenticator = authenticator
     app.state.index_sync = sync

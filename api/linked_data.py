@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry.errors import InputError
 from registry.model import Record, RevisionInfo, provenance
@@ -160,6 +161,29 @@ def without_body(resp: Response) -> Response:
     """The answer to HEAD: the GET response's status and headers (Content-Length, ETag, Link and all),
     no body (RFC 9110 9.3.2). Done here rather than left to the server, which may not strip it."""
     return Response(status_code=resp.status_code, headers=dict(resp.headers))
+
+
+def head_as_get(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: HEAD on any route is its GET without the body (RFC 9110 9.3.2). FastAPI's
+    routes take only the methods they name, so HEAD got 405 where GET serves, or fell through to the
+    record-IRI catch-all (a 404 for /schemas/criteria.json). The server sees the request's own
+    scope (HEAD) and sends no body either; Content-Length stays the GET's."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await app(scope, receive, send)
+            return
+
+        async def without_body_send(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await app({**scope, "method": "GET"}, receive, without_body_send)
+
+    return wrapped
 
 
 def alternates(path: str, types: Sequence[str]) -> str:
