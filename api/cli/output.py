@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -44,6 +46,19 @@ def worst_exit(errors: Iterable[FairgridError | None]) -> int:
     """The exit code of a run that reported these errors for some of its items (0 for none): the
     highest of theirs, so that an unreadable file among invalid records still exits 2."""
     return max((exit_code(e) for e in errors if e is not None), default=EXIT_OK)
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[Path]:
+    """Around the write of a file the user named (--out): an OSError (a folder there, a missing folder,
+    no permission) becomes UnreadableInput naming the path, as for an input file."""
+    try:
+        yield path
+    except OSError as exc:
+        why = (exc.strerror or type(exc).__name__).lower()
+        raise UnreadableInput(
+            f"cannot write {path}: {why}", hint="give --out a file in a folder that exists and can be written"
+        ) from None
 
 
 def fail(exc: FairgridError) -> NoReturn:

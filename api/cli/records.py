@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.cli import main
-from api.cli.output import err, fail, out, print_json, violations_table, worst_exit
+from api.cli.output import err, fail, out, print_json, violations_table, worst_exit, writing
 from registry.errors import FairgridError
 from registry.model import provenance
 from registry.rdf import COMMON_PREFIXES, format_named, serialize
@@ -163,7 +163,8 @@ def export(
     if out_file is None:
         sys.stdout.buffer.write(data)
     else:
-        out_file.write_bytes(data)
+        with writing(out_file):
+            out_file.write_bytes(data)
         err.print(f"wrote {out_file} ({len(data)} bytes)")
 
 

@@ -17,7 +17,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.output import EXIT_INVALID, err, fail, out
+from api.cli.output import EXIT_INVALID, err, fail, out, writing
 from registry.errors import FairgridError
 from registry.identity import Identity
 
@@ -190,7 +190,8 @@ def site_describe(
 
     ttl = service.describe(_me(), home)
     if out_file:
-        out_file.write_text(ttl, encoding="utf-8")
+        with writing(out_file):
+            out_file.write_text(ttl, encoding="utf-8")
         err.print(f"wrote {out_file}", highlight=False)
     else:
         typer.echo(ttl)
@@ -246,7 +247,8 @@ def site_features(
     from federation.site import service
 
     table = service.features(_me(), home, use_case)
-    table.to_csv(out_file)
+    with writing(out_file):
+        table.to_csv(out_file)
     err.print(f"{len(table.rows)} rows x {len(table.columns)} columns -> {out_file}", highlight=False)
 
 

@@ -28,6 +28,7 @@ from federation.site.flatten import RecordError, flatten
 from federation.site.home import SiteHome
 from federation.site.store import SiteStore
 from registry.errors import InputError, UnreadableInput
+from registry.files import ensure_folder
 
 Json = dict[str, Any]
 
@@ -204,6 +205,8 @@ def run_etl(
     out: Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> EtlReport:
+    if out is not None:  # before anything is loaded: a load must not end in an unwritable --out
+        ensure_folder(out, "the NDJSON output folder", hint="give --out a folder you can write")
     ref = mapping.get("reference_date")
     pseudo = Pseudonymiser(home.config.secret, date.fromisoformat(str(ref)) if ref else date.today())
     mapper = Mapper(mapping, pseudo)

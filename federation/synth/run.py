@@ -19,6 +19,7 @@ from federation.synth import risk
 from federation.synth.cohort import GENERATORS, SiteProfile
 from federation.synth.emit import SiteWriter
 from registry.errors import InputError
+from registry.files import ensure_folder
 
 
 def site_profiles(use_case: str, sites: int, seed: int) -> list[SiteProfile]:
@@ -54,7 +55,7 @@ def synthesize(
         raise InputError(f"unknown use case {use_case!r}", hint=f"use one of {', '.join(USE_CASES)}")
     if sites < 1 or patients < 1:
         raise InputError("--sites and --patients must be at least 1", hint="e.g. --sites 3 --patients 1000")
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out, "the output folder", hint="give --out a folder you can write")
     (out / "ground_truth.json").write_text(
         json.dumps({"seed": seed, "models": risk.describe()}, indent=2, sort_keys=True) + "\n",
         encoding="utf-8",
