@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from fastapi import Request
@@ -186,9 +187,27 @@ def head_as_get(app: ASGIApp) -> ASGIApp:
     return wrapped
 
 
+# Printable ASCII stays as it is: IRI to URI (RFC 3987 3.1) percent-encodes only what is not ASCII.
+_URI_CHARS = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+def as_uri(iri: str) -> str:
+    """An IRI (or an IRI's path) as a URI: non-ASCII characters percent-encoded as UTF-8, the rest
+    unchanged. What HTTP headers (Latin-1 at most, and read as ASCII) and links can carry."""
+    return iri if iri.isascii() else quote(iri, safe=_URI_CHARS)
+
+
+def request_path(request: Request) -> str:
+    """The path as the client sent it (percent-encoded, so a record IRI with non-ASCII characters or
+    an encoded whole IRI keeps its form), not the decoded one the routes see."""
+    raw = request.scope.get("raw_path")
+    return as_uri(raw.decode("utf-8", "replace") if raw else request.url.path)
+
+
 def alternates(path: str, types: Sequence[str]) -> str:
     """A Link header advertising the other serialisations (FAIR signposting)."""
     names = {v: k for k, v in reversed(FORMAT_NAMES.items())}
+    path = as_uri(path)
     return ", ".join(f'<{path}?format={names[t]}>; rel="alternate"; type="{t}"' for t in types)
 
 
@@ -198,7 +217,7 @@ def record_triples(rec: Record) -> list[ox.Triple]:
 
 
 def record_headers(request: Request, rev: RevisionInfo | None) -> dict[str, str]:
-    headers = {"Vary": "Accept", "Link": alternates(request.url.path, RECORD_TYPES)}
+    headers = {"Vary": "Accept", "Link": alternates(request_path(request), RECORD_TYPES)}
     if rev is not None:
         headers["ETag"] = f'"{rev.number}"'
         # how many validation warnings this revision has; GET /revisions/{id} lists them
@@ -207,9 +226,8 @@ def record_headers(request: Request, rev: RevisionInfo | None) -> dict[str, str]
 
 
 def local_path(iri: str, base: str) -> str:
-    """Where this server answers for `iri`: the path under the base, else /records/{encoded IRI}."""
-    from urllib.parse import quote
-
+    """Where this server answers for `iri`: the path under the base (as a URI path), else
+    /records/{encoded IRI}."""
     if iri.startswith(base) and len(iri) > len(base):
-        return "/" + iri[len(base) :]
+        return "/" + as_uri(iri[len(base) :])
     return "/records/" + quote(iri, safe="")

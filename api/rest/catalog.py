@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from api.linked_data import ALIASES, RDF_TYPES, alternates, negotiate, rdf_response
+from api.linked_data import ALIASES, RDF_TYPES, alternates, negotiate, rdf_response, request_path
 from api.rest import get_identity, get_registry
 from registry.errors import InputError
 from registry.identity import Identity
@@ -107,7 +107,7 @@ def get_catalog(
         triples.append(ox.Triple(view, n(HYDRA + hydra[rel]), n(_page_url(request, p))))
     link = ", ".join(f'<{_page_url(request, p)}>; rel="{rel}"' for rel, p in links.items())
     headers = {
-        "Link": link + ", " + alternates(request.url.path, list(RDF_TYPES)),
+        "Link": link + ", " + alternates(request_path(request), list(RDF_TYPES)),
         "Vary": "Accept",
         "X-Total-Count": str(total),
     }
