@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from typing import TYPE_CHECKING, Annotated
@@ -14,6 +15,7 @@ from api.cli import main
 from api.cli.output import EXIT_UNAVAILABLE, err, out, print_json
 from api.cli.records import guarded, progress
 from registry.config import Settings
+from registry.errors import InputError, Unavailable
 from registry.wiring import Registry, open_registry
 
 if TYPE_CHECKING:
@@ -57,6 +59,8 @@ def serve(
 
     Sign-in needs FAIRGRID_JWKS_URL with FAIRGRID_JWT_ISSUER and FAIRGRID_JWT_AUDIENCE, or, on a
     development machine, FAIRGRID_DEV_AUTH=1; without either the server refuses to start (exit 1)."""
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port {port} is not a TCP port", hint="e.g. --port 8080 (0: any free port)")
     settings = main.settings()
     settings.auth.check()
     if settings.auth.dev:
@@ -86,13 +90,14 @@ def serve(
         if status != [200]:
             raise typer.Exit(EXIT_UNAVAILABLE)
         return
+    sock = _listen(host, port)  # before the store is opened: a taken port is refused, never a traceback
     server, reg = _server(settings, host, port, level)
     try:
         if not once:
             _print_urls(urls)
-            server.run()
+            server.run(sockets=[sock])
             return
-        thread = threading.Thread(target=server.run, daemon=True)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         deadline = time.monotonic() + 30
         while not server.started and thread.is_alive() and time.monotonic() < deadline:
@@ -109,6 +114,27 @@ def serve(
             raise typer.Exit(EXIT_UNAVAILABLE)
     finally:
         reg.close()
+        sock.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family = infos[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise Unavailable(f"cannot listen on {host}:{port}: {exc.strerror}", hint="check --host") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise Unavailable(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            hint="another process may use the port: stop it or choose another --port",
+        ) from None
+    return sock
 
 
 @guarded
