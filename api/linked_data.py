@@ -189,6 +189,7 @@ def head_as_get(app: ASGIApp) -> ASGIApp:
 
 # Printable ASCII stays as it is: IRI to URI (RFC 3987 3.1) percent-encodes only what is not ASCII.
 _URI_CHARS = "".join(chr(c) for c in range(0x21, 0x7F))
+_PATH_CHARS = _URI_CHARS.translate({ord(c): None for c in "%?#"})
 
 
 def as_uri(iri: str) -> str:
@@ -229,5 +230,7 @@ def local_path(iri: str, base: str) -> str:
     """Where this server answers for `iri`: the path under the base (as a URI path), else
     /records/{encoded IRI}."""
     if iri.startswith(base) and len(iri) > len(base):
-        return "/" + as_uri(iri[len(base) :])
+        # '%', '?' and '#' of the IRI itself are encoded too: the router decodes the path once, and
+        # must find the IRI again (not a query, a fragment or another character)
+        return "/" + quote(iri[len(base) :], safe=_PATH_CHARS)
     return "/records/" + quote(iri, safe="")
