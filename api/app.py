@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -165,8 +165,8 @@ def create_app(
         return exc.response()
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(validation_problem(exc.errors()), 422, media_type="application/problem+json")
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        return _problem_response(request, validation_problem(exc.errors()))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -182,8 +182,7 @@ def create_app(
             detail = f"{request.method} is not accepted at {path}"
         else:
             code, hint = "bad_request", "see /docs for what this route accepts"
-        body = request_problem(exc.status_code, code, detail, hint)
-        return JSONResponse(body, exc.status_code, headers=exc.headers, media_type="application/problem+json")
+        return _problem_response(request, request_problem(exc.status_code, code, detail, hint), exc.headers)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -268,12 +267,27 @@ def _wants_html(request: Request) -> bool:
 
 
 def _error_page(exc: FairgridError, request: Request) -> str:
+    return _page_for(request, http_status(exc), exc.code, exc.message, exc.hint or "")
+
+
+def _problem_response(
+    request: Request, body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> Response:
+    """A problem document, or for a person in a browser the error page saying the same."""
+    status = int(body["status"])
+    if _wants_html(request):
+        page = _page_for(request, status, str(body["code"]), str(body["detail"]), str(body.get("hint", "")))
+        return HTMLResponse(page, status_code=status, headers=headers)
+    return JSONResponse(body, status, headers=headers, media_type="application/problem+json")
+
+
+def _page_for(request: Request, status: int, code: str, message: str, hint: str) -> str:
     return render(
         "error.html.j2",
-        status=http_status(exc),
-        code=exc.code,
-        message=exc.message,
-        hint=exc.hint or "",
+        status=status,
+        code=code,
+        message=message,
+        hint=hint,
         signed_in=has_session(request),
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     )

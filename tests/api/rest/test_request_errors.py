@@ -63,3 +63,23 @@ def test_openapi_documents_the_problem_for_422(client: TestClient) -> None:
     props = spec["components"]["schemas"][ref]["properties"]
     assert {"type", "title", "status", "detail", "code", "hint", "errors"} <= set(props)
     assert props["detail"]["type"] == "string"
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/?after=&first=x&kind=Dataset&q=a&revision=abc", None),
+        ("/catalog?size=0", 422),
+        ("/static/none.css", 404),
+    ],
+)
+def test_a_browser_gets_the_error_page(client: TestClient, url: str, status: int | None) -> None:
+    r = client.get(url, headers={"Accept": "text/html"})
+    if status is None:  # unknown parameters are ignored
+        assert r.status_code == 200
+        return
+    assert r.status_code == status and r.headers["content-type"].startswith("text/html"), r.text[:200]
+    assert "What to do" in r.text and "content-security-policy" in r.headers
+    r = client.get("/records/dataset/x?revision=abc", headers={"Accept": "text/html"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert "revision" in r.text
