@@ -35,7 +35,7 @@ def harvest(
     keeps records that violate the shapes as non-conformant drafts (`fairgrid review`) and deprecates
     the records the source no longer describes. Exit 0 done, 1 records rejected, 2 unreadable source,
     3 source unavailable (nothing changed)."""
-    with main.registry() as reg:
+    with main.registry(create=True) as reg:
         src = HarvestSource(source_id, source, base) if source else reg.harvest.configured(source_id)
         result = reg.harvest.harvest(main.me(), src, dry_run=dry_run)
     if format == ReportFmt.json:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from registry.config import Settings
-from registry.errors import FairgridError
+from registry.errors import FairgridError, UnreadableInput
 from registry.identity import Identity, local_operator
 from registry.redact import install_log_redaction
 from registry.wiring import Registry, open_registry
@@ -34,8 +34,18 @@ def me() -> Identity:
     return local_operator(user)
 
 
-def registry(read_only: bool = False) -> Registry:
-    return open_registry(settings(), read_only=read_only)
+def registry(read_only: bool = False, create: bool = False) -> Registry:
+    """The registry of $FAIRGRID_HOME. Only the commands that fill a registry (`init`, `import`,
+    `harvest`) create one: any other refuses a home with no store, as `site` commands refuse a folder
+    that is not a site home, rather than answer from a new empty registry (a mistyped FAIRGRID_HOME,
+    or the default ./.fairgrid of another working directory)."""
+    s = settings()
+    if not create and s.store_url is None and not (s.home / "store").is_dir():
+        raise UnreadableInput(
+            f"no registry at {s.home.resolve()} (FAIRGRID_HOME)",
+            hint="run `fairgrid init` there first, or set FAIRGRID_HOME to the registry's folder",
+        )
+    return open_registry(s, read_only=read_only)
 
 
 def _register_commands() -> None:

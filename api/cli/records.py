@@ -61,7 +61,7 @@ def init(
 ) -> None:
     """Create the registry home ($FAIRGRID_HOME, default ./.fairgrid) and register the terminologies."""
     s = main.settings()
-    with main.registry() as reg:  # creates the home
+    with main.registry(create=True) as reg:  # creates the home
         if terminologies:
             files = terminology_files(reg.settings.ontologies_dir, reg.settings.terminology_set)
             summary = reg.importer.run(main.me(), files)
@@ -122,7 +122,7 @@ def import_(
     ] = False,
 ) -> None:
     """Import records; a bad record does not stop the others unless --all-or-nothing."""
-    with main.registry() as reg, progress() as bar:
+    with main.registry(create=True) as reg, progress() as bar:
         task = bar.add_task("importing", total=None)
 
         def tick(source: str, done: int, total: int) -> None:

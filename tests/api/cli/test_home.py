@@ -27,7 +27,7 @@ def run(*args: str) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("under", [False, True], ids=["a file", "under a file"])
-@pytest.mark.parametrize("command", [["init"], ["export"], ["dev-token", "--role", "curator"]])
+@pytest.mark.parametrize("command", [["init"], ["import", "x.ttl"], ["dev-token", "--role", "curator"]])
 def test_a_registry_home_that_cannot_be_a_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], under: bool
 ) -> None:
@@ -48,9 +48,25 @@ def test_a_store_path_taken_by_a_file_is_not_said_to_be_held(
     home.mkdir()
     (home / "store").write_text("not a store")
     monkeypatch.setenv("FAIRGRID_HOME", str(home))
-    code, out = run("export")
+    code, out = run("import", "x.ttl")
     assert code == output.EXIT_UNAVAILABLE, out
     assert "another fairgrid process" not in out and "can be written" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["export"], ["show", "https://w3id.org/fairgrid/dataset/x"], ["quality"], ["review"],
+     ["terms", "search", "anaemia"], ["jobs", "list"], ["index-sync"]],
+)  # fmt: skip
+def test_a_missing_registry_home_is_not_answered_from_a_new_empty_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    home = tmp_path / "typo"
+    monkeypatch.setenv("FAIRGRID_HOME", str(home))
+    code, out = run(*command)
+    assert code == output.EXIT_UNREADABLE, out  # as `site` commands on a folder that is not a site home
+    assert f"no registry at {home}" in out and "fairgrid init" in out
+    assert not home.exists()
 
 
 def test_a_site_home_that_cannot_be_a_folder(tmp_path: Path) -> None:

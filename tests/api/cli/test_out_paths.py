@@ -49,6 +49,7 @@ def unwritable(tmp_path: Path) -> list[Path]:
 
 
 def test_export_out(tmp_path: Path) -> None:
+    assert run("init", "--no-terminologies")[0] == 0
     for out in unwritable(tmp_path):
         code, said = run("export", "--out", str(out))
         assert code == output.EXIT_UNREADABLE and f"cannot write {out}" in said, said
