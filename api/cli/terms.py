@@ -10,7 +10,10 @@ from rich.table import Table
 from api.cli import main
 from api.cli.output import out
 from api.cli.records import guarded
+from registry.errors import InputError
 from registry.services.terms import Concept
+
+SHOWN = 50  # concepts listed by `terms search`
 
 app = typer.Typer(
     help="Look up concepts in the registered terminologies (ICD-10, ORPHA, HPO).", no_args_is_help=True
@@ -33,8 +36,16 @@ def search(
 ) -> None:
     """Find concepts by code or label."""
     with main.registry() as reg:
-        hits = reg.terms.search(main.me(), text, scheme)
-    _table(hits, f"{len(hits)} concept(s) matching {text!r}")
+        schemes = sorted({c.scheme for c in reg.terms.all_concepts()})
+        if scheme is not None and scheme not in schemes:  # as an unknown --kind: never a silent empty table
+            raise InputError(
+                f"--scheme {scheme!r} is not a registered terminology",
+                hint="one of: " + (", ".join(schemes) or "none (run `fairgrid init`)"),
+            )
+        hits = reg.terms.search(main.me(), text, scheme, limit=SHOWN + 1)
+    more = len(hits) > SHOWN
+    _table(hits[:SHOWN], f"{'first ' if more else ''}{min(len(hits), SHOWN)} concept(s) matching {text!r}"
+                         + (" (narrow the text to see others)" if more else ""))  # fmt: skip
 
 
 @app.command()

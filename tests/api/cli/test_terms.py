@@ -48,3 +48,22 @@ def test_d46_by_code_and_iri() -> None:
 def test_an_unknown_code_is_exit_1_naming_it() -> None:
     code, out = run("terms", "descendants", "ORPHA:999999")
     assert code == 1 and "'ORPHA:999999'" in out
+
+
+def test_an_unknown_scheme_is_refused_not_an_empty_table() -> None:
+    code, out = run("terms", "search", "anaemia", "--scheme", "https://example.org/no-such-scheme")
+    assert code == output.EXIT_INVALID, out
+    assert "is not a registered terminology" in out and "one of: http" in out
+    scheme = out.split("one of: ", 1)[1].split(",")[0].strip()
+    code, out = run("terms", "search", "a", "--scheme", scheme)
+    assert code == 0 and scheme.rsplit("/", 1)[0] in out
+
+
+def test_a_capped_search_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.cli import terms
+
+    monkeypatch.setattr(terms, "SHOWN", 12)  # the subset terminologies hold fewer than 50 concepts
+    code, out = run("terms", "search", "")
+    assert code == 0 and "first 12 concept(s) matching ''" in out and "narrow the text" in out
+    code, out = run("terms", "search", "D46")
+    assert code == 0 and "concept(s) matching 'D46'" in out and "first" not in out
