@@ -151,6 +151,8 @@ def dev_token(
     from api.auth import dev_token as make_token
     from api.auth import parse_role
 
+    if ttl < 1:  # a token that has expired when printed signs nobody in
+        raise InputError(f"--ttl {ttl}: a token must live at least 1 second", hint="e.g. --ttl 3600")
     settings = main.settings()
     roles = [parse_role(r) for r in role]
     typer.echo(make_token(settings.home, subject, roles, ttl_s=ttl, site=site))

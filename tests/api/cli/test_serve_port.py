@@ -1,6 +1,6 @@
 """`fairgrid serve` with a port it cannot listen on: out of range (refused as input, as dev-zenodo does)
 or taken by another process (exit 3 with the reason, as dev-zenodo; not uvicorn's traceback, and the
-store is not opened)."""
+store is not opened); `dev-token` with a lifetime under a second."""
 
 from __future__ import annotations
 
@@ -45,3 +45,10 @@ def test_a_port_in_use_is_said_plainly(tmp_path: Path) -> None:
             assert f"cannot listen on 127.0.0.1:{port}" in result.output, result.output
             assert "Traceback" not in result.output and "another process may use the port" in result.output
     assert not (tmp_path / "home" / "store").exists()
+
+
+@pytest.mark.parametrize("ttl", ["0", "-5"])
+def test_dev_token_refuses_a_token_expired_when_printed(ttl: str) -> None:
+    result = runner.invoke(app, ["dev-token", "--role", "curator", "--ttl", ttl])
+    assert result.exit_code == output.EXIT_INVALID and "at least 1 second" in result.output
+    assert "." not in result.stdout  # no JWT printed
