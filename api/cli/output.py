@@ -21,6 +21,7 @@ from registry.errors import (
     ValidationFailed,
     Violation,
 )
+from registry.services.importer import AbortImport
 from registry.validation.report import short
 
 out = Console(highlight=False, soft_wrap=True)
@@ -33,6 +34,8 @@ EXIT_UNAVAILABLE = 3
 
 
 def exit_code(exc: FairgridError) -> int:
+    if isinstance(exc, AbortImport):  # the worst of the rejections it stands for
+        return max(EXIT_INVALID, worst_exit(exc.causes))
     if isinstance(exc, RdfSyntaxError | UnreadableInput):
         return EXIT_UNREADABLE
     if isinstance(exc, Unavailable):

@@ -79,8 +79,15 @@ class ImportSummary:
 
 
 class AbortImport(InputError):
+    """--all-or-nothing refused the whole import; `causes` are the rejections' own errors (an unreadable
+    file among them makes the refusal one of unreadable input, as without --all-or-nothing)."""
+
     code = "import_aborted"
     hint = "fix the reported records, or drop --all-or-nothing to import the good ones"
+
+    def __init__(self, message: str, causes: list[FairgridError], details: dict[str, object]):
+        super().__init__(message, details=details)
+        self.causes = causes
 
 
 def rdf_files(paths: Sequence[Path], empty: list[str] | None = None) -> list[str]:
@@ -163,9 +170,12 @@ class Importer:
         if all_or_nothing:
             if summary.rejected:
                 first = summary.rejections[0]
+                said = first.error.message if first.error else ""
+                if not said.startswith(first.where.split(": ", 1)[0]):  # the message may name its file
+                    said = f"{first.where}: {said}"
                 raise AbortImport(
-                    f"{summary.rejected} record(s) rejected, nothing imported; first: {first.where}: "
-                    f"{first.error.message if first.error else ''}",
+                    f"{summary.rejected} record(s) rejected, nothing imported; first: {said}",
+                    [r.error for r in summary.rejections if r.error is not None],
                     details={"rejected": [r.where for r in summary.rejections]},
                 )
             if not dry_run:

@@ -60,3 +60,16 @@ def test_a_line_longer_than_the_parser_buffer_is_a_syntax_error(tmp_path: Path) 
         code, out = run(command, str(huge))
         assert code == output.EXIT_UNREADABLE, out
         assert "huge.nt" in out and "16 MiB" in out, out
+
+
+def test_all_or_nothing_exits_as_the_worst_rejection(tmp_path: Path) -> None:
+    from tests.conftest import EXAMPLE
+
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("@prefix dct: <http://purl.org/dc/terms/> .\n<a> dct:title .\n")
+    for bad, code in ((tmp_path / "nowhere.ttl", output.EXIT_UNREADABLE), (broken, output.EXIT_UNREADABLE)):
+        got, out = run("import", "--all-or-nothing", str(EXAMPLE), str(bad))
+        assert got == code, out  # as the same import without --all-or-nothing
+        assert "nothing imported" in out and f"first: {bad}: {bad}" not in out
+    code, out = run("import", str(EXAMPLE))
+    assert code == 0 and "imported 24, updated 0, unchanged 0" in out  # the refused imports stored nothing
