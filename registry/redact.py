@@ -26,6 +26,12 @@ def redact(text: str) -> str:
     return _PARAM.sub(rf"\g<1>{MASK}", _USERINFO.sub(rf"\g<1>{MASK}@", text))
 
 
+def without_credentials(url: str) -> str:
+    """`url` fit to publish (a harvested record's fg:harvestedFrom): the userinfo dropped, secret query
+    parameters masked (http://host/?token=***); still an IRI."""
+    return _PARAM.sub(rf"\g<1>{MASK}", _USERINFO.sub(r"\g<1>", url))
+
+
 def redact_value(value: Any) -> Any:
     """Strings redacted inside the JSON-like values of error details (lists, dicts)."""
     if isinstance(value, str):

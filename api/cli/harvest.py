@@ -10,6 +10,7 @@ from rich.table import Table
 from api.cli import main
 from api.cli.output import EXIT_INVALID, EXIT_OK, err, out, print_json, violations_table
 from api.cli.records import ReportFmt, guarded
+from registry.redact import redact
 from registry.services.harvest import HarvestResult, HarvestSource
 
 ORDER = ("imported", "updated", "unchanged", "non-conformant", "deprecated", "valid", "would deprecate",
@@ -72,8 +73,9 @@ def review(
 
 def _print(result: HarvestResult) -> None:
     what = "dry run of " if result.dry_run else ""
+    where = redact(result.source.location)  # a source URL may carry user:password@ or ?token=
     out.print(
-        f"{what}harvest {result.source.id} from {result.source.location}: {result.documents} document(s), "
+        f"{what}harvest {result.source.id} from {where}: {result.documents} document(s), "
         f"{result.not_modified} not modified since the last run"
     )
     table = Table()
@@ -96,7 +98,7 @@ def _print(result: HarvestResult) -> None:
 
 def _as_json(result: HarvestResult) -> dict[str, object]:
     return {
-        "source": result.source.id, "location": result.source.location, "dryRun": result.dry_run,
+        "source": result.source.id, "location": redact(result.source.location), "dryRun": result.dry_run,
         "documents": result.documents, "notModified": result.not_modified, "counts": dict(result.counts),
         "records": [
             {"record": i.iri, "status": i.status, "violations": [v.to_dict() for v in i.violations],

@@ -28,6 +28,7 @@ from registry.fetch import Fetcher, file_uri, is_file
 from registry.identity import Identity, Role
 from registry.io.split import Draft, split
 from registry.model import Record, content_hash
+from registry.redact import without_credentials
 from registry.services.harvest_crawl import PageCache, crawl
 from registry.services.records import Checked, RecordService
 from registry.sparql_text import literal
@@ -248,7 +249,8 @@ def _with_provenance(d: Draft, source: HarvestSource, sent: str) -> Draft:
     s = ox.NamedNode(d.iri)
     prov = [
         ox.Triple(s, ox.NamedNode(HARVEST_SOURCE), ox.Literal(source.id)),
-        ox.Triple(s, ox.NamedNode(HARVESTED_FROM), ox.NamedNode(source.uri)),
+        # published with the record: a source URL's user:password@ or ?token= never is
+        ox.Triple(s, ox.NamedNode(HARVESTED_FROM), ox.NamedNode(without_credentials(source.uri))),
         ox.Triple(s, ox.NamedNode(HARVESTED_HASH), ox.Literal(sent)),
     ]
     return replace(d, triples=[t for t in d.triples if t.predicate.value not in _PROVENANCE] + prov)

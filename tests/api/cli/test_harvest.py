@@ -80,3 +80,18 @@ def test_harvest_exit_codes(srv: HarvestServer, tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("FAIRGRID_HARVEST_SOURCES", f"src={srv.url('/catalog?page=1')}")
     code, out = run("harvest", "--source-id", "src")  # the configured source's URL
     assert code == 0 and "imported" in out
+
+
+def test_source_credentials_are_neither_printed_nor_published(srv: HarvestServer) -> None:
+    ex = Example(srv.base)
+    docs = ex.fdp()
+    docs["/fdp?token=abc123"] = docs["/fdp"]
+    srv.serve(docs)
+    url = srv.url("/fdp?token=abc123").replace("http://", "http://harvester:hunter2@")
+    for fmt in ("text", "json"):
+        code, out = run("harvest", url, "--source-id", "fdp-s", "--base", srv.base, "--format", fmt)
+        assert code == 0, out
+        assert "hunter2" not in out and "abc123" not in out, out
+    exported = runner.invoke(app, ["export", "--format", "nt"]).stdout
+    assert f"<{srv.url('/fdp?token=***')}>" in exported  # fg:harvestedFrom, without the credentials
+    assert "hunter2" not in exported and "abc123" not in exported
