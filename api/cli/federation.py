@@ -19,6 +19,7 @@ import typer
 from api.cli.output import EXIT_UNAVAILABLE, err, feasibility_table, out, print_json
 from api.cli.records import guarded
 from registry.errors import InputError, Unavailable, UnreadableInput
+from registry.redact import redact
 
 HomeOpt = Annotated[
     Path,
@@ -61,7 +62,12 @@ def site_serve(
     responder.warm_up()
     agent = Agent(responder, hub, token, hub_key)
     policy = responder.policy.describe()
-    err.print(f"site {responder.site_id}: agent for {agent.url}; disclosure policy {json.dumps(policy)}")
+    # the hub URL may carry credentials (https://user:password@hub/): masked as in every error and log line
+    err.print(
+        f"site {responder.site_id}: agent for {redact(agent.url)}; disclosure policy {json.dumps(policy)}",
+        markup=False,
+        highlight=False,
+    )
     try:
         asyncio.run(agent.run_forever())
     except KeyboardInterrupt:
