@@ -193,6 +193,10 @@ class Importer:
             if f.is_file() and f.stat().st_size > self.stream_threshold:
                 yield from self._streamed(f, summary)
                 continue
+            if f.exists() and not f.is_file():  # a FIFO or a device would block the read, or never end
+                summary.add(ItemResult(str(f), None, "rejected", UnreadableInput(f"{f}: not a regular file")))
+                yield str(f), []
+                continue
             try:
                 data = f.read_bytes()
                 # `<>` or `<x.csv>` in a file name the file and what lies beside it, not the hub's base

@@ -73,3 +73,13 @@ def test_all_or_nothing_exits_as_the_worst_rejection(tmp_path: Path) -> None:
         assert "nothing imported" in out and f"first: {bad}: {bad}" not in out
     code, out = run("import", str(EXAMPLE))
     assert code == 0 and "imported 24, updated 0, unchanged 0" in out  # the refused imports stored nothing
+
+
+@pytest.mark.parametrize("command", ["validate", "import"])
+def test_a_fifo_is_refused_not_read(tmp_path: Path, command: str) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.ttl"
+    os.mkfifo(fifo)  # reading it would wait for a writer forever
+    code, out = run(command, str(fifo))
+    assert code == output.EXIT_UNREADABLE and "pipe.ttl: not a regular file" in out, out
