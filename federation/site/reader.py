@@ -48,6 +48,8 @@ def expand(paths: list[Path]) -> Inputs:
                     files.append(path)
         elif given.is_file():
             files.append(given)
+        elif given.exists():  # a FIFO or a device: as `fairgrid import` says it
+            raise UnreadableInput(f"{given}: not a regular file", hint="check the path")
         else:
             raise UnreadableInput(f"{given}: no such file or directory", hint="check the path")
     return Inputs(files, skipped)

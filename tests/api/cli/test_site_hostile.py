@@ -61,3 +61,12 @@ def test_a_resource_too_large_is_a_rejected_record_not_unavailable(home: Path, t
     skipping = runner.invoke(app, ["site", "load", "--skip-invalid", str(path), "--home", str(home)])
     assert skipping.exit_code == output.EXIT_INVALID and "1 loaded" in skipping.output
     assert '"patients": 1' in stats(home)
+
+
+def test_a_fifo_is_not_said_to_be_missing(home: Path, tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.ndjson"
+    os.mkfifo(fifo)
+    code, out = load(home, fifo)
+    assert code == output.EXIT_UNREADABLE and "pipe.ndjson: not a regular file" in out, out
