@@ -38,7 +38,7 @@ class Fetcher(Protocol):
 
 
 def is_file(location: str) -> bool:
-    return not location.startswith(("http://", "https://"))
+    return not location.lower().startswith(("http://", "https://"))  # a scheme is case-insensitive
 
 
 def file_uri(location: str) -> str:

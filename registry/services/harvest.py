@@ -42,6 +42,7 @@ HARVESTED_HASH = FG + "harvestedContentHash"
 # The scheduled harvest inside `fairgrid serve` writes as this agent.
 HARVESTER = Identity("harvester", frozenset({Role.CURATOR}))
 _SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}\Z")
+_SCHEME = re.compile(r"(?i)([a-z][a-z0-9+.\-]*)://")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,14 @@ class HarvestSource:
     id: str
     location: str  # an http(s) URL or a file
     base: str | None = None  # record IRIs kept as they are under this prefix (default: the URL's origin)
+
+    def __post_init__(self) -> None:
+        scheme = _SCHEME.match(self.location)  # ftp://, s3://: else read as a file named "ftp:/..."
+        if scheme and scheme.group(1).lower() not in ("http", "https", "file"):
+            raise InputError(
+                f"cannot harvest {scheme.group(1)}:// URLs ({self.location[:80]})",
+                hint="give an http(s) URL of a catalogue or FDP, or a file",
+            )
 
     @property
     def allowed_base(self) -> str | None:

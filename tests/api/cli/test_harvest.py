@@ -95,3 +95,13 @@ def test_source_credentials_are_neither_printed_nor_published(srv: HarvestServer
     exported = runner.invoke(app, ["export", "--format", "nt"]).stdout
     assert f"<{srv.url('/fdp?token=***')}>" in exported  # fg:harvestedFrom, without the credentials
     assert "hunter2" not in exported and "abc123" not in exported
+
+
+def test_url_schemes(srv: HarvestServer) -> None:
+    code, out = run("harvest", "ftp://fdp.example.org/catalog", "--source-id", "fdp-f")
+    assert code == output.EXIT_INVALID and "cannot harvest ftp:// URLs" in out, out  # not "no such file"
+    ex = Example(srv.base)
+    srv.serve(ex.fdp())
+    shouting = srv.url("/fdp").replace("http://", "HTTP://")  # a scheme is case-insensitive
+    code, out = run("harvest", shouting, "--source-id", "fdp-u", "--base", srv.base, "--dry-run")
+    assert code == 0 and "dry run" in out, out
