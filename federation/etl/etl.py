@@ -49,6 +49,10 @@ def load_mapping(path: Path) -> Json:
         raise UnreadableInput(f"{path}: cannot read the mapping ({exc.strerror})") from exc
     except yaml.YAMLError as exc:
         raise UnreadableInput(f"{path}: the mapping is not valid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UnreadableInput(
+            f"{path}: the mapping is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from exc
     if (
         not isinstance(mapping, dict)
         or not isinstance(mapping.get("tables"), dict)

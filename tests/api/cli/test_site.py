@@ -147,6 +147,7 @@ def test_etl_unreadable_input_exits_2(tmp_path: Path) -> None:
     (tmp_path / "latin1.csv").write_bytes("patient_id,sex\n\xe9\xe9,f\n".encode("latin-1"))
     for args, message in (
         (["--mapping", str(tmp_path / "nope.yaml"), str(tmp_path / "latin1.csv")], "cannot read the mapping"),
+        (["--mapping", str(tmp_path / "latin1.csv"), str(tmp_path / "latin1.csv")], "mapping is not UTF-8"),
         (["--mapping", str(mapping), str(tmp_path / "missing.csv")], "missing.csv: cannot read"),
         (["--mapping", str(mapping), str(tmp_path / "latin1.csv")], "latin1.csv: cannot read"),
     ):
