@@ -114,7 +114,11 @@ def _json_document(path: Path, data: bytes) -> Iterator[Item]:
         yield f"{path}:1", RecordError(_TOO_DEEP), None
         return
     if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
-        for index, entry in enumerate(doc.get("entry") or []):
+        entries = doc.get("entry") or []
+        if not isinstance(entries, list):  # a number, a string, an object: not entries one by one
+            yield f"{path}#entry", RecordError("Bundle.entry is not a list of entries"), None
+            return
+        for index, entry in enumerate(entries):
             res = entry.get("resource") if isinstance(entry, dict) else None
             if res is None:
                 yield f"{path}#entry[{index}]", RecordError("bundle entry without a resource"), None

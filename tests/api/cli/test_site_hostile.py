@@ -70,3 +70,12 @@ def test_a_fifo_is_not_said_to_be_missing(home: Path, tmp_path: Path) -> None:
     os.mkfifo(fifo)
     code, out = load(home, fifo)
     assert code == output.EXIT_UNREADABLE and "pipe.ndjson: not a regular file" in out, out
+
+
+@pytest.mark.parametrize("entry", ["5", '"nope"', '{"resource": {}}'])
+def test_a_bundle_whose_entry_is_not_a_list(home: Path, tmp_path: Path, entry: str) -> None:
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(f'{{"resourceType": "Bundle", "type": "collection", "entry": {entry}}}')
+    code, out = load(home, bundle)
+    assert code == output.EXIT_INVALID, out
+    assert "bundle.json#entry: Bundle.entry is not a list" in out and "1 of 1 records rejected" in out
