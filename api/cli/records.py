@@ -64,7 +64,13 @@ def init(
     with main.registry(create=True) as reg:  # creates the home
         if terminologies:
             files = terminology_files(reg.settings.ontologies_dir, reg.settings.terminology_set)
-            summary = reg.importer.run(main.me(), files)
+            with progress() as bar:  # the complete terminologies take a while: shown as an import is
+                task = bar.add_task("registering terminologies", total=len(files))
+
+                def tick(source: str, done: int, total: int) -> None:
+                    bar.update(task, completed=done, description=f"registering {Path(source).name}")
+
+                summary = reg.importer.run(main.me(), files, progress=tick)
             out.print(f"registered terminologies: {summary.imported} new, {summary.unchanged} unchanged")
         out.print(f"fairgrid home ready at [bold]{s.home.resolve()}[/] ({reg.store.count()} records)")
 

@@ -103,3 +103,10 @@ def test_import_reports_rejections_and_all_or_nothing(tmp_path: Path) -> None:
     assert code == 1 and "nothing imported" in out
     code, out = run("import", str(good), str(bad))
     assert code == 1 and "imported 2" in out and "rejected 1" in out and "dct:title" in out
+
+
+def test_init_shows_its_progress_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(output.err, "_force_terminal", True)  # progress is drawn on terminals only
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 0, result.output
+    assert "registering" in result.output and "3/3" in result.output
