@@ -23,7 +23,8 @@ from registry.errors import InputError, Unavailable, UnreadableInput
 from registry.wiring import Registry
 
 app = typer.Typer(
-    help="Training jobs: submit, approve (governance or a site's custodian), revoke, show, run, status."
+    help="Training jobs: submit, approve (governance or a site's custodian), revoke, show, run, status.",
+    no_args_is_help=True,  # as `site` and `terms`: the commands, not "Missing command."
 )
 
 

@@ -93,3 +93,9 @@ def test_bad_submissions_exit_1_or_2(tmp_path: Path) -> None:
     assert code == 1 and "ISO" in out
     code, out = run("jobs", "show", "https://w3id.org/fairgrid/job/none")
     assert code == 1 and "Traceback" not in out
+
+
+@pytest.mark.parametrize("group", ["jobs", "site", "terms"])
+def test_a_command_group_alone_lists_its_commands(group: str) -> None:
+    result = runner.invoke(app, [group])
+    assert "Missing command" not in result.output and "Commands" in result.output, result.output
