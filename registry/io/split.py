@@ -76,7 +76,10 @@ def split(
     for t in triples:
         by_subject[t.subject].append(t)  # type: ignore[index]
     if not by_subject:
-        raise NoTypedSubject(f"{source}: no triples found")
+        raise NoTypedSubject(
+            f"{source}: no triples found",
+            hint="the input is empty (or only prefixes and comments): give the records' RDF",
+        )
 
     kinds: dict[Node, Kind] = {}
     navigation: set[Node] = set()

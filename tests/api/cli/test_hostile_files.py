@@ -83,3 +83,11 @@ def test_a_fifo_is_refused_not_read(tmp_path: Path, command: str) -> None:
     os.mkfifo(fifo)  # reading it would wait for a writer forever
     code, out = run(command, str(fifo))
     assert code == output.EXIT_UNREADABLE and "pipe.ttl: not a regular file" in out, out
+
+
+def test_an_empty_file_is_said_to_be_empty(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.ttl"
+    empty.write_text("@prefix dct: <http://purl.org/dc/terms/> .\n# nothing else\n")
+    code, out = run("validate", str(empty))
+    assert code == output.EXIT_INVALID and "no triples found" in out, out
+    assert "the input is empty" in out and "rdf:type of a known kind" not in out
