@@ -136,7 +136,10 @@ class HarvestService:
         found = crawl(self.fetcher, source.location, cache)
         result = HarvestResult(source, dry_run, len(found.documents), found.not_modified)
         if not found.triples:
-            raise InputError(f"{source.location}: the source describes no records")
+            raise InputError(
+                f"{source.location}: the source describes no records",
+                hint="give the URL of a DCAT catalogue or FAIR Data Point (any RDF format), or such a file",
+            )
         extra = (source.allowed_base,) if source.allowed_base else ()
         s = self.settings
         parts = split(found.triples, base_iri=s.base_iri, allowed=(*s.all_allowed_bases, *extra),

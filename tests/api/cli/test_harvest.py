@@ -105,3 +105,10 @@ def test_url_schemes(srv: HarvestServer) -> None:
     shouting = srv.url("/fdp").replace("http://", "HTTP://")  # a scheme is case-insensitive
     code, out = run("harvest", shouting, "--source-id", "fdp-u", "--base", srv.base, "--dry-run")
     assert code == 0 and "dry run" in out, out
+
+
+def test_a_source_without_records_says_what_to_give(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.ttl"
+    empty.write_text("")
+    code, out = run("harvest", str(empty), "--source-id", "fdp-e")
+    assert code == output.EXIT_INVALID and "describes no records" in out and "what to do:" in out, out
