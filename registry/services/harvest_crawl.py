@@ -24,6 +24,7 @@ from registry.errors import InputError
 from registry.fetch import Fetched, Fetcher, file_uri, is_file
 from registry.files import write_atomic
 from registry.rdf import EXTENSIONS, MEDIA_TYPES, parse
+from registry.redact import redact
 from registry.vocab import DCAT, RDF_TYPE
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
@@ -85,7 +86,7 @@ class PageCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         meta, body = self._paths(url)
         data = {
-            "url": url,
+            "url": redact(url),  # for people reading the cache; a source URL's credentials stay out of files
             "media_type": page.media_type,
             "etag": page.etag,
             "last_modified": page.last_modified,

@@ -82,7 +82,7 @@ def test_harvest_exit_codes(srv: HarvestServer, tmp_path: Path, monkeypatch: pyt
     assert code == 0 and "imported" in out
 
 
-def test_source_credentials_are_neither_printed_nor_published(srv: HarvestServer) -> None:
+def test_source_credentials_are_neither_printed_nor_published(srv: HarvestServer, home: Path) -> None:
     ex = Example(srv.base)
     docs = ex.fdp()
     docs["/fdp?token=abc123"] = docs["/fdp"]
@@ -95,6 +95,8 @@ def test_source_credentials_are_neither_printed_nor_published(srv: HarvestServer
     exported = runner.invoke(app, ["export", "--format", "nt"]).stdout
     assert f"<{srv.url('/fdp?token=***')}>" in exported  # fg:harvestedFrom, without the credentials
     assert "hunter2" not in exported and "abc123" not in exported
+    cached = [f.read_bytes() for f in (home / "harvest").rglob("*.json")]  # the page cache's metadata
+    assert cached and not any(b"hunter2" in c or b"abc123" in c for c in cached)
 
 
 def test_url_schemes(srv: HarvestServer) -> None:
