@@ -18,7 +18,7 @@ from api.federation import training_service
 from federation.jobs.approvals import governance_key
 from federation.jobs.record import JobSpec, JobView, job_json
 from federation.jobs.service import JobService, custodian_approval, custodian_revocation
-from federation.site.keys import site_key
+from federation.site.keys import existing_site_key
 from registry.errors import InputError, Unavailable, UnreadableInput
 from registry.wiring import Registry
 
@@ -125,8 +125,9 @@ def approve(
             return
         if site is None:
             raise InputError("--site-home needs --site (the site id it signs for)")
+        key = existing_site_key(site_home)  # the site's own key, never a new one at a typo
         view = jobs.show(main.me(), job)
-        doc = custodian_approval(site_key(site_home), view, site, main.me().subject)
+        doc = custodian_approval(key, view, site, main.me().subject)
         _show(jobs.add_custodian_approval(main.me(), job, doc), json)
 
 
@@ -155,7 +156,11 @@ def revoke(
 ) -> None:
     """Revoke an approval; sites refuse the job from the moment they receive the revocation."""
     with main.registry() as reg:
-        doc = custodian_revocation(site_key(site_home), approval, reason) if site_home is not None else None
+        doc = (
+            custodian_revocation(existing_site_key(site_home), approval, reason)
+            if site_home is not None
+            else None
+        )
         _show(_service(reg).revoke(main.me(), job, approval, document=doc, reason=reason), json)
 
 

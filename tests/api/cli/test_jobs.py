@@ -99,3 +99,15 @@ def test_bad_submissions_exit_1_or_2(tmp_path: Path) -> None:
 def test_a_command_group_alone_lists_its_commands(group: str) -> None:
     result = runner.invoke(app, [group])
     assert "Missing command" not in result.output and "Commands" in result.output, result.output
+
+
+@pytest.mark.parametrize("command", ["approve", "revoke"])
+def test_a_custodian_site_home_must_be_one(tmp_path: Path, command: str) -> None:
+    assert runner.invoke(app, ["init", "--no-terminologies"]).exit_code == 0
+    typo = tmp_path / "no-such-site"
+    job = "https://w3id.org/fairgrid/training-job/none"
+    extra = ["--site", "site-a"] if command == "approve" else ["approval-1"]
+    result = runner.invoke(app, ["jobs", command, job, *extra, "--site-home", str(typo)])
+    assert result.exit_code == output.EXIT_UNREADABLE, result.output
+    assert "holds no site signing key" in result.output
+    assert not typo.exists()  # no signing key made up for a site home that is not one
