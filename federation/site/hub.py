@@ -50,6 +50,13 @@ def register_with_hub(
     turtle: str, hub: str, token: str | None = None, timeout: float = 10.0, settings: Settings | None = None
 ) -> HubRegistration:
     """Send every record of the site's description to the hub; the first refusal stops and is raised."""
+    if urllib.parse.urlsplit(hub).username is not None:
+        # httpx would send the userinfo as Basic auth in place of the bearer token (a 401), and every
+        # message naming the hub would print the password
+        raise InputError(
+            "the hub URL carries a user name or password; the hub signs sites in with a bearer token",
+            hint="give the hub's plain URL with --hub and the curator token with --token or FAIRGRID_TOKEN",
+        )
     drafts = _records(turtle, settings or Settings.from_env())
     base = hub.rstrip("/")
     headers = {"Content-Type": NT}

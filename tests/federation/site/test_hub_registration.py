@@ -17,7 +17,14 @@ from federation.site.home import SiteHome
 from federation.site.hub import register_with_hub
 from federation.site.store import SiteStore
 from registry.config import Settings
-from registry.errors import Conflict, PermissionDenied, Unauthenticated, Unavailable, ValidationFailed
+from registry.errors import (
+    Conflict,
+    InputError,
+    PermissionDenied,
+    Unauthenticated,
+    Unavailable,
+    ValidationFailed,
+)
 from registry.identity import Role, local_operator
 from registry.search.port import SearchQuery
 from registry.validation.bundle import terminology_files
@@ -108,6 +115,12 @@ def test_each_refusal_is_its_own_error(
     with pytest.raises(Unauthenticated) as no_token:
         register_with_hub(ttl, url)
     assert "curator token" in (no_token.value.hint or "") and "no token was sent" in no_token.value.message
+    with_password = url.replace("://", "://curator:s3cret@", 1)
+    with pytest.raises(InputError) as in_url:  # was a 401 (httpx sent Basic auth), the password printed
+        register_with_hub(ttl, with_password, _curator(reg))
+    assert "s3cret" not in in_url.value.message + (in_url.value.hint or "") and "--token" in (
+        in_url.value.hint or ""
+    )
     reader = dev_token(reg.settings.home, "someone", [Role.RESEARCHER])
     with pytest.raises(PermissionDenied) as forbidden:
         register_with_hub(ttl, url, reader)
