@@ -133,8 +133,10 @@ class AgeBetween:
     def sql(self, terms: Terminology) -> Sql:
         bounds = [bound for bound in (self.min_age, self.max_age) if bound is not None]
         if any(bound < 0 for bound in bounds) or (len(bounds) == 2 and bounds[0] > bounds[1]):
+            low = "0" if self.min_age is None else f"{self.min_age:g}"
+            high = "any age" if self.max_age is None else f"{self.max_age:g}"
             raise InputError(
-                f"no age can be between {self.min_age} and {self.max_age}",
+                f"no age can be between {low} and {high}: ages are whole years from 0, minimum <= maximum",
                 hint="e.g. --min-age 18 --max-age 65",
             )
         at = self.at or date.today()

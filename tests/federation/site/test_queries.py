@@ -138,7 +138,8 @@ def test_criteria_that_cannot_match_are_refused(loaded: SiteStore) -> None:
         (q.Sex("M"), "sex 'M' is not one of"),
         (q.HasVariant("NOPE1"), "not on the CDM's panels"),
         (q.OnMedication("aspirin"), "medication 'aspirin' is not in the CDM"),
-        (q.AgeBetween(-1), "no age can be between -1 and None"),
+        (q.AgeBetween(-1), "no age can be between -1 and any age"),
+        (q.AgeBetween(70, 18), "no age can be between 70 and 18"),
     ):
         with pytest.raises(InputError, match=re.escape(message)):
             q.count(loaded, criterion)
