@@ -13,12 +13,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from graphql import (
+    ASTValidationRule,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+)
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
@@ -51,10 +61,7 @@ class Limits:
         """Factories (a fresh extension per request), sharing rule classes built once: the limiters
         make a new rule class per instance, and stable classes let Strawberry's ValidationCache
         recognise a document it has already validated."""
-        rules = [
-            *QueryDepthLimiter(max_depth=self.max_depth).validation_rules,
-            *MaxAliasesLimiter(max_alias_count=self.max_aliases).validation_rules,
-        ]
+        rules: list[type[ASTValidationRule]] = [document_limits(self.max_depth, self.max_aliases)]
         return [
             partial(MaxTokensLimiter, max_token_count=self.max_tokens),
             partial(AddValidationRules, rules),
@@ -67,6 +74,79 @@ class Limits:
             raise LimitExceeded(f"{what}={first} exceeds the maximum page size {self.max_page}")
         if first < 0:
             raise LimitExceeded(f"{what}={first} must not be negative")
+
+
+class _Measure:
+    """Depth and alias count of selections, fragments expanded as Strawberry's QueryDepthLimiter and
+    MaxAliasesLimiter count them (introspection fields add no depth; every spread counts its
+    fragment's aliases again), but each fragment measured once. Theirs walk a fragment anew at every
+    spread: 25 fragments that each spread the next twice kept the event loop busy for minutes. Depth
+    is measured up to `cap` (anything deeper is refused anyway), which also bounds the recursion."""
+
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode], cap: int) -> None:
+        self.fragments = fragments
+        self.cap = cap
+        self.done: dict[str, tuple[int, int]] = {}
+        self.open: set[str] = set()  # a cycle is reported by graphql-core's own rule
+
+    def selections(self, node: SelectionSetNode, level: int = 0) -> tuple[int, int]:
+        depth = aliases = 0
+        for sel in node.selections:
+            d = a = 0
+            if isinstance(sel, FieldNode):
+                a = 1 if sel.alias else 0
+                if sel.selection_set is not None and level < self.cap:
+                    child_depth, child_aliases = self.selections(sel.selection_set, level + 1)
+                    a += child_aliases
+                    d = 0 if sel.name.value.startswith("__") else 1 + child_depth
+            elif isinstance(sel, InlineFragmentNode):
+                d, a = self.selections(sel.selection_set, level)
+            elif isinstance(sel, FragmentSpreadNode):
+                d, a = self.fragment(sel.name.value)
+            depth, aliases = max(depth, d), aliases + a
+        return depth, aliases
+
+    def fragment(self, name: str) -> tuple[int, int]:
+        if name in self.done:
+            return self.done[name]
+        frag = self.fragments.get(name)
+        if frag is None or name in self.open:  # unknown (graphql-core reports it) or a cycle
+            return 0, 0
+        self.open.add(name)
+        self.done[name] = self.selections(frag.selection_set)
+        self.open.discard(name)
+        return self.done[name]
+
+
+def document_limits(max_depth: int, max_aliases: int) -> type[ValidationRule]:
+    """One validation rule for the depth of each operation and the aliases of the document."""
+
+    class DocumentLimits(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            defs = context.document.definitions
+            fragments = {d.name.value: d for d in defs if isinstance(d, FragmentDefinitionNode)}
+            measure = _Measure(fragments, cap=max_depth + 1)
+            total = 0
+            try:
+                for op in defs:
+                    if not isinstance(op, OperationDefinitionNode):
+                        continue
+                    depth, aliases = measure.selections(op.selection_set)
+                    total += aliases
+                    if depth > max_depth:
+                        name = op.name.value if op.name else "anonymous"
+                        msg = f"'{name}' exceeds maximum operation depth of {max_depth}"
+                        context.report_error(GraphQLError(msg, [op]))
+            except RecursionError:  # fragments chained hundreds deep
+                context.report_error(
+                    GraphQLError(f"the document exceeds maximum operation depth of {max_depth}")
+                )
+                return
+            if total > max_aliases:
+                context.report_error(GraphQLError(f"{total} aliases found. Allowed: {max_aliases}"))
+
+    return DocumentLimits
 
 
 class OperationTimeout(LimitExceeded):

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode, SelectionSetNode
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext, ExecutionResult
-from strawberry.types.nodes import SelectedField, Selection
 
 from api.errors import graphql_extensions
 from api.graphql import jobs, publish
@@ -59,8 +57,7 @@ class Query:
             first=first,
             after=after,
             sort=sort,
-            # selected_fields holds this field's own node(s): look below them
-            snippets=any(_selects(f.selections, "hits", "snippet") for f in info.selected_fields),
+            snippets=_selects(info, "hits", "snippet"),
         )
         # In a worker thread like every service call, even on the embedded index: on the event loop nothing
         # could interrupt it at the deadline (a slow terminology check, a huge facet count), and every
@@ -109,18 +106,31 @@ class Query:
         return [Concept(c=c) for c in found]
 
 
-def _selects(selections: Sequence[Selection], *path: str) -> bool:
-    """Whether the query selects the field at `path` (through fragments too): work nobody asked for
-    is skipped, such as highlighting the snippets of a page whose snippets are not shown."""
-    for sel in selections:
-        if isinstance(sel, SelectedField):
-            if sel.name != path[0]:
-                continue
-            if len(path) == 1 or _selects(sel.selections, *path[1:]):
-                return True
-        elif _selects(sel.selections, *path):  # a fragment: its fields belong to this level
-            return True
-    return False
+def _selects(info: Ctx, *path: str) -> bool:
+    """Whether the query selects the field at `path` below this one (through fragments too): work
+    nobody asked for is skipped, such as highlighting the snippets of a page whose snippets are not
+    shown. Walks graphql-core's nodes, each fragment once per remaining path: Strawberry's
+    `info.selected_fields` expands every spread anew, and a document whose fragments each spread the
+    next twice kept the event loop busy for minutes."""
+    raw = info._raw_info  # graphql-core's resolve info: this field's nodes and the document's fragments
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+
+    def walk(node: SelectionSetNode | None, path: tuple[str, ...]) -> bool:
+        for sel in node.selections if node is not None else ():
+            if isinstance(sel, FieldNode):
+                if sel.name.value == path[0] and (len(path) == 1 or walk(sel.selection_set, path[1:])):
+                    return True
+            elif isinstance(sel, InlineFragmentNode):
+                if walk(sel.selection_set, path):
+                    return True
+            elif isinstance(sel, FragmentSpreadNode) and (sel.name.value, path) not in seen:
+                seen.add((sel.name.value, path))
+                frag = raw.fragments.get(sel.name.value)
+                if frag is not None and walk(frag.selection_set, path):
+                    return True
+        return False
+
+    return any(walk(node.selection_set, path) for node in raw.field_nodes)
 
 
 @strawberry.type
