@@ -128,7 +128,8 @@ def import_(
     ] = False,
 ) -> None:
     """Import records; a bad record does not stop the others unless --all-or-nothing."""
-    with main.registry(create=True) as reg, progress() as bar:
+    # a dry run stores nothing, so it creates no registry either (`fairgrid validate` needs none)
+    with main.registry(create=not dry_run) as reg, progress() as bar:
         task = bar.add_task("importing", total=None)
 
         def tick(source: str, done: int, total: int) -> None:

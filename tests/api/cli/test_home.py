@@ -56,7 +56,7 @@ def test_a_store_path_taken_by_a_file_is_not_said_to_be_held(
 @pytest.mark.parametrize(
     "command",
     [["export"], ["show", "https://w3id.org/fairgrid/dataset/x"], ["quality"], ["review"],
-     ["terms", "search", "anaemia"], ["jobs", "list"], ["index-sync"]],
+     ["terms", "search", "anaemia"], ["jobs", "list"], ["index-sync"], ["import", "--dry-run", "x.ttl"]],
 )  # fmt: skip
 def test_a_missing_registry_home_is_not_answered_from_a_new_empty_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
