@@ -23,6 +23,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from api import federation as hub
 from api import harvesting
@@ -172,17 +173,17 @@ def create_app(
     async def http_error(request: Request, exc: HTTPException) -> Response:
         """What the router itself refuses: no route for the path (404), a method the route does not
         take (405, with its Allow header)."""
-        path, detail = request.url.path, str(exc.detail)
+        path, detail, headers = request.url.path, str(exc.detail), dict(exc.headers or {})
         if exc.status_code == 404:
             code, hint = "not_found", "check the path; /docs lists the routes, /catalog every record"
             detail = f"nothing is served at {path}"
         elif exc.status_code == 405:
-            allowed = (exc.headers or {}).get("Allow", "GET")
+            allowed = headers["Allow"] = _allowed_methods(app, request) or headers.get("Allow", "GET")
             code, hint = "method_not_allowed", f"use {allowed}"
             detail = f"{request.method} is not accepted at {path}"
         else:
             code, hint = "bad_request", "see /docs for what this route accepts"
-        return _problem_response(request, request_problem(exc.status_code, code, detail, hint), exc.headers)
+        return _problem_response(request, request_problem(exc.status_code, code, detail, hint), headers)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -257,6 +258,25 @@ def _checks(registry: Registry) -> dict[str, Any]:
         with contextlib.suppress(Exception):
             out["outbox_pending"] = len(registry.store.pending(10_000))
     return out
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> str:
+    """Every method some route takes at this path: Starlette's 405 names only the first route that
+    matched the path (GET at /records/{id}, which PUT and HEAD also serve). Asked of the router itself,
+    method by method, so routers included in any way are covered."""
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in app.router.routes
+        )
+    ]
+    if "GET" in allowed and "HEAD" not in allowed:
+        allowed.append("HEAD")  # every GET route answers HEAD (the HEAD middleware)
+    return ", ".join(sorted(allowed))
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _wants_html(request: Request) -> bool:

@@ -51,7 +51,8 @@ def test_no_route_and_wrong_method_are_problems(client: TestClient) -> None:
     assert r.status_code == 404 and _problem(r)["code"] == "not_found"
     r = client.delete("/records/dataset/consortium-aggregate-statistics")
     assert r.status_code == 405 and _problem(r)["code"] == "method_not_allowed"
-    assert "GET" in r.headers["allow"]
+    assert r.headers["allow"] == "GET, HEAD, PUT"  # every route at the path, not only the first one
+    assert _problem(r)["hint"] == "use GET, HEAD, PUT"
 
 
 def test_openapi_documents_the_problem_for_422(client: TestClient) -> None:
