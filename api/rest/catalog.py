@@ -14,10 +14,12 @@ from typing import Annotated
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
-from api.linked_data import ALIASES, RDF_TYPES, alternates, negotiate, rdf_response, request_path
+from api.linked_data import ALIASES, HTML, RDF_TYPES, alternates, negotiate, rdf_response, request_path
+from api.pages.session import has_session
 from api.rest import get_identity, get_registry
+from api.rest.catalog_page import catalog_html
 from registry.errors import InputError
 from registry.identity import Identity
 from registry.vocab import DCAT, DCT, RDF_TYPE, XSD, Kind
@@ -74,7 +76,10 @@ def _page_url(request: Request, page: int) -> str:
 @router.get(
     "/catalog",
     summary="The catalogue as DCAT-AP, paged (Link headers and Hydra paging triples)",
-    responses={200: {"content": {t: {} for t in RDF_TYPES}}, 406: {"description": "unsupported Accept"}},
+    responses={
+        200: {"content": {t: {} for t in [*RDF_TYPES, HTML]}},
+        406: {"description": "unsupported Accept"},
+    },
 )
 def get_catalog(
     request: Request,
@@ -83,9 +88,16 @@ def get_catalog(
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 50,
     kind: Annotated[str | None, Query(description="only records of this kind (e.g. dataset)")] = None,
-    format: Annotated[str | None, Query(description="override Accept: ttl, jsonld, xml, nt")] = None,
+    format: Annotated[str | None, Query(description="override Accept: ttl, jsonld, xml, nt, html")] = None,
 ) -> Response:
-    media = negotiate(request.headers.get("accept"), format, list(RDF_TYPES), ALIASES)
+    # HTML offered last: RDF clients, */* and no Accept get Turtle; browsers ask for text/html first
+    media = negotiate(request.headers.get("accept"), format, [*RDF_TYPES, HTML], ALIASES)
+    if media == HTML:
+        found = reg.catalog.page(who, _kind(kind), offset=(page - 1) * size, limit=size)
+        html = catalog_html(
+            found.records, found.total, page, size, _kind(kind), reg.settings.base_iri, has_session(request)
+        )
+        return HTMLResponse(html, headers={"Vary": "Accept"})
     cat = ox.NamedNode(str(request.url_for("get_catalog")))
     triples, total = catalog_triples(reg, who, cat, _kind(kind), page, size)
     last = max(1, -(-total // size))

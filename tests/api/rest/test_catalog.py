@@ -61,9 +61,32 @@ def test_catalog_links_datasets_and_negotiates(client: TestClient, auth: Auth) -
     assert "next" not in links(r.headers["link"])
     jsonld = client.get("/catalog?format=jsonld&size=2")
     assert jsonld.headers["content-type"] == "application/ld+json"
-    assert client.get("/catalog", headers={"Accept": "text/html"}).status_code == 406
+    assert client.get("/catalog", headers={"Accept": "image/png"}).status_code == 406
     assert client.get("/catalog?size=0").status_code == 422
     assert client.get("/catalog?kind=spaceship").status_code == 400
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_gets_the_catalogue_as_a_page_to_click_through(client: TestClient) -> None:
+    """The menu's "Catalogue" link: a browser got Turtle (or, asking for HTML alone, a 406)."""
+    r = client.get("/catalog?kind=dataset&size=5", headers={"Accept": BROWSER})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "content-security-policy" in r.headers and r.headers["vary"] == "Accept"
+    page = r.text
+    assert "7 record(s), page 1 of 2" in page
+    hrefs = re.findall(r'<li><a href="([^"]+)">', page)
+    assert len(hrefs) == 5 and all(h.startswith("/dataset/") and h.endswith("?format=html") for h in hrefs)
+    assert 'href="/catalog?page=2&amp;size=5&amp;kind=dataset"' in page  # the next page, same kind
+    assert 'href="/catalog?page=1&amp;size=5&amp;kind=dataset&amp;format=ttl"' in page  # this page as RDF
+    landing = client.get(hrefs[0], headers={"Accept": BROWSER})
+    assert landing.status_code == 200 and landing.headers["content-type"].startswith("text/html")
+    second = client.get("/catalog?kind=dataset&size=5&page=2&format=html").text
+    assert len(re.findall(r"<li><a href=", second)) == 2 and "← Previous" in second
+    # RDF clients are unchanged: */* and no Accept still get Turtle
+    for headers in ({"Accept": "*/*"}, {}):
+        assert client.get("/catalog", headers=headers).headers["content-type"].startswith("text/turtle")
 
 
 def test_anonymous_catalog_lists_restricted_and_non_public_datasets(client: TestClient) -> None:
