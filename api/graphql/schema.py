@@ -205,6 +205,12 @@ class Mutation:
         return RecordPayload.of(rec)
 
 
+INVALID_QUERY_HINT = (
+    "fix the document against the schema (GraphiQL at /graphql completes and checks it as you type); "
+    "graphql-core reports at most 100 problems per document"
+)
+
+
 def map_error(err: GraphQLError) -> GraphQLError:
     """fairgrid errors get their code, hint, status and details as extensions (api/errors decides);
     limit rules get code limit_exceeded; anything unexpected inside a resolver is masked."""
@@ -215,6 +221,8 @@ def map_error(err: GraphQLError) -> GraphQLError:
         ext = graphql_extensions(orig)
     elif orig is None and is_limit_message(err.message):
         ext = graphql_extensions(LimitExceeded(err.message))
+    elif orig is None and err.path is None:  # graphql-core's syntax and validation errors
+        ext = {"code": "invalid_query", "status": 400, "hint": INVALID_QUERY_HINT}
     elif orig is not None and not isinstance(orig, GraphQLError) and err.path is not None:
         log.error("unexpected error in %s", ".".join(map(str, err.path)), exc_info=orig)
         message, ext = "internal error", {"code": "internal_error", "status": 500}

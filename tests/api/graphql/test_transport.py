@@ -61,3 +61,24 @@ def test_a_mutation_over_get_is_refused_in_json(client: TestClient) -> None:
 def test_a_plain_query_still_answers(client: TestClient) -> None:
     r = client.post("/graphql", json={"query": "{ __typename }"})
     assert r.status_code == 200 and r.json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ search { nope } }",  # a field the schema does not have
+        "{ search { totalCount }",  # a syntax error
+        "{ search { ...Nope } }",  # an unknown fragment
+        "{ " + " ".join(f"nope{i}" for i in range(150)) + " }",  # past graphql-core's 100 errors
+    ],
+    ids=["unknown field", "syntax", "unknown fragment", "validation aborted"],
+)
+def test_a_document_the_schema_refuses_gets_a_code_and_a_hint(client: TestClient, document: str) -> None:
+    # these came back with a message only; a client could not tell them from fairgrid's own errors
+    body = client.post("/graphql", json={"query": document}).json()
+    assert body["errors"] and body.get("data") is None
+    if "aborted" in document or document.count("nope") > 100:
+        assert "Validation aborted" in body["errors"][-1]["message"]
+    for error in body["errors"]:
+        assert error["extensions"]["code"] == "invalid_query", error
+        assert error["extensions"]["status"] == 400 and error["extensions"]["hint"]
