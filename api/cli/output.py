@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -62,6 +63,23 @@ def writing(path: Path) -> Iterator[Path]:
         raise UnreadableInput(
             f"cannot write {path}: {why}", hint="give --out a file in a folder that exists and can be written"
         ) from None
+
+
+def check_writable(path: Path) -> None:
+    """Refuse an --out path that cannot be written before the work that fills it (an export of the
+    whole catalogue): the same message `writing` gives after it."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        why = "is a directory"
+    elif not parent.is_dir():
+        why = "no such directory"
+    elif not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        why = "permission denied"
+    else:
+        return
+    raise UnreadableInput(
+        f"cannot write {path}: {why}", hint="give --out a file in a folder that exists and can be written"
+    )
 
 
 def fail(exc: FairgridError) -> NoReturn:

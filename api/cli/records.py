@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.cli import main
-from api.cli.output import err, fail, out, print_json, violations_table, worst_exit, writing
+from api.cli.output import check_writable, err, fail, out, print_json, violations_table, worst_exit, writing
 from registry.errors import FairgridError
 from registry.model import provenance
 from registry.rdf import COMMON_PREFIXES, format_named, serialize
@@ -159,6 +159,8 @@ def export(
     include_deprecated: Annotated[bool, typer.Option(help="also export deprecated records")] = False,
 ) -> None:
     """Export the catalogue (latest revisions) as DCAT-AP."""
+    if out_file is not None:
+        check_writable(out_file)  # before the whole catalogue is read and serialised
     with main.registry() as reg, progress() as bar:
         task = bar.add_task("exporting", total=None)
         triples = reg.exporter.triples(

@@ -55,6 +55,22 @@ def test_export_out(tmp_path: Path) -> None:
         assert code == output.EXIT_UNREADABLE and f"cannot write {out}" in said, said
 
 
+def test_export_refuses_a_bad_out_before_reading_the_catalogue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from registry.services.exporter import Exporter
+
+    assert run("init", "--no-terminologies")[0] == 0
+
+    def read_everything(*_: object, **__: object) -> list[object]:
+        raise AssertionError("the catalogue was read for an export that cannot be written")
+
+    monkeypatch.setattr(Exporter, "triples", read_everything)
+    for out in unwritable(tmp_path):
+        code, said = run("export", "--out", str(out))
+        assert code == output.EXIT_UNREADABLE and f"cannot write {out}" in said, said
+
+
 def test_site_describe_and_features_out(tmp_path: Path, site: tuple[Path, Path]) -> None:
     home = str(site[0])
     for out in unwritable(tmp_path):
