@@ -104,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     console.print(
         f"\n[bold]GraphiQL:[/] http://127.0.0.1:{port}/graphql   (REST and linked data: /docs, /catalog)"
     )
+    console.print(
+        f"[bold]In a browser:[/] http://127.0.0.1:{port}/ (search), http://127.0.0.1:{port}/catalog "
+        "(every record, linked to its landing page; RDF clients get DCAT-AP there)"
+    )
     console.print("Two queries to paste there:")
     for q in EXAMPLE_QUERIES:
         print(q)  # plain: Rich would wrap the lines
