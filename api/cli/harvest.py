@@ -9,7 +9,7 @@ from rich.table import Table
 
 from api.cli import main
 from api.cli.output import EXIT_INVALID, EXIT_OK, err, out, print_json, violations_table
-from api.cli.records import ReportFmt, guarded
+from api.cli.records import ReportFmt, guarded, progress
 from registry.redact import redact
 from registry.services.harvest import HarvestResult, HarvestSource
 
@@ -36,9 +36,14 @@ def harvest(
     keeps records that violate the shapes as non-conformant drafts (`fairgrid review`) and deprecates
     the records the source no longer describes. Exit 0 done, 1 records rejected, 2 unreadable source,
     3 source unavailable (nothing changed)."""
-    with main.registry(create=True) as reg:
+    with main.registry(create=True) as reg, progress() as bar:
         src = HarvestSource(source_id, source, base) if source else reg.harvest.configured(source_id)
-        result = reg.harvest.harvest(main.me(), src, dry_run=dry_run)
+        task = bar.add_task("reading the source", total=None)
+
+        def tick(url: str, documents: int) -> None:  # one request per document: an FDP is thousands
+            bar.update(task, completed=documents, description=f"read {redact(url)[-60:]}")
+
+        result = reg.harvest.harvest(main.me(), src, dry_run=dry_run, progress=tick)
     if format == ReportFmt.json:
         print_json(_as_json(result))
     else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -129,11 +130,19 @@ class HarvestService:
             hint="name the source's URL or file, or add id=url to FAIRGRID_HARVEST_SOURCES",
         )
 
-    def harvest(self, identity: Identity, source: HarvestSource, *, dry_run: bool = False) -> HarvestResult:
+    def harvest(
+        self,
+        identity: Identity,
+        source: HarvestSource,
+        *,
+        dry_run: bool = False,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> HarvestResult:
+        """`progress(url, documents read)` while the source is read (the slow part, one request each)."""
         identity.require(Role.CURATOR, action="harvest records")
         check_source_id(source.id)
         cache = PageCache(self.settings.home / "harvest" / source.id, write=not dry_run)
-        found = crawl(self.fetcher, source.location, cache)
+        found = crawl(self.fetcher, source.location, cache, progress=progress)
         result = HarvestResult(source, dry_run, len(found.documents), found.not_modified)
         if not found.triples:
             raise InputError(

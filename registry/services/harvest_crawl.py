@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
@@ -113,8 +114,15 @@ def _format(page: Fetched) -> ox.RdfFormat:
     )
 
 
-def crawl(fetcher: Fetcher, start: str, cache: PageCache, max_documents: int = 10_000) -> Crawl:
-    """Every document of the source, merged; raises (and keeps nothing) when one cannot be read."""
+def crawl(
+    fetcher: Fetcher,
+    start: str,
+    cache: PageCache,
+    max_documents: int = 10_000,
+    progress: Callable[[str, int], None] | None = None,
+) -> Crawl:
+    """Every document of the source, merged; raises (and keeps nothing) when one cannot be read.
+    `progress(url, documents read)` after each document: a large FDP is thousands of requests."""
     start = (
         file_uri(start) if is_file(start) else urldefrag(start)[0]
     )  # a file's IRIs resolve against its URI
@@ -135,6 +143,8 @@ def crawl(fetcher: Fetcher, start: str, cache: PageCache, max_documents: int = 1
         triples = _read(fetcher, url, cache, out)
         out.documents.append(url)
         out.triples += triples
+        if progress is not None:
+            progress(url, len(out.documents))
         typed |= {
             t.subject.value for t in triples if t.predicate == _TYPE and isinstance(t.subject, ox.NamedNode)
         }

@@ -64,9 +64,15 @@ def test_fdp_tree_follows_catalogue_dataset_distribution_links(
 ) -> None:
     docs = ex.fdp()
     srv.serve(docs)
-    result = reg.harvest.harvest(CURATOR, HarvestSource("fdp", srv.url("/fdp")))
+    seen: list[tuple[str, int]] = []
+    result = reg.harvest.harvest(
+        CURATOR, HarvestSource("fdp", srv.url("/fdp")), progress=lambda url, n: seen.append((url, n))
+    )
     assert result.counts == {"imported": len(ex.records)}
     assert set(srv.requests) == set(docs) and set(srv.requests.values()) == {1}
+    # progress after every document read, in order: what the CLI's bar shows on a large FDP
+    assert [n for _, n in seen] == list(range(1, result.documents + 1))
+    assert seen[0][0] == srv.url("/fdp") and {srv.url(d) for d in docs} == {u for u, _ in seen}
     with pytest.raises(NotFound):  # the FDP root is navigation, not a record
         reg.records.get(CURATOR, srv.url("/fdp"))
 
