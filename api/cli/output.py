@@ -32,6 +32,7 @@ EXIT_OK = 0
 EXIT_INVALID = 1  # the input was read but violates rules
 EXIT_UNREADABLE = 2  # the input could not be read or parsed
 EXIT_UNAVAILABLE = 3
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 def exit_code(exc: FairgridError) -> int:

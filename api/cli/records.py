@@ -13,7 +13,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.cli import main
-from api.cli.output import check_writable, err, fail, out, print_json, violations_table, worst_exit, writing
+from api.cli.output import (
+    EXIT_INTERRUPTED,
+    check_writable,
+    err,
+    fail,
+    out,
+    print_json,
+    violations_table,
+    worst_exit,
+    writing,
+)
 from registry.errors import FairgridError
 from registry.model import provenance
 from registry.rdf import COMMON_PREFIXES, format_named, serialize
@@ -129,16 +139,25 @@ def import_(
 ) -> None:
     """Import records; a bad record does not stop the others unless --all-or-nothing."""
     # a dry run stores nothing, so it creates no registry either (`fairgrid validate` needs none)
-    with main.registry(create=not dry_run) as reg, progress() as bar:
-        task = bar.add_task("importing", total=None)
+    try:
+        with main.registry(create=not dry_run) as reg, progress() as bar:
+            task = bar.add_task("importing", total=None)
 
-        def tick(source: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=f"importing {Path(source).name}")
+            def tick(source: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, description=f"importing {Path(source).name}")
 
-        summary = reg.importer.run(
-            main.me(), paths, dry_run=dry_run, all_or_nothing=all_or_nothing, progress=tick,
-            exclusive=True,  # this process uses the store for the import alone: it may reopen it
+            summary = reg.importer.run(
+                main.me(), paths, dry_run=dry_run, all_or_nothing=all_or_nothing, progress=tick,
+                exclusive=True,  # this process uses the store for the import alone: it may reopen it
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        kept = (
+            "nothing was stored" if dry_run or all_or_nothing
+            else "the batches committed before it are kept, the one in progress is not"
         )  # fmt: skip
+        err.print(f"[yellow]interrupted:[/] {kept}")
+        err.print("[dim]what to do:[/] run the same import again: records already stored come back unchanged")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     for i in summary.rejections:
         err.print(f"[red]rejected[/] {_said(i.where, i.error)}")
         violations = getattr(i.error, "violations", [])
