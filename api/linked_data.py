@@ -158,12 +158,6 @@ def rdf_response(triples: Sequence[ox.Triple], media_type: str, headers: dict[st
     return Response(body, media_type=ctype, headers=headers)
 
 
-def without_body(resp: Response) -> Response:
-    """The answer to HEAD: the GET response's status and headers (Content-Length, ETag, Link and all),
-    no body (RFC 9110 9.3.2). Done here rather than left to the server, which may not strip it."""
-    return Response(status_code=resp.status_code, headers=dict(resp.headers))
-
-
 def head_as_get(app: ASGIApp) -> ASGIApp:
     """ASGI middleware: HEAD on any route is its GET without the body (RFC 9110 9.3.2). FastAPI's
     routes take only the methods they name, so HEAD got 405 where GET serves, or fell through to the

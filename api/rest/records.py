@@ -27,7 +27,6 @@ from api.linked_data import (
     rdf_response,
     record_headers,
     record_triples,
-    without_body,
 )
 from api.pages.session import has_session
 from api.rest import get_identity, get_registry, record_iri
@@ -82,13 +81,6 @@ def get_record(
     return show_record(request, reg, who, record_iri(reg, ident), revision, format)
 
 
-@router.head("/records/{ident:path}", summary="The headers GET /records/{id} would answer with")
-def head_record(
-    request: Request, ident: str, reg: Reg, who: Who, revision: Revision = None, format: Format = None
-) -> Response:
-    return without_body(get_record(request, ident, reg, who, revision, format))
-
-
 @iri_router.get(
     "/{kind_slug}/{ident:path}",
     summary="Dereference a record IRI under the base IRI (e.g. /dataset/{id})",
@@ -104,19 +96,6 @@ def get_by_iri_path(
     format: Format = None,
 ) -> Response:
     return show_record(request, reg, who, reg.settings.base_iri + f"{kind_slug}/{ident}", revision, format)
-
-
-@iri_router.head("/{kind_slug}/{ident:path}", summary="The headers GET on a record IRI would answer with")
-def head_by_iri_path(
-    request: Request,
-    kind_slug: str,
-    ident: str,
-    reg: Reg,
-    who: Who,
-    revision: Revision = None,
-    format: Format = None,
-) -> Response:
-    return without_body(get_by_iri_path(request, kind_slug, ident, reg, who, revision, format))
 
 
 def _body_format(request: Request) -> ox.RdfFormat:
