@@ -25,6 +25,7 @@ from federation.signing import ProtocolError, ReplayGuard, open_envelope, public
 from registry.errors import PermissionDenied
 
 log = logging.getLogger("fairgrid.federation")
+MAX_REASON = 500  # characters of a site's reason passed on
 
 
 class SiteStatus(StrEnum):
@@ -124,14 +125,13 @@ class Broker:
         if fut is None or fut.done():
             log.info("late answer from site %s to %s dropped", site, body.get("id"))
             return
-        answer = body.get("answer")
-        if not isinstance(answer, dict):
-            fut.set_result(SiteReply(site, SiteStatus.ERROR, reason="malformed answer"))
+        checked = checked_answer(body.get("answer"))
+        if isinstance(checked, str):
+            log.warning("malformed answer from site %s to %s: %s", site, body.get("id"), checked)
+            fut.set_result(SiteReply(site, SiteStatus.ERROR, reason=f"malformed answer: {checked}"))
             return
-        status = {"OK": SiteStatus.OK, "REFUSED": SiteStatus.REFUSED}.get(
-            str(answer.get("status")), SiteStatus.ERROR
-        )
-        fut.set_result(SiteReply(site, status, answer, answer.get("reason")))
+        status = {"OK": SiteStatus.OK, "REFUSED": SiteStatus.REFUSED}.get(checked["status"], SiteStatus.ERROR)
+        fut.set_result(SiteReply(site, status, checked, checked["reason"]))
 
     async def ask(
         self, sites: list[str], user: str, criteria: dict[str, Any], deadline_s: float
@@ -168,6 +168,42 @@ class Broker:
                 fut.cancel()
                 out[site] = SiteReply(site, SiteStatus.TIMEOUT, reason=f"no answer within {deadline_s:g} s")
         return {s: out[s] for s in sites}
+
+
+def _whole(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def checked_answer(answer: Any) -> dict[str, Any] | str:
+    """A site's answer reduced to the disclosed fields (federation.site.disclosure.Answer), or why it is
+    malformed: a site that is broken or hostile cannot break the total, slip a count under its own
+    threshold past it, or pass anything else (patient-level data) through the hub."""
+    if not isinstance(answer, dict):
+        return "not an object"
+    status, precision = answer.get("status"), answer.get("precision")
+    count, threshold = answer.get("count"), answer.get("threshold")
+    epsilon, reason = answer.get("epsilon") or 0.0, answer.get("reason")
+    if status not in ("OK", "REFUSED", "ERROR"):
+        return "status is not OK, REFUSED or ERROR"
+    if not isinstance(epsilon, int | float) or isinstance(epsilon, bool) or not 0 <= epsilon < float("inf"):
+        return "epsilon is not a finite number >= 0"
+    if reason is not None and not isinstance(reason, str):
+        return "reason is not text"
+    out: dict[str, Any] = {"status": status, "count": None, "precision": None, "threshold": None}
+    out.update(epsilon=float(epsilon), reason=None if reason is None else reason[:MAX_REASON])
+    if status != "OK":
+        return out
+    if precision == "BELOW_THRESHOLD":
+        if count is not None or not _whole(threshold, 1):
+            return "below the threshold, with a count or without a whole threshold >= 1"
+        out.update(precision=precision, threshold=threshold)
+    elif precision in ("EXACT", "ROUNDED", "NOISY"):
+        if not _whole(count, 0):
+            return "count is not a whole number >= 0"
+        out.update(precision=precision, count=count)
+    else:
+        return "precision is not EXACT, ROUNDED, NOISY or BELOW_THRESHOLD"
+    return out
 
 
 def _dumps(obj: Any) -> str:

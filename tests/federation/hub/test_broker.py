@@ -55,7 +55,13 @@ def test_forged_replayed_and_late_answers_are_dropped() -> None:
                       Ed25519PrivateKey.generate())  # fmt: skip
         broker.receive("a", forged)
         genuine = seal(
-            {"type": "answer", "id": qid, "site": "a", "answer": {"status": "OK", "count": 15}}, site_key
+            {
+                "type": "answer",
+                "id": qid,
+                "site": "a",
+                "answer": {"status": "OK", "count": 15, "precision": "EXACT"},
+            },
+            site_key,
         )
         broker.receive("a", genuine)
         broker.receive("a", genuine)  # replayed: dropped
@@ -86,7 +92,13 @@ def test_disconnect_mid_question_is_an_error_for_that_site_only() -> None:
         broker.receive(
             "a",
             seal(
-                {"type": "answer", "id": qid, "site": "a", "answer": {"status": "OK", "count": 20}}, keys["a"]
+                {
+                    "type": "answer",
+                    "id": qid,
+                    "site": "a",
+                    "answer": {"status": "OK", "count": 20, "precision": "EXACT"},
+                },
+                keys["a"],
             ),
         )
         return {s: r.status for s, r in (await task).items()}
@@ -134,3 +146,59 @@ def test_the_agent_pins_the_hub_key_and_refuses_another(agent: Agent) -> None:
     assert (agent.home / "hub-key.pub").read_text().strip() == first
     with pytest.raises(HubKeyMismatch):
         agent._hub_key(second)
+
+
+HOSTILE_ANSWERS: list[Any] = [
+    {"status": "OK", "count": None, "precision": "BELOW_THRESHOLD", "threshold": "ten"},
+    {"status": "OK", "count": 5, "precision": "EXACT", "epsilon": "x"},
+    {"status": "OK", "count": 5, "precision": ["EXACT"]},
+    {"status": "OK", "count": 5, "precision": "PATIENT_LIST"},
+    {"status": "OK", "count": -50, "precision": "EXACT"},
+    {"status": "OK", "count": True, "precision": "EXACT"},
+    {"status": "OK", "count": 2.5, "precision": "ROUNDED"},
+    {"status": "OK", "count": 3, "precision": "BELOW_THRESHOLD", "threshold": 10},
+    {"status": "OK", "count": 5, "precision": "EXACT", "epsilon": -1},
+    {"status": "OK", "count": 5, "precision": "EXACT", "epsilon": float("inf")},
+    {"status": "REFUSED", "epsilon": [1]},
+    {"status": "REFUSED", "reason": {"patients": ["p1"]}},
+    {"status": "MAYBE"},
+]
+
+
+def _answered(answer: Any) -> Any:
+    async def scenario() -> Any:
+        site_key = Ed25519PrivateKey.generate()
+        broker = Broker(Ed25519PrivateKey.generate(), {"a": public_text(site_key)}.get)
+        pipe = Pipe()
+        broker.attach("a", pipe, site_key.public_key())
+        task = asyncio.create_task(broker.ask(["a"], "alice", QUERY, 2.0))
+        await asyncio.sleep(0.05)
+        qid = pipe.sent[0]["body"]["id"]
+        msg = seal({"type": "answer", "id": qid, "site": "a", "answer": answer}, site_key)
+        broker.receive("a", json.loads(json.dumps(msg)))
+        return (await task)["a"]
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("answer", HOSTILE_ANSWERS, ids=range(len(HOSTILE_ANSWERS)))
+def test_a_malformed_answer_is_an_error_for_that_site_and_cannot_break_the_total(answer: Any) -> None:
+    # a hostile or broken site: wrong types, impossible counts, a number under its own threshold
+    from federation.hub.feasibility import _site_count, total_of
+
+    reply = _answered(answer)
+    assert reply.status is SiteStatus.ERROR and reply.reason.startswith("malformed answer")
+    count = _site_count(reply)
+    assert count.count is None and count.epsilon == 0.0
+    assert total_of([count]).count is None
+
+
+def test_only_the_disclosed_fields_of_an_answer_pass_the_hub() -> None:
+    answer = {"status": "OK", "count": 15, "precision": "ROUNDED", "threshold": None, "epsilon": 0.5,
+              "reason": None, "patients": [{"id": "p1", "birthDate": "1950-01-01"}]}  # fmt: skip
+    reply = _answered(answer)
+    assert reply.status is SiteStatus.OK
+    assert reply.answer == {"status": "OK", "count": 15, "precision": "ROUNDED", "threshold": None,
+                            "epsilon": 0.5, "reason": None}  # fmt: skip
+    long_reason = _answered({"status": "ERROR", "reason": "x" * 100_000})
+    assert long_reason.status is SiteStatus.ERROR and len(long_reason.reason) <= 500
