@@ -10,6 +10,7 @@ are not expanded here: each site expands them from its own terminologies.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from datetime import date
@@ -182,6 +183,17 @@ def _one_letter(change: str) -> str:
     return "p." + _THREE_LETTER.sub(lambda hit: _AMINO_ACIDS[hit.group(0)], change[2:])
 
 
+def _finite(value: Any, at: str) -> float:
+    """A bound as a float: JSON allows integers of any size, and Python's json reads NaN and Infinity."""
+    try:
+        number = float(value)
+    except OverflowError:
+        raise CriteriaError(at, "the number is too large") from None
+    if not math.isfinite(number):
+        raise CriteriaError(at, f"{number} is not a finite number")
+    return number
+
+
 _COMPARATORS = {"<": ("max", True), "<=": ("max", False), ">": ("min", True), ">=": ("min", False)}
 
 
@@ -191,14 +203,19 @@ def _lab(c: dict[str, Any], at: str) -> m.Lab:
         raise CriteriaError(f"{at}/loinc", f"LOINC {c['loinc']} is not a lab of the common data model")
     bounds: dict[str, Any] = {"min": c.get("min"), "max": c.get("max")}
     excl = {"min": bool(c.get("min_exclusive")), "max": bool(c.get("max_exclusive"))}
+    given = {"min": "min", "max": "max"}  # the key each bound was given as, for error pointers
     if "comparator" in c:
         if bounds["min"] is not None or bounds["max"] is not None:
             raise CriteriaError(f"{at}/comparator", "give either comparator and value, or min/max, not both")
+        given = {"min": "value", "max": "value"}
         if c["comparator"] == "=":
             bounds = {"min": c["value"], "max": c["value"]}
         else:
             side, strict = _COMPARATORS[c["comparator"]]
             bounds[side], excl[side] = c["value"], strict
+    for side, v in bounds.items():
+        if v is not None:
+            bounds[side] = _finite(v, f"{at}/{given[side]}")
     if bounds["min"] is None and bounds["max"] is None:
         return m.Lab(lab.loinc, lab.unit, within=_within(c, at))
     unit = c.get("unit")
@@ -211,6 +228,11 @@ def _lab(c: dict[str, Any], at: str) -> m.Lab:
         )
     except UnitError as exc:
         raise CriteriaError(f"{at}/unit", exc.message) from None
+    for side, v in (("min", lo), ("max", hi)):
+        if v is not None and not math.isfinite(v):
+            raise CriteriaError(
+                f"{at}/{given[side]}", f"{bounds[side]:g} {unit} is out of range in {lab.unit}"
+            )
     if lo is not None and hi is not None and lo > hi:
         raise CriteriaError(f"{at}/min", f"min {bounds['min']} is above max {bounds['max']}")
     return m.Lab(

@@ -56,6 +56,8 @@ def factor(unit: str, target: str, loinc: str | None = None) -> float:
         return float((1.0 * src).to(dst).magnitude)
     except pint.DimensionalityError:
         pass
+    except (TypeError, AttributeError):  # a UCUM annotation alone ({cells}) is no quantity
+        raise UnitError(f'unit "{unit}" cannot be converted to {target}') from None
     mm = MOLAR_MASS.get(loinc or "")
     if mm is not None:
         per_mol = mm * _quantity("g/mol")

@@ -154,3 +154,32 @@ def test_the_schema_is_published_as_json_schema() -> None:
     assert s["$schema"].startswith("https://json-schema.org/draft/2020-12")
     types = s["$defs"]["criterion"]["properties"]["type"]["enum"]
     assert types == ["diagnosis", "age", "sex", "lab", "variant", "medication", "procedure", "outcome"]
+
+
+def _lab(bound: Any, unit: str = "g/dL", key: str = "min") -> dict[str, Any]:
+    return {"inclusion": [[{"type": "lab", "loinc": "718-7", key: bound, "unit": unit}]]}
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        (_lab(10**400), "/inclusion/0/0/min: the number is too large"),  # JSON allows any integer
+        (_lab(float("nan")), "/inclusion/0/0/min: nan is not a finite number"),  # json.loads reads NaN
+        (_lab(float("inf"), key="max"), "/inclusion/0/0/max: inf is not a finite number"),
+        (_lab(1e308, "kg/dL"), "/inclusion/0/0/min: 1e+308 kg/dL is out of range in g/dL"),
+        (_lab(5, "{cells}"), '/inclusion/0/0/unit: unit "{cells}" cannot be converted to g/dL'),
+        (
+            {
+                "inclusion": [
+                    [{"type": "lab", "loinc": "718-7", "comparator": "=", "value": 10**400, "unit": "g/L"}]
+                ]
+            },
+            "/inclusion/0/0/value: the number is too large",
+        ),
+    ],
+)
+def test_lab_bounds_must_be_finite_numbers_and_units_numbers(doc: Any, message: str) -> None:
+    # these ended in an OverflowError or TypeError (a 500), or passed NaN/Infinity on to every site
+    with pytest.raises(CriteriaError) as err:
+        parse_criteria(doc)
+    assert err.value.message == message
