@@ -152,7 +152,14 @@ class FeasibilityService:
         self.check_single_process()
         q = self.parse(who, criteria)
         targets, deadline_s = self._sites(sites), self._deadline_s(deadline_ms)
-        replies = await self.gateway.ask(targets, who.subject, q.to_json(), deadline_s)
+        try:
+            replies = await self.gateway.ask(targets, who.subject, q.to_json(), deadline_s)
+        except BaseException:  # cancelled (caller gone, shutdown) after the question went out to the sites
+            unfinished = [
+                {"site": s, "status": "UNFINISHED", "precision": None, "epsilon": 0.0} for s in targets
+            ]
+            self.audit.record(uuid.uuid4().hex, who.subject, "SITES", q.key, q.canonical(), unfinished, None)
+            raise
         counts = [_site_count(replies[s]) for s in targets]
         result = FeasibilityResult(
             uuid.uuid4().hex,
