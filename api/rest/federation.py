@@ -62,6 +62,7 @@ async def feasibility(
     body: FeasibilityRequest, request: Request, who: Identity = Depends(get_identity)
 ) -> dict[str, Any]:
     service = _service(request)
+    service.require_asker(who)
     if body.source == "CATALOGUE":
         return result_json(service.catalogue(who, body.criteria))
     if body.source != "SITES":

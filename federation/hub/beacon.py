@@ -136,6 +136,7 @@ class BeaconService:
     async def individuals(
         self, who: Identity, filters: list[BeaconFilter], granularity: str
     ) -> dict[str, Any]:
+        self.feasibility.require_asker(who)
         if granularity not in GRANULARITIES:
             raise InputError(
                 f"requestedGranularity {granularity!r} is not served", hint="use boolean or count"

@@ -100,6 +100,11 @@ class FeasibilityService:
         self.default_deadline_ms, self.max_deadline_ms = default_deadline_ms, max_deadline_ms
         self.single_process = single_process
 
+    @staticmethod
+    def require_asker(who: Identity) -> None:
+        """Who may ask, checked before anything about the question is said (401/403 before 400)."""
+        who.require(*ASKERS, action="ask for feasibility counts")
+
     def check_single_process(self) -> None:
         if not self.single_process:
             raise Unavailable(
@@ -148,7 +153,7 @@ class FeasibilityService:
     async def ask(
         self, who: Identity, criteria: Any, sites: list[str] | None = None, deadline_ms: int | None = None
     ) -> FeasibilityResult:
-        who.require(*ASKERS, action="ask for feasibility counts")
+        self.require_asker(who)
         self.check_single_process()
         q = self.parse(who, criteria)
         targets, deadline_s = self._sites(sites), self._deadline_s(deadline_ms)
@@ -176,7 +181,7 @@ class FeasibilityService:
         """Sum of numberOfUniqueIndividuals over the dataset records whose diseases meet every group made
         only of diagnoses: an upper bound (other criteria cannot be applied to metadata; patients may be
         counted in several datasets)."""
-        who.require(*ASKERS, action="ask for feasibility counts")
+        self.require_asker(who)
         q = self.parse(who, criteria)
         matching: set[str] | None = None
         for group in q.inclusion:

@@ -75,3 +75,23 @@ def test_a_code_of_another_terminology_is_unknown_here(client: TestClient, auth:
         ).status_code
         == 400
     )
+
+
+def test_who_may_ask_is_checked_before_the_question(client: TestClient, auth: Auth) -> None:
+    # an anonymous caller or a curator learns nothing about the question's faults: 401/403 first
+    asks = [
+        ("POST", "/feasibility", {"json": {"criteria": MDS, "source": "EVERYTHING"}}),
+        ("GET", "/beacon/v2/individuals", {}),
+        ("GET", "/beacon/v2/individuals", {"params": {"filters": "FOO:1"}}),
+        (
+            "GET",
+            "/beacon/v2/individuals",
+            {"params": {"filters": "ICD10:D46", "requestedGranularity": "record"}},
+        ),
+        ("POST", "/beacon/v2/individuals", {"json": {"query": {"filters": ["HP:0001903"]}}}),
+    ]
+    for method, path, kw in asks:
+        assert client.request(method, path, **kw).status_code == 401, (method, path, kw)  # type: ignore[arg-type]
+        curator = client.request(method, path, headers=auth(Role.CURATOR), **kw)  # type: ignore[arg-type]
+        assert curator.status_code == 403, (method, path, kw)
+        assert client.request(method, path, headers=auth(Role.RESEARCHER), **kw).status_code == 400  # type: ignore[arg-type]
