@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -73,6 +74,12 @@ class _GraphQLApp(GraphQL[GraphQLContext, None]):
         except HTTPException as exc:
             response = request_error(exc.status_code, exc.reason)
         await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except RecursionError:  # not a JSONDecodeError, so Strawberry let it through as a 500
+            raise HTTPException(400, "the request body is nested too deeply to be read") from None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL page: Strawberry's loads its scripts from CDNs (blank offline, and inline

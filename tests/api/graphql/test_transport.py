@@ -37,6 +37,12 @@ REFUSED = {
     "variables not an object": ("POST", b'{"query": "{ __typename }", "variables": "x"}', JSON),
     "unknown operation name": ("POST", b'{"query": "{ __typename }", "operationName": "B"}', JSON),
     "text/plain": ("POST", b'{"query": "{ __typename }"}', {"Content-Type": "text/plain"}),
+    # json.loads raises RecursionError, no JSONDecodeError: it was a 500 (feasibility criteria as variables)
+    "nested too deeply": (
+        "POST",
+        b'{"query": "{ __typename }", "variables": {"c": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}",
+        JSON,
+    ),  # fmt: skip
 }
 
 
