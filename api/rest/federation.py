@@ -105,22 +105,36 @@ async def agent(ws: WebSocket) -> None:
     await ws.send_text(json.dumps({"type": "hub-hello", "hub_key": broker.public_key}))
     link = _WsLink(ws)
     try:
-        hello = json.loads(await ws.receive_text())
-        key = await _welcome(broker, site, hello)
+        key = await _welcome(broker, site, await _receive(ws))
         if key is None:
             await ws.close(code=4403, reason="the site's hello did not verify with its registered key")
             return
         broker.attach(site, link, key)
         while True:
-            raw = await ws.receive_text()
-            try:
-                broker.receive(site, json.loads(raw))
-            except ValueError:
-                log.warning("site %s sent something that is not JSON", site)
+            msg = await _receive(ws)
+            if msg is None:
+                log.warning("site %s sent something that is not JSON text", site)
+            else:
+                broker.receive(site, msg)
     except (WebSocketDisconnect, ValueError):
         pass
     finally:
         broker.detach(site, link)
+
+
+async def _receive(ws: WebSocket) -> Any:
+    """A site's next message as JSON; None when it is not JSON text (a binary frame, not JSON, or nested
+    too deeply to read: json.loads raises RecursionError)."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if not isinstance(text, str):
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 async def _welcome(broker: Broker, site: str, hello: Any) -> Any:

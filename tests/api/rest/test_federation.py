@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
+from api.auth import dev_token
 from registry.identity import Role
+from registry.wiring import Registry
 from tests.api.rest.conftest import Auth
 
 MDS = {"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "D46"}]]}
@@ -95,3 +98,22 @@ def test_who_may_ask_is_checked_before_the_question(client: TestClient, auth: Au
         curator = client.request(method, path, headers=auth(Role.CURATOR), **kw)  # type: ignore[arg-type]
         assert curator.status_code == 403, (method, path, kw)
         assert client.request(method, path, headers=auth(Role.RESEARCHER), **kw).status_code == 400  # type: ignore[arg-type]
+
+
+def test_a_site_sending_json_nested_too_deeply_is_closed_without_a_traceback(
+    client: TestClient, shared: Registry
+) -> None:
+    # json.loads raises RecursionError (not ValueError): it escaped the agent endpoint as an exception
+    from starlette.websockets import WebSocketDisconnect
+
+    token = dev_token(shared.settings.home, "op-leiden", [Role.SITE_OPERATOR], site="leiden-01")
+    deep = "[" * 100_000 + "]" * 100_000
+    for send in ("send_text", "send_bytes"):  # a binary frame: Starlette's receive_text raised KeyError
+        with client.websocket_connect(
+            "/federation/agent", headers={"Authorization": f"Bearer {token}"}
+        ) as ws:
+            assert ws.receive_json()["type"] == "hub-hello"
+            getattr(ws, send)(deep if send == "send_text" else deep.encode())
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_text()
+        assert closed.value.code == 4403
