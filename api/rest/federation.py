@@ -11,6 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -63,8 +64,8 @@ async def feasibility(
 ) -> dict[str, Any]:
     service = _service(request)
     service.require_asker(who)
-    if body.source == "CATALOGUE":
-        return result_json(service.catalogue(who, body.criteria))
+    if body.source == "CATALOGUE":  # searches and reads records: off the event loop
+        return result_json(await run_in_threadpool(service.catalogue, who, body.criteria))
     if body.source != "SITES":
         raise InputError(f"source {body.source!r} is not SITES or CATALOGUE")
     return result_json(await service.ask(who, body.criteria, body.sites, body.deadline_ms))
@@ -138,8 +139,6 @@ async def _receive(ws: WebSocket) -> Any:
 
 
 async def _welcome(broker: Broker, site: str, hello: Any) -> Any:
-    from starlette.concurrency import run_in_threadpool
-
     try:
         return await run_in_threadpool(broker.welcome, site, hello)  # reads the site's registry record
     except FairgridError as exc:

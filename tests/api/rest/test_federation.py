@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
@@ -117,3 +119,29 @@ def test_a_site_sending_json_nested_too_deeply_is_closed_without_a_traceback(
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_text()
         assert closed.value.code == 4403
+
+
+def test_catalogue_counts_are_read_off_the_event_loop(
+    client: TestClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the catalogue bound searches and reads every matching dataset record: on the event loop it held up
+    # every other request and the site agents' connections meanwhile (GraphQL already ran it in a thread)
+    import asyncio
+
+    service = client.app.state.feasibility  # type: ignore[attr-defined]
+    real = service.catalogue
+    loops: list[bool] = []
+
+    def catalogue(*args: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            loops.append(True)
+        except RuntimeError:
+            loops.append(False)
+        return real(*args)
+
+    monkeypatch.setattr(service, "catalogue", catalogue)
+    r = client.post(
+        "/feasibility", json={"criteria": MDS, "source": "CATALOGUE"}, headers=auth(Role.RESEARCHER)
+    )
+    assert r.status_code == 200 and loops == [False]
