@@ -133,6 +133,17 @@ class Broker:
         status = {"OK": SiteStatus.OK, "REFUSED": SiteStatus.REFUSED}.get(checked["status"], SiteStatus.ERROR)
         fut.set_result(SiteReply(site, status, checked, checked["reason"]))
 
+    @staticmethod
+    async def _send(session: _Session, qid: str, text: str, fut: asyncio.Future[SiteReply]) -> None:
+        try:
+            await session.link.send_text(text)
+        except Exception as exc:  # the connection broke under us: this site only
+            session.pending.pop(qid, None)
+            if not fut.done():
+                fut.set_result(
+                    SiteReply(session.site, SiteStatus.ERROR, reason=f"send failed: {type(exc).__name__}")
+                )
+
     async def ask(
         self, sites: list[str], user: str, criteria: dict[str, Any], deadline_s: float
     ) -> dict[str, SiteReply]:
@@ -140,6 +151,7 @@ class Broker:
         loop = asyncio.get_running_loop()
         qid = uuid.uuid4().hex
         waiting: dict[str, asyncio.Future[SiteReply]] = {}
+        sends: list[asyncio.Task[None]] = []
         out: dict[str, SiteReply] = {}
         for site in sites:
             session = self._sessions.get(site)
@@ -151,13 +163,15 @@ class Broker:
             waiting[site] = fut
             body: dict[str, Any] = {"type": "feasibility", "id": qid, "site": site, "user": user}
             body.update(criteria=criteria, deadline=time.time() + deadline_s)
-            try:
-                await session.link.send_text(_dumps(seal(body, self._key)))
-            except Exception as exc:  # the connection broke under us: this site only
-                session.pending.pop(qid, None)
-                fut.set_result(SiteReply(site, SiteStatus.ERROR, reason=f"send failed: {type(exc).__name__}"))
-        if waiting:
-            await asyncio.wait(waiting.values(), timeout=max(0.0, deadline_s))
+            # every site at once, and within the deadline: a site that stops reading its socket blocks a
+            # send (backpressure), which must hold up neither the others nor the question
+            sends.append(asyncio.create_task(self._send(session, qid, _dumps(seal(body, self._key)), fut)))
+        try:
+            if waiting:
+                await asyncio.wait(waiting.values(), timeout=max(0.0, deadline_s))
+        finally:
+            for task in sends:
+                task.cancel()
         for site, fut in waiting.items():
             if fut.done():
                 out[site] = fut.result()

@@ -202,3 +202,32 @@ def test_only_the_disclosed_fields_of_an_answer_pass_the_hub() -> None:
                             "epsilon": 0.5, "reason": None}  # fmt: skip
     long_reason = _answered({"status": "ERROR", "reason": "x" * 100_000})
     assert long_reason.status is SiteStatus.ERROR and len(long_reason.reason) <= 500
+
+
+class Stuck:
+    """A link whose sends never complete: a site that stopped reading its socket (TCP backpressure)."""
+
+    async def send_text(self, data: str) -> None:
+        await asyncio.Event().wait()
+
+
+def test_a_site_that_stops_reading_cannot_hang_the_question_or_keep_others_from_being_asked() -> None:
+    async def scenario() -> dict[str, Any]:
+        keys = {s: Ed25519PrivateKey.generate() for s in "ab"}
+        broker = Broker(Ed25519PrivateKey.generate(), {s: public_text(k) for s, k in keys.items()}.get)
+        broker.attach("a", Stuck(), keys["a"].public_key())  # sorted first: it was sent to first
+        pipe = Pipe()
+        broker.attach("b", pipe, keys["b"].public_key())
+        task = asyncio.create_task(broker.ask(["a", "b"], "alice", QUERY, 0.3))
+        for _ in range(500):  # b is asked although a's send has not completed
+            if pipe.sent:
+                break
+            await asyncio.sleep(0.01)
+        assert pipe.sent, "b was never asked"
+        qid = pipe.sent[0]["body"]["id"]
+        answer = {"status": "OK", "count": 20, "precision": "EXACT"}
+        broker.receive("b", seal({"type": "answer", "id": qid, "site": "b", "answer": answer}, keys["b"]))
+        replies = await asyncio.wait_for(task, 20)  # a guard against the hang, not a timing claim
+        return {s: r.status for s, r in replies.items()}
+
+    assert asyncio.run(scenario()) == {"a": SiteStatus.TIMEOUT, "b": SiteStatus.OK}
