@@ -111,7 +111,11 @@ class PublishService:
         record = self._publishable(identity, iri)
         assert record.revision is not None
         target, _ = self.settings.zenodo.target(sandbox)
-        related = self.records.referenced(identity, record, RELATED_LIMIT)
+        # what goes to Zenodo is public: a referenced record whose metadata is for the consortium only
+        # (readable by this caller) is named by its IRI alone, never by its title, DOI or names
+        related = {
+            i: r for i, r in self.records.referenced(identity, record, RELATED_LIMIT).items() if r.is_public
+        }
         community = self.settings.zenodo.community
         metadata = zenodo_metadata(
             record, related, labels=self.labels, communities=[community] if community else []

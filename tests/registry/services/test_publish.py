@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -252,3 +253,31 @@ def test_the_dry_run_payload_is_what_zenodo_receives(hub: Registry, zenodo: Runn
     assert {k: dep["metadata"].get(k) for k in sent} == sent
     files = {f["filename"]: (f["filesize"], f["checksum"].removeprefix("md5:")) for f in dep["files"]}
     assert files == {f["name"]: (f["size"], f["md5"]) for f in dry["files"]}
+
+
+def test_consortium_only_metadata_of_related_records_is_not_published(hub: Registry, zenodo: Running) -> None:
+    # a public model trained on a dataset whose metadata is for the consortium only: the member who
+    # publishes may read that dataset, the public Zenodo record must not repeat it (title, DOI, names)
+    fg = "https://w3id.org/fairgrid/ns#"
+    ds = hub.records.get(CURATOR, DATASET)
+    assert ds.revision is not None
+    hidden = [t for t in ds.triples if t.predicate.value != fg + "metadataVisibility"]
+    hidden.append(
+        ox.Triple(
+            ox.NamedNode(DATASET),
+            ox.NamedNode(fg + "metadataVisibility"),
+            ox.NamedNode(fg + "ConsortiumMetadata"),
+        )
+    )
+    data = ox.serialize(hidden, format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None
+    hub.records.update(CURATOR, DATASET, data, ox.RdfFormat.N_TRIPLES, base_revision=ds.revision.number)
+    title = str(hub.records.get(MEMBER, DATASET).value(DCT + "title"))
+    assert title and title != "None"
+    pub = hub.publish.publish(MEMBER, MODEL_IRI).published
+    assert pub is not None
+    deposited = json.dumps(_state(zenodo))
+    for name, url in pub.files.items():
+        deposited += httpx.get(url, timeout=10).text if not name.endswith(".safetensors") else ""
+    assert title not in deposited
+    assert DATASET in deposited  # the model's own (public) metadata still names what it was trained on
