@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from registry.model import Record
 from registry.services.records import RecordService
 from registry.vocab import FG, Kind
 
+log = logging.getLogger("fairgrid.federation")
 # The hub reads Site records as itself: a site's key must be found even when its record is consortium-only.
 HUB = Identity("fairgrid-hub", frozenset({Role.CURATOR}))
 
@@ -43,7 +45,14 @@ class SiteDirectory:
         for rec in found.values():
             if isinstance(rec, Record) and (sid := rec.value(f"{FG}siteId")):
                 name = rec.value("http://xmlns.com/foaf/0.1/name") or sid
-                out[sid] = SiteEntry(sid, rec.iri, name, rec.value(f"{FG}signingKey"))
+                entry = SiteEntry(sid, rec.iri, name, rec.value(f"{FG}signingKey"))
+                if sid in out and out[sid].iri != entry.iri:
+                    # two records claim one site: neither key may sign it in (no record wins by order)
+                    log.warning(
+                        "site %s is claimed by %s and %s: no key signs it in", sid, out[sid].iri, rec.iri
+                    )
+                    entry = SiteEntry(sid, min(out[sid].iri, rec.iri), name, None)
+                out[sid] = entry
         return out
 
     def key(self, site_id: str) -> str | None:
