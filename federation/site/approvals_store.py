@@ -25,6 +25,7 @@ from registry.files import write_atomic
 
 HELD_FILE = "approvals/held.json"
 GOVERNANCE_KEY_FILE = "keys/governance.pub"  # the consortium governance key, pinned by the site operator
+CLOCK_SLACK_S = 60.0  # a sync time this far ahead of the clock still counts (small adjustments)
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,12 @@ def stale(held: Held, max_staleness_s: float, now: float | None = None) -> str |
     if held.synced_at is None:
         return "no approvals were ever synced to this site"
     age = (time.time() if now is None else now) - held.synced_at
+    if age < -CLOCK_SLACK_S:
+        # the clock went back since (or the sync was noted ahead of time): how old it is cannot be told
+        return (
+            f"the last approvals sync is {-age:.0f} s in the future (the clock changed): "
+            "revocations may be withheld until the next sync"
+        )
     if age > max_staleness_s:
         return (
             f"the last approvals sync is {age:.0f} s old (more than {max_staleness_s:.0f} s): "

@@ -126,3 +126,15 @@ def test_an_altered_cohort_is_refused_by_the_approval_itself(cfg: GateConfig) ->
     d = check(cfg, cohort=other)
     assert not d.allowed and "cohort" in d.reason, d.reason
     assert read_audit(cfg.home)[-1]["allowed"] is False
+
+
+def test_a_sync_time_in_the_future_is_stale(cfg: GateConfig) -> None:
+    # the clock went back after a sync (it was a day ahead, then corrected): that sync says nothing about
+    # what the hub holds now, so it must not keep the held documents trusted for a day more
+    held = ApprovalsStore(cfg.home).read()
+    ApprovalsStore(cfg.home).put(list(held.approvals), [], now=time.time() + 86400)
+    d = check(cfg)
+    assert not d.allowed and "sync" in d.reason, d.reason
+    assert not could_allow(cfg, build_fab(APP).hash)
+    ApprovalsStore(cfg.home).put(list(held.approvals), [])  # the next sync, at the corrected time
+    assert check(cfg).allowed
