@@ -165,7 +165,8 @@ class FeasibilityService:
             ]
             self.audit.record(uuid.uuid4().hex, who.subject, "SITES", q.key, q.canonical(), unfinished, None)
             raise
-        counts = [_site_count(replies[s]) for s in targets]
+        floors = {s: e.threshold for s, e in self.directory.sites().items()}
+        counts = [_floored(_site_count(replies[s]), floors.get(s)) for s in targets]
         result = FeasibilityResult(
             uuid.uuid4().hex,
             q.key,
@@ -239,6 +240,14 @@ def _site_count(reply: SiteReply) -> SiteCount:
         a.get("threshold"),
         float(a.get("epsilon") or 0),
     )
+
+
+def _floored(c: SiteCount, threshold: int | None) -> SiteCount:
+    """The site's registered fg:disclosureThreshold applied on top of its own policy: a count under it
+    (a site whose policy file lets less out, or a hostile agent) is passed on as below that threshold."""
+    if c.count is None or threshold is None or threshold <= 1 or c.count >= threshold:
+        return c
+    return SiteCount(c.site, c.status, None, "BELOW_THRESHOLD", threshold, c.epsilon, c.reason)
 
 
 __all__ = ["CriteriaError", "FeasibilityResult", "FeasibilityService", "SiteCount", "SiteGateway", "Total"]

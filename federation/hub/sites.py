@@ -22,6 +22,7 @@ class SiteEntry:
     iri: str
     name: str
     key: str | None
+    threshold: int | None = None  # fg:disclosureThreshold: the smallest count the site releases
 
 
 class SiteDirectory:
@@ -45,13 +46,15 @@ class SiteDirectory:
         for rec in found.values():
             if isinstance(rec, Record) and (sid := rec.value(f"{FG}siteId")):
                 name = rec.value("http://xmlns.com/foaf/0.1/name") or sid
-                entry = SiteEntry(sid, rec.iri, name, rec.value(f"{FG}signingKey"))
+                floor = rec.value(f"{FG}disclosureThreshold") or ""
+                threshold = int(floor) if floor.isascii() and floor.isdigit() else None
+                entry = SiteEntry(sid, rec.iri, name, rec.value(f"{FG}signingKey"), threshold)
                 if sid in out and out[sid].iri != entry.iri:
                     # two records claim one site: neither key may sign it in (no record wins by order)
                     log.warning(
                         "site %s is claimed by %s and %s: no key signs it in", sid, out[sid].iri, rec.iri
                     )
-                    entry = SiteEntry(sid, min(out[sid].iri, rec.iri), name, None)
+                    entry = SiteEntry(sid, min(out[sid].iri, rec.iri), name, None, threshold)
                 out[sid] = entry
         return out
 
