@@ -116,7 +116,8 @@ class ApprovalsStore:
             approvals = [d for j in jobs for d in j.get("approvals", [])]
             revocations = [d for j in jobs for d in j.get("revocations", [])]
             meta = {str(j["iri"]): {"fab_hash": j.get("fab_hash"), "cohort": j.get("cohort")} for j in jobs}
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            # RecursionError: JSON nested too deeply to read (a hostile hub); it would end the gate's loop
             raise InputError(f"the hub's approvals answer is malformed ({type(exc).__name__})") from None
         offered = body.get("governance_key")
         if isinstance(offered, str) and offered:
