@@ -127,6 +127,8 @@ def _verified_body(doc: Any, key: Ed25519PublicKey) -> dict[str, Any]:
         raise ApprovalError(
             "bad signature: the document is forged, altered or signed by another key"
         ) from exc
+    except RecursionError:  # nested deeper than JSON can be written: never a signed document
+        raise ApprovalError("the document is nested too deeply to be a signed document") from None
     return dict(doc["body"])
 
 

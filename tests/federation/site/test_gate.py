@@ -174,3 +174,17 @@ def test_every_decision_audited(world: World) -> None:
     assert [e["allowed"] for e in log] == [True, False]
     assert log[1]["fab_hash"] == OTHER_FAB and "FAB hash" in log[1]["reason"]
     assert all(e["site"] == "site-a" for e in log)
+
+
+def test_documents_nested_too_deeply_refused_not_raised(world: World) -> None:
+    # a document (from a hostile hub, or handed in) nested deeper than json can write: refused like any
+    # other bad document; a RecursionError would leave the task unanswered
+    deep: Any = 1
+    for _ in range(100_000):
+        deep = {"a": deep}
+    doc = world.approval("governance")
+    bad = {"body": {**doc["body"], "run_config": deep}, "sig": doc["sig"]}
+    revocation = {"body": {"type": "fairgrid-approval-revocation/1", "x": deep}, "sig": doc["sig"]}
+    d = world.check([bad, world.approval("custodian")], revocations=[revocation])
+    assert not d.allowed and "no governance approval" in d.reason
+    assert world.check(world.both(), revocations=[revocation]).allowed
