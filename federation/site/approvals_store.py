@@ -51,8 +51,9 @@ class ApprovalsStore:
             return Held()
         try:
             data = json.loads(self.path.read_text("utf-8"))
-        except (OSError, ValueError):
-            return Held()  # unreadable: hold nothing, so the gate refuses (and says why)
+        except (OSError, ValueError, RecursionError):
+            # unreadable (or nested too deeply): hold nothing, so the gate refuses (and says why)
+            return Held()
         return Held(
             tuple(d for d in data.get("approvals", []) if isinstance(d, dict)),
             tuple(d for d in data.get("revocations", []) if isinstance(d, dict)),

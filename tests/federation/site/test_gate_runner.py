@@ -138,3 +138,13 @@ def test_a_sync_time_in_the_future_is_stale(cfg: GateConfig) -> None:
     assert not could_allow(cfg, build_fab(APP).hash)
     ApprovalsStore(cfg.home).put(list(held.approvals), [])  # the next sync, at the corrected time
     assert check(cfg).allowed
+
+
+def test_a_held_file_nested_too_deeply_holds_nothing(cfg: GateConfig) -> None:
+    # JSON the sync could still read may be too deep to read again further down the stack (in the task's
+    # process): then the site holds nothing and refuses, and the task gets its answer
+    store = ApprovalsStore(cfg.home)
+    store.path.write_text('{"approvals": [' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "]}", "utf-8")
+    assert store.read().approvals == () and store.read().synced_at is None
+    d = check(cfg)
+    assert not d.allowed and "sync" in d.reason
