@@ -131,6 +131,16 @@ class Journal:
             }
         return Entry(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]) if row[5] else None, files)
 
+    def published_under(self, prefix: str) -> dict[str, dict[str, Any]]:
+        """key -> the `Published` dict of every finished publication whose key starts with `prefix`."""
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT key, published FROM publication WHERE published IS NOT NULL "
+                "AND substr(key, 1, length(?)) = ?",
+                (prefix, prefix),
+            ).fetchall()
+        return {str(k): json.loads(v) for k, v in rows}
+
     # --- writes, each one committed before it returns ---------------------------------------------
 
     def start(self, key: str, *, previous_id: int | None = None) -> Entry:

@@ -108,6 +108,18 @@ class Publisher:
         and to Zenodo is two publications, not one."""
         return f"{self.client.base_url} {key}"
 
+    def latest(self, key_prefix: str, suffix: str = "") -> Published | None:
+        """The newest finished publication on this client's Zenodo whose key is `key_prefix`, a revision
+        number and `suffix` (the highest number wins)."""
+        prefix = self.journal_key(key_prefix)
+        found: list[tuple[int, Published]] = []
+        for key, published in self.journal.published_under(prefix).items():
+            rest = key[len(prefix) :]
+            number = rest[: len(rest) - len(suffix)] if suffix else rest
+            if rest.endswith(suffix) and number.isdigit():
+                found.append((int(number), Published.from_dict(published)))
+        return max(found, key=lambda pair: pair[0])[1] if found else None
+
     def payload(self, metadata: dict[str, Any], files: Sequence[PackageFile]) -> dict[str, Any]:
         """What would be sent (for --dry-run): the exact body of the full-metadata PUT, and the files."""
         _check_metadata(metadata)

@@ -131,6 +131,9 @@ class PublishService:
                 payload["new_version_of"] = previous.deposition_id if previous else None
                 return PublishResult(iri, target, True, payload=payload)
             publisher = self.publisher_for(sandbox)
+            # a publication whose DOI never reached the record (its write-back failed) is still the one
+            # the next version follows: the journal knows it, so no second, unrelated concept DOI is made
+            previous = previous or publisher.latest(f"{iri}#", "#sandbox" if sandbox else "")
             try:
                 published = publisher.publish(key, metadata, package.files, previous=previous, progress=say)
             finally:

@@ -281,3 +281,22 @@ def test_consortium_only_metadata_of_related_records_is_not_published(hub: Regis
         deposited += httpx.get(url, timeout=10).text if not name.endswith(".safetensors") else ""
     assert title not in deposited
     assert DATASET in deposited  # the model's own (public) metadata still names what it was trained on
+
+
+def test_after_a_failed_write_back_the_next_publication_is_a_new_version(
+    hub: Registry, zenodo: Running
+) -> None:
+    # the hint of the failed write-back: publish the draft, then publish again (a new version gets the DOI)
+    def meanwhile(message: str) -> None:
+        if message == "publishing":
+            _edit(hub, publish=False)
+
+    first = hub.publish.publish(MEMBER, MODEL_IRI, progress=meanwhile)
+    assert first.published is not None and first.writeback_error is not None
+    hub.records.publish(CURATOR, MODEL_IRI)
+    later = hub.publish.publish(MEMBER, MODEL_IRI).published
+    assert later is not None and later.version == "0.3.0" and later.doi != first.published.doi
+    assert later.concept_doi == first.published.concept_doi  # not a second, unrelated concept
+    assert _dois(hub, MODEL_IRI) == {VERSION_LABEL: [later.doi], CONCEPT_LABEL: [later.concept_doi]}
+    state = _state(zenodo)
+    assert list(state["concepts"].values()) == [[first.published.deposition_id, later.deposition_id]]
