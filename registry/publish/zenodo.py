@@ -137,7 +137,7 @@ class ZenodoClient:
         # Not idempotent: a 5xx or a lost answer may still have created a draft, so only retried when
         # Zenodo said it did nothing (429) or the connection never opened (see _send).
         body = {"metadata": metadata} if metadata else {}
-        return self._json("POST", self._api("deposit/depositions"), json=body, idempotent=False)
+        return self._deposit("POST", self._api("deposit/depositions"), json=body, idempotent=False)
 
     def drafts(self, size: int = 50) -> list[dict[str, Any]]:
         """The account's most recent unpublished depositions (Zenodo's `status=draft`, newest first)."""
@@ -153,7 +153,7 @@ class ZenodoClient:
         )
 
     def get(self, deposition_id: int) -> dict[str, Any]:
-        return self._json("GET", self._deposition(deposition_id))
+        return self._deposit("GET", self._deposition(deposition_id))
 
     def put_metadata(self, deposition_id: int, metadata: dict[str, Any]) -> dict[str, Any]:
         """Replace ALL of the deposition's metadata (Zenodo's PUT is a full replace)."""
@@ -205,7 +205,7 @@ class ZenodoClient:
     # --- actions -------------------------------------------------------------------------------
 
     def publish(self, deposition_id: int) -> dict[str, Any]:
-        return self._json("POST", self._deposition(deposition_id) + "/actions/publish")
+        return self._deposit("POST", self._deposition(deposition_id) + "/actions/publish")
 
     def edit(self, deposition_id: int) -> dict[str, Any]:
         return self._json("POST", self._deposition(deposition_id) + "/actions/edit")
@@ -216,12 +216,14 @@ class ZenodoClient:
     def new_version(self, deposition_id: int) -> dict[str, Any]:
         """Returns the *published* deposition; its `links.latest_draft` is the new draft. Not resent after a
         5xx or a lost answer: Zenodo may have made the draft (a second call is then refused)."""
-        return self._json("POST", self._deposition(deposition_id) + "/actions/newversion", idempotent=False)
+        return self._deposit(
+            "POST", self._deposition(deposition_id) + "/actions/newversion", idempotent=False
+        )
 
     def get_url(self, url: str) -> dict[str, Any]:
         """GET a link Zenodo gave (e.g. `links.latest_draft`), only on Zenodo's own origin."""
         self._same_origin(url)
-        return self._json("GET", url)
+        return self._deposit("GET", url)
 
     def get_record(self, record_id: int) -> dict[str, Any]:
         return self._json("GET", self._api(f"records/{int(record_id)}"))
@@ -238,6 +240,16 @@ class ZenodoClient:
         # links come from the server's answers: never send the token to another host
         if _origin(url) != self._origin:
             raise ZenodoRejected(f"Zenodo gave a link outside {self._origin}: {_origin(url)}")
+
+    def _deposit(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        """An answer that must be a deposition: an object with a whole-number id."""
+        answer = self._json(method, url, **kwargs)
+        ident = answer.get("id") if isinstance(answer, dict) else None
+        if isinstance(ident, bool) or not (
+            isinstance(ident, int) or (isinstance(ident, str) and ident.isdigit())
+        ):
+            raise ZenodoUnavailable(f"Zenodo answered {method} {_path(url)} with no deposition (no id)")
+        return dict(answer)
 
     def _json(self, method: str, url: str, **kwargs: Any) -> Any:
         response = self._send(method, url, **kwargs)

@@ -236,3 +236,39 @@ def test_without_a_token_nothing_is_sent(local_zenodo: LocalZenodo) -> None:
             z.create()
         assert "FAIRGRID_ZENODO_TOKEN" in refused.value.hint
     assert local_zenodo.state()["requests"] == []
+
+
+class _NoDeposition(BaseHTTPRequestHandler):
+    body = b"{}"
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    do_GET = do_POST = _answer  # noqa: N815 - the http.server hooks
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("body", [b"", b"{}", b"[]", b'{"id": "x"}', b'{"id": true}', b'"id"'])
+def test_an_answer_that_is_no_deposition_is_unavailable_not_a_crash(body: bytes) -> None:
+    # a proxy or a broken Zenodo answering 2xx with something else: a Zenodo error (the publisher retries
+    # or adopts the draft), never a KeyError/TypeError that ends as a 500
+    handler = type("Handler", (_NoDeposition,), {"body": body})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        z = ZenodoClient(f"http://127.0.0.1:{server.server_address[1]}", "t", sleep=lambda _s: None)
+        for call in (z.create, lambda: z.get(1), lambda: z.publish(1), lambda: z.new_version(1)):
+            with pytest.raises(ZenodoUnavailable, match="deposition"):
+                call()
+        z.close()
+    finally:
+        server.shutdown()
+        server.server_close()
