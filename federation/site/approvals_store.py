@@ -13,6 +13,7 @@ it while a sync writes sees the old or the new set, never half of one.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +21,17 @@ from typing import Any
 
 import httpx
 
+from federation.jobs.approvals import ApprovalError, verify_approval, verify_revocation
 from registry.errors import InputError, Unavailable
 from registry.files import write_atomic
+
+log = logging.getLogger(__name__)
 
 HELD_FILE = "approvals/held.json"
 GOVERNANCE_KEY_FILE = "keys/governance.pub"  # the consortium governance key, pinned by the site operator
 CLOCK_SLACK_S = 60.0  # a sync time this far ahead of the clock still counts (small adjustments)
+# An approval or revocation is about a kilobyte: thousands of jobs fit; a larger answer is not the hub's.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -103,16 +109,19 @@ class ApprovalsStore:
         """Replace the held approvals with the hub's current documents for `site` (`http`: the client)."""
         url = hub_url.rstrip("/") + "/federation/training/documents"
         try:
-            r = (http or httpx).get(url, params={"site": site}, timeout=timeout_s,
-                                    headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            with (http or httpx).stream("GET", url, params={"site": site}, timeout=timeout_s,
+                                        headers={"Authorization": f"Bearer {token}"}) as r:  # fmt: skip
+                if r.status_code != 200:
+                    raise Unavailable(
+                        f"the hub at {hub_url} refused the approvals sync (HTTP {r.status_code})"
+                    )
+                raw = _read_capped(r, hub_url)
         except httpx.HTTPError as exc:
             raise Unavailable(
                 f"cannot reach the hub at {hub_url} to sync approvals: {type(exc).__name__}"
             ) from None
-        if r.status_code != 200:
-            raise Unavailable(f"the hub at {hub_url} refused the approvals sync (HTTP {r.status_code})")
         try:
-            body = r.json()
+            body = json.loads(raw)
             jobs = body["jobs"]
             approvals = [d for j in jobs for d in j.get("approvals", [])]
             revocations = [d for j in jobs for d in j.get("revocations", [])]
@@ -123,7 +132,49 @@ class ApprovalsStore:
         offered = body.get("governance_key")
         if isinstance(offered, str) and offered:
             self._pin_or_check(offered.strip(), hub_url)
+        approvals, revocations = self._signed(site, approvals, revocations, hub_url)
         return self.put(approvals, revocations, jobs=meta, source=hub_url)
+
+    def _signed(
+        self, site: str, approvals: list[Any], revocations: list[Any], hub_url: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Only what the governance or this site's custodian key signed (approvals: for this site). The
+        gate would ignore the rest anyway, but held it would cost every gate check a verification, and
+        revocations are kept forever: a hub could grow the held file without bound."""
+        from federation.signing import public_key
+        from federation.site.keys import KEY_FILE, site_key
+
+        keys: list[tuple[Any, Any]] = []
+        gov = self.home / GOVERNANCE_KEY_FILE
+        if gov.is_file():
+            keys.append(("governance", public_key(gov.read_text("utf-8").strip())))
+        if (self.home / KEY_FILE).is_file():
+            keys.append(("custodian", site_key(self.home).public_key()))
+
+        def approval(doc: Any) -> bool:
+            for authority, key in keys:
+                try:
+                    return verify_approval(doc, key, authority).site == site
+                except ApprovalError:
+                    continue
+            return False
+
+        def revocation(doc: Any) -> bool:
+            for authority, key in keys:
+                try:
+                    verify_revocation(doc, key, authority)
+                    return True
+                except ApprovalError:
+                    continue
+            return False
+
+        kept_a = [d for d in approvals if approval(d)]
+        kept_r = [d for d in revocations if revocation(d)]
+        dropped = len(approvals) + len(revocations) - len(kept_a) - len(kept_r)
+        if dropped:
+            log.warning("approvals sync: %d documents from %s not signed for site %s, not held",
+                        dropped, hub_url, site)  # fmt: skip
+        return kept_a, kept_r
 
     def _pin_or_check(self, offered: str, hub_url: str) -> None:
         # trust on first use, as the site agent pins the hub's key: a different key later is refused
@@ -143,6 +194,19 @@ class ApprovalsStore:
             "synced_at": held.synced_at, "source": held.source,
         }  # fmt: skip
         write_atomic(self.path, json.dumps(data, sort_keys=True), private=True)
+
+
+def _read_capped(r: httpx.Response, hub_url: str) -> bytes:
+    chunks, size = [], 0
+    for chunk in r.iter_bytes():
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise InputError(
+                f"the hub at {hub_url} sent an approvals answer larger than {MAX_ANSWER_BYTES // 2**20} MiB",
+                hint="a site's approvals are a few kilobytes each: check which hub this site syncs from",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def pin_governance_key(home: Path, text: str) -> None:
