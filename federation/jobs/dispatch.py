@@ -20,7 +20,6 @@ import re
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ import pyoxigraph as ox
 
 from federation.hub.audit import HubAudit
 from federation.hub.sites import HUB
+from federation.jobs.audit_entry import audit_job
 from federation.jobs.model_record import TrainedModel, datasets_for, model_triples
 from federation.jobs.record import JobView
 from federation.jobs.runner import Runner, RunStatus, run_metrics
@@ -293,10 +293,7 @@ class TrainingService:
         return self.jobs.show(HUB, job.iri)
 
     def _audit(self, identity: Identity, what: str, iri: str, sites: list[dict[str, Any]]) -> None:
-        if self.audit is not None:
-            self.audit.record(
-                f"train-{uuid.uuid4().hex[:16]}", identity.subject, what, iri[:200], iri, sites, None
-            )
+        audit_job(self.audit, "train", identity, what, iri, sites)  # a failed write only warns
 
 
 def model_file(home: Path, slug: str, name: str) -> Path:

@@ -17,6 +17,7 @@ from typing import Any
 import pyoxigraph as ox
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from federation.hub.audit import HubAudit
 from federation.hub.sites import HUB, SiteDirectory
 from federation.jobs.approvals import (
     Approval,
@@ -28,6 +29,7 @@ from federation.jobs.approvals import (
     verify_approval,
     verify_revocation,
 )
+from federation.jobs.audit_entry import audit_job
 from federation.jobs.record import JobSpec, JobView, check_spec, job_triples, job_view, run_config
 from federation.signing import public_key
 from registry.errors import Conflict, InputError, NotFound, PermissionDenied, StaleRevision
@@ -41,9 +43,12 @@ GOVERNANCE = (Role.CONSORTIUM_MEMBER,)  # admin is implied by Identity.has
 
 
 class JobService:
-    def __init__(self, records: RecordService, governance_key: Ed25519PrivateKey) -> None:
+    def __init__(
+        self, records: RecordService, governance_key: Ed25519PrivateKey, *, audit: HubAudit | None = None
+    ) -> None:
         self.records = records
         self.governance_key = governance_key
+        self.audit = audit  # each committed decision is an entry in the hub's audit log (audit_entry.py)
         self.sites = SiteDirectory(records, ttl_s=0.0)  # approvals must see a key rotated a moment ago
 
     # --- reading ----------------------------------------------------------------------------------
@@ -67,7 +72,11 @@ class JobService:
         iri = f"{self.records.settings.base_iri.rstrip('/')}/job/{new_approval_id()[5:]}"
         triples = job_triples(iri, spec, criteria, site_iris, identity.agent_iri, "submitted")
         self._write(identity, iri, triples, None)
-        return self.show(HUB, iri)
+        job = self.show(HUB, iri)
+        self._audit(
+            identity, "job-submitted", job, [{"site": s, "status": "submitted"} for s in job.spec.sites]
+        )
+        return job
 
     def approve(self, identity: Identity, iri: str, *, expires: datetime | None = None) -> JobView:
         """Governance approval: one document per target site, signed with the governance key."""
@@ -81,7 +90,11 @@ class JobService:
             sign_approval(self._approval(job, "governance", site, identity, until), self.governance_key)
             for site in job.spec.sites
         ]
-        return self._save(identity, job, state="approved", approvals=(*job.approvals, *docs))
+        saved = self._save(identity, job, state="approved", approvals=(*job.approvals, *docs))
+        given = [{"site": d["body"]["site"], "status": "approved", "authority": "governance",
+                  "approval_id": d["body"]["approval_id"]} for d in docs]  # fmt: skip
+        self._audit(identity, "job-approved", saved, given)
+        return saved
 
     def reject(self, identity: Identity, iri: str, note: str) -> JobView:
         identity.require(*GOVERNANCE, action="reject training jobs")
@@ -91,8 +104,12 @@ class JobService:
             raise InputError("say why the job is rejected")
         # rejecting withdraws every governance approval given so far, signed, so sites learn it too
         revs = self._revocations(job, "governance", f"job rejected: {note[:200]}")
-        return self._save(identity, job, state="rejected", revocations=(*job.revocations, *revs),
-                          rejection=note[:2000])  # fmt: skip
+        saved = self._save(identity, job, state="rejected", revocations=(*job.revocations, *revs),
+                           rejection=note[:2000])  # fmt: skip
+        withdrawn = [r["body"]["approval_id"] for r in revs]
+        rejected = [{"site": s, "status": "rejected", "revoked": withdrawn} for s in job.spec.sites]
+        self._audit(identity, "job-rejected", saved, rejected)
+        return saved
 
     def add_custodian_approval(self, identity: Identity, iri: str, doc: Any) -> JobView:
         """Store a custodian approval the site signed; only that site's operator may hand it in."""
@@ -112,7 +129,11 @@ class JobService:
                 raise ApprovalError(f"the custodian approval's {name} does not match the job")
         if approval.expires > job.spec.expires.timestamp():
             raise ApprovalError("the custodian approval outlives the job's expiry")
-        return self._save(identity, job, approvals=(*job.approvals, doc))
+        saved = self._save(identity, job, approvals=(*job.approvals, doc))
+        given = {"site": site, "status": "approved", "authority": "custodian",
+                 "approval_id": approval.approval_id, "signer": approval.signer[:200]}  # fmt: skip
+        self._audit(identity, "job-custodian-approved", saved, [given])
+        return saved
 
     def revoke(self, identity: Identity, iri: str, approval_id: str, *, document: Any = None,
                reason: str = "") -> JobView:  # fmt: skip
@@ -136,7 +157,10 @@ class JobService:
             if r.approval_id != approval_id:
                 raise ApprovalError("the signed revocation names another approval")
             doc = document
-        return self._save(identity, job, revocations=(*job.revocations, doc))
+        saved = self._save(identity, job, revocations=(*job.revocations, doc))
+        revoked = {"site": site, "status": "revoked", "authority": authority, "approval_id": approval_id}
+        self._audit(identity, "job-revoked", saved, [revoked])
+        return saved
 
     # --- helpers ----------------------------------------------------------------------------------
 
@@ -156,6 +180,9 @@ class JobService:
             for d in job.approvals
             if d.get("body", {}).get("authority") == authority and d["body"]["approval_id"] not in done
         ]
+
+    def _audit(self, identity: Identity, what: str, job: JobView, sites: list[dict[str, Any]]) -> None:
+        audit_job(self.audit, "job", identity, what, job.iri, sites)  # after the commit; a failure warns
 
     def _open(self, job: JobView) -> None:
         if job.state == "rejected":

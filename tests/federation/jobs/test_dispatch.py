@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -160,6 +161,20 @@ def test_rejected_and_running_jobs_do_not_start(world) -> None:  # type: ignore[
     with pytest.raises(NotDispatchable, match="already running"):
         svc.start(GOV, job.iri)
     assert len(runner.started) == 1
+
+
+def test_a_failed_audit_write_does_not_fail_a_started_run(  # type: ignore[no-untyped-def]
+    world, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, jobs, runner, homes = world
+    audit = HubAudit(tmp_path / "audit.sqlite")
+    audit.close()  # every write now fails (sqlite3.ProgrammingError)
+    svc = TrainingService(jobs, runner, lambda: APP, audit=audit)
+    job = custodians(jobs, jobs.approve(GOV, submit(jobs).iri), homes, SITES)
+    with caplog.at_level(logging.WARNING, logger="fairgrid.audit"):
+        job = svc.start(GOV, job.iri)  # the run started and is recorded: the caller is told so
+    assert job.state == "running" and len(runner.started) == 1
+    assert "did not take training-start" in caplog.text
 
 
 def test_gpu_jobs_go_to_gpu_sites_only(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

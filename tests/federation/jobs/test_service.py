@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from federation.hub.audit import HubAudit
 from federation.jobs.approvals import ApprovalError, governance_key
 from federation.jobs.record import JobSpec
 from federation.jobs.service import JobService, custodian_approval, custodian_revocation
@@ -34,6 +36,7 @@ ALICE = Identity("alice", frozenset({Role.CONSORTIUM_MEMBER}))  # requester
 GOV = Identity("gov-board", frozenset({Role.CONSORTIUM_MEMBER}))
 OP_A = Identity("op-a", frozenset({Role.SITE_OPERATOR}), site="site-a")
 OP_B = Identity("op-b", frozenset({Role.SITE_OPERATOR}), site="site-b")
+SITES = ("site-a", "site-b")
 CRITERIA = {"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "D46"}]]}
 
 
@@ -159,3 +162,53 @@ def test_governance_revocation_and_rejection(world: tuple[JobService, dict[str, 
     assert other.state == "rejected" and len(other.revocations) == 2
     with pytest.raises(Conflict):
         jobs.approve(GOV, other.iri)
+
+
+def test_each_committed_decision_is_in_the_hub_audit_log(
+    world: tuple[JobService, dict[str, Path]], tmp_path: Path
+) -> None:
+    plain, homes = world
+    audit = HubAudit(tmp_path / "audit.sqlite")
+    jobs = JobService(plain.records, plain.governance_key, audit=audit)
+    key_a = site_key(homes["site-a"])
+    job = jobs.submit(ALICE, spec())
+    with pytest.raises(PermissionDenied):
+        jobs.approve(ALICE, job.iri)  # refused: nothing committed, nothing logged
+    job = jobs.approve(GOV, job.iri)
+    doc = custodian_approval(key_a, job, "site-a", "custodian-a")
+    job = jobs.add_custodian_approval(OP_A, job.iri, doc)
+    custodian_id = doc["body"]["approval_id"]
+    jobs.revoke(OP_A, job.iri, custodian_id, document=custodian_revocation(key_a, custodian_id))
+    jobs.reject(GOV, job.iri, "purpose too broad")
+
+    entries = audit.entries()
+    assert [(e["source"], e["user"]) for e in entries] == [
+        ("job-submitted", "alice"),
+        ("job-approved", "gov-board"),
+        ("job-custodian-approved", "op-a"),
+        ("job-revoked", "op-a"),
+        ("job-rejected", "gov-board"),
+    ]
+    assert all(e["query"] == job.iri for e in entries)
+    submitted, approved, custodian, revoked, rejected = (e["sites"] for e in entries)
+    assert [(s["site"], s["status"]) for s in submitted] == [("site-a", "submitted"), ("site-b", "submitted")]
+    gov_ids = {a["body"]["approval_id"] for a in job.approvals if a["body"]["authority"] == "governance"}
+    assert {s["approval_id"] for s in approved} == gov_ids and {s["site"] for s in approved} == set(SITES)
+    assert custodian == [{"site": "site-a", "status": "approved", "authority": "custodian",
+                          "approval_id": custodian_id, "signer": "custodian-a"}]  # fmt: skip
+    assert revoked == [{"site": "site-a", "status": "revoked", "authority": "custodian",
+                        "approval_id": custodian_id}]  # fmt: skip
+    assert {s["status"] for s in rejected} == {"rejected"} and set(rejected[0]["revoked"]) == gov_ids
+
+
+def test_a_failed_audit_write_does_not_fail_the_committed_decision(
+    world: tuple[JobService, dict[str, Path]], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    plain, _ = world
+    audit = HubAudit(tmp_path / "audit.sqlite")
+    audit.close()  # every write now fails (sqlite3.ProgrammingError)
+    jobs = JobService(plain.records, plain.governance_key, audit=audit)
+    with caplog.at_level(logging.WARNING, logger="fairgrid.audit"):
+        job = jobs.approve(GOV, jobs.submit(ALICE, spec()).iri)
+    assert job.state == "approved" and plain.show(GOV, job.iri).state == "approved"
+    assert "did not take job-submitted" in caplog.text and "did not take job-approved" in caplog.text
