@@ -47,7 +47,7 @@ def install(app: FastAPI, registry: Registry) -> None:
     directory = SiteDirectory(registry.records)
     broker = Broker(load_or_create_key(home / HUB_KEY), directory.key)
     app.state.broker = broker
-    app.state.hub_audit = HubAudit(home / AUDIT_FILE)
+    app.state.hub_audit = hub_audit(registry)  # the process's one log, shared with job decisions
     fed = registry.settings.federation
     app.state.feasibility = FeasibilityService(
         broker, directory, registry.terms, registry.records, registry.search, app.state.hub_audit,
@@ -71,13 +71,23 @@ def _hub_audit(path: Path) -> HubAudit:
     return HubAudit(path)  # one connection per process (it is thread-safe), not one per request
 
 
+def hub_audit(registry: Registry) -> HubAudit:
+    """The hub's audit log in the registry home: feasibility questions, job decisions, training runs."""
+    return _hub_audit((registry.settings.home / AUDIT_FILE).resolve())
+
+
+def job_service(registry: Registry) -> JobService:
+    """Training jobs, each committed decision audited in the hub's log (every caller builds it here)."""
+    return JobService(registry.records, governance_key(registry.settings.home), audit=hub_audit(registry))
+
+
 def training_service(registry: Registry, runner: Runner | None = None) -> TrainingService:
     """Dispatch of approved jobs: to `runner`, or to the SuperLink the settings name (none: cannot start)."""
     s = registry.settings
     if runner is None and s.superlink_control:
         runner = DeployedFlowerRunner(s.superlink_control, s.training_out or s.home / "training-out")
-    jobs = JobService(registry.records, governance_key(s.home))
-    return TrainingService(jobs, runner, app_fab, audit=_hub_audit((s.home / AUDIT_FILE).resolve()))
+    jobs = job_service(registry)
+    return TrainingService(jobs, runner, app_fab, audit=jobs.audit)
 
 
 def follow_in_background(training: TrainingService, iri: str) -> threading.Thread:

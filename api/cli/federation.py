@@ -99,7 +99,8 @@ def site_audit(
 
 @guarded
 def audit(since: SinceOpt = None, user: UserOpt = None, json_out: JsonOpt = False) -> None:
-    """Show the hub's feasibility audit log (statuses and precision per site; never counts)."""
+    """Show the hub's audit log: feasibility questions (statuses and precision per site; never counts),
+    training-job decisions and runs (the job IRI, each site's status)."""
     from api.cli import main as cli  # here, not at import: main imports this module
     from api.federation import AUDIT_FILE
     from federation.hub.audit import HubAudit

@@ -14,8 +14,7 @@ from rich.table import Table
 from api.cli import main
 from api.cli.output import out, print_json
 from api.cli.records import guarded
-from api.federation import training_service
-from federation.jobs.approvals import governance_key
+from api.federation import job_service, training_service
 from federation.jobs.record import JobSpec, JobView, job_json
 from federation.jobs.service import JobService, custodian_approval, custodian_revocation
 from federation.site.keys import existing_site_key
@@ -33,7 +32,7 @@ def register(parent: typer.Typer) -> None:
 
 
 def _service(reg: Registry) -> JobService:
-    return JobService(reg.records, governance_key(reg.settings.home))
+    return job_service(reg)  # the composition root's, audited
 
 
 def _read(path: Path) -> bytes:

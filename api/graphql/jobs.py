@@ -9,9 +9,8 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from api.federation import follow_in_background, training_service
+from api.federation import follow_in_background, job_service, training_service
 from api.graphql.concepts import Ctx
-from federation.jobs.approvals import governance_key
 from federation.jobs.record import JobSpec, JobView, job_json
 from federation.jobs.service import JobService
 from registry.errors import StaleRevision, Unavailable
@@ -19,7 +18,7 @@ from registry.wiring import Registry
 
 
 def _service(registry: Registry) -> JobService:
-    return JobService(registry.records, governance_key(registry.settings.home))
+    return job_service(registry)  # the composition root's, audited
 
 
 @strawberry.type(description="A training job: its settings, state, and the signed documents sites verify.")

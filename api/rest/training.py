@@ -6,9 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from api.federation import job_service
 from api.rest import get_identity
-from federation.jobs.approvals import governance_key
-from federation.jobs.service import JobService
 from federation.jobs.site_documents import documents_for_site
 from registry.identity import Identity
 
@@ -23,6 +22,4 @@ router = APIRouter(tags=["training"])
 def documents(
     request: Request, site: str = Query(description="site id"), who: Identity = Depends(get_identity)
 ) -> dict[str, Any]:
-    registry = request.app.state.registry
-    jobs = JobService(registry.records, governance_key(registry.settings.home))
-    return documents_for_site(jobs, who, site)
+    return documents_for_site(job_service(request.app.state.registry), who, site)

@@ -78,6 +78,20 @@ def test_jobs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert code == 0, out
     assert [j["iri"] for j in json.loads(out)] == [job]
 
+    # each decision is in the hub's audit log, as `fairgrid audit` shows it (the refused approval is not)
+    code, out = run("audit", "--json")
+    assert code == 0, out
+    entries = [e for e in json.loads(out) if e["query"] == job]
+    assert [(e["user"], e["source"]) for e in entries] == [
+        (entries[0]["user"], "job-submitted"),  # the CLI's local operator
+        ("gov", "job-approved"),
+        ("op", "job-custodian-approved"),
+        ("op", "job-revoked"),
+    ]
+    assert entries[3]["sites"] == [
+        {"site": "site-a", "status": "revoked", "authority": "custodian", "approval_id": custodian}
+    ]
+
 
 def test_bad_submissions_exit_1_or_2(tmp_path: Path) -> None:
     assert run("init", "--no-terminologies")[0] == 0
