@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from api.rest import get_identity
 from federation.criteria import schema
-from federation.hub.broker import Broker
+from federation.hub.broker import MAX_MESSAGE, Broker
 from federation.hub.feasibility import FeasibilityResult, FeasibilityService
 from registry.errors import FairgridError, InputError
 from registry.identity import Identity, Role
@@ -117,21 +117,35 @@ async def agent(ws: WebSocket) -> None:
                 log.warning("site %s sent something that is not JSON text", site)
             else:
                 broker.receive(site, msg)
+    except _Oversize as exc:
+        limit = MAX_MESSAGE // 1024
+        why = f"the site sent a message of {exc.size:,} characters, over the {limit} KiB one may take"
+        log.warning("site %s: %s; connection closed", site, why)
+        broker.cut_off(site, link, why)
+        await ws.close(code=1009, reason="message too big")
     except (WebSocketDisconnect, ValueError):
         pass
     finally:
         broker.detach(site, link)
 
 
+class _Oversize(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
 async def _receive(ws: WebSocket) -> Any:
     """A site's next message as JSON; None when it is not JSON text (a binary frame, not JSON, or nested
-    too deeply to read: json.loads raises RecursionError)."""
+    too deeply to read: json.loads raises RecursionError). Over MAX_MESSAGE it is not read: _Oversize."""
     message = await ws.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
     text = message.get("text")
     if not isinstance(text, str):
         return None
+    if len(text) > MAX_MESSAGE:
+        raise _Oversize(len(text))
     try:
         return json.loads(text)
     except (ValueError, RecursionError):

@@ -26,6 +26,13 @@ from registry.errors import PermissionDenied
 
 log = logging.getLogger("fairgrid.federation")
 MAX_REASON = 500  # characters of a site's reason passed on
+# The most a site's message (its hello, an answer) may take, in characters. An answer is a status, a count,
+# a precision, a threshold, an epsilon and a reason (of which the hub passes on MAX_REASON characters), in an
+# envelope with an id, the site, a nonce, a time and a signature: under 1 KiB, with any reason a site gives
+# under a few. 64 KiB leaves room for far more and keeps the worst message cheap to read (a few ms of
+# json.loads, re-encoding and verifying, on the event loop: a thread would not help, json holds the GIL);
+# at the server's 16 MiB, one site's answer held every other request for seconds.
+MAX_MESSAGE = 64 * 1024
 
 
 class SiteStatus(StrEnum):
@@ -100,6 +107,12 @@ class Broker:
             del self._sessions[site]
             self._fail_pending(session, "the site disconnected")
             log.info("site %s disconnected", site)
+
+    def cut_off(self, site: str, link: Link, why: str) -> None:
+        """`site` sent what the hub will not read (too large): every question open with it is ERROR."""
+        session = self._sessions.get(site)
+        if session is not None and session.link is link:
+            self._fail_pending(session, why)
 
     @staticmethod
     def _fail_pending(session: _Session, why: str) -> None:
