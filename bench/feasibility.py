@@ -5,9 +5,9 @@
 A simple question (one disease code with descendants) and a complex one (code + age at diagnosis + lab
 range + variant + an exclusion) are each asked `--queries` times through the hub's HTTP API
 (`POST /feasibility`), with each site's noise cache cleared between questions so that no answer is a cache
-hit (sites run with epsilon 1.0). In the same run the same counts are timed on one site store directly (no
-hub, no network, no disclosure control), through the agent's cohort index and through the reference SQL,
-to show what the protocol adds. The site data is synthesised once
+hit (sites run with epsilon 1.0, and a budget the bench cannot spend). In the same run the same counts
+are timed on one site store directly (no hub, no network, no disclosure control), through the agent's
+cohort index and through the reference SQL, to show what the protocol adds. The site data is synthesised once
 (bench/out/feasibility/) and copied to every site: each site holds its own store file.
 Last line: one JSON object with the figures.
 """
@@ -112,7 +112,8 @@ def main() -> int:
         sid = f"bench-{i:02d}"
         home = init_site(run / "sites" / sid, sid, secret=f"secret-{sid}")
         shutil.copy(src, home.store_path)
-        (home.path / "site-policy.yaml").write_text("threshold: 10\nrounding: 5\nepsilon: 1.0\n")
+        policy = "threshold: 10\nrounding: 5\nepsilon: 1.0\nbudget: 1000000\n"  # epsilon needs a budget
+        (home.path / "site-policy.yaml").write_text(policy)
         key = site_public_key(home.path)
         ttl.append(f'<https://w3id.org/fairgrid/site/{sid}> a fg:Site, foaf:Organization ;'
                    f' foaf:name "Bench {sid}" ; fg:siteId "{sid}" ; fg:signingKey "{key}" .')  # fmt: skip

@@ -1,13 +1,14 @@
 """The site's own disclosure policy, read from `site-policy.yaml` in the site home.
 
 Only the site decides what leaves it: the hub cannot loosen any of these. Missing file: the consortium
-defaults (threshold 10, rounding 5, no noise, no quota, no budget).
+defaults (threshold 10, rounding 5, no noise, no quota, no budget). Noise needs a budget: a policy with
+epsilon and no budget is refused when it is loaded (the agent does not start).
 
     threshold: 10          # below it the answer is "<10", never the number
     rounding: 5            # counts are rounded to the nearest multiple
     epsilon: 0.5           # Laplace noise per query (sensitivity 1); none: no noise
     quota: {per_minute: 30, per_day: 1000}   # per user
-    budget: 10.0           # per user: the sum of epsilons they may spend (needs epsilon)
+    budget: 20             # per user: the sum of epsilons they may spend (epsilon and budget need each other)
 """
 
 from __future__ import annotations
@@ -38,6 +39,18 @@ class Policy:
     per_minute: int | None = None
     per_day: int | None = None
     budget: float | None = None
+
+    def __post_init__(self) -> None:
+        # Noise is kept per normal form; equivalent questions in other normal forms (age >= 0, >= 1, ...)
+        # draw afresh, so only a budget bounds what averaging them can learn.
+        if self.epsilon is not None and self.budget is None:
+            raise PolicyError(
+                f"{POLICY_FILE}: epsilon needs a budget: set budget, the sum of epsilons one user may spend "
+                f"(e.g. budget: {40 * self.epsilon:g}, 40 questions at epsilon {self.epsilon:g}); without "
+                "one, equivalent questions spelt differently average the noise away"
+            )
+        if self.budget is not None and self.epsilon is None:
+            raise PolicyError(f"{POLICY_FILE}: a budget needs an epsilon (the budget is a sum of epsilons)")
 
     def describe(self) -> dict[str, Any]:
         """What a site may say about its policy (it is no secret: callers need it to read answers)."""
@@ -80,7 +93,7 @@ def parse_policy(data: Any) -> Policy:
         raise PolicyError(f"{POLICY_FILE}: quota takes per_minute and per_day")
     eps = data.get("epsilon")
     budget = data.get("budget")
-    p = Policy(
+    return Policy(
         threshold=_positive_int(data.get("threshold", 10), "threshold"),
         rounding=_positive_int(data.get("rounding", 5), "rounding"),
         epsilon=None if eps is None else _positive_float(eps, "epsilon"),
@@ -90,9 +103,6 @@ def parse_policy(data: Any) -> Policy:
         per_day=None if quota.get("per_day") is None else _positive_int(quota["per_day"], "quota.per_day"),
         budget=None if budget is None else _positive_float(budget, "budget"),
     )
-    if p.budget is not None and p.epsilon is None:
-        raise PolicyError(f"{POLICY_FILE}: a budget needs an epsilon (the budget is a sum of epsilons)")
-    return p
 
 
 def load_policy(home: Path) -> Policy:

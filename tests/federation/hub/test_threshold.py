@@ -1,4 +1,5 @@
-"""The hub applies each site's registered fg:disclosureThreshold as a floor on what it passes on."""
+"""The hub applies each site's registered fg:disclosureThreshold as a floor on what it passes on, and passes
+a site's refusal on as such."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from federation.hub.broker import Broker, SiteStatus
 from federation.hub.feasibility import FeasibilityResult, FeasibilityService
 from federation.hub.sites import SiteDirectory
 from federation.signing import seal
+from federation.site.disclosure import Answer, Status
 from registry.identity import Identity, Role
 from tests.api.rest.conftest import loaded_registry
 from tests.federation.hub.test_broker import Pipe
@@ -63,3 +65,22 @@ def test_a_count_under_the_sites_registered_threshold_does_not_pass_the_hub(tmp_
 def test_a_count_at_the_threshold_passes(tmp_path: Path) -> None:
     r = _asked(tmp_path, {"status": "OK", "count": 10, "precision": "ROUNDED", "epsilon": 0.0})
     assert (r.sites[0].count, r.sites[0].precision) == (10, "ROUNDED")
+
+
+def test_a_site_refusing_for_its_budget_is_refused_to_the_caller_and_audited(tmp_path: Path) -> None:
+    # what a site's ledger answers once the user's privacy budget is spent (federation.site.disclosure)
+    refusal = Answer(Status.REFUSED, reason="privacy budget spent (2 of 2)").to_json()
+    r = _asked(tmp_path, refusal)
+    (site,) = r.sites
+    assert (site.status, site.count, site.reason) == (
+        SiteStatus.REFUSED,
+        None,
+        "privacy budget spent (2 of 2)",
+    )
+    assert (r.total.count, r.total.precision, r.missing_sites) == (None, None, [SITE])
+    audit = HubAudit(tmp_path / "audit.sqlite")
+    try:
+        (entry,) = audit.entries()
+    finally:
+        audit.close()
+    assert entry["sites"] == [{"site": SITE, "status": "REFUSED", "precision": None, "epsilon": 0.0}]

@@ -46,7 +46,7 @@ def differencing_success(eps: float, trials: int) -> float:
 
     with tempfile.TemporaryDirectory() as tmp:
         lg = Ledger(Path(tmp) / "l.sqlite", "s")
-        p = Policy(threshold=1, rounding=1, epsilon=eps)
+        p = Policy(threshold=1, rounding=1, epsilon=eps, budget=2 * eps)
         for t in range(trials):
             b = rng.randrange(2)
             a1 = lg.disclose(p, f"m{t}", f"q1-{t}", 500 + b).count
@@ -89,7 +89,7 @@ def test_quota_per_minute(tmp_path: Path) -> None:
 
 def test_ledger_holds_no_raw_count(tmp_path: Path) -> None:
     lg = ledger(tmp_path)
-    lg.disclose(Policy(epsilon=1.0), "u", "q", 4242)
+    lg.disclose(Policy(epsilon=1.0, budget=1.0), "u", "q", 4242)
     assert b"4242" not in (tmp_path / "ledger.sqlite").read_bytes()
 
 
@@ -109,3 +109,15 @@ def test_policy_file(tmp_path: Path) -> None:
     ):
         with pytest.raises(PolicyError):
             parse_policy(bad)
+
+
+def test_noise_needs_a_budget() -> None:
+    # Noise is kept per normal form; equivalent questions in other normal forms draw afresh, so without a
+    # budget their answers average the noise away. The policy refuses it, in the file and in code.
+    with pytest.raises(PolicyError, match="epsilon needs a budget: set budget"):
+        parse_policy({"epsilon": 0.5})
+    with pytest.raises(PolicyError, match="epsilon needs a budget"):
+        Policy(epsilon=0.5)
+    with pytest.raises(PolicyError, match="a budget needs an epsilon"):
+        Policy(budget=3.0)
+    assert parse_policy({"epsilon": 0.5, "budget": 20}) == Policy(epsilon=0.5, budget=20.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,14 @@ from federation.cdm.codes import LAB_BY_KEY
 from federation.site.disclosure import Status
 from federation.site.feasibility import Responder
 from federation.site.home import SiteHome
+from federation.site.policy import PolicyError
 from federation.site.store import SiteStore
 
 HB = LAB_BY_KEY["hemoglobin"]
 
 
 @pytest.fixture
-def responder(home: SiteHome, store: SiteStore, tmp_path: Path) -> Responder:
+def responder(home: SiteHome, store: SiteStore, tmp_path: Path) -> Iterator[Responder]:
     res = []
     for i in range(40):
         pid = f"p{i}"
@@ -40,7 +42,7 @@ def spellings(n: int, seed: int = 3) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     out = []
     for _ in range(n):
-        dx = {
+        dx: dict[str, Any] = {
             "type": "diagnosis",
             "system": rng.choice(["icd10", "ICD10"]),
             "code": rng.choice(["D46", "d46", " D46"]).strip(),
@@ -83,3 +85,29 @@ def test_a_question_the_site_cannot_read_is_an_error_answer(responder: Responder
     assert a.status is Status.ERROR and "/inclusion/0/0/type" in (a.reason or "")
     b = responder.answer("u", {"inclusion": [[{"type": "variant", "gene": "TP53", "change": "p.R248Q"}]]})
     assert b.status is Status.ERROR and "gene only" in (b.reason or "")
+
+
+def test_noise_without_a_budget_stops_the_site_before_it_answers(home: SiteHome, store: SiteStore) -> None:
+    # With epsilon and no budget, equivalent questions in different normal forms (age >= 0, >= 1, ... for
+    # adults) each drew fresh noise at no cost: averaging enough of them washed the noise out.
+    store.close()
+    (home.path / "site-policy.yaml").write_text("threshold: 1\nrounding: 1\nepsilon: 0.5\n")
+    with pytest.raises(PolicyError, match="epsilon needs a budget: set budget"):
+        Responder.open(home.path)
+
+
+def test_equivalent_questions_spend_per_question_until_the_budget_refuses(responder: Responder) -> None:
+    # Every patient is an adult: these are one cohort in five normal forms. Each spends epsilon once as a
+    # whole question (two groups, one count), so the budget (2 = 4 x 0.5) bounds what averaging can learn.
+    qs = [{"inclusion": [[{"type": "age", "min": m}], [{"type": "sex", "value": "female"},
+                                                       {"type": "sex", "value": "male"}]]}
+          for m in range(5)]  # fmt: skip
+    answers = [responder.answer("mallory", q) for q in qs]
+    assert [a.status for a in answers] == [Status.OK] * 4 + [Status.REFUSED]
+    assert [a.epsilon for a in answers] == [0.5] * 4 + [0.0]
+    assert responder.ledger.spent("mallory") == pytest.approx(2.0)
+    refused = answers[-1]
+    assert refused.count is None and "privacy budget spent (2 of 2)" in (refused.reason or "")
+    entry = responder.ledger.audit_log(user="mallory")[-1]  # audited at the site, with no number released
+    assert (entry["status"], entry["released"], entry["epsilon"]) == ("REFUSED", None, 0.0)
+    assert "budget" in entry["reason"]
