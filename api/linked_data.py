@@ -103,10 +103,13 @@ def parse_accept(header: str) -> list[MediaRange]:
         for p in fields[1:]:
             name, _, value = p.partition("=")
             if name.strip().lower() == "q":
+                # A q that is not a number is ignored (q stays 1): one bad parameter does not make the
+                # range, or the header, unacceptable (RFC 9110 12.4.2 / 5.6.6); others are clamped to 0..1.
                 try:
-                    q = max(0.0, min(1.0, float(value)))
+                    parsed = float(value)
                 except ValueError:
-                    q = 0.0
+                    continue
+                q = max(0.0, min(1.0, parsed))
         out.append(MediaRange(t, s, q))
     return out
 

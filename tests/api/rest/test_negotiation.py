@@ -57,6 +57,10 @@ def test_every_rdf_media_type(client: TestClient, mt: str) -> None:
         ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
         ("application/json", "application/ld+json"),
         ("application/n-triples;q=0.3, text/html;q=0.2", "application/n-triples"),
+        # a q that is not a number is ignored (the range keeps q=1), not taken as q=0 (RFC 9110 12.4.2)
+        ("text/turtle;q=abc", "text/turtle"),
+        ("application/rdf+xml;q=, text/turtle;q=0.5", "application/rdf+xml"),
+        ("text/turtle;q=0.5, application/n-triples;q=x1", "application/n-triples"),
     ],
 )
 def test_q_values(client: TestClient, accept: str | None, expected: str) -> None:
