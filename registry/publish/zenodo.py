@@ -163,8 +163,19 @@ class ZenodoClient:
         self._send("DELETE", self._deposition(deposition_id))
 
     def list_files(self, deposition_id: int) -> list[dict[str, Any]]:
-        files = self._json("GET", self._deposition(deposition_id) + "/files")
-        return list(files) if isinstance(files, list) else []
+        """The deposition's files, each an object; any other answer (a proxy's, a broken Zenodo's) is
+        ZenodoUnavailable, not taken as "no files" (the publisher would upload all again)."""
+        url = self._deposition(deposition_id) + "/files"
+        response = self._send("GET", url)
+        files = self._parse(response, "GET", url) if response.content else None
+        where = f"Zenodo answered GET {_path(url)} with"
+        if not isinstance(files, list):
+            raise ZenodoUnavailable(f"{where} no file list ({_kind(files)})")
+        for i, entry in enumerate(files):
+            if not isinstance(entry, dict):
+                kind = "null" if entry is None else _kind(entry)
+                raise ZenodoUnavailable(f"{where} a list whose entry {i} is no file ({kind})")
+        return list(files)
 
     def delete_file(self, deposition_id: int, file_id: str) -> None:
         self._send("DELETE", self._deposition(deposition_id) + f"/files/{quote(str(file_id), safe='')}")
@@ -253,8 +264,9 @@ class ZenodoClient:
 
     def _json(self, method: str, url: str, **kwargs: Any) -> Any:
         response = self._send(method, url, **kwargs)
-        if not response.content:
-            return {}
+        return self._parse(response, method, url) if response.content else {}
+
+    def _parse(self, response: httpx.Response, method: str, url: str) -> Any:
         try:
             return response.json()
         except ValueError:
@@ -353,6 +365,11 @@ class ZenodoClient:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's kind, for messages (None: no body at all)."""
+    return "empty" if value is None else type(value).__name__
 
 
 def _path(url: str) -> str:

@@ -272,3 +272,32 @@ def test_an_answer_that_is_no_deposition_is_unavailable_not_a_crash(body: bytes)
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b'[1, "x", null]', "entry 0 is no file (int)"),
+        (b'[{"filename": "a.txt"}, "x"]', "entry 1 is no file (str)"),
+        (b"{}", "no file list (dict)"),
+        (b'"files"', "no file list (str)"),
+        (b"", "no file list (empty)"),
+    ],
+)
+def test_a_file_list_that_is_no_list_of_files_is_a_zenodo_error(body: bytes, why: str) -> None:
+    # the publisher reads each entry's filename and checksum: a list holding numbers or strings ended in
+    # AttributeError (a 500), and an answer that was no list at all was taken as "no files" (all uploaded
+    # again, a published record with no download links)
+    handler = type("Handler", (_NoDeposition,), {"body": body})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        z = ZenodoClient(f"http://127.0.0.1:{server.server_address[1]}", "t", sleep=lambda _s: None)
+        with pytest.raises(ZenodoUnavailable, match=r"/api/deposit/depositions/7/files") as caught:
+            z.list_files(7)
+        assert why in caught.value.message
+        z.close()
+    finally:
+        server.shutdown()
+        server.server_close()
