@@ -16,6 +16,7 @@ from markupsafe import Markup
 from api.linked_data import FORMAT_NAMES, RDF_TYPES, local_path
 from api.pages import render as render_template
 from api.pages import safe_href
+from api.titles import record_labels, record_title
 from registry.model import Record, RevisionInfo
 from registry.publish.writeback import zenodo_links
 from registry.services.quality import MAX_TOTAL, QualityScore
@@ -24,13 +25,9 @@ from registry.vocab import (
     DCAT,
     DCT,
     FG,
-    FOAF,
     HEALTH,
     MLDCAT,
     RDF_TYPE,
-    RDFS,
-    SKOS,
-    VCARD,
     Kind,
 )
 
@@ -79,7 +76,6 @@ PREDICATE_LABELS: dict[str, str] = {
     PROV + "used": "Used",
     PROV + "wasAssociatedWith": "Sites",
 }
-LABEL_PREDICATES = (SKOS + "prefLabel", FOAF + "name", DCT + "title", RDFS + "label", VCARD + "fn")
 # fg:trainingMetrics is the per-round JSON: metrics.json (linked) has it, the final figures are shown
 SKIPPED = {RDF_TYPE, DCT + "title", DCT + "description", DCAT + "distribution", FG + "trainingMetrics"}
 SCHEMA_TYPES: dict[Kind, str] = {
@@ -116,19 +112,6 @@ _PART_ORDER = {DCAT + "startDate": 0, DCAT + "endDate": 1}
 def _local_name(iri: str) -> str:
     name = re.split(r"[#/]", iri.rstrip("/"))[-1]
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).replace("_", " ").capitalize()
-
-
-def _record_labels(rec: Record) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for t in rec.triples:
-        s, o = t.subject, t.object
-        if t.predicate.value not in LABEL_PREDICATES or not isinstance(o, ox.Literal):
-            continue
-        if isinstance(s, ox.NamedNode | ox.BlankNode) and (
-            (o.language or "en").startswith("en") or s.value not in out
-        ):
-            out[s.value] = o.value
-    return out
 
 
 @dataclass(frozen=True)
@@ -168,11 +151,12 @@ class _Renderer:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.rec = page.record
-        self.labels = {**page.labels, **_record_labels(page.record)}
+        self.labels = {**page.labels, **record_labels(page.record), self.rec.iri: record_title(self.rec)}
         for r in page.related.values():
-            self.labels.setdefault(r.iri, _record_labels(r).get(r.iri, r.iri))
-            if r.kind is Kind.DISTRIBUTION:
-                self.labels.update(_record_labels(r))
+            if r.kind is Kind.DISTRIBUTION:  # its own nodes too (a file's format), and its title wins
+                self.labels.update({**record_labels(r), r.iri: record_title(r)})
+            else:
+                self.labels.setdefault(r.iri, record_title(r))
 
     def objects(self, subject: ox.NamedNode | ox.BlankNode, pred: str) -> list[Any]:
         return [t.object for t in self.rec.triples if t.subject == subject and t.predicate.value == pred]
@@ -258,7 +242,7 @@ class _Renderer:
             "@context": {"@vocab": SCHEMA, "dcat": DCAT, "dct": DCT},
             "@id": iri,
             "@type": [SCHEMA_TYPES.get(r.kind, "CreativeWork"), r.kind.type_iri],
-            "name": self.text(DCT + "title") or self.labels.get(iri, iri),
+            "name": record_title(r),
             "identifier": iri,
             "url": iri,
         }
@@ -287,7 +271,7 @@ class _Renderer:
 
 
 def _data_download(d: Record) -> dict[str, Any]:
-    out: dict[str, Any] = {"@id": d.iri, "@type": "DataDownload", "name": _record_labels(d).get(d.iri, d.iri)}
+    out: dict[str, Any] = {"@id": d.iri, "@type": "DataDownload", "name": record_title(d)}
     if url := d.value(DCAT + "downloadURL") or d.value(DCAT + "accessURL"):
         out["contentUrl"] = url
     if media := d.value(DCAT + "mediaType"):
@@ -320,7 +304,7 @@ def render(page: Page) -> str:
     older = rev is not None and page.latest is not None and rev.number != page.latest
     return render_template(
         "landing.html.j2",
-        title=v.text(DCT + "title") or v.labels.get(rec.iri) or rec.iri,
+        title=record_title(rec),
         description=v.text(DCT + "description"),
         record=rec,
         canonical=safe_href(rec.iri),

@@ -10,32 +10,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import pyoxigraph as ox
-
-from api.landing import LABEL_PREDICATES
 from api.linked_data import local_path
 from api.pages import render
+from api.titles import record_title
 from registry.model import Record
 from registry.vocab import Kind
 
 FORMATS = (("Turtle", "ttl"), ("JSON-LD", "jsonld"), ("RDF/XML", "xml"), ("N-Triples", "nt"))
-
-
-def _title(rec: Record) -> str:
-    """The record's own English (or first) title or label; its IRI when it has none."""
-    found = ""
-    for t in rec.triples:
-        o = t.object
-        if (
-            t.subject != rec.subject
-            or t.predicate.value not in LABEL_PREDICATES
-            or not isinstance(o, ox.Literal)
-        ):
-            continue
-        if (o.language or "en").startswith("en"):
-            return o.value
-        found = found or o.value
-    return found or rec.iri
 
 
 def _url(page: int, size: int, kind: Kind | None, fmt: str = "") -> str:
@@ -52,7 +33,7 @@ def catalog_html(
 ) -> str:
     last = max(1, -(-total // size))
     items: list[dict[str, Any]] = [
-        {"href": local_path(r.iri, base) + "?format=html", "title": _title(r), "kind": r.kind.value,
+        {"href": local_path(r.iri, base) + "?format=html", "title": record_title(r), "kind": r.kind.value,
          "deprecated": r.deprecated}
         for r in records
     ]  # fmt: skip
