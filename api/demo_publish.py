@@ -24,13 +24,11 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
+from api.federation import publish_service
 from api.linked_data import local_path
 from registry.config import Secret, ZenodoSettings
 from registry.errors import FairgridError, InputError, Unavailable
 from registry.identity import Identity, Role
-from registry.publish.publisher import publisher_for
-from registry.services.publish import PublishService, theme_labels
-from registry.validation.bundle import ONTOLOGIES_DIR
 from registry.vocab import Kind
 from registry.wiring import Registry
 
@@ -141,10 +139,7 @@ def publish_step(
     try:
         secret = Secret(zen.token)
         local = replace(settings, zenodo=ZenodoSettings(zen.url, zen.url, secret, secret))
-        labels = theme_labels(settings.ontologies_dir or ONTOLOGIES_DIR)
-        service = PublishService(
-            reg.records, local, lambda sandbox: publisher_for(local, sandbox), labels=labels
-        )
+        service = publish_service(reg, local)  # audited in the hub's log, as every publication
         for iri in _candidates(reg, model_iri):
             try:
                 result = service.publish(DEMO_MEMBER, iri)
@@ -158,6 +153,8 @@ def publish_step(
             console.print(f"  DOI https://doi.org/{pub.doi} (all versions {pub.concept_doi})")
             console.print(f"  on the local Zenodo: {pub.record_url}")
             console.print(f"  landing page with the DOI: {page}")
+            if result.audit_warning:
+                console.print(f"  [yellow]warning:[/] {result.audit_warning}")
             if result.writeback_error:
                 console.print(f"  [yellow]the DOI is not in the registry yet:[/] {result.writeback_error}")
             break

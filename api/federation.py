@@ -1,4 +1,5 @@
-"""Wiring of the hub's federation parts onto the app: broker, site directory, audit, feasibility service.
+"""Wiring of the hub's federation parts onto the app: broker, site directory, audit, feasibility service;
+and the one place the services writing to the hub's audit log are built (jobs, training, Zenodo publishing).
 
 The fan-out runs where the site connections are: in this process. With `fairgrid serve --workers N` the
 agents' connections would be spread over the workers, so a multi-worker hub refuses agents and questions
@@ -25,7 +26,11 @@ from federation.jobs.dispatch import TrainingService
 from federation.jobs.runner import DeployedFlowerRunner, Runner
 from federation.jobs.service import JobService
 from federation.signing import load_or_create_key
+from registry.config import Settings
 from registry.errors import FairgridError
+from registry.publish.publisher import publisher_for
+from registry.services.publish import PublishService, theme_labels
+from registry.validation.bundle import ONTOLOGIES_DIR
 from registry.wiring import Registry
 
 log = logging.getLogger("fairgrid.training")
@@ -79,6 +84,16 @@ def hub_audit(registry: Registry) -> HubAudit:
 def job_service(registry: Registry) -> JobService:
     """Training jobs, each committed decision audited in the hub's log (every caller builds it here)."""
     return JobService(registry.records, governance_key(registry.settings.home), audit=hub_audit(registry))
+
+
+def publish_service(registry: Registry, settings: Settings | None = None) -> PublishService:
+    """Publishing to Zenodo, each publication audited in the hub's log (every caller builds it here).
+    `settings`: other Zenodo settings than the registry's (the demo's local stand-in)."""
+    s = settings or registry.settings
+    labels = theme_labels(s.ontologies_dir or ONTOLOGIES_DIR)
+    return PublishService(
+        registry.records, s, functools.partial(publisher_for, s), hub_audit(registry), labels=labels
+    )
 
 
 def training_service(registry: Registry, runner: Runner | None = None) -> TrainingService:

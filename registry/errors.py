@@ -196,6 +196,13 @@ class Unavailable(FairgridError):
     hint = "retry later; check that the backing service is running"
 
 
+class AuditUnavailable(Unavailable):
+    """An audit log did not take an entry (registry/audit.py AuditSink); services warn, never fail on it."""
+
+    code = "audit_unavailable"
+    hint = "check the audit log's file and disk (the hub's audit.sqlite in the registry home)"
+
+
 class LimitExceeded(InputError):
     code = "limit_exceeded"
     hint = "narrow the request (fewer fields, smaller page, simpler query)"

@@ -1,4 +1,8 @@
-"""The one place where adapters are chosen from settings."""
+"""The one place where adapters are chosen from settings.
+
+Services that write to the hub's audit log (PublishService, the training jobs) are built on top of this in
+api/federation.py, which holds that log; registry/ does not import federation/.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +13,17 @@ from pathlib import Path
 from registry.config import HOME_HINT, Settings
 from registry.doorbell import Doorbell
 from registry.files import ensure_folder
-from registry.publish.publisher import Publisher, publisher_for
 from registry.search.port import SearchIndex
 from registry.services.catalog import CatalogService
 from registry.services.exporter import Exporter
 from registry.services.harvest import HarvestService
 from registry.services.importer import Importer
 from registry.services.links import LinkService
-from registry.services.publish import PublishService
 from registry.services.records import RecordService
 from registry.services.search import SearchService, index_rules_file
 from registry.services.terms import TermService
 from registry.store.port import RecordStore
-from registry.validation.bundle import ONTOLOGIES_DIR, load_bundle
+from registry.validation.bundle import load_bundle
 from registry.validation.validator import CompiledValidator, RecordValidator
 
 
@@ -85,17 +87,6 @@ class Registry:
     @cached_property
     def exporter(self) -> Exporter:
         return Exporter(self.store)
-
-    @cached_property
-    def publish(self) -> PublishService:
-        from registry.services.publish import theme_labels
-
-        labels = theme_labels(self.settings.ontologies_dir or ONTOLOGIES_DIR)
-        return PublishService(self.records, self.settings, self.zenodo_publisher, labels=labels)
-
-    def zenodo_publisher(self, sandbox: bool) -> Publisher:
-        """A Publisher for Zenodo (or its sandbox) from the settings; the caller closes its client."""
-        return publisher_for(self.settings, sandbox)
 
     @cached_property
     def terms(self) -> TermService:

@@ -100,7 +100,8 @@ def site_audit(
 @guarded
 def audit(since: SinceOpt = None, user: UserOpt = None, json_out: JsonOpt = False) -> None:
     """Show the hub's audit log: feasibility questions (statuses and precision per site; never counts),
-    training-job decisions and runs (the job IRI, each site's status)."""
+    training-job decisions and runs (the job IRI, each site's status), publications to Zenodo (the record
+    IRI, DOI, revision)."""
     from api.cli import main as cli  # here, not at import: main imports this module
     from api.federation import AUDIT_FILE
     from federation.hub.audit import HubAudit
@@ -115,6 +116,10 @@ def audit(since: SinceOpt = None, user: UserOpt = None, json_out: JsonOpt = Fals
         return
     for e in entries:
         when = datetime.fromtimestamp(e["at"]).isoformat(timespec="seconds")
+        if e["detail"] is not None:  # a registry event: a publication
+            facts = "  ".join(f"{k} {v}" for k, v in e["detail"].items() if v is not None)
+            out.print(f"{when}  {e['user']}  {e['source']}  {e['query']}  {facts}", highlight=False)
+            continue
         sites = ", ".join(f"{s['site']} {s['status']}" for s in e["sites"]) or "-"
         out.print(
             f"{when}  {e['user']}  {e['source']}  total {e['precision'] or '-'}  [{sites}]  {e['query']}"

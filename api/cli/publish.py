@@ -9,6 +9,7 @@ import typer
 from api.cli import main
 from api.cli.output import err, out, print_json
 from api.cli.records import guarded
+from api.federation import publish_service
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +36,8 @@ def publish(
             status.update(message)
             err.print(f"[dim]·[/] {message}", highlight=False)
 
-        result = reg.publish.publish(main.me(), iri, sandbox=sandbox, dry_run=dry_run, progress=progress)
+        service = publish_service(reg)
+        result = service.publish(main.me(), iri, sandbox=sandbox, dry_run=dry_run, progress=progress)
     if result.dry_run:
         print_json(result.payload)
         return
@@ -45,6 +47,8 @@ def publish(
     out.print(f"  DOI          https://doi.org/{pub.doi}")
     out.print(f"  concept DOI  https://doi.org/{pub.concept_doi}  (all versions)")
     out.print(f"  Zenodo       {pub.record_url}")
+    if result.audit_warning:
+        err.print(f"[yellow]warning:[/] {result.audit_warning}")
     if result.writeback_error:
         err.print(f"[yellow]the DOI is not in the registry yet:[/] {result.writeback_error}")
         err.print(

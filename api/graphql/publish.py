@@ -11,6 +11,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from api.federation import publish_service
 from api.graphql.concepts import Ctx
 from registry.services.publish import PublishResult
 
@@ -35,6 +36,9 @@ class ZenodoPublication:
     writeback_error: str | None = strawberry.field(
         description="published, but the DOI is not in the registry yet: why (publish again to write it)"
     )
+    audit_warning: str | None = strawberry.field(
+        description="published, but the hub's audit log did not take the entry: why"
+    )
 
     @staticmethod
     def of(r: PublishResult) -> ZenodoPublication:
@@ -52,6 +56,7 @@ class ZenodoPublication:
             revision=r.revision,
             payload=payload,
             writeback_error=r.writeback_error,
+            audit_warning=r.audit_warning,
         )
 
 
@@ -59,7 +64,7 @@ async def publish_to_zenodo(
     info: Ctx, iri: str, target: PublishTarget = PublishTarget.ZENODO, dry_run: bool = False
 ) -> ZenodoPublication:
     ctx = info.context
-    svc = ctx.registry.publish
+    svc = publish_service(ctx.registry)
     sandbox = target is PublishTarget.ZENODO_SANDBOX
     return ZenodoPublication.of(
         await ctx.run(svc.publish, ctx.identity, iri, sandbox=sandbox, dry_run=dry_run)

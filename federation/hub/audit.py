@@ -2,26 +2,41 @@
 
 It holds the normalised query, each site's status and precision and the epsilon it spent, never a count:
 raw counts never reach the hub, and even the disclosed ones are not kept here. One SQLite file in the
-registry home, shared by the hub's worker processes.
+registry home, shared by the hub's worker processes. Training-job decisions share the `query` table
+(federation/jobs/audit_entry.py); registry events (publications to Zenodo, through the registry's
+AuditSink port, registry/audit.py) are in `event`. `entries` lists both in one shape.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from federation.auditlog import audit_select
+from registry.errors import AuditUnavailable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS query (id TEXT PRIMARY KEY, at REAL NOT NULL, user TEXT NOT NULL,
     source TEXT NOT NULL, query_key TEXT NOT NULL, query TEXT NOT NULL, sites TEXT NOT NULL,
     precision TEXT);
 CREATE INDEX IF NOT EXISTS query_at ON query (at);
+CREATE TABLE IF NOT EXISTS event (id TEXT PRIMARY KEY, at REAL NOT NULL, user TEXT NOT NULL,
+    event TEXT NOT NULL, iri TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS event_at ON event (at);
 """
+# Publications before they came here: a JSON line each in <home>/publish/audit.jsonl, next to this log
+# (PublishService's former log); imported once when the log opens, the file then renamed *.imported
+LEGACY_PUBLISH_LOG = Path("publish") / "audit.jsonl"
+log = logging.getLogger("fairgrid.audit")
 
 
 class HubAudit:
@@ -33,6 +48,7 @@ class HubAudit:
         # WAL + NORMAL: no fsync per question; a killed process loses nothing, a power cut the last entries
         self._con.execute("PRAGMA synchronous=NORMAL")
         self._con.executescript(_SCHEMA)
+        self._import_legacy(path.parent / LEGACY_PUBLISH_LOG)
 
     def record(
         self,
@@ -49,17 +65,63 @@ class HubAudit:
         with self._lock:
             self._con.execute("INSERT INTO query VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
 
+    def record_event(self, user: str, event: str, iri: str, detail: Mapping[str, Any]) -> None:
+        """registry/audit.py's AuditSink: one registry event (a publication: its DOI, revision, ...)."""
+        row = (f"{event}-{uuid.uuid4().hex[:16]}", time.time(), user, event, iri, json.dumps(dict(detail)))
+        try:
+            with self._lock:
+                self._con.execute("INSERT INTO event VALUES (?, ?, ?, ?, ?, ?)", row)
+        except (sqlite3.Error, OSError) as exc:
+            raise AuditUnavailable(f"the hub audit log did not take {event} of {iri} ({exc})") from exc
+
+    def _import_legacy(self, legacy: Path) -> None:
+        try:
+            lines = legacy.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return
+        except (OSError, UnicodeDecodeError) as exc:  # the log opens all the same, the import waits
+            log.warning("%s not imported: %s", legacy, exc)
+            return
+        rows = []
+        for line in filter(None, lines):
+            try:
+                e = json.loads(line)
+                at, event, iri = datetime.fromisoformat(e.pop("at")).timestamp(), e.pop("event"), e.pop("iri")
+                # the line's hash as id: a second process importing at the same time adds nothing
+                id_ = f"{event}-{hashlib.sha256(line.encode()).hexdigest()[:16]}"
+                rows.append((id_, at, str(e.pop("by", "unknown")), str(event), str(iri), json.dumps(e)))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                log.warning("%s: not a publication entry, not imported: %.100s", legacy, line)
+        with self._lock:
+            self._con.executemany("INSERT OR IGNORE INTO event VALUES (?, ?, ?, ?, ?, ?)", rows)
+        try:  # renamed once imported; importing it again would add nothing (the ids)
+            legacy.replace(legacy.with_name(legacy.name + ".imported"))
+        except FileNotFoundError:
+            pass  # another process renamed it first
+        except OSError as exc:
+            log.warning("%s imported but not renamed: %s", legacy, exc)
+
     def entries(
         self, since: float | None = None, user: str | None = None, limit: int = 1000
     ) -> list[dict[str, Any]]:
+        """The oldest `limit` entries since `since`: questions and job decisions (`detail` None) and
+        registry events (`source` the event, `query` the record IRI, no sites), in time order."""
         names = ("id", "at", "user", "source", "query_key", "query", "sites", "precision")
         sql, params = audit_select("query", names, since, user)
+        ev_names = ("id", "at", "user", "event", "iri", "detail")
+        ev_sql, ev_params = audit_select("event", ev_names, since, user)
         with self._lock:
             rows = self._con.execute(sql + " LIMIT ?", [*params, limit]).fetchall()
+            events = self._con.execute(ev_sql + " LIMIT ?", [*ev_params, limit]).fetchall()
         out = [dict(zip(names, r, strict=True)) for r in rows]
         for e in out:
             e["sites"] = json.loads(e["sites"])
-        return out
+            e["detail"] = None
+        for id_, at, who, event, iri, detail in events:
+            out.append({"id": id_, "at": at, "user": who, "source": event, "query_key": iri, "query": iri,
+                        "sites": [], "precision": None, "detail": json.loads(detail)})  # fmt: skip
+        out.sort(key=lambda e: float(e["at"]))
+        return out[:limit]
 
     def close(self) -> None:
         self._con.close()

@@ -9,23 +9,33 @@
    a finished one is answered from the journal), as a new version of the record's earlier publication on
    the same Zenodo when it has one (one concept DOI for all versions);
 5. a new revision of the record with the DOIs and a distribution on Zenodo (registry/publish/writeback.py),
-   attributed to the caller; one line in the publish audit log.
+   attributed to the caller;
+6. one entry in the audit log (the AuditSink port, registry/audit.py; the hub's log): `published`, or
+   `new-version` of an earlier publication, with the DOIs, the revision published and the one holding the
+   DOI. The publication happened: an entry the log does not take is a warning (PublishResult.audit_warning).
 A retry after a failed write-back finds the publication done in the journal and only writes back.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
 import pyoxigraph as ox
 
+from registry.audit import AuditSink
 from registry.config import Settings
-from registry.errors import Conflict, Deprecated, FairgridError, InputError, ValidationFailed
+from registry.errors import (
+    AuditUnavailable,
+    Conflict,
+    Deprecated,
+    FairgridError,
+    InputError,
+    ValidationFailed,
+)
 from registry.identity import Identity, Role
 from registry.io.split import Draft
 from registry.model import Record
@@ -45,6 +55,7 @@ RELATED_LIMIT = 100
 WRITEBACK_NOTE = "Zenodo DOI "  # the note of a revision that only wrote a publication's DOI back
 # metric names preferred for a model distribution's quality measurement, in this order
 METRICS = ("auc", "c_index", "accuracy")
+log = logging.getLogger("fairgrid.audit")
 
 
 class DraftNotPublishable(Conflict):
@@ -61,24 +72,7 @@ class PublishResult:
     published: Published | None = None
     revision: int | None = None  # the registry revision holding the DOI
     writeback_error: str | None = None  # published, but the record could not take the DOI (why)
-
-
-class PublishAudit:
-    """One JSON line per publication in `<home>/publish/audit.jsonl` (appends of one short line each)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def record(self, event: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"at": datetime.now(UTC).isoformat(), **event}, sort_keys=True) + "\n"
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(line)
-
-    def entries(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line]
+    audit_warning: str | None = None  # published, but the audit log did not take the entry (why)
 
 
 class PublishService:
@@ -87,13 +81,13 @@ class PublishService:
         records: RecordService,
         settings: Settings,
         publisher_for: PublisherFactory,
-        audit: PublishAudit | None = None,
+        audit: AuditSink,
         labels: dict[str, str] | None = None,
     ) -> None:
         self.records = records
         self.settings = settings
         self.publisher_for = publisher_for
-        self.audit = audit or PublishAudit(settings.home / "publish" / "audit.jsonl")
+        self.audit = audit
         self.labels = labels or {}
 
     def publish(
@@ -139,19 +133,35 @@ class PublishService:
             finally:
                 publisher.client.close()
             measurement = self._measurement(record, package.folder)
-        self.audit.record({"event": "published", "iri": iri, "revision": record.revision.number,
-                           "target": target, "doi": published.doi, "concept_doi": published.concept_doi,
-                           "by": identity.agent_iri})  # fmt: skip
+        event = "new-version" if previous is not None and previous.doi != published.doi else "published"
+        facts = {"doi": published.doi, "concept_doi": published.concept_doi, "target": target,
+                 "revision": record.revision.number}  # fmt: skip
         say(f"writing the DOI {published.doi} back into the registry record")
+        revision: int | None = None
+        failed: str | None = None
         try:
             revision = self._write_back(identity, record, published, target, measurement)
         except FairgridError as exc:
             # Zenodo has it and the journal knows: a later `publish` of the same record writes back only
-            self.audit.record(
-                {"event": "writeback-failed", "iri": iri, "doi": published.doi, "error": exc.message}
+            failed = exc.message
+        except BaseException as exc:  # audited all the same: the publication happened
+            self._audit(
+                identity, event, iri, {**facts, "doi_revision": None, "writeback_error": repr(exc)[:300]}
             )
-            return PublishResult(iri, target, False, published=published, writeback_error=exc.message)
-        return PublishResult(iri, target, False, published=published, revision=revision)
+            raise
+        detail = {**facts, "doi_revision": revision, "writeback_error": failed}
+        warning = self._audit(identity, event, iri, detail)
+        return PublishResult(iri, target, False, published=published, revision=revision,
+                             writeback_error=failed, audit_warning=warning)  # fmt: skip
+
+    def _audit(self, identity: Identity, event: str, iri: str, detail: dict[str, Any]) -> str | None:
+        """The audit entry, or why the log did not take it: the publication stands either way."""
+        try:
+            self.audit.record_event(identity.subject, event, iri, detail)
+        except AuditUnavailable as exc:
+            log.warning("%s; %s stands (DOI %s)", exc.message, event, detail["doi"])
+            return f"{exc.message}; the publication stands (DOI {detail['doi']})"
+        return None
 
     # --- steps ----------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ the record's landing page."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.auth import Authenticator, dev_token
 from api.cli.main import app as cli
+from api.cli.main import me
 from api.dev_zenodo.server import Running, running
 from registry.config import Secret, Settings, ZenodoSettings
 from registry.identity import Role
@@ -24,7 +26,7 @@ from tests.registry.publish.trained_model import MODEL_IRI, Template, open_train
 __all__ = ["trained_template"]
 MUTATION = """mutation($iri: String!, $target: PublishTarget!, $dry: Boolean!) {
   publishRecordToZenodo(iri: $iri, target: $target, dryRun: $dry) {
-    iri dryRun doi conceptDoi recordUrl files revision payload writebackError
+    iri dryRun doi conceptDoi recordUrl files revision payload writebackError auditWarning
   }
 }"""
 
@@ -68,6 +70,7 @@ def test_graphql_publish_and_landing_page(hub: Registry, zenodo: Running) -> Non
 
     done = _gql(client, member, MODEL_IRI, dry=False)["data"]["publishRecordToZenodo"]
     assert done["doi"].startswith("10.5072/") and done["revision"] == 2 and done["writebackError"] is None
+    assert done["auditWarning"] is None
     assert done["recordUrl"].startswith(zenodo.url) and "model.safetensors" in done["files"]
 
     page = client.get("/model/test-fed-mds", headers={"Accept": "text/html"})
@@ -94,6 +97,14 @@ def test_cli_publish(trained_template: Template, tmp_path: Path, zenodo: Running
     assert done.exit_code == 0, done.output
     assert "https://doi.org/10.5072/" in done.output and "revision 2" in done.output
     assert zenodo.token not in done.output
+    # the publication is in the hub's audit log, as `fairgrid audit` shows it
+    shown = runner.invoke(cli, ["audit", "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    (entry,) = [e for e in json.loads(shown.stdout) if e["query"] == MODEL_IRI]
+    assert (entry["user"], entry["source"], entry["detail"]["revision"]) == (me().subject, "published", 1)
+    assert entry["detail"]["doi"].startswith("10.5072/") and entry["detail"]["doi"] in done.output
+    assert entry["detail"]["doi_revision"] == 2 and entry["detail"]["target"] == zenodo.url
+    assert entry["detail"]["doi"] in runner.invoke(cli, ["audit"], env=env).stdout
 
     wrong = runner.invoke(
         cli, ["publish", "https://w3id.org/fairgrid/dataset/mds-ngs-milan", "--sandbox"],

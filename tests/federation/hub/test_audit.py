@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -49,3 +50,22 @@ def test_a_question_cancelled_while_the_sites_count_is_still_audited(tmp_path: P
     finally:
         audit.close()
         reg.close()
+
+
+def test_publications_of_the_former_jsonl_log_are_imported_once(tmp_path: Path) -> None:
+    # registry/services/publish.py wrote one JSON line per publication to <home>/publish/audit.jsonl
+    legacy = tmp_path / "publish" / "audit.jsonl"
+    legacy.parent.mkdir()
+    old = {"at": "2026-11-02T10:00:00+00:00", "event": "published", "iri": "https://w3id.org/fairgrid/model/m",
+           "revision": 1, "target": "https://zenodo.org", "doi": "10.5281/zenodo.1", "concept_doi":
+           "10.5281/zenodo.0", "by": "urn:fairgrid:agent:member-1"}  # fmt: skip
+    legacy.write_text(json.dumps(old) + "\n[not an entry]\n")
+    for _ in range(2):  # opened again (another worker, a restart): nothing twice
+        audit = HubAudit(tmp_path / "audit.sqlite")
+        try:
+            (entry,) = audit.entries()
+        finally:
+            audit.close()
+        assert (entry["user"], entry["source"], entry["query"]) == (old["by"], "published", old["iri"])
+        assert entry["at"] == 1793613600.0 and entry["detail"]["doi"] == "10.5281/zenodo.1"
+        assert not legacy.exists() and (tmp_path / "publish" / "audit.jsonl.imported").exists()

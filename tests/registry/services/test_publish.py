@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ import pyoxigraph as ox
 import pytest
 
 from api.dev_zenodo.server import Running, running
+from api.federation import hub_audit, publish_service
+from federation.hub.audit import HubAudit
 from registry.config import Secret, Settings, ZenodoSettings
 from registry.errors import PermissionDenied, Unauthenticated
 from registry.identity import ANONYMOUS, Identity, Role
@@ -61,15 +64,15 @@ def _dois(reg: Registry, iri: str) -> dict[str, list[str]]:
 
 def test_only_consortium_members_and_admins_publish(hub: Registry, zenodo: Running) -> None:
     with pytest.raises(Unauthenticated):
-        hub.publish.publish(ANONYMOUS, MODEL_IRI)
+        publish_service(hub).publish(ANONYMOUS, MODEL_IRI)
     for who in (RESEARCHER, CURATOR):
         with pytest.raises(PermissionDenied):
-            hub.publish.publish(who, MODEL_IRI)
+            publish_service(hub).publish(who, MODEL_IRI)
     assert _state(zenodo)["depositions"] == 0
 
 
 def test_dry_run_sends_and_writes_nothing(hub: Registry, zenodo: Running) -> None:
-    result = hub.publish.publish(MEMBER, MODEL_IRI, dry_run=True)
+    result = publish_service(hub).publish(MEMBER, MODEL_IRI, dry_run=True)
     assert result.dry_run and result.payload is not None
     assert result.payload["metadata"]["metadata"]["upload_type"] == "software"
     assert [f["name"] for f in result.payload["files"]] == [
@@ -83,7 +86,7 @@ def test_publish_writes_the_doi_back_and_a_second_call_publishes_nothing(
     hub: Registry, zenodo: Running
 ) -> None:
     seen: list[str] = []
-    result = hub.publish.publish(MEMBER, MODEL_IRI, progress=seen.append)
+    result = publish_service(hub).publish(MEMBER, MODEL_IRI, progress=seen.append)
     pub = result.published
     assert pub is not None and pub.doi.startswith("10.5072/") and result.revision == 2
     assert any("uploading model.safetensors" in m for m in seen)
@@ -101,17 +104,21 @@ def test_publish_writes_the_doi_back_and_a_second_call_publishes_nothing(
         httpx.get(pub.files["model.safetensors"], timeout=10).content
         == (hub.settings.home / "models" / "test-fed-mds" / "model.safetensors").read_bytes()
     )
-    entries = hub.publish.audit.entries()
-    assert [(e["event"], e["doi"], e["by"]) for e in entries] == [("published", pub.doi, MEMBER.agent_iri)]
+    (entry,) = hub_audit(hub).entries()  # the hub's log, as `fairgrid audit` shows it
+    assert (entry["user"], entry["source"], entry["query"]) == (MEMBER.subject, "published", MODEL_IRI)
+    assert entry["detail"] == {"doi": pub.doi, "concept_doi": pub.concept_doi, "revision": 1,
+                               "target": zenodo.url, "doi_revision": 2, "writeback_error": None}  # fmt: skip
 
-    again = hub.publish.publish(MEMBER, MODEL_IRI)  # answered from the journal: no HTTP write, no revision
+    again = publish_service(hub).publish(
+        MEMBER, MODEL_IRI
+    )  # answered from the journal: no HTTP write, no revision
     assert again.published == pub and again.revision == 2
     state = _state(zenodo)
     assert state["depositions"] == 1 and state["published"] == 1
 
 
 def test_a_changed_record_is_a_new_version_under_the_same_concept_doi(hub: Registry, zenodo: Running) -> None:
-    first = hub.publish.publish(MEMBER, MODEL_IRI).published
+    first = publish_service(hub).publish(MEMBER, MODEL_IRI).published
     assert first is not None
     rec = hub.records.get(MEMBER, MODEL_IRI)
     assert rec.revision is not None
@@ -122,7 +129,7 @@ def test_a_changed_record_is_a_new_version_under_the_same_concept_doi(hub: Regis
     data = ox.serialize(changed, format=ox.RdfFormat.N_TRIPLES)
     assert data is not None
     hub.records.update(CURATOR, MODEL_IRI, data, ox.RdfFormat.N_TRIPLES, rec.revision.number)
-    second = hub.publish.publish(MEMBER, MODEL_IRI)
+    second = publish_service(hub).publish(MEMBER, MODEL_IRI)
     pub = second.published
     assert pub is not None and pub.doi != first.doi and pub.concept_doi == first.concept_doi
     assert pub.version == "0.2.0"
@@ -132,10 +139,14 @@ def test_a_changed_record_is_a_new_version_under_the_same_concept_doi(hub: Regis
     assert state["published"] == 2 and list(state["concepts"].values()) == [
         [first.deposition_id, pub.deposition_id]
     ]
+    entries = hub_audit(hub).entries()
+    assert [(e["source"], e["detail"]["doi"], e["detail"]["revision"]) for e in entries] == [
+        ("published", first.doi, 1), ("new-version", pub.doi, 3),
+    ]  # fmt: skip
 
 
 def test_dataset_description_is_published_with_its_rdf(hub: Registry, zenodo: Running) -> None:
-    result = hub.publish.publish(MEMBER, DATASET)
+    result = publish_service(hub).publish(MEMBER, DATASET)
     pub = result.published
     assert pub is not None and sorted(pub.files) == [
         "dataset.jsonld",
@@ -157,11 +168,11 @@ def test_drafts_and_other_kinds_are_refused(hub: Registry, zenodo: Running) -> N
     )
     admin = Identity("admin-1", frozenset({Role.ADMIN}))
     with pytest.raises(DraftNotPublishable):
-        hub.publish.publish(admin, DATASET)
+        publish_service(hub).publish(admin, DATASET)
     with pytest.raises(DraftNotPublishable):
-        hub.publish.publish(MEMBER, DATASET)
+        publish_service(hub).publish(MEMBER, DATASET)
     with pytest.raises(Exception, match="only models, datasets"):
-        hub.publish.publish(MEMBER, "https://w3id.org/fairgrid/site/paris")
+        publish_service(hub).publish(MEMBER, "https://w3id.org/fairgrid/site/paris")
     assert _state(zenodo)["depositions"] == 0
 
 
@@ -183,13 +194,13 @@ def test_an_edit_during_the_upload_keeps_its_content_and_gets_the_doi(hub: Regis
         if message == "publishing":
             _edit(hub)
 
-    result = hub.publish.publish(MEMBER, MODEL_IRI, progress=meanwhile)
+    result = publish_service(hub).publish(MEMBER, MODEL_IRI, progress=meanwhile)
     pub = result.published
     assert pub is not None and pub.version == "0.1.0" and result.revision == 3
     rec = hub.records.get(MEMBER, MODEL_IRI)
     assert rec.value(DCAT + "version") == "0.3.0" and _dois(hub, MODEL_IRI)[VERSION_LABEL] == [pub.doi]
     assert rec.revision is not None and "revision 1 was published" in (rec.revision.note or "")
-    later = hub.publish.publish(MEMBER, MODEL_IRI).published  # the edited content: a new version
+    later = publish_service(hub).publish(MEMBER, MODEL_IRI).published  # the edited content: a new version
     assert later is not None and later.version == "0.3.0" and later.concept_doi == pub.concept_doi
 
 
@@ -198,11 +209,13 @@ def test_a_draft_made_during_the_upload_waits_for_the_doi(hub: Registry, zenodo:
         if message == "publishing":
             _edit(hub, publish=False)
 
-    result = hub.publish.publish(MEMBER, MODEL_IRI, progress=meanwhile)
+    result = publish_service(hub).publish(MEMBER, MODEL_IRI, progress=meanwhile)
     assert result.published is not None and result.revision is None
     assert result.writeback_error is not None and "draft" in result.writeback_error
     assert _state(zenodo)["published"] == 1
-    assert hub.publish.audit.entries()[-1]["event"] == "writeback-failed"
+    (entry,) = hub_audit(hub).entries()
+    assert entry["source"] == "published" and entry["detail"]["doi"] == result.published.doi
+    assert entry["detail"]["doi_revision"] is None and "draft" in entry["detail"]["writeback_error"]
 
 
 def test_a_model_the_training_flow_registered(hub: Registry, zenodo: Running) -> None:
@@ -226,7 +239,7 @@ def test_a_model_the_training_flow_registered(hub: Registry, zenodo: Running) ->
     folder = hub.settings.home / "models" / "job-1"
     folder.mkdir(parents=True)
     (folder / "model.safetensors").write_bytes(WEIGHTS)
-    result = hub.publish.publish(MEMBER, m.iri, dry_run=True)
+    result = publish_service(hub).publish(MEMBER, m.iri, dry_run=True)
     assert result.payload is not None
     meta = result.payload["metadata"]["metadata"]
     assert [c["name"] for c in meta["creators"]] == [
@@ -237,13 +250,13 @@ def test_a_model_the_training_flow_registered(hub: Registry, zenodo: Running) ->
         and meta["version"] == "42"
         and meta["publication_date"] == "2026-12-01"
     )
-    done = hub.publish.publish(MEMBER, m.iri)
+    done = publish_service(hub).publish(MEMBER, m.iri)
     assert done.published is not None and done.revision == 2 and done.writeback_error is None
 
 
 def test_the_dry_run_payload_is_what_zenodo_receives(hub: Registry, zenodo: Running) -> None:
-    dry = hub.publish.publish(MEMBER, DATASET, dry_run=True).payload
-    pub = hub.publish.publish(MEMBER, DATASET).published
+    dry = publish_service(hub).publish(MEMBER, DATASET, dry_run=True).payload
+    pub = publish_service(hub).publish(MEMBER, DATASET).published
     assert dry is not None and pub is not None
     auth = {"Authorization": f"Bearer {zenodo.token}"}
     dep = httpx.get(
@@ -274,7 +287,7 @@ def test_consortium_only_metadata_of_related_records_is_not_published(hub: Regis
     hub.records.update(CURATOR, DATASET, data, ox.RdfFormat.N_TRIPLES, base_revision=ds.revision.number)
     title = str(hub.records.get(MEMBER, DATASET).value(DCT + "title"))
     assert title and title != "None"
-    pub = hub.publish.publish(MEMBER, MODEL_IRI).published
+    pub = publish_service(hub).publish(MEMBER, MODEL_IRI).published
     assert pub is not None
     deposited = json.dumps(_state(zenodo))
     for name, url in pub.files.items():
@@ -291,12 +304,28 @@ def test_after_a_failed_write_back_the_next_publication_is_a_new_version(
         if message == "publishing":
             _edit(hub, publish=False)
 
-    first = hub.publish.publish(MEMBER, MODEL_IRI, progress=meanwhile)
+    first = publish_service(hub).publish(MEMBER, MODEL_IRI, progress=meanwhile)
     assert first.published is not None and first.writeback_error is not None
     hub.records.publish(CURATOR, MODEL_IRI)
-    later = hub.publish.publish(MEMBER, MODEL_IRI).published
+    later = publish_service(hub).publish(MEMBER, MODEL_IRI).published
     assert later is not None and later.version == "0.3.0" and later.doi != first.published.doi
     assert later.concept_doi == first.published.concept_doi  # not a second, unrelated concept
     assert _dois(hub, MODEL_IRI) == {VERSION_LABEL: [later.doi], CONCEPT_LABEL: [later.concept_doi]}
     state = _state(zenodo)
     assert list(state["concepts"].values()) == [[first.published.deposition_id, later.deposition_id]]
+
+
+def test_a_failed_audit_write_warns_and_the_publication_stands(
+    hub: Registry, zenodo: Running, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    audit = HubAudit(tmp_path / "closed-audit.sqlite")
+    audit.close()  # every write now fails (sqlite3.ProgrammingError)
+    service = publish_service(hub)
+    service.audit = audit
+    with caplog.at_level(logging.WARNING, logger="fairgrid.audit"):
+        result = service.publish(MEMBER, MODEL_IRI)
+    pub = result.published
+    assert pub is not None and result.revision == 2 and result.writeback_error is None
+    assert _dois(hub, MODEL_IRI)[VERSION_LABEL] == [pub.doi] and _state(zenodo)["published"] == 1
+    assert result.audit_warning is not None and pub.doi in result.audit_warning
+    assert "audit log did not take" in caplog.text and pub.doi in caplog.text
