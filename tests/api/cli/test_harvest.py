@@ -7,33 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from api.cli import output
 from api.cli.main import app
 from registry.vocab import Kind
+from tests.api.cli.conftest import run, runner
 from tests.harvest_server import Example, HarvestServer, harvest_server
 
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("FAIRGRID_HOME", str(tmp_path / "home"))
-    for console in (output.out, output.err):
-        monkeypatch.setattr(console, "width", 300)
-    return tmp_path / "home"
+pytestmark = pytest.mark.usefixtures("home")
 
 
 @pytest.fixture
 def srv() -> Iterator[HarvestServer]:
     with harvest_server() as s:
         yield s
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def test_harvest_then_review_queue(srv: HarvestServer) -> None:

@@ -6,24 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from api.cli import output
-from api.cli.main import app
+from tests.api.cli.conftest import run
 
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def wide(monkeypatch: pytest.MonkeyPatch) -> None:
-    for console in (output.out, output.err):
-        monkeypatch.setattr(console, "width", 300)
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
+pytestmark = pytest.mark.usefixtures("wide")
 
 
 @pytest.mark.parametrize("under", [False, True], ids=["a file", "under a file"])

@@ -7,26 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from api.cli import output
-from api.cli.main import app
+from tests.api.cli.conftest import run
 
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("FAIRGRID_HOME", str(tmp_path / "home"))
-    for console in (output.out, output.err):
-        monkeypatch.setattr(console, "width", 300)
-    return tmp_path / "home"
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.output
+pytestmark = pytest.mark.usefixtures("home")
 
 
 @pytest.mark.parametrize("command", ["validate", "import"])

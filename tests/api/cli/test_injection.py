@@ -10,35 +10,18 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from hypothesis import given, settings
-from typer.testing import CliRunner
 
-from api.cli import output
-from api.cli.main import app
 from registry.config import Settings
 from registry.rdf import is_iri
 from registry.wiring import open_registry
+from tests.api.cli.conftest import module_home, run
 from tests.hostile import bounded, iris, languages, texts
-
-runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("cli-injection") / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FAIRGRID_HOME", str(path))
-        for console in (output.out, output.err):
-            mp.setattr(console, "width", 300)
-        assert runner.invoke(app, ["init"]).exit_code == 0
+    with module_home(tmp_path_factory, "cli-injection", ["init"]) as path:
         yield path
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    # a refusal is a SystemExit with the documented code; anything else escaped as a traceback
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    return result.exit_code, result.output
 
 
 def dump(home: Path) -> bytes:

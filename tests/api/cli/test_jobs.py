@@ -6,31 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from api.cli import main, output
 from api.cli.main import app
 from federation.signing import public_text
 from federation.site.keys import site_key
 from registry.identity import Identity, Role
+from tests.api.cli.conftest import run, runner
 from tests.conftest import EXAMPLE
 
-runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("home")
 MODEL = "https://w3id.org/fairgrid/model/mds-aml-progression"
 CRITERIA = {"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "D46"}]]}
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("FAIRGRID_HOME", str(tmp_path / "home"))
-    for console in (output.out, output.err):
-        monkeypatch.setattr(console, "width", 300)
-    return tmp_path / "home"
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output + (repr(result.exception) if result.exit_code else "")
 
 
 def test_jobs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

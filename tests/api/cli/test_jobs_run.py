@@ -8,20 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main, output
+from api.cli import main
 from registry.identity import Identity, Role
-from tests.api.cli.test_jobs import CRITERIA, MODEL, run
+from tests.api.cli.conftest import run
+from tests.api.cli.test_jobs import CRITERIA, MODEL
 from tests.conftest import EXAMPLE
 
+pytestmark = pytest.mark.usefixtures("home")
 GOV = Identity("gov", frozenset({Role.CONSORTIUM_MEMBER}))
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("FAIRGRID_HOME", str(tmp_path / "home"))
-    for console in (output.out, output.err):
-        monkeypatch.setattr(console, "width", 300)
-    return tmp_path / "home"
 
 
 def test_run_refusals_and_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,26 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from api.cli import output
-from api.cli.main import app
+from tests.api.cli.conftest import run
 
-runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("home")
 MAPPING = Path(__file__).resolve().parents[3] / "federation" / "etl" / "mappings" / "synthetic.yaml"
-
-
-@pytest.fixture(autouse=True)
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAIRGRID_HOME", str(tmp_path / "home"))
-    for console in (output.out, output.err):
-        monkeypatch.setattr(console, "width", 300)
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +20,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A loaded site home and the synthetic site folder it was loaded from."""
     root = tmp_path_factory.mktemp("site")
     synth = ["synth", "--use-case", "mm", "--sites", "1", "--patients", "20", "--out", str(root / "s")]
-    assert runner.invoke(app, synth).exit_code == 0
+    assert run(*synth)[0] == 0
     home = root / "h"
-    assert runner.invoke(app, ["site", "init", "--site-id", "site-o", "--home", str(home)]).exit_code == 0
-    assert (
-        runner.invoke(app, ["site", "load", str(root / "s" / "site-1"), "--home", str(home)]).exit_code == 0
-    )
+    assert run("site", "init", "--site-id", "site-o", "--home", str(home))[0] == 0
+    assert run("site", "load", str(root / "s" / "site-1"), "--home", str(home))[0] == 0
     return home, root / "s" / "site-1"
 
 

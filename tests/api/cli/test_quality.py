@@ -7,31 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from api.cli import output
-from api.cli.main import app
+from tests.api.cli.conftest import module_home, run
 
-runner = CliRunner()
 EXAMPLES = Path(__file__).parents[3] / "ontologies/examples/consortium.ttl"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("cli-quality") / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FAIRGRID_HOME", str(path))
-        for console in (output.out, output.err):
-            mp.setattr(console, "width", 300)
-        assert runner.invoke(app, ["init", "--no-terminologies"]).exit_code == 0
-        result = runner.invoke(app, ["import", str(EXAMPLES)])
-        assert result.exit_code == 0, result.output
+    with module_home(
+        tmp_path_factory, "cli-quality", ["init", "--no-terminologies"], ["import", str(EXAMPLES)]
+    ) as path:
         yield path
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def test_json_distribution_counts_every_dataset_once_with_five_dimension_averages() -> None:
@@ -65,7 +52,7 @@ def test_an_unknown_kind_is_exit_1() -> None:
 
 def test_an_empty_catalogue_still_reports_the_maxima(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAIRGRID_HOME", str(tmp_path / "empty"))
-    assert runner.invoke(app, ["init", "--no-terminologies"]).exit_code == 0
+    assert run("init", "--no-terminologies")[0] == 0
     data = json.loads(run("quality", "--json")[1])
     assert data["scored"] == 0 and data["average_total"] == 0 and data["max_assessed"] == 325
     assert [d["max"] for d in data["dimensions"]] == [100, 100, 110, 75, 20]

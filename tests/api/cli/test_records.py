@@ -6,28 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from api.cli import output
 from api.cli.main import app
+from tests.api.cli.conftest import run, runner
 from tests.conftest import EXAMPLE
 from tests.registry.services.test_records import dataset
 
-runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("home")
 DS = "https://w3id.org/fairgrid/dataset/mm-registry-leiden"
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("FAIRGRID_HOME", str(tmp_path / "home"))
-    for console in (output.out, output.err):  # wide enough that tables do not wrap the texts we look for
-        monkeypatch.setattr(console, "width", 300)
-    return tmp_path / "home"
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def test_validate_exit_codes_and_json(tmp_path: Path) -> None:

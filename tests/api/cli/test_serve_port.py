@@ -8,22 +8,17 @@ import socket
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from api.cli import output
 from api.cli.main import app
-
-runner = CliRunner()
+from tests.api.cli.conftest import runner
 
 
 @pytest.fixture(autouse=True)
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAIRGRID_HOME", str(tmp_path / "home"))
+def env(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAIRGRID_DEV_AUTH", "1")
     for var in ("FAIRGRID_SEARCH_URL", "FAIRGRID_STORE_URL", "FAIRGRID_WORKERS"):
         monkeypatch.delenv(var, raising=False)
-    for console in (output.out, output.err):
-        monkeypatch.setattr(console, "width", 300)
 
 
 @pytest.mark.parametrize("port", ["-1", "65536", "99999"])

@@ -8,28 +8,23 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from api.cli import output
 from api.cli.main import app
+from tests.api.cli.conftest import run, runner
 
-runner = CliRunner()
 PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "male", "birthDate": "1950-01-01"}
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for console in (output.out, output.err):
-        monkeypatch.setattr(console, "width", 300)
+def home(tmp_path: Path, wide: None) -> Path:
     home = tmp_path / "site"
-    assert runner.invoke(app, ["site", "init", "--site-id", "site-a", "--home", str(home)]).exit_code == 0
+    assert run("site", "init", "--site-id", "site-a", "--home", str(home))[0] == 0
     return home
 
 
 def load(home: Path, path: Path) -> tuple[int, str]:
-    result = runner.invoke(app, ["site", "load", str(path), "--home", str(home)])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
+    return run("site", "load", str(path), "--home", str(home))
 
 
 def stats(home: Path) -> str:

@@ -6,29 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from api.cli import output
-from api.cli.main import app
+from tests.api.cli.conftest import module_home, run
 
-runner = CliRunner()
 ORPHA_232 = "http://www.orpha.net/ORDO/Orphanet_232"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("cli-terms") / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FAIRGRID_HOME", str(path))
-        for console in (output.out, output.err):
-            mp.setattr(console, "width", 300)
-        assert runner.invoke(app, ["init"]).exit_code == 0
+    with module_home(tmp_path_factory, "cli-terms", ["init"]) as path:
         yield path
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 @pytest.mark.parametrize("form", ["ORPHA:232", "orpha:232", ORPHA_232])

@@ -6,21 +6,21 @@ import re
 from pathlib import Path
 
 import pyoxigraph as ox
-from typer.testing import CliRunner
+import pytest
 
 from api.cli.main import app
-from tests.api.cli.test_records import home  # noqa: F401  (the autouse FAIRGRID_HOME fixture)
+from tests.api.cli.conftest import run, runner
 from tests.registry.services.test_records import dataset
 
+pytestmark = pytest.mark.usefixtures("home")
 DS = "https://w3id.org/fairgrid/dataset/cli-warned"
 
 
 def test_show_and_history_list_the_warnings(tmp_path: Path) -> None:
     doc = tmp_path / "warned.ttl"
     doc.write_text(dataset(name="cli-warned"))
-    runner = CliRunner()
-    assert runner.invoke(app, ["init", "--no-terminologies"]).exit_code == 0
-    assert runner.invoke(app, ["import", str(doc)]).exit_code == 0
+    assert run("init", "--no-terminologies")[0] == 0
+    assert run("import", str(doc))[0] == 0
 
     show = runner.invoke(app, ["show", DS, "--format", "nt"])
     assert show.exit_code == 0
