@@ -30,6 +30,37 @@ class Pipe:
         self.sent.append(json.loads(data))
 
 
+class Stuck:
+    """A link whose sends never complete: a site that stopped reading its socket (TCP backpressure)."""
+
+    async def send_text(self, data: str) -> None:
+        await asyncio.Event().wait()
+
+
+class Sites:
+    """A broker and scripted sites: each registered with its own key and attached over a Pipe (or the link
+    given), in the order named. Made inside the test's event loop."""
+
+    def __init__(self, *names: str, links: dict[str, Any] | None = None) -> None:
+        self.keys = {s: Ed25519PrivateKey.generate() for s in names}
+        self.broker = Broker(
+            Ed25519PrivateKey.generate(), {s: public_text(k) for s, k in self.keys.items()}.get
+        )
+        self.pipes = {s: Pipe() for s in names}
+        for s in names:
+            self.broker.attach(s, (links or {}).get(s, self.pipes[s]), self.keys[s].public_key())
+
+    def question_id(self, site: str, n: int = 0) -> str:
+        return str(self.pipes[site].sent[n]["body"]["id"])
+
+    def answer(self, site: str, answer: Any, n: int = 0, key: Ed25519PrivateKey | None = None) -> Any:
+        """`site` answers the n-th question it was sent, signed with its key (or `key`): the message."""
+        body = {"type": "answer", "id": self.question_id(site, n), "site": site, "answer": answer}
+        msg = json.loads(json.dumps(seal(body, key or self.keys[site])))
+        self.broker.receive(site, msg)
+        return msg
+
+
 def test_hello_must_verify_with_the_registered_key() -> None:
     site_key, impostor = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     broker = Broker(Ed25519PrivateKey.generate(), {"a": public_text(site_key)}.get)
@@ -44,63 +75,29 @@ def test_hello_must_verify_with_the_registered_key() -> None:
 
 def test_forged_replayed_and_late_answers_are_dropped() -> None:
     async def scenario() -> None:
-        site_key = Ed25519PrivateKey.generate()
-        broker = Broker(Ed25519PrivateKey.generate(), {"a": public_text(site_key)}.get)
-        pipe = Pipe()
-        broker.attach("a", pipe, site_key.public_key())
-        task = asyncio.create_task(broker.ask(["a"], "alice", QUERY, 0.5))
+        sites = Sites("a")
+        task = asyncio.create_task(sites.broker.ask(["a"], "alice", QUERY, 0.5))
         await asyncio.sleep(0.05)
-        qid = pipe.sent[0]["body"]["id"]
-        forged = seal({"type": "answer", "id": qid, "site": "a", "answer": {"status": "OK", "count": 999}},
-                      Ed25519PrivateKey.generate())  # fmt: skip
-        broker.receive("a", forged)
-        genuine = seal(
-            {
-                "type": "answer",
-                "id": qid,
-                "site": "a",
-                "answer": {"status": "OK", "count": 15, "precision": "EXACT"},
-            },
-            site_key,
-        )
-        broker.receive("a", genuine)
-        broker.receive("a", genuine)  # replayed: dropped
+        sites.answer("a", {"status": "OK", "count": 999}, key=Ed25519PrivateKey.generate())  # forged
+        genuine = sites.answer("a", {"status": "OK", "count": 15, "precision": "EXACT"})
+        sites.broker.receive("a", genuine)  # replayed: dropped
         replies = await task
         assert replies["a"].status is SiteStatus.OK and replies["a"].answer["count"] == 15  # type: ignore[index]
-        late = asyncio.create_task(broker.ask(["a"], "alice", QUERY, 0.05))
+        late = asyncio.create_task(sites.broker.ask(["a"], "alice", QUERY, 0.05))
         replies = await late
         assert replies["a"].status is SiteStatus.TIMEOUT
-        qid2 = pipe.sent[1]["body"]["id"]
-        broker.receive(
-            "a", seal({"type": "answer", "id": qid2, "site": "a", "answer": {"status": "OK"}}, site_key)
-        )
+        sites.answer("a", {"status": "OK"}, n=1)  # after its deadline: dropped
 
     asyncio.run(scenario())
 
 
 def test_disconnect_mid_question_is_an_error_for_that_site_only() -> None:
     async def scenario() -> dict[str, Any]:
-        keys = {s: Ed25519PrivateKey.generate() for s in "ab"}
-        broker = Broker(Ed25519PrivateKey.generate(), {s: public_text(k) for s, k in keys.items()}.get)
-        pipes = {s: Pipe() for s in "ab"}
-        for s in "ab":
-            broker.attach(s, pipes[s], keys[s].public_key())
-        task = asyncio.create_task(broker.ask(["a", "b", "c"], "alice", QUERY, 2.0))
+        sites = Sites("a", "b")
+        task = asyncio.create_task(sites.broker.ask(["a", "b", "c"], "alice", QUERY, 2.0))
         await asyncio.sleep(0.05)
-        broker.detach("b", pipes["b"])
-        qid = pipes["a"].sent[0]["body"]["id"]
-        broker.receive(
-            "a",
-            seal(
-                {
-                    "type": "answer",
-                    "id": qid,
-                    "site": "a",
-                    "answer": {"status": "OK", "count": 20, "precision": "EXACT"},
-                },
-                keys["a"],
-            ),
-        )
+        sites.broker.detach("b", sites.pipes["b"])
+        sites.answer("a", {"status": "OK", "count": 20, "precision": "EXACT"})
         return {s: r.status for s, r in (await task).items()}
 
     assert asyncio.run(scenario()) == {
@@ -167,15 +164,10 @@ HOSTILE_ANSWERS: list[Any] = [
 
 def _answered(answer: Any) -> Any:
     async def scenario() -> Any:
-        site_key = Ed25519PrivateKey.generate()
-        broker = Broker(Ed25519PrivateKey.generate(), {"a": public_text(site_key)}.get)
-        pipe = Pipe()
-        broker.attach("a", pipe, site_key.public_key())
-        task = asyncio.create_task(broker.ask(["a"], "alice", QUERY, 2.0))
+        sites = Sites("a")
+        task = asyncio.create_task(sites.broker.ask(["a"], "alice", QUERY, 2.0))
         await asyncio.sleep(0.05)
-        qid = pipe.sent[0]["body"]["id"]
-        msg = seal({"type": "answer", "id": qid, "site": "a", "answer": answer}, site_key)
-        broker.receive("a", json.loads(json.dumps(msg)))
+        sites.answer("a", answer)
         return (await task)["a"]
 
     return asyncio.run(scenario())
@@ -204,29 +196,16 @@ def test_only_the_disclosed_fields_of_an_answer_pass_the_hub() -> None:
     assert long_reason.status is SiteStatus.ERROR and len(long_reason.reason) <= 500
 
 
-class Stuck:
-    """A link whose sends never complete: a site that stopped reading its socket (TCP backpressure)."""
-
-    async def send_text(self, data: str) -> None:
-        await asyncio.Event().wait()
-
-
 def test_a_site_that_stops_reading_cannot_hang_the_question_or_keep_others_from_being_asked() -> None:
     async def scenario() -> dict[str, Any]:
-        keys = {s: Ed25519PrivateKey.generate() for s in "ab"}
-        broker = Broker(Ed25519PrivateKey.generate(), {s: public_text(k) for s, k in keys.items()}.get)
-        broker.attach("a", Stuck(), keys["a"].public_key())  # sorted first: it was sent to first
-        pipe = Pipe()
-        broker.attach("b", pipe, keys["b"].public_key())
-        task = asyncio.create_task(broker.ask(["a", "b"], "alice", QUERY, 0.3))
+        sites = Sites("a", "b", links={"a": Stuck()})  # a sorted first: it was sent to first
+        task = asyncio.create_task(sites.broker.ask(["a", "b"], "alice", QUERY, 0.3))
         for _ in range(500):  # b is asked although a's send has not completed
-            if pipe.sent:
+            if sites.pipes["b"].sent:
                 break
             await asyncio.sleep(0.01)
-        assert pipe.sent, "b was never asked"
-        qid = pipe.sent[0]["body"]["id"]
-        answer = {"status": "OK", "count": 20, "precision": "EXACT"}
-        broker.receive("b", seal({"type": "answer", "id": qid, "site": "b", "answer": answer}, keys["b"]))
+        assert sites.pipes["b"].sent, "b was never asked"
+        sites.answer("b", {"status": "OK", "count": 20, "precision": "EXACT"})
         replies = await asyncio.wait_for(task, 20)  # a guard against the hang, not a timing claim
         return {s: r.status for s, r in replies.items()}
 
