@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from api.demo_publish import publish_step
+from api.federation import hub_audit
 from registry.identity import local_operator
 from registry.publish.writeback import zenodo_links
 from tests.registry.publish.trained_model import MODEL_IRI, Template, open_trained, trained_template
@@ -23,6 +24,7 @@ def test_publish_step_publishes_the_model_to_a_local_zenodo(
     try:
         zen = publish_step(reg, Console(file=text, width=300), 8080, MODEL_IRI, keep=True)
         links = zenodo_links(reg.records.get(local_operator(), MODEL_IRI))
+        audited = [(e["source"], e["query"], e["detail"]["doi"]) for e in hub_audit(reg).entries()]
     finally:
         reg.close()
     try:
@@ -36,3 +38,4 @@ def test_publish_step_publishes_the_model_to_a_local_zenodo(
             zen.stop()
     assert zen.process.poll() is not None
     assert links is not None and links.doi is not None and links.doi in shown
+    assert audited == [("published", MODEL_IRI, links.doi)]  # in the hub's audit log, as every publication
