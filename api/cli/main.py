@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from api.cli.usage import CommandLine
 from registry.config import Settings
 from registry.errors import FairgridError, UnreadableInput
 from registry.identity import Identity, local_operator
@@ -18,6 +19,7 @@ app = typer.Typer(
     help="fairgrid: FAIR metadata registry and federated queries for the hematology consortium.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=CommandLine,
 )
 install_log_redaction()  # store and index URLs may carry credentials: never into a log line
 
