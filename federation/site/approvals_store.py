@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from federation.jobs.approvals import ApprovalError, verify_approval, verify_revocation
-from registry.errors import InputError, Unavailable
+from registry.errors import InputError, Unavailable, UnreadableInput
 from registry.files import write_atomic
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,16 @@ class Held:
     source: str = ""
 
 
+class HeldFileDamaged(UnreadableInput):
+    """The held file is JSON of another shape than the store writes (edited by hand, or another file)."""
+
+    code = "approvals_file_damaged"
+    hint = (
+        "move the file aside and sync again (fairgrid site gate --hub URL fetches every approval and "
+        "revocation anew), or hand the approvals over again"
+    )
+
+
 def _canon(doc: Any) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"))
 
@@ -60,10 +70,17 @@ class ApprovalsStore:
         except (OSError, ValueError, RecursionError):
             # unreadable (or nested too deeply): hold nothing, so the gate refuses (and says why)
             return Held()
+        if not isinstance(data, dict):
+            raise HeldFileDamaged(f"{self.path} is not an approvals file: it holds {_json_kind(data)}, "
+                                  "not an object")  # fmt: skip
+        for name, kind in (("approvals", list), ("revocations", list), ("jobs", dict)):
+            if not isinstance(data.get(name, kind()), kind):
+                raise HeldFileDamaged(f"{self.path} is not an approvals file: {name!r} is "
+                                      f"{_json_kind(data[name])}, not {_json_kind(kind())}")  # fmt: skip
         return Held(
             tuple(d for d in data.get("approvals", []) if isinstance(d, dict)),
             tuple(d for d in data.get("revocations", []) if isinstance(d, dict)),
-            {k: v for k, v in dict(data.get("jobs", {})).items() if isinstance(v, dict)},
+            {str(k): v for k, v in data.get("jobs", {}).items() if isinstance(v, dict)},
             data.get("synced_at") if isinstance(data.get("synced_at"), int | float) else None,
             str(data.get("source", "")),
         )
@@ -194,6 +211,17 @@ class ApprovalsStore:
             "synced_at": held.synced_at, "source": held.source,
         }  # fmt: skip
         write_atomic(self.path, json.dumps(data, sort_keys=True), private=True)
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "JSON null"
+    if isinstance(value, bool):
+        return "a JSON boolean"
+    if isinstance(value, int | float):
+        return "a JSON number"
+    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
+    return f"a JSON {names.get(type(value), type(value).__name__)}"
 
 
 def _read_capped(r: httpx.Response, hub_url: str) -> bytes:

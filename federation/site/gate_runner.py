@@ -35,7 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from federation.signing import public_key
-from federation.site.approvals_store import GOVERNANCE_KEY_FILE, ApprovalsStore, pin_governance_key, stale
+from federation.site.approvals_store import (
+    GOVERNANCE_KEY_FILE,
+    ApprovalsStore,
+    HeldFileDamaged,
+    pin_governance_key,
+    stale,
+)
 from federation.site.gate import Decision, GateKeys, audit_file, decide
 from federation.site.keys import site_key
 from federation.site.task_processes import Child, TaskProcesses
@@ -105,6 +111,7 @@ def gate_config(
         raise InputError(f"--supernode {supernode[:80]!r} is not host:port (the SuperNode's Runtime API)")
     if secret_file is not None and not secret_file.is_file():
         raise InputError(f"{secret_file} is not a file (the SuperNode's --superexec-auth-secret-file)")
+    ApprovalsStore(home).read()  # a damaged held file: refused now, not at the first task
     if governance_key:  # last: a refused command changes nothing
         pin_governance_key(home, governance_key)
     staleness = Settings.from_env().site.gate_max_staleness_s
@@ -120,13 +127,16 @@ def _refusal(site: str, task: str, fab: str, reason: str) -> dict[str, Any]:
 def check_task(cfg: GateConfig, run: Any, fab: Any, context: Any, task: str) -> Decision:
     """May this task's app run here? Audited, whatever the answer."""
     audit = audit_file(cfg.home)
-    held = ApprovalsStore(cfg.home).read()
     digest = hashlib.sha256(fab.content).hexdigest()
 
     def refuse(reason: str) -> Decision:
         audit(_refusal(cfg.site, task, digest, reason))
         return Decision(False, reason)
 
+    try:
+        held = ApprovalsStore(cfg.home).read()
+    except HeldFileDamaged as exc:  # the task still gets its answer, naming the file and what to do
+        return refuse(f"{exc.message} ({exc.hint})")
     if digest != run.fab_hash:
         return refuse(f"the FAB's bytes hash to {digest[:12]}..., not the run's {str(run.fab_hash)[:12]}...")
     if str(context.node_config.get("site-id", "")) != cfg.site:
@@ -253,7 +263,10 @@ def could_allow(cfg: GateConfig, fab_hash: str, now: float | None = None) -> boo
     before anything is pulled): verified, this site, not expired, not revoked. When it fails, the task is
     refused in this process, with no child started.
     """
-    held = ApprovalsStore(cfg.home).read()
+    try:
+        held = ApprovalsStore(cfg.home).read()
+    except HeldFileDamaged:
+        return False  # check_task refuses, saying why
     if stale(held, cfg.max_staleness_s, now):
         return False
     try:

@@ -3,6 +3,7 @@ the app will read (the app's defaults included), the job's cohort, the GPU; ever
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,8 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.criteria import parse_criteria
 from federation.jobs.approvals import Approval, sign_approval
+from federation.local import fairgrid_command
 from federation.signing import public_text
-from federation.site.approvals_store import ApprovalsStore, pin_governance_key
+from federation.site.approvals_store import ApprovalsStore, HeldFileDamaged, pin_governance_key
 from federation.site.gate import read_audit
 from federation.site.gate_runner import GateConfig, check_task, could_allow
 from federation.site.keys import site_key
@@ -148,3 +150,49 @@ def test_a_held_file_nested_too_deeply_holds_nothing(cfg: GateConfig) -> None:
     assert store.read().approvals == () and store.read().synced_at is None
     d = check(cfg)
     assert not d.allowed and "sync" in d.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        ("[]", "a JSON array"),
+        ('[{"approvals": []}]', "a JSON array"),
+        ('"held"', "a JSON string"),
+        ("null", "JSON null"),
+        ('{"approvals": 5}', "'approvals' is a JSON number"),
+        ('{"revocations": {"a": 1}}', "'revocations' is a JSON object"),
+        ('{"jobs": [1]}', "'jobs' is a JSON array"),
+    ],
+)
+def test_a_held_file_of_another_shape_is_a_clear_error_and_the_gate_refuses(
+    cfg: GateConfig, text: str, what: str
+) -> None:
+    # read() ended in AttributeError/TypeError (the task went unanswered); now an error naming the file
+    # and what to do, which the task's check gives as its refusal, and `fairgrid site gate` as its exit
+    store = ApprovalsStore(cfg.home)
+    store.path.write_text(text, "utf-8")
+    with pytest.raises(HeldFileDamaged) as caught:
+        store.read()
+    assert str(store.path) in caught.value.message and what in caught.value.message
+    assert "sync" in caught.value.hint
+    d = check(cfg)
+    assert not d.allowed and str(store.path) in d.reason
+    assert not could_allow(cfg, build_fab(APP).hash)
+    assert read_audit(cfg.home)[-1]["reason"] == d.reason
+
+
+def test_the_gate_command_exits_clearly_on_a_damaged_held_file(tmp_path: Path) -> None:
+    # before, the gate started and served; the first task's check raised AttributeError
+    home = tmp_path / "h"
+    fg = fairgrid_command()
+    subprocess.run([*fg, "site", "init", "--site-id", "site-g", "--home", str(home)], check=True,
+                   capture_output=True, timeout=120)  # fmt: skip
+    pin_governance_key(home, public_text(Ed25519PrivateKey.generate()))
+    held = ApprovalsStore(home).path
+    held.parent.mkdir(parents=True, exist_ok=True)
+    held.write_text("[1, 2]", "utf-8")
+    r = subprocess.run([*fg, "site", "gate", "--home", str(home), "--supernode", "127.0.0.1:1"],
+                       capture_output=True, text=True, timeout=60)  # fmt: skip
+    said = r.stdout + r.stderr
+    assert r.returncode != 0 and "Traceback" not in said, said
+    assert "held.json" in said and "a JSON array" in said and "sync again" in said
