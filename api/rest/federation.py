@@ -114,38 +114,49 @@ async def agent(ws: WebSocket) -> None:
         while True:
             msg = await _receive(ws)
             if msg is None:
-                log.warning("site %s sent something that is not JSON text", site)
+                log.warning("site %s sent something that is not JSON", site)
             else:
                 broker.receive(site, msg)
-    except _Oversize as exc:
-        limit = MAX_MESSAGE // 1024
-        why = f"the site sent a message of {exc.size:,} characters, over the {limit} KiB one may take"
-        log.warning("site %s: %s; connection closed", site, why)
-        broker.cut_off(site, link, why)
-        await ws.close(code=1009, reason="message too big")
+    except _Refused as exc:
+        log.warning("site %s: %s; connection closed", site, exc.why)
+        broker.cut_off(site, link, exc.why)
+        await ws.close(code=exc.code, reason=exc.close_reason)
     except (WebSocketDisconnect, ValueError):
         pass
     finally:
         broker.detach(site, link)
 
 
-class _Oversize(Exception):
-    def __init__(self, size: int) -> None:
-        super().__init__(size)
-        self.size = size
+class _Refused(Exception):
+    """A message the hub does not read: the site's open questions are ERROR (`why`), it is closed."""
+
+    def __init__(self, why: str, code: int, close_reason: str) -> None:
+        super().__init__(why)
+        self.why, self.code, self.close_reason = why, code, close_reason
+
+
+def _oversize(size: int, unit: str) -> _Refused:
+    why = f"the site sent a message of {size:,} {unit}, over the {MAX_MESSAGE // 1024} KiB one may take"
+    return _Refused(why, 1009, "message too big")
 
 
 async def _receive(ws: WebSocket) -> Any:
-    """A site's next message as JSON; None when it is not JSON text (a binary frame, not JSON, or nested
-    too deeply to read: json.loads raises RecursionError). Over MAX_MESSAGE it is not read: _Oversize."""
+    """A site's next message as JSON; None when it is not JSON (or nested too deeply to read: json.loads
+    raises RecursionError). Not read, _Refused: over MAX_MESSAGE (1009), or a binary frame (1003: sites
+    send JSON text only; over MAX_MESSAGE bytes it is 1009 too)."""
     message = await ws.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
     text = message.get("text")
     if not isinstance(text, str):
-        return None
+        data = message.get("bytes")
+        size = len(data) if isinstance(data, bytes | bytearray) else 0
+        if size > MAX_MESSAGE:
+            raise _oversize(size, "bytes")
+        why = f"the site sent a binary frame ({size:,} bytes); sites send JSON text only"
+        raise _Refused(why, 1003, "binary frames are not accepted")
     if len(text) > MAX_MESSAGE:
-        raise _Oversize(len(text))
+        raise _oversize(len(text), "characters")
     try:
         return json.loads(text)
     except (ValueError, RecursionError):

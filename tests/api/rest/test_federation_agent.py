@@ -75,8 +75,11 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             proc.kill()
 
 
-async def scripted_site(hub: Hub, site: str, answer: Any, closed: dict[str, int | None]) -> None:
-    """Connect as `site`, answer one question with `answer` (extra body fields included), note the close."""
+async def scripted_site(
+    hub: Hub, site: str, answer: Any, closed: dict[str, int | None], *, binary: bool = False
+) -> None:
+    """Connect as `site`, answer one question with `answer` (extra body fields included; in a binary frame
+    when `binary`), note the close."""
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
@@ -87,7 +90,8 @@ async def scripted_site(hub: Hub, site: str, answer: Any, closed: dict[str, int 
         await ws.send(json.dumps(seal({"type": "hello", "site": site}, hub.keys[site])))
         question = json.loads(await ws.recv())["body"]
         body = {"type": "answer", "id": question["id"], "site": site, **answer}
-        await ws.send(json.dumps(seal(body, hub.keys[site])))
+        sealed = json.dumps(seal(body, hub.keys[site]))
+        await ws.send(sealed.encode() if binary else sealed)
         try:
             await ws.recv()
         except ConnectionClosed as exc:
@@ -137,3 +141,43 @@ def test_an_oversize_answer_is_that_sites_error_and_the_others_still_answer(hub:
     assert replies[0]["total"]["count"] == 20 and replies[0]["missing_sites"] == ["big"]
     assert closed.get("big") == 1009
     assert httpx.get(f"{hub.url}/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("pad", "code", "why"), [(0, 1003, "binary frame"), (MAX_MESSAGE, 1009, "over the 64 KiB")]
+)
+def test_a_binary_frame_is_refused_and_that_sites_error(hub: Hub, pad: int, code: int, why: str) -> None:
+    # sites send JSON text only: a binary frame (here a valid signed answer's bytes) was dropped as "not
+    # JSON" whatever its size, the site stayed connected and its question waited for the deadline
+    researcher = hub.token("--subject", "r", "--role", "researcher")
+    closed: dict[str, int | None] = {}
+    replies: list[dict[str, Any]] = []
+    answer = {"pad": "x" * pad, "answer": FINE} if pad else {"answer": FINE}
+
+    def ask() -> None:
+        r = httpx.post(f"{hub.url}/feasibility", headers={"Authorization": f"Bearer {researcher}"},
+                       json={"criteria": QUESTION, "sites": list(SITES), "deadline_ms": 5000}, timeout=60)  # fmt: skip
+        replies.append(r.json())
+
+    async def scenario() -> None:
+        agents = [
+            asyncio.create_task(scripted_site(hub, "big", answer, closed, binary=True)),
+            asyncio.create_task(scripted_site(hub, "good", {"answer": FINE}, closed)),
+        ]
+        while connected(hub, researcher) != set(SITES):
+            await asyncio.sleep(0.1)
+        asker = threading.Thread(target=ask)
+        asker.start()
+        await asyncio.to_thread(asker.join)
+        await asyncio.wait(agents[:1], timeout=5)
+        for task in agents:
+            task.cancel()
+        await asyncio.gather(*agents, return_exceptions=True)
+
+    started = time.monotonic()
+    asyncio.run(scenario())
+    sites = {s["site"]: s for s in replies[0]["sites"]}
+    assert sites["good"]["status"] == "OK" and sites["good"]["count"] == 20
+    assert sites["big"]["status"] == "ERROR" and why in sites["big"]["reason"], sites["big"]
+    assert closed.get("big") == code
+    assert time.monotonic() - started < 5  # answered when refused, not at the deadline
