@@ -16,10 +16,10 @@ from markupsafe import Markup
 from api.linked_data import FORMAT_NAMES, RDF_TYPES, local_path
 from api.pages import render as render_template
 from api.pages import safe_href
-from api.titles import record_labels, record_title
 from registry.model import Record, RevisionInfo
 from registry.publish.writeback import zenodo_links
 from registry.services.quality import MAX_TOTAL, QualityScore
+from registry.titles import record_labels, record_title
 from registry.vocab import (
     ACCESS_PUBLIC,
     DCAT,

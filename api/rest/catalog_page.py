@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 from api.linked_data import local_path
 from api.pages import render
-from api.titles import record_title
 from registry.model import Record
+from registry.titles import record_title
 from registry.vocab import Kind
 
 FORMATS = (("Turtle", "ttl"), ("JSON-LD", "jsonld"), ("RDF/XML", "xml"), ("N-Triples", "nt"))

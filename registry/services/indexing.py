@@ -10,9 +10,9 @@ import pyoxigraph as ox
 from registry.model import Record
 from registry.search.port import SearchDocument
 from registry.services.quality import QualityScore
-from registry.vocab import DCAT, DCT, FG, FOAF, HEALTH, RDFS, SKOS, VCARD
-
-_LABELS = (SKOS + "prefLabel", FOAF + "name", DCT + "title", RDFS + "label", VCARD + "fn")
+from registry.titles import LABEL_PREDICATES as _LABELS
+from registry.titles import record_title
+from registry.vocab import DCAT, DCT, FG, HEALTH, SKOS
 
 
 def _lits(rec: Record, subject: ox.NamedNode | ox.BlankNode, pred: str) -> list[ox.Literal]:
@@ -79,8 +79,7 @@ def to_document(
     # the given labels first, as before, but not copied: with the complete terminologies they are
     # ~44,000, and a copy per record cost milliseconds per indexed record
     known = ChainMap(labels or {}, own)
-    title = _text(_lits(rec, s, DCT + "title")) or _text(_lits(rec, s, SKOS + "prefLabel"))
-    title = title or _text(_lits(rec, s, FOAF + "name")) or rec.iri
+    title = record_title(rec)
     description = _text(_lits(rec, s, DCT + "description")) or _text(_lits(rec, s, SKOS + "definition"))
     keywords = sorted({k.value for k in _lits(rec, s, DCAT + "keyword")})
     publisher = _first(rec, DCT + "publisher")

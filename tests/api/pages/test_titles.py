@@ -12,6 +12,7 @@ import pytest
 from api.landing import Page, render
 from api.rest.catalog_page import catalog_html
 from registry.model import Record
+from registry.services.indexing import to_document
 from registry.vocab import DCAT, DCT, FOAF, RDF_TYPE, RDFS, SKOS, Kind
 
 BASE = "https://w3id.org/fairgrid/"
@@ -40,6 +41,8 @@ CASES = {
         (FOAF + "name", ox.Literal("Second", language="en")),
     ),
     "no label": _record(BASE + "dataset/bare", Kind.DATASET),
+    # only an rdfs:label: search results named it by its IRI
+    "label only": _record(BASE + "dataset/l", Kind.DATASET, (RDFS + "label", ox.Literal("Labelled"))),
 }
 
 
@@ -55,7 +58,7 @@ def _landing(rec: Record, related: dict[str, Record] | None = None) -> str:
 
 
 @pytest.mark.parametrize("rec", list(CASES.values()), ids=list(CASES))
-def test_catalogue_landing_page_and_links_agree(rec: Record) -> None:
+def test_catalogue_landing_page_links_and_search_agree(rec: Record) -> None:
     title = _catalog_title(rec)
     page = _landing(rec)
     heading = re.search(r"<h1>([^<]*)</h1>", page)
@@ -68,3 +71,4 @@ def test_catalogue_landing_page_and_links_agree(rec: Record) -> None:
         rf'<a [^>]*href="/{re.escape(rec.iri[len(BASE) :])}"[^>]*>([^<]*)</a>', _landing(cat, {rec.iri: rec})
     )
     assert link is not None and link.group(1) == title
+    assert to_document(rec).title == title  # what a search hit is called

@@ -1,5 +1,6 @@
-"""What pages call a record and the nodes it names: one rule for the landing page, the catalogue list and
-the links between records, so a person sees a record under the same name wherever it appears."""
+"""What a record and the nodes it names are called: one rule for search hits, the landing page, the
+catalogue list and the links between records, so a person sees a record under the same name wherever
+it appears."""
 
 from __future__ import annotations
 
