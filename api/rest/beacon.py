@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.rest import get_identity
@@ -52,25 +53,37 @@ class RequestIn(BaseModel):
     query: QueryIn = Field(default_factory=QueryIn)
 
 
-@router.get("/individuals", summary="Whether, or how many, individuals match the filters (comma separated)")
+NO_SITE: dict[int | str, dict[str, Any]] = {
+    503: {"description": "no site could answer: a Beacon error response with each site's reason"}
+}
+
+
+def _answer(body: dict[str, Any]) -> JSONResponse:
+    """A Beacon error response goes with its errorCode as the HTTP status."""
+    return JSONResponse(body, status_code=int(body["error"]["errorCode"]) if "error" in body else 200)
+
+
+@router.get("/individuals", summary="Whether, or how many, individuals match the filters (comma separated)",
+            response_model=None, responses=NO_SITE)  # fmt: skip
 async def individuals_get(
     request: Request,
     filters: str = "",
     requestedGranularity: str = "boolean",
     who: Identity = Depends(get_identity),
-) -> dict[str, Any]:
+) -> JSONResponse:
     parsed = [BeaconFilter(f) for f in filters.split(",") if f.strip()]
     if len(parsed) > 32:
         raise InputError("at most 32 filters")
-    return await _beacon(request).individuals(who, parsed, requestedGranularity)
+    return _answer(await _beacon(request).individuals(who, parsed, requestedGranularity))
 
 
-@router.post("/individuals", summary="Whether, or how many, individuals match (Beacon request body)")
+@router.post("/individuals", summary="Whether, or how many, individuals match (Beacon request body)",
+             response_model=None, responses=NO_SITE)  # fmt: skip
 async def individuals_post(
     body: RequestIn, request: Request, who: Identity = Depends(get_identity)
-) -> dict[str, Any]:
+) -> JSONResponse:
     parsed = [
         BeaconFilter(f) if isinstance(f, str) else BeaconFilter(f.id, f.includeDescendantTerms)
         for f in body.query.filters
     ]
-    return await _beacon(request).individuals(who, parsed, body.query.requestedGranularity)
+    return _answer(await _beacon(request).individuals(who, parsed, body.query.requestedGranularity))

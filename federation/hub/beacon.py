@@ -4,7 +4,8 @@ Filters are ontology terms (CURIEs) ANDed together: ICD-10 (`ICD10:D46`) and ORP
 `Orphanet_232`) become diagnosis criteria with their descendants; an HPO term is listed among the filtering
 terms (the registry holds it) but sites record no phenotypes, so a query using it is answered with an error
 rather than a silent zero. Counts are the hub's totals: a lower bound when some site was below its
-threshold, which `info` says.
+threshold, which `info` says, with each site's status and reason (never its count). When no site answered
+(all refused, timed out, down), the answer is a Beacon error response (503) naming each site's reason.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from federation.hub.broker import SiteStatus
 from federation.hub.feasibility import FeasibilityResult, FeasibilityService
 from registry.errors import InputError
 from registry.identity import Identity
@@ -21,6 +23,8 @@ API_VERSION = "v2.0.1"
 BEACON_ID = "org.w3id.fairgrid.beacon"
 INDIVIDUAL_SCHEMA = {"entityType": "individual", "schema": "beacon-individual-v2.0.0"}
 GRANULARITIES = ("boolean", "count")
+NO_ANSWER = 503  # the errorCode (and HTTP status) when no site answered
+_WHY = {SiteStatus.NOT_CONNECTED: "the site's agent is not connected to the hub"}
 
 
 @dataclass(frozen=True)
@@ -147,17 +151,25 @@ class BeaconService:
             "apiVersion": API_VERSION,
         }
         r: FeasibilityResult = await self.feasibility.ask(who, criteria_of(filters))
-        count = r.total.count or 0
-        response: dict[str, Any] = {"exists": count > 0}
-        if granularity == "count":
-            response["numTotalResults"] = count
-        return {
-            "meta": self.meta(granularity, summary),
-            "responseSummary": response,
-            "info": {
-                "countPrecision": r.total.precision,
-                "countUpperBound": r.total.upper,
-                "missingSites": r.missing_sites,
-                "queryId": r.query_id,
-            },
+        # each site's status and why (never its count): a caller learns which sites refused and why
+        sites = [
+            {"site": c.site, "status": c.status.value, "reason": c.reason or _WHY.get(c.status)}
+            for c in r.sites
+        ]
+        info = {
+            "countPrecision": r.total.precision,
+            "countUpperBound": r.total.upper,
+            "missingSites": r.missing_sites,
+            "queryId": r.query_id,
+            "sites": sites,
         }
+        if r.total.count is None:
+            # no site answered: "exists: false" would be an answer; Beacon says an error response instead
+            why = "; ".join(f"{s['site']}: {s['status']}" + (f" ({s['reason']})" if s["reason"] else "")
+                            for s in sites) or "no site is registered"  # fmt: skip
+            error = {"errorCode": NO_ANSWER, "errorMessage": f"no site could answer: {why}"}
+            return {"meta": self.meta(granularity, summary), "error": error, "info": info}
+        response: dict[str, Any] = {"exists": r.total.count > 0}
+        if granularity == "count":
+            response["numTotalResults"] = r.total.count
+        return {"meta": self.meta(granularity, summary), "responseSummary": response, "info": info}

@@ -181,3 +181,100 @@ def test_a_binary_frame_is_refused_and_that_sites_error(hub: Hub, pad: int, code
     assert sites["big"]["status"] == "ERROR" and why in sites["big"]["reason"], sites["big"]
     assert closed.get("big") == code
     assert time.monotonic() - started < 5  # answered when refused, not at the deadline
+
+
+# The parts of Beacon v2's beaconCountResponse / beaconErrorResponse (beacon-framework-v2, responses/) a
+# caller relies on: required members and their types; `info` is a free object in both.
+_META = {"type": "object", "required": ["beaconId", "apiVersion", "returnedSchemas"]}
+COUNT_RESPONSE = {
+    "type": "object",
+    "required": ["meta", "responseSummary"],
+    "properties": {
+        "meta": _META,
+        "responseSummary": {
+            "type": "object",
+            "required": ["exists"],
+            "properties": {
+                "exists": {"type": "boolean"},
+                "numTotalResults": {"type": "integer", "minimum": 0},
+            },
+        },
+        "info": {"type": "object"},
+    },
+}
+ERROR_RESPONSE = {
+    "type": "object",
+    "required": ["meta", "error"],
+    "properties": {
+        "meta": _META,
+        "error": {
+            "type": "object",
+            "required": ["errorCode"],
+            "properties": {"errorCode": {"type": "integer"}, "errorMessage": {"type": "string"}},
+        },
+        "info": {"type": "object"},
+    },
+}
+REFUSED = {**FINE, "status": "REFUSED", "count": None, "precision": None}
+
+
+def beacon_with_sites(hub: Hub, answers: dict[str, dict[str, Any]]) -> httpx.Response:
+    """GET /beacon/v2/individuals (count) while the scripted sites answer as `answers` says."""
+    researcher = hub.token("--subject", "r", "--role", "researcher")
+    closed: dict[str, int | None] = {}
+    replies: list[httpx.Response] = []
+
+    def ask() -> None:
+        replies.append(httpx.get(f"{hub.url}/beacon/v2/individuals", headers={"Authorization": f"Bearer {researcher}"},
+                                 params={"filters": "ICD10:D46", "requestedGranularity": "count"}, timeout=60))  # fmt: skip
+
+    async def scenario() -> None:
+        agents = [
+            asyncio.create_task(scripted_site(hub, s, {"answer": a}, closed)) for s, a in answers.items()
+        ]
+        while connected(hub, researcher) != set(answers):
+            await asyncio.sleep(0.1)
+        asker = threading.Thread(target=ask)
+        asker.start()
+        await asyncio.to_thread(asker.join)
+        for task in agents:
+            task.cancel()
+        await asyncio.gather(*agents, return_exceptions=True)
+
+    asyncio.run(scenario())
+    return replies[0]
+
+
+def test_beacon_says_why_when_every_site_refuses(hub: Hub) -> None:
+    # every site refused (budget spent, disclosure control): the beacon answered exists: false, 0
+    # individuals, with no reason; now a Beacon error response naming each site's status and reason
+    import jsonschema
+
+    r = beacon_with_sites(hub, {"big": {**REFUSED, "reason": "the privacy budget is spent"},
+                                "good": {**REFUSED, "reason": "below the disclosure threshold"}})  # fmt: skip
+    body = r.json()
+    assert r.status_code == 503, body
+    jsonschema.validate(body, ERROR_RESPONSE)
+    assert "responseSummary" not in body and body["error"]["errorCode"] == 503
+    message = body["error"]["errorMessage"]
+    assert "big: REFUSED (the privacy budget is spent)" in message
+    assert "good: REFUSED (below the disclosure threshold)" in message
+    assert body["info"]["sites"] == [
+        {"site": "big", "status": "REFUSED", "reason": "the privacy budget is spent"},
+        {"site": "good", "status": "REFUSED", "reason": "below the disclosure threshold"},
+    ]  # no counts, no precision
+
+
+def test_beacon_counts_carry_each_sites_status(hub: Hub) -> None:
+    import jsonschema
+
+    r = beacon_with_sites(hub, {"big": {**REFUSED, "reason": "the privacy budget is spent"}, "good": FINE})
+    body = r.json()
+    assert r.status_code == 200, body
+    jsonschema.validate(body, COUNT_RESPONSE)
+    assert body["responseSummary"] == {"exists": True, "numTotalResults": 20}
+    assert body["info"]["sites"] == [
+        {"site": "big", "status": "REFUSED", "reason": "the privacy budget is spent"},
+        {"site": "good", "status": "OK", "reason": None},
+    ]
+    assert body["info"]["missingSites"] == ["big"]
