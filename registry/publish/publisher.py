@@ -120,6 +120,27 @@ class Publisher:
                 found.append((int(number), Published.from_dict(published)))
         return max(found, key=lambda pair: pair[0])[1] if found else None
 
+    def plan(self, key: str, previous: Published | None) -> dict[str, Any]:
+        """What `publish(key, previous=previous)` would do, from the journal alone (for --dry-run):
+        `action` in words, `already_published` (a DOI: nothing is sent), `new_version_of` (a deposition
+        id) and `concept_doi` (the one all versions share)."""
+        entry = self.journal.get(self.journal_key(key))
+        if entry is not None and entry.published:
+            done = Published.from_dict(entry.published)
+            return {"action": f"would send nothing: this revision is already published as DOI {done.doi}",
+                    "already_published": done.doi, "new_version_of": None,
+                    "concept_doi": done.concept_doi}  # fmt: skip
+        if entry is not None and entry.deposition_id is not None:
+            action = f"would resume deposition {entry.deposition_id}, which an earlier attempt left"
+        elif previous is not None:
+            action = (f"would create a new version of deposition {previous.deposition_id} "
+                      f"(DOI {previous.doi}; all versions: {previous.concept_doi})")  # fmt: skip
+        else:
+            action = "would create a new deposition (a new concept DOI)"
+        return {"action": action, "already_published": None,
+                "new_version_of": previous.deposition_id if previous else None,
+                "concept_doi": previous.concept_doi if previous else None}  # fmt: skip
+
     def payload(self, metadata: dict[str, Any], files: Sequence[PackageFile]) -> dict[str, Any]:
         """What would be sent (for --dry-run): the exact body of the full-metadata PUT, and the files."""
         _check_metadata(metadata)

@@ -4,7 +4,8 @@
 1. consortium members and admins only; the record's latest revision must be published (not a draft) and
    not deprecated;
 2. the Zenodo metadata (registry/publish/metadata.py) and the package (registry/publish/package.py);
-3. dry run: the exact payload (metadata body and file list), nothing sent, nothing written;
+3. dry run: the exact payload (metadata body and file list) and what step 4 would do with it (`action`,
+   `new_version_of`, `already_published`: the same journal lookup), nothing sent, nothing written;
 4. otherwise `Publisher.publish` under the key "<iri>#<revision>" (so a retry resumes the same deposition and
    a finished one is answered from the journal), as a new version of the record's earlier publication on
    the same Zenodo when it has one (one concept DOI for all versions);
@@ -22,7 +23,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -118,17 +119,16 @@ class PublishService:
         key = f"{iri}#{self._content_revision(record)}" + ("#sandbox" if sandbox else "")
         with build_package(record, related, metadata, home=self.settings.home) as package:
             say(f"package: {', '.join(f.name for f in package.files)}")
-            if dry_run:
-                # Publisher.payload reads only its arguments: a dry run needs no token and no client
-                payload = Publisher.payload(cast(Publisher, None), metadata, package.files)
-                payload["target"] = target
-                payload["new_version_of"] = previous.deposition_id if previous else None
-                return PublishResult(iri, target, True, payload=payload)
-            publisher = self.publisher_for(sandbox)
-            # a publication whose DOI never reached the record (its write-back failed) is still the one
-            # the next version follows: the journal knows it, so no second, unrelated concept DOI is made
-            previous = previous or publisher.latest(f"{iri}#", "#sandbox" if sandbox else "")
+            publisher = self.publisher_for(sandbox)  # made without a token too: a dry run sends nothing
             try:
+                # a publication whose DOI never reached the record (its write-back failed) is still the one
+                # the next version follows: the journal knows it, so no second, unrelated concept DOI is made
+                previous = previous or publisher.latest(f"{iri}#", "#sandbox" if sandbox else "")
+                if dry_run:  # the same lookup as a publish: it says what that would do
+                    payload = publisher.payload(metadata, package.files)
+                    payload.update(target=target, **publisher.plan(key, previous))
+                    say(str(payload["action"]))
+                    return PublishResult(iri, target, True, payload=payload)
                 published = publisher.publish(key, metadata, package.files, previous=previous, progress=say)
             finally:
                 publisher.client.close()

@@ -1,0 +1,113 @@
+"""`publish --dry-run` of a record published before says what the real publish would do with it: the same
+lookup (the record's DOI, else the journal's newest publication) names the deposition it follows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from typer.testing import CliRunner
+
+from api.cli.main import app as cli
+from api.dev_zenodo.server import Running, running
+from api.federation import publish_service
+from registry.config import Secret, Settings, ZenodoSettings
+from registry.identity import Identity, Role
+from registry.vocab import DCAT
+from registry.wiring import Registry, open_registry
+from tests.conftest import CURATOR, DEV_AUTH
+from tests.registry.publish.trained_model import MODEL_IRI, Template, open_trained, trained_template
+
+__all__ = ["trained_template"]
+MEMBER = Identity("member-1", frozenset({Role.CONSORTIUM_MEMBER}))
+
+
+@pytest.fixture
+def zenodo(tmp_path: Path) -> Iterator[Running]:
+    with running(tmp_path / "zenodo") as zen:
+        yield zen
+
+
+@pytest.fixture
+def hub(tmp_path: Path, zenodo: Running, trained_template: Template) -> Iterator[Registry]:
+    zs = ZenodoSettings(url=zenodo.url, sandbox_url=zenodo.url, token=Secret(zenodo.token))
+    reg = open_trained(trained_template, tmp_path, Settings(auth=DEV_AUTH, zenodo=zs))
+    yield reg
+    reg.close()
+
+
+def _state(zen: Running) -> dict[str, Any]:
+    return dict(httpx.get(f"{zen.url}/_dev/state", timeout=10).json())
+
+
+def _edit(reg: Registry, *, publish: bool) -> None:
+    rec = reg.records.get(CURATOR, MODEL_IRI)
+    assert rec.revision is not None
+    changed = [t for t in rec.triples if t.predicate.value != DCAT + "version"]
+    changed.append(ox.Triple(ox.NamedNode(MODEL_IRI), ox.NamedNode(DCAT + "version"), ox.Literal("0.3.0")))
+    data = ox.serialize(changed, format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None
+    reg.records.update(CURATOR, MODEL_IRI, data, ox.RdfFormat.N_TRIPLES, rec.revision.number, publish=publish)
+
+
+def test_after_a_failed_write_back_the_dry_run_names_the_version_it_follows(
+    hub: Registry, zenodo: Running
+) -> None:
+    # the record holds no DOI (its write-back was refused), the journal does: the real publish makes a new
+    # version of that deposition, and the dry run said it would make a new, unrelated one
+    def meanwhile(message: str) -> None:
+        if message == "publishing":
+            _edit(hub, publish=False)
+
+    first = publish_service(hub).publish(MEMBER, MODEL_IRI, progress=meanwhile).published
+    assert first is not None
+    hub.records.publish(CURATOR, MODEL_IRI)
+    dry = publish_service(hub).publish(MEMBER, MODEL_IRI, dry_run=True).payload
+    assert dry is not None and dry["new_version_of"] == first.deposition_id
+    assert dry["concept_doi"] == first.concept_doi and dry["already_published"] is None
+    assert f"a new version of deposition {first.deposition_id}" in dry["action"]
+    assert _state(zenodo)["published"] == 1  # the dry run sent nothing
+    later = publish_service(hub).publish(MEMBER, MODEL_IRI).published
+    assert later is not None and later.concept_doi == first.concept_doi
+    assert list(_state(zenodo)["concepts"].values()) == [[first.deposition_id, later.deposition_id]]
+
+
+def test_the_dry_run_of_a_published_revision_says_it_sends_nothing(hub: Registry, zenodo: Running) -> None:
+    # the revision that only wrote the DOI back is not new content: the real publish answers from the
+    # journal and sends nothing; the dry run said it would make a new version
+    pub = publish_service(hub).publish(MEMBER, MODEL_IRI).published
+    assert pub is not None
+    dry = publish_service(hub).publish(MEMBER, MODEL_IRI, dry_run=True).payload
+    assert dry is not None and dry["already_published"] == pub.doi and dry["new_version_of"] is None
+    assert "nothing" in dry["action"] and pub.doi in dry["action"]
+    again = publish_service(hub).publish(MEMBER, MODEL_IRI).published
+    assert again == pub and _state(zenodo)["published"] == 1
+
+
+def test_cli_dry_run_says_it_would_make_a_new_version(
+    trained_template: Template, tmp_path: Path, zenodo: Running
+) -> None:
+    reg = open_trained(trained_template, tmp_path)
+    reg.close()  # the CLI opens the home itself
+    env = {
+        "FAIRGRID_HOME": str(reg.settings.home),
+        "FAIRGRID_ZENODO_SANDBOX_URL": zenodo.url,
+        "FAIRGRID_ZENODO_SANDBOX_TOKEN": zenodo.token,
+    }
+    runner = CliRunner()
+    fresh = runner.invoke(cli, ["publish", MODEL_IRI, "--sandbox", "--dry-run"], env=env)
+    assert fresh.exit_code == 0, fresh.output
+    assert "would create a new deposition" in fresh.stderr
+    assert runner.invoke(cli, ["publish", MODEL_IRI, "--sandbox"], env=env).exit_code == 0
+    with open_registry(reg.settings) as again:  # a new content revision, published
+        again.__dict__["validator"] = trained_template.validator
+        _edit(again, publish=True)
+    dry = runner.invoke(cli, ["publish", MODEL_IRI, "--sandbox", "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    (dep,) = [d for ds in _state(zenodo)["concepts"].values() for d in ds]
+    assert f"would create a new version of deposition {dep}" in dry.stderr
+    assert '"upload_type": "software"' in dry.stdout
