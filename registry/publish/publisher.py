@@ -316,8 +316,8 @@ class Publisher:
     def _finish(self, key: str, deposition: dict[str, Any], say: Step) -> Published:
         dep_id = int(deposition["id"])
         files = deposition.get("files")
-        if not isinstance(files, list) or not files:
-            files = self.client.list_files(dep_id)
+        if not isinstance(files, list) or not files or not all(isinstance(f, dict) for f in files):
+            files = self.client.list_files(dep_id)  # each an object, or ZenodoUnavailable
         published = _published(deposition, files)
         self.journal.published(key, published.to_dict())
         self._checkpoint("journaled")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from api.dev_zenodo.server import running
@@ -241,3 +243,30 @@ def test_bad_input_writes_nothing(local_zenodo: LocalZenodo, tmp_path: Path) -> 
         with pytest.raises(InputError):
             pub.publish("k", bad, files)  # type: ignore[arg-type]
     assert pub.journal.get(pub.journal_key("k")) is None and local_zenodo.state()["depositions"] == 0
+
+
+class _FilesNotObjects(httpx.BaseTransport):
+    """The real local Zenodo, except that the publish action's answer lists files that are no objects."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if not request.url.path.endswith("/actions/publish"):
+            return response
+        body = json.loads(response.read())
+        return httpx.Response(response.status_code, json={**body, "files": [1, "x", None]})
+
+
+def test_a_published_deposition_whose_files_are_no_objects_is_read_from_the_file_list(
+    local_zenodo: LocalZenodo, tmp_path: Path
+) -> None:
+    # the publish answer's `files` went straight into Published: f.get on 1 raised AttributeError after
+    # Zenodo had published, and the journal never noted it
+    files = package(tmp_path / "pkg", model_safetensors="weights", metrics_json="{}")
+    z = ZenodoClient(local_zenodo.url, Secret(local_zenodo.token), sleep=lambda _s: None,
+                     transport=_FilesNotObjects())  # fmt: skip
+    done = Publisher(z, Journal.in_home(tmp_path / "home")).publish("k#1", META, files)
+    assert set(done.files) == {"model.safetensors", "metrics.json"}
+    assert Journal.in_home(tmp_path / "home").get(f"{local_zenodo.url} k#1").published is not None  # type: ignore[union-attr]
