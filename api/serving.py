@@ -18,11 +18,28 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from typing import Literal, TypedDict
 
 import httpx
 
+from federation.hub.broker import MAX_MESSAGE
 from registry.config import Settings
 from registry.errors import InputError, Unavailable
+
+# uvicorn reads a whole WebSocket message (16 MiB by default) before the app sees it. Site agents send
+# signed answers well under MAX_MESSAGE characters (up to 4 bytes each in UTF-8): anything larger is
+# refused by the protocol layer (close 1009) instead of buffered.
+WS_MAX_BYTES = 4 * MAX_MESSAGE
+
+
+class ServerOptions(TypedDict):
+    ws_max_size: int
+    lifespan: Literal["on"]
+
+
+def server_options() -> ServerOptions:
+    """Options every uvicorn server of the API gets, one worker or several."""
+    return {"ws_max_size": WS_MAX_BYTES, "lifespan": "on"}
 
 
 def worker_count(requested: int) -> int:
@@ -77,7 +94,7 @@ def run_workers(
     os.environ["FAIRGRID_WORKERS"] = str(workers)
     config = uvicorn.Config(
         "api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-        log_level=log_level, lifespan="on",
+        log_level=log_level, **server_options(),
         # uvicorn pings each worker and kills one that does not answer in time (5 s by default): a worker
         # still starting on a busy machine (imports, the terminologies loaded) is not hung
         timeout_worker_healthcheck=60,

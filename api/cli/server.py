@@ -30,7 +30,7 @@ def _server(settings: Settings, host: str, port: int, log_level: str) -> tuple[u
 
     reg = open_registry(settings)
     app = create_app(reg, Authenticator(settings))
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, **serving.server_options())
     return uvicorn.Server(config), reg
 
 
