@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
-from api.federation import publish_service
+from api.federation import hub_audit, publish_service
 from api.linked_data import local_path
 from registry.config import Secret, ZenodoSettings
 from registry.errors import FairgridError, InputError, Unavailable
@@ -155,6 +155,11 @@ def publish_step(
             console.print(f"  landing page with the DOI: {page}")
             if result.audit_warning:
                 console.print(f"  [yellow]warning:[/] {result.audit_warning}")
+            else:
+                logged = [e for e in hub_audit(reg).entries(user=DEMO_MEMBER.subject) if e["query"] == iri]
+                if logged:
+                    e = logged[-1]
+                    console.print(f"  in the hub's audit log (fairgrid audit): {e['source']} by {e['user']}")
             if result.writeback_error:
                 console.print(f"  [yellow]the DOI is not in the registry yet:[/] {result.writeback_error}")
             break

@@ -33,6 +33,7 @@ def test_publish_step_publishes_the_model_to_a_local_zenodo(
         assert "LOCAL STAND-IN" in shown and "https://doi.org/10.5072/" in shown
         assert "landing page with the DOI: http://127.0.0.1:8080/model/test-fed-mds" in shown
         assert zen.token not in shown
+        assert "in the hub's audit log (fairgrid audit): published by demo-consortium-member" in shown
     finally:
         if zen is not None:
             zen.stop()
