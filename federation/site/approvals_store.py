@@ -62,12 +62,20 @@ class ApprovalsStore:
         self.home = home
         self.path = home / HELD_FILE
 
-    def read(self) -> Held:
+    def read(self, *, strict: bool = False) -> Held:
+        """What the gate checks against: a file it cannot read holds nothing, so every task is refused.
+        `strict` (before a write, at the gate's start): such a file is HeldFileDamaged, left as it is, as
+        replacing it would drop the revocations it may hold and let the gate trust the new set."""
         if not self.path.exists():
             return Held()
         try:
             data = json.loads(self.path.read_text("utf-8"))
-        except (OSError, ValueError, RecursionError):
+        except (OSError, ValueError, RecursionError) as exc:
+            if strict:
+                raise HeldFileDamaged(
+                    f"{self.path} cannot be read as an approvals file ({type(exc).__name__}); it is left "
+                    "as it is, so that the revocations it may hold are not dropped"
+                ) from None
             # unreadable (or nested too deeply): hold nothing, so the gate refuses (and says why)
             return Held()
         if not isinstance(data, dict):
@@ -95,7 +103,7 @@ class ApprovalsStore:
         now: float | None = None,
     ) -> Held:
         """Hold these documents (all approvals; revocations are added to those held) as of now."""
-        old = self.read()
+        old = self.read(strict=True)
         seen = {_canon(d) for d in old.revocations}
         revs = list(old.revocations) + [d for d in revocations if _canon(d) not in seen]
         held = Held(
@@ -109,7 +117,7 @@ class ApprovalsStore:
         self, approvals: list[dict[str, Any]] | None = None, revocations: list[dict[str, Any]] | None = None
     ) -> Held:
         """Add documents to those held (an operator's manual hand-over, e.g. at an air-gapped site)."""
-        old = self.read()
+        old = self.read(strict=True)
         have = {_canon(d) for d in old.approvals}
         merged = list(old.approvals) + [d for d in approvals or [] if _canon(d) not in have]
         return self.put(merged, list(revocations or []), source=old.source or "local")

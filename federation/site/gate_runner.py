@@ -111,7 +111,7 @@ def gate_config(
         raise InputError(f"--supernode {supernode[:80]!r} is not host:port (the SuperNode's Runtime API)")
     if secret_file is not None and not secret_file.is_file():
         raise InputError(f"{secret_file} is not a file (the SuperNode's --superexec-auth-secret-file)")
-    ApprovalsStore(home).read()  # a damaged held file: refused now, not at the first task
+    ApprovalsStore(home).read(strict=True)  # a damaged held file: refused now, not at the first task
     if governance_key:  # last: a refused command changes nothing
         pin_governance_key(home, governance_key)
     staleness = Settings.from_env().site.gate_max_staleness_s

@@ -181,8 +181,10 @@ def test_a_held_file_of_another_shape_is_a_clear_error_and_the_gate_refuses(
     assert read_audit(cfg.home)[-1]["reason"] == d.reason
 
 
-def test_the_gate_command_exits_clearly_on_a_damaged_held_file(tmp_path: Path) -> None:
-    # before, the gate started and served; the first task's check raised AttributeError
+@pytest.mark.parametrize(("text", "what"), [("[1, 2]", "a JSON array"), ("{not json", "JSONDecodeError")])
+def test_the_gate_command_exits_clearly_on_a_damaged_held_file(tmp_path: Path, text: str, what: str) -> None:
+    # before, the gate started and served; the first task's check raised AttributeError (not JSON: it
+    # served refusing every task, and its first sync replaced the file, dropping its revocations)
     home = tmp_path / "h"
     fg = fairgrid_command()
     subprocess.run([*fg, "site", "init", "--site-id", "site-g", "--home", str(home)], check=True,
@@ -190,9 +192,30 @@ def test_the_gate_command_exits_clearly_on_a_damaged_held_file(tmp_path: Path) -
     pin_governance_key(home, public_text(Ed25519PrivateKey.generate()))
     held = ApprovalsStore(home).path
     held.parent.mkdir(parents=True, exist_ok=True)
-    held.write_text("[1, 2]", "utf-8")
+    held.write_text(text, "utf-8")
     r = subprocess.run([*fg, "site", "gate", "--home", str(home), "--supernode", "127.0.0.1:1"],
                        capture_output=True, text=True, timeout=60)  # fmt: skip
     said = r.stdout + r.stderr
     assert r.returncode != 0 and "Traceback" not in said, said
-    assert "held.json" in said and "a JSON array" in said and "sync again" in said
+    assert "held.json" in said and what in said and "sync again" in said
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{not json", b'{"revocations": [{"body": {"r": 1}, "sig": "b"}', b"\xff\xfe held", b""],
+    ids=["not JSON", "truncated", "not UTF-8", "empty"],
+)
+def test_a_write_over_an_unreadable_held_file_refuses_and_leaves_it(tmp_path: Path, raw: bytes) -> None:
+    # read() holds nothing (the gate refuses every task), but put() used to take that as "no revocations"
+    # and replace the file: the revocations it may still hold were dropped and the gate trusted again
+    store = ApprovalsStore(tmp_path)
+    store.put([], [{"body": {"r": 1}, "sig": "b"}])
+    store.path.write_bytes(raw)
+    assert store.read().revocations == () and store.read().synced_at is None  # the gate: holds nothing
+    for write in (lambda: store.put([], []), lambda: store.add([{"body": {"n": 1}, "sig": "a"}])):
+        with pytest.raises(HeldFileDamaged) as caught:
+            write()
+        assert str(store.path) in caught.value.message and "sync" in caught.value.hint
+        assert store.path.read_bytes() == raw  # left as it is
+    store.path.unlink()  # moved aside: the next write starts anew
+    assert store.put([], []).revocations == ()
