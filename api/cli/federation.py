@@ -118,12 +118,15 @@ def audit(since: SinceOpt = None, user: UserOpt = None, json_out: JsonOpt = Fals
         when = datetime.fromtimestamp(e["at"]).isoformat(timespec="seconds")
         if e["detail"] is not None:  # a registry event: a publication
             facts = "  ".join(f"{k} {v}" for k, v in e["detail"].items() if v is not None)
-            out.print(f"{when}  {e['user']}  {e['source']}  {e['query']}  {facts}", highlight=False)
-            continue
-        sites = ", ".join(f"{s['site']} {s['status']}" for s in e["sites"]) or "-"
+            line = f"{when}  {e['user']}  {e['source']}  {e['query']}  {facts}"
+        else:
+            sites = ", ".join(f"{s['site']} {s['status']}" for s in e["sites"]) or "-"
+            # a job decision or run (federation/jobs/audit_entry.py ids) has no total: questions do
+            total = "" if str(e["id"]).startswith(("job-", "train-")) else f"total {e['precision'] or '-'}  "
+            line = f"{when}  {e['user']}  {e['source']}  {total}[{sites}]  {e['query']}"
         out.print(
-            f"{when}  {e['user']}  {e['source']}  total {e['precision'] or '-'}  [{sites}]  {e['query']}"
-        )
+            line, markup=False, highlight=False
+        )  # logged text, not console markup ([sites] is not a tag)
 
 
 @guarded
