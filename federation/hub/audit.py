@@ -36,6 +36,7 @@ CREATE INDEX IF NOT EXISTS event_at ON event (at);
 # Publications before they came here: a JSON line each in <home>/publish/audit.jsonl, next to this log
 # (PublishService's former log); imported once when the log opens, the file then renamed *.imported
 LEGACY_PUBLISH_LOG = Path("publish") / "audit.jsonl"
+LEGACY_MAX_LINE = 64 * 1024  # characters; an entry was a few hundred
 log = logging.getLogger("fairgrid.audit")
 
 
@@ -67,11 +68,12 @@ class HubAudit:
 
     def record_event(self, user: str, event: str, iri: str, detail: Mapping[str, Any]) -> None:
         """registry/audit.py's AuditSink: one registry event (a publication: its DOI, revision, ...)."""
-        row = (f"{event}-{uuid.uuid4().hex[:16]}", time.time(), user, event, iri, json.dumps(dict(detail)))
-        try:
+        try:  # ValueError: NaN, a lone surrogate (no UTF-8); TypeError: not JSON-able: still the port's error
+            detail_json = json.dumps(dict(detail), allow_nan=False)
+            row = (f"{event}-{uuid.uuid4().hex[:16]}", time.time(), user, event, iri, detail_json)
             with self._lock:
                 self._con.execute("INSERT INTO event VALUES (?, ?, ?, ?, ?, ?)", row)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, ValueError, TypeError, RecursionError) as exc:
             raise AuditUnavailable(f"the hub audit log did not take {event} of {iri} ({exc})") from exc
 
     def _import_legacy(self, legacy: Path) -> None:
@@ -85,12 +87,17 @@ class HubAudit:
         rows = []
         for line in filter(None, lines):
             try:
+                if len(line) > LEGACY_MAX_LINE:
+                    raise ValueError("too long")
                 e = json.loads(line)
-                at, event, iri = datetime.fromisoformat(e.pop("at")).timestamp(), e.pop("event"), e.pop("iri")
+                at = datetime.fromisoformat(e.pop("at")).timestamp()
+                datetime.fromtimestamp(at)  # a time `fairgrid audit` can print (years 1 to 9999)
                 # the line's hash as id: a second process importing at the same time adds nothing
+                event, iri, by = (_utf8(v) for v in (e.pop("event"), e.pop("iri"), e.pop("by", "unknown")))
                 id_ = f"{event}-{hashlib.sha256(line.encode()).hexdigest()[:16]}"
-                rows.append((id_, at, str(e.pop("by", "unknown")), str(event), str(iri), json.dumps(e)))
-            except (ValueError, KeyError, TypeError, AttributeError):
+                rows.append((id_, at, by, event, iri, json.dumps(e, allow_nan=False)))
+            except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError, RecursionError):
+                # UnicodeEncodeError is a ValueError; RecursionError: nested too deeply to read
                 log.warning("%s: not a publication entry, not imported: %.100s", legacy, line)
         with self._lock:
             self._con.executemany("INSERT OR IGNORE INTO event VALUES (?, ?, ?, ?, ?, ?)", rows)
@@ -125,3 +132,10 @@ class HubAudit:
 
     def close(self) -> None:
         self._con.close()
+
+
+def _utf8(value: Any) -> str:
+    """A legacy entry's text as SQLite takes it: a lone surrogate (JSON's "\\ud800") raises ValueError."""
+    text = str(value)
+    text.encode("utf-8")
+    return text

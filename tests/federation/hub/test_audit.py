@@ -7,12 +7,14 @@ import contextlib
 import json
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.hub.audit import HubAudit
 from federation.hub.broker import Broker
 from federation.hub.feasibility import FeasibilityService
 from federation.hub.sites import SiteDirectory
+from registry.errors import AuditUnavailable
 from registry.identity import Identity, Role
 from tests.api.rest.conftest import loaded_registry
 from tests.federation.hub.test_broker import Pipe
@@ -69,3 +71,61 @@ def test_publications_of_the_former_jsonl_log_are_imported_once(tmp_path: Path) 
         assert (entry["user"], entry["source"], entry["query"]) == (old["by"], "published", old["iri"])
         assert entry["at"] == 1793613600.0 and entry["detail"]["doi"] == "10.5281/zenodo.1"
         assert not legacy.exists() and (tmp_path / "publish" / "audit.jsonl.imported").exists()
+
+
+def test_hostile_lines_of_the_former_log_are_skipped_and_the_log_opens(tmp_path: Path) -> None:
+    # the import runs when the hub's log opens (serve, `fairgrid audit`): a line it cannot take must not
+    # keep the hub from starting, nor land in the log as something `entries` or the CLI cannot show
+    good = {"at": "2026-11-02T10:00:00+00:00", "event": "published", "iri": "https://w3id.org/fairgrid/model/m",
+            "doi": "10.5281/zenodo.1", "by": "urn:fairgrid:agent:member-1"}  # fmt: skip
+    head = '{"at": "2026-11-02T10:00:00+00:00", "event": "published", "iri": '
+    hostile = [
+        "[" * 100_000 + "]" * 100_000,  # nested too deeply for json.loads
+        head + '"https://e.org/x", "d": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        head + '"https://e.org/\\ud800"}',  # a lone surrogate: no UTF-8 for SQLite
+        head + '"https://e.org/x", "by": "\\udcff"}',
+        head + '"https://e.org/x", "n": NaN}',  # not JSON that `fairgrid audit --json` could print
+        head + '"https://e.org/x", "d": "' + "x" * (2 * 2**20) + '"}',  # 2 MiB: no publication entry
+        '{"at": "0001-01-01T00:00:00+23:59", "event": "published", "iri": "https://e.org/x"}',  # year 0
+        '{"at": "9999-12-31T23:59:59-23:59", "event": "published", "iri": "https://e.org/x"}',  # 10000
+        "5",
+        "null",
+    ]
+    legacy = tmp_path / "publish" / "audit.jsonl"
+    legacy.parent.mkdir()
+    legacy.write_text("\n".join([*hostile, json.dumps(good)]) + "\n", encoding="utf-8")
+    audit = HubAudit(tmp_path / "audit.sqlite")
+    try:
+        (entry,) = audit.entries()
+        assert (entry["query"], entry["user"], entry["detail"]) == (
+            good["iri"],
+            good["by"],
+            {"doi": good["doi"]},
+        )
+    finally:
+        audit.close()
+    imported = tmp_path / "publish" / "audit.jsonl.imported"
+    assert not legacy.exists() and imported.exists()
+    imported.replace(legacy)  # as a second process finds it, before the first renamed it: nothing twice
+    audit = HubAudit(tmp_path / "audit.sqlite")
+    try:
+        assert len(audit.entries()) == 1
+    finally:
+        audit.close()
+
+
+@pytest.mark.parametrize(
+    ("user", "detail"),
+    [("u", {"doi": object()}), ("u", {"doi": float("nan")}), ("\udcff", {"doi": "10.5281/zenodo.1"})],
+    ids=["not JSON-able", "NaN", "lone surrogate"],
+)
+def test_an_event_the_log_cannot_keep_is_audit_unavailable(tmp_path: Path, user: str, detail: dict) -> None:
+    # the AuditSink port's one error: PublishService warns on it (the publication stands); any other
+    # exception reported a publication that had happened as a failure
+    audit = HubAudit(tmp_path / "audit.sqlite")
+    try:
+        with pytest.raises(AuditUnavailable):
+            audit.record_event(user, "published", "https://w3id.org/fairgrid/model/m", detail)
+        assert audit.entries() == []
+    finally:
+        audit.close()
