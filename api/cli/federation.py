@@ -35,10 +35,26 @@ def _since(value: str | None) -> float | None:
         return None
     try:
         return datetime.fromisoformat(value).timestamp()
-    except ValueError:
+    except ValueError as exc:  # also a year out of range after the time zone: say which
         raise InputError(
-            f"--since {value!r} is not an ISO 8601 date or time", hint="e.g. 2026-12-01"
+            f"--since {value!r} is not an ISO 8601 date or time ({exc})", hint="e.g. 2026-12-01"
         ) from None
+
+
+def _user(value: str | None) -> str | None:
+    """An argument that is not UTF-8 arrives as lone surrogates, which no log holds (SQLite refuses them)."""
+    try:
+        return None if value is None else value.encode("utf-8").decode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"--user {value!r} is not UTF-8 text") from None
+
+
+def _when(at: float) -> str:
+    # an entry's time as the log holds it when no date has it (an edited or imported log)
+    try:
+        return datetime.fromtimestamp(at).isoformat(timespec="seconds")
+    except (ValueError, OverflowError, OSError):
+        return f"{at:g}"
 
 
 @guarded
@@ -85,16 +101,17 @@ def site_audit(
 
     responder = Responder.open(home)
     try:
-        entries = responder.ledger.audit_log(_since(since), user)
+        entries = responder.ledger.audit_log(_since(since), _user(user))
     finally:
         responder.close()
     if json_out:
         print_json(entries)
         return
     for e in entries:
-        when = datetime.fromtimestamp(e["at"]).isoformat(timespec="seconds")
         released = e["released"] if e["released"] is not None else "-"
-        out.print(f"{when}  {e['user']}  {e['status']:<8} {released:>6}  eps {e['epsilon']:g}  {e['query']}")
+        line = f"{_when(e['at'])}  {e['user']}  {e['status']:<8} {released:>6}  eps {e['epsilon']:g}"
+        line += f"  {e['query']}"
+        out.print(line, markup=False)  # logged text: criteria a site could not parse are as sent, '[/]' too
 
 
 @guarded
@@ -108,14 +125,14 @@ def audit(since: SinceOpt = None, user: UserOpt = None, json_out: JsonOpt = Fals
 
     log = HubAudit(cli.settings().home / AUDIT_FILE)
     try:
-        entries = log.entries(_since(since), user)
+        entries = log.entries(_since(since), _user(user))
     finally:
         log.close()
     if json_out:
         print_json(entries)
         return
     for e in entries:
-        when = datetime.fromtimestamp(e["at"]).isoformat(timespec="seconds")
+        when = _when(e["at"])
         if e["detail"] is not None:  # a registry event: a publication
             facts = "  ".join(f"{k} {v}" for k, v in e["detail"].items() if v is not None)
             line = f"{when}  {e['user']}  {e['source']}  {e['query']}  {facts}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -41,3 +43,51 @@ def test_the_sites_of_each_entry_are_shown(home: Path) -> None:
     assert "[[{" in question  # the criteria as logged
     # a job decision has no total: that column belongs to questions
     assert "[demo-mds approved]" in job and "total" not in job and JOB in job
+
+
+ODD = "[/]"  # a closing tag with nothing to close: Rich's markup raised MarkupError
+
+
+def test_entries_are_printed_as_they_are_held(home: Path) -> None:
+    # a researcher's criteria, a token's subject, an IRI and a publication's facts are text from outside:
+    # taken as console markup, '[/]' ended `fairgrid audit` in a traceback and '[bold]..' was dropped
+    home.mkdir(parents=True)
+    log = HubAudit(home / AUDIT_FILE)
+    try:
+        log.record("q1", f"user{ODD}", "SITES", "k", f'{{"code":"{ODD}[bold]x"}}', [], None)
+        log.record_event(f"member{ODD}", "published", f"https://e.org/{ODD}", {"doi": f"10.1/{ODD}[red]"})
+    finally:
+        log.close()
+    with contextlib.closing(sqlite3.connect(home / AUDIT_FILE)) as con, con:
+        # a time no datetime holds (a hand-edited or imported entry): shown as the number it is
+        con.execute("UPDATE query SET at = 1e15")
+    code, out = run("audit")
+    assert code == 0, out
+    published, question = out.strip().splitlines()
+    assert all(t in published for t in (f"member{ODD}", f"https://e.org/{ODD}", f"10.1/{ODD}[red]"))
+    assert f"user{ODD}" in question and f'{ODD}[bold]x"' in question and question.startswith("1e+15")
+
+
+def test_site_audit_prints_criteria_as_they_are_held(tmp_path: Path) -> None:
+    # criteria a site cannot parse are logged as sent: any researcher could end the operator's listing
+    from federation.site.feasibility import Responder
+
+    site = tmp_path / "site"
+    code, out = run("site", "init", "--site-id", "site-x", "--home", str(site))
+    assert code == 0, out
+    responder = Responder.open(site)
+    try:
+        responder.answer(f"r{ODD}", {"inclusion": ODD})
+    finally:
+        responder.close()
+    code, out = run("site", "audit", "--home", str(site))
+    assert code == 0, out
+    assert f"r{ODD}" in out and f"'inclusion': '{ODD}'" in out
+
+
+@pytest.mark.parametrize("args", [("--user", "\udcff"), ("--since", "\udcff")])
+def test_a_user_or_time_that_is_no_text_is_invalid_input(home: Path, args: tuple[str, str]) -> None:
+    # an argument that is not UTF-8 arrives as a lone surrogate: SQLite raised UnicodeEncodeError
+    home.mkdir(parents=True)
+    code, out = run("audit", *args)
+    assert code == 1 and args[0] in out, out
