@@ -338,16 +338,23 @@ def publisher_for(settings: Settings, sandbox: bool, **client_options: Any) -> P
     return Publisher(ZenodoClient(url, token, **client_options), Journal.in_home(settings.home))
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """A part of Zenodo's answer that should be an object; anything else (a proxy's, a broken Zenodo's)
+    counts as empty: the deposition is published by then, and what it lacks is said below, not an
+    AttributeError before the journal notes the publication."""
+    return value if isinstance(value, dict) else {}
+
+
 def _published(deposition: dict[str, Any], files: list[dict[str, Any]]) -> Published:
-    links = deposition.get("links") or {}
-    metadata = deposition.get("metadata") or {}
-    doi = deposition.get("doi") or (metadata.get("prereserve_doi") or {}).get("doi")
+    links = _obj(deposition.get("links"))
+    metadata = _obj(deposition.get("metadata"))
+    doi = deposition.get("doi") or _obj(metadata.get("prereserve_doi")).get("doi")
     concept = deposition.get("conceptdoi")
     if not doi or not concept:
         raise ZenodoUnavailable(f"Zenodo's answer for deposition {deposition.get('id')} has no DOI")
     urls: dict[str, str] = {}
     for f in files:
-        flinks = f.get("links") or {}
+        flinks = _obj(f.get("links"))
         url = flinks.get("download") or flinks.get("self")
         if f.get("filename") and url:
             urls[str(f["filename"])] = str(url)

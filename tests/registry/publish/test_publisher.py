@@ -270,3 +270,40 @@ def test_a_published_deposition_whose_files_are_no_objects_is_read_from_the_file
     done = Publisher(z, Journal.in_home(tmp_path / "home")).publish("k#1", META, files)
     assert set(done.files) == {"model.safetensors", "metrics.json"}
     assert Journal.in_home(tmp_path / "home").get(f"{local_zenodo.url} k#1").published is not None  # type: ignore[union-attr]
+
+
+class _OddParts(httpx.BaseTransport):
+    """The real local Zenodo, except that the publish answer's links, metadata and file links are no
+    objects (a proxy, a broken Zenodo)."""
+
+    def __init__(self, odd: dict[str, Any]) -> None:
+        self.inner, self.odd, self.published = httpx.HTTPTransport(), odd, False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if self.published and request.url.path.endswith("/files") and "file_links" in self.odd:
+            listed = json.loads(response.read())  # the file list, read again after the publish
+            return httpx.Response(response.status_code, json=[{**f, "links": "x"} for f in listed])
+        if not request.url.path.endswith("/actions/publish"):
+            return response
+        self.published = True
+        body = json.loads(response.read())
+        if "file_links" in self.odd:
+            return httpx.Response(response.status_code, json={**body, "files": []})
+        return httpx.Response(response.status_code, json={**body, **self.odd})
+
+
+@pytest.mark.parametrize(
+    "odd", [{"links": "x"}, {"metadata": [1]}, {"file_links": "x"}], ids=["links", "metadata", "file links"]
+)
+def test_a_published_deposition_with_odd_parts_is_still_journaled(
+    local_zenodo: LocalZenodo, tmp_path: Path, odd: dict[str, Any]
+) -> None:
+    # _published called .get on each part: AttributeError after Zenodo had published, a 500 for GraphQL
+    # and a traceback for the CLI, the journal never noting the publication
+    files = package(tmp_path / "pkg", model_safetensors="weights", metrics_json="{}")
+    z = ZenodoClient(local_zenodo.url, Secret(local_zenodo.token), sleep=lambda _s: None,
+                     transport=_OddParts(odd))  # fmt: skip
+    done = Publisher(z, Journal.in_home(tmp_path / "home")).publish("k#1", META, files)
+    assert done.doi and done.concept_doi
+    assert Journal.in_home(tmp_path / "home").get(f"{local_zenodo.url} k#1").published == done.to_dict()  # type: ignore[union-attr]
