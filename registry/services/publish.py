@@ -5,7 +5,8 @@
    not deprecated;
 2. the Zenodo metadata (registry/publish/metadata.py) and the package (registry/publish/package.py);
 3. dry run: the exact payload (metadata body and file list) and what step 4 would do with it (`action`,
-   `new_version_of`, `already_published`: the same journal lookup), nothing sent, nothing written;
+   `new_version_of`, `already_published`: the same journal lookup), nothing sent, nothing written but
+   the publish journal's empty file when it was missing;
 4. otherwise `Publisher.publish` under the key "<iri>#<revision>" (so a retry resumes the same deposition and
    a finished one is answered from the journal), as a new version of the record's earlier publication on
    the same Zenodo when it has one (one concept DOI for all versions);
