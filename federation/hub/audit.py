@@ -42,13 +42,21 @@ log = logging.getLogger("fairgrid.audit")
 
 class HubAudit:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._lock = threading.Lock()
-        self._con.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: no fsync per question; a killed process loses nothing, a power cut the last entries
-        self._con.execute("PRAGMA synchronous=NORMAL")
-        self._con.executescript(_SCHEMA)
+        try:  # a folder there, a file that is no SQLite database, no permission: said, not a traceback
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._con = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            try:
+                self._con.execute("PRAGMA journal_mode=WAL")
+                # WAL + NORMAL: no fsync per question; a killed process loses nothing, a power cut
+                # the last entries
+                self._con.execute("PRAGMA synchronous=NORMAL")
+                self._con.executescript(_SCHEMA)
+            except sqlite3.Error:
+                self._con.close()
+                raise
+        except (sqlite3.Error, OSError) as exc:
+            raise AuditUnavailable(f"cannot open the hub audit log {path}: {exc}") from exc
         self._import_legacy(path.parent / LEGACY_PUBLISH_LOG)
 
     def record(

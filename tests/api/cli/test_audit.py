@@ -91,3 +91,15 @@ def test_a_user_or_time_that_is_no_text_is_invalid_input(home: Path, args: tuple
     home.mkdir(parents=True)
     code, out = run("audit", *args)
     assert code == 1 and args[0] in out, out
+
+
+@pytest.mark.parametrize("damage", ["a folder", "not SQLite"])
+def test_a_log_that_cannot_be_opened_is_said_so(home: Path, damage: str) -> None:
+    # sqlite3.OperationalError / DatabaseError escaped as a traceback (and from `fairgrid serve` too)
+    home.mkdir(parents=True)
+    if damage == "a folder":
+        (home / AUDIT_FILE).mkdir()
+    else:
+        (home / AUDIT_FILE).write_bytes(b"\x00garbage" * 1000)
+    code, out = run("audit")
+    assert code == 3 and str(home / AUDIT_FILE) in out.replace("\n", ""), out
