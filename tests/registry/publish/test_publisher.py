@@ -96,10 +96,18 @@ def test_a_refused_publish_resumes_the_same_deposition(local_zenodo: LocalZenodo
     assert any("creators" in e["field"] for e in refused.value.field_errors)
     entry = pub.journal.get(pub.journal_key("rec#1"))
     assert entry is not None and entry.state == METADATA_SET and set(entry.files) == {"a.txt", "b.txt"}
+    # what --dry-run says of it (Publisher.plan): the deposition the publish will resume
+    plan = pub.plan("rec#1", None)
+    assert (
+        plan["action"].startswith(f"would resume deposition {entry.deposition_id},")
+        and not plan["already_published"]
+    )
 
     steps: list[str] = []
     done = pub.publish("rec#1", META, files, progress=steps.append)
     assert done.deposition_id == entry.deposition_id
+    assert pub.plan("rec#1", None)["already_published"] == done.doi
+    assert pub.plan("rec#2", done)["new_version_of"] == done.deposition_id
     assert not any(s.startswith("uploading") for s in steps)  # both files were already there
     assert sum("already on Zenodo" in s for s in steps) == 2
     state = local_zenodo.state()
