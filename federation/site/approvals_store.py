@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ import httpx
 from federation.jobs.approvals import ApprovalError, verify_approval, verify_revocation
 from registry.errors import InputError, Unavailable, UnreadableInput
 from registry.files import write_atomic
+from registry.locks import exclusive
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +106,26 @@ class ApprovalsStore:
         now: float | None = None,
     ) -> Held:
         """Hold these documents (all approvals; revocations are added to those held) as of now."""
+        with self._writing():
+            return self._put(approvals, revocations, jobs=jobs, source=source, now=now)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        # read, merge, replace as one step: two writers at once (the gate's sync, an operator's add)
+        # would each write what it had read, dropping the other's revocations
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with exclusive(self.path.with_name(self.path.name + ".lock"), what="the approvals file's lock"):
+            yield
+
+    def _put(
+        self,
+        approvals: list[dict[str, Any]],
+        revocations: list[dict[str, Any]],
+        *,
+        jobs: dict[str, dict[str, Any]] | None,
+        source: str,
+        now: float | None,
+    ) -> Held:
         old = self.read(strict=True)
         seen = {_canon(d) for d in old.revocations}
         revs = list(old.revocations) + [d for d in revocations if _canon(d) not in seen]
@@ -117,10 +140,13 @@ class ApprovalsStore:
         self, approvals: list[dict[str, Any]] | None = None, revocations: list[dict[str, Any]] | None = None
     ) -> Held:
         """Add documents to those held (an operator's manual hand-over, e.g. at an air-gapped site)."""
-        old = self.read(strict=True)
-        have = {_canon(d) for d in old.approvals}
-        merged = list(old.approvals) + [d for d in approvals or [] if _canon(d) not in have]
-        return self.put(merged, list(revocations or []), source=old.source or "local")
+        with self._writing():
+            old = self.read(strict=True)
+            have = {_canon(d) for d in old.approvals}
+            merged = list(old.approvals) + [d for d in approvals or [] if _canon(d) not in have]
+            return self._put(
+                merged, list(revocations or []), jobs=None, source=old.source or "local", now=None
+            )
 
     def sync(
         self,

@@ -4,6 +4,7 @@ the app will read (the app's defaults included), the job's cohort, the GPU; ever
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -114,7 +115,8 @@ def test_held_file_is_replaced_whole_and_keeps_revocations(tmp_path: Path) -> No
     store.put([], [{"body": {"r": 2}, "sig": "c"}])
     held = store.read()
     assert held.approvals == () and len(held.revocations) == 2  # a later sync cannot un-revoke
-    assert [p.name for p in store.path.parent.iterdir()] == ["held.json"]  # no temporary left behind
+    # no temporary left behind (the lock file stays: writers take turns on it)
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["held.json", "held.json.lock"]
     store.path.write_text("{not json", "utf-8")
     assert store.read().approvals == () and store.read().synced_at is None  # unreadable: holds nothing
 
@@ -219,3 +221,21 @@ def test_a_write_over_an_unreadable_held_file_refuses_and_leaves_it(tmp_path: Pa
         assert store.path.read_bytes() == raw  # left as it is
     store.path.unlink()  # moved aside: the next write starts anew
     assert store.put([], []).revocations == ()
+
+
+def test_writers_at_once_keep_every_revocation(tmp_path: Path) -> None:
+    # put() read the held file, then replaced it: a sync and an operator's add at the same time each
+    # wrote what it had read plus its own, so the revocation of the one that wrote first was dropped
+    store = ApprovalsStore(tmp_path)
+    store.put([], [])
+
+    def write(who: str) -> None:
+        for n in range(25):
+            ApprovalsStore(tmp_path).add(revocations=[{"body": {"by": who, "n": n}, "sig": "s"}])
+
+    writers = [threading.Thread(target=write, args=(who,)) for who in ("sync", "operator")]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    assert len(store.read().revocations) == 50
