@@ -66,8 +66,8 @@ class ApprovalsStore:
         self.path = home / HELD_FILE
 
     def read(self, *, strict: bool = False) -> Held:
-        """What the gate checks against: a file it cannot read holds nothing, so every task is refused.
-        `strict` (before a write, at the gate's start): such a file is HeldFileDamaged, left as it is, as
+        """The held documents; a file that cannot be read holds nothing. `strict` (the gate's start and
+        checks, every write): such a file is HeldFileDamaged instead, naming it, and is left as it is, as
         replacing it would drop the revocations it may hold and let the gate trust the new set."""
         if not self.path.exists():
             return Held()

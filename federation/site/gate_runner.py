@@ -134,7 +134,7 @@ def check_task(cfg: GateConfig, run: Any, fab: Any, context: Any, task: str) -> 
         return Decision(False, reason)
 
     try:
-        held = ApprovalsStore(cfg.home).read()
+        held = ApprovalsStore(cfg.home).read(strict=True)
     except HeldFileDamaged as exc:  # the task still gets its answer, naming the file and what to do
         return refuse(f"{exc.message} ({exc.hint})")
     if digest != run.fab_hash:
@@ -264,7 +264,7 @@ def could_allow(cfg: GateConfig, fab_hash: str, now: float | None = None) -> boo
     refused in this process, with no child started.
     """
     try:
-        held = ApprovalsStore(cfg.home).read()
+        held = ApprovalsStore(cfg.home).read(strict=True)
     except HeldFileDamaged:
         return False  # check_task refuses, saying why
     if stale(held, cfg.max_staleness_s, now):

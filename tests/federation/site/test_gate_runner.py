@@ -239,3 +239,14 @@ def test_writers_at_once_keep_every_revocation(tmp_path: Path) -> None:
     for t in writers:
         t.join()
     assert len(store.read().revocations) == 50
+
+
+def test_a_task_refused_for_an_unreadable_held_file_says_so(cfg: GateConfig) -> None:
+    # the check read it as holding nothing and refused with "no approvals were ever synced": the audit
+    # log named the wrong cause, and the operator looked at the hub instead of the file
+    store = ApprovalsStore(cfg.home)
+    store.path.write_text("{not json", "utf-8")
+    d = check(cfg)
+    assert not d.allowed and str(store.path) in d.reason and "never synced" not in d.reason, d.reason
+    assert not could_allow(cfg, build_fab(APP).hash)
+    assert read_audit(cfg.home)[-1]["reason"] == d.reason
