@@ -11,9 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from api.cli.output import data_console, styled
 from api.harvest_demo import harvest_demo_source
 from federation.site.demo import build_demo_sites
 from registry.config import Settings
@@ -24,7 +25,7 @@ from registry.validation.bundle import example_catalogue
 from registry.vocab import Kind
 from registry.wiring import Registry, open_registry
 
-console = Console(highlight=False)
+console = data_console()
 
 
 def register(reg: Registry, label: str, paths: list[Path]) -> None:
@@ -34,7 +35,8 @@ def register(reg: Registry, label: str, paths: list[Path]) -> None:
         f"{summary.rejected} rejected"
     )
     for item in summary.rejections:
-        console.print(f"    [red]rejected[/] {item.where}: {item.error.message if item.error else ''}")
+        said = f"{item.where}: {item.error.message if item.error else ''}"
+        console.print(styled("rejected", "red", said, indent="    "))
 
 
 def setup_sites(home: Path) -> list[Path]:
@@ -63,7 +65,7 @@ def summary(reg: Registry) -> None:
     public = reg.search.search(ANONYMOUS, datasets).total
     console.print(f"datasets anonymous callers find (published metadata is public): {public}")
     for hit in result.hits[:5]:
-        console.print(f"  • {hit.title}  [dim]{hit.iri}[/]")
+        console.print(Text.assemble(f"  • {hit.title}  ", (hit.iri, "dim")))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     settings = Settings.from_env()
     settings.home.mkdir(parents=True, exist_ok=True)
-    console.print(f"[bold]fairgrid demo[/] — home {settings.home.resolve()}")
+    console.print(styled("fairgrid demo", "bold", f"— home {settings.home.resolve()}"))
     reg = open_registry(settings)
     try:
         register(reg, "terminologies", terminology_files(settings.ontologies_dir, settings.terminology_set))
@@ -88,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.serve and not args.no_sites and not args.no_training:
             from api import demo_training
 
-            console.print("\n[bold]Governed federated training[/] (Flower, the three demo sites)")
+            console.print(
+                Text.assemble(
+                    "\n", ("Governed federated training", "bold"), " (Flower, the three demo sites)"
+                )
+            )
             job = demo_training.run(reg, settings.home, console)
             from api import demo_publish
 
@@ -102,11 +108,19 @@ def main(argv: list[str] | None = None) -> int:
         reg.close()
     port = settings.port
     console.print(
-        f"\n[bold]GraphiQL:[/] http://127.0.0.1:{port}/graphql   (REST and linked data: /docs, /catalog)"
+        Text.assemble(
+            "\n",
+            ("GraphiQL:", "bold"),
+            f" http://127.0.0.1:{port}/graphql   (REST and linked data: /docs, /catalog)",
+        )
     )
     console.print(
-        f"[bold]In a browser:[/] http://127.0.0.1:{port}/ (search), http://127.0.0.1:{port}/catalog "
-        "(every record, linked to its landing page; RDF clients get DCAT-AP there)"
+        styled(
+            "In a browser:",
+            "bold",
+            f"http://127.0.0.1:{port}/ (search), http://127.0.0.1:{port}/catalog "
+            "(every record, linked to its landing page; RDF clients get DCAT-AP there)",
+        )
     )
     console.print("Two queries to paste there:")
     for q in EXAMPLE_QUERIES:

@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from rich.console import Console
+from rich.text import Text
 
 from api.auth import dev_token
-from api.cli.output import feasibility_table
+from api.cli.output import data_console, feasibility_table
 from federation.local import LocalSites, fairgrid_command
 from federation.site.demo import DEMO_SITES
 from registry.config import Settings
 from registry.errors import Unavailable
 from registry.identity import Role
 
-console = Console(highlight=False)
+console = data_console()
 # MDS patients over 60 at diagnosis with haemoglobin below 10 g/dL.
 DEMO_QUESTION: dict[str, Any] = {
     "inclusion": [
@@ -63,7 +63,13 @@ def run(settings: Settings, port: int, *, once: bool) -> int:
         researcher = dev_token(settings.home, "demo-researcher", [Role.RESEARCHER])
         with console.status("connecting the three demo sites' agents to the hub"):
             sites.wait_connected(researcher)
-        console.print("\n[bold]Federated feasibility[/]: MDS patients over 60 at diagnosis with Hb < 10 g/dL")
+        console.print(
+            Text.assemble(
+                "\n",
+                ("Federated feasibility", "bold"),
+                ": MDS patients over 60 at diagnosis with Hb < 10 g/dL",
+            )
+        )
         ask = {"criteria": DEMO_QUESTION, "sites": sorted(DEMO_SITES.values())}
         r = httpx.post(f"{url}/feasibility", json=ask,
                        headers={"Authorization": f"Bearer {researcher}"}, timeout=60)  # fmt: skip
@@ -73,7 +79,13 @@ def run(settings: Settings, port: int, *, once: bool) -> int:
                       " rounding 5).")  # fmt: skip
         if once:
             return 0
-        console.print(f"\n[bold]Serving[/] on {url} with the three site agents connected; Ctrl-C stops all.")
+        console.print(
+            Text.assemble(
+                "\n",
+                ("Serving", "bold"),
+                f" on {url} with the three site agents connected; Ctrl-C stops all.",
+            )
+        )
         hub.wait()
         return 0
     except KeyboardInterrupt:

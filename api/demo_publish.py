@@ -23,7 +23,9 @@ from pathlib import Path
 
 import httpx
 from rich.console import Console
+from rich.text import Text
 
+from api.cli.output import styled
 from api.federation import hub_audit, publish_service
 from api.linked_data import local_path
 from registry.config import Secret, ZenodoSettings
@@ -129,12 +131,18 @@ def publish_step(
     """Publish the demo's model (else a dataset) to a local Zenodo; print the DOI and the landing page URL.
     `reg` is the demo's open registry. Returns the still-running local Zenodo with `keep=True` (the caller
     stops it), else None."""
-    console.print("\n[bold]Publishing to Zenodo[/] (a LOCAL STAND-IN: fairgrid dev-zenodo, DOIs 10.5072/...)")
+    console.print(
+        Text.assemble(
+            "\n",
+            ("Publishing to Zenodo", "bold"),
+            " (a LOCAL STAND-IN: fairgrid dev-zenodo, DOIs 10.5072/...)",
+        )
+    )
     settings = reg.settings
     try:
         zen = start_local_zenodo(settings.home / "dev-zenodo")
     except FairgridError as exc:
-        console.print(f"  [red]publishing skipped:[/] {exc.message}")
+        console.print(styled("publishing skipped:", "red", exc.message, indent="  "))
         return None
     try:
         secret = Secret(zen.token)
@@ -144,7 +152,7 @@ def publish_step(
             try:
                 result = service.publish(DEMO_MEMBER, iri)
             except InputError as exc:  # a model whose weights are not in the hub home, say
-                console.print(f"  [dim]not published: {iri}: {exc.message}[/]")
+                console.print(Text(f"  not published: {iri}: {exc.message}", "dim"))
                 continue
             pub = result.published
             assert pub is not None
@@ -154,20 +162,21 @@ def publish_step(
             console.print(f"  on the local Zenodo: {pub.record_url}")
             console.print(f"  landing page with the DOI: {page}")
             if result.audit_warning:
-                console.print(f"  [yellow]warning:[/] {result.audit_warning}")
+                console.print(styled("warning:", "yellow", result.audit_warning, indent="  "))
             else:
                 logged = [e for e in hub_audit(reg).entries(user=DEMO_MEMBER.subject) if e["query"] == iri]
                 if logged:
                     e = logged[-1]
                     console.print(f"  in the hub's audit log (fairgrid audit): {e['source']} by {e['user']}")
             if result.writeback_error:
-                console.print(f"  [yellow]the DOI is not in the registry yet:[/] {result.writeback_error}")
+                late = "the DOI is not in the registry yet:"
+                console.print(styled(late, "yellow", result.writeback_error, indent="  "))
             break
         else:
-            console.print("  [yellow]nothing could be published[/]")
+            console.print(Text("  nothing could be published", "yellow"))
     except FairgridError as exc:
         zen.stop()
-        console.print(f"  [red]publishing failed:[/] {exc.message}")
+        console.print(styled("publishing failed:", "red", exc.message, indent="  "))
         return None
     except BaseException:
         zen.stop()

@@ -19,6 +19,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from federation.hub.sites import HUB
 from federation.jobs.dispatch import TrainingService
@@ -111,12 +112,16 @@ def run(reg: Registry, home: Path, console: Console) -> JobView | None:
     console.print(_table(job))
     run_doc = job.run or {}
     if job.state != "completed":
-        console.print(f"  [red]the run {job.state}[/]: {run_doc.get('error', '')}")
+        console.print(Text.assemble("  ", (f"the run {job.state}", "red"), f": {run_doc.get('error', '')}"))
         return job
     final = run_doc.get("metrics") or {}
     console.print(
-        f"  model [bold]{job.trained_model}[/] registered (MLDCAT-AP, PROV of run {run_doc.get('run_id')}); "
-        f"final AUC {final.get('auc')}; {time.monotonic() - started:.0f} s with Flower"
+        Text.assemble(
+            "  model ",
+            (str(job.trained_model), "bold"),
+            f" registered (MLDCAT-AP, PROV of run {run_doc.get('run_id')}); "
+            f"final AUC {final.get('auc')}; {time.monotonic() - started:.0f} s with Flower",
+        )
     )
     assert job.trained_model is not None
     reg.records.get(HUB, job.trained_model)  # it is there and readable

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from api.cli.output import data_console, styled
 from registry.identity import local_operator
 from registry.services.harvest import HarvestSource
 from registry.validation.bundle import ONTOLOGIES_DIR
@@ -21,7 +22,7 @@ def fdp_export(ontologies: Path | None = None) -> Path:
 
 
 def harvest_demo_source(reg: Registry, console: Console | None = None) -> None:
-    console = console or Console(highlight=False)
+    console = console or data_console()
     me = local_operator("demo")
     source = HarvestSource(SOURCE_ID, str(fdp_export(reg.settings.ontologies_dir)), base=FDP_BASE)
     result = reg.harvest.harvest(me, source)
@@ -34,4 +35,4 @@ def harvest_demo_source(reg: Registry, console: Console | None = None) -> None:
     for item in queue:
         console.print(f"    {item.iri} (draft revision {item.revision}, never published)")
         for v in item.violations:
-            console.print(f"      [red]violation[/] {v.path}: {v.message}")
+            console.print(styled("violation", "red", f"{v.path}: {v.message}", indent="      "))

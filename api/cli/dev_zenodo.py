@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.output import err, out
+from api.cli.output import err, out, styled
 from api.cli.records import guarded
 from api.dev_zenodo.app import DEFAULT_MAX_FILE_BYTES, NOTICE
 from api.dev_zenodo.faults import Fault, FaultError, parse
@@ -68,7 +68,7 @@ def dev_zenodo(
         raise Unavailable(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     run = build(sock, data, tokens, max_file_bytes=max_file_bytes, fault_rate=fail_rate, seed=seed,
                 rate_limit=rate_limit, faults=faults, log_level=log_level)  # fmt: skip
-    err.print(f"[bold yellow]{NOTICE}[/]")
+    err.print(styled(NOTICE, "bold yellow"))
     out.print(f"listening on {run.url}")
     out.print(f"set FAIRGRID_ZENODO_URL={run.url}")
     if not tokens:

@@ -16,7 +16,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from api.cli.output import EXIT_UNAVAILABLE, err, feasibility_table, out, print_json
+from api.cli.output import EXIT_UNAVAILABLE, err, feasibility_table, out, print_json, styled
 from api.cli.records import guarded
 from registry.errors import InputError, Unavailable, UnreadableInput
 from registry.redact import redact
@@ -176,7 +176,7 @@ def feasibility(
         else {}
     )
     if r.status_code != 200:
-        err.print(f"[bold red]error:[/] {body.get('detail') or r.text[:300]}")
+        err.print(styled("error:", "bold red", str(body.get("detail") or r.text[:300])))
         raise typer.Exit(EXIT_UNAVAILABLE if r.status_code >= 500 else 1)
     if json_out:
         print_json(body)

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from api.cli import main
-from api.cli.output import EXIT_INVALID, EXIT_OK, err, out, print_json, violations_table
+from api.cli.output import EXIT_INVALID, EXIT_OK, err, out, print_json, styled, violations_table
 from api.cli.records import ReportFmt, guarded, progress
 from registry.redact import redact
 from registry.services.harvest import HarvestResult, HarvestSource
@@ -72,7 +72,7 @@ def review(
         return
     out.print(f"review queue: {len(queue)} non-conformant record(s)")
     for q in queue:
-        out.print(f"[bold]{q.iri}[/] ({q.kind.value}, source {q.source}, draft revision {q.revision})")
+        out.print(styled(q.iri, "bold", f"({q.kind.value}, source {q.source}, draft revision {q.revision})"))
         violations_table(q.violations)
 
 
@@ -93,10 +93,14 @@ def _print(result: HarvestResult) -> None:
     for item in result.items:
         if item.status == "non-conformant":
             out.print(
-                f"[yellow]non-conformant[/] {item.iri}: kept as a draft, {len(item.violations)} violation(s)"
+                styled(
+                    "non-conformant",
+                    "yellow",
+                    f"{item.iri}: kept as a draft, {len(item.violations)} violation(s)",
+                )
             )
         elif item.status == "rejected":
-            err.print(f"[red]rejected[/] {item.iri}: {item.error.message if item.error else ''}")
+            err.print(styled("rejected", "red", f"{item.iri}: {item.error.message if item.error else ''}"))
         elif item.status in ("deprecated", "would deprecate"):
             out.print(f"{item.status} {item.iri} (no longer at the source)")
 

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from api.cli import main
-from api.cli.output import out, print_json
+from api.cli.output import out, print_json, styled
 from api.cli.records import guarded
 from api.federation import job_service, training_service
 from federation.jobs.record import JobSpec, JobView, job_json
@@ -60,7 +61,7 @@ def _show(job: JobView, as_json: bool) -> None:
     if as_json:
         print_json(job_json(job))
         return
-    out.print(f"[bold]{job.spec.title}[/] {job.iri}\nstate {job.state}; FAB {job.spec.fab_hash}")
+    out.print(styled(job.spec.title, "bold", f"{job.iri}\nstate {job.state}; FAB {job.spec.fab_hash}"))
     out.print(f"sites {', '.join(job.spec.sites)}; run {jsonlib.dumps(job.run_config, sort_keys=True)}")
     table = Table(title="approvals")
     for col in ("approval", "authority", "site", "expires", "revoked"):
@@ -214,9 +215,9 @@ def _status(job: JobView, as_json: bool) -> None:
     if run.get("metrics"):
         out.print(f"aggregate {jsonlib.dumps(run['metrics'], sort_keys=True)}")
     if job.trained_model:
-        out.print(f"model [bold]{job.trained_model}[/]")
+        out.print(Text.assemble("model ", (job.trained_model, "bold")))
     if run.get("error"):
-        out.print(f"[red]failed[/]: {run['error']}")
+        out.print(styled("failed:", "red", str(run["error"])))
 
 
 @app.command()
@@ -267,4 +268,4 @@ def status(
                 stale = exc.message
         _status(view, json)
         if stale and not json:
-            out.print(f"[yellow]as last recorded[/]: {stale}")
+            out.print(styled("as last recorded:", "yellow", stale))

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from registry.errors import (
     FairgridError,
@@ -25,8 +26,21 @@ from registry.errors import (
 from registry.services.importer import AbortImport
 from registry.validation.report import short
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def data_console(**options: Any) -> Console:
+    """A console that prints strings as they are: registered text is hostile input, so neither console
+    markup ('[sickle cell]' dropped, '[link=...]' a hyperlink) nor ':emoji:' codes are read in it.
+    Styled text is a Text (`styled`)."""
+    return Console(markup=False, emoji=False, highlight=False, **options)
+
+
+def styled(label: str, style: str, rest: str = "", *, indent: str = "") -> Text:
+    """`label` in `style`, then `rest` as it is: "error: <message>" with only the label coloured."""
+    return Text.assemble(indent, (label, style), " " + rest if rest else "")
+
+
+out = data_console(soft_wrap=True)
+err = data_console(stderr=True, soft_wrap=True)
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # the input was read but violates rules
@@ -84,11 +98,11 @@ def check_writable(path: Path) -> None:
 
 
 def fail(exc: FairgridError) -> NoReturn:
-    err.print(f"[bold red]error:[/] {exc.message}")
+    err.print(styled("error:", "bold red", exc.message))
     if isinstance(exc, ValidationFailed):
         violations_table(exc.violations, console=err)
     if exc.hint:
-        err.print(f"[dim]what to do:[/] {exc.hint}")
+        err.print(styled("what to do:", "dim", exc.hint))
     sys.exit(exit_code(exc))
 
 
@@ -99,7 +113,7 @@ def violations_table(results: list[Violation], console: Console = out, title: st
     for v in results:
         sev = short(v.severity)
         style = {"Violation": "red", "Warning": "yellow"}.get(sev, "cyan")
-        table.add_row(f"[{style}]{sev}[/]", v.focus_node, short(v.path), short(v.constraint), v.message)
+        table.add_row(Text(sev, style), v.focus_node, short(v.path), short(v.constraint), v.message)
     console.print(table)
 
 
@@ -119,5 +133,5 @@ def feasibility_table(body: dict[str, Any]) -> None:
     shown = "-" if total["count"] is None else str(total["count"])
     if total.get("upper") is not None:
         shown += f" (at most {total['upper']})"
-    table.add_row("[bold]total[/]", "", f"[bold]{shown}[/]", total["precision"] or "")
+    table.add_row(Text("total", "bold"), "", Text(shown, "bold"), total["precision"] or "")
     out.print(table)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from api.cli import main
-from api.cli.output import err, out, print_json
+from api.cli.output import err, out, print_json, styled
 from api.cli.records import guarded
 from api.federation import publish_service
 
@@ -34,7 +34,7 @@ def publish(
 
         def progress(message: str) -> None:
             status.update(message)
-            err.print(f"[dim]·[/] {message}", highlight=False)
+            err.print(styled("·", "dim", message))
 
         service = publish_service(reg)
         result = service.publish(main.me(), iri, sandbox=sandbox, dry_run=dry_run, progress=progress)
@@ -43,16 +43,20 @@ def publish(
         return
     pub = result.published
     assert pub is not None
-    out.print(f"[bold green]published[/] {iri}")
+    out.print(styled("published", "bold green", iri))
     out.print(f"  DOI          https://doi.org/{pub.doi}")
     out.print(f"  concept DOI  https://doi.org/{pub.concept_doi}  (all versions)")
     out.print(f"  Zenodo       {pub.record_url}")
     if result.audit_warning:
-        err.print(f"[yellow]warning:[/] {result.audit_warning}")
+        err.print(styled("warning:", "yellow", result.audit_warning))
     if result.writeback_error:
-        err.print(f"[yellow]the DOI is not in the registry yet:[/] {result.writeback_error}")
+        err.print(styled("the DOI is not in the registry yet:", "yellow", result.writeback_error))
         err.print(
-            "[dim]what to do:[/] run the same command again; it writes the DOI back without publishing again"
+            styled(
+                "what to do:",
+                "dim",
+                "run the same command again; it writes the DOI back without publishing again",
+            )
         )
         raise typer.Exit(1)
     out.print(f"  registry     revision {result.revision} of {iri} holds the DOI")

@@ -11,6 +11,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from api.cli import main
 from api.cli.output import (
@@ -20,6 +21,7 @@ from api.cli.output import (
     fail,
     out,
     print_json,
+    styled,
     violations_table,
     worst_exit,
     writing,
@@ -61,7 +63,8 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 
 def progress() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}", style="bold", markup=False),  # a file's name is no markup
+        BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, transient=False, disable=not err.is_terminal,
     )  # fmt: skip
 
@@ -82,7 +85,11 @@ def init(
 
                 summary = reg.importer.run(main.me(), files, progress=tick)
             out.print(f"registered terminologies: {summary.imported} new, {summary.unchanged} unchanged")
-        out.print(f"fairgrid home ready at [bold]{s.home.resolve()}[/] ({reg.store.count()} records)")
+        out.print(
+            Text.assemble(
+                "fairgrid home ready at ", (str(s.home.resolve()), "bold"), f" ({reg.store.count()} records)"
+            )
+        )
 
 
 def validate(
@@ -120,12 +127,12 @@ def validate(
         )  # fmt: skip
     else:
         for i in summary.rejections:
-            err.print(f"[red]✗[/] {_said(i.where, i.error)}")
+            err.print(styled("✗", "red", _said(i.where, i.error)))
             violations = getattr(i.error, "violations", [])
             if violations:
                 violations_table(violations, console=err)
             if i.error is not None and i.error.hint:
-                err.print(f"  [dim]what to do:[/] {i.error.hint}")
+                err.print(styled("what to do:", "dim", i.error.hint, indent="  "))
         out.print(f"{summary.valid} record(s) conform, {summary.rejected} rejected")
     raise typer.Exit(worst_exit(i.error for i in summary.rejections))
 
@@ -155,11 +162,15 @@ def import_(
             "nothing was stored" if dry_run or all_or_nothing
             else "the batches committed before it are kept, the one in progress is not"
         )  # fmt: skip
-        err.print(f"[yellow]interrupted:[/] {kept}")
-        err.print("[dim]what to do:[/] run the same import again: records already stored come back unchanged")
+        err.print(styled("interrupted:", "yellow", kept))
+        err.print(
+            styled(
+                "what to do:", "dim", "run the same import again: records already stored come back unchanged"
+            )
+        )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     for i in summary.rejections:
-        err.print(f"[red]rejected[/] {_said(i.where, i.error)}")
+        err.print(styled("rejected", "red", _said(i.where, i.error)))
         violations = getattr(i.error, "violations", [])
         if violations:
             violations_table(violations, console=err)
@@ -243,9 +254,9 @@ def diff(iri: str, a: int, b: int) -> None:
     with main.registry() as reg:
         d = reg.records.diff(main.me(), iri, a, b)
     for t in d.removed:
-        out.print(f"[red]- {t} .[/]", markup=True)
+        out.print(Text(f"- {t} .", "red"))
     for t in d.added:
-        out.print(f"[green]+ {t} .[/]", markup=True)
+        out.print(Text(f"+ {t} .", "green"))
     out.print(f"{len(d.added)} added, {len(d.removed)} removed")
 
 

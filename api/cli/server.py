@@ -12,7 +12,7 @@ import typer
 
 from api import serving
 from api.cli import main
-from api.cli.output import EXIT_UNAVAILABLE, err, out, print_json
+from api.cli.output import EXIT_UNAVAILABLE, err, out, print_json, styled
 from api.cli.records import guarded, progress
 from registry.config import Settings
 from registry.errors import InputError, Unavailable
@@ -64,7 +64,9 @@ def serve(
     settings = main.settings()
     settings.auth.check()
     if settings.auth.dev:
-        err.print(f"[bold yellow]warning:[/] {settings.auth.description}; never use this in production")
+        err.print(
+            styled("warning:", "bold yellow", f"{settings.auth.description}; never use this in production")
+        )
     base = f"http://{host}:{port}"
     urls = {"api docs": f"{base}/docs", "graphql": f"{base}/graphql", "sparql": f"{base}/sparql",
             "catalogue": f"{base}/catalog", "readiness": f"{base}/readyz"}  # fmt: skip
@@ -85,7 +87,7 @@ def serve(
             status.append(ready.status_code)
 
         if not serving.run_workers(settings, host, port, n, level, on_ready=report):
-            err.print(f"[bold red]error:[/] the workers did not start on {base}")
+            err.print(styled("error:", "bold red", f"the workers did not start on {base}"))
             raise typer.Exit(EXIT_UNAVAILABLE)
         if status != [200]:
             raise typer.Exit(EXIT_UNAVAILABLE)
@@ -103,7 +105,7 @@ def serve(
         while not server.started and thread.is_alive() and time.monotonic() < deadline:
             time.sleep(0.05)
         if not server.started:
-            err.print(f"[bold red]error:[/] the server did not start on {base}")
+            err.print(styled("error:", "bold red", f"the server did not start on {base}"))
             raise typer.Exit(EXIT_UNAVAILABLE)
         ready = httpx.get(f"{base}/readyz", timeout=10)
         _print_urls(urls)
@@ -157,7 +159,7 @@ def dev_token(
     roles = [parse_role(r) for r in role]
     typer.echo(make_token(settings.home, subject, roles, ttl_s=ttl, site=site))
     if not settings.auth.dev:
-        err.print("[dim]note: only a server started with FAIRGRID_DEV_AUTH=1 accepts this token[/]")
+        err.print("note: only a server started with FAIRGRID_DEV_AUTH=1 accepts this token", style="dim")
 
 
 @guarded
@@ -186,7 +188,7 @@ def index_sync(
     else:
         out.print(f"indexed {report.indexed}, deleted {report.deleted}, pending {report.pending}")
         if report.error:
-            err.print(f"[yellow]index unavailable:[/] {report.error}")
+            err.print(styled("index unavailable:", "yellow", report.error))
     if report.error:
         raise typer.Exit(EXIT_UNAVAILABLE)
 
