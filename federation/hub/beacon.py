@@ -33,6 +33,11 @@ class BeaconFilter:
     include_descendants: bool = True
 
 
+def _shown(value: str) -> str:
+    """A caller's value in an error: its start, not all of it (a GET's or a body's string has no cap)."""
+    return repr(value) if len(value) <= 80 else f"{value[:80]!r}... ({len(value):,} characters)"
+
+
 def _term(curie: str) -> tuple[str, str] | None:
     """(system, code) for a filter id the sites can evaluate; None for HPO; InputError otherwise."""
     text = curie.strip()
@@ -44,7 +49,7 @@ def _term(curie: str) -> tuple[str, str] | None:
     )
     if system is None or not code:
         raise InputError(
-            f"filter {curie!r} is not an ICD-10, ORPHA or HPO term",
+            f"filter {_shown(curie)} is not an ICD-10, ORPHA or HPO term",
             hint="use CURIEs such as ICD10:D46 or ORPHA:232 (GET /beacon/v2/filtering_terms lists them)",
         )
     return None if system == "hpo" else (system, code)
@@ -58,7 +63,7 @@ def criteria_of(filters: list[BeaconFilter]) -> dict[str, Any]:
         term = _term(f.id)
         if term is None:
             raise InputError(
-                f"filter {f.id!r}: the sites record no phenotypes (HPO), so it cannot be counted"
+                f"filter {_shown(f.id)}: the sites record no phenotypes (HPO), so it cannot be counted"
             )
         groups.append(
             [{"type": "diagnosis", "system": term[0], "code": term[1], "descendants": f.include_descendants}]
@@ -143,7 +148,7 @@ class BeaconService:
         self.feasibility.require_asker(who)
         if granularity not in GRANULARITIES:
             raise InputError(
-                f"requestedGranularity {granularity!r} is not served", hint="use boolean or count"
+                f"requestedGranularity {_shown(granularity)} is not served", hint="use boolean or count"
             )
         summary = {
             "filters": [f.id for f in filters],

@@ -145,3 +145,16 @@ def test_catalogue_counts_are_read_off_the_event_loop(
         "/feasibility", json={"criteria": MDS, "source": "CATALOGUE"}, headers=auth(Role.RESEARCHER)
     )
     assert r.status_code == 200 and loops == [False]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"filters": ["X" * 100_000]}, {"filters": ["ICD10:D46"], "requestedGranularity": "r" * 100_000}],
+    ids=["filter", "granularity"],
+)
+def test_a_huge_beacon_value_is_not_echoed_whole(
+    client: TestClient, auth: Auth, query: dict[str, Any]
+) -> None:
+    # the whole value went into the error's detail and message: a 100 KB request, a 200 KB answer
+    r = client.post("/beacon/v2/individuals", json={"query": query}, headers=auth(Role.RESEARCHER))
+    assert r.status_code == 400 and len(r.content) < 2000, (r.status_code, len(r.content))
