@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -109,8 +110,11 @@ class HubAudit:
                 log.warning("%s: not a publication entry, not imported: %.100s", legacy, line)
         with self._lock:
             self._con.executemany("INSERT OR IGNORE INTO event VALUES (?, ?, ?, ?, ?, ?)", rows)
+        done = legacy.with_name(legacy.name + ".imported")
+        if done.exists():  # an earlier import's file keeps the lines it could not take: not replaced
+            done = done.with_name(f"{done.name}.{time.time_ns()}-{os.getpid()}")
         try:  # renamed once imported; importing it again would add nothing (the ids)
-            legacy.replace(legacy.with_name(legacy.name + ".imported"))
+            legacy.replace(done)
         except FileNotFoundError:
             pass  # another process renamed it first
         except OSError as exc:

@@ -129,3 +129,23 @@ def test_an_event_the_log_cannot_keep_is_audit_unavailable(tmp_path: Path, user:
         assert audit.entries() == []
     finally:
         audit.close()
+
+
+def test_a_second_former_log_does_not_replace_the_first_ones_leftovers(tmp_path: Path) -> None:
+    # the rename replaced an earlier audit.jsonl.imported: the lines that import could not take, kept
+    # only there, were gone when a former log appeared again (an older process still writing, a restore)
+    legacy = tmp_path / "publish" / "audit.jsonl"
+    legacy.parent.mkdir()
+    first = tmp_path / "publish" / "audit.jsonl.imported"
+    first.write_text("[an entry the first import could not take]\n")
+    entry = {
+        "at": "2026-11-02T10:00:00+00:00",
+        "event": "published",
+        "iri": "https://e.org/m",
+        "doi": "10.1/2",
+    }
+    legacy.write_text(json.dumps(entry) + "\n")
+    HubAudit(tmp_path / "audit.sqlite").close()
+    assert not legacy.exists() and first.read_text() == "[an entry the first import could not take]\n"
+    (second,) = [p for p in legacy.parent.iterdir() if p.name.startswith("audit.jsonl.imported.")]
+    assert json.loads(second.read_text()) == entry
