@@ -28,6 +28,7 @@ HomeOpt = Annotated[
 SinceOpt = Annotated[str | None, typer.Option(help="only entries since this date or time (ISO 8601)")]
 UserOpt = Annotated[str | None, typer.Option(help="only this user's entries")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the entries as JSON")]
+AUDIT_LIMIT = 1000  # entries `fairgrid audit` lists at once, the oldest first
 
 
 def _since(value: str | None) -> float | None:
@@ -125,9 +126,13 @@ def audit(since: SinceOpt = None, user: UserOpt = None, json_out: JsonOpt = Fals
 
     log = HubAudit(cli.settings().home / AUDIT_FILE)
     try:
-        entries = log.entries(_since(since), _user(user))
+        entries = log.entries(_since(since), _user(user), limit=AUDIT_LIMIT + 1)
     finally:
         log.close()
+    if len(entries) > AUDIT_LIMIT:  # said on stderr (--json stays JSON): later entries exist
+        entries = entries[:AUDIT_LIMIT]
+        err.print(f"showing the oldest {AUDIT_LIMIT} entries only: give --since the last one's time "
+                  f"({_when(entries[-1]['at'])}) to see later ones")  # fmt: skip
     if json_out:
         print_json(entries)
         return

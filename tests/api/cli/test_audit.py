@@ -103,3 +103,21 @@ def test_a_log_that_cannot_be_opened_is_said_so(home: Path, damage: str) -> None
         (home / AUDIT_FILE).write_bytes(b"\x00garbage" * 1000)
     code, out = run("audit")
     assert code == 3 and str(home / AUDIT_FILE) in out.replace("\n", ""), out
+
+
+def test_a_listing_cut_at_its_limit_says_so(home: Path) -> None:
+    # only the oldest 1000 entries were listed, silently: a publication or decision made after the
+    # thousandth question never showed in `fairgrid audit`, with nothing saying there was more
+    home.mkdir(parents=True)
+    log = HubAudit(home / AUDIT_FILE)
+    try:
+        for n in range(1001):
+            log.record(f"q{n}", "researcher-1", "SITES", "k", "{}", [], None)
+        log.record_event("member-1", "published", "https://e.org/m", {"doi": "10.1/latest"})
+    finally:
+        log.close()
+    code, out = run("audit")
+    assert code == 0 and "10.1/latest" not in out
+    assert "the oldest 1000 entries" in out and "--since" in out, out[-300:]
+    code, out = run("audit", "--json")
+    assert code == 0 and "the oldest 1000 entries" in out
