@@ -18,7 +18,6 @@ router = APIRouter(prefix="/beacon/v2", tags=["beacon"])
 
 def _beacon(request: Request) -> BeaconService:
     service: BeaconService = request.app.state.beacon
-    service.base_url = str(request.base_url).rstrip("/")
     return service
 
 
@@ -30,7 +29,7 @@ def info(request: Request) -> dict[str, Any]:
 
 @router.get("/map", summary="Beacon map: the endpoints this beacon serves")
 def beacon_map(request: Request) -> dict[str, Any]:
-    return _beacon(request).map()
+    return _beacon(request).map(str(request.base_url).rstrip("/"))
 
 
 @router.get("/filtering_terms", summary="The ontology terms filters may use (ICD-10, ORPHA, HPO)")

@@ -72,8 +72,8 @@ def criteria_of(filters: list[BeaconFilter]) -> dict[str, Any]:
 
 
 class BeaconService:
-    def __init__(self, feasibility: FeasibilityService, terms: TermService, base_url: str = "") -> None:
-        self.feasibility, self.terms, self.base_url = feasibility, terms, base_url
+    def __init__(self, feasibility: FeasibilityService, terms: TermService) -> None:
+        self.feasibility, self.terms = feasibility, terms
 
     def meta(self, granularity: str | None = None, request: dict[str, Any] | None = None) -> dict[str, Any]:
         m: dict[str, Any] = {
@@ -101,7 +101,8 @@ class BeaconService:
             },
         }
 
-    def map(self) -> dict[str, Any]:
+    def map(self, base_url: str) -> dict[str, Any]:
+        """`base_url`: where the caller reached this hub (one service answers every request at once)."""
         return {
             "meta": self.meta(),
             "response": {
@@ -109,8 +110,8 @@ class BeaconService:
                 "endpointSets": {
                     "individual": {
                         "entryType": "individual",
-                        "rootUrl": f"{self.base_url}/beacon/v2/individuals",
-                        "filteringTermsUrl": f"{self.base_url}/beacon/v2/filtering_terms",
+                        "rootUrl": f"{base_url}/beacon/v2/individuals",
+                        "filteringTermsUrl": f"{base_url}/beacon/v2/filtering_terms",
                     }
                 },
             },

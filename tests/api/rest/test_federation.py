@@ -69,6 +69,16 @@ def test_beacon_info_and_map_are_public(client: TestClient) -> None:
     assert client.get("/beacon/v2/individuals", params={"filters": "ICD10:D46"}).status_code == 401
 
 
+def test_the_beacon_map_names_the_host_each_caller_used(client: TestClient) -> None:
+    # the one BeaconService kept the last request's base URL in an attribute that every request set and
+    # read, so callers reaching the hub under different names at once could get each other's URLs
+    for host in ("hub-a.example", "hub-b.example"):
+        endpoints = client.get("/beacon/v2/map", headers={"Host": host}).json()["response"]["endpointSets"]
+        assert endpoints["individual"]["rootUrl"] == f"http://{host}/beacon/v2/individuals"
+    service = client.app.state.beacon  # type: ignore[attr-defined]
+    assert "base_url" not in vars(service)  # no state per request on the shared service
+
+
 def test_a_code_of_another_terminology_is_unknown_here(client: TestClient, auth: Auth) -> None:
     wrong = {"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "HP:0001903"}]]}
     r = client.post("/feasibility", json={"criteria": wrong}, headers=auth(Role.RESEARCHER))
