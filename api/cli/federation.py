@@ -124,11 +124,17 @@ def audit(since: SinceOpt = None, user: UserOpt = None, json_out: JsonOpt = Fals
     from api.federation import AUDIT_FILE
     from federation.hub.audit import HubAudit
 
-    log = HubAudit(cli.settings().home / AUDIT_FILE)
-    try:
-        entries = log.entries(_since(since), _user(user), limit=AUDIT_LIMIT + 1)
-    finally:
-        log.close()
+    home = cli.settings().home
+    after, who = _since(since), _user(user)
+    if not home.is_dir():  # reading a log must not make a registry home where there was none
+        err.print(f"no registry home at {home}: nothing has been logged there", markup=False)
+        entries = []
+    else:
+        log = HubAudit(home / AUDIT_FILE)
+        try:
+            entries = log.entries(after, who, limit=AUDIT_LIMIT + 1)
+        finally:
+            log.close()
     if len(entries) > AUDIT_LIMIT:  # said on stderr (--json stays JSON): later entries exist
         entries = entries[:AUDIT_LIMIT]
         err.print(f"showing the oldest {AUDIT_LIMIT} entries only: give --since the last one's time "

@@ -121,3 +121,12 @@ def test_a_listing_cut_at_its_limit_says_so(home: Path) -> None:
     assert "the oldest 1000 entries" in out and "--since" in out, out[-300:]
     code, out = run("audit", "--json")
     assert code == 0 and "the oldest 1000 entries" in out
+
+
+def test_a_missing_home_is_said_and_not_made(home: Path) -> None:
+    # reading the log opened it, which made the folder (and an empty log) wherever FAIRGRID_HOME pointed
+    code, out = run("audit", "--json")
+    assert code == 0 and not home.exists(), out
+    assert "no registry home at" in out
+    code, out = run("audit", "--since", "yesterday-ish")
+    assert code == 1 and not home.exists(), out
