@@ -10,9 +10,8 @@ import asyncio
 import json
 import os
 import subprocess
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,42 +103,64 @@ def connected(hub: Hub, token: str) -> set[str]:
     return {s["site"] for s in r.json() if s["connected"]}
 
 
+def while_sites_answer(
+    hub: Hub,
+    bodies: dict[str, dict[str, Any]],
+    send: Callable[[str], httpx.Response],
+    *,
+    binary: frozenset[str] = frozenset(),
+    wait_s: float = 0,
+) -> tuple[httpx.Response, dict[str, Any]]:
+    """A researcher's request (`send(token)`) while each scripted site answers with its body (in a binary
+    frame for the sites in `binary`): the reply, and each site's close (`site`: code, `site:reason`). With
+    `wait_s`, up to that long for the first site's connection to close (a guard, not a measure)."""
+    researcher = hub.token("--subject", "r", "--role", "researcher")
+    closed: dict[str, Any] = {}
+
+    async def scenario() -> httpx.Response:
+        agents = [
+            asyncio.create_task(scripted_site(hub, site, body, closed, binary=site in binary))
+            for site, body in bodies.items()
+        ]
+        while connected(hub, researcher) != set(bodies):
+            await asyncio.sleep(0.1)
+        reply = await asyncio.to_thread(send, researcher)
+        if wait_s:
+            await asyncio.wait(agents[:1], timeout=wait_s)
+        for task in agents:
+            task.cancel()
+        await asyncio.gather(*agents, return_exceptions=True)
+        return reply
+
+    return asyncio.run(scenario()), closed
+
+
+def feasibility(hub: Hub, deadline_ms: int) -> Callable[[str], httpx.Response]:
+    """POST /feasibility of QUESTION to both sites, as the given token."""
+    return lambda token: httpx.post(
+        f"{hub.url}/feasibility", headers={"Authorization": f"Bearer {token}"},
+        json={"criteria": QUESTION, "sites": list(SITES), "deadline_ms": deadline_ms}, timeout=60,
+    )  # fmt: skip
+
+
 def test_an_oversize_answer_is_that_sites_error_and_the_others_still_answer(hub: Hub) -> None:
     # The hub read a site's message up to uvicorn's 16 MiB and parsed and verified it on the event loop:
     # one site's 16 MiB answer (valid, signed) held every other request for seconds (measured: /healthz
     # 35 ms -> 3.4 s), and the hub read it as a good answer. An answer is a few counts: over MAX_MESSAGE
     # it is not parsed; the site's open question is ERROR and its connection is closed (1009).
-    researcher = hub.token("--subject", "r", "--role", "researcher")
     pad = "x" * (MAX_MESSAGE + 1)
-    closed: dict[str, int | None] = {}
-    replies: list[dict[str, Any]] = []
-
-    def ask() -> None:
-        r = httpx.post(f"{hub.url}/feasibility", headers={"Authorization": f"Bearer {researcher}"},
-                       json={"criteria": QUESTION, "sites": list(SITES), "deadline_ms": 30000}, timeout=60)  # fmt: skip
-        replies.append(r.json())
-
-    async def scenario() -> None:
-        agents = [
-            asyncio.create_task(scripted_site(hub, "big", {"pad": pad, "answer": FINE}, closed)),
-            asyncio.create_task(scripted_site(hub, "good", {"answer": FINE}, closed)),
-        ]
-        while connected(hub, researcher) != set(SITES):
-            await asyncio.sleep(0.1)
-        asker = threading.Thread(target=ask)
-        asker.start()
-        await asyncio.to_thread(asker.join)
-        await asyncio.wait(agents[:1], timeout=30)  # the hub closes big's connection (a guard, not a measure)
-        for task in agents:
-            task.cancel()
-        await asyncio.gather(*agents, return_exceptions=True)
-
-    asyncio.run(scenario())
-    sites = {s["site"]: s for s in replies[0]["sites"]}
+    r, closed = while_sites_answer(
+        hub,
+        {"big": {"pad": pad, "answer": FINE}, "good": {"answer": FINE}},
+        feasibility(hub, 30000),
+        wait_s=30,
+    )
+    reply = r.json()
+    sites = {s["site"]: s for s in reply["sites"]}
     assert sites["good"]["status"] == "OK" and sites["good"]["count"] == 20
     assert sites["big"]["status"] == "ERROR" and sites["big"]["count"] is None
     assert f"over the {MAX_MESSAGE // 1024} KiB" in sites["big"]["reason"]
-    assert replies[0]["total"]["count"] == 20 and replies[0]["missing_sites"] == ["big"]
+    assert reply["total"]["count"] == 20 and reply["missing_sites"] == ["big"]
     assert closed.get("big") == 1009
     assert httpx.get(f"{hub.url}/healthz").status_code == 200
 
@@ -150,33 +171,15 @@ def test_an_oversize_answer_is_that_sites_error_and_the_others_still_answer(hub:
 def test_a_binary_frame_is_refused_and_that_sites_error(hub: Hub, pad: int, code: int, why: str) -> None:
     # sites send JSON text only: a binary frame (here a valid signed answer's bytes) was dropped as "not
     # JSON" whatever its size, the site stayed connected and its question waited for the deadline
-    researcher = hub.token("--subject", "r", "--role", "researcher")
-    closed: dict[str, int | None] = {}
-    replies: list[dict[str, Any]] = []
     answer = {"pad": "x" * pad, "answer": FINE} if pad else {"answer": FINE}
-
-    def ask() -> None:
-        r = httpx.post(f"{hub.url}/feasibility", headers={"Authorization": f"Bearer {researcher}"},
-                       json={"criteria": QUESTION, "sites": list(SITES), "deadline_ms": 5000}, timeout=60)  # fmt: skip
-        replies.append(r.json())
-
-    async def scenario() -> None:
-        agents = [
-            asyncio.create_task(scripted_site(hub, "big", answer, closed, binary=True)),
-            asyncio.create_task(scripted_site(hub, "good", {"answer": FINE}, closed)),
-        ]
-        while connected(hub, researcher) != set(SITES):
-            await asyncio.sleep(0.1)
-        asker = threading.Thread(target=ask)
-        asker.start()
-        await asyncio.to_thread(asker.join)
-        await asyncio.wait(agents[:1], timeout=5)
-        for task in agents:
-            task.cancel()
-        await asyncio.gather(*agents, return_exceptions=True)
-
-    asyncio.run(scenario())
-    sites = {s["site"]: s for s in replies[0]["sites"]}
+    r, closed = while_sites_answer(
+        hub,
+        {"big": answer, "good": {"answer": FINE}},
+        feasibility(hub, 5000),
+        binary=frozenset({"big"}),
+        wait_s=5,
+    )
+    sites = {s["site"]: s for s in r.json()["sites"]}
     assert sites["good"]["status"] == "OK" and sites["good"]["count"] == 20
     # ERROR, not TIMEOUT: answered when refused, not at the deadline
     assert sites["big"]["status"] == "ERROR" and why in sites["big"]["reason"], sites["big"]
@@ -189,34 +192,11 @@ def test_a_message_over_the_servers_frame_limit_is_not_read_whole(hub: Hub) -> N
     # over WS_MAX_BYTES (close 1009 from the protocol layer); the site's question is ERROR
     from api.serving import WS_MAX_BYTES
 
-    researcher = hub.token("--subject", "r", "--role", "researcher")
-    closed: dict[str, Any] = {}
-    replies: list[dict[str, Any]] = []
-
-    def ask() -> None:
-        r = httpx.post(f"{hub.url}/feasibility", headers={"Authorization": f"Bearer {researcher}"},
-                       json={"criteria": QUESTION, "sites": list(SITES), "deadline_ms": 5000}, timeout=60)  # fmt: skip
-        replies.append(r.json())
-
-    async def scenario() -> None:
-        agents = [
-            asyncio.create_task(
-                scripted_site(hub, "big", {"pad": "x" * WS_MAX_BYTES, "answer": FINE}, closed)
-            ),
-            asyncio.create_task(scripted_site(hub, "good", {"answer": FINE}, closed)),
-        ]
-        while connected(hub, researcher) != set(SITES):
-            await asyncio.sleep(0.1)
-        asker = threading.Thread(target=ask)
-        asker.start()
-        await asyncio.to_thread(asker.join)
-        await asyncio.wait(agents[:1], timeout=5)
-        for task in agents:
-            task.cancel()
-        await asyncio.gather(*agents, return_exceptions=True)
-
-    asyncio.run(scenario())
-    sites = {s["site"]: s for s in replies[0]["sites"]}
+    big = {"pad": "x" * WS_MAX_BYTES, "answer": FINE}
+    r, closed = while_sites_answer(
+        hub, {"big": big, "good": {"answer": FINE}}, feasibility(hub, 5000), wait_s=5
+    )
+    sites = {s["site"]: s for s in r.json()["sites"]}
     assert sites["good"]["status"] == "OK" and sites["good"]["count"] == 20
     # uvicorn tells the app only that the connection went (1006): the hub cannot say why
     assert sites["big"]["status"] == "ERROR" and sites["big"]["reason"] == "the site disconnected"
@@ -261,29 +241,12 @@ REFUSED = {**FINE, "status": "REFUSED", "count": None, "precision": None}
 
 def beacon_with_sites(hub: Hub, answers: dict[str, dict[str, Any]]) -> httpx.Response:
     """GET /beacon/v2/individuals (count) while the scripted sites answer as `answers` says."""
-    researcher = hub.token("--subject", "r", "--role", "researcher")
-    closed: dict[str, int | None] = {}
-    replies: list[httpx.Response] = []
 
-    def ask() -> None:
-        replies.append(httpx.get(f"{hub.url}/beacon/v2/individuals", headers={"Authorization": f"Bearer {researcher}"},
-                                 params={"filters": "ICD10:D46", "requestedGranularity": "count"}, timeout=60))  # fmt: skip
+    def send(token: str) -> httpx.Response:
+        return httpx.get(f"{hub.url}/beacon/v2/individuals", headers={"Authorization": f"Bearer {token}"},
+                         params={"filters": "ICD10:D46", "requestedGranularity": "count"}, timeout=60)  # fmt: skip
 
-    async def scenario() -> None:
-        agents = [
-            asyncio.create_task(scripted_site(hub, s, {"answer": a}, closed)) for s, a in answers.items()
-        ]
-        while connected(hub, researcher) != set(answers):
-            await asyncio.sleep(0.1)
-        asker = threading.Thread(target=ask)
-        asker.start()
-        await asyncio.to_thread(asker.join)
-        for task in agents:
-            task.cancel()
-        await asyncio.gather(*agents, return_exceptions=True)
-
-    asyncio.run(scenario())
-    return replies[0]
+    return while_sites_answer(hub, {s: {"answer": a} for s, a in answers.items()}, send)[0]
 
 
 def test_beacon_says_why_when_every_site_refuses(hub: Hub) -> None:
