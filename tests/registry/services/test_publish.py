@@ -4,50 +4,27 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pyoxigraph as ox
 import pytest
 
-from api.dev_zenodo.server import Running, running
+from api.dev_zenodo.server import Running
 from api.federation import hub_audit, publish_service
 from federation.hub.audit import HubAudit
-from registry.config import Secret, Settings, ZenodoSettings
 from registry.errors import PermissionDenied, Unauthenticated
 from registry.identity import ANONYMOUS, Identity, Role
 from registry.publish.writeback import CONCEPT_LABEL, VERSION_LABEL
 from registry.services.publish import DraftNotPublishable
 from registry.vocab import ADMS, DCAT, DCT, RDFS, SKOS
 from registry.wiring import Registry
-from tests.conftest import CURATOR, DEV_AUTH, RESEARCHER
-from tests.registry.publish.trained_model import MODEL_IRI, Template, open_trained, trained_template
+from tests.conftest import CURATOR, RESEARCHER
+from tests.registry.publish.trained_model import MODEL_IRI
+from tests.registry.services.conftest import zenodo_state
 
 MEMBER = Identity("member-1", frozenset({Role.CONSORTIUM_MEMBER}))
 DATASET = "https://w3id.org/fairgrid/dataset/mds-registry-hub-a"
-
-
-@pytest.fixture
-def zenodo(tmp_path: Path) -> Iterator[Running]:
-    with running(tmp_path / "zenodo") as zen:
-        yield zen
-
-
-__all__ = ["trained_template"]  # the session fixture, used by `hub`
-
-
-@pytest.fixture
-def hub(tmp_path: Path, zenodo: Running, trained_template: Template) -> Iterator[Registry]:
-    zs = ZenodoSettings(url=zenodo.url, sandbox_url=zenodo.url, token=Secret(zenodo.token))
-    reg = open_trained(trained_template, tmp_path, Settings(auth=DEV_AUTH, zenodo=zs))
-    yield reg
-    reg.close()
-
-
-def _state(zen: Running) -> dict[str, Any]:
-    return dict(httpx.get(f"{zen.url}/_dev/state", timeout=10).json())
 
 
 def _dois(reg: Registry, iri: str) -> dict[str, list[str]]:
@@ -68,7 +45,7 @@ def test_only_consortium_members_and_admins_publish(hub: Registry, zenodo: Runni
     for who in (RESEARCHER, CURATOR):
         with pytest.raises(PermissionDenied):
             publish_service(hub).publish(who, MODEL_IRI)
-    assert _state(zenodo)["depositions"] == 0
+    assert zenodo_state(zenodo)["depositions"] == 0
 
 
 def test_dry_run_sends_and_writes_nothing(hub: Registry, zenodo: Running) -> None:
@@ -78,7 +55,7 @@ def test_dry_run_sends_and_writes_nothing(hub: Registry, zenodo: Running) -> Non
     assert [f["name"] for f in result.payload["files"]] == [
         "model.safetensors", "metrics.json", "model-card.md", "ro-crate-metadata.json",
     ]  # fmt: skip
-    assert _state(zenodo)["depositions"] == 0 and not _state(zenodo)["requests"]
+    assert zenodo_state(zenodo)["depositions"] == 0 and not zenodo_state(zenodo)["requests"]
     assert hub.records.get(MEMBER, MODEL_IRI).revision.number == 1  # type: ignore[union-attr]
 
 
@@ -113,7 +90,7 @@ def test_publish_writes_the_doi_back_and_a_second_call_publishes_nothing(
         MEMBER, MODEL_IRI
     )  # answered from the journal: no HTTP write, no revision
     assert again.published == pub and again.revision == 2
-    state = _state(zenodo)
+    state = zenodo_state(zenodo)
     assert state["depositions"] == 1 and state["published"] == 1
 
 
@@ -135,7 +112,7 @@ def test_a_changed_record_is_a_new_version_under_the_same_concept_doi(hub: Regis
     assert pub.version == "0.2.0"
     assert _dois(hub, MODEL_IRI) == {VERSION_LABEL: [pub.doi], CONCEPT_LABEL: [first.concept_doi]}
     assert len(hub.records.get(MEMBER, MODEL_IRI).values(DCAT + "distribution")) == 1  # replaced, not added
-    state = _state(zenodo)
+    state = zenodo_state(zenodo)
     assert state["published"] == 2 and list(state["concepts"].values()) == [
         [first.deposition_id, pub.deposition_id]
     ]
@@ -173,7 +150,7 @@ def test_drafts_and_other_kinds_are_refused(hub: Registry, zenodo: Running) -> N
         publish_service(hub).publish(MEMBER, DATASET)
     with pytest.raises(Exception, match="only models, datasets"):
         publish_service(hub).publish(MEMBER, "https://w3id.org/fairgrid/site/paris")
-    assert _state(zenodo)["depositions"] == 0
+    assert zenodo_state(zenodo)["depositions"] == 0
 
 
 def _edit(reg: Registry, *, publish: bool = True) -> None:
@@ -212,7 +189,7 @@ def test_a_draft_made_during_the_upload_waits_for_the_doi(hub: Registry, zenodo:
     result = publish_service(hub).publish(MEMBER, MODEL_IRI, progress=meanwhile)
     assert result.published is not None and result.revision is None
     assert result.writeback_error is not None and "draft" in result.writeback_error
-    assert _state(zenodo)["published"] == 1
+    assert zenodo_state(zenodo)["published"] == 1
     (entry,) = hub_audit(hub).entries()
     assert entry["source"] == "published" and entry["detail"]["doi"] == result.published.doi
     assert entry["detail"]["doi_revision"] is None and "draft" in entry["detail"]["writeback_error"]
@@ -289,7 +266,7 @@ def test_consortium_only_metadata_of_related_records_is_not_published(hub: Regis
     assert title and title != "None"
     pub = publish_service(hub).publish(MEMBER, MODEL_IRI).published
     assert pub is not None
-    deposited = json.dumps(_state(zenodo))
+    deposited = json.dumps(zenodo_state(zenodo))
     for name, url in pub.files.items():
         deposited += httpx.get(url, timeout=10).text if not name.endswith(".safetensors") else ""
     assert title not in deposited
@@ -311,7 +288,7 @@ def test_after_a_failed_write_back_the_next_publication_is_a_new_version(
     assert later is not None and later.version == "0.3.0" and later.doi != first.published.doi
     assert later.concept_doi == first.published.concept_doi  # not a second, unrelated concept
     assert _dois(hub, MODEL_IRI) == {VERSION_LABEL: [later.doi], CONCEPT_LABEL: [later.concept_doi]}
-    state = _state(zenodo)
+    state = zenodo_state(zenodo)
     assert list(state["concepts"].values()) == [[first.published.deposition_id, later.deposition_id]]
 
 
@@ -326,6 +303,6 @@ def test_a_failed_audit_write_warns_and_the_publication_stands(
         result = service.publish(MEMBER, MODEL_IRI)
     pub = result.published
     assert pub is not None and result.revision == 2 and result.writeback_error is None
-    assert _dois(hub, MODEL_IRI)[VERSION_LABEL] == [pub.doi] and _state(zenodo)["published"] == 1
+    assert _dois(hub, MODEL_IRI)[VERSION_LABEL] == [pub.doi] and zenodo_state(zenodo)["published"] == 1
     assert result.audit_warning is not None and pub.doi in result.audit_warning
     assert "audit log did not take" in caplog.text and pub.doi in caplog.text

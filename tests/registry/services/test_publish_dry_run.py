@@ -3,45 +3,22 @@ lookup (the record's DOI, else the journal's newest publication) names the depos
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pyoxigraph as ox
-import pytest
 from typer.testing import CliRunner
 
 from api.cli.main import app as cli
-from api.dev_zenodo.server import Running, running
+from api.dev_zenodo.server import Running
 from api.federation import publish_service
-from registry.config import Secret, Settings, ZenodoSettings
 from registry.identity import Identity, Role
 from registry.vocab import DCAT
 from registry.wiring import Registry, open_registry
-from tests.conftest import CURATOR, DEV_AUTH
-from tests.registry.publish.trained_model import MODEL_IRI, Template, open_trained, trained_template
+from tests.conftest import CURATOR
+from tests.registry.publish.trained_model import MODEL_IRI, Template, open_trained
+from tests.registry.services.conftest import zenodo_state
 
-__all__ = ["trained_template"]
 MEMBER = Identity("member-1", frozenset({Role.CONSORTIUM_MEMBER}))
-
-
-@pytest.fixture
-def zenodo(tmp_path: Path) -> Iterator[Running]:
-    with running(tmp_path / "zenodo") as zen:
-        yield zen
-
-
-@pytest.fixture
-def hub(tmp_path: Path, zenodo: Running, trained_template: Template) -> Iterator[Registry]:
-    zs = ZenodoSettings(url=zenodo.url, sandbox_url=zenodo.url, token=Secret(zenodo.token))
-    reg = open_trained(trained_template, tmp_path, Settings(auth=DEV_AUTH, zenodo=zs))
-    yield reg
-    reg.close()
-
-
-def _state(zen: Running) -> dict[str, Any]:
-    return dict(httpx.get(f"{zen.url}/_dev/state", timeout=10).json())
 
 
 def _edit(reg: Registry, *, publish: bool) -> None:
@@ -70,10 +47,10 @@ def test_after_a_failed_write_back_the_dry_run_names_the_version_it_follows(
     assert dry is not None and dry["new_version_of"] == first.deposition_id
     assert dry["concept_doi"] == first.concept_doi and dry["already_published"] is None
     assert f"a new version of deposition {first.deposition_id}" in dry["action"]
-    assert _state(zenodo)["published"] == 1  # the dry run sent nothing
+    assert zenodo_state(zenodo)["published"] == 1  # the dry run sent nothing
     later = publish_service(hub).publish(MEMBER, MODEL_IRI).published
     assert later is not None and later.concept_doi == first.concept_doi
-    assert list(_state(zenodo)["concepts"].values()) == [[first.deposition_id, later.deposition_id]]
+    assert list(zenodo_state(zenodo)["concepts"].values()) == [[first.deposition_id, later.deposition_id]]
 
 
 def test_the_dry_run_of_a_published_revision_says_it_sends_nothing(hub: Registry, zenodo: Running) -> None:
@@ -85,7 +62,7 @@ def test_the_dry_run_of_a_published_revision_says_it_sends_nothing(hub: Registry
     assert dry is not None and dry["already_published"] == pub.doi and dry["new_version_of"] is None
     assert "nothing" in dry["action"] and pub.doi in dry["action"]
     again = publish_service(hub).publish(MEMBER, MODEL_IRI).published
-    assert again == pub and _state(zenodo)["published"] == 1
+    assert again == pub and zenodo_state(zenodo)["published"] == 1
 
 
 def test_cli_dry_run_says_it_would_make_a_new_version(
@@ -108,6 +85,6 @@ def test_cli_dry_run_says_it_would_make_a_new_version(
         _edit(again, publish=True)
     dry = runner.invoke(cli, ["publish", MODEL_IRI, "--sandbox", "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
-    (dep,) = [d for ds in _state(zenodo)["concepts"].values() for d in ds]
+    (dep,) = [d for ds in zenodo_state(zenodo)["concepts"].values() for d in ds]
     assert f"would create a new version of deposition {dep}" in dry.stderr
     assert '"upload_type": "software"' in dry.stdout
