@@ -81,9 +81,7 @@ def site_serve(
     policy = responder.policy.describe()
     # the hub URL may carry credentials (https://user:password@hub/): masked as in every error and log line
     err.print(
-        f"site {responder.site_id}: agent for {redact(agent.url)}; disclosure policy {json.dumps(policy)}",
-        markup=False,
-        highlight=False,
+        f"site {responder.site_id}: agent for {redact(agent.url)}; disclosure policy {json.dumps(policy)}"
     )
     try:
         asyncio.run(agent.run_forever())
@@ -112,7 +110,7 @@ def site_audit(
         released = e["released"] if e["released"] is not None else "-"
         line = f"{_when(e['at'])}  {e['user']}  {e['status']:<8} {released:>6}  eps {e['epsilon']:g}"
         line += f"  {e['query']}"
-        out.print(line, markup=False)  # logged text: criteria a site could not parse are as sent, '[/]' too
+        out.print(line)  # a data console (output.py): criteria a site could not parse are as sent, '[/]' too
 
 
 @guarded
@@ -127,7 +125,7 @@ def audit(since: SinceOpt = None, user: UserOpt = None, json_out: JsonOpt = Fals
     home = cli.settings().home
     after, who = _since(since), _user(user)
     if not home.is_dir():  # reading a log must not make a registry home where there was none
-        err.print(f"no registry home at {home}: nothing has been logged there", markup=False)
+        err.print(f"no registry home at {home}: nothing has been logged there")
         entries = []
     else:
         log = HubAudit(home / AUDIT_FILE)
@@ -152,9 +150,7 @@ def audit(since: SinceOpt = None, user: UserOpt = None, json_out: JsonOpt = Fals
             # a job decision or run (federation/jobs/audit_entry.py ids) has no total: questions do
             total = "" if str(e["id"]).startswith(("job-", "train-")) else f"total {e['precision'] or '-'}  "
             line = f"{when}  {e['user']}  {e['source']}  {total}[{sites}]  {e['query']}"
-        out.print(
-            line, markup=False, highlight=False
-        )  # logged text, not console markup ([sites] is not a tag)
+        out.print(line)  # a data console (output.py): '[sites]' is printed, not read as a tag
 
 
 @guarded

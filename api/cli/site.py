@@ -62,9 +62,9 @@ def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
 def _print_rejected(rejected: list[tuple[str, str]], where_all: str = "") -> None:
     """The first rejected rows or resources, each with where it was and why."""
     for where, reason in rejected[:SHOWN]:
-        err.print(f"  {where}: {reason}", markup=False, highlight=False)
+        err.print(f"  {where}: {reason}")
     if len(rejected) > SHOWN:
-        err.print(f"  ... and {len(rejected) - SHOWN} more{where_all}", markup=False)
+        err.print(f"  ... and {len(rejected) - SHOWN} more{where_all}")
 
 
 def synth(
@@ -160,7 +160,7 @@ def site_load(
     with _progress("loading bytes", inputs.total_bytes) as tick:
         report = service.load(_me(), home, inputs, skip_invalid=skip_invalid, progress=tick)
     for where, why in report.skipped:
-        err.print(f"note: skipped {where} ({why})", markup=False, highlight=False)
+        err.print(f"note: skipped {where} ({why})")
     if report.narratives_dropped:
         err.print(f"note: narrative (text.div) of {report.narratives_dropped} resource(s) not stored")
     _print_rejected(report.rejected)
