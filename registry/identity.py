@@ -45,6 +45,10 @@ def check_site_id(value: str) -> str:
     return value
 
 
+# The agent IRI fairgrid mints for a subject that is no IRI (Identity.agent_iri)
+AGENT_IRI_PREFIX = "urn:fairgrid:agent:"
+
+
 @dataclass(frozen=True)
 class Identity:
     subject: str
@@ -72,7 +76,7 @@ class Identity:
         if self.subject.startswith(("http://", "https://", "urn:")) and is_iri(self.subject):
             return self.subject
         # `|` (as in `auth0|123`) is not allowed in an IRI: percent-encode what the IRI cannot hold.
-        return "urn:fairgrid:agent:" + quote(self.subject, safe="._~@:+=/-")
+        return AGENT_IRI_PREFIX + quote(self.subject, safe="._~@:+=/-")
 
 
 ANONYMOUS = Identity("anonymous", frozenset())

@@ -21,9 +21,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from federation.auditlog import audit_select
 from registry.errors import AuditUnavailable
+from registry.identity import AGENT_IRI_PREFIX, Identity
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS query (id TEXT PRIMARY KEY, at REAL NOT NULL, user TEXT NOT NULL,
@@ -103,6 +105,7 @@ class HubAudit:
                 datetime.fromtimestamp(at)  # a time `fairgrid audit` can print (years 1 to 9999)
                 # the line's hash as id: a second process importing at the same time adds nothing
                 event, iri, by = (_utf8(v) for v in (e.pop("event"), e.pop("iri"), e.pop("by", "unknown")))
+                by = _legacy_user(by)
                 id_ = f"{event}-{hashlib.sha256(line.encode()).hexdigest()[:16]}"
                 rows.append((id_, at, by, event, iri, json.dumps(e, allow_nan=False)))
             except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError, RecursionError):
@@ -144,6 +147,18 @@ class HubAudit:
 
     def close(self) -> None:
         self._con.close()
+
+
+def _legacy_user(by: str) -> str:
+    """The user id today's entries hold (the token subject) for the former log's `by`, the caller's
+    agent IRI: fairgrid's own `urn:fairgrid:agent:<subject>` maps back to the subject. Any other IRI
+    (a subject that was an IRI itself, used as its own agent IRI) or an IRI that `agent_iri` would not
+    have minted is kept as it is: no subject it could be traced back to."""
+    if by.startswith(AGENT_IRI_PREFIX):
+        subject = unquote(by.removeprefix(AGENT_IRI_PREFIX))
+        if Identity(subject).agent_iri == by:  # only a round trip: '%41' or a non-subject stays an IRI
+            return subject
+    return by
 
 
 def _utf8(value: Any) -> str:

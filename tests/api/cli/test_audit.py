@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from pathlib import Path
 
@@ -130,3 +131,27 @@ def test_a_missing_home_is_said_and_not_made(home: Path) -> None:
     assert "no registry home at" in out
     code, out = run("audit", "--since", "yesterday-ish")
     assert code == 1 and not home.exists(), out
+
+
+def test_publications_of_the_former_log_are_listed_under_the_callers_user_id(home: Path) -> None:
+    # the former publish/audit.jsonl held the caller's agent IRI ("by"); entries written today hold the
+    # token subject (PublishService: identity.subject): `--user member-1` missed the imported ones
+    legacy = home / "publish" / "audit.jsonl"
+    legacy.parent.mkdir(parents=True)
+    head = {"at": "2026-11-02T10:00:00+00:00", "event": "published"}
+    by = [Identity(s).agent_iri for s in ("member-1", "auth0|42", "https://orcid.org/0000-0002-1825-0097")]
+    lines = [{**head, "iri": f"https://e.org/m{n}", "doi": f"10.1/old{n}", "by": b} for n, b in enumerate(by)]
+    legacy.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    log = HubAudit(home / AUDIT_FILE)
+    try:  # as PublishService records a publication now
+        log.record_event(Identity("member-1").subject, "published", "https://e.org/new", {"doi": "10.1/new"})
+    finally:
+        log.close()
+    code, out = run("audit", "--user", "member-1")
+    assert code == 0, out
+    assert "10.1/old0" in out and "10.1/new" in out and "10.1/old1" not in out, out
+    code, out = run("audit", "--user", "auth0|42")  # the subject the agent IRI percent-encoded
+    assert code == 0 and "10.1/old1" in out and "10.1/old0" not in out, out
+    # a subject that was an IRI was its own agent IRI: the same identifier then and now
+    code, out = run("audit", "--user", "https://orcid.org/0000-0002-1825-0097")
+    assert code == 0 and "10.1/old2" in out, out
