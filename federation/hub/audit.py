@@ -88,15 +88,22 @@ class HubAudit:
             raise AuditUnavailable(f"the hub audit log did not take {event} of {iri} ({exc})") from exc
 
     def _import_legacy(self, legacy: Path) -> None:
-        try:
-            lines = legacy.read_text(encoding="utf-8").splitlines()
+        try:  # bytes: a line that is no UTF-8 is skipped like any other non-entry, not the whole file
+            lines = legacy.read_bytes().splitlines()
         except FileNotFoundError:
             return
-        except (OSError, UnicodeDecodeError) as exc:  # the log opens all the same, the import waits
+        except OSError as exc:  # the log opens all the same, the import waits
             log.warning("%s not imported: %s", legacy, exc)
             return
         rows = []
-        for line in filter(None, lines):
+        for number, raw in enumerate(lines, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                log.warning("%s line %d: not UTF-8, not imported: %s", legacy, number, exc)
+                continue
+            if not line:
+                continue
             try:
                 if len(line) > LEGACY_MAX_LINE:
                     raise ValueError("too long")
@@ -110,7 +117,7 @@ class HubAudit:
                 rows.append((id_, at, by, event, iri, json.dumps(e, allow_nan=False)))
             except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError, RecursionError):
                 # UnicodeEncodeError is a ValueError; RecursionError: nested too deeply to read
-                log.warning("%s: not a publication entry, not imported: %.100s", legacy, line)
+                log.warning("%s line %d: not a publication entry, not imported: %.100s", legacy, number, line)
         with self._lock:
             self._con.executemany("INSERT OR IGNORE INTO event VALUES (?, ?, ?, ?, ?, ?)", rows)
         done = legacy.with_name(legacy.name + ".imported")

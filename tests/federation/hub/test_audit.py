@@ -150,3 +150,27 @@ def test_a_second_former_log_does_not_replace_the_first_ones_leftovers(tmp_path:
     assert not legacy.exists() and first.read_text() == "[an entry the first import could not take]\n"
     (second,) = [p for p in legacy.parent.iterdir() if p.name.startswith("audit.jsonl.imported.")]
     assert json.loads(second.read_text()) == entry
+
+
+def test_an_undecodable_line_of_the_former_log_is_skipped_and_the_rest_imported_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the whole file was read as UTF-8: one bad byte held back every entry, with a warning at each open
+    legacy = tmp_path / "publish" / "audit.jsonl"
+    legacy.parent.mkdir()
+    entry = {"at": "2026-11-02T10:00:00+00:00", "event": "published", "by": "urn:fairgrid:agent:member-1"}
+    first, third = (json.dumps({**entry, "iri": f"https://e.org/m{n}"}).encode() for n in (1, 3))
+    bad = json.dumps({**entry, "iri": "https://e.org/m2-XX"}).encode().replace(b"XX", b"\xff")
+    legacy.write_bytes(b"\n".join([first, bad, third]) + b"\n")
+    with caplog.at_level("WARNING", logger="fairgrid.audit"):
+        HubAudit(tmp_path / "audit.sqlite").close()
+    (warning,) = caplog.records
+    assert "line 2" in warning.getMessage() and "UTF-8" in warning.getMessage(), warning.getMessage()
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="fairgrid.audit"):
+        audit = HubAudit(tmp_path / "audit.sqlite")
+    try:
+        assert [e["query"] for e in audit.entries()] == ["https://e.org/m1", "https://e.org/m3"]
+    finally:
+        audit.close()
+    assert caplog.records == [] and not legacy.exists()
