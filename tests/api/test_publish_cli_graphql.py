@@ -16,25 +16,20 @@ from api.app import create_app
 from api.auth import Authenticator, dev_token
 from api.cli.main import app as cli
 from api.cli.main import me
-from api.dev_zenodo.server import Running, running
+from api.dev_zenodo.server import Running
 from registry.config import Secret, Settings, ZenodoSettings
 from registry.identity import Role
 from registry.wiring import Registry
 from tests.conftest import DEV_AUTH
 from tests.registry.publish.trained_model import MODEL_IRI, Template, open_trained, trained_template
+from tests.zenodo_env import PublishCli, publish_cli, zenodo
 
-__all__ = ["trained_template"]
+__all__ = ["publish_cli", "trained_template", "zenodo"]
 MUTATION = """mutation($iri: String!, $target: PublishTarget!, $dry: Boolean!) {
   publishRecordToZenodo(iri: $iri, target: $target, dryRun: $dry) {
     iri dryRun doi conceptDoi recordUrl files revision payload writebackError auditWarning
   }
 }"""
-
-
-@pytest.fixture
-def zenodo(tmp_path: Path) -> Iterator[Running]:
-    with running(tmp_path / "zenodo") as zen:
-        yield zen
 
 
 @pytest.fixture
@@ -80,14 +75,8 @@ def test_graphql_publish_and_landing_page(hub: Registry, zenodo: Running) -> Non
     assert "Published on Zenodo" in page.text
 
 
-def test_cli_publish(trained_template: Template, tmp_path: Path, zenodo: Running) -> None:
-    reg = open_trained(trained_template, tmp_path)
-    reg.close()  # the CLI opens the home itself
-    env = {
-        "FAIRGRID_HOME": str(reg.settings.home),
-        "FAIRGRID_ZENODO_SANDBOX_URL": zenodo.url,
-        "FAIRGRID_ZENODO_SANDBOX_TOKEN": zenodo.token,
-    }
+def test_cli_publish(publish_cli: PublishCli, zenodo: Running) -> None:
+    env = publish_cli.env
     runner = CliRunner()
     dry = runner.invoke(cli, ["publish", MODEL_IRI, "--sandbox", "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output

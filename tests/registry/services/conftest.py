@@ -1,28 +1,21 @@
-"""The publishing service tests' parts: the local Zenodo over real HTTP, a fresh one per test, and a hub
-holding a trained model whose settings point at it."""
+"""The publishing service tests' parts: the local Zenodo over real HTTP (tests/zenodo_env.py), a fresh one per
+test, and a hub holding a trained model whose settings point at it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from api.dev_zenodo.server import Running, running
+from api.dev_zenodo.server import Running
 from registry.config import Secret, Settings, ZenodoSettings
 from registry.wiring import Registry
 from tests.conftest import DEV_AUTH
 from tests.registry.publish.trained_model import Template, open_trained, trained_template
+from tests.zenodo_env import publish_cli, zenodo
 
-__all__ = ["trained_template"]  # the session fixture, used by `hub`
-
-
-@pytest.fixture
-def zenodo(tmp_path: Path) -> Iterator[Running]:
-    with running(tmp_path / "zenodo") as zen:
-        yield zen
+__all__ = ["publish_cli", "trained_template", "zenodo"]  # the fixtures, used here and by the tests
 
 
 @pytest.fixture
@@ -31,8 +24,3 @@ def hub(tmp_path: Path, zenodo: Running, trained_template: Template) -> Iterator
     reg = open_trained(trained_template, tmp_path, Settings(auth=DEV_AUTH, zenodo=zs))
     yield reg
     reg.close()
-
-
-def zenodo_state(zen: Running) -> dict[str, Any]:
-    """What the local Zenodo holds and was asked (its test-only `_dev/state`)."""
-    return dict(httpx.get(f"{zen.url}/_dev/state", timeout=10).json())

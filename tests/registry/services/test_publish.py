@@ -21,7 +21,7 @@ from registry.vocab import ADMS, DCAT, DCT, RDFS, SKOS
 from registry.wiring import Registry
 from tests.conftest import CURATOR, RESEARCHER
 from tests.registry.publish.trained_model import MODEL_IRI
-from tests.registry.services.conftest import zenodo_state
+from tests.zenodo_env import zenodo_state
 
 MEMBER = Identity("member-1", frozenset({Role.CONSORTIUM_MEMBER}))
 DATASET = "https://w3id.org/fairgrid/dataset/mds-registry-hub-a"

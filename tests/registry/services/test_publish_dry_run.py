@@ -3,8 +3,6 @@ lookup (the record's DOI, else the journal's newest publication) names the depos
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyoxigraph as ox
 from typer.testing import CliRunner
 
@@ -15,8 +13,8 @@ from registry.identity import Identity, Role
 from registry.vocab import DCAT
 from registry.wiring import Registry, open_registry
 from tests.conftest import CURATOR
-from tests.registry.publish.trained_model import MODEL_IRI, Template, open_trained
-from tests.registry.services.conftest import zenodo_state
+from tests.registry.publish.trained_model import MODEL_IRI, Template
+from tests.zenodo_env import PublishCli, zenodo_state
 
 MEMBER = Identity("member-1", frozenset({Role.CONSORTIUM_MEMBER}))
 
@@ -66,21 +64,15 @@ def test_the_dry_run_of_a_published_revision_says_it_sends_nothing(hub: Registry
 
 
 def test_cli_dry_run_says_it_would_make_a_new_version(
-    trained_template: Template, tmp_path: Path, zenodo: Running
+    publish_cli: PublishCli, trained_template: Template, zenodo: Running
 ) -> None:
-    reg = open_trained(trained_template, tmp_path)
-    reg.close()  # the CLI opens the home itself
-    env = {
-        "FAIRGRID_HOME": str(reg.settings.home),
-        "FAIRGRID_ZENODO_SANDBOX_URL": zenodo.url,
-        "FAIRGRID_ZENODO_SANDBOX_TOKEN": zenodo.token,
-    }
+    env = publish_cli.env
     runner = CliRunner()
     fresh = runner.invoke(cli, ["publish", MODEL_IRI, "--sandbox", "--dry-run"], env=env)
     assert fresh.exit_code == 0, fresh.output
     assert "would create a new deposition" in fresh.stderr
     assert runner.invoke(cli, ["publish", MODEL_IRI, "--sandbox"], env=env).exit_code == 0
-    with open_registry(reg.settings) as again:  # a new content revision, published
+    with open_registry(publish_cli.settings) as again:  # a new content revision, published
         again.__dict__["validator"] = trained_template.validator
         _edit(again, publish=True)
     dry = runner.invoke(cli, ["publish", MODEL_IRI, "--sandbox", "--dry-run"], env=env)
