@@ -1,9 +1,11 @@
 """The `fairgrid` CLI in process: `run` (the exit code and the output), a fresh FAIRGRID_HOME per test
 (`home`; a module opts in with `pytestmark = pytest.mark.usefixtures("home")`) or per module
-(`module_home`), and consoles wide enough that tables do not wrap the texts tests look for."""
+(`module_home`), consoles wide enough that tables do not wrap the texts tests look for, and a submitted
+training job (`submitted_job`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,8 +15,13 @@ from typer.testing import CliRunner
 
 from api.cli import output
 from api.cli.main import app
+from federation.signing import public_text
+from federation.site.keys import site_key
+from tests.conftest import EXAMPLE
 
 runner = CliRunner()
+MODEL = "https://w3id.org/fairgrid/model/mds-aml-progression"
+CRITERIA = {"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "D46"}]]}
 
 
 def run(*args: str, input: str | bytes | None = None) -> tuple[int, str]:
@@ -54,3 +61,27 @@ def module_home(tmp_path_factory: pytest.TempPathFactory, name: str, *commands: 
             code, out = run(*command)
             assert code == 0, out
         yield path
+
+
+def submitted_job(tmp_path: Path, site_home: Path, title: str) -> str:
+    """`init`, the example catalogue and site `site-a` (its signing key from `site_home`) imported, and a job
+    for site-a submitted under `title` (files under tmp_path): the job's IRI."""
+    assert run("init", "--no-terminologies")[0] == 0
+    assert run("import", str(EXAMPLE))[0] == 0
+    sites = tmp_path / "sites.ttl"
+    sites.write_text(
+        "@prefix fg: <https://w3id.org/fairgrid/ns#> . @prefix foaf: <http://xmlns.com/foaf/0.1/> .\n"
+        '<https://w3id.org/fairgrid/site/site-a> a fg:Site, foaf:Organization ; foaf:name "A" ;\n'
+        f'  fg:siteId "site-a" ; fg:signingKey "{public_text(site_key(site_home))}" .\n'
+    )
+    assert run("import", str(sites))[0] == 0
+    criteria = tmp_path / "criteria.json"
+    criteria.write_text(json.dumps(CRITERIA))
+    fab = tmp_path / "app.fab"
+    fab.write_bytes(b"a flower app bundle")
+    code, out = run(
+        "jobs", "submit", "--title", title, "--model", MODEL, "--criteria", str(criteria), "--site", "site-a",
+        "--purpose", "risk model", "--expires", "2099-01-01T00:00:00+00:00", "--fab", str(fab), "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    return str(json.loads(out)["iri"])

@@ -9,37 +9,15 @@ import pytest
 
 from api.cli import main, output
 from api.cli.main import app
-from federation.signing import public_text
-from federation.site.keys import site_key
 from registry.identity import Identity, Role
-from tests.api.cli.conftest import run, runner
-from tests.conftest import EXAMPLE
+from tests.api.cli.conftest import CRITERIA, MODEL, run, runner, submitted_job
 
 pytestmark = pytest.mark.usefixtures("home")
-MODEL = "https://w3id.org/fairgrid/model/mds-aml-progression"
-CRITERIA = {"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "D46"}]]}
 
 
 def test_jobs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert run("init", "--no-terminologies")[0] == 0
-    assert run("import", str(EXAMPLE))[0] == 0
     site_home = tmp_path / "site-a"
-    sites = tmp_path / "sites.ttl"
-    sites.write_text(
-        "@prefix fg: <https://w3id.org/fairgrid/ns#> . @prefix foaf: <http://xmlns.com/foaf/0.1/> .\n"
-        '<https://w3id.org/fairgrid/site/site-a> a fg:Site, foaf:Organization ; foaf:name "A" ;\n'
-        f'  fg:siteId "site-a" ; fg:signingKey "{public_text(site_key(site_home))}" .\n'
-    )
-    assert run("import", str(sites))[0] == 0
-    criteria = tmp_path / "criteria.json"
-    criteria.write_text(json.dumps(CRITERIA))
-    fab = tmp_path / "app.fab"
-    fab.write_bytes(b"a flower app bundle")
-    args = ["jobs", "submit", "--title", "T", "--model", MODEL, "--criteria", str(criteria), "--site", "site-a",
-            "--purpose", "risk model", "--expires", "2099-01-01T00:00:00+00:00", "--fab", str(fab), "--json"]  # fmt: skip
-    code, out = run(*args)
-    assert code == 0, out
-    job = json.loads(out)["iri"]
+    job = submitted_job(tmp_path, site_home, "T")
 
     code, out = run("jobs", "approve", job)
     assert code == 1 and "requester" in out  # the submitter cannot approve their own job

@@ -3,18 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from rich.color import ColorSystem
 
 from api.cli import output, records
-from federation.signing import public_text
-from federation.site.keys import site_key
-from tests.api.cli.conftest import run
-from tests.api.cli.test_jobs import CRITERIA, MODEL
-from tests.conftest import EXAMPLE
+from tests.api.cli.conftest import run, submitted_job
 from tests.registry.services.test_records import BASE, dataset
 
 pytestmark = pytest.mark.usefixtures("home")
@@ -64,25 +59,7 @@ def test_user_input_quoted_in_a_message_or_table_title_is_verbatim(monkeypatch: 
 
 
 def test_a_job_title_is_printed_as_submitted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert run("init", "--no-terminologies")[0] == 0
-    assert run("import", str(EXAMPLE))[0] == 0
-    sites = tmp_path / "sites.ttl"
-    sites.write_text(
-        "@prefix fg: <https://w3id.org/fairgrid/ns#> . @prefix foaf: <http://xmlns.com/foaf/0.1/> .\n"
-        '<https://w3id.org/fairgrid/site/site-a> a fg:Site, foaf:Organization ; foaf:name "A" ;\n'
-        f'  fg:siteId "site-a" ; fg:signingKey "{public_text(site_key(tmp_path / "site-a"))}" .\n'
-    )
-    assert run("import", str(sites))[0] == 0
-    criteria = tmp_path / "criteria.json"
-    criteria.write_text(json.dumps(CRITERIA))
-    fab = tmp_path / "app.fab"
-    fab.write_bytes(b"a flower app bundle")
-    code, out = run(
-        "jobs", "submit", "--title", HOSTILE, "--model", MODEL, "--criteria", str(criteria), "--site", "site-a",
-        "--purpose", "risk model", "--expires", "2099-01-01T00:00:00+00:00", "--fab", str(fab), "--json",
-    )  # fmt: skip
-    assert code == 0, out
-    job = json.loads(out)["iri"]
+    job = submitted_job(tmp_path, tmp_path / "site-a", HOSTILE)
     as_terminal(monkeypatch)
     for args in (["jobs", "show", job], ["jobs", "list"]):
         code, out = run(*args)
