@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -176,6 +178,20 @@ def test_a_file_changed_during_upload_is_refused(local_zenodo: LocalZenodo, tmp_
             z.upload(dep["links"]["bucket"], "a.txt", data, md5="0" * 32)
 
 
+@contextmanager
+def _served_by(handler: type[BaseHTTPRequestHandler], token: str = "t") -> Iterator[ZenodoClient]:
+    """A client of `handler` served from a thread on a free port (a Zenodo that is not one), no retry waits."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with ZenodoClient(f"http://127.0.0.1:{server.server_address[1]}", token, sleep=lambda _s: None) as z:
+            yield z
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class _Echo(BaseHTTPRequestHandler):
     """A hostile server: every answer is a 400 quoting the caller's Authorization header back."""
 
@@ -193,19 +209,10 @@ class _Echo(BaseHTTPRequestHandler):
 
 
 def test_a_server_echoing_the_token_does_not_make_it_show() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        z = ZenodoClient(f"http://127.0.0.1:{server.server_address[1]}", "echoed-secret-42")
-        with pytest.raises(ZenodoRejected) as refused:
-            z.create()
-        assert refused.value.field_errors == [{"field": "Bearer ***", "messages": ["Bearer ***"]}]
-        assert "echoed-secret-42" not in f"{refused.value} {refused.value.to_dict()}"
-        z.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _served_by(_Echo, "echoed-secret-42") as z, pytest.raises(ZenodoRejected) as refused:
+        z.create()
+    assert refused.value.field_errors == [{"field": "Bearer ***", "messages": ["Bearer ***"]}]
+    assert "echoed-secret-42" not in f"{refused.value} {refused.value.to_dict()}"
 
 
 def test_server_waits_from_headers() -> None:
@@ -255,23 +262,19 @@ class _NoDeposition(BaseHTTPRequestHandler):
         pass
 
 
+def _answering(body: bytes) -> type[BaseHTTPRequestHandler]:
+    """A server answering every GET and POST with 201 and `body`."""
+    return type("Handler", (_NoDeposition,), {"body": body})
+
+
 @pytest.mark.parametrize("body", [b"", b"{}", b"[]", b'{"id": "x"}', b'{"id": true}', b'"id"'])
 def test_an_answer_that_is_no_deposition_is_unavailable_not_a_crash(body: bytes) -> None:
     # a proxy or a broken Zenodo answering 2xx with something else: a Zenodo error (the publisher retries
     # or adopts the draft), never a KeyError/TypeError that ends as a 500
-    handler = type("Handler", (_NoDeposition,), {"body": body})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        z = ZenodoClient(f"http://127.0.0.1:{server.server_address[1]}", "t", sleep=lambda _s: None)
+    with _served_by(_answering(body)) as z:
         for call in (z.create, lambda: z.get(1), lambda: z.publish(1), lambda: z.new_version(1)):
             with pytest.raises(ZenodoUnavailable, match="deposition"):
                 call()
-        z.close()
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize(
@@ -288,16 +291,9 @@ def test_a_file_list_that_is_no_list_of_files_is_a_zenodo_error(body: bytes, why
     # the publisher reads each entry's filename and checksum: a list holding numbers or strings ended in
     # AttributeError (a 500), and an answer that was no list at all was taken as "no files" (all uploaded
     # again, a published record with no download links)
-    handler = type("Handler", (_NoDeposition,), {"body": body})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        z = ZenodoClient(f"http://127.0.0.1:{server.server_address[1]}", "t", sleep=lambda _s: None)
-        with pytest.raises(ZenodoUnavailable, match=r"/api/deposit/depositions/7/files") as caught:
-            z.list_files(7)
-        assert why in caught.value.message
-        z.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with (
+        _served_by(_answering(body)) as z,
+        pytest.raises(ZenodoUnavailable, match=r"/api/deposit/depositions/7/files") as caught,
+    ):
+        z.list_files(7)
+    assert why in caught.value.message
