@@ -1,21 +1,25 @@
 """The publishing service tests' parts: the local Zenodo over real HTTP (tests/zenodo_env.py), a fresh one per
-test, and a hub holding a trained model whose settings point at it."""
+test, a hub holding a trained model whose settings point at it, and a curator's edit of that model."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from api.dev_zenodo.server import Running
 from registry.config import Secret, Settings, ZenodoSettings
+from registry.identity import Identity, Role
+from registry.vocab import DCAT
 from registry.wiring import Registry
-from tests.conftest import DEV_AUTH
-from tests.registry.publish.trained_model import Template, open_trained, trained_template
+from tests.conftest import CURATOR, DEV_AUTH
+from tests.registry.publish.trained_model import MODEL_IRI, Template, open_trained, trained_template
 from tests.zenodo_env import publish_cli, zenodo
 
 __all__ = ["publish_cli", "trained_template", "zenodo"]  # the fixtures, used here and by the tests
+MEMBER = Identity("member-1", frozenset({Role.CONSORTIUM_MEMBER}))
 
 
 @pytest.fixture
@@ -24,3 +28,16 @@ def hub(tmp_path: Path, zenodo: Running, trained_template: Template) -> Iterator
     reg = open_trained(trained_template, tmp_path, Settings(auth=DEV_AUTH, zenodo=zs))
     yield reg
     reg.close()
+
+
+def edit_model(reg: Registry, *, publish: bool = True) -> None:
+    """A curator changes the model's version (a real concurrent edit, made while files upload)."""
+    rec = reg.records.get(CURATOR, MODEL_IRI)
+    assert rec.revision is not None
+    version = ox.NamedNode(DCAT + "version")
+    changed = [t for t in rec.triples if t.predicate != version] + [
+        ox.Triple(rec.subject, version, ox.Literal("0.3.0"))
+    ]
+    data = ox.serialize(changed, format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None
+    reg.records.update(CURATOR, MODEL_IRI, data, ox.RdfFormat.N_TRIPLES, rec.revision.number, publish=publish)

@@ -21,9 +21,9 @@ from registry.vocab import ADMS, DCAT, DCT, RDFS, SKOS
 from registry.wiring import Registry
 from tests.conftest import CURATOR, RESEARCHER
 from tests.registry.publish.trained_model import MODEL_IRI
+from tests.registry.services.conftest import MEMBER, edit_model
 from tests.zenodo_env import zenodo_state
 
-MEMBER = Identity("member-1", frozenset({Role.CONSORTIUM_MEMBER}))
 DATASET = "https://w3id.org/fairgrid/dataset/mds-registry-hub-a"
 
 
@@ -153,23 +153,10 @@ def test_drafts_and_other_kinds_are_refused(hub: Registry, zenodo: Running) -> N
     assert zenodo_state(zenodo)["depositions"] == 0
 
 
-def _edit(reg: Registry, *, publish: bool = True) -> None:
-    """A curator changes the model's version (a real concurrent edit, made while files upload)."""
-    rec = reg.records.get(CURATOR, MODEL_IRI)
-    assert rec.revision is not None
-    version = ox.NamedNode(DCAT + "version")
-    changed = [t for t in rec.triples if t.predicate != version] + [
-        ox.Triple(rec.subject, version, ox.Literal("0.3.0"))
-    ]
-    data = ox.serialize(changed, format=ox.RdfFormat.N_TRIPLES)
-    assert data is not None
-    reg.records.update(CURATOR, MODEL_IRI, data, ox.RdfFormat.N_TRIPLES, rec.revision.number, publish=publish)
-
-
 def test_an_edit_during_the_upload_keeps_its_content_and_gets_the_doi(hub: Registry, zenodo: Running) -> None:
     def meanwhile(message: str) -> None:
         if message == "publishing":
-            _edit(hub)
+            edit_model(hub)
 
     result = publish_service(hub).publish(MEMBER, MODEL_IRI, progress=meanwhile)
     pub = result.published
@@ -184,7 +171,7 @@ def test_an_edit_during_the_upload_keeps_its_content_and_gets_the_doi(hub: Regis
 def test_a_draft_made_during_the_upload_waits_for_the_doi(hub: Registry, zenodo: Running) -> None:
     def meanwhile(message: str) -> None:
         if message == "publishing":
-            _edit(hub, publish=False)
+            edit_model(hub, publish=False)
 
     result = publish_service(hub).publish(MEMBER, MODEL_IRI, progress=meanwhile)
     assert result.published is not None and result.revision is None
@@ -279,7 +266,7 @@ def test_after_a_failed_write_back_the_next_publication_is_a_new_version(
     # the hint of the failed write-back: publish the draft, then publish again (a new version gets the DOI)
     def meanwhile(message: str) -> None:
         if message == "publishing":
-            _edit(hub, publish=False)
+            edit_model(hub, publish=False)
 
     first = publish_service(hub).publish(MEMBER, MODEL_IRI, progress=meanwhile)
     assert first.published is not None and first.writeback_error is not None

@@ -3,30 +3,16 @@ lookup (the record's DOI, else the journal's newest publication) names the depos
 
 from __future__ import annotations
 
-import pyoxigraph as ox
 from typer.testing import CliRunner
 
 from api.cli.main import app as cli
 from api.dev_zenodo.server import Running
 from api.federation import publish_service
-from registry.identity import Identity, Role
-from registry.vocab import DCAT
 from registry.wiring import Registry, open_registry
 from tests.conftest import CURATOR
 from tests.registry.publish.trained_model import MODEL_IRI, Template
+from tests.registry.services.conftest import MEMBER, edit_model
 from tests.zenodo_env import PublishCli, zenodo_state
-
-MEMBER = Identity("member-1", frozenset({Role.CONSORTIUM_MEMBER}))
-
-
-def _edit(reg: Registry, *, publish: bool) -> None:
-    rec = reg.records.get(CURATOR, MODEL_IRI)
-    assert rec.revision is not None
-    changed = [t for t in rec.triples if t.predicate.value != DCAT + "version"]
-    changed.append(ox.Triple(ox.NamedNode(MODEL_IRI), ox.NamedNode(DCAT + "version"), ox.Literal("0.3.0")))
-    data = ox.serialize(changed, format=ox.RdfFormat.N_TRIPLES)
-    assert data is not None
-    reg.records.update(CURATOR, MODEL_IRI, data, ox.RdfFormat.N_TRIPLES, rec.revision.number, publish=publish)
 
 
 def test_after_a_failed_write_back_the_dry_run_names_the_version_it_follows(
@@ -36,7 +22,7 @@ def test_after_a_failed_write_back_the_dry_run_names_the_version_it_follows(
     # version of that deposition, and the dry run said it would make a new, unrelated one
     def meanwhile(message: str) -> None:
         if message == "publishing":
-            _edit(hub, publish=False)
+            edit_model(hub, publish=False)
 
     first = publish_service(hub).publish(MEMBER, MODEL_IRI, progress=meanwhile).published
     assert first is not None
@@ -74,7 +60,7 @@ def test_cli_dry_run_says_it_would_make_a_new_version(
     assert runner.invoke(cli, ["publish", MODEL_IRI, "--sandbox"], env=env).exit_code == 0
     with open_registry(publish_cli.settings) as again:  # a new content revision, published
         again.__dict__["validator"] = trained_template.validator
-        _edit(again, publish=True)
+        edit_model(again, publish=True)
     dry = runner.invoke(cli, ["publish", MODEL_IRI, "--sandbox", "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
     (dep,) = [d for ds in zenodo_state(zenodo)["concepts"].values() for d in ds]
