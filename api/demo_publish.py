@@ -157,17 +157,20 @@ def publish_step(
             pub = result.published
             assert pub is not None
             page = f"http://127.0.0.1:{port}{local_path(iri, settings.base_iri)}"
-            console.print(f"  published {iri}")
-            console.print(f"  DOI https://doi.org/{pub.doi} (all versions {pub.concept_doi})")
-            console.print(f"  on the local Zenodo: {pub.record_url}")
-            console.print(f"  landing page with the DOI: {page}")
+            # Text, not str: the caller's Console may read markup and ':emoji:' codes (an IRI may hold one)
+            console.print(Text(f"  published {iri}"))
+            console.print(Text(f"  DOI https://doi.org/{pub.doi} (all versions {pub.concept_doi})"))
+            console.print(Text(f"  on the local Zenodo: {pub.record_url}"))
+            console.print(Text(f"  landing page with the DOI: {page}"))
             if result.audit_warning:
                 console.print(styled("warning:", "yellow", result.audit_warning, indent="  "))
             else:
                 logged = [e for e in hub_audit(reg).entries(user=DEMO_MEMBER.subject) if e["query"] == iri]
                 if logged:
                     e = logged[-1]
-                    console.print(f"  in the hub's audit log (fairgrid audit): {e['source']} by {e['user']}")
+                    console.print(
+                        Text(f"  in the hub's audit log (fairgrid audit): {e['source']} by {e['user']}")
+                    )
             if result.writeback_error:
                 late = "the DOI is not in the registry yet:"
                 console.print(styled(late, "yellow", result.writeback_error, indent="  "))

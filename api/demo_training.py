@@ -50,7 +50,8 @@ def _table(job: JobView) -> Table:
     """One row per round. A target site missing from a round's line sent no update: it declined (fewer
     labelled patients than its threshold, as demo-scd for MDS) or failed; its reason stays at the site."""
     run = job.run or {}
-    table = Table(title=f"training job: {job.state}, {run.get('round', 0)}/{run.get('rounds')} rounds")
+    # Text title and cells: the caller's Console may read markup and ':emoji:' codes in strings
+    table = Table(title=Text(f"training job: {job.state}, {run.get('round', 0)}/{run.get('rounds')} rounds"))
     for col in ("round", "seconds", "AUC", "sites (as each disclosed)"):
         table.add_column(col)
     for line in run.get("history", []):
@@ -59,7 +60,8 @@ def _table(job: JobView) -> Table:
         shown |= {s: "did not train (no update)" for s in job.spec.sites if s not in shown}
         sites = ", ".join(f"{s}: {v}" for s, v in sorted(shown.items()))
         took = line.get("ended", 0) - line.get("started", 0)
-        table.add_row(str(line.get("round")), f"{took:.1f}", "-" if auc is None else f"{auc:.3f}", sites)
+        cells = (str(line.get("round")), f"{took:.1f}", "-" if auc is None else f"{auc:.3f}", sites)
+        table.add_row(*map(Text, cells))
     return table
 
 
@@ -70,7 +72,7 @@ def run(reg: Registry, home: Path, console: Console) -> JobView | None:
         from federation.training.fab import build_fab
         from federation.training.local import LocalFlower
     except ImportError as exc:
-        console.print(f"  training skipped: {exc.name} is not installed (pip install '.[train]')")
+        console.print(Text(f"  training skipped: {exc.name} is not installed (pip install '.[train]')"))
         return None
     from api.federation import training_service
 
@@ -94,7 +96,9 @@ def run(reg: Registry, home: Path, console: Console) -> JobView | None:
     for site_home in sites.values():  # what each gate would sync from the hub, handed over here
         pin_governance_key(site_home, gov)
         ApprovalsStore(site_home).put(list(job.approvals), list(job.revocations))
-    console.print(f"  job {job.iri}: governance and {len(sites)} custodian approvals, FAB {fab.hash[:12]}…")
+    console.print(
+        Text(f"  job {job.iri}: governance and {len(sites)} custodian approvals, FAB {fab.hash[:12]}…")
+    )
     started = time.monotonic()
     with LocalFlower(home / "demo-training" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")) as flower:
         with console.status("starting a SuperLink and three SuperNodes with their gates"):
