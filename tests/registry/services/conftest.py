@@ -30,13 +30,16 @@ def hub(tmp_path: Path, zenodo: Running, trained_template: Template) -> Iterator
     reg.close()
 
 
-def edit_model(reg: Registry, *, publish: bool = True) -> None:
-    """A curator changes the model's version (a real concurrent edit, made while files upload)."""
-    rec = reg.records.get(CURATOR, MODEL_IRI)
+def edit_model(
+    reg: Registry, *, version: str = "0.3.0", publish: bool = True, seen_by: Identity = CURATOR
+) -> None:
+    """A curator changes the model's version, on the record as `seen_by` reads it (a real edit, which tests
+    make while files upload, or between two publications)."""
+    rec = reg.records.get(seen_by, MODEL_IRI)
     assert rec.revision is not None
-    version = ox.NamedNode(DCAT + "version")
-    changed = [t for t in rec.triples if t.predicate != version] + [
-        ox.Triple(rec.subject, version, ox.Literal("0.3.0"))
+    predicate = ox.NamedNode(DCAT + "version")
+    changed = [t for t in rec.triples if t.predicate != predicate] + [
+        ox.Triple(rec.subject, predicate, ox.Literal(version))
     ]
     data = ox.serialize(changed, format=ox.RdfFormat.N_TRIPLES)
     assert data is not None

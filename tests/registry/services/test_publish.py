@@ -97,15 +97,7 @@ def test_publish_writes_the_doi_back_and_a_second_call_publishes_nothing(
 def test_a_changed_record_is_a_new_version_under_the_same_concept_doi(hub: Registry, zenodo: Running) -> None:
     first = publish_service(hub).publish(MEMBER, MODEL_IRI).published
     assert first is not None
-    rec = hub.records.get(MEMBER, MODEL_IRI)
-    assert rec.revision is not None
-    version = ox.NamedNode(DCAT + "version")
-    changed = [t for t in rec.triples if t.predicate != version] + [
-        ox.Triple(rec.subject, version, ox.Literal("0.2.0"))
-    ]
-    data = ox.serialize(changed, format=ox.RdfFormat.N_TRIPLES)
-    assert data is not None
-    hub.records.update(CURATOR, MODEL_IRI, data, ox.RdfFormat.N_TRIPLES, rec.revision.number)
+    edit_model(hub, version="0.2.0", seen_by=MEMBER)
     second = publish_service(hub).publish(MEMBER, MODEL_IRI)
     pub = second.published
     assert pub is not None and pub.doi != first.doi and pub.concept_doi == first.concept_doi
