@@ -6,6 +6,8 @@ are asked, so the fast path and plain pySHACL stay the same."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyoxigraph as ox
 import pytest
 
@@ -14,6 +16,7 @@ from registry.validation.entailed import entailed_types
 from registry.validation.graph import Graph
 from registry.validation.nal import UNCONFIRMED, BundledCodes
 from registry.validation.reference import PyshaclValidator
+from registry.validation.report import ValidationReport
 from registry.validation.validator import CompiledValidator
 from registry.vocab import DCAT, DCT, FOAF, RDFS
 from tests.registry.validation.corpus import EXAMPLE, _context, _drafts
@@ -57,9 +60,20 @@ def drafts() -> dict[str, Draft]:
     return {d.iri: d for d in _drafts(EXAMPLE, ALLOWED)}
 
 
+# the reports of both validators on one record with `prop` set to the value under test
+Judge = Callable[[str, str, Value], list[ValidationReport]]
+
+
 @pytest.fixture(scope="module")
-def validators() -> tuple[CompiledValidator, PyshaclValidator]:
-    return CompiledValidator(), PyshaclValidator()
+def judge(drafts: dict[str, Draft]) -> Judge:
+    validators = (CompiledValidator(), PyshaclValidator())
+
+    def reports(iri: str, prop: str, value: Value) -> list[ValidationReport]:
+        d = drafts[iri]
+        triples, ctx = _with(d, prop, value), _context(d, drafts)
+        return [v.validate(triples, ctx, d.kind) for v in validators]
+
+    return reports
 
 
 def _with(d: Draft, prop: str, value: Value) -> list[ox.Triple]:
@@ -72,18 +86,10 @@ def _with(d: Draft, prop: str, value: Value) -> list[ox.Triple]:
     return out
 
 
-def _problems(
-    validators: tuple[CompiledValidator, PyshaclValidator],
-    d: Draft,
-    drafts: dict[str, Draft],
-    prop: str,
-    value: Value,
-) -> set[tuple[str, str]]:
+def _problems(judge: Judge, iri: str, prop: str, value: Value) -> set[tuple[str, str]]:
     """(path, constraint) of every violation on `prop`, the same from both validators."""
-    triples, ctx = _with(d, prop, value), _context(d, drafts)
     found: list[set[tuple[str, str]]] = []
-    for v in validators:
-        report = v.validate(triples, ctx, d.kind)
+    for report in judge(iri, prop, value):
         found.append({(prop, r.constraint.rsplit("#", 1)[-1]) for r in report.violations if r.path == prop})
     assert found[0] == found[1]
     return found[0]
@@ -92,27 +98,15 @@ def _problems(
 @pytest.mark.parametrize(
     ("iri", "prop", "value"), ACCEPTED, ids=[p.rsplit("/", 1)[-1] for _, p, _ in ACCEPTED]
 )
-def test_an_untyped_iri_in_an_open_range_is_accepted(
-    validators: tuple[CompiledValidator, PyshaclValidator],
-    drafts: dict[str, Draft],
-    iri: str,
-    prop: str,
-    value: Value,
-) -> None:
-    assert _problems(validators, drafts[iri], drafts, prop, value) == set()
+def test_an_untyped_iri_in_an_open_range_is_accepted(judge: Judge, iri: str, prop: str, value: Value) -> None:
+    assert _problems(judge, iri, prop, value) == set()
 
 
 @pytest.mark.parametrize(("iri", "prop", "value"), REFUSED, ids=[str(v) for *_, v in REFUSED])
 def test_literals_blank_nodes_and_unlisted_licences_are_still_refused(
-    validators: tuple[CompiledValidator, PyshaclValidator],
-    drafts: dict[str, Draft],
-    iri: str,
-    prop: str,
-    value: Value,
+    judge: Judge, iri: str, prop: str, value: Value
 ) -> None:
-    assert "ClassConstraintComponent" in {
-        c for _, c in _problems(validators, drafts[iri], drafts, prop, value)
-    }
+    assert "ClassConstraintComponent" in {c for _, c in _problems(judge, iri, prop, value)}
 
 
 def test_only_iri_objects_of_the_listed_properties_are_typed() -> None:
@@ -149,18 +143,10 @@ NOT_CODES = [
 ]
 
 
-def _findings(
-    validators: tuple[CompiledValidator, PyshaclValidator],
-    d: Draft,
-    drafts: dict[str, Draft],
-    prop: str,
-    value: Value,
-) -> tuple[set[str], list[tuple[str, str]]]:
+def _findings(judge: Judge, iri: str, prop: str, value: Value) -> tuple[set[str], list[tuple[str, str]]]:
     """(violated components, warnings as (component, message)) on `prop`, the same from both validators."""
-    triples, ctx = _with(d, prop, value), _context(d, drafts)
     found = []
-    for v in validators:
-        report = v.validate(triples, ctx, d.kind)
+    for report in judge(iri, prop, value):
         violations = {r.constraint.rsplit("#", 1)[-1] for r in report.violations if r.path == prop}
         # messages only of fairgrid's own warnings: pySHACL words the shapes' results its own way
         warnings = [
@@ -175,13 +161,9 @@ def _findings(
 
 @pytest.mark.parametrize(("iri", "prop", "value"), UNBUNDLED, ids=[v.value for *_, v in UNBUNDLED])
 def test_an_unbundled_eu_code_is_accepted_with_one_warning(
-    validators: tuple[CompiledValidator, PyshaclValidator],
-    drafts: dict[str, Draft],
-    iri: str,
-    prop: str,
-    value: ox.NamedNode,
+    judge: Judge, iri: str, prop: str, value: ox.NamedNode
 ) -> None:
-    violations, warnings = _findings(validators, drafts[iri], drafts, prop, value)
+    violations, warnings = _findings(judge, iri, prop, value)
     assert violations == set()
     assert [c for c, _ in warnings] == [UNCONFIRMED]
     message = warnings[0][1]
@@ -191,25 +173,15 @@ def test_an_unbundled_eu_code_is_accepted_with_one_warning(
 
 
 @pytest.mark.parametrize(("iri", "prop", "value"), BUNDLED, ids=[v.value for *_, v in BUNDLED])
-def test_a_bundled_eu_code_gets_no_warning(
-    validators: tuple[CompiledValidator, PyshaclValidator],
-    drafts: dict[str, Draft],
-    iri: str,
-    prop: str,
-    value: ox.NamedNode,
-) -> None:
-    assert _findings(validators, drafts[iri], drafts, prop, value) == (set(), [])
+def test_a_bundled_eu_code_gets_no_warning(judge: Judge, iri: str, prop: str, value: ox.NamedNode) -> None:
+    assert _findings(judge, iri, prop, value) == (set(), [])
 
 
 @pytest.mark.parametrize(("iri", "prop", "value"), NOT_CODES, ids=[str(v) for *_, v in NOT_CODES])
 def test_a_value_outside_the_eu_tables_is_still_refused(
-    validators: tuple[CompiledValidator, PyshaclValidator],
-    drafts: dict[str, Draft],
-    iri: str,
-    prop: str,
-    value: Value,
+    judge: Judge, iri: str, prop: str, value: Value
 ) -> None:
-    violations, warnings = _findings(validators, drafts[iri], drafts, prop, value)
+    violations, warnings = _findings(judge, iri, prop, value)
     assert "ClassConstraintComponent" in violations
     assert UNCONFIRMED not in {c for c, _ in warnings}
 
