@@ -11,10 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from api.cli import output
 from api.cli.main import app
+from api.cli.site import register
 from federation.signing import public_text
 from federation.site.keys import site_key
 from tests.conftest import EXAMPLE
@@ -22,6 +24,18 @@ from tests.conftest import EXAMPLE
 runner = CliRunner()
 MODEL = "https://w3id.org/fairgrid/model/mds-aml-progression"
 CRITERIA = {"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "D46"}]]}
+
+
+def site_only_app() -> typer.Typer:
+    """A CLI of only what api/cli/site.py registers (`site ...`, `synth`)."""
+    site_app = typer.Typer()
+
+    @site_app.callback()
+    def _main() -> None:
+        """test entry point"""
+
+    register(site_app)
+    return site_app
 
 
 def run(*args: str, input: str | bytes | None = None) -> tuple[int, str]:

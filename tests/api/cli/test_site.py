@@ -2,36 +2,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
-from typer.testing import CliRunner
+from click.testing import Result
 
-from api.cli.site import register
 from federation.site.demo import build_demo_sites
+from tests.api.cli.conftest import runner, site_only_app
 
-app = typer.Typer()
-
-
-@app.callback()
-def _main() -> None:
-    """test entry point"""
+app = site_only_app()
 
 
-register(app)
-runner = CliRunner()
+def synth(out: Path, use_case: str, sites: int, patients: int) -> None:
+    args = ["--use-case", use_case, "--sites", str(sites), "--patients", str(patients), "--out", str(out)]
+    r = runner.invoke(app, ["synth", *args])
+    assert r.exit_code == 0, r.output
+
+
+def site_init(tmp_path: Path, site_id: str, *options: str) -> tuple[str, Result]:
+    """`site init` of tmp_path/h: the home and what the command gave."""
+    home = str(tmp_path / "h")
+    return home, runner.invoke(app, ["site", "init", "--site-id", site_id, "--home", home, *options])
 
 
 def test_synth_init_load_describe(tmp_path: Path) -> None:
-    r = runner.invoke(
-        app, ["synth", "--use-case", "mm", "--sites", "2", "--patients", "30", "--out", str(tmp_path / "s")]
-    )
-    assert r.exit_code == 0, r.output
-    home = str(tmp_path / "h")
-    assert (
-        runner.invoke(
-            app, ["site", "init", "--site-id", "site-b", "--home", home, "--threshold", "5"]
-        ).exit_code
-        == 0
-    )
+    synth(tmp_path / "s", "mm", sites=2, patients=30)
+    home, r = site_init(tmp_path, "site-b", "--threshold", "5")
+    assert r.exit_code == 0
     r = runner.invoke(app, ["site", "load", str(tmp_path / "s" / "site-1" / "fhir"), "--home", home])
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["site", "describe", "--home", home, "--out", str(tmp_path / "d.ttl")])
@@ -46,8 +40,7 @@ def test_synth_init_load_describe(tmp_path: Path) -> None:
 
 
 def test_exit_codes(tmp_path: Path) -> None:
-    home = str(tmp_path / "h")
-    runner.invoke(app, ["site", "init", "--site-id", "site-c", "--home", home])
+    home, _ = site_init(tmp_path, "site-c")
     r = runner.invoke(app, ["site", "load", str(tmp_path / "missing.ndjson"), "--home", home])
     assert r.exit_code == 2
     (tmp_path / "bad.ndjson").write_text(
@@ -82,12 +75,8 @@ def test_site_commands_exit_like_every_other_command(tmp_path: Path) -> None:
 
 
 def test_count_refuses_what_cannot_match(tmp_path: Path) -> None:
-    r = runner.invoke(
-        app, ["synth", "--use-case", "scd", "--sites", "1", "--patients", "20", "--out", str(tmp_path)]
-    )
-    assert r.exit_code == 0, r.output
-    home = str(tmp_path / "h")
-    runner.invoke(app, ["site", "init", "--site-id", "site-d", "--home", home])
+    synth(tmp_path, "scd", sites=1, patients=20)
+    home, _ = site_init(tmp_path, "site-d")
     assert (
         runner.invoke(app, ["site", "load", str(tmp_path / "site-1" / "fhir"), "--home", home]).exit_code == 0
     )
@@ -105,12 +94,8 @@ def test_count_refuses_what_cannot_match(tmp_path: Path) -> None:
 
 
 def test_load_a_site_folder_as_synth_writes_it(tmp_path: Path) -> None:
-    r = runner.invoke(
-        app, ["synth", "--use-case", "mds", "--sites", "1", "--patients", "10", "--out", str(tmp_path)]
-    )
-    assert r.exit_code == 0, r.output
-    home = str(tmp_path / "h")
-    runner.invoke(app, ["site", "init", "--site-id", "site-e", "--home", home])
+    synth(tmp_path, "mds", sites=1, patients=10)
+    home, _ = site_init(tmp_path, "site-e")
     r = runner.invoke(app, ["site", "load", str(tmp_path / "site-1"), "--home", home])
     assert r.exit_code == 0, r.output
     assert f"skipped {tmp_path / 'site-1' / 'profile.json'} (no resourceType" in r.output
@@ -120,8 +105,7 @@ def test_load_a_site_folder_as_synth_writes_it(tmp_path: Path) -> None:
 
 
 def test_skip_invalid_that_loads_nothing_fails(tmp_path: Path) -> None:
-    home = str(tmp_path / "h")
-    runner.invoke(app, ["site", "init", "--site-id", "site-f", "--home", home])
+    home, _ = site_init(tmp_path, "site-f")
     (tmp_path / "bad.ndjson").write_text(
         '{"resourceType": "Patient", "id": "p", "birthDate": "2999-01"}\n{oops\n'
     )

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from typer.testing import CliRunner
 
-from api.cli.site import register
 from federation.signing import public_text
 from federation.site.approvals_store import GOVERNANCE_KEY_FILE
 from federation.site.home import init_site
+from tests.api.cli.conftest import runner, site_only_app
 
-app = typer.Typer()
-
-
-@app.callback()
-def _main() -> None:
-    """test entry point"""
-
-
-register(app)
-runner = CliRunner()
+app = site_only_app()
 
 
 def test_refusals_change_nothing(tmp_path: Path) -> None:
