@@ -22,14 +22,9 @@ from typing import Literal, TypedDict
 
 import httpx
 
-from federation.hub.broker import MAX_MESSAGE
+from federation.protocol import WS_MAX_BYTES
 from registry.config import Settings
 from registry.errors import InputError, Unavailable
-
-# uvicorn reads a whole WebSocket message (16 MiB by default) before the app sees it. Site agents send
-# signed answers well under MAX_MESSAGE characters (up to 4 bytes each in UTF-8): anything larger is
-# refused by the protocol layer (close 1009) instead of buffered.
-WS_MAX_BYTES = 4 * MAX_MESSAGE
 
 
 class ServerOptions(TypedDict):
@@ -39,6 +34,8 @@ class ServerOptions(TypedDict):
 
 def server_options() -> ServerOptions:
     """Options every uvicorn server of the API gets, one worker or several."""
+    # uvicorn reads a whole WebSocket message (16 MiB by default) before the app sees it: a larger one
+    # is refused (close 1009) instead of buffered. The site agent keeps its answers under MAX_MESSAGE.
     return {"ws_max_size": WS_MAX_BYTES, "lifespan": "on"}
 
 

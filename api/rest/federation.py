@@ -17,8 +17,9 @@ from pydantic import BaseModel, Field
 
 from api.rest import get_identity
 from federation.criteria import schema
-from federation.hub.broker import MAX_MESSAGE, Broker
+from federation.hub.broker import Broker
 from federation.hub.feasibility import FeasibilityResult, FeasibilityService
+from federation.protocol import MAX_MESSAGE
 from registry.errors import FairgridError, InputError
 from registry.identity import Identity, Role
 

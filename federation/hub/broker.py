@@ -26,13 +26,6 @@ from registry.errors import PermissionDenied
 
 log = logging.getLogger("fairgrid.federation")
 MAX_REASON = 500  # characters of a site's reason passed on
-# The most a site's message (its hello, an answer) may take, in characters. An answer is a status, a count,
-# a precision, a threshold, an epsilon and a reason (of which the hub passes on MAX_REASON characters), in an
-# envelope with an id, the site, a nonce, a time and a signature: under 1 KiB, with any reason a site gives
-# under a few. 64 KiB leaves room for far more and keeps the worst message cheap to read (a few ms of
-# json.loads, re-encoding and verifying, on the event loop: a thread would not help, json holds the GIL);
-# at the server's 16 MiB, one site's answer held every other request for seconds.
-MAX_MESSAGE = 64 * 1024
 
 
 class SiteStatus(StrEnum):

@@ -21,7 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from federation.protocol import MAX_MESSAGE
 from federation.signing import ProtocolError, ReplayGuard, open_envelope, public_key, seal
+from federation.site.disclosure import Answer, Status
 from federation.site.feasibility import Responder
 from federation.site.keys import site_key
 from registry.errors import InputError
@@ -122,9 +124,22 @@ class Agent:
         user = str(body.get("user", ""))
         answer = await asyncio.to_thread(self.responder.answer, user, body.get("criteria"))
         self.answered += 1
+        reply = self._sealed(body.get("id"), answer)
+        size = len(reply.encode())
+        if size > MAX_MESSAGE:
+            # the hub would refuse it and close the connection (over its frame limit it sees no reason at
+            # all): a small error answer instead, with the epsilon the answer spent (audited here)
+            why = f"answer too large: {size} bytes, limit {MAX_MESSAGE}"
+            log.warning("question %.40s: %s; sent an error answer instead", body.get("id"), why)
+            reply = self._sealed(body.get("id"), Answer(Status.ERROR, epsilon=answer.epsilon, reason=why))
+            if len(reply.encode()) > MAX_MESSAGE:  # the hub's own id is that large: nothing to answer to
+                return None
+        return reply
+
+    def _sealed(self, question_id: Any, answer: Answer) -> str:
         out: dict[str, Any] = {
             "type": "answer",
-            "id": body.get("id"),
+            "id": question_id,
             "site": self.site_id,
             "answer": answer.to_json(),
         }

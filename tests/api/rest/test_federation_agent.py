@@ -19,8 +19,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from federation.hub.broker import MAX_MESSAGE
 from federation.local import fairgrid_command
+from federation.protocol import MAX_MESSAGE, WS_MAX_BYTES
 from federation.signing import public_text, seal
 from tests.conftest import free_port
 
@@ -190,8 +190,6 @@ def test_a_message_over_the_servers_frame_limit_is_not_read_whole(hub: Hub) -> N
     # uvicorn took in a whole message up to 16 MiB before the app saw it (and refused it for size): a
     # site's connection could make the hub buffer 16 MiB per message. The server itself now refuses one
     # over WS_MAX_BYTES (close 1009 from the protocol layer); the site's question is ERROR
-    from api.serving import WS_MAX_BYTES
-
     big = {"pad": "x" * WS_MAX_BYTES, "answer": FINE}
     r, closed = while_sites_answer(
         hub, {"big": big, "good": {"answer": FINE}}, feasibility(hub, 5000), wait_s=5
