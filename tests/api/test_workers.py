@@ -71,6 +71,10 @@ class Workers:
         assert r.status_code == 200 and "errors" not in body, body
         return [h["iri"] for h in body["data"]["search"]["hits"]]
 
+    def curator(self) -> dict[str, str]:
+        token = dev_token(self.home, "c", [Role.CURATOR])
+        return {"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"}
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
         try:
@@ -94,19 +98,20 @@ def workers(tmp_path: Path) -> Iterator[Workers]:
         store.stop()
 
 
-@pytest.mark.slow
-def test_two_workers_share_writes_and_survive_a_killed_worker(workers: Workers, tmp_path: Path) -> None:
-    home = workers.home
-    curator = {
-        "Authorization": f"Bearer {dev_token(home, 'c', [Role.CURATOR])}",
-        "Content-Type": "text/turtle",
-    }
-    iri = BASE + "dataset/scd-multiworker-audit"
-    # the documents: an example dataset renamed, made with a local registry holding the examples
+def retitled(tmp_path: Path, iri: str, titles: list[str]) -> list[bytes]:
+    """Documents of the example dataset `iri` under each title, made with a local registry of the examples."""
     with open_registry(Settings(home=tmp_path / "doc-home")) as local:
         local.importer.run(local_operator(), [EXAMPLE])
-        doc = record_doc(local, iri, "Multiworker transfusion audit")
-        doc2 = record_doc(local, iri, "Multiworker transfusion audit revised")
+        return [record_doc(local, iri, title) for title in titles]
+
+
+@pytest.mark.slow
+def test_two_workers_share_writes_and_survive_a_killed_worker(workers: Workers, tmp_path: Path) -> None:
+    curator = workers.curator()
+    iri = BASE + "dataset/scd-multiworker-audit"
+    doc, doc2 = retitled(
+        tmp_path, iri, ["Multiworker transfusion audit", "Multiworker transfusion audit revised"]
+    )
     r = httpx.post(workers.base + "/records", content=doc, headers=curator, timeout=30)
     assert r.status_code == 201, r.text
     # the write returned once committed; the draining worker (woken by the commit's doorbell, whichever
@@ -136,20 +141,13 @@ def test_two_workers_share_writes_and_survive_a_killed_worker(workers: Workers, 
 def test_racing_updates_through_both_workers_have_one_winner(workers: Workers, tmp_path: Path) -> None:
     """Six curators update the same revision at once, over fresh connections spread across the workers:
     one 200 per round, every other a 409, and the record's history a chain of the winners."""
-    home, rounds, racers = workers.home, 4, 6
-    curator = {
-        "Authorization": f"Bearer {dev_token(home, 'c', [Role.CURATOR])}",
-        "Content-Type": "text/turtle",
-    }
+    curator, rounds, racers = workers.curator(), 4, 6
     iri = BASE + "dataset/scd-race-audit"
-    with open_registry(Settings(home=tmp_path / "doc-home")) as local:
-        local.importer.run(local_operator(), [EXAMPLE])
-        first = record_doc(local, iri, "Race audit")
-        docs = {
-            (r, n): record_doc(local, iri, f"Race audit round {r} by {n}")
-            for r in range(rounds)
-            for n in range(racers)
-        }
+    turns = [(r, n) for r in range(rounds) for n in range(racers)]
+    first, *rest = retitled(
+        tmp_path, iri, ["Race audit", *(f"Race audit round {r} by {n}" for r, n in turns)]
+    )
+    docs = dict(zip(turns, rest, strict=True))
     assert (
         httpx.post(workers.base + "/records", content=first, headers=curator, timeout=30).status_code == 201
     )
