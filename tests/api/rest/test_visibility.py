@@ -18,10 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.auth import dev_token
-from registry.identity import Role, local_operator
-from registry.vocab import METADATA_VISIBILITY, VISIBILITY_CONSORTIUM
+from registry.identity import Role
 from registry.wiring import Registry
 from tests.api.rest.conftest import client_for, loaded_registry
+from tests.visibility_marks import mark_visibility
 
 BASE = "https://w3id.org/fairgrid/"
 RESTRICTED = BASE + "dataset/mds-registry-hub-a"
@@ -42,23 +42,11 @@ CALLERS: dict[str, bool] = {
 }
 
 
-def mark_consortium_only(reg: Registry, iri: str) -> None:
-    me = local_operator()
-    rec = reg.records.get(me, iri)
-    assert rec.revision is not None
-    triples = [
-        *rec.triples,
-        ox.Triple(rec.subject, ox.NamedNode(METADATA_VISIBILITY), ox.NamedNode(VISIBILITY_CONSORTIUM)),
-    ]
-    body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-    reg.records.update(me, iri, body, ox.RdfFormat.N_TRIPLES, rec.revision.number)
-    assert reg.search.sync().pending == 0
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, TestClient]]:
     reg = loaded_registry(Path(tmp_path_factory.mktemp("visibility")) / "home")
-    mark_consortium_only(reg, HIDDEN)
+    mark_visibility(reg, HIDDEN)
+    assert reg.search.sync().pending == 0
     with client_for(reg) as client:
         yield reg, client
     reg.close()
@@ -72,8 +60,13 @@ def headers(reg: Registry, caller: str, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", **extra}
 
 
-def graphql(client: TestClient, hdrs: dict[str, str], query: str) -> dict[str, Any]:
-    r = client.post("/graphql", json={"query": query}, headers=hdrs)
+SEARCH = "{ search(filter: {kinds: [DATASET, DISTRIBUTION]}, first: 100) { totalCount hits { iri } } }"
+TRAINED_ON = f'{{ record(iri: "{MODEL}") {{ ... on MachineLearningModel {{ trainedOn {{ iri }} }} }} }}'
+
+
+def graphql(env: tuple[Registry, TestClient], caller: str, query: str) -> dict[str, Any]:
+    reg, client = env
+    r = client.post("/graphql", json={"query": query}, headers=headers(reg, caller))
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
@@ -129,27 +122,17 @@ def test_catalogue(env: tuple[Registry, TestClient], caller: str) -> None:
 
 @pytest.mark.parametrize("caller", CALLERS)
 def test_search(env: tuple[Registry, TestClient], caller: str) -> None:
-    reg, client = env
-    body = graphql(
-        client,
-        headers(reg, caller),
-        "{ search(filter: {kinds: [DATASET, DISTRIBUTION]}, first: 100) { totalCount hits { iri } } }",
-    )
+    body = graphql(env, caller, SEARCH)
     found = {h["iri"] for h in body["data"]["search"]["hits"]}
     assert {RESTRICTED, NON_PUBLIC} <= found
     assert (HIDDEN in found) == CALLERS[caller] and (HIDDEN_PART in found) == CALLERS[caller]
     assert body["data"]["search"]["totalCount"] == len(found)
-    text = graphql(client, headers(reg, caller), '{ search(text: "sequencing") { hits { iri } } }')
+    text = graphql(env, caller, '{ search(text: "sequencing") { hits { iri } } }')
     assert (HIDDEN in {h["iri"] for h in text["data"]["search"]["hits"]}) == CALLERS[caller]
 
 
 @pytest.mark.parametrize("caller", CALLERS)
 def test_trained_on_links(env: tuple[Registry, TestClient], caller: str) -> None:
-    reg, client = env
-    body = graphql(
-        client,
-        headers(reg, caller),
-        f'{{ record(iri: "{MODEL}") {{ ... on MachineLearningModel {{ trainedOn {{ iri }} }} }} }}',
-    )
+    body = graphql(env, caller, TRAINED_ON)
     linked = {d["iri"] for d in body["data"]["record"]["trainedOn"]}
     assert linked == ({RESTRICTED, HIDDEN} if CALLERS[caller] else {RESTRICTED})

@@ -271,8 +271,8 @@ def test_warnings_are_stored_and_reported(r: Registry) -> None:
 
 def test_a_distribution_follows_a_consortium_only_dataset(r: Registry) -> None:
     from registry.identity import local_operator
-    from registry.vocab import METADATA_VISIBILITY, VISIBILITY_CONSORTIUM
     from tests.conftest import EXAMPLE
+    from tests.visibility_marks import mark_visibility
 
     me = local_operator()
     r.importer.run(me, [EXAMPLE])
@@ -280,11 +280,7 @@ def test_a_distribution_follows_a_consortium_only_dataset(r: Registry) -> None:
     part = "https://w3id.org/fairgrid/distribution/mds-registry-hub-a-csv-extract"
     open_one = "https://w3id.org/fairgrid/distribution/consortium-aggregate-statistics-csv"
     assert r.records.get(ANONYMOUS, part).iri == part  # the dataset is RESTRICTED: its metadata is public
-    rec = r.records.get(me, dataset)
-    assert rec.revision is not None
-    mark = ox.Triple(rec.subject, ox.NamedNode(METADATA_VISIBILITY), ox.NamedNode(VISIBILITY_CONSORTIUM))
-    nt = ox.serialize([*rec.triples, mark], format=ox.RdfFormat.N_TRIPLES) or b""
-    r.records.update(CURATOR, dataset, nt, ox.RdfFormat.N_TRIPLES, rec.revision.number)
+    mark_visibility(r, dataset, by=CURATOR)
     with pytest.raises(Unauthenticated):
         r.records.get(ANONYMOUS, part)
     with pytest.raises(PermissionDenied):

@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import pyoxigraph as ox
-
 from registry.config import Settings
 from registry.identity import ANONYMOUS, Identity, Role, local_operator
 from registry.search.port import SearchFilter, SearchQuery
 from registry.services.indexing import to_document
 from registry.services.search import INDEX_RULES, SearchService
-from registry.vocab import METADATA_VISIBILITY, VISIBILITY_CONSORTIUM
 from registry.wiring import Registry, open_registry
 from tests.conftest import EXAMPLE, OxigraphServer
+from tests.visibility_marks import mark_visibility
 
 BASE = "https://w3id.org/fairgrid/"
 
@@ -53,14 +51,7 @@ def test_index_follows_metadata_visibility_on_sync_and_reindex(reg: Registry) ->
         return {h.iri for h in reg.search.search(who, query).hits}
 
     assert {dataset, part, BASE + "dataset/mds-registry-hub-a"} <= found(ANONYMOUS)
-    rec = reg.records.get(me, dataset)
-    assert rec.revision is not None
-    marked = [
-        *rec.triples,
-        ox.Triple(rec.subject, ox.NamedNode(METADATA_VISIBILITY), ox.NamedNode(VISIBILITY_CONSORTIUM)),
-    ]
-    nt = ox.serialize(marked, format=ox.RdfFormat.N_TRIPLES) or b""
-    reg.records.update(me, dataset, nt, ox.RdfFormat.N_TRIPLES, rec.revision.number)
+    mark_visibility(reg, dataset)
     member = Identity("m", frozenset({Role.CONSORTIUM_MEMBER}))
     for rebuild in (reg.search.sync, lambda: reg.search.reindex(me)):
         rebuild()

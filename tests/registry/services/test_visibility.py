@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import pyoxigraph as ox
 import pytest
 
 from registry.identity import ANONYMOUS, Identity, Role, local_operator
@@ -15,20 +14,12 @@ from registry.services.visibility import (
     sees_consortium_metadata,
 )
 from registry.sparql_text import values
-from registry.vocab import METADATA_VISIBILITY, VISIBILITY_CONSORTIUM, VISIBILITY_PUBLIC
+from registry.vocab import VISIBILITY_CONSORTIUM, VISIBILITY_PUBLIC
 from registry.wiring import Registry
 from tests.conftest import EXAMPLE
+from tests.visibility_marks import mark_visibility as mark
 
 BASE = "https://w3id.org/fairgrid/"
-
-
-def mark(reg: Registry, iri: str, value: str) -> None:
-    me = local_operator()
-    rec = reg.records.get(me, iri)
-    assert rec.revision is not None
-    triple = ox.Triple(rec.subject, ox.NamedNode(METADATA_VISIBILITY), ox.NamedNode(value))
-    nt = ox.serialize([*rec.triples, triple], format=ox.RdfFormat.N_TRIPLES) or b""
-    reg.records.update(me, iri, nt, ox.RdfFormat.N_TRIPLES, rec.revision.number)
 
 
 def test_python_and_sparql_forms_agree(reg: Registry) -> None:
