@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from api.errors import graphql_extensions
 from api.graphql import jobs, publish
 from api.graphql.concepts import Concept, Ctx
+from api.graphql.executor import executor_for
 from api.graphql.feasibility import FeasibilityResult, FeasibilitySource
 from api.graphql.feasibility import resolve as resolve_feasibility
 from api.graphql.inputs import RdfFormat, SearchFilterInput
@@ -246,6 +247,7 @@ class FairgridSchema(strawberry.Schema):
         super().__init__(
             query=Query, mutation=Mutation, types=list(NODE_TYPES.values()), extensions=limits.extensions()
         )
+        self.execution_context_class = executor_for(self._schema)  # plain leaves read directly
         self.limits = limits
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
