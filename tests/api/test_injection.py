@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,7 +22,7 @@ from registry.errors import FairgridError
 from registry.identity import Role, check_subject
 from registry.rdf import is_iri
 from registry.wiring import Registry
-from tests.api.rest.conftest import auth_for, client_for, loaded_registry
+from tests.api.rest.conftest import Auth
 from tests.conftest import CURATOR
 from tests.hostile import DROP_ALL, bounded, iris, languages, subjects, texts
 
@@ -33,20 +32,14 @@ TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
 @pytest.fixture(scope="module")
-def reg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    r = loaded_registry(tmp_path_factory.mktemp("injection") / "home")
-    yield r
-    r.close()
+def reg(shared: Registry) -> Registry:
+    """The module's loaded registry (tests/api/conftest.py), behind `client` too."""
+    return shared
 
 
 @pytest.fixture(scope="module")
-def client(reg: Registry) -> TestClient:
-    return client_for(reg)
-
-
-@pytest.fixture(scope="module")
-def curator(reg: Registry) -> dict[str, str]:
-    return auth_for(reg)(Role.CURATOR)
+def curator(auth: Auth) -> dict[str, str]:
+    return auth(Role.CURATOR)
 
 
 def organization(slug: str, name: ox.Literal) -> list[ox.Triple]:
@@ -70,6 +63,18 @@ def nt(triples: list[ox.Triple]) -> bytes:
 
 
 NT = {"Content-Type": "application/n-triples"}
+
+
+def new_org(text: str) -> tuple[str, ox.Literal, bytes]:
+    """A new organization named `text` (or "x") in English: its IRI, its name and its N-Triples."""
+    slug = f"org-{uuid.uuid4()}"
+    name = ox.Literal(text or "x", language="en")
+    return f"{BASE}organization/{slug}", name, nt(organization(slug, name))
+
+
+def assert_named(reg: Registry, iri: str, name: ox.Literal) -> None:
+    stored = reg.records.get(CURATOR, iri)
+    assert name in {t.object for t in stored.triples}
 
 
 def token_with_subject(reg: Registry, sub: str) -> dict[str, str]:
@@ -164,20 +169,16 @@ def test_token_subjects_are_identifiers_or_refused(reg: Registry, client: TestCl
 def test_hostile_literals_round_trip_and_bad_language_tags_are_refused(
     reg: Registry, client: TestClient, curator: dict[str, str], text: str, tag: str
 ) -> None:
-    slug = f"org-{uuid.uuid4()}"
-    name = ox.Literal(text or "x", language="en")
-    resp = client.post("/records", content=nt(organization(slug, name)), headers={**curator, **NT})
+    iri, name, body = new_org(text)
+    resp = client.post("/records", content=body, headers={**curator, **NT})
     problem_code(resp)
     if resp.status_code == 201:
-        stored = reg.records.get(CURATOR, f"{BASE}organization/{slug}")
-        assert name in {t.object for t in stored.triples}
+        assert_named(reg, iri, name)
     else:
         assert resp.status_code == 422  # SHACL may refuse a name; never anything worse
     # A language tag written into the document as text: a syntax error (400) unless it is a real tag.
     before = reg.store.dump()
-    raw = nt(organization(f"org-{uuid.uuid4()}", ox.Literal("x", language="en"))).replace(
-        b'"x"@en', b'"x"@' + tag.encode("utf-8", "surrogatepass")
-    )
+    raw = new_org("x")[2].replace(b'"x"@en', b'"x"@' + tag.encode("utf-8", "surrogatepass"))
     resp = client.post("/records", content=raw, headers={**curator, **NT})
     problem_code(resp)
     if resp.status_code != 201:
@@ -255,14 +256,12 @@ REGISTER = "mutation($r: String!) { registerRecord(rdf: $r, format: NT) { record
 def test_graphql_register_with_hostile_literals_and_language_tags(
     reg: Registry, client: TestClient, curator: dict[str, str], text: str, tag: str
 ) -> None:
-    slug = f"org-{uuid.uuid4()}"
-    name = ox.Literal(text or "x", language="en")
-    codes = gql(client, REGISTER, {"r": nt(organization(slug, name)).decode()}, curator)
+    iri, name, body = new_org(text)
+    codes = gql(client, REGISTER, {"r": body.decode()}, curator)
     if not codes:
-        stored = reg.records.get(CURATOR, f"{BASE}organization/{slug}")
-        assert name in {t.object for t in stored.triples}
+        assert_named(reg, iri, name)
     before = reg.store.dump()
-    raw = nt(organization(f"org-{uuid.uuid4()}", ox.Literal("x", language="en"))).decode()
+    raw = new_org("x")[2].decode()
     codes = gql(client, REGISTER, {"r": raw.replace('"x"@en', '"x"@' + tag)}, curator)
     if codes:
         assert set(codes) <= {"rdf_syntax", "shacl_violation", "bad_input"} and reg.store.dump() == before, (

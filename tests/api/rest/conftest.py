@@ -1,11 +1,11 @@
-"""A registry with the example catalogue, served by the app through Starlette's TestClient."""
+"""A registry with the example catalogue, served by the app through Starlette's TestClient (the shared
+fixtures are in tests/api/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -38,29 +38,3 @@ def auth_for(reg: Registry) -> Auth:
         return {"Authorization": f"Bearer {token}", **extra}
 
     return auth
-
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    """Read-only tests share one loaded registry per module."""
-    reg = loaded_registry(tmp_path_factory.mktemp("api") / "home")
-    yield reg
-    reg.close()
-
-
-@pytest.fixture(scope="module")
-def client(shared: Registry) -> TestClient:
-    return client_for(shared)
-
-
-@pytest.fixture(scope="module")
-def auth(shared: Registry) -> Auth:
-    return auth_for(shared)
-
-
-@pytest.fixture
-def fresh(tmp_path: Path) -> Iterator[Registry]:
-    """Tests that write get their own registry."""
-    reg = loaded_registry(tmp_path / "home")
-    yield reg
-    reg.close()
