@@ -1,13 +1,14 @@
-"""Tests only: the local Zenodo (api/dev_zenodo) over real HTTP, a fresh one per test (`zenodo`), what it
-holds and was asked (`zenodo_state`), and a hub home with the trained model set up for the `fairgrid publish`
-CLI against it (`publish_cli`). A module using `publish_cli` imports `trained_template` too."""
+"""Tests only: the local Zenodo (api/dev_zenodo) over real HTTP, a fresh one per test (`zenodo`, or one of
+other tokens and limits from `local_zenodo_fixture`), what it holds and was asked (`zenodo_state`), and a hub
+home with the trained model set up for the `fairgrid publish` CLI against it (`publish_cli`). A module using
+`publish_cli` imports `trained_template` too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -17,13 +18,30 @@ from registry.config import Settings
 from tests.registry.publish.trained_model import Template, open_trained
 
 
-@pytest.fixture
-def zenodo(tmp_path: Path) -> Iterator[Running]:
-    with running(tmp_path / "zenodo") as zen:
-        yield zen
+def local_zenodo_fixture(
+    name: str, tokens: Sequence[str] = (), folder: str = "zenodo", **limits: object
+) -> Any:
+    """A fixture `name`: a fresh local Zenodo per test, its data in tmp_path/folder ("" for tmp_path itself),
+    answering `tokens` (one random token when none), with these options of `running` (max_file_bytes=...)."""
+
+    @pytest.fixture(name=name)
+    def served(tmp_path: Path) -> Iterator[Running]:
+        data = tmp_path / folder
+        data.mkdir(exist_ok=True)
+        with running(data, tokens, **limits) as zen:
+            yield zen
+
+    return served
 
 
-def zenodo_state(zen: Running) -> dict[str, Any]:
+zenodo = local_zenodo_fixture("zenodo")
+
+
+class Served(Protocol):
+    url: str
+
+
+def zenodo_state(zen: Served) -> dict[str, Any]:
     """What the local Zenodo holds and was asked (its test-only `_dev/state`)."""
     return dict(httpx.get(f"{zen.url}/_dev/state", timeout=10).json())
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from api.dev_zenodo.server import Running, running
+from api.dev_zenodo.server import Running
+from tests.zenodo_env import local_zenodo_fixture
 
 TOKEN = "test-token-one"
 OTHER = "test-token-two"
@@ -21,10 +21,7 @@ META: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def zenodo(tmp_path: Path) -> Iterator[Running]:
-    with running(tmp_path, [TOKEN, OTHER], max_file_bytes=1024) as z:
-        yield z
+zenodo = local_zenodo_fixture("zenodo", [TOKEN, OTHER], folder="", max_file_bytes=1024)
 
 
 @pytest.fixture
@@ -48,7 +45,3 @@ def published(
     r = client.post(dep["links"]["publish"])
     assert r.status_code == 202, r.text
     return dict(r.json())
-
-
-def state(zenodo: Running) -> dict[str, Any]:
-    return dict(httpx.get(f"{zenodo.url}/_dev/state").json())

@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 
 from api.dev_zenodo.server import Running, running
-from tests.api.dev_zenodo.conftest import META, OTHER, TOKEN, new, published, state
+from tests.api.dev_zenodo.conftest import META, OTHER, TOKEN, new, published
+from tests.zenodo_env import zenodo_state as state
 
 
 def test_create_is_an_unsubmitted_draft_with_a_reserved_test_doi(client: httpx.Client) -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from api.dev_zenodo.faults import FaultError, RateLimit, parse
 from api.dev_zenodo.server import Running, running
-from tests.api.dev_zenodo.conftest import META, TOKEN, new, published, state
+from tests.api.dev_zenodo.conftest import META, TOKEN, new, published
+from tests.zenodo_env import zenodo_state as state
 
 
 def test_429_carries_retry_after_and_rate_limit_headers_then_clears(

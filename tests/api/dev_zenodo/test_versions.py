@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 
 from api.dev_zenodo.server import Running
-from tests.api.dev_zenodo.conftest import META, new, published, state
+from tests.api.dev_zenodo.conftest import META, new, published
+from tests.zenodo_env import zenodo_state as state
 
 
 def test_newversion_only_from_published(client: httpx.Client) -> None:

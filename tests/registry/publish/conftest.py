@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from api.dev_zenodo.server import running
+from api.dev_zenodo.server import Running
 from registry.wiring import Registry
 from tests.registry.publish.trained_model import Template, open_trained, trained_template
+from tests.zenodo_env import local_zenodo_fixture, zenodo_state
 
 TOKEN = "test-token-5f1c0a9e"  # a value tests can search for in logs and messages
 
@@ -23,18 +24,18 @@ class LocalZenodo:
     token: str
 
     def state(self) -> dict[str, Any]:
-        return dict(httpx.get(f"{self.url}/_dev/state", timeout=10).json())
+        return zenodo_state(self)
 
     def fault(self, **fault: Any) -> None:
         httpx.post(f"{self.url}/_dev/faults", json=fault, timeout=10).raise_for_status()
 
 
+served_zenodo = local_zenodo_fixture("served_zenodo", [TOKEN])
+
+
 @pytest.fixture
-def local_zenodo(tmp_path: Path) -> Iterator[LocalZenodo]:
-    data = tmp_path / "zenodo"
-    data.mkdir()
-    with running(data, [TOKEN]) as zen:
-        yield LocalZenodo(zen.url, zen.token)
+def local_zenodo(served_zenodo: Running) -> LocalZenodo:
+    return LocalZenodo(served_zenodo.url, served_zenodo.token)
 
 
 __all__ = ["trained_template"]  # the session fixture `trained` copies
