@@ -17,6 +17,7 @@ import pytest
 from registry.config import AuthSettings, Settings
 from registry.identity import Identity, Role
 from registry.wiring import Registry, open_registry
+from tests.shared_nodes import OPENSEARCH_URL, node_lock
 
 # Tests sign in with `fairgrid dev-token` tokens: development sign-in must be asked for explicitly, here
 # for the CLI and the servers tests start (`make test` sets it too), and DEV_AUTH for settings built in code.
@@ -103,3 +104,15 @@ def reg(settings: Settings) -> Iterator[Registry]:
     r = open_registry(settings)
     yield r
     r.close()
+
+
+@pytest.fixture(autouse=True)
+def opensearch_turn(request: pytest.FixtureRequest) -> Iterator[None]:
+    """OpenSearch tests (xdist workers, other runs) share the one node; a test marked
+    `restarts_opensearch` has it alone, and the others wait meanwhile (tests/shared_nodes.py)."""
+    if request.node.get_closest_marker("opensearch") is None:
+        yield
+        return
+    alone = request.node.get_closest_marker("restarts_opensearch") is not None
+    with node_lock(OPENSEARCH_URL, exclusive=alone):
+        yield

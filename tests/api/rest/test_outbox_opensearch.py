@@ -24,7 +24,7 @@ from tests.api.rest.test_writes import record_doc
 from tests.conftest import CURATOR, DEV_AUTH, EXAMPLE, REPO
 from tests.registry.search.test_conformance import opensearch_or_skip
 
-pytestmark = [pytest.mark.opensearch, pytest.mark.slow]
+pytestmark = [pytest.mark.opensearch, pytest.mark.restarts_opensearch, pytest.mark.slow]
 CTL = REPO / "deploy" / "opensearch" / "ctl.sh"
 BASE = "https://w3id.org/fairgrid/"
 
