@@ -24,28 +24,27 @@ user="${FAIRGRID_ELASTICSEARCH_USER:-fairgrid-es}"
 artifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$version:zip"
 url="http://127.0.0.1:$port"
 node_name=elasticsearch
-# shellcheck source=../lib/node.sh
+# shellcheck source-path=SCRIPTDIR source=../lib/node.sh
 . "$here/../lib/node.sh"
 
-alive() { [ -f "$1" ] && local pid && pid="$(cat "$1")" && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"; }
-
 running_pid() { alive "$launcherfile" || alive "$pidfile"; }
+
+forget_pids() { rm -f "$pidfile" "$launcherfile"; }
 
 java_home() {
   if [ -n "${FAIRGRID_ELASTICSEARCH_JAVA_HOME:-}" ]; then echo "$FAIRGRID_ELASTICSEARCH_JAVA_HOME"; return; fi
   command -v java >/dev/null || die "java not found; install a Java 17+ JDK or set FAIRGRID_ELASTICSEARCH_JAVA_HOME"
-  java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.home = //p'
+  java_property java java.home
 }
 
 check_tools() {
   command -v curl >/dev/null || die "curl not found"
   command -v unzip >/dev/null || die "unzip not found"
-  local jh v; jh="$(java_home)"
+  local jh; jh="$(java_home)"
   [ -x "$jh/bin/java" ] || die "no java at $jh/bin/java"
-  v="$("$jh/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
   # Elasticsearch 8.x runs on 17+, 9.x on 21+.
   local need=17; [ "${version%%.*}" -ge 9 ] && need=21
-  [ "${v%%.*}" -ge "$need" ] 2>/dev/null || die "Java $need or newer is required for $version (found '${v:-unknown}' at $jh)"
+  need_java "$jh/bin/java" "$need" "$version"
 }
 
 fetch() {
@@ -53,11 +52,8 @@ fetch() {
   command -v mvn >/dev/null || die "mvn not found; install Maven 3.8+"
   echo "elasticsearch: fetching $artifact (~100 MB from Maven Central on first use)" >&2
   rm -rf "$run/dist" "$home"
-  # Offline first: fast and works without network once ~/.m2 holds the zip; online as the fallback.
-  if ! mvn -q -B -o dependency:copy "-Dartifact=$artifact" "-DoutputDirectory=$run/dist" >"$run/fetch.log" 2>&1; then
-    mvn -q -B dependency:copy "-Dartifact=$artifact" "-DoutputDirectory=$run/dist" >"$run/fetch.log" 2>&1 \
-      || { tail -n 40 "$run/fetch.log" >&2; die "maven could not fetch $artifact (log: $run/fetch.log)"; }
-  fi
+  maven "$run/fetch.log" "maven could not fetch $artifact" dependency:copy "-Dartifact=$artifact" \
+    "-DoutputDirectory=$run/dist"
   unzip -q "$run/dist/elasticsearch-$version.zip" -d "$run" || die "could not unzip the distribution"
   rm -rf "$run/dist"
   [ -x "$home/bin/elasticsearch" ] || die "distribution has no $home/bin/elasticsearch"
@@ -99,7 +95,7 @@ EOF
 }
 
 # The launcher may have written its pid and the server its own: stop takes both down.
-start_failed() { stop >/dev/null 2>&1 || true; rm -f "$pidfile" "$launcherfile"; }
+start_failed() { stop >/dev/null 2>&1 || true; forget_pids; }
 
 up() {
   wait_healthy "$1"
@@ -108,22 +104,13 @@ up() {
 
 start() {
   mkdir -p "$run"
-  local pid
-  if pid="$(running_pid)"; then
-    # Running, or still starting from another invocation: wait for it rather than start a second node.
-    healthy && { echo "elasticsearch: already running (pid $pid) at $url"; return 0; }
-    up "$pid"
-    return 0
-  fi
-  if healthy; then
-    die "something else already answers at $url; stop it or set FAIRGRID_ELASTICSEARCH_PORT"
-  fi
+  already_running && return 0
   check_tools
   fetch
   install_module
   mkdir -p "$run/data" "$run/logs" "$run/tmp"
   local jh prefix; jh="$(java_home)"; prefix="$(as_user)"
-  rm -f "$pidfile" "$launcherfile"
+  forget_pids
   # shellcheck disable=SC2086  # $prefix is a word list on purpose
   ES_JAVA_HOME="$jh" ES_TMPDIR="$run/tmp" ES_JAVA_OPTS="-Xms512m -Xmx$heap" JAVA_HOME="" \
     nohup $prefix "$home/bin/elasticsearch" -p "$pidfile" \
@@ -132,32 +119,13 @@ start() {
     -Ehttp.port="$port" -Etransport.port="$tport" \
     -Ecluster.routing.allocation.disk.threshold_enabled=false \
     -Epath.data="$run/data" -Epath.logs="$run/logs" >"$log" 2>&1 </dev/null &
-  pid=$!
+  local pid=$!
   echo "$pid" >"$launcherfile"
   up "$pid"
 }
 
-stop() {
-  local lpid spid
-  lpid="$(alive "$launcherfile" || true)"
-  spid="$(alive "$pidfile" || true)"
-  if [ -z "$lpid$spid" ]; then
-    rm -f "$pidfile" "$launcherfile"
-    echo "elasticsearch: not running"
-    return 0
-  fi
-  # The server shuts down on SIGTERM and its launcher exits after it; before the pid file exists, stop
-  # the launcher itself.
-  kill "${spid:-$lpid}" 2>/dev/null || true
-  for _ in $(seq 1 30); do
-    if ! kill -0 "${spid:-$lpid}" 2>/dev/null && { [ -z "$lpid" ] || ! kill -0 "$lpid" 2>/dev/null; }; then
-      rm -f "$pidfile" "$launcherfile"; echo "elasticsearch: stopped"; return 0
-    fi
-    sleep 1
-  done
-  echo "elasticsearch: did not stop in 30s; killing it" >&2
-  kill -9 $spid $lpid 2>/dev/null || true
-  rm -f "$pidfile" "$launcherfile"
-}
+# The server shuts down on SIGTERM and its launcher exits after it; before the pid file exists, stop
+# the launcher itself.
+stop() { stop_pids "$(alive "$pidfile" || true)" "$(alive "$launcherfile" || true)"; }
 
 node_main "$@"

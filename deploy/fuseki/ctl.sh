@@ -18,7 +18,7 @@ timeout="${FAIRGRID_FUSEKI_START_TIMEOUT:-60}"
 heap="${FAIRGRID_FUSEKI_HEAP:-512m}"
 url="http://127.0.0.1:$port"
 node_name=fuseki
-# shellcheck source=../lib/node.sh
+# shellcheck source-path=SCRIPTDIR source=../lib/node.sh
 . "$here/../lib/node.sh"
 
 # Fuseki has no cluster health: it is healthy when both datasets answer a query.
@@ -29,16 +29,12 @@ healthy() {
   done
 }
 
-running_pid() {
-  [ -f "$pidfile" ] || return 1
-  local pid; pid="$(cat "$pidfile")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
+# Another server on the port need not have our datasets.
+answering() { curl -fsS --max-time 2 -o /dev/null "$url/" 2>/dev/null; }
 
 check_tools() {
   command -v java >/dev/null || die "java not found; install a Java 17 JDK (e.g. openjdk-17-jdk)"
-  local v; v="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
-  [ "${v%%.*}" -ge 17 ] 2>/dev/null || die "Java 17 or newer is required (found '${v:-unknown}')"
+  need_java "$(command -v java)" 17
   command -v mvn >/dev/null || die "mvn not found; install Maven 3.8+"
   command -v curl >/dev/null || die "curl not found"
 }
@@ -47,17 +43,14 @@ build() {
   local stamp="$here/target/classpath.txt"
   [ -f "$stamp" ] && [ "$stamp" -nt "$here/pom.xml" ] && return 0
   echo "fuseki: resolving the classpath (first run downloads ~40 MB from Maven Central)" >&2
-  # Offline first: fast and works without network once ~/.m2 is warm; online as the fallback.
-  if ! (cd "$here" && mvn -q -B -o generate-resources >"$run/build.log" 2>&1); then
-    (cd "$here" && mvn -q -B generate-resources >"$run/build.log" 2>&1) \
-      || { tail -n 40 "$run/build.log" >&2; die "maven build failed (log: $run/build.log)"; }
-  fi
+  (cd "$here" && maven "$run/build.log" "maven build failed" generate-resources)
   [ -f "$stamp" ] || die "build produced no $stamp"
   touch "$stamp"
 }
 
 write_config() {
   # The TDB2 location is written into Turtle: refuse a path that would need escaping there.
+  # shellcheck disable=SC1003  # '\' is a backslash, not an escaped quote
   case "$run" in *'"'* | *'\'*) die "the checkout path must not contain quotes or backslashes: $run" ;; esac
   cat >"$run/config.ttl" <<TTL
 PREFIX fuseki: <http://jena.apache.org/fuseki#>
@@ -81,8 +74,6 @@ PREFIX tdb2:   <http://jena.apache.org/2016/tdb#>
 TTL
 }
 
-start_failed() { kill "$1" 2>/dev/null || true; rm -f "$pidfile"; }
-
 up() {
   wait_healthy "$1" 0.5
   echo "fuseki: up at $url (datasets /mem and /tdb2; pid $1, ${started_after}s)"
@@ -90,45 +81,20 @@ up() {
 
 start() {
   mkdir -p "$run"
-  local pid
-  if pid="$(running_pid)"; then
-    healthy && { echo "fuseki: already running (pid $pid) at $url"; return 0; }
-    up "$pid"
-    return 0
-  fi
-  if curl -fsS --max-time 2 -o /dev/null "$url/" 2>/dev/null; then
-    die "something else already answers at $url; stop it or set FAIRGRID_FUSEKI_PORT"
-  fi
+  already_running && return 0
   check_tools
   build
   rm -rf "$run/tdb2" && write_config
-  rm -f "$pidfile"
+  forget_pids
   # Started directly (no wrapper shell), so $! is the JVM's own pid and stop() can signal it.
   nohup java -Xms128m "-Xmx$heap" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Djava.awt.headless=true -Dfile.encoding=UTF-8 -Djava.io.tmpdir="$run" \
     -Dlog4j.configurationFile="$here/log4j2.properties" \
     -cp "$(cat "$here/target/classpath.txt")" org.apache.jena.fuseki.main.cmds.FusekiMainCmd \
     --localhost --port "$port" --config "$run/config.ttl" >"$log" 2>&1 </dev/null &
-  pid=$!
+  local pid=$!
   echo "$pid" >"$pidfile"
   up "$pid"
-}
-
-stop() {
-  local pid
-  if ! pid="$(running_pid)"; then
-    rm -f "$pidfile"
-    echo "fuseki: not running"
-    return 0
-  fi
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 30); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "fuseki: stopped"; return 0; }
-    sleep 1
-  done
-  echo "fuseki: pid $pid did not stop in 30s; killing it" >&2
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
 }
 
 node_main "$@"
