@@ -72,6 +72,32 @@ PREFIX tdb2:   <http://jena.apache.org/2016/tdb#>
   fuseki:endpoint [ fuseki:operation fuseki:update ; fuseki:name "update" ] ;
   fuseki:dataset [ rdf:type tdb2:DatasetTDB2 ; tdb2:location "$run/tdb2" ] .
 TTL
+  worker_datasets >>"$run/config.ttl"
+}
+
+# A copy of each dataset per pytest-xdist worker (mem-gw0, tdb2-gw0, mem-gw1, ...: tests/fuseki.py), so
+# the workers of one test run do not take turns on one dataset; FAIRGRID_FUSEKI_WORKERS copies (default
+# 8; workers beyond those share `mem` and `tdb2`).
+worker_datasets() {
+  local n="${FAIRGRID_FUSEKI_WORKERS:-8}" i
+  case "$n" in '' | *[!0-9]*) die "FAIRGRID_FUSEKI_WORKERS must be a number (got '$n')" ;; esac
+  rm -rf "$run"/tdb2-gw*
+  for ((i = 0; i < n; i++)); do
+    cat <<TTL
+
+<#mem-gw$i> rdf:type fuseki:Service ;
+  fuseki:name "mem-gw$i" ;
+  fuseki:endpoint [ fuseki:operation fuseki:query ; fuseki:name "query" ] ;
+  fuseki:endpoint [ fuseki:operation fuseki:update ; fuseki:name "update" ] ;
+  fuseki:dataset [ rdf:type ja:MemoryDataset ] .
+
+<#tdb2-gw$i> rdf:type fuseki:Service ;
+  fuseki:name "tdb2-gw$i" ;
+  fuseki:endpoint [ fuseki:operation fuseki:query ; fuseki:name "query" ] ;
+  fuseki:endpoint [ fuseki:operation fuseki:update ; fuseki:name "update" ] ;
+  fuseki:dataset [ rdf:type tdb2:DatasetTDB2 ; tdb2:location "$run/tdb2-gw$i" ] .
+TTL
+  done
 }
 
 up() {

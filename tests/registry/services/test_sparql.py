@@ -48,8 +48,8 @@ def setup(
         yield reg, None
         reg.close()
         return
-    if request.param == "fuseki-mem":
-        with fresh_dataset("mem") as url:
+    if request.param == "fuseki-mem":  # alone: the runaway test checks that the node's threads go idle
+        with fresh_dataset("mem", alone=True) as url:
             reg = loaded_registry(home, store_url=url)
             yield reg, None
             reg.close()
