@@ -1,4 +1,5 @@
-"""A real `fairgrid serve` on a free local port, for benchmarks and the tests that need a live server."""
+"""A real `fairgrid serve` (and an Oxigraph store server) on a free local port, for benchmarks and the
+tests that need a live server."""
 
 from __future__ import annotations
 
@@ -18,6 +19,25 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def store_server(location: Path, *, stderr: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """`oxigraph serve` over the store folder `location` on a free local port (`fairgrid serve --workers N`
+    needs the store as a server), answering when returned: the process and its query URL. `stderr`: as
+    for subprocess.Popen (default: this process's)."""
+    exe = Path(sys.executable).parent / "oxigraph"
+    port = free_port()
+    cmd = [str(exe) if exe.exists() else "oxigraph", "serve", "--location", str(location)]
+    proc = subprocess.Popen([*cmd, "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=stderr)
+    url = f"http://127.0.0.1:{port}/query"
+    for _ in range(300):
+        try:
+            httpx.get(url, params={"query": "ASK {}"}, timeout=1)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the Oxigraph server did not start")
 
 
 class LiveServer:

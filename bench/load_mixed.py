@@ -17,7 +17,6 @@ import argparse
 import itertools
 import json
 import random
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,29 +29,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.live import LiveServer, free_port  # noqa: E402
+from bench.live import LiveServer, store_server  # noqa: E402
 from bench.load import cpu_seconds, hammer  # noqa: E402
 from registry.io.generate import documents  # noqa: E402
 
 SEARCH = """query($text: String) { search(text: $text, facets: [THEME, ACCESS_RIGHTS], first: 10) {
   totalCount hits { iri title } } }"""
 TEXTS = ["myelodysplastic", "sickle cell", "myeloma", "transfusion", "registry", "cohort", "Lyon"]
-
-
-def store_server(location: Path) -> tuple[subprocess.Popen[bytes], str]:
-    exe = Path(sys.executable).parent / "oxigraph"
-    port = free_port()
-    cmd = [str(exe) if exe.exists() else "oxigraph", "serve", "--location", str(location)]
-    proc = subprocess.Popen([*cmd, "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/query"
-    for _ in range(300):
-        try:
-            httpx.get(url, params={"query": "ASK {}"}, timeout=1)
-            return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the Oxigraph server did not start")
 
 
 def prepare(home: Path, store_url: str, records: int, work: Path) -> None:

@@ -52,7 +52,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.live import free_port  # noqa: E402
+from bench.live import free_port, store_server  # noqa: E402
 from bench.load import cpu_seconds, hammer, percentiles, wrk, wrk_script  # noqa: E402
 from bench.search_data import ACCESS, BASE, DISEASES, SITES, THEMES, Corpus, generate  # noqa: E402
 from registry.vocab import DCAT, DCT, FG, HEALTH, ICD10  # noqa: E402
@@ -114,31 +114,6 @@ def index_latency(index: Any, qs: list[dict[str, Any]]) -> dict[str, Any]:
         index.search(SearchQuery(text=q["text"], filters=f, facets=facets, first=10))
         lat.append(time.perf_counter() - t0)
     return percentiles(lat, time.monotonic() - start)
-
-
-def store_server(location: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """An Oxigraph server over the registry's store (the terminologies that disease filters expand
-    through, and the records): `fairgrid serve --workers N` needs the store as a server."""
-    exe = Path(sys.executable).parent / "oxigraph"
-    port = free_port()
-    cmd = [
-        str(exe) if exe.exists() else "oxigraph",
-        "serve",
-        "--location",
-        str(location),
-        "--bind",
-        f"127.0.0.1:{port}",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/query"
-    for _ in range(300):
-        try:
-            httpx.get(url, params={"query": "ASK {}"}, timeout=1)
-            return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the Oxigraph server did not start")
 
 
 def import_terminologies(home: Path) -> str:
@@ -270,7 +245,8 @@ def point(corpus: Corpus, n: int, a: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"records": n, "index_only": index_latency(emb, qs)}
     emb.close()
     print("embedded index alone (one thread, no HTTP/GraphQL):", out["index_only"], flush=True)
-    oxi, store_url = store_server(home / "store")
+    # The store server holds the terminologies that disease filters expand through, and the records.
+    oxi, store_url = store_server(home / "store", stderr=subprocess.DEVNULL)
     try:
         env = {"FAIRGRID_STORE_URL": store_url}
         # Embedded first, before an OpenSearch index exists: building it leaves the node merging
