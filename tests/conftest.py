@@ -40,6 +40,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def listens(pid: int, port: int) -> bool:
+    """Whether process `pid` holds the socket listening on 127.0.0.1:`port` (Linux; elsewhere assumed)."""
+    try:
+        rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return True
+    inodes = {
+        f"socket:[{cols[9]}]"
+        for cols in (row.split() for row in rows)
+        if cols[1] == f"0100007F:{port:04X}" and cols[3] == "0A"  # 0A: LISTEN
+    }
+    try:
+        return any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # it exited meanwhile
+        return False
+
+
 def oxigraph_binary() -> str:
     exe = Path(sys.executable).parent / "oxigraph"
     found = str(exe) if exe.exists() else shutil.which("oxigraph")
@@ -60,7 +77,20 @@ class OxigraphServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        cmd = [
+        """Start the server on a free port; when another process took the port between `free_port`
+        and the server's bind (xdist workers start servers at the same time), on another one."""
+        error = b""
+        for _ in range(5):
+            self.proc = subprocess.Popen(self._command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if self._answers():
+                return
+            error = self.proc.communicate(timeout=10)[1] if self.proc.poll() is not None else b""
+            self.stop()
+            self.port = free_port()
+        raise RuntimeError(f"oxigraph server did not start: {error.decode(errors='replace')[-2000:]}")
+
+    def _command(self) -> list[str]:
+        return [
             oxigraph_binary(),
             "serve",
             "--location",
@@ -69,15 +99,20 @@ class OxigraphServer:
             f"127.0.0.1:{self.port}",
             *(["--timeout-s", f"{self.timeout_s:g}"] if self.timeout_s is not None else []),
         ]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def _answers(self) -> bool:
+        """Whether this server (not another process on its port) answers within 30 s."""
+        assert self.proc is not None
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.proc.poll() is None:
             try:
                 httpx.get(self.url + "/query", params={"query": "ASK {}"}, timeout=1.0)
-                return
+                if listens(self.proc.pid, self.port):
+                    return True
             except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("oxigraph server did not start")
+                pass
+            time.sleep(0.1)
+        return False
 
     def stop(self) -> None:
         if self.proc is not None:
