@@ -35,41 +35,10 @@ LICENCE = EU + "licence/"
 ACCESS_RIGHT = EU + "access-right/"
 
 # EU file-type codes the MQA counts as non-proprietary / machine-readable. This is fairgrid's subset of
-# the MQA's lists (it names the formats a health catalogue uses), not the complete published lists.
-NON_PROPRIETARY = frozenset(
-    [
-        "CSV",
-        "TSV",
-        "JSON",
-        "JSON_LD",
-        "XML",
-        "RDF",
-        "RDF_XML",
-        "RDF_TURTLE",
-        "TURTLE",
-        "N3",
-        "N_TRIPLES",
-        "N_QUADS",
-        "TRIG",
-        "HTML",
-        "TXT",
-        "ODS",
-        "ODT",
-        "PARQUET",
-        "GEOJSON",
-        "GML",
-        "SPARQLQ",
-        "SPARQLQRES",
-        "ZIP",
-        "GZIP",
-        "TAR",
-        "PDF",
-        "PDFA1A",
-        "PDFA1B",
-    ]
-)
-MACHINE_READABLE = frozenset(
-    [
+# the MQA's lists (it names the formats a health catalogue uses), not the complete published lists. Most
+# are on both: open formats for structured data.
+_OPEN_STRUCTURED = frozenset(
+    {
         "CSV",
         "TSV",
         "JSON",
@@ -84,15 +53,17 @@ MACHINE_READABLE = frozenset(
         "N_QUADS",
         "TRIG",
         "ODS",
-        "XLS",
-        "XLSX",
         "PARQUET",
         "GEOJSON",
         "GML",
         "SPARQLQ",
         "SPARQLQRES",
-    ]
+    }
 )
+# Open, but text for people or a container: documents and archives.
+NON_PROPRIETARY = _OPEN_STRUCTURED | {"HTML", "TXT", "ODT", "ZIP", "GZIP", "TAR", "PDF", "PDFA1A", "PDFA1B"}
+# Machine-readable, but proprietary: spreadsheets.
+MACHINE_READABLE = _OPEN_STRUCTURED | {"XLS", "XLSX"}
 DIMENSIONS = ("findability", "accessibility", "interoperability", "reusability", "contextuality")
 BANDS = (("excellent", 351), ("good", 221), ("sufficient", 121), ("bad", 0))
 MAX_TOTAL = 405
