@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,17 +35,25 @@ BASE = "https://w3id.org/fairgrid/"
     ]
 )
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
-    if request.param.startswith("fuseki-"):
-        with fresh_dataset(request.param.removeprefix("fuseki-")) as url:
+    with open_store(request.param, tmp_path) as s:
+        yield s
+
+
+@contextmanager
+def open_store(kind: str, where: Path) -> Iterator[RecordStore]:
+    """An empty store of `kind` (embedded, sparql-endpoint, fuseki-mem or fuseki-tdb2), in the folder
+    `where` when it has files; closed (its server stopped) after."""
+    if kind.startswith("fuseki-"):
+        with fresh_dataset(kind.removeprefix("fuseki-")) as url:
             s: RecordStore = SparqlEndpointStore(url)
             yield s
             s.close()
-    elif request.param == "embedded":
-        s = OxigraphStore(tmp_path / "store")
+    elif kind == "embedded":
+        s = OxigraphStore(where / "store")
         yield s
         s.close()
     else:
-        server = OxigraphServer(tmp_path / "endpoint")
+        server = OxigraphServer(where / "endpoint")
         server.start()
         s = SparqlEndpointStore(server.url + "/query", server.url + "/update")
         yield s

@@ -15,29 +15,16 @@ from hypothesis import given
 from registry.errors import InputError, InvalidIri, StaleRevision
 from registry.rdf import is_iri
 from registry.sparql_text import iri, literal, values
-from registry.store.oxigraph import OxigraphStore
 from registry.store.port import RecordStore, Write
-from registry.store.remote import SparqlEndpointStore
 from registry.vocab import DCT
-from tests.conftest import OxigraphServer
 from tests.hostile import DROP_ALL, bounded, iris, languages, texts
-from tests.registry.store.test_conformance import dataset, write
+from tests.registry.store.test_conformance import dataset, open_store, write
 
 
 @pytest.fixture(scope="module", params=["embedded", "sparql-endpoint"])
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordStore]:
-    where = tmp_path_factory.mktemp("injection")
-    if request.param == "embedded":
-        s: RecordStore = OxigraphStore(where / "store")
+    with open_store(request.param, tmp_path_factory.mktemp("injection")) as s:
         yield s
-        s.close()
-        return
-    server = OxigraphServer(where / "endpoint")
-    server.start()
-    s = SparqlEndpointStore(server.url + "/query", server.url + "/update")
-    yield s
-    s.close()
-    server.stop()
 
 
 @pytest.fixture(scope="module")
