@@ -52,7 +52,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.live import free_port, store_server  # noqa: E402
+from bench.live import LiveServer, store_server  # noqa: E402
 from bench.load import cpu_seconds, hammer, percentiles, wrk, wrk_script  # noqa: E402
 from bench.search_data import ACCESS, BASE, DISEASES, SITES, THEMES, Corpus, generate  # noqa: E402
 from registry.vocab import DCAT, DCT, FG, HEALTH, ICD10  # noqa: E402
@@ -139,21 +139,12 @@ def http_bench(
     from api.auth import dev_token
     from registry.identity import Role
 
-    port = free_port()
-    exe = str(Path(sys.executable).parent / "fairgrid")
-    cmd = [exe, "serve", "--port", str(port), "--workers", str(a.workers), "--log-level", "warning"]
-    # development sign-in: the bench signs its requests with a `fairgrid dev-token`
-    server_env = {**os.environ, "FAIRGRID_HOME": str(home), "FAIRGRID_DEV_AUTH": "1", **env}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=server_env)
+    # development sign-in (LiveServer turns it on): the bench signs its requests with a `fairgrid dev-token`
     token = dev_token(home, "bench", [Role.RESEARCHER])
-    url = f"http://127.0.0.1:{port}/graphql"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with LiveServer(home, workers=a.workers, env=env) as server:
+        assert server.proc is not None
+        pid, base = server.proc.pid, server.base
+        url = f"{base}/graphql"
         local = threading.local()
 
         def call(q: dict[str, Any]) -> None:
@@ -166,12 +157,12 @@ def http_bench(
 
         for q in qs[:40]:  # warm up (every worker)
             call(q)
-        cpu0, store0 = cpu_seconds(proc.pid), cpu_seconds(store_pid)
+        cpu0, store0 = cpu_seconds(pid), cpu_seconds(store_pid)
         if a.driver == "wrk" or (a.driver == "auto" and shutil.which("wrk")):
-            out = wrk(f"http://127.0.0.1:{port}", wrk_script(GQL, qs, token, home), a.clients, a.seconds)
+            out = wrk(base, wrk_script(GQL, qs, token, home), a.clients, a.seconds)
         else:
             out = hammer(call, qs, a.clients, a.seconds)
-        cpu1, store1 = cpu_seconds(proc.pid), cpu_seconds(store_pid)
+        cpu1, store1 = cpu_seconds(pid), cpu_seconds(store_pid)
         if cpu0 is not None and cpu1 is not None and out["requests"]:
             # the server's whole CPU cost per search (all workers): with every core busy, this is
             # what sets throughput and so, with a fixed number of clients, latency
@@ -179,11 +170,8 @@ def http_bench(
         if store0 is not None and store1 is not None and out["requests"]:
             out["store_server_cpu_ms_per_request"] = round((store1 - store0) * 1000 / out["requests"], 3)
         if out.get("driver") == "wrk":
-            out["http_floor"] = wrk(f"http://127.0.0.1:{port}/healthz", None, a.clients, a.seconds)
+            out["http_floor"] = wrk(f"{base}/healthz", None, a.clients, a.seconds)
         return out
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
 
 
 def fdp_bench(store: Any, qs: list[dict[str, Any]], a: argparse.Namespace) -> dict[str, Any]:

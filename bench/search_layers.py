@@ -30,8 +30,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +42,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.live import free_port  # noqa: E402
+from bench.live import LiveServer  # noqa: E402
 from bench.load import cpu_seconds  # noqa: E402
 from bench.search import GQL, import_terminologies, queries  # noqa: E402
 from bench.search_data import Corpus  # noqa: E402
@@ -124,42 +122,30 @@ def over_http(home: Path, requests: int) -> dict[str, float | None]:
     from api.auth import dev_token
     from registry.identity import Role
 
-    port = free_port()
-    exe = str(Path(sys.executable).parent / "fairgrid")
-    cmd = [exe, "serve", "--port", str(port), "--workers", "1", "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "FAIRGRID_DEV_AUTH": "1"})
     token = dev_token(home, "bench", [Role.RESEARCHER])
-    url = f"http://127.0.0.1:{port}/graphql"
     qs = queries()
-    try:
-        with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as c:
-            for _ in range(600):
-                try:
-                    if c.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
+    with (
+        LiveServer(home) as server,
+        httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as c,
+    ):
+        assert server.proc is not None
+        pid, url = server.proc.pid, f"{server.base}/graphql"
 
-            def server_ms(body: Callable[[int], dict[str, Any]]) -> float | None:
-                for i in range(40):
-                    c.post(url, json=body(i))
-                before = cpu_seconds(proc.pid)
-                for i in range(requests):
-                    r = c.post(url, json=body(i))
-                    if r.status_code != 200 or r.json().get("errors"):
-                        raise RuntimeError(f"{r.status_code} {r.text[:200]}")
-                after = cpu_seconds(proc.pid)
-                return (
-                    None if before is None or after is None else round((after - before) * 1000 / requests, 3)
-                )
+        def server_ms(body: Callable[[int], dict[str, Any]]) -> float | None:
+            for i in range(40):
+                c.post(url, json=body(i))
+            before = cpu_seconds(pid)
+            for i in range(requests):
+                r = c.post(url, json=body(i))
+                if r.status_code != 200 or r.json().get("errors"):
+                    raise RuntimeError(f"{r.status_code} {r.text[:200]}")
+            after = cpu_seconds(pid)
+            return None if before is None or after is None else round((after - before) * 1000 / requests, 3)
 
-            return {
-                "http": server_ms(lambda i: {"query": GQL, "variables": qs[i % len(qs)]}),
-                "http_floor": server_ms(lambda i: {"query": "{ __typename }"}),
-            }
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
+        return {
+            "http": server_ms(lambda i: {"query": GQL, "variables": qs[i % len(qs)]}),
+            "http_floor": server_ms(lambda i: {"query": "{ __typename }"}),
+        }
 
 
 def main() -> None:
