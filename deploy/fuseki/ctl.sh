@@ -29,8 +29,9 @@ healthy() {
   done
 }
 
-# Another server on the port need not have our datasets.
-answering() { curl -fsS --max-time 2 -o /dev/null "$url/" 2>/dev/null; }
+# Another server on the port need not have our datasets, nor answer 2xx at / (Fuseki itself answers 404):
+# any HTTP answer counts.
+answering() { curl -sS --max-time 2 -o /dev/null "$url/" 2>/dev/null; }
 
 check_tools() {
   command -v java >/dev/null || die "java not found; install a Java 17 JDK (e.g. openjdk-17-jdk)"
