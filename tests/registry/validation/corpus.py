@@ -27,6 +27,13 @@ from registry.vocab import (
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "ontologies" / "examples" / "consortium.ttl"
 REFERENCE = Path(__file__).resolve().parent / "examples"  # copies of the official examples
+# The bases EXAMPLE's records may be under: its own and the terminologies' it cites.
+ALLOWED = (
+    "https://w3id.org/fairgrid/",
+    "http://id.who.int/",
+    "http://www.orpha.net/",
+    "http://purl.obolibrary.org/",
+)
 
 Case = tuple[str, Draft, list[ox.Triple]]
 
@@ -34,6 +41,11 @@ Case = tuple[str, Draft, list[ox.Triple]]
 def _drafts(path: Path, allowed: tuple[str, ...]) -> list[Draft]:
     triples = [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
     return split(triples, base_iri="https://w3id.org/fairgrid/", allowed=allowed, source=path.name).drafts
+
+
+def example_drafts() -> dict[str, Draft]:
+    """EXAMPLE's records, by IRI."""
+    return {d.iri: d for d in _drafts(EXAMPLE, ALLOWED)}
 
 
 def _context(d: Draft, by_iri: dict[str, Draft]) -> list[ox.Triple]:

@@ -19,14 +19,8 @@ from registry.validation.reference import PyshaclValidator
 from registry.validation.report import ValidationReport
 from registry.validation.validator import CompiledValidator
 from registry.vocab import DCAT, DCT, FOAF, RDFS
-from tests.registry.validation.corpus import EXAMPLE, _context, _drafts
+from tests.registry.validation.corpus import _context
 
-ALLOWED = (
-    "https://w3id.org/fairgrid/",
-    "http://id.who.int/",
-    "http://www.orpha.net/",
-    "http://purl.obolibrary.org/",
-)
 DATASET = "https://w3id.org/fairgrid/dataset/consortium-aggregate-statistics"
 DISTRIBUTION = "https://w3id.org/fairgrid/distribution/consortium-aggregate-statistics-csv"
 PAGE = ox.NamedNode("https://hospital.example.org/studies/mds-registry")  # typed nowhere
@@ -53,11 +47,6 @@ REFUSED = [
     (DISTRIBUTION, DCT + "license", ox.NamedNode("http://dcat-ap.de/def/licenses/cc-zero")),  # in no list
     (DISTRIBUTION, DCT + "license", ox.NamedNode("https://hospital.example.org/our-licence")),
 ]
-
-
-@pytest.fixture(scope="module")
-def drafts() -> dict[str, Draft]:
-    return {d.iri: d for d in _drafts(EXAMPLE, ALLOWED)}
 
 
 # the reports of both validators on one record with `prop` set to the value under test

@@ -22,11 +22,6 @@ def key(v: Violation) -> tuple[str | None, ...]:
 
 
 @pytest.fixture(scope="module")
-def fast() -> CompiledValidator:
-    return CompiledValidator()
-
-
-@pytest.fixture(scope="module")
 def reference() -> PyshaclValidator:
     return PyshaclValidator()
 

@@ -21,26 +21,10 @@ from registry.validation.health import (
 from registry.validation.report import ValidationReport
 from registry.validation.validator import CompiledValidator
 from registry.vocab import ACCESS_PUBLIC, DCATAP, DCT, FOAF, HEALTH
-from tests.registry.validation.corpus import EXAMPLE, REFERENCE, _context, _drafts
+from tests.registry.validation.corpus import REFERENCE, _context, _drafts
 from tests.registry.validation.test_equivalence import key
 
-ALLOWED = (
-    "https://w3id.org/fairgrid/",
-    "http://id.who.int/",
-    "http://www.orpha.net/",
-    "http://purl.obolibrary.org/",
-)
 ACCESS_RIGHTS = ox.NamedNode(DCT + "accessRights")
-
-
-@pytest.fixture(scope="module")
-def fast() -> CompiledValidator:
-    return CompiledValidator()
-
-
-@pytest.fixture(scope="module")
-def drafts() -> dict[str, Draft]:
-    return {d.iri: d for d in _drafts(EXAMPLE, ALLOWED)}
 
 
 def _validate(

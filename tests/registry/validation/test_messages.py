@@ -10,15 +10,14 @@ import pytest
 from registry.io.split import Draft
 from registry.validation.validator import CompiledValidator
 from registry.vocab import DCAT, DCT, HEALTH, XSD
-from tests.registry.validation.corpus import EXAMPLE, _context, _drafts
-from tests.registry.validation.test_healthdcat import ALLOWED
+from tests.registry.validation.corpus import _context, example_drafts
 
 DATASET = "https://w3id.org/fairgrid/dataset/mds-ngs-milan"
 
 
 @pytest.fixture(scope="module")
 def messages() -> tuple[list[str], Counter[tuple[str | None, str]], int]:
-    drafts = {d.iri: d for d in _drafts(EXAMPLE, ALLOWED)}
+    drafts = example_drafts()
     d: Draft = drafts[DATASET]
     s = ox.NamedNode(DATASET)
     records = ox.NamedNode(HEALTH + "numberOfRecords")

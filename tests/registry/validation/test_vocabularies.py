@@ -12,14 +12,8 @@ import pytest
 from registry.io.split import Draft
 from registry.validation.validator import CompiledValidator
 from registry.vocab import DCAT, DCT
-from tests.registry.validation.corpus import EXAMPLE, _context, _drafts
+from tests.registry.validation.corpus import _context
 
-ALLOWED = (
-    "https://w3id.org/fairgrid/",
-    "http://id.who.int/",
-    "http://www.orpha.net/",
-    "http://purl.obolibrary.org/",
-)
 NAL = "http://publications.europa.eu/resource/authority/"
 IANA = "http://www.iana.org/assignments/media-types/"
 DATASET = "https://w3id.org/fairgrid/dataset/consortium-aggregate-statistics"
@@ -81,16 +75,6 @@ UNKNOWN = [
     (DATASET, DCT + "spatial", "https://www.geonames.org/390903"),  # a GeoNames web page, not a feature IRI
     (DATASET, HEALTH_CATEGORY, HDEU + "healthcategories/NOT_A_CATEGORY"),
 ]
-
-
-@pytest.fixture(scope="module")
-def fast() -> CompiledValidator:
-    return CompiledValidator()
-
-
-@pytest.fixture(scope="module")
-def drafts() -> dict[str, Draft]:
-    return {d.iri: d for d in _drafts(EXAMPLE, ALLOWED)}
 
 
 def _with(d: Draft, prop: str, value: str) -> list[ox.Triple]:
