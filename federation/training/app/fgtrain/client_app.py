@@ -39,6 +39,16 @@ def _site(context: Context) -> tuple[str, str]:
     return str(node.get("site-id", "site")), home
 
 
+def _site_run(context: Context) -> tuple[str, Hyper, site_data.Policy, site_data.SiteData]:
+    """The site's id, the run's hyperparameters, the site's disclosure policy, and the site's patients for
+    the run's task and cohort (both parts: training and held-out test)."""
+    cfg = context.run_config
+    site_id, home = _site(context)
+    hp = Hyper.from_run_config(cfg)
+    policy = site_data.site_policy(home)
+    return site_id, hp, policy, site_data.load(home, str(cfg["task"]), cfg.get("cohort") or None)
+
+
 def _seed(site_id: str, server_round: int) -> int:
     return int.from_bytes(hashlib.sha256(f"{site_id}:{server_round}".encode()).digest()[:4], "big")
 
@@ -54,10 +64,7 @@ def _reply(msg: Message, metrics: dict[str, float], site_id: str, arrays: ArrayR
 @app.train()
 def train_fn(msg: Message, context: Context) -> Message:
     cfg = context.run_config
-    site_id, home = _site(context)
-    hp = Hyper.from_run_config(cfg)
-    policy = site_data.site_policy(home)
-    everyone = site_data.load(home, str(cfg["task"]), cfg.get("cohort") or None)
+    site_id, hp, policy, everyone = _site_run(context)
     data, test = everyone.part(test=False), everyone.part(test=True)
     if len(data) < policy.threshold:
         raise TooFewPatients(f"{site_id}: fewer labelled patients than the site's threshold")
@@ -111,11 +118,8 @@ def _score(model: Any, test: site_data.SiteData) -> dict[str, Any]:
 
 @app.evaluate()
 def evaluate_fn(msg: Message, context: Context) -> Message:
-    cfg = context.run_config
-    site_id, home = _site(context)
-    hp = Hyper.from_run_config(cfg)
-    policy = site_data.site_policy(home)
-    test = site_data.load(home, str(cfg["task"]), cfg.get("cohort") or None).part(test=True)
+    site_id, hp, policy, everyone = _site_run(context)
+    test = everyone.part(test=True)
     model = new_model(test.task, len(test.features), hp)
     load_arrays(model, msg.content.array_records["arrays"])
     released = site_data.disclose(_score(model, test), policy)
