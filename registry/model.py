@@ -16,6 +16,12 @@ META_GRAPH = "urn:fairgrid:meta"
 OUTBOX_GRAPH = "urn:fairgrid:outbox"
 
 
+def names_a_store_graph(iri: str) -> bool:
+    """Whether `iri` is the name of one of the store's own graphs (heads and PROV, the outbox, a
+    revision's content): no record may have it, as a record's content lives in the graph of its name."""
+    return iri in (META_GRAPH, OUTBOX_GRAPH) or iri.startswith(REVISION_PREFIX)
+
+
 def revision_iri(iri: str, number: int) -> str:
     """IRI of one revision entity (and of the named graph holding that revision's content)."""
     return f"{REVISION_PREFIX}{number}:{iri}"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from registry import locks
-from registry.errors import FairgridError, StaleRevision, Unavailable
-from registry.model import Record, RevisionInfo
-from registry.sparql_text import term
+from registry.errors import FairgridError, InvalidIri, StaleRevision, Unavailable
+from registry.model import Record, RevisionInfo, names_a_store_graph
+from registry.sparql_text import shown, term
 from registry.store import sparql as queries
 from registry.store.port import Write
 from registry.vocab import Kind
@@ -91,6 +91,10 @@ class SparqlBackedStore(ABC):
         ]  # fmt: skip
         if misnumbered:
             raise ValueError(f"a write must add the revision after its base: {', '.join(misnumbered[:5])}")
+        # Written, a record named like the store's own graph would replace that graph's content (a
+        # record `urn:fairgrid:meta` deleted every head): refused before anything is sent.
+        if reserved := [w.record.iri for w in writes if names_a_store_graph(w.record.iri)]:
+            raise InvalidIri(f"record IRI {shown(reserved[0])} names one of the store's own graphs")
         with self._lock, self._writers_queue():
             current = self.heads([w.record.iri for w in writes])
             stale = [

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 
 from registry.errors import InputError, InvalidIri, StaleRevision
+from registry.model import META_GRAPH, OUTBOX_GRAPH, names_a_store_graph, revision_iri
 from registry.rdf import is_iri
 from registry.sparql_text import iri, literal, values
 from registry.store.port import RecordStore, Write
@@ -96,12 +97,29 @@ def test_a_refused_write_changes_nothing(seeded: RecordStore, value: str) -> Non
         before = seeded.dump()
         try:
             attempt()
-        except InvalidIri:
-            assert not is_iri(value) and seeded.dump() == before, value
+        except InvalidIri:  # not an IRI, or a record named like one of the store's graphs
+            assert (not is_iri(value) or names_a_store_graph(value)) and seeded.dump() == before, value
         except StaleRevision:  # a valid IRI an earlier example registered: refused as a whole too
             assert is_iri(value) and seeded.dump() == before, value
         else:
             assert is_iri(value), value
+
+
+@pytest.mark.parametrize(
+    "name", [META_GRAPH, OUTBOX_GRAPH, revision_iri("https://w3id.org/fairgrid/dataset/seed", 1)]
+)
+def test_a_record_named_like_a_store_graph_is_refused_and_the_store_is_untouched(
+    seeded: RecordStore, name: str
+) -> None:
+    """Its content would replace the graph's: a record `urn:fairgrid:meta` deleted every head (found by
+    the test above when its examples included that name)."""
+    before = seeded.dump()
+    _, triples = dataset("fuzz", "Fuzz")
+    good = write(f"https://w3id.org/fairgrid/dataset/fuzz-{uuid.uuid4()}", triples, 1, None)
+    with pytest.raises(InvalidIri, match="store's own graphs"):
+        seeded.commit([good, write(name, triples, 1, None)])
+    assert seeded.dump() == before
+    assert len(seeded.history(dataset("seed", "")[0])) == 2
 
 
 @bounded
