@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 
 from registry.config import AuthSettings, Settings
 from registry.identity import Identity, Role
+from registry.locks import exclusive
 from registry.wiring import Registry, open_registry
 from tests.shared_nodes import OPENSEARCH_URL, node_lock
 
@@ -34,10 +37,33 @@ CURATOR = Identity("curator-1", frozenset({Role.CURATOR}))
 RESEARCHER = Identity("researcher-1", frozenset({Role.RESEARCHER}))
 
 
-def free_port() -> int:
+PORT_CLAIMS = Path(tempfile.gettempdir()) / "fairgrid-test-ports.json"
+CLAIM_S = 600.0  # longer than a test holds a port it was handed
+
+
+def _any_free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_port() -> int:
+    """A port free now, and not handed out by this function to any test process on the machine (xdist
+    workers, other runs) in the last CLAIM_S seconds: a test binds it later, or relies on nothing
+    listening there, and meanwhile the other workers' servers take other ports."""
+    with exclusive(PORT_CLAIMS.with_suffix(".lock"), timeout_s=60, what="the test port claims"):
+        now = time.time()
+        try:
+            claims = {p: t for p, t in json.loads(PORT_CLAIMS.read_text()).items() if now - t < CLAIM_S}
+        except (OSError, ValueError):
+            claims = {}
+        for _ in range(1000):
+            port = _any_free_port()
+            if str(port) not in claims:
+                break
+        claims[str(port)] = now
+        PORT_CLAIMS.write_text(json.dumps(claims))
+    return port
 
 
 def listens(pid: int, port: int) -> bool:
