@@ -35,8 +35,12 @@ browser:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } || \
 		echo "chromium is not installed (apt-get install chromium): the browser test will fail"
 
+# The suite on PYTEST_WORKERS processes (pytest-xdist), a module per worker at a time (loadfile: a module's
+# fixtures are built once); PYTEST_WORKERS=0 runs it in this one process.
+PYTEST_WORKERS ?= 2
 pytest: install browser
-	FAIRGRID_DEV_AUTH=1 FAIRGRID_REQUIRE_CHROMIUM=1 bash deploy/test-services.sh run $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	FAIRGRID_DEV_AUTH=1 FAIRGRID_REQUIRE_CHROMIUM=1 bash deploy/test-services.sh run \
+		$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
