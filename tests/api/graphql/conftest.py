@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,13 +114,17 @@ def organization(slug: str, name: str = "Example organisation") -> str:
     )
 
 
+HOLD_S = 120.0  # only a bound: a held call waits for the test to let it go
+
+
 class CountingStore:
-    """The real store, counting calls through the RecordStore port (and optionally slowed down)."""
+    """The real store, counting calls through the RecordStore port; inside `hold()` every call waits."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.calls: Counter[str] = Counter()
-        self.delay_s = 0.0
+        self._gate: threading.Event | None = None
+        self.answered = threading.Event()  # a held call went through to the store
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.inner, name)
@@ -128,11 +133,27 @@ class CountingStore:
 
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.calls[name] += 1
-            if self.delay_s:
-                time.sleep(self.delay_s)
-            return attr(*args, **kwargs)
+            gate = self._gate
+            if gate is None:
+                return attr(*args, **kwargs)
+            gate.wait(HOLD_S)
+            try:
+                return attr(*args, **kwargs)
+            finally:
+                self.answered.set()
 
         return counted
+
+    @contextmanager
+    def hold(self) -> Iterator[threading.Event]:
+        """Store calls made in the block wait until it ends (HOLD_S at most), then go through; yields the
+        event set once a held call has reached the store."""
+        self._gate, self.answered = threading.Event(), threading.Event()
+        try:
+            yield self.answered
+        finally:
+            gate, self._gate = self._gate, None
+            gate.set()
 
     def total(self) -> int:
         return sum(self.calls.values())

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from typing import Any
-
-import pytest
 from graphql import get_introspection_query
 
 from api.graphql import Limits
 from registry.identity import Role, local_operator
-from tests.api.graphql.conftest import BASE, Env, error_codes
+from tests.api.graphql.conftest import BASE, HOLD_S, Env, error_codes
 
 
 def test_depth_limit(env: Env) -> None:
@@ -44,49 +39,19 @@ def test_page_size_limit(env: Env) -> None:
     assert body["errors"][0]["extensions"]["status"] == 400
 
 
-class HeldStore:
-    """Stands in for the store: every call waits until the test lets it go (HOLD_S is only a bound)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.release = threading.Event()
-        self.finished = threading.Event()  # a call went through to the store
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.inner, name)
-        if name.startswith("_") or not callable(attr):
-            return attr
-
-        def held(*args: Any, **kwargs: Any) -> Any:
-            self.release.wait(HOLD_S)
-            try:
-                return attr(*args, **kwargs)
-            finally:
-                self.finished.set()
-
-        return held
-
-
-HOLD_S = 120.0
-
-
-def test_timeout_cancels_the_operation(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_timeout_cancels_the_operation(env: Env) -> None:
     """The answer comes at the operation's deadline, while the store call is still held: without the
     deadline it would come only once the store answered (after HOLD_S, with data and no error)."""
-    held = HeldStore(env.store.inner)
     with env.make_client(Limits(timeout_s=0.3)) as slow:
-        monkeypatch.setattr(env.store, "inner", held)
-        try:
+        with env.store.hold() as answered:
             body = env.gql(
                 "query($iri: String!) { record(iri: $iri) { title } }",
                 {"iri": BASE + "catalog/consortium"},
                 roles=(Role.RESEARCHER,),
                 client=slow,
             )
-            store_answered_first = held.finished.is_set()
-        finally:
-            held.release.set()
-        assert held.finished.wait(HOLD_S)  # the abandoned store call ends before the store closes
+            store_answered_first = answered.is_set()
+        assert answered.wait(HOLD_S)  # the abandoned store call ends before the store closes
     assert error_codes(body) == ["timeout"]
     assert "0.3 s" in body["errors"][0]["message"] and body["errors"][0]["extensions"]["hint"]
     assert not store_answered_first
@@ -106,9 +71,8 @@ def test_search_deadline_cancels_the_operation(env: Env) -> None:
     event loop, where nothing could interrupt it and every other request would wait behind it."""
     env.reg.records.deprecate(local_operator(), BASE + "dataset/bulk-0", "a commit: terminologies re-checked")
     with env.make_client(Limits(timeout_s=0.3)) as slow:
-        env.store.delay_s = 0.8  # the terminology check in the disease filter's expansion is slow
-        body = env.gql('{ search(filter: {diseases: ["D46"]}) { totalCount } }', client=slow)
-        env.store.delay_s = 0.0
-        time.sleep(0.8)  # let the abandoned store call finish before the store closes
+        with env.store.hold() as answered:  # the terminology check in the disease filter's expansion
+            body = env.gql('{ search(filter: {diseases: ["D46"]}) { totalCount } }', client=slow)
+        assert answered.wait(HOLD_S)  # the abandoned store call ends before the store closes
     assert error_codes(body) == ["timeout"], body
     assert body.get("data") is None
