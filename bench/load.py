@@ -76,6 +76,21 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def settle(pid: int, quiet_share: float = 0.05, window_s: float = 1.0, limit_s: float = 180.0) -> float:
+    """Wait until process `pid` (with its children) uses under `quiet_share` of a core over `window_s`;
+    returns the seconds waited. A store server opened on a freshly bulk-loaded RocksDB folder compacts
+    it first (about 10 s of CPU at 1,000,000 records): measured during a load, that is not search work,
+    and it takes the cores from the servers being measured."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit_s:
+        c0 = cpu_seconds(pid)
+        time.sleep(window_s)
+        c1 = cpu_seconds(pid)
+        if c0 is None or c1 is None or c1 - c0 < quiet_share * window_s:
+            break
+    return round(time.monotonic() - t0, 1)
+
+
 # wrk (C, event driven) drives the load when installed: 16 Python client threads would themselves add
 # ~20 ms of GIL queueing per request on a 2-core machine, even against /healthz.
 # Each wrk thread counts the answers that are HTTP 200 but carry GraphQL `errors` (only the search script

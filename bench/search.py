@@ -24,8 +24,9 @@ default http://127.0.0.1:9250; `none` leaves it out), else reported as null.
 Server CPU per search (CPU seconds of the serving processes / searches answered) is the robust figure on a
 shared machine; requests per second and percentiles depend on what else runs. The last line is one JSON
 object: per size, CPU per search for each path (the FDP-style one is this process's CPU; the store
-server's is given apart), throughput, p95/p99 and every path's error count (wrk counts HTTP 200 answers
-with GraphQL `errors` as errors), and the growth of embedded CPU per search from the first size to the last.
+server's is given apart, measured once it has compacted the bulk-loaded folder), throughput, p95/p99
+and every path's error count (wrk counts HTTP 200 answers with GraphQL `errors` as errors), and the
+growth of embedded CPU per search from the first size to the last.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.live import LiveServer, store_server  # noqa: E402
-from bench.load import cpu_seconds, hammer, percentiles, wrk, wrk_script  # noqa: E402
+from bench.load import cpu_seconds, hammer, percentiles, settle, wrk, wrk_script  # noqa: E402
 from bench.search_data import ACCESS, BASE, DISEASES, SITES, THEMES, Corpus, generate  # noqa: E402
 from registry.vocab import DCAT, DCT, FG, HEALTH, ICD10  # noqa: E402
 
@@ -236,6 +237,8 @@ def point(corpus: Corpus, n: int, a: argparse.Namespace) -> dict[str, Any]:
     # The store server holds the terminologies that disease filters expand through, and the records.
     oxi, store_url = store_server(home / "store", stderr=subprocess.DEVNULL)
     try:
+        out["store_settle_s"] = settle(oxi.pid)
+        print(f"store server quiet after {out['store_settle_s']}s (compacting the bulk load)", flush=True)
         env = {"FAIRGRID_STORE_URL": store_url}
         # Embedded first, before an OpenSearch index exists: building it leaves the node merging
         # segments in the background, which would take CPU from this run.
@@ -258,6 +261,7 @@ def summary(p: dict[str, Any]) -> dict[str, Any]:
     return {
         "records": p["records"], "embedded_cpu_ms_per_search": emb.get("server_cpu_ms_per_request"),
         "store_server_cpu_ms_per_search": emb.get("store_server_cpu_ms_per_request"),
+        "store_settle_s": p.get("store_settle_s"),
         "embedded_rps": emb.get("rps"), "embedded_p95_ms": emb["p95_ms"], "embedded_p99_ms": emb["p99_ms"],
         "index_only_p95_ms": p["index_only"]["p95_ms"],
         "http_floor_p95_ms": emb.get("http_floor", {}).get("p95_ms"),
