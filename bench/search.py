@@ -238,7 +238,9 @@ def point(corpus: Corpus, n: int, a: argparse.Namespace) -> dict[str, Any]:
     oxi, store_url = store_server(home / "store", stderr=subprocess.DEVNULL)
     try:
         out["store_settle_s"] = settle(oxi.pid)
-        print(f"store server quiet after {out['store_settle_s']}s (compacting the bulk load)", flush=True)
+        # settle gives up at its limit: the message says how long it waited, not that it went quiet
+        waited = out["store_settle_s"]
+        print(f"waited {waited}s for the store server to compact the bulk load", flush=True)
         env = {"FAIRGRID_STORE_URL": store_url}
         # Embedded first, before an OpenSearch index exists: building it leaves the node merging
         # segments in the background, which would take CPU from this run.
