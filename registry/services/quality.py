@@ -131,15 +131,29 @@ class QualityScore:
 
     @staticmethod
     def from_json(text: str) -> QualityScore:
-        return QualityScore([Check(**c) for c in json.loads(text)])
+        data = json.loads(text)
+        if isinstance(data, list):  # the first stored form: one object per check
+            return QualityScore([Check(**c) for c in data])
+        return QualityScore(
+            [
+                Check(dim, name, weight, points or 0.0, assessed=points is not None)
+                for dim, checks in data.items()
+                for name, weight, points in checks
+            ]
+        )
 
 
 @lru_cache(maxsize=256)
 def _checks_json(checks: tuple[Check, ...]) -> str:
-    # cached: an import scores many records alike (every distribution of a kind, say). vars, not
-    # asdict: a Check holds scalars only, and asdict's recursive deep copy took a fifth of an
-    # import's CPU time (one score per imported record)
-    return json.dumps([vars(c) for c in checks], separators=(",", ":"))
+    """The stored form, one per revision: {dimension: [[name, weight, points or null when not
+    assessed], ...]}. Names and weights stay in it, so an old score reads as it was computed even
+    after the checks change; the first form (an object per check, ~2.3 KB per record) was the
+    largest value an import wrote, bigger than the record's own content. Cached: an import scores
+    many records alike (every distribution of a kind, say)."""
+    out: dict[str, list[list[object]]] = {}
+    for c in checks:
+        out.setdefault(c.dimension, []).append([c.name, c.weight, c.points if c.assessed else None])
+    return json.dumps(out, separators=(",", ":"))
 
 
 def _objects(by_subject: BySubject, subject: Node, p: str) -> list[object]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pyoxigraph as ox
 
 from registry.services.quality import MAX_TOTAL, QualityScore, assess, band
@@ -84,6 +86,15 @@ def test_the_score_survives_its_json_form() -> None:
     score = assess("https://example.org/d", triples(FULL), triples(DIST))
     again = QualityScore.from_json(score.to_json())
     assert again == score and again.total == score.total
+
+
+def test_the_stored_form_is_compact_and_the_first_form_still_reads() -> None:
+    score = assess("https://example.org/d", triples(FULL), triples(DIST))
+    first_form = json.dumps([vars(c) for c in score.checks], separators=(",", ":"))
+    assert QualityScore.from_json(first_form) == score  # revisions stored before the compact form
+    # names and weights kept (an old score reads as computed), dimensions and keys not repeated
+    assert len(score.to_json()) * 2 < len(first_form)
+    assert any(not c.assessed for c in QualityScore.from_json(score.to_json()).checks)
 
 
 def test_every_commit_stores_the_score_with_distributions_from_the_same_document_or_the_store(
