@@ -82,7 +82,11 @@ def fuseki_pid() -> int | None:
     """The node's process when deploy/fuseki/ctl.sh started it here (None for a node given by URL)."""
     if "FAIRGRID_FUSEKI_URL" in os.environ:
         return None
-    pidfile = Path(__file__).resolve().parents[1] / "deploy" / ".run" / "fuseki" / "node.pid"
+    # the node in use may be another checkout's (deploy/test-services.sh names its ctl.sh)
+    ctl = Path(
+        os.environ.get("FAIRGRID_FUSEKI_CTL") or Path(__file__).resolve().parents[1] / "deploy/fuseki/ctl.sh"
+    )
+    pidfile = ctl.parents[1] / ".run" / "fuseki" / "node.pid"
     try:
         return int(pidfile.read_text().strip())
     except (OSError, ValueError):

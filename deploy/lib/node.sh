@@ -126,6 +126,7 @@ node_main() {
     stop) stop ;;
     status) status ;;
     restart) stop; start ;;
-    *) echo "usage: $0 start|stop|status|restart" >&2; exit 2 ;;
+    url) echo "$url" ;;
+    *) echo "usage: $0 start|stop|status|restart|url" >&2; exit 2 ;;
   esac
 }
