@@ -30,6 +30,7 @@ from api.linked_data import (
 )
 from api.pages.session import has_session
 from api.rest import get_identity, get_registry, record_iri
+from api.rest import paths as _paths  # noqa: F401  (registers `{name:whole}` before the routes below)
 from registry.errors import InputError
 from registry.identity import Identity
 from registry.model import Record, RevisionInfo
@@ -71,7 +72,7 @@ def show_record(
 
 
 @router.get(
-    "/records/{ident:path}",
+    "/records/{ident:whole}",
     summary="A record, negotiated (Turtle, JSON-LD, RDF/XML, N-Triples or the HTML landing page)",
     responses={200: {"content": {t: {} for t in RECORD_TYPES}}, 406: {"description": "unsupported Accept"}},
 )
@@ -82,7 +83,7 @@ def get_record(
 
 
 @iri_router.get(
-    "/{kind_slug}/{ident:path}",
+    "/{kind_slug}/{ident:whole}",
     summary="Dereference a record IRI under the base IRI (e.g. /dataset/{id})",
     responses={200: {"content": {t: {} for t in RECORD_TYPES}}, 406: {"description": "unsupported Accept"}},
 )
@@ -139,7 +140,7 @@ def _revision(reg: Registry, r: RevisionInfo) -> dict[str, object]:
 
 
 @router.get(
-    "/revisions/{ident:path}",
+    "/revisions/{ident:whole}",
     summary="The revisions of a record you may see, oldest first, each with its validation warnings",
     responses={404: {"description": "no such record (or none you may see)"}},
 )
@@ -172,7 +173,7 @@ async def create_records(
 
 
 @router.put(
-    "/records/{ident:path}",
+    "/records/{ident:whole}",
     summary="A new revision of a record (curators); needs If-Match: <revision> or ?baseRevision=",
     openapi_extra={"requestBody": RDF_BODY},
     responses={409: {"description": "stale base revision"}, 428: {"description": "no base revision"}},
