@@ -7,6 +7,8 @@ that make it look like an IRI of ours, so most values are not IRIs and some are.
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -59,11 +61,17 @@ languages = st.one_of(
 # Token `sub` claims.
 subjects = st.one_of(st.sampled_from([*KNOWN, "auth0|123", "https://x:abc", "cli:x y"]), iris, _TAIL)
 
+# A longer campaign: FAIRGRID_FUZZ_EXAMPLES=N runs N examples per test (about N/30 times as many as
+# `make test`), new random ones each run, which hypothesis prints when one fails (DEVELOPERS.md).
+CAMPAIGN = int(os.environ.get("FAIRGRID_FUZZ_EXAMPLES") or 0)
+SCALE = max(1.0, CAMPAIGN / 30)  # for tests that run fewer examples than `bounded`
+
 # Bounded, and no deadline: every example opens real stores and servers, whose speed varies.
 bounded = settings(
-    max_examples=30,
+    max_examples=CAMPAIGN or 30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
-    derandomize=True,  # the same examples on every run: a failure is reproducible, never a flake
+    # in `make test`, the same examples on every run: a failure is reproducible, never a flake
+    derandomize=not CAMPAIGN,
     database=None,
 )

@@ -15,7 +15,7 @@ from registry.config import Settings
 from registry.rdf import is_iri
 from registry.wiring import open_registry
 from tests.api.cli.conftest import module_home, run
-from tests.hostile import bounded, iris, languages, texts
+from tests.hostile import SCALE, bounded, iris, languages, texts
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_not_an_iri_is_exit_1_with_the_reason(home: Path, command: list[str]) ->
     assert code == 1 and "'not an iri' is not a valid IRI" in out
 
 
-@settings(parent=bounded, max_examples=6)  # every call opens the registry: keep the run short
+@settings(parent=bounded, max_examples=round(6 * SCALE))  # every call opens the registry: keep the run short
 @given(value=iris, reason=texts)
 def test_hostile_values_through_every_record_command(home: Path, value: str, reason: str) -> None:
     before = dump(home)
@@ -65,7 +65,7 @@ def organization_nt(slug: str, name: str) -> str:
     )
 
 
-@settings(parent=bounded, max_examples=6)
+@settings(parent=bounded, max_examples=round(6 * SCALE))
 @given(text=texts, tag=languages)
 def test_import_of_hostile_literals_and_language_tags(home: Path, tmp_path_factory: pytest.TempPathFactory,
                                                       text: str, tag: str) -> None:  # fmt: skip
