@@ -8,6 +8,7 @@ datatype rule; the ETL does full fhir.resources validation (see docs/cdm.md, "Wh
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import date
@@ -109,6 +110,21 @@ def _element(res: Any, key: str) -> Json:
     if not isinstance(value, dict):
         raise RecordError(f"{key}: must be a JSON object, not {_kind(value)}")
     return value
+
+
+def _number(value: Any, what: str) -> float:
+    """A JSON number as a finite float, or RecordError. Python's JSON reader also gives NaN, Infinity
+    and integers beyond a float's range, none of which is a measurement (NaN passed every range
+    check and was stored; a 400-digit integer crashed the load)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise RecordError(f"{what}: needs a number, not {_kind(value)}")
+    try:
+        out = float(value)
+    except OverflowError:
+        raise RecordError(f"{what}: the number is too large") from None
+    if not math.isfinite(out):
+        raise RecordError(f"{what}: {value} is not a finite number")
+    return out
 
 
 def _kind(value: Any) -> str:
@@ -264,12 +280,15 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
             or isinstance(quantity["value"], bool)
         ):
             raise RecordError(f"{lab.key}: needs valueQuantity.value as a number")
+        raw = _number(quantity["value"], f"{lab.key}: valueQuantity.value")
         unit = quantity.get("code") or quantity.get("unit") or ""
         try:
             conversion = factor(lab, unit)
         except InputError as exc:
             raise RecordError(exc.message) from None
-        value = quantity["value"] * conversion if conversion != 1.0 else float(quantity["value"])
+        value = raw * conversion
+        if not math.isfinite(value):
+            raise RecordError(f"{lab.key}: {quantity['value']} {unit} is too large a value")
         if lab.nonnegative and value < 0:
             raise RecordError(f"{lab.key}: negative value {quantity['value']} is impossible")
         if lab.max_value is not None and value > lab.max_value:
@@ -289,9 +308,10 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
             or quantity["value"] < 0
         ):
             raise RecordError(f"{code}: needs a non-negative valueQuantity.value")
+        score = _number(quantity["value"], f"{code}: valueQuantity.value")
         interpretation = _repeated(res, "interpretation")
         cat = str(_element(interpretation[0], "interpretation[0]").get("text", "")) if interpretation else ""
-        fact("score", system, code, float(quantity["value"]), vcode=cat, start=when)
+        fact("score", system, code, score, vcode=cat, start=when)
     elif system == "loinc" and code == cdm.REGION_STUDIED:
         if not comps:
             raise RecordError("region studied: needs one component per gene")
@@ -312,8 +332,8 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
             vaf = None
             for comp in comps[1:]:
                 vq = comp.get("valueQuantity") if isinstance(comp, dict) else None
-                if isinstance(vq, dict) and isinstance(vq.get("value"), int | float):
-                    vaf = float(vq["value"])
+                if isinstance(vq, dict) and "value" in vq:
+                    vaf = _number(vq["value"], "variant allele frequency")
             if vaf is not None and not 0 <= vaf <= 100:
                 raise RecordError(f"variant allele frequency {vaf} is outside 0-100 %")
             present = _present(res)

@@ -45,6 +45,9 @@ VALUES: list[Any] = [
     ["x"],
     {"a": 1},
     {"coding": {}},
+    float("nan"),
+    float("inf"),
+    10**400,  # beyond a float's range: float() raised OverflowError
 ]
 
 

@@ -51,6 +51,13 @@ def test_bundle_input(store: SiteStore, tmp_path: Path) -> None:
     assert store.load([tmp_path / "b.json"]).loaded == 3
 
 
+def _lab_line(rid: str, number: str) -> str:
+    """An NDJSON line of a haemoglobin result whose value is `number`, written as is."""
+    line = json.dumps(build.lab(rid, "p1", HB, 9.25, "g/dL", "2020-01-01"))
+    assert line.count("9.25") == 1
+    return line.replace("9.25", number)
+
+
 BAD_CASES = {
     "malformed_json": ('{"resourceType": "Patient", "id": ', "malformed JSON"),
     "wrong_type": ({"resourceType": "Medication", "id": "m1"}, "not part of the CDM"),
@@ -77,6 +84,11 @@ BAD_CASES = {
         "category: must be a JSON array",
     ),
     "future_birth": (build.patient("p7", "male", "2999-01"), "birthDate 2999-01 is in the future"),
+    # Python's JSON reader takes these; NaN passed every range check and was stored, the others crashed
+    "nan": (_lab_line("x8", "NaN"), "NaN is not a JSON number"),
+    "infinity": (_lab_line("x9", "-Infinity"), "-Infinity is not a JSON number"),
+    "huge_integer": (_lab_line("x10", "1" + "0" * 400), "the number is too large"),
+    "thousands_of_digits": (_lab_line("x11", "9" * 5000), "a number has too many digits"),
 }  # fmt: skip
 
 
