@@ -15,6 +15,7 @@ from typing import Any
 import pyoxigraph as ox
 from pyld import jsonld  # type: ignore[import-untyped]
 
+from registry import json_text
 from registry.errors import RdfSyntaxError
 
 
@@ -28,9 +29,11 @@ def _refuse(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def to_quads(data: bytes, *, source: str, base_iri: str | None) -> list[ox.Quad]:
     try:
-        doc = json.loads(data)
+        doc = json_text.loads(data)
     except json.JSONDecodeError as exc:
         raise RdfSyntaxError(f"invalid JSON: {exc.msg}", source=source, line=exc.lineno) from None
+    except json_text.NotJson as exc:
+        raise RdfSyntaxError(f"invalid JSON: {exc}", source=source) from None
     except (UnicodeDecodeError, RecursionError) as exc:
         raise RdfSyntaxError(f"invalid JSON: {_first_line(exc)}", source=source) from None
     if not isinstance(doc, dict | list):  # pyld would take a string for a URL to load

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +23,7 @@ from api.graphql.context import GraphQLContext, context_getter
 from api.graphql.limits import Limits
 from api.graphql.schema import FairgridSchema, build_schema
 from api.pages import render
+from registry import json_text
 from registry.errors import InputError
 from registry.wiring import Registry
 
@@ -77,9 +77,11 @@ class _GraphQLApp(GraphQL[GraphQLContext, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         try:
-            return json.loads(data)
+            return json_text.loads(data)
         except RecursionError:  # not a JSONDecodeError, so Strawberry let it through as a 500
             raise HTTPException(400, "the request body is nested too deeply to be read") from None
+        except json_text.NotJson as exc:  # NaN, or a 5,000-digit variable: a 500 as well
+            raise HTTPException(400, f"the request body is not JSON: {exc}") from None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL page: Strawberry's loads its scripts from CDNs (blank offline, and inline

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from federation.site.flatten import RecordError
+from registry import json_text
 from registry.errors import UnreadableInput
 
 Item = tuple[str, object, str | None]
@@ -94,42 +95,26 @@ def _ndjson(path: Path, fh: BinaryIO, progress: Callable[[int], None] | None) ->
         if not text:
             continue
         try:
-            doc = _loads(text)
+            doc = json_text.loads(text)
         except json.JSONDecodeError as exc:
             yield f"{path}:{number}", RecordError(f"malformed JSON: {exc.msg} at column {exc.colno}"), None
-        except ValueError as exc:  # NaN or Infinity, or an integer of thousands of digits
-            yield f"{path}:{number}", RecordError(f"malformed JSON: {_not_json(exc)}"), None
+        except json_text.NotJson as exc:  # NaN or Infinity, or an integer of thousands of digits
+            yield f"{path}:{number}", RecordError(f"malformed JSON: {exc}"), None
         except RecursionError:
             yield f"{path}:{number}", RecordError(_TOO_DEEP), None
         else:
             yield f"{path}:{number}", doc, text
 
 
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _loads(text: str | bytes) -> object:
-    """Standard JSON only: Python's reader also takes NaN, Infinity and -Infinity, which FHIR JSON
-    (RFC 8259) does not have."""
-    return json.loads(text, parse_constant=_refuse_constant)
-
-
-def _not_json(exc: ValueError) -> str:
-    if "integer string conversion" in str(exc):  # Python's limit on digits (4,300), not JSON's
-        return "a number has too many digits"
-    return str(exc)
-
-
 def _json_document(path: Path, data: bytes) -> Iterator[Item]:
     try:
-        doc = _loads(data)
+        doc = json_text.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", 1)
         yield f"{path}:{line}", RecordError(f"malformed JSON: {exc}"), None
         return
-    except ValueError as exc:
-        yield f"{path}:1", RecordError(f"malformed JSON: {_not_json(exc)}"), None
+    except json_text.NotJson as exc:
+        yield f"{path}:1", RecordError(f"malformed JSON: {exc}"), None
         return
     except RecursionError:
         yield f"{path}:1", RecordError(_TOO_DEEP), None

@@ -43,6 +43,20 @@ REFUSED = {
         b'{"query": "{ __typename }", "variables": {"c": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}",
         JSON,
     ),  # fmt: skip
+    # Python's JSON reader takes these; the long integer was a 500, NaN reached the resolvers
+    "a 5,000-digit variable": (
+        "POST",
+        b'{"query": "query($n: Int) { search(first: $n) { totalCount } }", "variables": {"n": '
+        + b"9" * 5000
+        + b"}}",
+        JSON,
+    ),  # fmt: skip
+    "a NaN variable": (
+        "POST",
+        b'{"query": "query($q: Float) { search(filter: {minQuality: $q}) { totalCount } }", '
+        b'"variables": {"q": NaN}}',
+        JSON,
+    ),
 }
 
 
