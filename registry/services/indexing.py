@@ -55,11 +55,19 @@ def _first(rec: Record, pred: str) -> str | None:
 
 
 def _int(rec: Record, pred: str) -> int | None:
+    """The first value that fits the indexes' integer fields (tantivy's i64, OpenSearch's long).
+    xsd:integer has no bound: a 401-digit count, valid and stored, made every drain of the outbox
+    fail (OverflowError), so no later record reached the index either."""
     for lit in _lits(rec, rec.subject, pred):
+        text = lit.value.strip()
+        if len(text) > 20:
+            continue
         try:
-            return int(lit.value)
+            n = int(text)
         except ValueError:
             continue
+        if -(2**63) <= n < 2**63:
+            return n
     return None
 
 

@@ -22,9 +22,16 @@ _DURATION = re.compile(r"^-?P(?!$)(\d+Y)?(\d+M)?(\d+D)?(T(?!$)(\d+H)?(\d+M)?(\d+
 
 def _int_range(lo: int | None, hi: int | None) -> Callable[[str], bool]:
     def check(v: str) -> bool:
-        if not _INT.match(v.strip()):
+        text = v.strip()
+        if not _INT.match(text):
             return False
-        n = int(v)
+        digits = text.lstrip("+-").lstrip("0") or "0"
+        negative = text.startswith("-")
+        if len(digits) > 40:
+            # beyond every bounded type (2**64 has 20 digits), and int() refuses thousands of digits
+            # (a 5,000-digit count was a 500): only the sign decides
+            return lo is None if negative else hi is None
+        n = -int(digits) if negative else int(digits)  # leading zeros count towards int()'s limit too
         return (lo is None or n >= lo) and (hi is None or n <= hi)
 
     return check

@@ -96,3 +96,22 @@ def test_a_draft_over_a_published_revision_keeps_the_published_one_searchable(re
         assert [(h.iri, h.title) for h in hits if h.iri.endswith("/drafted")] == [
             (BASE + "dataset/drafted", "Marrow cohort")
         ]
+
+
+def test_counts_beyond_the_indexes_integers_are_stored_and_indexed_without_them(reg: Registry) -> None:
+    """xsd:nonNegativeInteger has no bound. A 5,000-digit count was a 500 on write (Python refuses to
+    read it as an int); a 401-digit one was stored and then failed every drain of the outbox, so no
+    later record reached the index."""
+    from tests.registry.services.test_records import TTL, dataset
+
+    me = local_operator()
+    for name, digits in (("huge", "1" + "0" * 400), ("enormous", "9" * 5000)):
+        doc = dataset(name=name, title="Marrow registry").replace('"120"', f'"{digits}"')
+        reg.records.create(me, doc.replace("test-org", f"org-{name}"), TTL)
+    reg.records.create(me, dataset(name="plain", title="Marrow cohort").replace("test-org", "org-plain"), TTL)
+    report = reg.search.sync()
+    assert report.error is None and report.pending == 0
+    hits = {h.iri for h in reg.search.search(ANONYMOUS, SearchQuery(text="marrow")).hits}
+    assert {BASE + "dataset/huge", BASE + "dataset/enormous", BASE + "dataset/plain"} <= hits
+    many = SearchQuery(text="marrow", filters=SearchFilter(min_unique_individuals=100))
+    assert {h.iri for h in reg.search.search(ANONYMOUS, many).hits} == {BASE + "dataset/plain"}
