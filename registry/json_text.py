@@ -9,6 +9,7 @@ in GraphQL variables was a 500.
 from __future__ import annotations
 
 import json
+import math
 
 
 class NotJson(ValueError):
@@ -32,3 +33,15 @@ def loads(data: str | bytes) -> object:
         if "integer string conversion" in str(exc):  # Python's limit on digits, not JSON's
             raise NotJson("a number has too many digits (over 4,300)") from None
         raise
+
+
+def finite(value: int | float) -> float:
+    """A JSON number as a finite float; ValueError saying why not. JSON allows integers of any size
+    (beyond a float's range) and Python's reader gives NaN and Infinity."""
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError("the number is too large") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{number} is not a finite number")
+    return number

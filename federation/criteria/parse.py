@@ -21,6 +21,7 @@ from typing import Any
 from federation.cdm import codes as cdm
 from federation.criteria import model as m
 from federation.criteria.units import UnitError, check_unit, convert
+from registry import json_text
 from registry.errors import InputError
 
 # (system, code) -> whether the registry's terminologies hold the code; None skips the check (sites).
@@ -186,12 +187,9 @@ def _one_letter(change: str) -> str:
 def _finite(value: Any, at: str) -> float:
     """A bound as a float: JSON allows integers of any size, and Python's json reads NaN and Infinity."""
     try:
-        number = float(value)
-    except OverflowError:
-        raise CriteriaError(at, "the number is too large") from None
-    if not math.isfinite(number):
-        raise CriteriaError(at, f"{number} is not a finite number")
-    return number
+        return json_text.finite(value)
+    except ValueError as exc:
+        raise CriteriaError(at, str(exc)) from None
 
 
 _COMPARATORS = {"<": ("max", True), "<=": ("max", False), ">": ("min", True), ">=": ("min", False)}

@@ -16,6 +16,7 @@ from typing import Any
 
 from federation.cdm import codes as cdm
 from federation.cdm.units import factor
+from registry import json_text
 from registry.errors import InputError
 
 Json = dict[str, Any]
@@ -119,12 +120,9 @@ def _number(value: Any, what: str) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise RecordError(f"{what}: needs a number, not {_kind(value)}")
     try:
-        out = float(value)
-    except OverflowError:
-        raise RecordError(f"{what}: the number is too large") from None
-    if not math.isfinite(out):
-        raise RecordError(f"{what}: {value} is not a finite number")
-    return out
+        return json_text.finite(value)
+    except ValueError as exc:
+        raise RecordError(f"{what}: {exc}") from None
 
 
 def _kind(value: Any) -> str:
