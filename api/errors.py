@@ -86,13 +86,20 @@ def request_problem(status: int, code: str, detail: str, hint: str, **extra: Any
     }
 
 
+def _message(e: Any) -> str:
+    """The error's message; for JSON that does not parse, with the reason (which holds no input)."""
+    msg = str(e.get("msg", ""))
+    why = (e.get("ctx") or {}).get("error") if e.get("type") == "json_invalid" else None
+    return f"{msg}: {why}" if isinstance(why, str) and why else msg
+
+
 def validation_problem(errors: Sequence[Any]) -> dict[str, Any]:
     """FastAPI's validation errors as a 422 problem: where and what, never the input itself (it can
     be the whole body, or a secret sent in the wrong field)."""
     found = [
         {
             "loc": [str(p) for p in e.get("loc", ())],
-            "msg": str(e.get("msg", "")),
+            "msg": _message(e),
             "type": str(e.get("type", "")),
         }
         for e in errors

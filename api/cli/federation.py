@@ -18,6 +18,7 @@ import typer
 
 from api.cli.output import EXIT_UNAVAILABLE, err, feasibility_table, out, print_json, styled
 from api.cli.records import guarded
+from registry import json_text
 from registry.errors import InputError, Unavailable, UnreadableInput
 from registry.redact import redact
 
@@ -166,7 +167,7 @@ def feasibility(
     """Ask the hub how many patients match across the sites (per site and in total)."""
     data = sys.stdin.buffer.read() if str(criteria) == "-" else _read(criteria)
     try:
-        doc = json.loads(data)
+        doc = json_text.loads(data)
     except ValueError as exc:  # undecodable bytes too: the input could not be parsed (exit 2, as validate)
         raise UnreadableInput(
             f"{criteria}: not JSON ({exc})", hint="give a criteria document in JSON (UTF-8)"

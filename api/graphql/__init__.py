@@ -79,9 +79,10 @@ class _GraphQLApp(GraphQL[GraphQLContext, None]):
         try:
             return json_text.loads(data)
         except RecursionError:  # not a JSONDecodeError, so Strawberry let it through as a 500
-            raise HTTPException(400, "the request body is nested too deeply to be read") from None
-        except json_text.NotJson as exc:  # NaN, or a 5,000-digit variable: a 500 as well
-            raise HTTPException(400, f"the request body is not JSON: {exc}") from None
+            raise HTTPException(400, "the JSON of the request is nested too deeply to be read") from None
+        except json_text.NotJson as exc:  # NaN; a 5,000-digit or lone-surrogate variable was a 500
+            # the body of a POST, or the `variables` parameter of a GET
+            raise HTTPException(400, f"the JSON of the request is not standard JSON: {exc}") from None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL page: Strawberry's loads its scripts from CDNs (blank offline, and inline

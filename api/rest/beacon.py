@@ -9,11 +9,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.rest import get_identity
+from api.rest.json_body import StrictJsonRoute
 from federation.hub.beacon import BeaconFilter, BeaconService
 from registry.errors import InputError
 from registry.identity import Identity
 
-router = APIRouter(prefix="/beacon/v2", tags=["beacon"])
+router = APIRouter(prefix="/beacon/v2", tags=["beacon"], route_class=StrictJsonRoute)
 
 
 def _beacon(request: Request) -> BeaconService:

@@ -13,10 +13,11 @@ from fastapi.responses import HTMLResponse
 from api.linked_data import local_path
 from api.pages import render, snippet_markup
 from api.pages.session import has_session
+from api.rest.json_body import StrictJsonRoute
 from api.rest.records import Reg, Who
 from registry.search.port import Facet, SearchFilter, SearchQuery, SearchResult
 
-router = APIRouter(tags=["browse"])
+router = APIRouter(tags=["browse"], route_class=StrictJsonRoute)
 
 # Facets a person narrows by, with the query parameter each one sets.
 FACETS: list[tuple[Facet, str, str]] = [

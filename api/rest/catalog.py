@@ -20,12 +20,13 @@ from api.linked_data import ALIASES, HTML, RDF_TYPES, alternates, negotiate, rdf
 from api.pages.session import has_session
 from api.rest import get_identity, get_registry
 from api.rest.catalog_page import catalog_html
+from api.rest.json_body import StrictJsonRoute
 from registry.errors import InputError
 from registry.identity import Identity
 from registry.vocab import DCAT, DCT, RDF_TYPE, XSD, Kind
 from registry.wiring import Registry
 
-router = APIRouter(tags=["catalogue"])
+router = APIRouter(tags=["catalogue"], route_class=StrictJsonRoute)
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 MAX_SIZE = 500
 _LINKS: dict[Kind, str] = {

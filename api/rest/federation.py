@@ -16,15 +16,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.rest import get_identity
+from api.rest.json_body import StrictJsonRoute
 from federation.criteria import schema
 from federation.hub.broker import Broker
 from federation.hub.feasibility import FeasibilityResult, FeasibilityService
 from federation.protocol import MAX_MESSAGE
+from registry import json_text
 from registry.errors import FairgridError, InputError
 from registry.identity import Identity, Role
 
 log = logging.getLogger("fairgrid.federation")
-router = APIRouter(tags=["feasibility"])
+router = APIRouter(tags=["feasibility"], route_class=StrictJsonRoute)
 
 
 class FeasibilityRequest(BaseModel):
@@ -142,9 +144,9 @@ def _oversize(size: int, unit: str) -> _Refused:
 
 
 async def _receive(ws: WebSocket) -> Any:
-    """A site's next message as JSON; None when it is not JSON (or nested too deeply to read: json.loads
-    raises RecursionError). Not read, _Refused: over MAX_MESSAGE (1009), or a binary frame (1003: sites
-    send JSON text only; over MAX_MESSAGE bytes it is 1009 too)."""
+    """A site's next message as JSON; None when it is not standard JSON (registry/json_text: no NaN, no
+    lone surrogate) or nested too deeply to read. Not read, _Refused: over MAX_MESSAGE (1009), or a
+    binary frame (1003: sites send JSON text only; over MAX_MESSAGE bytes it is 1009 too)."""
     message = await ws.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
@@ -159,7 +161,7 @@ async def _receive(ws: WebSocket) -> Any:
     if len(text) > MAX_MESSAGE:
         raise _oversize(len(text), "characters")
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except (ValueError, RecursionError):
         return None
 

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 
 from api.rest import get_registry
+from api.rest.json_body import StrictJsonRoute
 from federation.jobs.dispatch import model_file
 from registry.wiring import Registry
 
-router = APIRouter(tags=["models"])
+router = APIRouter(tags=["models"], route_class=StrictJsonRoute)
 MEDIA = {
     "model.safetensors": "application/octet-stream",
     "metrics.json": "application/json",

@@ -31,6 +31,7 @@ from api.linked_data import (
 from api.pages.session import has_session
 from api.rest import get_identity, get_registry, record_iri
 from api.rest import paths as _paths  # noqa: F401  (registers `{name:whole}` before the routes below)
+from api.rest.json_body import StrictJsonRoute
 from registry.errors import InputError
 from registry.identity import Identity
 from registry.model import Record, RevisionInfo
@@ -38,8 +39,8 @@ from registry.rdf import MEDIA_TYPES
 from registry.services.quality import QualityScore
 from registry.wiring import Registry
 
-router = APIRouter(tags=["records"])
-iri_router = APIRouter(tags=["linked data"])
+router = APIRouter(tags=["records"], route_class=StrictJsonRoute)
+iri_router = APIRouter(tags=["linked data"], route_class=StrictJsonRoute)
 
 Reg = Annotated[Registry, Depends(get_registry)]
 Who = Annotated[Identity, Depends(get_identity)]

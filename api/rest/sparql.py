@@ -23,11 +23,12 @@ from fastapi.responses import Response
 
 from api.linked_data import ProtocolError, negotiate, rdf_response
 from api.rest import get_identity
+from api.rest.json_body import StrictJsonRoute
 from registry.errors import InputError
 from registry.identity import Identity
 from registry.services.sparql import SparqlResult, SparqlService
 
-router = APIRouter(tags=["sparql"])
+router = APIRouter(tags=["sparql"], route_class=StrictJsonRoute)
 RESULTS_JSON = "application/sparql-results+json"
 TABLE_TYPES = (RESULTS_JSON, "text/csv", "text/tab-separated-values")
 ASK_TYPES = (RESULTS_JSON,)

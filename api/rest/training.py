@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from api.federation import job_service
 from api.rest import get_identity
+from api.rest.json_body import StrictJsonRoute
 from federation.jobs.site_documents import documents_for_site
 from registry.identity import Identity
 
-router = APIRouter(tags=["training"])
+router = APIRouter(tags=["training"], route_class=StrictJsonRoute)
 
 
 @router.get(

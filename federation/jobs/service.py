@@ -9,7 +9,6 @@ so what a site needs (approvals, revocations) can be fetched and verified offlin
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +31,7 @@ from federation.jobs.approvals import (
 from federation.jobs.audit_entry import audit_job
 from federation.jobs.record import JobSpec, JobView, check_spec, job_triples, job_view, run_config
 from federation.signing import public_key
+from registry import json_text
 from registry.errors import Conflict, InputError, NotFound, PermissionDenied, StaleRevision
 from registry.identity import Identity, Role
 from registry.model import Record
@@ -275,6 +275,6 @@ def custodian_revocation(site_key: Ed25519PrivateKey, approval_id: str, reason: 
 
 def load_document(text: str) -> Any:
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except ValueError as exc:
         raise ApprovalError(f"not a JSON document: {exc}") from exc

@@ -16,9 +16,17 @@ from registry import json_text
         ("[Infinity]", "Infinity is not a JSON number"),
         ("-Infinity", "-Infinity is not a JSON number"),
         ("9" * 5000, "a number has too many digits"),
+        # a str Python reads from these cannot be encoded again (a 500 wherever it went next)
+        ('"\\ud800"', "lone UTF-16 surrogate"),
+        ('{"a": ["x\\uDFFF"]}', "lone UTF-16 surrogate"),
+        ('{"\\udc00": 1}', "lone UTF-16 surrogate"),
+        ('"\\ude00\\ud83d"', "lone UTF-16 surrogate"),  # a pair in the wrong order
+        ('"\ud800"', "lone UTF-16 surrogate"),  # text that already holds one
+        (b'"\xed\xa0\x80"', "not UTF-8"),  # a surrogate encoded as UTF-8 bytes (Python reads it)
+        (b'{"a": "\xff"}', "not UTF-8"),
     ],
 )
-def test_what_python_reads_but_json_does_not_have_is_refused(text: str, reason: str) -> None:
+def test_what_python_reads_but_json_does_not_have_is_refused(text: str | bytes, reason: str) -> None:
     with pytest.raises(json_text.NotJson, match=reason):
         json_text.loads(text)
 
@@ -29,3 +37,6 @@ def test_standard_json_reads_as_json_loads_reads_it() -> None:
     assert json_text.loads(b'{"n": ' + b"9" * 4300 + b"}") == {"n": int("9" * 4300)}
     with pytest.raises(json.JSONDecodeError):
         json_text.loads("{")
+    pair = '["\\ud83d\\ude00", "\\u00e9"]'  # a surrogate pair is one character
+    assert json_text.loads(pair) == json.loads(pair) == ["\U0001f600", "\u00e9"]
+    assert json_text.loads('"\u00e9"'.encode("utf-16")) == "\u00e9"  # as json.loads, UTF-16 by its BOM

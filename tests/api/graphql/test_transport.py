@@ -57,6 +57,18 @@ REFUSED = {
         b'"variables": {"q": NaN}}',
         JSON,
     ),
+    # An escaped lone surrogate becomes a str that cannot be encoded: tantivy's analyzer raised
+    # UnicodeEncodeError (an internal error), and an operation name with one was a 500
+    "a lone-surrogate variable": (
+        "POST",
+        b'{"query": "query($t: String) { search(text: $t) { totalCount } }", "variables": {"t": "\\ud800"}}',
+        JSON,
+    ),
+    "a lone-surrogate operation name": (
+        "POST",
+        b'{"query": "{ __typename }", "operationName": "\\udfff"}',
+        JSON,
+    ),
 }
 
 
@@ -69,6 +81,14 @@ def test_refused_requests_get_a_json_error_with_a_hint(client: TestClient, case:
     (error,) = r.json()["errors"]
     assert error["message"] and error["extensions"]["code"] == "bad_input"
     assert error["extensions"]["status"] == 400 and error["extensions"]["hint"]
+
+
+def test_a_lone_surrogate_in_get_variables_is_refused(client: TestClient) -> None:
+    query = "query($t: String) { search(text: $t) { totalCount } }"
+    r = client.get("/graphql", params={"query": query, "variables": '{"t": "a\\udc00"}'})
+    assert r.status_code == 400, r.text
+    (error,) = r.json()["errors"]
+    assert "lone UTF-16 surrogate" in error["message"] and error["extensions"]["code"] == "bad_input"
 
 
 def test_a_mutation_over_get_is_refused_in_json(client: TestClient) -> None:

@@ -10,6 +10,9 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from registry.identity import Role
+from tests.api.rest.conftest import Auth
+
 PROBLEM = "application/problem+json"
 
 
@@ -44,6 +47,33 @@ def test_a_bad_json_body_is_a_problem_without_the_input_echoed(client: TestClien
         assert r.status_code == 422
         body = _problem(r)
         assert "x" * 1000 not in r.text and all("input" not in e for e in body["errors"])  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "reason"),
+    [
+        # a criteria key with a lone surrogate was a 500: the parser's error message could not be encoded
+        ("/feasibility", b'{"criteria": {"\\ud800": 1}}', "surrogate"),
+        ("/feasibility", b'{"criteria": {"inclusion": [[{"code": "\\udc00"}]]}}', "surrogate"),
+        (
+            "/beacon/v2/individuals",
+            b'{"query": {"filters": [{"id": "ICD10:D46", "scope": "\\ud800"}]}}',
+            "surrogate",
+        ),
+        ("/feasibility", b'{"criteria": {"inclusion": "\xed\xa0\x80"}}', "not UTF-8"),  # an encoded surrogate
+        ("/feasibility", b'{"criteria": {}, "deadline_ms": NaN}', "NaN is not a JSON number"),
+    ],
+    ids=["lone surrogate key", "lone surrogate value", "beacon", "encoded surrogate", "NaN"],
+)
+def test_a_json_body_python_reads_but_json_does_not_have_is_a_problem_with_the_reason(
+    client: TestClient, auth: Auth, path: str, content: bytes, reason: str
+) -> None:
+    headers = {"Content-Type": "application/json", **auth(Role.RESEARCHER)}
+    r = client.post(path, content=content, headers=headers)
+    assert r.status_code == 422, r.text
+    body = _problem(r)
+    assert body["errors"][0]["type"] == "json_invalid"  # type: ignore[index]
+    assert reason in str(body["detail"])
 
 
 def test_no_route_and_wrong_method_are_problems(client: TestClient) -> None:
