@@ -230,7 +230,9 @@ class TantivyIndex:
         match = tantivy_query.build(self._schema, tokens, q.filters, scored=False)
         scored = tokens and (ranked or q.snippets)
         query = tantivy_query.build(self._schema, tokens, q.filters) if scored else match
-        offset = int(common.decode_cursor(q.after, "o")["o"]) if q.after else 0
+        offset = common.cursor_offset(common.decode_cursor(q.after, "o")) if q.after else 0
+        # past the last document every page is empty: tantivy allocates for offset + first up front
+        offset = min(offset, int(searcher.num_docs))
         fetched: _Docs = {}  # stored documents read once per search (tie-breaking, then the hits)
         if ranked:
             total, page = self._ranked_page(searcher, query, offset, q.first, fetched)

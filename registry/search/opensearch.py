@@ -10,6 +10,7 @@ after such writes, or pause indexing meanwhile.
 
 from __future__ import annotations
 
+import math
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
@@ -246,7 +247,7 @@ class OpenSearchIndex:
                 raise InputError(
                     "the `after` cursor belongs to another sort order", hint="page from the start"
                 )
-            body["search_after"], offset = state["a"], int(state.get("o", 0))
+            body["search_after"], offset = _search_after(state["a"], q.sort), common.cursor_offset(state)
         if q.facets:
             aggs = {
                 str(f): {"terms": {"field": FACET_FIELDS[Facet(f)], "size": FACET_SIZE}} for f in q.facets
@@ -324,3 +325,18 @@ class OpenSearchIndex:
             str(f): common.buckets(((b["key"], b["doc_count"]) for b in aggs[str(f)]["buckets"]), labels)
             for f in facets
         }
+
+
+def _search_after(values: Any, sort: SearchSort) -> list[Any]:
+    """A cursor's sort values, as the engine gave them: one scalar per sort key. Anything else is a
+    forged cursor, refused here with the embedded index's message rather than sent on to the engine."""
+    fits = isinstance(values, list) and len(values) == len(_SORTS[SearchSort(sort)])
+    if not fits or not all(_sort_value(v) for v in values):
+        raise InputError("the `after` cursor is not one this index issued", hint="page from the start")
+    return values
+
+
+def _sort_value(v: Any) -> bool:
+    if isinstance(v, float):
+        return math.isfinite(v)
+    return v is None or (isinstance(v, int | str) and not isinstance(v, bool))

@@ -9,6 +9,7 @@ Expected answers are computed by brute force from the input.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -408,6 +409,31 @@ def test_limits_and_bad_cursor(index: SearchIndex) -> None:
         index.search(SearchQuery(after="not-a-cursor!"))
     empty = index.search(SearchQuery(first=0, facets=[Facet.KIND]))
     assert empty.hits == [] and empty.total == 3 and sum(b.count for b in empty.facets["kind"]) == 3
+
+
+# What a forged cursor may hold in place of any of its values. An offset of 2**32 had tantivy allocate
+# a 206 GB heap: the failed allocation aborted the whole process (any anonymous `after`).
+FORGED_VALUES = [2**32, 2**64, 10**40, -1, 1.5, 1e300, "12", "\ud800", None, True, [1], {"a": 1}, []]
+
+
+@pytest.mark.parametrize("sort", [SearchSort.RELEVANCE, SearchSort.TITLE])
+def test_a_forged_cursor_is_refused_or_pages_past_the_end(index: SearchIndex, sort: SearchSort) -> None:
+    index.upsert(DOCS[:20])
+    q = SearchQuery(text="marrow" if sort is SearchSort.RELEVANCE else None, sort=sort, first=2)
+    issued = index.search(q).end_cursor
+    assert issued
+    state = json.loads(base64.urlsafe_b64decode(issued + "=" * (-len(issued) % 4)))
+    for key in state:
+        for value in FORGED_VALUES:
+            raw = json.dumps({**state, key: value}).encode("utf-8", "surrogatepass")
+            forged = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+            try:
+                res = index.search(replace(q, after=forged))
+            except InputError as exc:
+                assert "cursor" in exc.message, (key, value)
+                continue
+            # accepted: a value the engine might have issued; a page past the end is empty
+            assert res.total == index.search(q).total and len(res.hits) <= 2, (key, value)
 
 
 LISTINGS = {
