@@ -101,7 +101,19 @@ class _Validation:
 @lru_cache(maxsize=512)
 def _validate(v: _Validation) -> list[GraphQLError]:
     schema, _query, rules = v.key
-    return validate_document(schema, v.document, rules)
+    return [_plain(e) for e in validate_document(schema, v.document, rules)]
+
+
+# Python's own words when a literal has over 4,300 digits, which graphql-core passes on, followed by
+# the whole literal: advice to call a Python function, in an answer kilobytes long.
+_DIGIT_LIMIT = "Exceeds the limit (4300 digits) for integer string conversion"
+
+
+def _plain(e: GraphQLError) -> GraphQLError:
+    if _DIGIT_LIMIT not in e.message:
+        return e
+    text = "a number literal has more than 4,300 digits (an Int is 32-bit, a Float a double)"
+    return GraphQLError(text, e.nodes, extensions=e.extensions)
 
 
 class QueryTextValidationCache(SchemaExtension):

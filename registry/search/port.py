@@ -18,13 +18,14 @@ Semantics every adapter keeps:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from registry.errors import LimitExceeded
+from registry.errors import InputError, LimitExceeded
 
 MAX_FIRST = 100
 # Boosts shared by adapters so rankings agree in spirit.
@@ -165,6 +166,12 @@ class SearchQuery:
         for f in self.facets:
             Facet(f)  # ValueError for unknown names is turned into InputError by the caller's parser
         SearchSort(self.sort)
+        # a GraphQL Float literal of 1e999 reads as infinity (graphql-core checks variables, not literals)
+        if self.filters.min_quality is not None and not math.isfinite(self.filters.min_quality):
+            raise InputError(
+                f"minQuality {self.filters.min_quality} is not a finite number",
+                hint="give the least score, e.g. 50",
+            )
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,15 @@ def test_page_size_limit(env: Env) -> None:
     assert body["errors"][0]["extensions"]["status"] == 400
 
 
+def test_a_number_literal_of_thousands_of_digits_gets_a_plain_message(env: Env) -> None:
+    # graphql-core passed on Python's own words (call sys.set_int_max_str_digits) and the whole literal
+    body = env.gql("{ search(first: %s) { totalCount } }" % ("9" * 5000))
+    (error,) = body["errors"]
+    assert error["message"].startswith("a number literal has more than 4,300 digits")
+    assert "sys." not in error["message"] and len(error["message"]) < 200
+    assert error["extensions"]["code"] == "invalid_query"
+
+
 def test_timeout_cancels_the_operation(env: Env) -> None:
     """The answer comes at the operation's deadline, while the store call is still held: without the
     deadline it would come only once the store answered (after HOLD_S, with data and no error)."""

@@ -53,6 +53,14 @@ def test_search_filters_and_sorts_by_quality(env: Env) -> None:
     assert kept == {iri for iri, t in zip(ranked, totals, strict=True) if t >= cut}
 
 
+def test_a_quality_literal_beyond_a_double_is_refused(env: Env) -> None:
+    # graphql-core reads the literal 1e999 as infinity; the search then matched no record, silently
+    body = env.gql("{ search(filter: {minQuality: 1e999}) { totalCount } }", roles=RESEARCHER)
+    (error,) = body["errors"]
+    assert "minQuality inf is not a finite number" in error["message"]
+    assert error["extensions"]["code"] == "bad_input"
+
+
 def test_each_revision_shows_its_own_score(env: Env) -> None:
     query = "query($iri: String!) { record(iri: $iri) { quality { total } revisions { number quality { total } } } }"
     body = env.gql(query, {"iri": BASE + "dataset/scd-cohort-paris"}, roles=RESEARCHER)

@@ -436,6 +436,14 @@ def test_a_forged_cursor_is_refused_or_pages_past_the_end(index: SearchIndex, so
             assert res.total == index.search(q).total and len(res.hits) <= 2, (key, value)
 
 
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_quality_bound_that_is_not_a_number_is_refused(index: SearchIndex, value: float) -> None:
+    # GraphQL reads the Float literal 1e999 as infinity: the embedded index then matched nothing at all
+    index.upsert(DOCS[:3])
+    with pytest.raises(InputError, match="minQuality"):
+        index.search(SearchQuery(filters=SearchFilter(min_quality=value)))
+
+
 LISTINGS = {
     "all": SearchFilter(include_deprecated=True),
     "catalogue_anonymous": SearchFilter(kinds=["Dataset"], include_deprecated=True, public_only=True),
