@@ -74,7 +74,24 @@ def check_spec(spec: JobSpec, now: datetime) -> str:
         raise InputError(f"the expiry {spec.expires.isoformat()} is not in the future")
     if not isinstance(spec.hyperparameters, dict):
         raise InputError("hyperparameters must be a JSON object")
+    _check_numbers(spec.hyperparameters)
     return parse_criteria(spec.criteria).canonical()
+
+
+def _check_numbers(value: Any) -> None:
+    """Every number in the hyperparameters is finite. GraphQL reads the literal 1e999 as infinity,
+    which was stored and then written back as `Infinity`: not JSON, so clients could not read the job."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise InputError(
+                f"hyperparameters hold {item}, which is not a JSON number", hint="give finite numbers"
+            )
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _lit(value: str, datatype: str = XSD + "string") -> ox.Literal:

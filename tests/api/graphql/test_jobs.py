@@ -4,6 +4,7 @@ rejectTrainingJob, trainingJob(iri); refusals are coded errors and change nothin
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -101,4 +102,10 @@ def test_refused_submissions_are_coded_and_store_nothing(env: Env, tmp_path: Pat
         codes = error_codes(body)
         assert codes and "internal_error" not in codes, (bad, body)
     assert error_codes(post(env, SUBMIT, {"job": JOB}, (Role.RESEARCHER,), "rita")) == ["forbidden"]
+    # GraphQL reads the literal 1e999 as infinity: it was stored, and the job read back as `Infinity`
+    for hyper in ("{lr: 1e999}", "{schedule: [0.1, {floor: -1e999}]}"):
+        fields = ", ".join(f"{k}: {json.dumps(v)}" for k, v in JOB.items() if k != "cohortCriteria")
+        query = f"mutation($c: JSON!) {{ submitTrainingJob(job: {{{fields}, cohortCriteria: $c, hyperparameters: {hyper}}}) {{ iri }} }}"  # noqa: E501
+        body = post(env, query, {"c": JOB["cohortCriteria"]}, (Role.CONSORTIUM_MEMBER,), "alice")
+        assert error_codes(body) == ["bad_input"] and "not a JSON number" in body["errors"][0]["message"]
     assert env.reg.store.dump() == before
