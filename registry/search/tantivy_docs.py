@@ -59,7 +59,15 @@ def schema() -> tantivy.Schema:
     return sb.build()
 
 
+# Tantivy keeps dates as nanoseconds in an i64: 1677-09-21 to 2262-04-11. A record modified "2300-01-01"
+# raised ValueError in every outbox drain, so no later record reached the index; and a filter from that
+# date was an internal error. Days outside are clamped to the first and last whole day tantivy holds, so
+# range filters and sorting still place them before or after every other date.
+_FIRST_DAY, _LAST_DAY = date(1677, 9, 22), date(2262, 4, 11)
+
+
 def to_datetime(d: date) -> datetime:
+    d = min(max(d, _FIRST_DAY), _LAST_DAY)
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 

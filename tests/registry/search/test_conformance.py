@@ -444,6 +444,26 @@ def test_a_quality_bound_that_is_not_a_number_is_refused(index: SearchIndex, val
         index.search(SearchQuery(filters=SearchFilter(min_quality=value)))
 
 
+def test_dates_outside_the_embedded_index_range_are_indexed_in_order(index: SearchIndex) -> None:
+    # Tantivy holds 1677-09-21 to 2262-04-11: a record modified 2300-01-01 failed every outbox drain, and
+    # a filter from that date was an internal error
+    old, mid, new = (
+        replace(DOCS[i], issued=day, modified=day)
+        for i, day in enumerate((date(1600, 1, 1), date(2020, 6, 1), date(2300, 1, 1)))
+    )
+    index.upsert([old, mid, new])
+
+    def found(**bounds: date) -> set[str]:
+        return {h.iri for h in index.search(SearchQuery(filters=SearchFilter(**bounds), first=10)).hits}
+
+    assert found(issued_from=date(2300, 1, 1)) == {new.iri}
+    assert found(modified_to=date(1600, 1, 1)) == {old.iri}
+    assert found(issued_from=date(2000, 1, 1), issued_to=date(2100, 1, 1)) == {mid.iri}
+    assert found(modified_from=date(1500, 1, 1), modified_to=date(2500, 1, 1)) == {old.iri, mid.iri, new.iri}
+    for sort in (SearchSort.ISSUED_DESC, SearchSort.MODIFIED_DESC):
+        assert [h.iri for h in index.search(SearchQuery(sort=sort)).hits] == [new.iri, mid.iri, old.iri]
+
+
 LISTINGS = {
     "all": SearchFilter(include_deprecated=True),
     "catalogue_anonymous": SearchFilter(kinds=["Dataset"], include_deprecated=True, public_only=True),

@@ -98,6 +98,23 @@ def test_a_draft_over_a_published_revision_keeps_the_published_one_searchable(re
         ]
 
 
+def test_a_date_beyond_the_embedded_index_does_not_block_the_outbox(reg: Registry) -> None:
+    """Tantivy's dates end at 2262-04-11: a record modified 2300-01-01 was stored, then raised
+    ValueError in every drain of the outbox, so no record written after it reached the index."""
+    from tests.registry.services.test_records import TTL, dataset
+
+    me = local_operator()
+    extra = '; dct:modified "2300-01-01"^^xsd:date ; dct:issued "1600-01-01"^^xsd:date'
+    reg.records.create(
+        me, dataset(name="far", title="Marrow registry", extra=extra).replace("test-org", "org-far"), TTL
+    )
+    reg.records.create(me, dataset(name="plain", title="Marrow cohort").replace("test-org", "org-plain"), TTL)
+    report = reg.search.sync()
+    assert report.error is None and report.pending == 0
+    hits = {h.iri for h in reg.search.search(ANONYMOUS, SearchQuery(text="marrow")).hits}
+    assert {BASE + "dataset/far", BASE + "dataset/plain"} <= hits
+
+
 def test_counts_beyond_the_indexes_integers_are_stored_and_indexed_without_them(reg: Registry) -> None:
     """xsd:nonNegativeInteger has no bound. A 5,000-digit count was a 500 on write (Python refuses to
     read it as an int); a 401-digit one was stored and then failed every drain of the outbox, so no
