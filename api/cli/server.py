@@ -12,7 +12,7 @@ import typer
 
 from api import serving
 from api.cli import main
-from api.cli.output import EXIT_UNAVAILABLE, err, out, print_json, styled
+from api.cli.output import EXIT_INVALID, EXIT_UNAVAILABLE, err, out, print_json, styled
 from api.cli.records import guarded, progress
 from registry.config import Settings
 from registry.errors import InputError, Unavailable
@@ -180,7 +180,8 @@ def reindex() -> None:
 def index_sync(
     json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
-    """Drain the outbox into the search index once. Exit 3 when entries stay pending (index down)."""
+    """Drain the outbox into the search index once. Exit 3 when entries stay pending (index down),
+    1 when records were left out because the index cannot hold them."""
     with main.registry() as reg:
         report = reg.search.sync()
     if json_out:
@@ -189,8 +190,12 @@ def index_sync(
         out.print(f"indexed {report.indexed}, deleted {report.deleted}, pending {report.pending}")
         if report.error:
             err.print(styled("index unavailable:", "yellow", report.error))
+        for iri, why in report.unindexable.items():
+            err.print(styled("left out of the index:", "red", f"{iri}: {why}"))
     if report.error:
         raise typer.Exit(EXIT_UNAVAILABLE)
+    if report.unindexable:
+        raise typer.Exit(EXIT_INVALID)
 
 
 def register(app: typer.Typer) -> None:

@@ -141,7 +141,9 @@ class TantivyIndex:
     def _write_pointer(self, gen: str) -> None:
         write_atomic(self.path / "CURRENT", gen + "\n")
 
-    def _write(self, index: tantivy.Index, docs: Iterable[SearchDocument], deletes: Iterable[str]) -> int:
+    def _write(
+        self, index: tantivy.Index, docs: Iterable[SearchDocument], deletes: Iterable[str]
+    ) -> tuple[int, dict[str, str]]:
         # Several API workers may write at once (each drains the outbox after its own writes):
         # tantivy refuses a second writer outright, so queue on our own lock first.
         with locks.exclusive(self.path / "writer.lock", what="the search index writer lock"):
@@ -149,8 +151,8 @@ class TantivyIndex:
 
     def _write_locked(
         self, index: tantivy.Index, docs: Iterable[SearchDocument], deletes: Iterable[str]
-    ) -> int:
-        n = 0
+    ) -> tuple[int, dict[str, str]]:
+        n, refused = 0, {}
         try:
             writer = index.writer(_WRITER_HEAP, 1)
         except ValueError as e:
@@ -160,7 +162,11 @@ class TantivyIndex:
                 writer.delete_documents_by_term("iri", iri)
             for d in docs:
                 writer.delete_documents_by_term("iri", d.iri)
-                writer.add_document(to_tantivy(d))
+                try:
+                    writer.add_document(to_tantivy(d))
+                except (ValueError, OverflowError, TypeError) as exc:  # a value beyond tantivy's types
+                    refused[d.iri] = f"{type(exc).__name__}: {exc}"[:300]
+                    continue
                 n += 1
             writer.commit()
         except BaseException:
@@ -169,16 +175,16 @@ class TantivyIndex:
         finally:
             writer.wait_merging_threads()  # also releases the writer lock
         index.reload()
-        return n
+        return n, refused
 
     # --- port ---------------------------------------------------------------------------------
 
-    def upsert(self, docs: Sequence[SearchDocument]) -> None:
+    def upsert(self, docs: Sequence[SearchDocument]) -> dict[str, str]:
         if not docs:
-            return
+            return {}
         latest = {d.iri: d for d in docs}  # the last version of an IRI in the batch wins
         with self._lock:
-            self._write(self._current(), latest.values(), ())
+            return self._write(self._current(), latest.values(), ())[1]
 
     def delete(self, iris: Sequence[str]) -> None:
         if iris:
@@ -195,7 +201,9 @@ class TantivyIndex:
         with self._lock:
             gen = f"gen-{time.time_ns()}"
             index = self._open_gen(gen)
-            n = self._write(index, docs, ())
+            n, refused = self._write(index, docs, ())
+            if refused:
+                log.error("rebuild left out %d document(s) tantivy cannot hold: %s", len(refused), refused)
             self._write_pointer(gen)
             self._index, self._gen = index, gen
             self._iri_sorted = {gen: self._iri_sorted[gen]}

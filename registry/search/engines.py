@@ -105,7 +105,12 @@ class Engine:
             raise translate(e, f"{method} {path}") from e
         return out if isinstance(out, dict) else {}
 
-    def bulk(self, actions: Iterable[dict[str, Any]], refresh: bool, ignore: tuple[int, ...] = ()) -> int:
+    def bulk(
+        self, actions: Iterable[dict[str, Any]], refresh: bool, ignore: tuple[int, ...] = ()
+    ) -> tuple[int, dict[str, str]]:
+        """Items written, and the items the engine refused as such (a 4xx other than 429: the
+        document does not fit the mapping) by id with the engine's reason. Any other failure of
+        an item is an outage (Unavailable)."""
         if self.distribution == "opensearch":
             from opensearchpy import helpers as os_helpers
 
@@ -127,15 +132,36 @@ class Engine:
             raise translate(e, "bulk") from e
         # opensearch-py reports ignored statuses as errors all the same; drop them here.
         errors = [e for e in errors if _item_status(e) not in ignore]
-        if errors:
-            first = errors[0]
-            raise Unavailable(f"search engine rejected {len(errors)} bulk item(s); first: {first}")
-        return int(ok)
+        refused = {_item_id(e): _item_reason(e) for e in errors if _refused(_item_status(e))}
+        failed = [e for e in errors if not _refused(_item_status(e))]
+        if failed:
+            raise Unavailable(f"search engine rejected {len(failed)} bulk item(s); first: {failed[0]}")
+        return int(ok), refused
 
     def close(self) -> None:
         # Closing a broken connection pool must not hide the outcome of the work before it.
         with contextlib.suppress(Exception):
             self._client.close()
+
+
+def _refused(status: int | None) -> bool:
+    return status is not None and 400 <= status < 500 and status != 429
+
+
+def _item_result(item: dict[str, Any]) -> dict[str, Any]:
+    result = next(iter(item.values()), None) if isinstance(item, dict) else None
+    return result if isinstance(result, dict) else {}
+
+
+def _item_id(item: dict[str, Any]) -> str:
+    return str(_item_result(item).get("_id", ""))
+
+
+def _item_reason(item: dict[str, Any]) -> str:
+    error = _item_result(item).get("error")
+    if isinstance(error, dict):
+        return f"{error.get('type', 'error')}: {error.get('reason', '')}"[:300]
+    return str(error)[:300]
 
 
 def _item_status(item: dict[str, Any]) -> int | None:

@@ -10,6 +10,7 @@ after such writes, or pause indexing meanwhile.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import urllib.parse
@@ -59,6 +60,8 @@ MAPPING: dict[str, Any] = {
     },
 }
 SETTINGS: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
+log = logging.getLogger(__name__)
+
 _SORTS: dict[SearchSort, list[Any]] = {
     SearchSort.RELEVANCE: [{"_score": "desc"}, {"iri": "asc"}],
     SearchSort.TITLE: [{"sort_title": "asc"}, {"iri": "asc"}],
@@ -179,11 +182,15 @@ class OpenSearchIndex:
 
     # --- port ---------------------------------------------------------------------------------
 
-    def upsert(self, docs: Sequence[SearchDocument]) -> None:
-        if docs:
-            self._ensure()
-            latest = {d.iri: d for d in docs}
-            self.engine.bulk(self._actions(latest.values(), self.alias), refresh=self.refresh)
+    def upsert(self, docs: Sequence[SearchDocument]) -> dict[str, str]:
+        if not docs:
+            return {}
+        self._ensure()
+        latest = {d.iri: d for d in docs}
+        _n, refused = self.engine.bulk(self._actions(latest.values(), self.alias), refresh=self.refresh)
+        if refused:  # the older versions of what the engine would not take must not stay searchable
+            self.delete(list(refused))
+        return refused
 
     def delete(self, iris: Sequence[str]) -> None:
         if not iris or not self._alias_targets():
@@ -201,7 +208,9 @@ class OpenSearchIndex:
     def rebuild(self, docs: Iterable[SearchDocument]) -> int:
         new = self._create_index(with_alias=False)
         try:
-            n = self.engine.bulk(self._actions(docs, new), refresh=False)
+            n, refused = self.engine.bulk(self._actions(docs, new), refresh=False)
+            if refused:
+                log.error("rebuild left out %d document(s) the engine refused: %s", len(refused), refused)
             self.engine.call("POST", f"/{self._q(new)}/_refresh")
             old = self._alias_targets()
             actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": self.alias}} for i in old]

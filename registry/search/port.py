@@ -14,6 +14,10 @@ Semantics every adapter keeps:
   Python and SPARQL order strings, with an offset (listings such as the catalogue). It answers pages
   ending within the adapter's `list_window` (OpenSearch's result window: 10,000) and refuses deeper
   ones, and negative offsets or limits, with LimitExceeded.
+- `upsert` writes every document the engine can hold and returns the others (IRI -> why), after
+  removing their older versions: one record the engine cannot hold (a value beyond its types) must
+  not keep the records after it out of the index, nor leave a stale version searchable. An outage
+  raises Unavailable and writes nothing.
 """
 
 from __future__ import annotations
@@ -220,7 +224,7 @@ class SearchIndex(Protocol):
     # How deep `list_iris` pages reach (offset + limit).
     list_window: int
 
-    def upsert(self, docs: Sequence[SearchDocument]) -> None: ...
+    def upsert(self, docs: Sequence[SearchDocument]) -> dict[str, str]: ...
 
     def delete(self, iris: Sequence[str]) -> None: ...
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -71,6 +71,9 @@ class SyncReport:
     deleted: int
     pending: int  # still waiting (the index was down); -1 when the store itself was down
     error: str | None = None
+    # records the index could not hold (IRI -> why), left out so the records after them are indexed;
+    # `fairgrid reindex` tries them again once the cause is mended
+    unindexable: dict[str, str] = field(default_factory=dict)
 
 
 class SearchService:
@@ -148,6 +151,7 @@ class SearchService:
 
     def _sync(self, batch: int, max_batches: int) -> SyncReport:
         indexed = deleted = 0
+        unindexable: dict[str, str] = {}
         try:
             labels = self.labels()
             for _ in range(max_batches):
@@ -167,21 +171,23 @@ class SearchService:
                 } - found.keys()
                 if parts:
                     recs += self._searchable(list(self.store.get_many(sorted(parts)).values()))
-                docs = self._documents(recs, labels)
-                if docs:
-                    self.index.upsert(docs)
-                if gone:
-                    self.index.delete(gone)
+                docs, unmade = self._documents_of_each(recs, labels)
+                refused = {**unmade, **(self.index.upsert(docs) if docs else {})}
+                if refused:
+                    log.error("%d record(s) left out of the search index: %s", len(refused), refused)
+                    unindexable.update(refused)
+                if gone or unmade:  # an older version of a record left out must not stay searchable
+                    self.index.delete([*gone, *unmade])
                 self.store.ack(pending)
-                indexed += len(docs)
+                indexed += len(docs) - len(refused)
                 deleted += len(gone)
                 if len(pending) < batch:
                     break
         except (Unavailable, FairgridError, OSError) as exc:
             waiting = self._pending_count()
             log.warning("search index or store unavailable, %d outbox entries wait: %s", waiting, exc)
-            return SyncReport(indexed, deleted, waiting, str(exc))
-        return SyncReport(indexed, deleted, len(self.store.pending(10_000)))
+            return SyncReport(indexed, deleted, waiting, str(exc), unindexable)
+        return SyncReport(indexed, deleted, len(self.store.pending(10_000)), None, unindexable)
 
     def _pending_count(self) -> int:
         """How many outbox entries wait, or -1 when the store itself cannot say (a server that is down)."""
@@ -209,6 +215,21 @@ class SearchService:
     def _documents(self, recs: list[Record], labels: dict[str, str]) -> list[SearchDocument]:
         public = public_records(self.store, recs)
         return [to_document(r, labels, public[r.iri]) for r in recs]
+
+    def _documents_of_each(
+        self, recs: list[Record], labels: dict[str, str]
+    ) -> tuple[list[SearchDocument], dict[str, str]]:
+        """Documents of the records that make one, and why the others do not (a value that the
+        conversion does not expect): one such record must not hold up the drain."""
+        public = public_records(self.store, recs)
+        docs, unmade = [], {}
+        for r in recs:
+            try:
+                docs.append(to_document(r, labels, public[r.iri]))
+            except (ValueError, TypeError, OverflowError, KeyError) as exc:
+                log.exception("record %s makes no search document", r.iri)
+                unmade[r.iri] = f"{type(exc).__name__}: {exc}"[:300]
+        return docs, unmade
 
     def reindex(self, identity: Identity, progress: Callable[[int, int], None] | None = None) -> int:
         """Rebuild the index from the store (the new index is swapped in when complete)."""

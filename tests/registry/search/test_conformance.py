@@ -464,6 +464,17 @@ def test_dates_outside_the_embedded_index_range_are_indexed_in_order(index: Sear
         assert [h.iri for h in index.search(SearchQuery(sort=sort)).hits] == [new.iri, mid.iri, old.iri]
 
 
+def test_a_document_the_engine_cannot_hold_is_left_out_and_the_others_written(index: SearchIndex) -> None:
+    # One such document failed the whole batch, and the outbox drain retried it forever: no record
+    # written after it reached the index. Its older version must not stay searchable either.
+    good, bad, later = DOCS[0], DOCS[1], DOCS[2]
+    assert index.upsert([bad]) == {}
+    refused = index.upsert([good, replace(bad, unique_individuals=2**70), later])
+    assert list(refused) == [bad.iri] and refused[bad.iri]
+    assert {h.iri for h in index.search(SearchQuery(first=10)).hits} == {good.iri, later.iri}
+    assert index.upsert([bad]) == {} and index.count() == 3
+
+
 LISTINGS = {
     "all": SearchFilter(include_deprecated=True),
     "catalogue_anonymous": SearchFilter(kinds=["Dataset"], include_deprecated=True, public_only=True),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from registry.config import Settings
 from registry.identity import ANONYMOUS, Identity, Role, local_operator
@@ -113,6 +116,37 @@ def test_a_date_beyond_the_embedded_index_does_not_block_the_outbox(reg: Registr
     assert report.error is None and report.pending == 0
     hits = {h.iri for h in reg.search.search(ANONYMOUS, SearchQuery(text="marrow")).hits}
     assert {BASE + "dataset/far", BASE + "dataset/plain"} <= hits
+
+
+def test_a_record_the_index_cannot_hold_is_left_out_and_the_drain_goes_on(
+    reg: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: a conversion that gives a value the index cannot hold, as the 401-digit count
+    and the year 2300 did before they were mended. Such a record failed the whole batch, and every
+    later drain, so no record written after it reached the index."""
+    from registry.services import search as service
+    from tests.registry.services.test_records import TTL, dataset
+
+    real = service.to_document
+    poison = BASE + "dataset/poison"
+
+    def convert(rec: Any, *args: Any) -> Any:
+        doc = real(rec, *args)
+        return replace(doc, unique_individuals=2**70) if rec.iri == poison else doc
+
+    monkeypatch.setattr(service, "to_document", convert)
+    me = local_operator()
+    for name in ("poison", "after"):
+        reg.records.create(
+            me, dataset(name=name, title="Marrow " + name).replace("test-org", "org-" + name), TTL
+        )
+    report = reg.search.sync()
+    assert report.error is None and report.pending == 0 and list(report.unindexable) == [poison]
+    hits = {h.iri for h in reg.search.search(ANONYMOUS, SearchQuery(text="marrow")).hits}
+    assert BASE + "dataset/after" in hits and poison not in hits
+    monkeypatch.setattr(service, "to_document", real)  # the cause mended: a reindex takes it in
+    reg.search.reindex(local_operator(), None)
+    assert poison in {h.iri for h in reg.search.search(ANONYMOUS, SearchQuery(text="marrow")).hits}
 
 
 def test_counts_beyond_the_indexes_integers_are_stored_and_indexed_without_them(reg: Registry) -> None:
