@@ -12,7 +12,7 @@ from typing import Any
 
 from registry import json_text
 from registry.errors import InputError
-from registry.search.port import Facet, FacetBucket, SearchDocument
+from registry.search.port import TERM_CHARS, Facet, FacetBucket, SearchDocument
 
 LABEL_SEP = "\x1f"  # joins "IRI<sep>label" in the label_pairs field
 SNIPPET_CHARS = 200
@@ -65,8 +65,9 @@ def _forged() -> InputError:
 
 
 def title_key(title: str) -> str:
-    """Case-insensitive title order; computed here so every engine sorts identically."""
-    return title.casefold().strip()
+    """Case-insensitive title order; computed here so every engine sorts identically. The first 1,000
+    characters decide (a longer key is a term OpenSearch may refuse); ties go by IRI, as always."""
+    return title.casefold().strip()[:1000]
 
 
 def date_sort_key(d: date | None) -> str:
@@ -84,7 +85,8 @@ def quality_sort_key(quality: float | None) -> str:
 
 
 def label_pairs(doc: SearchDocument) -> list[str]:
-    return [f"{k}{LABEL_SEP}{v}" for k, v in sorted(doc.all_labels().items())]
+    pairs = (f"{k}{LABEL_SEP}{v}" for k, v in sorted(doc.all_labels().items()))
+    return [p for p in pairs if len(p) <= TERM_CHARS]
 
 
 def labels_from_pairs(pairs: Iterable[tuple[str, int]]) -> dict[str, str]:

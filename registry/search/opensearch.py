@@ -10,6 +10,7 @@ after such writes, or pause indexing meanwhile.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
@@ -71,6 +72,13 @@ _SORTS: dict[SearchSort, list[Any]] = {
 }
 
 
+def doc_id(iri: str) -> str:
+    """The engine's id of a record's document: its IRI, or for an IRI over the engines' 512-byte id limit
+    (a request with one was refused whole, and the outbox drain retried it forever) a digest of it."""
+    raw = iri.encode()
+    return iri if len(raw) <= 512 else "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
 def to_source(d: SearchDocument) -> dict[str, Any]:
     src: dict[str, Any] = {
         "iri": d.iri,
@@ -79,7 +87,7 @@ def to_source(d: SearchDocument) -> dict[str, Any]:
         "description": d.description,
         "keywords_text": d.keywords,
         "text": d.text,
-        "orgs": list(dict.fromkeys([*([d.publisher] if d.publisher else []), *d.sites])),
+        "orgs": d.orgs(),
         "label_pairs": common.label_pairs(d),
         "sort_title": common.title_key(d.title),
         "individuals": d.unique_individuals,
@@ -178,7 +186,7 @@ class OpenSearchIndex:
 
     def _actions(self, docs: Iterable[SearchDocument], index: str) -> Iterator[dict[str, Any]]:
         for d in docs:
-            yield {"_op_type": "index", "_index": index, "_id": d.iri, "_source": to_source(d)}
+            yield {"_op_type": "index", "_index": index, "_id": doc_id(d.iri), "_source": to_source(d)}
 
     # --- port ---------------------------------------------------------------------------------
 
@@ -187,7 +195,9 @@ class OpenSearchIndex:
             return {}
         self._ensure()
         latest = {d.iri: d for d in docs}
-        _n, refused = self.engine.bulk(self._actions(latest.values(), self.alias), refresh=self.refresh)
+        _n, by_id = self.engine.bulk(self._actions(latest.values(), self.alias), refresh=self.refresh)
+        iris = {doc_id(iri): iri for iri in latest}
+        refused = {iris.get(i, i): why for i, why in by_id.items()}
         if refused:  # the older versions of what the engine would not take must not stay searchable
             self.delete(list(refused))
         return refused
@@ -195,7 +205,8 @@ class OpenSearchIndex:
     def delete(self, iris: Sequence[str]) -> None:
         if not iris or not self._alias_targets():
             return
-        actions = ({"_op_type": "delete", "_index": self.alias, "_id": i} for i in dict.fromkeys(iris))
+        ids = dict.fromkeys(doc_id(i) for i in iris)
+        actions = ({"_op_type": "delete", "_index": self.alias, "_id": i} for i in ids)
         self.engine.bulk(actions, refresh=self.refresh, ignore=(404,))
 
     def count(self) -> int:

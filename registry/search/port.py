@@ -56,6 +56,12 @@ class SearchSort(StrEnum):
     QUALITY_DESC = "quality_desc"  # best metadata-quality score first; unscored records last
 
 
+# OpenSearch and Elasticsearch refuse a whole document with a keyword term over 32,766 UTF-8 bytes; 8,000
+# characters always fit. Longer values are no facet value, organisation or label in any engine (their
+# text stays searchable): a 40,000-character keyword kept a record out of OpenSearch, not out of tantivy.
+TERM_CHARS = 8000
+
+
 @dataclass(frozen=True)
 class SearchDocument:
     """One record as the index sees it; built by the indexing service from the store."""
@@ -104,7 +110,12 @@ class SearchDocument:
             raw = self.coding_systems
         else:
             raw = self.diseases
-        return list(dict.fromkeys(raw))
+        return [v for v in dict.fromkeys(raw) if len(v) <= TERM_CHARS]
+
+    def orgs(self) -> list[str]:
+        """The publisher and the sites that hold the data (the `publishers` filter matches either)."""
+        both = [*([self.publisher] if self.publisher else []), *self.sites]
+        return [v for v in dict.fromkeys(both) if len(v) <= TERM_CHARS]
 
     def all_labels(self) -> dict[str, str]:
         out = dict(self.labels)

@@ -86,7 +86,7 @@ def to_tantivy(d: SearchDocument) -> tantivy.Document:
         if facet is not Facet.KIND:
             for v in d.facet_values(facet):
                 doc.add_text(name, v)
-    for org in dict.fromkeys([*([d.publisher] if d.publisher else []), *d.sites]):
+    for org in d.orgs():
         doc.add_text("orgs", org)
     for pair in common.label_pairs(d):
         doc.add_text("label_pairs", pair)

@@ -475,6 +475,30 @@ def test_a_document_the_engine_cannot_hold_is_left_out_and_the_others_written(in
     assert index.upsert([bad]) == {} and index.count() == 3
 
 
+LONG_VALUES: dict[str, Callable[[SearchDocument], SearchDocument]] = {
+    "keyword": lambda d: replace(d, keywords=["marrow " * 6000]),
+    "title": lambda d: replace(d, title="Marrow " * 8000),
+    "theme": lambda d: replace(d, themes=["http://example.org/theme/" + "t" * 40000]),
+    "publisher": lambda d: replace(d, publisher="http://example.org/org/" + "p" * 40000),
+    "iri of 600 bytes": lambda d: replace(d, iri="https://example.org/rec/" + "x" * 600),
+    "iri of 20,000 bytes": lambda d: replace(d, iri="https://example.org/rec/" + "x" * 20000),
+}
+
+
+@pytest.mark.parametrize("case", list(LONG_VALUES))
+def test_very_long_values_and_iris_are_indexed_by_every_engine(index: SearchIndex, case: str) -> None:
+    # OpenSearch and Elasticsearch refuse a keyword term over 32,766 UTF-8 bytes (the document) and an id
+    # over 512 bytes (the whole request, which the outbox drain then retried forever); tantivy took both
+    d = LONG_VALUES[case](DOCS[0])
+    assert index.upsert([d, DOCS[1]]) == {}
+    facets = [Facet.KEYWORD, Facet.THEME, Facet.PUBLISHER]
+    res = index.search(SearchQuery(text="marrow" if case in ("keyword", "title") else None, facets=facets))
+    assert d.iri in {h.iri for h in res.hits}
+    assert all(len(b.value) <= 8000 for buckets in res.facets.values() for b in buckets)
+    index.delete([d.iri])
+    assert index.count() == 1
+
+
 LISTINGS = {
     "all": SearchFilter(include_deprecated=True),
     "catalogue_anonymous": SearchFilter(kinds=["Dataset"], include_deprecated=True, public_only=True),
