@@ -108,9 +108,9 @@ class Engine:
     def bulk(
         self, actions: Iterable[dict[str, Any]], refresh: bool, ignore: tuple[int, ...] = ()
     ) -> tuple[int, dict[str, str]]:
-        """Items written, and the items the engine refused as such (a 4xx other than 429: the
-        document does not fit the mapping) by id with the engine's reason. Any other failure of
-        an item is an outage (Unavailable)."""
+        """Items written, and the items the engine refused as such (a 400: the document does not
+        fit the mapping) by id with the engine's reason. Any other failure of an item is an outage
+        (Unavailable)."""
         if self.distribution == "opensearch":
             from opensearchpy import helpers as os_helpers
 
@@ -145,7 +145,9 @@ class Engine:
 
 
 def _refused(status: int | None) -> bool:
-    return status is not None and 400 <= status < 500 and status != 429
+    # 400 only: the document does not fit (mapper_parsing, document_parsing, illegal_argument). A 403
+    # (a write block on the index) or 404 concerns every document alike: an outage, so they wait.
+    return status == 400
 
 
 def _item_result(item: dict[str, Any]) -> dict[str, Any]:

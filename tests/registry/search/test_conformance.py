@@ -475,6 +475,22 @@ def test_a_document_the_engine_cannot_hold_is_left_out_and_the_others_written(in
     assert index.upsert([bad]) == {} and index.count() == 3
 
 
+def test_a_write_block_on_the_engine_is_an_outage_not_a_refusal(index: SearchIndex) -> None:
+    # a 403 on every item (an operator's or the disk watermark's write block) must leave the outbox
+    # entries waiting: taken for refused documents, they would be acknowledged and lost to search
+    if not isinstance(index, OpenSearchIndex):
+        pytest.skip("an OpenSearch/Elasticsearch index setting")
+    index.upsert(DOCS[:1])
+    block = {"index.blocks.write": True}
+    index.engine.call("PUT", f"/{index.alias}/_settings", block)
+    try:
+        with pytest.raises(Unavailable):
+            index.upsert(DOCS[1:3])
+    finally:
+        index.engine.call("PUT", f"/{index.alias}/_settings", {"index.blocks.write": None})
+    assert index.upsert(DOCS[1:3]) == {} and index.count() == 3
+
+
 LONG_VALUES: dict[str, Callable[[SearchDocument], SearchDocument]] = {
     "keyword": lambda d: replace(d, keywords=["marrow " * 6000]),
     "title": lambda d: replace(d, title="Marrow " * 8000),
