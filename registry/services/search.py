@@ -172,14 +172,15 @@ class SearchService:
                 if parts:
                     recs += self._searchable(list(self.store.get_many(sorted(parts)).values()))
                 docs, unmade = self._documents_of_each(recs, labels)
-                refused = {**unmade, **(self.index.upsert(docs) if docs else {})}
+                by_index = self.index.upsert(docs) if docs else {}
+                refused = {**unmade, **by_index}
                 if refused:
                     log.error("%d record(s) left out of the search index: %s", len(refused), refused)
                     unindexable.update(refused)
                 if gone or unmade:  # an older version of a record left out must not stay searchable
                     self.index.delete([*gone, *unmade])
                 self.store.ack(pending)
-                indexed += len(docs) - len(refused)
+                indexed += len(docs) - len(by_index)
                 deleted += len(gone)
                 if len(pending) < batch:
                     break

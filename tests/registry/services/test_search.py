@@ -142,11 +142,44 @@ def test_a_record_the_index_cannot_hold_is_left_out_and_the_drain_goes_on(
         )
     report = reg.search.sync()
     assert report.error is None and report.pending == 0 and list(report.unindexable) == [poison]
+    assert report.indexed == 3  # "after" and the two organisations
     hits = {h.iri for h in reg.search.search(ANONYMOUS, SearchQuery(text="marrow")).hits}
     assert BASE + "dataset/after" in hits and poison not in hits
     monkeypatch.setattr(service, "to_document", real)  # the cause mended: a reindex takes it in
     reg.search.reindex(local_operator(), None)
     assert poison in {h.iri for h in reg.search.search(ANONYMOUS, SearchQuery(text="marrow")).hits}
+
+
+def test_a_record_that_makes_no_search_document_is_left_out_and_its_old_version_removed(
+    reg: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: the conversion itself fails for one record (a value it does not expect)."""
+    from registry.services import search as service
+    from tests.registry.services.test_records import TTL, dataset
+
+    me, real = local_operator(), service.to_document
+    broken = BASE + "dataset/broken"
+    reg.records.create(me, dataset(name="broken", title="Marrow broken").replace("test-org", "org-b"), TTL)
+    assert reg.search.sync().unindexable == {}
+
+    def convert(rec: Any, *args: Any) -> Any:
+        if rec.iri == broken:
+            raise ValueError("a value the conversion does not expect")
+        return real(rec, *args)
+
+    monkeypatch.setattr(service, "to_document", convert)
+    reg.records.update(
+        me,
+        broken,
+        dataset(name="broken", title="Marrow v2").replace("test-org", "org-b"),
+        TTL,
+        base_revision=1,
+    )
+    reg.records.create(me, dataset(name="next", title="Marrow next").replace("test-org", "org-n"), TTL)
+    report = reg.search.sync()
+    assert report.pending == 0 and list(report.unindexable) == [broken] and report.indexed == 2
+    hits = {h.iri for h in reg.search.search(ANONYMOUS, SearchQuery(text="marrow")).hits}
+    assert BASE + "dataset/next" in hits and broken not in hits  # its first version is not shown as current
 
 
 def test_counts_beyond_the_indexes_integers_are_stored_and_indexed_without_them(reg: Registry) -> None:
