@@ -60,6 +60,21 @@ def test_reindex_and_index_sync(home: Path) -> None:
         reg.close()
 
 
+def test_index_sync_names_the_records_left_out_and_exits_1(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from registry.services import search as service
+
+    real = service.to_document
+    monkeypatch.setattr(service, "to_document", lambda r, *a: replace(real(r, *a), unique_individuals=2**70))
+    assert runner.invoke(app, ["import", str(EXAMPLE)]).exit_code == 0
+    sync = runner.invoke(app, ["index-sync"])
+    assert sync.exit_code == 1 and "pending 0" in sync.output, sync.output
+    assert "left out of the index:" in sync.output and "Traceback" not in sync.output
+
+
 def test_serve_refuses_to_start_without_a_way_to_verify_tokens(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
