@@ -50,8 +50,13 @@ _PREFIXES = st.sampled_from(
 )
 _TAIL = st.lists(st.one_of(_FRAGMENTS, st.text(max_size=4)), max_size=6).map("".join)
 
-# Values given where an IRI is expected (a record, an agent, a site, a scheme).
-iris = st.one_of(st.sampled_from(KNOWN), st.builds(lambda p, t: p + t, _PREFIXES, _TAIL))
+# Values given where an IRI is expected (a record, an agent, a site, a scheme). Lone surrogates too:
+# what a command line gives for bytes that are not UTF-8 ("\udcff"), and what JSON's "\ud800" reads as.
+LONE_SURROGATE = "https://w3id.org/fairgrid/dataset/\udcff"
+iris = st.one_of(
+    st.sampled_from([*KNOWN, LONE_SURROGATE, "\ud800"]),
+    st.builds(lambda p, t: p + t, _PREFIXES, _TAIL),
+)
 # Literal text: anything at all, which must come back exactly as sent.
 texts = st.one_of(st.sampled_from(KNOWN), _TAIL, st.text(max_size=40))
 # Language tags, mostly invalid ones.

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 
 from registry.config import Settings
 from registry.rdf import is_iri
 from registry.wiring import open_registry
 from tests.api.cli.conftest import module_home, run
-from tests.hostile import SCALE, bounded, iris, languages, texts
+from tests.hostile import LONE_SURROGATE, SCALE, bounded, iris, languages, texts
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,7 @@ def test_not_an_iri_is_exit_1_with_the_reason(home: Path, command: list[str]) ->
 
 @settings(parent=bounded, max_examples=round(6 * SCALE))  # every call opens the registry: keep the run short
 @given(value=iris, reason=texts)
+@example(value=LONE_SURROGATE, reason="r")
 def test_hostile_values_through_every_record_command(home: Path, value: str, reason: str) -> None:
     before = dump(home)
     for args in (["show", "--", value], ["history", "--", value], ["diff", "--", value, "1", "2"]):

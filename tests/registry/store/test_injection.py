@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pyoxigraph as ox
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 
 from registry.errors import InputError, InvalidIri, StaleRevision
 from registry.model import META_GRAPH, OUTBOX_GRAPH, names_a_store_graph, revision_iri
@@ -18,7 +18,7 @@ from registry.rdf import is_iri
 from registry.sparql_text import iri, literal, values
 from registry.store.port import RecordStore, Write
 from registry.vocab import DCT
-from tests.hostile import DROP_ALL, bounded, iris, languages, texts
+from tests.hostile import DROP_ALL, LONE_SURROGATE, bounded, iris, languages, texts
 from tests.registry.store.test_conformance import dataset, open_store, write
 
 
@@ -62,6 +62,7 @@ def _refused(call: Callable[[], object]) -> bool:
 
 @bounded
 @given(value=iris)
+@example(value=LONE_SURROGATE)
 def test_every_read_refuses_a_non_iri_and_answers_an_iri(seeded: RecordStore, value: str) -> None:
     reads: list[Callable[[], object]] = [
         lambda: seeded.head(value),
@@ -82,6 +83,7 @@ def test_every_read_refuses_a_non_iri_and_answers_an_iri(seeded: RecordStore, va
 
 @bounded
 @given(value=iris)
+@example(value=LONE_SURROGATE)
 def test_a_refused_write_changes_nothing(seeded: RecordStore, value: str) -> None:
     _, triples = dataset("fuzz", "Fuzz")
 
