@@ -76,12 +76,21 @@ class Identity:
         if self.subject.startswith(("http://", "https://", "urn:")) and is_iri(self.subject):
             return self.subject
         # `|` (as in `auth0|123`) is not allowed in an IRI: percent-encode what the IRI cannot hold.
-        return AGENT_IRI_PREFIX + quote(self.subject, safe="._~@:+=/-")
+        return AGENT_IRI_PREFIX + quote(_bytes(self.subject), safe="._~@:+=/-")
 
 
 ANONYMOUS = Identity("anonymous", frozenset())
 
 
 # The local operator running the CLI on their own home: full rights, attributed by OS user.
+def _bytes(text: str) -> bytes:
+    """UTF-8; an OS user name that is not UTF-8 reaches Python with lone surrogates in place of its
+    bytes (quote() raised UnicodeEncodeError on every CLI write): those give back the bytes."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 def local_operator(name: str = "local") -> Identity:
     return Identity(f"cli:{name}", frozenset({Role.ADMIN}))

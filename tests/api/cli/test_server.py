@@ -75,6 +75,13 @@ def test_index_sync_names_the_records_left_out_and_exits_1(
     assert "left out of the index:" in sync.output and "Traceback" not in sync.output
 
 
+def test_a_user_name_that_is_not_utf8_can_write(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # getpass reads LOGNAME=caf\xe9 as "caf\udce9": the agent IRI raised UnicodeEncodeError (a traceback)
+    monkeypatch.setattr("getpass.getuser", lambda: "caf\udce9")
+    r = runner.invoke(app, ["import", str(EXAMPLE)])
+    assert r.exit_code == 0 and "Traceback" not in r.output, r.output
+
+
 def test_serve_refuses_to_start_without_a_way_to_verify_tokens(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
