@@ -407,6 +407,11 @@ def test_limits_and_bad_cursor(index: SearchIndex) -> None:
     assert len(index.search(SearchQuery(first=100)).hits) == 3
     with pytest.raises(InputError):
         index.search(SearchQuery(after="not-a-cursor!"))
+    # 100,000 words of text cost tantivy 1.5 s of CPU for any anonymous caller
+    sentence = " ".join(["marrow donors"] * 72)[:1000]
+    assert index.search(SearchQuery(text=sentence)).total >= 0
+    with pytest.raises(LimitExceeded, match="1,001 characters"):
+        index.search(SearchQuery(text=sentence + "s"))
     empty = index.search(SearchQuery(first=0, facets=[Facet.KIND]))
     assert empty.hits == [] and empty.total == 3 and sum(b.count for b in empty.facets["kind"]) == 3
 
