@@ -28,6 +28,7 @@ from starlette.routing import Match
 from api import federation as hub
 from api import harvesting
 from api.auth import Authenticator
+from api.body_limit import BodyLimit, body_limit
 from api.errors import (
     document_validation_problems,
     http_status,
@@ -134,6 +135,7 @@ def create_app(
     )
     app.add_middleware(security_headers)
     app.add_middleware(head_as_get)
+    app.add_middleware(BodyLimit, limit=body_limit(registry.settings.max_record_bytes))
     app.state.registry = registry
     app.state.authenticator = authenticator
     app.state.index_sync = sync
@@ -181,6 +183,8 @@ def create_app(
             allowed = headers["Allow"] = _allowed_methods(app, request) or headers.get("Allow", "GET")
             code, hint = "method_not_allowed", f"use {allowed}"
             detail = f"{request.method} is not accepted at {path}"
+        elif exc.status_code == 413:
+            code, hint = "too_large", "send a smaller body (FAIRGRID_MAX_RECORD_BYTES bounds a record)"
         else:
             code, hint = "bad_request", "see /docs for what this route accepts"
         return _problem_response(request, request_problem(exc.status_code, code, detail, hint), headers)

@@ -10,6 +10,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from fastapi import APIRouter
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -73,6 +74,8 @@ class _GraphQLApp(GraphQL[GraphQLContext, None]):
             response = await self.run(request)
         except HTTPException as exc:
             response = request_error(exc.status_code, exc.reason)
+        except StarletteHTTPException as exc:  # the body limit (api/body_limit.py), raised as it is read
+            response = request_error(exc.status_code, str(exc.detail))
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
