@@ -213,10 +213,6 @@ class SearchService:
             out.append(rec)
         return out
 
-    def _documents(self, recs: list[Record], labels: dict[str, str]) -> list[SearchDocument]:
-        public = public_records(self.store, recs)
-        return [to_document(r, labels, public[r.iri]) for r in recs]
-
     def _documents_of_each(
         self, recs: list[Record], labels: dict[str, str]
     ) -> tuple[list[SearchDocument], dict[str, str]]:
@@ -246,6 +242,13 @@ class SearchService:
         # acknowledge what is pending now: the rebuild covers it
         pending = self.store.pending(1_000_000)
 
+        unmade: dict[str, str] = {}
+
+        def made(chunk: list[Record]) -> list[SearchDocument]:
+            docs, left_out = self._documents_of_each(chunk, labels)
+            unmade.update(left_out)
+            return docs
+
         def docs() -> Iterator[SearchDocument]:
             chunk: list[Record] = []
             for i, rec in enumerate(self.store.iter_latest()):
@@ -253,11 +256,13 @@ class SearchService:
                     progress(i + 1, total)
                 chunk += self._searchable([rec])
                 if len(chunk) >= 200:
-                    yield from self._documents(chunk, labels)
+                    yield from made(chunk)
                     chunk = []
-            yield from self._documents(chunk, labels)
+            yield from made(chunk)
 
-        n = self.index.rebuild(docs())
+        n = self.index.rebuild(docs())  # one record that makes no document must not stop the rebuild
+        if unmade:
+            log.error("the rebuilt index leaves out %d record(s): %s", len(unmade), unmade)
         self.store.ack(pending)
         return n
 
