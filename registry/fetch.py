@@ -7,6 +7,7 @@ is down, answers 5xx or drops the connection is Unavailable (retry later); a 4xx
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -51,9 +52,12 @@ def file_uri(location: str) -> str:
 class SourceFetcher:
     """http(s) URLs through httpx, everything else as a local file (a path or a file: URI)."""
 
-    def __init__(self, max_bytes: int, timeout_s: float = 30.0) -> None:
+    def __init__(self, max_bytes: int, timeout_s: float = 30.0, total_s: float = 300.0) -> None:
         self.max_bytes = max_bytes
-        self.timeout_s = timeout_s
+        self.timeout_s = timeout_s  # for each read: a source that stops sending
+        # for the whole body: httpx's timeouts are per read, so a source that sent a byte every few
+        # seconds held a harvest (and the scheduled ones after it) for as long as it liked
+        self.total_s = total_s
         self._client: httpx.Client | None = None
 
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
@@ -75,10 +79,14 @@ class SourceFetcher:
                 if resp.status_code >= 400:
                     raise UnreadableInput(f"{url} answered {resp.status_code}", hint="check the source URL")
                 body = bytearray()
+                deadline = time.monotonic() + self.total_s
                 for chunk in resp.iter_bytes():
                     body += chunk
                     if len(body) > self.max_bytes:
                         raise RecordTooLarge(f"{url}: more than {self.max_bytes} bytes")
+                    if time.monotonic() > deadline:
+                        got = f"{len(body):,} bytes so far"
+                        raise Unavailable(f"{url}: not sent within {self.total_s:g} s ({got})")
                 return Fetched(
                     str(resp.url), bytes(body), resp.headers.get("content-type"),
                     resp.headers.get("etag"), resp.headers.get("last-modified"),
