@@ -302,18 +302,8 @@ class TantivyIndex:
         def iri(addr: Any) -> str:
             return str(_doc(searcher, addr, fetched).get_first("iri"))
 
-        ordered: list[tuple[float, Any]] = []
-        i = 0
-        while i < len(hits) and i < need:
-            j = i
-            while j < len(hits) and hits[j][0] == hits[i][0]:
-                j += 1
-            group = hits[i:j]
-            if j - i > 1 and j > offset:
-                group = tantivy_ties.first_by_iri(group, need - i, iri, runs_sorted)
-            ordered += group
-            i = j
-        return int(getattr(res, "count", 0) or 0), ordered[offset:need]
+        page = tantivy_ties.page_by_iri(hits, offset, need, iri, runs_sorted)
+        return int(getattr(res, "count", 0) or 0), page
 
     def _hits(
         self,

@@ -53,3 +53,22 @@ def first_by_iri(group: list[Hit], count: int, iri: Callable[[Any], str], runs_s
         if k + 1 < len(run):
             heapq.heappush(heads, (iri(run[k + 1][1]), seg, k + 1))
     return out
+
+
+def page_by_iri(
+    hits: list[Hit], offset: int, need: int, iri: Callable[[Any], str], runs_sorted: bool
+) -> list[Hit]:
+    """Hits `offset` to `need` of a score-ordered list once each tie group touching them is in IRI
+    order (the groups wholly before the page keep tantivy's order: only their length matters)."""
+    ordered: list[Hit] = []
+    i = 0
+    while i < len(hits) and i < need:
+        j = i
+        while j < len(hits) and hits[j][0] == hits[i][0]:
+            j += 1
+        group = hits[i:j]
+        if j - i > 1 and j > offset:
+            group = first_by_iri(group, need - i, iri, runs_sorted)
+        ordered += group
+        i = j
+    return ordered[offset:need]
