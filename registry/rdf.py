@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from registry import xml_entities
 from registry.errors import InputError, RdfSyntaxError
 from registry.jsonld import to_quads
 
@@ -79,6 +80,8 @@ def parse(
         if fmt == ox.RdfFormat.JSON_LD:  # type-scoped contexts need a JSON-LD 1.1 processor
             quads = to_quads(data, source=source, base_iri=base_iri)
         else:
+            if fmt == ox.RdfFormat.RDF_XML:
+                xml_entities.check_bytes(data, source)  # before the parser expands any
             quads = list(ox.parse(data, format=fmt, base_iri=base_iri))
     except SyntaxError as exc:
         line = getattr(exc, "lineno", None)

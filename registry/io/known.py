@@ -15,6 +15,7 @@ from types import TracebackType
 
 import pyoxigraph as ox
 
+from registry import xml_entities
 from registry.errors import FairgridError
 from registry.io.split import kind_of
 from registry.rdf import format_for_path
@@ -37,7 +38,10 @@ class KnownTypes:
         for f in files:
             rows: list[tuple[str, str]] = []
             try:
-                for q in ox.parse(path=str(f), format=format_for_path(f)):
+                fmt = format_for_path(f)
+                if fmt == ox.RdfFormat.RDF_XML:
+                    xml_entities.check_file(f, str(f))  # before the parser expands any
+                for q in ox.parse(path=str(f), format=fmt):
                     if (
                         q.predicate == _TYPE
                         and isinstance(q.subject, ox.NamedNode)

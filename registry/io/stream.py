@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from registry import xml_entities
 from registry.errors import RdfSyntaxError
 from registry.io.split import CATALOG_RECORD, IN_SCHEME, PART_KINDS, PRIMARY_TOPIC, SplitResult, split
 from registry.rdf import parse
@@ -42,6 +43,8 @@ def _load(db: sqlite3.Connection, path: Path, fmt: ox.RdfFormat, base_iri: str) 
             path.read_bytes(), fmt, source=str(path), base_iri=base_iri
         )
     else:
+        if fmt == ox.RdfFormat.RDF_XML:
+            xml_entities.check_file(path, str(path))  # before the parser expands any
         quads = ox.parse(path=str(path), format=fmt, base_iri=base_iri)
     try:
         for n, q in enumerate(quads):
