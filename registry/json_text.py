@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 
 
 class NotJson(ValueError):
@@ -64,21 +65,28 @@ def _text(data: str | bytes) -> str:
 
 
 def _encodable(value: object) -> bool:
-    """True when every string (keys too) is Unicode text; walked without recursion, as deep as read."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
+    """True when every string (keys too) is Unicode text."""
+    for item in scalars(value):
         if isinstance(item, str):
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
                 return False
-        elif isinstance(item, dict):
+    return True
+
+
+def scalars(value: object) -> Iterator[object]:
+    """Every scalar of a JSON value, object keys included; walked without recursion, as deep as read."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
             stack.extend(item)
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return True
+        else:
+            yield item
 
 
 def finite(value: int | float) -> float:

@@ -17,6 +17,7 @@ import pyoxigraph as ox
 
 from federation.criteria import parse_criteria
 from federation.jobs.approvals import ApprovalError, check_fab_hash
+from registry import json_text
 from registry.errors import InputError
 from registry.model import Record
 from registry.vocab import DCT, FG, METADATA_VISIBILITY, RDF_TYPE, VISIBILITY_CONSORTIUM, XSD, Kind
@@ -81,17 +82,11 @@ def check_spec(spec: JobSpec, now: datetime) -> str:
 def _check_numbers(value: Any) -> None:
     """Every number in the hyperparameters is finite. GraphQL reads the literal 1e999 as infinity,
     which was stored and then written back as `Infinity`: not JSON, so clients could not read the job."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
+    for item in json_text.scalars(value):
         if isinstance(item, float) and not math.isfinite(item):
             raise InputError(
                 f"hyperparameters hold {item}, which is not a JSON number", hint="give finite numbers"
             )
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
 
 
 def _lit(value: str, datatype: str = XSD + "string") -> ox.Literal:
