@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from api.graphql.scalars import BigInt, big
 from federation.hub import feasibility as hub
 from federation.hub.broker import SiteStatus as HubSiteStatus
 from registry.errors import Unavailable
@@ -34,20 +35,20 @@ class FeasibilitySource(Enum):
 class SiteCount:
     site: str
     status: SiteStatus
-    count: int | None = strawberry.field(description="null when the site gave no number (see precision)")
+    count: BigInt | None = strawberry.field(description="null when the site gave no number (see precision)")
     precision: str | None = strawberry.field(description="EXACT, ROUNDED, NOISY or BELOW_THRESHOLD")
-    threshold: int | None = strawberry.field(description="with BELOW_THRESHOLD: the count is below this")
+    threshold: BigInt | None = strawberry.field(description="with BELOW_THRESHOLD: the count is below this")
     epsilon: float = strawberry.field(description="privacy budget this answer spent at the site")
     reason: str | None
 
 
 @strawberry.type(description="The sum of what the sites disclosed, and how exact it is.")
 class FeasibilityTotal:
-    count: int | None
+    count: BigInt | None
     precision: str | None = strawberry.field(
         description="EXACT, ROUNDED, NOISY, LOWER_BOUND (some site was below its threshold) or UPPER_BOUND"
     )
-    upper: int | None = strawberry.field(description="with LOWER_BOUND: the most the total can be")
+    upper: BigInt | None = strawberry.field(description="with LOWER_BOUND: the most the total can be")
 
 
 @strawberry.type
@@ -65,14 +66,16 @@ def to_result(r: hub.FeasibilityResult) -> FeasibilityResult:
         query_id=r.query_id,
         criteria_key=r.criteria_key,
         source=FeasibilitySource(r.source),
-        total=FeasibilityTotal(count=r.total.count, precision=r.total.precision, upper=r.total.upper),
+        total=FeasibilityTotal(
+            count=big(r.total.count), precision=r.total.precision, upper=big(r.total.upper)
+        ),
         sites=[
             SiteCount(
                 site=s.site,
                 status=SiteStatus(HubSiteStatus(s.status).value),
-                count=s.count,
+                count=big(s.count),
                 precision=s.precision,
-                threshold=s.threshold,
+                threshold=big(s.threshold),
                 epsilon=s.epsilon,
                 reason=s.reason,
             )

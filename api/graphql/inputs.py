@@ -8,6 +8,7 @@ from enum import Enum
 import pyoxigraph as ox
 import strawberry
 
+from api.graphql.scalars import BigInt
 from registry.rdf import format_named
 from registry.search.port import Facet, SearchFilter, SearchSort
 from registry.vocab import Kind
@@ -46,7 +47,7 @@ class SearchFilterInput:
         default=None,
         description="Terminology concept IRIs or codes (D46, ORPHA:52688); descendants match too.",
     )
-    min_unique_individuals: int | None = None
+    min_unique_individuals: BigInt | None = None
     min_quality: float | None = strawberry.field(
         default=None, description="Metadata-quality points (MQA, of 405) at least this; unscored never match."
     )

@@ -109,10 +109,17 @@ def _validate(v: _Validation) -> list[GraphQLError]:
 _DIGIT_LIMIT = "Exceeds the limit (4300 digits) for integer string conversion"
 
 
+# graphql-core quotes a refused literal whole: 4,000 digits refused as an Int came back 4,000 digits long.
+_LONG_WORD = re.compile(r"\S{81,}")
+
+
 def _plain(e: GraphQLError) -> GraphQLError:
-    if _DIGIT_LIMIT not in e.message:
+    if _DIGIT_LIMIT in e.message:
+        text = "a number literal has more than 4,300 digits (an Int is 32-bit, a Float a double)"
+        return GraphQLError(text, e.nodes, extensions=e.extensions)
+    if len(e.message) <= 300:
         return e
-    text = "a number literal has more than 4,300 digits (an Int is 32-bit, a Float a double)"
+    text = _LONG_WORD.sub(lambda m: f"{m.group()[:40]}... ({len(m.group()):,} characters)", e.message)
     return GraphQLError(text, e.nodes, extensions=e.extensions)
 
 

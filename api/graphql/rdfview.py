@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from api.graphql.scalars import BigInt
 from registry.model import Record
 
 Node = ox.NamedNode | ox.BlankNode
@@ -43,13 +44,16 @@ def value(rec: Record, pred: str, subject: Node | None = None) -> str | None:
     return vals[0].value if vals else None
 
 
-def integer(rec: Record, pred: str, subject: Node | None = None) -> int | None:
+def integer(rec: Record, pred: str, subject: Node | None = None) -> BigInt | None:
+    """The first value that is a whole number within BigInt's range (the search indexes' too)."""
     for o in objects(rec, pred, subject):
-        if isinstance(o, ox.Literal):
+        if isinstance(o, ox.Literal) and len(o.value.strip()) <= 20:  # xsd:integer has no bound
             try:
-                return int(o.value)
+                n = int(o.value)
             except ValueError:
                 continue
+            if -(2**63) <= n < 2**63:
+                return BigInt(n)
     return None
 
 

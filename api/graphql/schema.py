@@ -13,6 +13,7 @@ from typing import Any
 import strawberry
 from graphql import FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode, SelectionSetNode
 from strawberry.scalars import JSON
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from api.errors import graphql_extensions
@@ -26,6 +27,7 @@ from api.graphql.limits import Limits, OperationTimeout, is_limit_message
 from api.graphql.results import RecordPayload, RegisterRecordPayload, SearchConnection
 from api.graphql.review import NonConformantRecord
 from api.graphql.review import resolve as resolve_non_conformant
+from api.graphql.scalars import SCALARS
 from api.graphql.types import NODE_TYPES, RecordNode, to_node
 from registry.errors import FairgridError, LimitExceeded
 from registry.search.port import Facet, SearchQuery, SearchSort
@@ -245,7 +247,11 @@ class FairgridSchema(strawberry.Schema):
         # Limits also brings the parse and validation caches: clients send the same documents with new
         # variables, so each document is parsed and validated once.
         super().__init__(
-            query=Query, mutation=Mutation, types=list(NODE_TYPES.values()), extensions=limits.extensions()
+            query=Query,
+            mutation=Mutation,
+            types=list(NODE_TYPES.values()),
+            extensions=limits.extensions(),
+            config=StrawberryConfig(scalar_map=SCALARS),
         )
         self.execution_context_class = executor_for(self._schema)  # plain leaves read directly
         self.limits = limits

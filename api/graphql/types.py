@@ -15,6 +15,7 @@ from api.graphql import rdfview as rv
 from api.graphql.concepts import Concept, ContactPoint, Ctx, ModelFile, PeriodOfTime, Revision, concepts_for
 from api.graphql.inputs import RdfFormat
 from api.graphql.quality import Quality, quality_of
+from api.graphql.scalars import BigInt
 from registry.model import DEPRECATION_REASON, Record
 from registry.rdf import COMMON_PREFIXES, serialize
 from registry.vocab import ADMS, DCAT, DCATAP, DCT, FG, FOAF, HEALTH, MLDCAT, SKOS, VCARD, Kind
@@ -149,19 +150,19 @@ class Dataset(RecordNode):
         return await linked(info, rv.iris(self.rec, DCAT + "distribution"), Distribution)
 
     @strawberry.field
-    def number_of_records(self) -> int | None:
+    def number_of_records(self) -> BigInt | None:
         return rv.integer(self.rec, HEALTH + "numberOfRecords")
 
     @strawberry.field
-    def number_of_unique_individuals(self) -> int | None:
+    def number_of_unique_individuals(self) -> BigInt | None:
         return rv.integer(self.rec, HEALTH + "numberOfUniqueIndividuals")
 
     @strawberry.field
-    def min_typical_age(self) -> int | None:
+    def min_typical_age(self) -> BigInt | None:
         return rv.integer(self.rec, HEALTH + "minTypicalAge")
 
     @strawberry.field
-    def max_typical_age(self) -> int | None:
+    def max_typical_age(self) -> BigInt | None:
         return rv.integer(self.rec, HEALTH + "maxTypicalAge")
 
     @strawberry.field
@@ -347,11 +348,11 @@ class Site(RecordNode):
         return rv.value(self.rec, FG + "country")
 
     @strawberry.field
-    def cpu_cores(self) -> int | None:
+    def cpu_cores(self) -> BigInt | None:
         return rv.integer(self.rec, FG + "cpuCores")
 
     @strawberry.field
-    def gpu_count(self) -> int | None:
+    def gpu_count(self) -> BigInt | None:
         return rv.integer(self.rec, FG + "gpuCount")
 
     @strawberry.field

@@ -190,8 +190,11 @@ class Broker:
         return {s: out[s] for s in sites}
 
 
+MAX_COUNT = 2**53  # above any real cohort, and what JSON readers hold exactly
+
+
 def _whole(value: Any, minimum: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value < MAX_COUNT
 
 
 def checked_answer(answer: Any) -> dict[str, Any] | str:
@@ -215,11 +218,11 @@ def checked_answer(answer: Any) -> dict[str, Any] | str:
         return out
     if precision == "BELOW_THRESHOLD":
         if count is not None or not _whole(threshold, 1):
-            return "below the threshold, with a count or without a whole threshold >= 1"
+            return "below the threshold, with a count or without a whole threshold from 1 to 2^53 - 1"
         out.update(precision=precision, threshold=threshold)
     elif precision in ("EXACT", "ROUNDED", "NOISY"):
         if not _whole(count, 0):
-            return "count is not a whole number >= 0"
+            return "count is not a whole number from 0 to 2^53 - 1"
         out.update(precision=precision, count=count)
     else:
         return "precision is not EXACT, ROUNDED, NOISY or BELOW_THRESHOLD"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from graphql import get_introspection_query
 
 from api.graphql import Limits
@@ -45,6 +46,14 @@ def test_a_number_literal_of_thousands_of_digits_gets_a_plain_message(env: Env) 
     (error,) = body["errors"]
     assert error["message"].startswith("a number literal has more than 4,300 digits")
     assert "sys." not in error["message"] and len(error["message"]) < 200
+    assert error["extensions"]["code"] == "invalid_query"
+
+
+@pytest.mark.parametrize("literal", ["9" * 4000, '"%s"' % ("x" * 4000), "1." + "5" * 4000])
+def test_a_refused_literal_is_not_quoted_whole(env: Env, literal: str) -> None:
+    # graphql-core quoted it in full: an Int of 4,000 digits came back as a 4,000-character message
+    (error,) = env.gql(f"{{ search(first: {literal}) {{ totalCount }} }}")["errors"]
+    assert len(error["message"]) < 300 and "characters)" in error["message"], error["message"]
     assert error["extensions"]["code"] == "invalid_query"
 
 

@@ -159,6 +159,10 @@ HOSTILE_ANSWERS: list[Any] = [
     {"status": "REFUSED", "epsilon": [1]},
     {"status": "REFUSED", "reason": {"patients": ["p1"]}},
     {"status": "MAYBE"},
+    # no site holds 2^53 patients: such a count would outgrow JSON numbers and the GraphQL total
+    {"status": "OK", "count": 2**53, "precision": "EXACT"},
+    {"status": "OK", "count": 10**400, "precision": "NOISY"},
+    {"status": "OK", "precision": "BELOW_THRESHOLD", "threshold": 2**53},
 ]
 
 
