@@ -37,7 +37,7 @@ from federation.jobs.runner import Runner, RunStatus, run_metrics
 from federation.jobs.service import JobService
 from federation.signing import public_key
 from federation.site.gate import GateKeys, decide
-from federation.training.flowerconfig import flower_run_config
+from federation.training.flowerconfig import app_defaults, check_declared, flower_run_config
 from registry.errors import AlreadyExists, Conflict, InputError, NotFound, StaleRevision, Unavailable
 from registry.identity import Identity, Role
 from registry.model import Record
@@ -149,6 +149,7 @@ class TrainingService:
                 "no SuperLink is configured (FAIRGRID_SUPERLINK_CONTROL) and none runs locally"
             )
         flat = flower_run_config(job.spec, iri, min_sites=need)
+        check_declared(flat, app_defaults(fab))
         run_id = self.runner.start(fab, flat, list(sel.sites))
         run = {
             "run_id": run_id, "sites": list(sel.sites), "refused": sel.refused,

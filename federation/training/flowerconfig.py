@@ -131,6 +131,25 @@ def approved_view(
     return view
 
 
+def check_declared(flat: dict[str, Scalar], defaults: dict[str, Any]) -> None:
+    """Every key of the run config is one the app declares, with a value of the declared kind. Flower
+    drops keys an app does not declare: `learning_rate` for the app's `lr` trained with the default
+    rate while the job, its approvals and the model record said 0.1."""
+    declared = sorted(k[len(HP_PREFIX) :].replace("-", "_") for k in defaults if k.startswith(HP_PREFIX))
+    for key, value in flat.items():
+        name = key[len(HP_PREFIX) :].replace("-", "_") if key.startswith(HP_PREFIX) else key
+        if key not in defaults:
+            raise InputError(
+                f"hyperparameter {name!r} is not one the training app declares; it would be ignored",
+                hint=f"the app declares: {', '.join(declared)} (and task, delta)",
+            )
+        default = defaults[key]
+        kinds: tuple[type, ...] = (int, float) if type(default) is float else (type(default),)
+        if isinstance(value, bool) is not isinstance(default, bool) or not isinstance(value, kinds):
+            want = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+            raise InputError(f"{name} must be {want.get(type(default), type(default).__name__)}")
+
+
 def app_defaults(fab: bytes) -> dict[str, Any]:
     """The run config defaults the FAB's pyproject.toml declares (read as data: no app code runs)."""
     import io

@@ -28,7 +28,8 @@ def _midranks(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def auc(labels: Floats, scores: Floats) -> float | None:
-    """Area under the ROC curve; None when only one class is present (the AUC is undefined)."""
+    """Area under the ROC curve; None when only one class is present or a score is not a finite number
+    (a diverged model's NaN scores ranked by their position in the data gave a plausible 0.55)."""
     y = np.asarray(labels, dtype=np.float64).ravel()
     s = np.asarray(scores, dtype=np.float64).ravel()
     if y.shape != s.shape:
@@ -37,7 +38,7 @@ def auc(labels: Floats, scores: Floats) -> float | None:
     negatives = int((y == 0).sum())
     if positives + negatives != len(y):
         raise ValueError("labels must be 0 or 1")
-    if positives == 0 or negatives == 0:
+    if positives == 0 or negatives == 0 or not np.isfinite(s).all():
         return None
     ranks = _midranks(s)
     return float((ranks[y == 1].sum() - positives * (positives + 1) / 2.0) / (positives * negatives))
@@ -53,6 +54,8 @@ def c_index(times: Floats, events: Floats, risks: Floats) -> float | None:
     r = np.asarray(risks, dtype=np.float64).ravel()
     if not t.shape == e.shape == r.shape:
         raise ValueError("times, events and risks differ in length")
+    if not np.isfinite(r).all():
+        return None  # a diverged model's risks order nothing
     concordant = 0.0
     comparable = 0
     for i in np.flatnonzero(e == 1):

@@ -8,8 +8,10 @@ writes it; the real SuperLink path is tests/federation/training/test_end_to_end.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
+import zipfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -32,7 +34,18 @@ from registry.vocab import FG, MLDCAT
 from registry.wiring import Registry
 from tests.conftest import EXAMPLE
 
-APP = b"the approved app bundle"
+
+def _bundle() -> bytes:
+    """A stand-in FAB: a zip whose pyproject.toml declares the bundled training app's run config (the
+    hub reads what the app declares from it before it starts a run)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("pyproject.toml", (REPO / "federation/training/app/pyproject.toml").read_text("utf-8"))
+    return buf.getvalue()
+
+
+REPO = Path(__file__).resolve().parents[3]
+APP = _bundle()
 FAB = hashlib.sha256(APP).hexdigest()
 MODEL = "https://w3id.org/fairgrid/model/mds-aml-progression"
 ALICE = Identity("alice", frozenset({Role.CONSORTIUM_MEMBER}))
@@ -149,6 +162,33 @@ def test_refusals_name_the_reason_and_change_nothing(world) -> None:  # type: ig
     with pytest.raises(NotDispatchable, match="FAB hash differs"):
         svc_other.start(GOV, job.iri)
     assert runner.started == []
+
+
+@pytest.mark.parametrize(
+    ("hyperparameters", "why"),
+    [
+        ({"learning_rate": 0.1}, "'learning_rate' is not one the training app declares"),
+        ({"lr": "fast"}, "lr must be a number"),
+        ({"local_epochs": 2.5}, "local_epochs must be a whole number"),
+        ({"hidden": True}, "hidden must be a whole number"),
+    ],
+)
+def test_a_hyperparameter_the_app_does_not_declare_is_refused_before_the_run(  # type: ignore[no-untyped-def]
+    world, hyperparameters: dict[str, object], why: str
+) -> None:
+    # Flower drops run-config keys an app does not declare: the run would train with the default
+    # learning rate while the job, its approvals and the model record said 0.1
+    svc, jobs, runner, homes = world
+    spec = JobSpec(
+        title="MDS AML risk", model=MODEL, fab_hash=FAB, criteria=CRITERIA, sites=SITES, rounds=2,
+        strategy="FedAvg", purpose="AML transformation risk", expires=datetime.now(UTC) + timedelta(days=9),
+        hyperparameters={"task": "mds-aml", **hyperparameters},
+    )  # fmt: skip
+    job = custodians(jobs, jobs.approve(GOV, jobs.submit(ALICE, spec).iri), homes, SITES)
+    with pytest.raises(InputError, match=why) as err:
+        svc.start(GOV, job.iri)
+    assert "must be" in why or "local_epochs, lr, proximal_mu" in (err.value.hint or "")
+    assert runner.started == [] and jobs.show(GOV, job.iri).state == "approved"
 
 
 def test_rejected_and_running_jobs_do_not_start(world) -> None:  # type: ignore[no-untyped-def]

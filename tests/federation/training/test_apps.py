@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import torch
-from flwr.app import ConfigRecord, Context, Message, MessageType, RecordDict
+from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, RecordDict
 from safetensors import safe_open
 
 from federation.training.appcode import InProcessGrid, import_app
@@ -148,3 +148,55 @@ def test_differential_privacy_runs_with_the_stated_epsilon(
     if privacy == "central":
         assert result["noise_multiplier"] == pytest.approx(dp.noise_multiplier(4.0, 1e-5, 2))
     assert json.loads((tmp_path / "done.json").read_text()) == {"status": "completed"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "why"),
+    [
+        ({"hp-lr": 1e20}, "hp-lr is 1e\\+20: it must be above 0 and at most 10"),
+        ({"hp-lr": 0.0}, "hp-lr is 0"),
+        ({"hp-hidden": 10**9}, "hp-hidden is 1e\\+09: it must be from 0 to 4096"),  # 80 GB per site
+        ({"hp-local-epochs": 10**6}, "hp-local-epochs"),
+        ({"hp-batch-size": 0}, "hp-batch-size is 0"),
+        ({"hp-local-epochs": 2.5}, "hp-local-epochs must be a whole number"),
+        ({"hp-lr": "fast"}, "hp-lr must be a number"),
+    ],
+)
+def test_a_setting_out_of_range_fails_the_run_before_any_site_trains(
+    homes: list[Path], tmp_path: Path, setting: dict[str, Any], why: str
+) -> None:
+    cfg = _cfg(**setting)
+    grid = InProcessGrid(client.app, _nodes(homes), cfg)
+    with pytest.raises(ValueError, match=why):
+        server.run(grid, cfg, tmp_path)
+    assert grid.delivered == []
+    done = json.loads((tmp_path / "done.json").read_text())
+    assert done["status"] == "failed" and setting.popitem()[0] in done["error"]
+
+
+def test_a_model_that_diverges_fails_the_run_instead_of_completing(homes: list[Path], tmp_path: Path) -> None:
+    # before, weights that had become NaN were saved as a completed model with an AUC of NaN scores
+    class Diverging(InProcessGrid):
+        def _deliver(self, msg: Message) -> Message:
+            reply = super()._deliver(msg)
+            arrays = reply.content.array_records.get("arrays")
+            if arrays is not None and msg.content.config_records["config"].get("server-round") == 2:
+                state = {k: torch.full_like(v, float("nan")) for k, v in arrays.to_torch_state_dict().items()}
+                reply.content.array_records["arrays"] = ArrayRecord(torch_state_dict=state)
+            return reply
+
+    cfg = _cfg(**{"num-server-rounds": 3})
+    with pytest.raises(server.Diverged, match="round 2: training diverged"):
+        server.run(Diverging(client.app, _nodes(homes), cfg), cfg, tmp_path)
+    done = json.loads((tmp_path / "done.json").read_text())
+    assert done["status"] == "failed" and "hp-lr" in done["error"]
+    assert not (tmp_path / "model.safetensors").exists()
+    lines = [json.loads(x) for x in (tmp_path / "progress.jsonl").read_text().splitlines()]
+    assert [line["round"] for line in lines] == [1]
+
+
+def test_a_run_that_fails_says_why_the_sites_failed(homes: list[Path], tmp_path: Path) -> None:
+    cfg = _cfg()
+    nodes = {node: {"site-id": info["site-id"], "gpu": False} for node, info in _nodes(homes).items()}
+    with pytest.raises(server.TooFewSites, match="0 site.*needs 2 .*site-home"):
+        server.run(InProcessGrid(client.app, nodes, cfg), cfg, tmp_path)

@@ -27,6 +27,14 @@ def test_auc_undefined_and_bad_input() -> None:
         auc([0, 1], [0.1])
 
 
+def test_scores_that_are_not_finite_have_no_auc_or_c_index() -> None:
+    # a diverged model scores NaN: ranked by position in the data they gave a plausible 0.55
+    nan, inf = float("nan"), float("inf")
+    assert auc([0, 1, 0, 1], [nan, nan, nan, nan]) is None
+    assert auc([0, 1, 0, 1], [0.1, inf, 0.2, 0.3]) is None
+    assert c_index([1, 2, 3], [1, 1, 0], [nan, 0.2, 0.1]) is None
+
+
 def test_c_index_hand_computed() -> None:
     # times 1 (event), 2 (censored), 3 (event), 4 (censored). Comparable pairs: the event at 1 with 2, 3, 4;
     # the event at 3 with 4 -> 4 pairs. Risks 0.9, 0.5, 0.7, 0.7: (0.9 > 0.5, 0.9 > 0.7, 0.9 > 0.7) = 3

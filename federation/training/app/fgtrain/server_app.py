@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg, FedProx, Strategy
@@ -42,8 +43,24 @@ class TooFewSites(RuntimeError):
     pass
 
 
+class Diverged(RuntimeError):
+    """The aggregated model's weights are no longer finite numbers: every later round, score and saved
+    model would be NaN (before, such a run completed, with an AUC computed from NaN scores)."""
+
+
 def _nan_to_none(value: float) -> float | None:
-    return None if isinstance(value, float) and math.isnan(value) else value
+    # NaN is what a site's disclosure suppressed; infinity, a loss that overflowed: neither is a figure
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _errors(replies: list[Message]) -> str:
+    """The sites' own reasons for failed replies, so a run that fails says why."""
+    reasons = sorted({str(m.error.reason)[:300] for m in replies if m.has_error()})
+    return f" ({'; '.join(reasons[:3])})" if reasons else ""
+
+
+def _finite(arrays: ArrayRecord) -> bool:
+    return all(bool(np.isfinite(a).all()) for a in arrays.to_numpy_ndarrays())
 
 
 def _metrics(msg: Message) -> dict[str, float]:
@@ -64,7 +81,7 @@ def weighted_mean(records: list[RecordDict], weight_key: str) -> MetricRecord:
         metrics = next(iter(rec.metric_records.values()))
         w = float(metrics.get(weight_key, 0.0))  # type: ignore[arg-type]
         for key, value in metrics.items():
-            if key == weight_key or not isinstance(value, int | float) or math.isnan(value) or w <= 0:
+            if key == weight_key or not isinstance(value, int | float) or not math.isfinite(value) or w <= 0:
                 continue
             sums[key] = sums.get(key, 0.0) + w * float(value)
             weights[key] = weights.get(key, 0.0) + w
@@ -142,7 +159,7 @@ def _evaluations(replies: list[Message]) -> tuple[dict[str, dict[str, Any]], flo
         m = _metrics(msg)
         value, n = m.get("auc", math.nan), m.get("num-test", math.nan)
         sites[_site_id(msg)] = {"auc": _nan_to_none(value), "num_test": _nan_to_none(n)}
-        if not (math.isnan(value) or math.isnan(n)):
+        if math.isfinite(value) and math.isfinite(n):
             total += value * n
             weight += n
     return sites, (total / weight if weight else None), weight
@@ -168,10 +185,17 @@ def _train(
     replies = exchange(grid, strategy.configure_train(number, arrays, config, grid))
     ok = [m for m in replies if not m.has_error()]
     if len(ok) < min_sites:
-        raise TooFewSites(f"round {number}: {len(ok)} site(s) trained, the job needs {min_sites}")
+        raise TooFewSites(
+            f"round {number}: {len(ok)} site(s) trained, the job needs {min_sites}{_errors(replies)}"
+        )
     new_arrays, train_metrics = strategy.aggregate_train(number, ok)
     if new_arrays is None:
         raise TooFewSites(f"round {number}: the site updates could not be aggregated")
+    if not _finite(new_arrays):
+        raise Diverged(
+            f"round {number}: training diverged (the model's weights are no longer finite numbers); "
+            "submit the job again with a lower hp-lr or a smaller hp-clip-norm"
+        )
     sites: dict[str, dict[str, Any]] = {}
     for msg in ok:
         m = _metrics(msg)
@@ -180,11 +204,12 @@ def _train(
             "train_s": m.get("train-s"),
             "train_loss": _nan_to_none(m.get("train-loss", math.nan)),
         }
+    loss = dict(train_metrics or {}).get("train-loss")
     line = {
         "round": number,
         "started": started,
         "ended": time.time(),
-        "train_loss": dict(train_metrics or {}).get("train-loss"),
+        "train_loss": _nan_to_none(loss) if isinstance(loss, int | float) else None,
         "metrics": {"auc": None},
         "num_test": 0.0,
         "sites": sites,

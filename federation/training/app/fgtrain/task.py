@@ -6,6 +6,7 @@ of them train the same model the same way.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -33,18 +34,55 @@ class Hyper:
     hidden: int = 16
     weight_decay: float = 1e-4
 
+    def __post_init__(self) -> None:
+        # Each value is checked where the run starts (the ServerApp), so a job that asks for a width of
+        # 10^9 (80 GB per site) or 10^6 epochs fails at once, with the name, instead of at every site.
+        for name, (low, high) in BOUNDS.items():
+            value = getattr(self, name)
+            if not (math.isfinite(value) and low <= value <= high) or (name == "lr" and value == 0):
+                kind = "above 0 and at most" if name == "lr" else f"from {low:g} to"
+                raise ValueError(f"hp-{name.replace('_', '-')} is {value:g}: it must be {kind} {high:g}")
+
     @classmethod
     def from_run_config(cls, cfg: dict[str, Any]) -> Hyper:
         d = cls()
         return cls(
-            lr=float(cfg.get("hp-lr", d.lr)),
-            local_epochs=int(cfg.get("hp-local-epochs", d.local_epochs)),
-            batch_size=int(cfg.get("hp-batch-size", d.batch_size)),
-            proximal_mu=float(cfg.get("hp-proximal-mu", d.proximal_mu)),
-            clip_norm=float(cfg.get("hp-clip-norm", d.clip_norm)),
-            hidden=int(cfg.get("hp-hidden", d.hidden)),
-            weight_decay=float(cfg.get("hp-weight-decay", d.weight_decay)),
+            lr=_number(cfg, "hp-lr", d.lr),
+            local_epochs=_whole(cfg, "hp-local-epochs", d.local_epochs),
+            batch_size=_whole(cfg, "hp-batch-size", d.batch_size),
+            proximal_mu=_number(cfg, "hp-proximal-mu", d.proximal_mu),
+            clip_norm=_number(cfg, "hp-clip-norm", d.clip_norm),
+            hidden=_whole(cfg, "hp-hidden", d.hidden),
+            weight_decay=_number(cfg, "hp-weight-decay", d.weight_decay),
         )
+
+
+# What a run may ask for (inclusive): wide enough for any sensible run of these tabular models.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "lr": (0.0, 10.0),
+    "local_epochs": (1, 1000),
+    "batch_size": (1, 65536),
+    "proximal_mu": (0.0, 1000.0),
+    "clip_norm": (1e-6, 1e6),
+    "hidden": (0, 4096),
+    "weight_decay": (0.0, 1.0),
+}
+
+
+def _number(cfg: dict[str, Any], key: str, default: float) -> float:
+    value = cfg.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{key} must be a number, not {value!r:.40}")
+    return float(value)
+
+
+def _whole(cfg: dict[str, Any], key: str, default: int) -> int:
+    value = cfg.get(key, default)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} must be a whole number, not {value!r:.40}")
+    return value
 
 
 class NoGpu(RuntimeError):
