@@ -174,20 +174,41 @@ def test_a_setting_out_of_range_fails_the_run_before_any_site_trains(
     assert done["status"] == "failed" and setting.popitem()[0] in done["error"]
 
 
+class Diverging(InProcessGrid):
+    """Sites whose training diverges from round 2 on: their updates are NaN."""
+
+    def __init__(self, *args: Any, nodes: set[int], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.diverging = nodes
+
+    def _deliver(self, msg: Message) -> Message:
+        reply = super()._deliver(msg)
+        arrays = reply.content.array_records.get("arrays")
+        late = msg.content.config_records["config"].get("server-round", 0) >= 2  # type: ignore[operator]
+        if arrays is not None and late and msg.metadata.dst_node_id in self.diverging:
+            state = {k: torch.full_like(v, float("nan")) for k, v in arrays.to_torch_state_dict().items()}
+            reply.content.array_records["arrays"] = ArrayRecord(torch_state_dict=state)
+        return reply
+
+
+def test_a_site_that_diverges_sits_the_round_out(homes: list[Path], tmp_path: Path) -> None:
+    cfg = _cfg(**{"num-server-rounds": 3, "min-sites": 1})
+    result = server.run(Diverging(client.app, _nodes(homes), cfg, nodes={11}), cfg, tmp_path)
+    rounds = result["rounds"]
+    assert [(r["failed"], r["diverged"]) for r in rounds] == [
+        (0, []),
+        (1, ["hospital-1"]),
+        (1, ["hospital-1"]),
+    ]
+    assert 0.0 <= result["final"]["auc"] <= 1.0  # hospital-0's model, not NaN
+    assert json.loads((tmp_path / "done.json").read_text()) == {"status": "completed"}
+
+
 def test_a_model_that_diverges_fails_the_run_instead_of_completing(homes: list[Path], tmp_path: Path) -> None:
     # before, weights that had become NaN were saved as a completed model with an AUC of NaN scores
-    class Diverging(InProcessGrid):
-        def _deliver(self, msg: Message) -> Message:
-            reply = super()._deliver(msg)
-            arrays = reply.content.array_records.get("arrays")
-            if arrays is not None and msg.content.config_records["config"].get("server-round") == 2:
-                state = {k: torch.full_like(v, float("nan")) for k, v in arrays.to_torch_state_dict().items()}
-                reply.content.array_records["arrays"] = ArrayRecord(torch_state_dict=state)
-            return reply
-
     cfg = _cfg(**{"num-server-rounds": 3})
-    with pytest.raises(server.Diverged, match="round 2: training diverged"):
-        server.run(Diverging(client.app, _nodes(homes), cfg), cfg, tmp_path)
+    with pytest.raises(server.Diverged, match="round 2: training diverged at hospital-0, hospital-1"):
+        server.run(Diverging(client.app, _nodes(homes), cfg, nodes={10, 11}), cfg, tmp_path)
     done = json.loads((tmp_path / "done.json").read_text())
     assert done["status"] == "failed" and "hp-lr" in done["error"]
     assert not (tmp_path / "model.safetensors").exists()

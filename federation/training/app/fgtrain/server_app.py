@@ -183,8 +183,19 @@ def _train(
     started = time.time()
     config = ConfigRecord({"evaluate-incoming": number > 1})
     replies = exchange(grid, strategy.configure_train(number, arrays, config, grid))
-    ok = [m for m in replies if not m.has_error()]
+    answered = [m for m in replies if not m.has_error()]
+    # a site whose own training diverged sits this round out, as a failed site does: averaged in, its
+    # NaN weights would make every site's model NaN
+    ok = [m for m in answered if all(_finite(a) for a in m.content.array_records.values())]
+    kept = {id(m) for m in ok}
+    diverged = sorted(_site_id(m) for m in answered if id(m) not in kept)
     if len(ok) < min_sites:
+        if diverged:
+            raise Diverged(
+                f"round {number}: training diverged at {', '.join(diverged)} (weights that are not "
+                f"finite numbers), {len(ok)} site(s) left, the job needs {min_sites}; submit the job "
+                "again with a lower hp-lr"
+            )
         raise TooFewSites(
             f"round {number}: {len(ok)} site(s) trained, the job needs {min_sites}{_errors(replies)}"
         )
@@ -214,6 +225,7 @@ def _train(
         "num_test": 0.0,
         "sites": sites,
         "failed": len(replies) - len(ok),
+        "diverged": diverged,
     }
     return new_arrays, line, ok
 
