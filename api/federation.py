@@ -9,9 +9,11 @@ with a clear error instead of answering from some of the sites (docs/feasibility
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -26,6 +28,7 @@ from federation.jobs.dispatch import TrainingService
 from federation.jobs.runner import DeployedFlowerRunner, Runner
 from federation.jobs.service import JobService
 from federation.signing import load_or_create_key
+from federation.training.flowerconfig import app_defaults
 from registry.config import Settings
 from registry.errors import FairgridError
 from registry.publish.publisher import publisher_for
@@ -72,6 +75,21 @@ def app_fab() -> bytes:
 
 
 @functools.cache
+def _app_declared() -> tuple[str, dict[str, Any]] | None:
+    try:
+        fab = app_fab()
+    except ImportError:  # a hub without the train extra holds no app: dispatch checks at start
+        return None
+    return hashlib.sha256(fab).hexdigest(), app_defaults(fab)
+
+
+def app_config(fab_hash: str) -> dict[str, Any] | None:
+    """What the hub's training app declares, when `fab_hash` is that app."""
+    held = _app_declared()
+    return held[1] if held is not None and held[0] == fab_hash else None
+
+
+@functools.cache
 def _hub_audit(path: Path) -> HubAudit:
     return HubAudit(path)  # one connection per process (it is thread-safe), not one per request
 
@@ -83,7 +101,12 @@ def hub_audit(registry: Registry) -> HubAudit:
 
 def job_service(registry: Registry) -> JobService:
     """Training jobs, each committed decision audited in the hub's log (every caller builds it here)."""
-    return JobService(registry.records, governance_key(registry.settings.home), audit=hub_audit(registry))
+    return JobService(
+        registry.records,
+        governance_key(registry.settings.home),
+        audit=hub_audit(registry),
+        app_config=app_config,
+    )
 
 
 def publish_service(registry: Registry, settings: Settings | None = None) -> PublishService:

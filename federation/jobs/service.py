@@ -10,6 +10,7 @@ so what a site needs (approvals, revocations) can be fetched and verified offlin
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ from federation.jobs.approvals import (
 from federation.jobs.audit_entry import audit_job
 from federation.jobs.record import JobSpec, JobView, check_spec, job_triples, job_view, run_config
 from federation.signing import public_key
+from federation.training.flowerconfig import check_declared, flower_run_config
 from registry import json_text
 from registry.errors import Conflict, InputError, NotFound, PermissionDenied, StaleRevision
 from registry.identity import Identity, Role
@@ -44,10 +46,18 @@ GOVERNANCE = (Role.CONSORTIUM_MEMBER,)  # admin is implied by Identity.has
 
 class JobService:
     def __init__(
-        self, records: RecordService, governance_key: Ed25519PrivateKey, *, audit: HubAudit | None = None
+        self,
+        records: RecordService,
+        governance_key: Ed25519PrivateKey,
+        *,
+        audit: HubAudit | None = None,
+        app_config: Callable[[str], dict[str, Any] | None] | None = None,
     ) -> None:
         self.records = records
         self.governance_key = governance_key
+        # the run config the app of a FAB hash declares (None: an app this hub does not hold), so a job
+        # naming a setting the app would ignore is refused before custodians are asked to approve it
+        self.app_config = app_config
         self.audit = audit  # each committed decision is an entry in the hub's audit log (audit_entry.py)
         self.sites = SiteDirectory(records, ttl_s=0.0)  # approvals must see a key rotated a moment ago
 
@@ -70,6 +80,9 @@ class JobService:
         criteria = check_spec(spec, datetime.now(UTC))
         site_iris = [self._site(s).iri for s in sorted(set(spec.sites))]
         iri = f"{self.records.settings.base_iri.rstrip('/')}/job/{new_approval_id()[5:]}"
+        declared = self.app_config(spec.fab_hash) if self.app_config is not None else None
+        if declared is not None:
+            check_declared(flower_run_config(spec, iri), declared)
         triples = job_triples(iri, spec, criteria, site_iris, identity.agent_iri, "submitted")
         self._write(identity, iri, triples, None)
         job = self.show(HUB, iri)

@@ -18,6 +18,7 @@ from federation.jobs.service import JobService, custodian_approval, custodian_re
 from federation.signing import public_text
 from federation.site.gate import Gate, GateKeys
 from federation.site.keys import site_key
+from federation.training.flowerconfig import app_defaults
 from registry.errors import (
     Conflict,
     InputError,
@@ -29,6 +30,7 @@ from registry.errors import (
 from registry.identity import ANONYMOUS, Identity, Role, local_operator
 from registry.wiring import Registry
 from tests.conftest import EXAMPLE
+from tests.federation.jobs.test_dispatch import APP as APP_BUNDLE
 
 FAB = hashlib.sha256(b"fab bytes").hexdigest()
 MODEL = "https://w3id.org/fairgrid/model/mds-aml-progression"
@@ -103,6 +105,29 @@ def test_bad_job_refused_and_nothing_stored(
     with pytest.raises((InputError, ValidationFailed)):
         jobs.submit(ALICE, spec(**changes))
     assert reg.store.dump() == before
+
+
+def test_a_setting_the_app_would_ignore_is_refused_at_submit(
+    world: tuple[JobService, dict[str, Path]], reg: Registry
+) -> None:
+    # Flower drops keys the app does not declare; the hub that holds the app says so before custodians
+    # are asked to approve a learning rate that would never be used
+    _ = world  # the example catalogue and the two sites
+    declared = app_defaults(APP_BUNDLE)
+    jobs = JobService(reg.records, governance_key(reg.settings.home),
+                      app_config=lambda h: declared if h == FAB else None)  # fmt: skip
+    before = reg.store.dump()
+    with pytest.raises(InputError, match="'learning_rate' is not one the training app declares"):
+        jobs.submit(ALICE, spec(hyperparameters={"learning_rate": 0.1}))
+    with pytest.raises(InputError, match="hidden must be a whole number"):
+        jobs.submit(ALICE, spec(hyperparameters={"hidden": 1.5}))
+    assert reg.store.dump() == before
+    assert jobs.submit(ALICE, spec(hyperparameters={"lr": 0.05, "hidden": 0})).state == "submitted"
+    # an app this hub does not hold: nothing to check against (dispatch checks again at start)
+    assert (
+        jobs.submit(ALICE, spec(fab_hash="1" * 64, hyperparameters={"learning_rate": 0.1})).state
+        == "submitted"
+    )
 
 
 def test_roles(world: tuple[JobService, dict[str, Path]]) -> None:
