@@ -192,6 +192,8 @@ def _positive(value: Any, name: str) -> float:
 def _scalar(value: Any, name: str) -> Scalar:
     if isinstance(value, float) and not math.isfinite(value):
         raise InputError(f"hyperparameter {name!r} must be a finite number")
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        raise InputError(f"hyperparameter {name!r} is outside the 64-bit integers Flower's run config holds")
     if not isinstance(value, bool | int | float | str):
         raise InputError(
             f"hyperparameter {name!r} must be a number, text or true/false (Flower's run config)"

@@ -155,7 +155,8 @@ def test_differential_privacy_runs_with_the_stated_epsilon(
     [
         ({"hp-lr": 1e20}, "hp-lr is 1e\\+20: it must be above 0 and at most 10"),
         ({"hp-lr": 0.0}, "hp-lr is 0"),
-        ({"hp-hidden": 10**9}, "hp-hidden is 1e\\+09: it must be from 0 to 4096"),  # 80 GB per site
+        ({"hp-hidden": 10**9}, "hp-hidden is 1000000000: it must be from 0 to 4096"),  # 80 GB per site
+        ({"hp-hidden": 10**400}, "hp-hidden is 1000"),
         ({"hp-local-epochs": 10**6}, "hp-local-epochs"),
         ({"hp-batch-size": 0}, "hp-batch-size is 0"),
         ({"hp-local-epochs": 2.5}, "hp-local-epochs must be a whole number"),

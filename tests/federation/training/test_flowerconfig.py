@@ -98,3 +98,5 @@ def test_bad_hyperparameters_refused() -> None:
         flower_run_config(spec(hyperparameters={"Bad-Name": 1}), JOB)
     with pytest.raises(InputError):
         flower_run_config(spec(), JOB, min_sites=0)
+    with pytest.raises(InputError, match="64-bit"):  # Flower's run config holds sint64
+        flower_run_config(spec(hyperparameters={"hidden": 2**63}), JOB)

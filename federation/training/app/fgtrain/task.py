@@ -39,9 +39,11 @@ class Hyper:
         # 10^9 (80 GB per site) or 10^6 epochs fails at once, with the name, instead of at every site.
         for name, (low, high) in BOUNDS.items():
             value = getattr(self, name)
-            if not (math.isfinite(value) and low <= value <= high) or (name == "lr" and value == 0):
+            finite = not isinstance(value, float) or math.isfinite(value)  # ints compare exactly
+            if not (finite and low <= value <= high) or (name == "lr" and value == 0):
                 kind = "above 0 and at most" if name == "lr" else f"from {low:g} to"
-                raise ValueError(f"hp-{name.replace('_', '-')} is {value:g}: it must be {kind} {high:g}")
+                shown = f"{value:g}" if isinstance(value, float) else f"{str(value)[:20]}"
+                raise ValueError(f"hp-{name.replace('_', '-')} is {shown}: it must be {kind} {high:g}")
 
     @classmethod
     def from_run_config(cls, cfg: dict[str, Any]) -> Hyper:
