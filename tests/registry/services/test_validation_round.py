@@ -46,3 +46,13 @@ def test_a_bad_literal_alone_is_still_reported(r: Registry) -> None:
         r.records.create(CURATOR, dataset(extra='; dct:issued "soon"^^xsd:date'), TTL)
     assert [v.value for v in err.value.violations] == ["soon"]
     assert "SHACL" not in err.value.message
+
+
+def test_a_long_bad_literal_is_not_quoted_whole(r: Registry) -> None:
+    # the message quoted it in full: a 100,000-character date made a 100 kB error (and a harvested
+    # draft's report kept it twice)
+    with pytest.raises(DatatypeError) as err:
+        r.records.create(CURATOR, dataset(extra=f'; dct:issued "{"9" * 100_000}"^^xsd:date'), TTL)
+    (v,) = err.value.violations
+    assert len(v.message) < 200 and "100,000 characters" in v.message and len(err.value.message) < 500
+    assert v.value == "9" * 100_000  # the report's value is still the value
