@@ -140,7 +140,8 @@ class FeasibilityService:
         unknown = sorted(set(asked) - set(registered))
         if unknown:
             raise InputError(
-                f"unknown site {unknown[0][:80]!r}", hint=f"registered sites: {', '.join(registered) or 'none'}"
+                f"unknown site {unknown[0][:80]!r}",
+                hint=f"registered sites: {', '.join(registered) or 'none'}",
             )
         return sorted(set(asked))
 

@@ -29,7 +29,8 @@ def literal_problems(triples: list[ox.Triple]) -> list[Violation]:
         typed = isinstance(o, ox.Literal) and o.language is None and o.datatype.value.startswith(XSD)
         if typed and isinstance(o, ox.Literal) and not well_formed(o.value, o.datatype.value):
             dt = o.datatype.value[len(XSD) :]
-            out.append(finding_on(t, WELL_FORMED, VIOLATION, f"{o.value!r} is not a valid xsd:{dt}", o.value))
+            shown = o.value if len(o.value) <= 80 else f"{o.value[:60]}... ({len(o.value):,} characters)"
+            out.append(finding_on(t, WELL_FORMED, VIOLATION, f"{shown!r} is not a valid xsd:{dt}", o.value))
     return out
 
 
