@@ -33,15 +33,21 @@ class RdfFormat(Enum):
 @strawberry.input(name="SearchFilter", description="Values of one field OR together; fields AND together.")
 class SearchFilterInput:
     kinds: list[Kind] | None = None
-    themes: list[str] | None = None
+    themes: list[str] | None = strawberry.field(default=None, description="Data theme IRIs or codes (HEAL).")
     keywords: list[str] | None = None
     publishers: list[str] | None = strawberry.field(
         default=None,
         description="Publisher or site IRIs (a record matches if published by or hosted at one).",
     )
-    access_rights: list[str] | None = None
-    licenses: list[str] | None = None
-    health_categories: list[str] | None = None
+    access_rights: list[str] | None = strawberry.field(
+        default=None, description="Access-right IRIs or codes (PUBLIC, RESTRICTED, NON_PUBLIC)."
+    )
+    licenses: list[str] | None = strawberry.field(
+        default=None, description="Licence IRIs or codes (CC_BY_4_0)."
+    )
+    health_categories: list[str] | None = strawberry.field(
+        default=None, description="HealthDCAT-AP health category IRIs or codes (MRMR)."
+    )
     coding_systems: list[str] | None = None
     diseases: list[str] | None = strawberry.field(
         default=None,

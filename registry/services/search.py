@@ -17,6 +17,7 @@ from registry.identity import Identity, Role
 from registry.model import Record
 from registry.rdf import is_iri
 from registry.search.port import SearchDocument, SearchIndex, SearchQuery, SearchResult
+from registry.services import vocab_filters
 from registry.services.indexing import to_document
 from registry.services.terms import TermService
 from registry.services.visibility import public_records, sees_consortium_metadata
@@ -97,7 +98,7 @@ class SearchService:
 
     def search(self, identity: Identity, query: SearchQuery) -> SearchResult:
         query.check()
-        f = query.filters
+        f = vocab_filters.resolve(query.filters)
         if f.diseases:
             expanded: list[str] = []
             for d in f.diseases:
