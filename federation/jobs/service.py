@@ -56,7 +56,7 @@ class JobService:
         self.records = records
         self.governance_key = governance_key
         # the run config the app of a FAB hash declares (None: an app this hub does not hold), so a job
-        # naming a setting the app would ignore is refused before custodians are asked to approve it
+        # naming a setting the app does not declare is refused before custodians are asked to approve it
         self.app_config = app_config
         self.audit = audit  # each committed decision is an entry in the hub's audit log (audit_entry.py)
         self.sites = SiteDirectory(records, ttl_s=0.0)  # approvals must see a key rotated a moment ago

@@ -132,15 +132,16 @@ def approved_view(
 
 
 def check_declared(flat: dict[str, Scalar], defaults: dict[str, Any]) -> None:
-    """Every key of the run config is one the app declares, with a value of the declared kind. Flower
-    drops keys an app does not declare: `learning_rate` for the app's `lr` trained with the default
-    rate while the job, its approvals and the model record said 0.1."""
+    """Every key of the run config is one the app declares, with a value of the declared kind. The
+    SuperLink refuses a run with an undeclared key (flwr's fuse_dicts), but only when the run starts:
+    a job asking for `learning_rate` (the app's is `lr`) was submitted and approved by every custodian
+    first."""
     declared = sorted(k[len(HP_PREFIX) :].replace("-", "_") for k in defaults if k.startswith(HP_PREFIX))
     for key, value in flat.items():
         name = key[len(HP_PREFIX) :].replace("-", "_") if key.startswith(HP_PREFIX) else key
         if key not in defaults:
             raise InputError(
-                f"hyperparameter {name!r} is not one the training app declares; it would be ignored",
+                f"hyperparameter {name!r} is not one the training app declares",
                 hint=f"the app declares: {', '.join(declared)} (and task, delta)",
             )
         default = defaults[key]

@@ -176,8 +176,8 @@ def test_refusals_name_the_reason_and_change_nothing(world) -> None:  # type: ig
 def test_a_hyperparameter_the_app_does_not_declare_is_refused_before_the_run(  # type: ignore[no-untyped-def]
     world, hyperparameters: dict[str, object], why: str
 ) -> None:
-    # Flower drops run-config keys an app does not declare: the run would train with the default
-    # learning rate while the job, its approvals and the model record said 0.1
+    # the SuperLink refuses undeclared keys too, as a start failure; here the hub says which, before
+    # anything is sent
     svc, jobs, runner, homes = world
     spec = JobSpec(
         title="MDS AML risk", model=MODEL, fab_hash=FAB, criteria=CRITERIA, sites=SITES, rounds=2,

@@ -110,8 +110,8 @@ def test_bad_job_refused_and_nothing_stored(
 def test_a_setting_the_app_would_ignore_is_refused_at_submit(
     world: tuple[JobService, dict[str, Path]], reg: Registry
 ) -> None:
-    # Flower drops keys the app does not declare; the hub that holds the app says so before custodians
-    # are asked to approve a learning rate that would never be used
+    # the SuperLink would refuse the run only at its start, after every custodian approved it; the hub
+    # that holds the app says so at submit
     _ = world  # the example catalogue and the two sites
     declared = app_defaults(APP_BUNDLE)
     jobs = JobService(reg.records, governance_key(reg.settings.home),
