@@ -9,7 +9,6 @@ with a clear error instead of answering from some of the sites (docs/feasibility
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import threading
 from pathlib import Path
@@ -28,6 +27,7 @@ from federation.jobs.dispatch import TrainingService
 from federation.jobs.runner import DeployedFlowerRunner, Runner
 from federation.jobs.service import JobService
 from federation.signing import load_or_create_key
+from federation.training.fab import fab_hash
 from federation.training.flowerconfig import app_defaults
 from registry.config import Settings
 from registry.errors import FairgridError
@@ -80,7 +80,7 @@ def _app_declared() -> tuple[str, dict[str, Any]] | None:
         fab = app_fab()
     except ImportError:  # a hub without the train extra holds no app: dispatch checks at start
         return None
-    return hashlib.sha256(fab).hexdigest(), app_defaults(fab)
+    return fab_hash(fab), app_defaults(fab)
 
 
 def app_config(fab_hash: str) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ import pyoxigraph as ox
 
 from api.graphql.scalars import BigInt
 from registry.model import Record
+from registry.services.indexing import whole_i64
 
 Node = ox.NamedNode | ox.BlankNode
 
@@ -47,13 +48,9 @@ def value(rec: Record, pred: str, subject: Node | None = None) -> str | None:
 def integer(rec: Record, pred: str, subject: Node | None = None) -> BigInt | None:
     """The first value that is a whole number within BigInt's range (the search indexes' too)."""
     for o in objects(rec, pred, subject):
-        if isinstance(o, ox.Literal) and len(o.value.strip()) <= 20:  # xsd:integer has no bound
-            try:
-                n = int(o.value)
-            except ValueError:
-                continue
-            if -(2**63) <= n < 2**63:
-                return BigInt(n)
+        n = whole_i64(o.value) if isinstance(o, ox.Literal) else None
+        if n is not None:
+            return BigInt(n)
     return None
 
 

@@ -54,19 +54,25 @@ def _first(rec: Record, pred: str) -> str | None:
     return vals[0] if vals else None
 
 
+def whole_i64(text: str) -> int | None:
+    """`text` as a whole number if it fits the indexes' integer fields (tantivy's i64, OpenSearch's
+    long), else None. xsd:integer has no bound: a 401-digit count, valid and stored, made every drain
+    of the outbox fail (OverflowError), so no later record reached the index either."""
+    text = text.strip()
+    if len(text) > 20:  # longer is out of range whatever it says; int() of thousands of digits is slow
+        return None
+    try:
+        n = int(text)
+    except ValueError:
+        return None
+    return n if -(2**63) <= n < 2**63 else None
+
+
 def _int(rec: Record, pred: str) -> int | None:
-    """The first value that fits the indexes' integer fields (tantivy's i64, OpenSearch's long).
-    xsd:integer has no bound: a 401-digit count, valid and stored, made every drain of the outbox
-    fail (OverflowError), so no later record reached the index either."""
+    """The first value that fits the indexes' integer fields."""
     for lit in _lits(rec, rec.subject, pred):
-        text = lit.value.strip()
-        if len(text) > 20:
-            continue
-        try:
-            n = int(text)
-        except ValueError:
-            continue
-        if -(2**63) <= n < 2**63:
+        n = whole_i64(lit.value)
+        if n is not None:
             return n
     return None
 
