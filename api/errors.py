@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,16 +42,31 @@ def http_status(exc: FairgridError) -> int:
     return 500
 
 
+# Messages quote what they refuse, and a value can be as long as a request line or a body allows: a
+# 5,000-character IRI came back twice in its 404. A word longer than any IRI a person would read (200
+# characters) is shown by its first 60 and its length.
+_LONG_WORD = re.compile(r"\S{201,}")
+
+
+def short_words(text: str) -> str:
+    """`text` with each word over 200 characters cut to its first 60 and its length."""
+    if len(text) <= 200:
+        return text
+    return _LONG_WORD.sub(lambda m: f"{m.group()[:60]}... ({len(m.group()):,} characters)", text)
+
+
 def problem(exc: FairgridError) -> dict[str, Any]:
     """An RFC 9457 problem document, with fairgrid's code, hint and details."""
     status = http_status(exc)
+    message = short_words(exc.message)
     body: dict[str, Any] = {
         "type": f"https://w3id.org/fairgrid/problems/{exc.code}",
         "title": exc.code.replace("_", " "),
         "status": status,
-        "detail": exc.message,
+        "detail": message,
     }
     body.update(exc.to_dict())
+    body["message"] = message
     return body
 
 

@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import short_words
 from registry.errors import InputError
 from registry.model import Record, RevisionInfo, provenance
 from registry.rdf import COMMON_PREFIXES, serialize
@@ -61,7 +62,7 @@ class ProtocolError(Exception):
         super().__init__(detail)
         self.status = status
         self.code = code
-        self.detail = detail
+        self.detail = short_words(detail)  # it can quote a header of any length
         self.extra = extra
 
     def response(self) -> JSONResponse:

@@ -36,6 +36,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.schema import validate_document
 
+from api.errors import short_words
 from registry.config import LimitSettings
 from registry.errors import LimitExceeded
 from registry.search.port import MAX_FIRST
@@ -109,18 +110,13 @@ def _validate(v: _Validation) -> list[GraphQLError]:
 _DIGIT_LIMIT = "Exceeds the limit (4300 digits) for integer string conversion"
 
 
-# graphql-core quotes a refused literal whole: 4,000 digits refused as an Int came back 4,000 digits long.
-_LONG_WORD = re.compile(r"\S{81,}")
-
-
 def _plain(e: GraphQLError) -> GraphQLError:
     if _DIGIT_LIMIT in e.message:
         text = "a number literal has more than 4,300 digits (an Int is 32-bit, a Float a double)"
         return GraphQLError(text, e.nodes, extensions=e.extensions)
-    if len(e.message) <= 300:
-        return e
-    text = _LONG_WORD.sub(lambda m: f"{m.group()[:40]}... ({len(m.group()):,} characters)", e.message)
-    return GraphQLError(text, e.nodes, extensions=e.extensions)
+    # graphql-core quotes a refused literal whole: 4,000 digits refused as an Int came back 4,000 long
+    text = short_words(e.message)
+    return e if text == e.message else GraphQLError(text, e.nodes, extensions=e.extensions)
 
 
 class QueryTextValidationCache(SchemaExtension):

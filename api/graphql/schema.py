@@ -16,7 +16,7 @@ from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from api.errors import graphql_extensions
+from api.errors import graphql_extensions, short_words
 from api.graphql import jobs, publish
 from api.graphql.concepts import Concept, Ctx
 from api.graphql.executor import executor_for
@@ -221,7 +221,7 @@ def map_error(err: GraphQLError) -> GraphQLError:
     ext: dict[str, Any] | None = None
     message = err.message
     if isinstance(orig, FairgridError):
-        ext = graphql_extensions(orig)
+        ext, message = graphql_extensions(orig), short_words(message)
     elif orig is None and is_limit_message(err.message):
         ext = graphql_extensions(LimitExceeded(err.message))
     elif orig is None and err.path is None:  # graphql-core's syntax and validation errors
