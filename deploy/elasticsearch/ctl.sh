@@ -70,7 +70,8 @@ as_user() {
 }
 
 # The integ-test-zip lacks the analysis-common and rest-root modules (not on Maven Central either): add
-# src/ (the "english" analyzer and the `GET /` banner) as one more module, compiled against the node's jars.
+# src/ (the "english" analyzer, the token filters fairgrid's analyzer chains, and the `GET /` banner) as one more
+# module, compiled against the node's jars.
 install_module() {
   local mod="$home/modules/fairgrid-test" jh; jh="$(java_home)"
   if [ -f "$mod/fairgrid-test.jar" ] && [ -z "$(find "$here/src" -newer "$mod/fairgrid-test.jar" -type f)" ]; then
@@ -84,7 +85,7 @@ install_module() {
   mkdir -p "$mod"
   "$jh/bin/jar" cf "$mod/fairgrid-test.jar" -C "$run/classes" . || die "could not package the test module"
   cat >"$mod/plugin-descriptor.properties" <<EOF
-description=fairgrid test shims: english analyzer and GET / banner
+description=fairgrid test shims: english analyzer, token filters and GET / banner
 version=$version
 name=fairgrid-test
 classname=org.fairgrid.elasticsearch.TestModule

@@ -38,7 +38,7 @@ from registry.search.port import (
 
 DEFAULT_ALIAS = "fairgrid-records"
 _KW: dict[str, Any] = {"type": "keyword"}
-_EN: dict[str, Any] = {"type": "text", "analyzer": "english"}
+_EN: dict[str, Any] = {"type": "text", "analyzer": "fg_english"}
 _EN_KW: dict[str, Any] = {**_EN, "fields": {"keyword": {"type": "keyword", "ignore_above": 1024}}}
 MAPPING: dict[str, Any] = {
     "dynamic": "strict",
@@ -60,7 +60,28 @@ MAPPING: dict[str, Any] = {
         "public": {"type": "boolean"},
     },
 }
-SETTINGS: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
+# The engines' built-in "english" analyzer, rebuilt as their documentation shows, with asciifolding after
+# lowercase: "waldenstrom" finds "Waldenström", as in the embedded index (tantivy's ascii_fold).
+ANALYSIS: dict[str, Any] = {
+    "filter": {
+        "fg_english_possessive": {"type": "stemmer", "language": "possessive_english"},
+        "fg_english_stop": {"type": "stop", "stopwords": "_english_"},
+        "fg_english_stemmer": {"type": "stemmer", "language": "english"},
+    },
+    "analyzer": {
+        "fg_english": {
+            "tokenizer": "standard",
+            "filter": [
+                "fg_english_possessive",
+                "lowercase",
+                "asciifolding",
+                "fg_english_stop",
+                "fg_english_stemmer",
+            ],
+        }
+    },
+}
+SETTINGS: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0, "analysis": ANALYSIS}
 log = logging.getLogger(__name__)
 
 _SORTS: dict[SearchSort, list[Any]] = {

@@ -33,6 +33,7 @@ def analyzer() -> tantivy.TextAnalyzer:
     for f in (
         tantivy.Filter.remove_long(40),
         tantivy.Filter.lowercase(),
+        tantivy.Filter.ascii_fold(),  # "waldenstrom" finds "Waldenström" (registry/folding.py)
         tantivy.Filter.stopword("english"),
         tantivy.Filter.stemmer("english"),
     ):

@@ -14,6 +14,7 @@ import pyoxigraph as ox
 
 from registry.errors import NotFound, Unavailable
 from registry.files import write_atomic
+from registry.folding import fold
 from registry.identity import Identity
 from registry.model import RevisionInfo
 from registry.sparql_text import shown
@@ -93,7 +94,7 @@ class TermService:
             for c in concepts.values():
                 if c.notation:
                     by_code.setdefault(c.notation.lower(), []).append(c.iri)
-            # lower-cased once per load, not per search: 36,000 concepts with the complete terminologies
+            # folded once per load, not per search: 36,000 concepts with the complete terminologies
             keys = [_keys(c) for c in concepts.values()]
             self.concepts, self._by_code, self._version, self._keys = concepts, by_code, version, keys
             self._labels = {
@@ -182,7 +183,7 @@ class TermService:
         self, identity: Identity, text: str, scheme: str | None = None, limit: int = 50
     ) -> list[Concept]:
         self._refresh()
-        needle = text.strip().lower()
+        needle = fold(text.strip())
         exact = self._lookup(text)  # the same code and IRI forms as concept()
         scored: list[tuple[int, str, Concept]] = []
         for c, code, label, alts, blob in self._keys:
@@ -211,12 +212,12 @@ class TermService:
         return [c.iri for c in self.descendants(identity, iri_or_code, include_self=True)]
 
 
-# a concept with its code, label and alt labels lower-cased, and all of them in one text
+# a concept with its code, label and alt labels folded (no case, no accents), and all of them in one text
 _Keys = tuple[Concept, str, str, list[str], str]
 
 
 def _keys(c: Concept) -> _Keys:
-    code, label, alts = (c.notation or "").lower(), c.label.lower(), [a.lower() for a in c.alt_labels]
+    code, label, alts = fold(c.notation or ""), fold(c.label), [fold(a) for a in c.alt_labels]
     return c, code, label, alts, "\t".join([code, label, *alts])
 
 

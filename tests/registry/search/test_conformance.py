@@ -279,6 +279,23 @@ def test_text_is_stemmed_and_every_term_must_match(index: SearchIndex) -> None:
     assert iris(index.search(SearchQuery(text="transfusions children"))) == [EX + "1"]
 
 
+@pytest.mark.parametrize("typed", ["waldenstrom", "Waldenström", "WALDENSTRÖM macroglobulinaemia"])
+def test_text_matches_without_case_or_accents(index: SearchIndex, typed: str) -> None:
+    # ICD-10 and Orphanet write the ö, MeSH and most people do not: either way finds both
+    index.upsert(
+        [
+            SearchDocument(iri=EX + "1", kind="Dataset", title="Waldenström macroglobulinaemia cohort"),
+            SearchDocument(
+                iri=EX + "2", kind="Dataset", title="Myeloma", description="Waldenstrom macroglobulinaemia"
+            ),
+            SearchDocument(iri=EX + "3", kind="Dataset", title="Sézary syndrome"),
+        ]
+    )
+    res = index.search(SearchQuery(text=typed))
+    assert sorted(iris(res)) == [EX + "1", EX + "2"] and res.total == 2
+    assert iris(index.search(SearchQuery(text="sezary"))) == [EX + "3"]
+
+
 # --- filters and facets -------------------------------------------------------------------------
 
 FILTERS: dict[str, SearchFilter] = {

@@ -70,3 +70,19 @@ def test_the_term_service_knows_every_code(reg: Registry) -> None:
     assert "HP:0001878" in anemia  # Hemolytic anemia, a direct is_a child in HPO
     hits = [c.notation for c in terms.search(CURATOR, "sickle")]
     assert "ORPHA:232" in hits and "D57" in hits
+
+
+@pytest.mark.parametrize(
+    ("typed", "codes"),
+    [
+        # MeSH heads it "Waldenstrom Macroglobulinemia": how most people type it
+        ("waldenstrom", {"C88.0", "ORPHA:33226"}),
+        ("Waldenström", {"C88.0", "ORPHA:33226"}),
+        ("WALDENSTROM MACROGLOBULINAEMIA", {"C88.0"}),
+        ("sezary", {"C84.1", "ORPHA:3162"}),
+        ("sjogren", {"M35.0"}),
+    ],
+)
+def test_labels_are_found_without_their_accents(reg: Registry, typed: str, codes: set[str]) -> None:
+    found = {c.notation for c in reg.terms.search(CURATOR, typed)}
+    assert codes <= found, found

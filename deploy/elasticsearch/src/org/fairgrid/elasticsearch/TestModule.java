@@ -5,9 +5,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.LowerCaseFilter;
+import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
+import org.apache.lucene.analysis.en.EnglishPossessiveFilter;
+import org.apache.lucene.analysis.en.PorterStemFilter;
+import org.apache.lucene.analysis.miscellaneous.ASCIIFoldingFilter;
 import org.elasticsearch.Build;
 import org.elasticsearch.client.internal.node.NodeClient;
 import org.elasticsearch.cluster.ClusterName;
@@ -20,7 +26,9 @@ import org.elasticsearch.common.settings.Settings;
 import org.elasticsearch.common.settings.SettingsFilter;
 import org.elasticsearch.features.NodeFeature;
 import org.elasticsearch.index.analysis.AbstractIndexAnalyzerProvider;
+import org.elasticsearch.index.analysis.AbstractTokenFilterFactory;
 import org.elasticsearch.index.analysis.AnalyzerProvider;
+import org.elasticsearch.index.analysis.TokenFilterFactory;
 import org.elasticsearch.indices.analysis.AnalysisModule.AnalysisProvider;
 import org.elasticsearch.plugins.ActionPlugin;
 import org.elasticsearch.plugins.AnalysisPlugin;
@@ -34,10 +42,12 @@ import org.elasticsearch.rest.RestStatus;
 import org.elasticsearch.xcontent.XContentBuilder;
 
 /**
- * The two pieces of the default distribution that fairgrid needs and the integ-test-zip lacks (its
+ * The pieces of the default distribution that fairgrid needs and the integ-test-zip lacks (its
  * analysis-common and rest-root modules are not published on Maven Central): the "english" analyzer,
- * Lucene's EnglishAnalyzer as analysis-common builds it with default settings, and the `GET /` banner
- * from which clients read the version and distribution.
+ * Lucene's EnglishAnalyzer as analysis-common builds it with default settings; the token filters that
+ * fairgrid's own analyzer chains ("lowercase", "asciifolding", and "stemmer" for english and
+ * possessive_english), the same Lucene filters analysis-common makes for those names and settings; and
+ * the `GET /` banner from which clients read the version and distribution.
  */
 public class TestModule extends Plugin implements AnalysisPlugin, ActionPlugin {
     @Override
@@ -50,6 +60,33 @@ public class TestModule extends Plugin implements AnalysisPlugin, ActionPlugin {
                 return analyzer;
             }
         });
+    }
+
+    @Override
+    public Map<String, AnalysisProvider<TokenFilterFactory>> getTokenFilters() {
+        return Map.of(
+            "lowercase", (indexSettings, env, name, settings) -> filter(name, settings, LowerCaseFilter::new),
+            "asciifolding", (indexSettings, env, name, settings) -> filter(name, settings, ASCIIFoldingFilter::new),
+            "stemmer", (indexSettings, env, name, settings) -> stemmer(name, settings));
+    }
+
+    private static TokenFilterFactory filter(String name, Settings settings, UnaryOperator<TokenStream> make) {
+        return new AbstractTokenFilterFactory(name, settings) {
+            @Override
+            public TokenStream create(TokenStream input) {
+                return make.apply(input);
+            }
+        };
+    }
+
+    private static TokenFilterFactory stemmer(String name, Settings settings) {
+        String language = settings.get("language", settings.get("name", "porter"));
+        return switch (language) {
+            case "english", "porter" -> filter(name, settings, PorterStemFilter::new);
+            case "possessive_english" -> filter(name, settings, EnglishPossessiveFilter::new);
+            default -> throw new IllegalArgumentException(
+                "the fairgrid test module's stemmer knows english and possessive_english, not " + language);
+        };
     }
 
     @Override

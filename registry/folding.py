@@ -1,0 +1,22 @@
+"""Text compared as people type it: without case or accents.
+
+ICD-10 and Orphanet write "Waldenström macroglobulinaemia", "Sézary disease", "Sjögren"; MeSH heads the
+first "Waldenstrom Macroglobulinemia", and most people type it so. Compared with its accents, that
+search found neither the ICD-10 nor the ORPHA code. The search indexes fold the same way (tantivy's
+ascii_fold, OpenSearch's asciifolding), so a folded needle matches what they hold.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# letters that are not a base letter plus marks, so NFKD leaves them whole (casefold already gives ß -> ss)
+_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"})
+
+
+def fold(text: str) -> str:
+    """`text` case-folded, with accents and other combining marks removed ("Waldenström" -> "waldenstrom")."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_LETTERS)
