@@ -8,6 +8,7 @@ ascii_fold, OpenSearch's asciifolding), so a folded needle matches what they hol
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # letters that are not a base letter plus marks, so NFKD leaves them whole (casefold already gives ß -> ss)
@@ -20,3 +21,15 @@ def fold(text: str) -> str:
         return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_LETTERS)
+
+
+_SEPARATORS = re.compile(r"[\W_]+")  # hyphens, slashes, brackets, commas
+_DIGRAPHS = re.compile(r"ae|oe")
+
+
+def spelling(folded: str) -> str:
+    """A folded text in one spelling, for term lookups: British "ae"/"oe" as "e" (WHO's ICD-10 writes
+    "Sickle-cell anaemia", "Oedema", "leukaemia"; HPO and Orphanet "Sickle cell anemia", "Edema",
+    "leukemia"), "tumour" as "tumor", and separators as one space ("sickle-cell" is "sickle cell")."""
+    text = _DIGRAPHS.sub("e", _SEPARATORS.sub(" ", folded).strip())
+    return text.replace("tumour", "tumor")

@@ -14,9 +14,9 @@ import pyoxigraph as ox
 
 from registry.errors import NotFound, Unavailable
 from registry.files import write_atomic
-from registry.folding import fold
 from registry.identity import Identity
 from registry.model import RevisionInfo
+from registry.services.term_lookup import TermLookup
 from registry.sparql_text import shown
 from registry.store.port import RecordStore
 from registry.vocab import SKOS, Kind
@@ -61,7 +61,7 @@ class TermService:
         self._version: tuple[tuple[str, str], ...] = ()
         self.concepts: dict[str, Concept] = {}
         self._by_code: dict[str, list[str]] = {}
-        self._keys: list[_Keys] = []
+        self._finder: TermLookup[Concept] = TermLookup([])
         self._labels: dict[str, str] = {}
         self._checked: tuple[int, float] | None = None  # (store.local_commits, monotonic time)
 
@@ -95,8 +95,8 @@ class TermService:
                 if c.notation:
                     by_code.setdefault(c.notation.lower(), []).append(c.iri)
             # folded once per load, not per search: 36,000 concepts with the complete terminologies
-            keys = [_keys(c) for c in concepts.values()]
-            self.concepts, self._by_code, self._version, self._keys = concepts, by_code, version, keys
+            finder = TermLookup(concepts.values())
+            self.concepts, self._by_code, self._version, self._finder = concepts, by_code, version, finder
             self._labels = {
                 c.iri: f"{c.notation} {c.label}" if c.notation else c.label for c in concepts.values()
             }
@@ -183,25 +183,8 @@ class TermService:
         self, identity: Identity, text: str, scheme: str | None = None, limit: int = 50
     ) -> list[Concept]:
         self._refresh()
-        needle = fold(text.strip())
-        exact = self._lookup(text)  # the same code and IRI forms as concept()
-        scored: list[tuple[int, str, Concept]] = []
-        for c, code, label, alts, blob in self._keys:
-            if (scheme and c.scheme != scheme) or (c is not exact and needle not in blob):
-                continue  # the one substring test rules out most concepts
-            if c is exact:
-                score = 0
-            elif code.startswith(needle) and needle:
-                score = 1
-            elif needle in label:
-                score = 2 if label.startswith(needle) else 3
-            elif any(needle in a for a in alts):
-                score = 4
-            else:
-                continue
-            scored.append((score, c.notation or c.label, c))
-        scored.sort(key=lambda s: (s[0], s[1]))
-        return [c for _, _, c in scored[:limit]]
+        # "sickle cell anemia" finds ICD-10's "Sickle-cell anaemia" too (registry/folding.py)
+        return self._finder.search(text, self._lookup(text), scheme, limit)
 
     def descendants(self, identity: Identity, iri_or_code: str, include_self: bool = False) -> list[Concept]:
         root = self.concept(identity, iri_or_code)
@@ -210,15 +193,6 @@ class TermService:
     def expand(self, identity: Identity, iri_or_code: str) -> list[str]:
         """The concept and all its descendants, as IRIs (for disease filters)."""
         return [c.iri for c in self.descendants(identity, iri_or_code, include_self=True)]
-
-
-# a concept with its code, label and alt labels folded (no case, no accents), and all of them in one text
-_Keys = tuple[Concept, str, str, list[str], str]
-
-
-def _keys(c: Concept) -> _Keys:
-    code, label, alts = fold(c.notation or ""), fold(c.label), [fold(a) for a in c.alt_labels]
-    return c, code, label, alts, "\t".join([code, label, *alts])
 
 
 def _text(vals: list[ox.NamedNode | ox.BlankNode | ox.Literal]) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry.folding import fold
+from registry.folding import fold, spelling
 
 
 @pytest.mark.parametrize(
@@ -28,3 +28,19 @@ def test_fold(text: str, folded: str) -> None:
 def test_fold_keeps_scripts_without_a_latin_form() -> None:
     assert fold("骨髄異形成症候群") == "骨髄異形成症候群"
     assert fold("Миелома") == "миелома"
+
+
+@pytest.mark.parametrize(
+    ("folded", "spelled"),
+    [
+        ("sickle-cell anaemia", "sickle cell anemia"),
+        ("oedema, unspecified", "edema unspecified"),
+        ("haemoglobin", "hemoglobin"),
+        ("diarrhoea", "diarrhea"),
+        ("tumour lysis syndrome", "tumor lysis syndrome"),
+        ("leukaemia [cml], bcr/abl-positive", "leukemia cml bcr abl positive"),
+        ("  --  ", ""),
+    ],
+)
+def test_spelling(folded: str, spelled: str) -> None:
+    assert spelling(folded) == spelled
