@@ -12,6 +12,7 @@ from typing import Any
 
 from registry import json_text
 from registry.errors import InputError
+from registry.folding import fold
 from registry.search.port import TERM_CHARS, Facet, FacetBucket, SearchDocument
 
 LABEL_SEP = "\x1f"  # joins "IRI<sep>label" in the label_pairs field
@@ -65,9 +66,10 @@ def _forged() -> InputError:
 
 
 def title_key(title: str) -> str:
-    """Case-insensitive title order; computed here so every engine sorts identically. The first 1,000
-    characters decide (a longer key is a term OpenSearch may refuse); ties go by IRI, as always."""
-    return title.casefold().strip()[:1000]
+    """Title order without case or accents ("Étude" among the e's, not after "Zeta"); computed here so
+    every engine sorts identically. The first 1,000 characters decide (a longer key is a term OpenSearch
+    may refuse); ties go by IRI, as always."""
+    return fold(title).strip()[:1000]
 
 
 def date_sort_key(d: date | None) -> str:

@@ -403,6 +403,15 @@ def test_paging_covers_everything_in_sort_order(index: SearchIndex, sort: Search
     assert got == [d.iri for d in sorted(DOCS, key=SORT_KEYS[sort])]
 
 
+def test_titles_sort_without_case_or_accents(index: SearchIndex) -> None:
+    titles = ["Zeta registry", "Étude nationale", "alpha cohort", "Eta biobank", "Ørsted data"]
+    index.upsert([SearchDocument(iri=f"{EX}{i}", kind="Dataset", title=t) for i, t in enumerate(titles)])
+    res = index.search(SearchQuery(sort=SearchSort.TITLE))
+    assert [h.title for h in res.hits] == [
+        "alpha cohort", "Eta biobank", "Étude nationale", "Ørsted data", "Zeta registry"
+    ]  # fmt: skip
+
+
 def test_ranked_paging_breaks_ties_by_iri(index: SearchIndex) -> None:
     twins = [
         SearchDocument(iri=f"{EX}twin/{i:02d}", kind="Dataset", title="Marrow donors") for i in range(25)
