@@ -33,3 +33,12 @@ def spelling(folded: str) -> str:
     "leukemia"), "tumour" as "tumor", and separators as one space ("sickle-cell" is "sickle cell")."""
     text = _DIGRAPHS.sub("e", _SEPARATORS.sub(" ", folded).strip())
     return text.replace("tumour", "tumor")
+
+
+_VARIANT_WORD = re.compile(r"\w*(?:ae|oe|tumour)\w*")
+
+
+def other_spellings(text: str) -> str:
+    """The words of `text` that have another spelling form, in that form ("Haematology unit" ->
+    "hematology"): what the search indexes add beside a text, so "hematology" finds it too."""
+    return " ".join(spelling(m.group()) for m in _VARIANT_WORD.finditer(fold(text)))

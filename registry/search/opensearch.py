@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from registry.errors import InputError
+from registry.folding import fold, other_spellings, spelling
 from registry.search import common
 from registry.search.common import FACET_FIELDS, FACET_SIZE
 from registry.search.engines import Engine
@@ -48,6 +49,7 @@ MAPPING: dict[str, Any] = {
         "description": _EN,
         "keywords_text": _EN_KW,
         "text": _EN,
+        "spellings": _EN,
         **{name: _KW for name in FACET_FIELDS.values()},
         "orgs": _KW,
         "label_pairs": _KW,
@@ -108,6 +110,10 @@ def to_source(d: SearchDocument) -> dict[str, Any]:
         "description": d.description,
         "keywords_text": d.keywords,
         "text": d.text,
+        # the other spelling of words that have one: "Haematology" is found as "hematology" too
+        "spellings": " ".join(
+            filter(None, map(other_spellings, (d.title, d.description, d.text, *d.keywords)))
+        ),
         "orgs": d.orgs(),
         "label_pairs": common.label_pairs(d),
         "sort_title": common.title_key(d.title),
@@ -144,19 +150,27 @@ def build_query(text: str | None, f: SearchFilter) -> dict[str, Any]:
         filters.append({"term": {"deprecated": False}})
     if f.public_only:
         filters.append({"term": {"public": True}})
-    must: dict[str, Any] = {"match_all": {}}
-    if text and text.strip():
-        must = {
-            "multi_match": {
-                "query": text,
-                "type": "cross_fields",
-                "operator": "and",
-                "tie_breaker": 0.3,  # as the embedded adapter's dis_max
-                "fields": [f"{name}^{boost}" for name, boost in FIELD_BOOSTS.items()],
-                "zero_terms_query": "all",
-            }
-        }
-    return {"bool": {"must": [must], "filter": filters}}
+    if not (text and text.strip()):
+        return {"bool": {"must": [{"match_all": {}}], "filter": filters}}
+    # Each word must be in some text field, in its spelling or the other (as the embedded index's
+    # catch-all field decides); the words as written, in the text fields, give the score.
+    fields = [*FIELD_BOOSTS, "spellings"]
+    for word in dict.fromkeys(text.split()):
+        other = spelling(fold(word))
+        forms = [word] if other in ("", fold(word)) else [word, other]
+        either = [_all_of(form, fields) for form in forms]
+        filters.append(
+            either[0] if len(either) == 1 else {"bool": {"should": either, "minimum_should_match": 1}}
+        )
+    scored = _all_of(text, [f"{name}^{boost}" for name, boost in FIELD_BOOSTS.items()])
+    scored["multi_match"]["tie_breaker"] = 0.3  # as the embedded adapter's dis_max
+    return {"bool": {"should": [scored], "filter": filters}}
+
+
+def _all_of(text: str, fields: list[str]) -> dict[str, Any]:
+    """Every term of `text` in one of `fields` (a text of stop words only: every document)."""
+    match = {"query": text, "type": "cross_fields", "operator": "and", "fields": fields}
+    return {"multi_match": {**match, "zero_terms_query": "all"}}
 
 
 class OpenSearchIndex:

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 import tantivy
 
+from registry.folding import other_spellings
 from registry.search import common
 from registry.search.common import FACET_FIELDS
 from registry.search.port import Facet, SearchDocument, SearchSort
@@ -24,7 +25,8 @@ SORT_FIELDS = {
 }
 _TEXT_FIELDS = ("title", "keywords_text", "description", "text")
 # Every term of the text fields in one field, without positions or frequencies: matching and counting
-# read one posting list per query term instead of a union over the four fields.
+# read one posting list per query term instead of a union over the four fields. It also holds the other
+# spelling of words that have one (registry/folding.other_spellings), so matching finds either.
 ALL_TEXT = "all_text"
 
 
@@ -83,6 +85,9 @@ def to_tantivy(d: SearchDocument) -> tantivy.Document:
         doc.add_text("keywords_text", kw)
     for value in (d.title, d.description, d.text, *d.keywords):
         doc.add_text(ALL_TEXT, value)
+        other = other_spellings(value)  # "Haematology" is found as "hematology" too
+        if other:
+            doc.add_text(ALL_TEXT, other)
     for facet, name in FACET_FIELDS.items():
         if facet is not Facet.KIND:
             for v in d.facet_values(facet):

@@ -7,23 +7,29 @@ from __future__ import annotations
 
 import tantivy
 
+from registry.folding import spelling
 from registry.search.port import FIELD_BOOSTS, SearchFilter
 from registry.search.tantivy_docs import ALL_TEXT, to_datetime
 
 _FEW_VALUES = 16
+Should = tantivy.Occur.Should
 
 
 def build(s: tantivy.Schema, tokens: list[str], f: SearchFilter, scored: bool = True) -> tantivy.Query:
-    """The query for analysed `tokens` under filters `f`. Unscored, each token matches the catch-all
-    field (one posting list per term: enough for counting, facets and field-sorted pages)."""
+    """The query for analysed `tokens` under filters `f`. Each token must be in the catch-all field, in
+    its spelling or the other (one posting list per term: enough for counting, facets and field-sorted
+    pages); scored, the token in the text fields gives the score, so a match that only the other
+    spelling makes (the text says "Haematology", the search "hematology") ranks after those it scores."""
     Q = tantivy.Query
     clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
     for tok in dict.fromkeys(tokens):
-        if not scored:
-            clauses.append((tantivy.Occur.Must, Q.const_score_query(Q.term_query(s, ALL_TEXT, tok), 0.0)))
-            continue
-        per_field = [Q.boost_query(Q.term_query(s, fld, tok), b) for fld, b in FIELD_BOOSTS.items()]
-        clauses.append((tantivy.Occur.Must, Q.disjunction_max_query(per_field, 0.3)))
+        forms = list(dict.fromkeys([tok, spelling(tok)]))
+        anywhere = [Q.term_query(s, ALL_TEXT, t) for t in forms]
+        either = anywhere[0] if len(anywhere) == 1 else Q.boolean_query([(Should, q) for q in anywhere])
+        clauses.append((tantivy.Occur.Must, Q.const_score_query(either, 0.0)))
+        if scored:
+            per_field = [Q.boost_query(Q.term_query(s, fld, tok), b) for fld, b in FIELD_BOOSTS.items()]
+            clauses.append((Should, Q.disjunction_max_query(per_field, 0.3)))
     filters: list[tantivy.Query] = []
     for field, values in f.term_filters():
         if values:

@@ -50,8 +50,9 @@ def _vocabulary_labels() -> dict[str, str]:
 # indexed as not public; 3: documents carry the revision's quality score, for its filter and sort; 4: a
 # record whose head is a draft is indexed at its latest published revision, where it could be missing;
 # 5: the embedded index has a catch-all text field, so an older one opens empty and must be refilled;
-# 6: text is folded, "Waldenström" indexed as "waldenstrom", and titles sort without accents): the
-# first drain then rebuilds the index from the store.
+# 6: text is folded, "Waldenström" indexed as "waldenstrom", words with another spelling indexed in it
+# too, "Haematology" as "hematology", and titles sort without accents): the first drain then rebuilds
+# the index from the store.
 INDEX_RULES = "6"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry.folding import fold, spelling
+from registry.folding import fold, other_spellings, spelling
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,9 @@ def test_fold_keeps_scripts_without_a_latin_form() -> None:
 )
 def test_spelling(folded: str, spelled: str) -> None:
     assert spelling(folded) == spelled
+
+
+def test_other_spellings_lists_only_the_words_that_have_one() -> None:
+    text = "Haematology unit: paediatric Oedema, tumour-lysis; Sickle-cell anaemia"
+    assert other_spellings(text) == "hematology pediatric edema tumor anemia"
+    assert other_spellings("Hematology registry of adults") == ""

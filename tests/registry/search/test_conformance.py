@@ -296,6 +296,32 @@ def test_text_matches_without_case_or_accents(index: SearchIndex, typed: str) ->
     assert iris(index.search(SearchQuery(text="sezary"))) == [EX + "3"]
 
 
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("hematology", ["us", "uk"]),  # the spelling as typed first: it scores, the other only matches
+        ("haematology", ["uk", "us"]),
+        ("Haematology registry", ["uk"]),
+        ("sickle cell anemia", ["scd"]),
+        ("sickle-cell anaemia", ["scd"]),
+        ("paediatric tumour", ["ped"]),
+    ],
+)
+def test_text_matches_in_either_spelling(index: SearchIndex, typed: str, expected: list[str]) -> None:
+    # WHO's ICD-10 and British English write "haematology", "anaemia"; HPO, Orphanet and US English "e"
+    index.upsert(
+        [
+            SearchDocument(iri=EX + "uk", kind="Dataset", title="Haematology registry"),
+            SearchDocument(iri=EX + "us", kind="Dataset", title="Hematology", description="trial data"),
+            SearchDocument(iri=EX + "scd", kind="Dataset", title="Sickle cell anemia cohort"),
+            SearchDocument(iri=EX + "ped", kind="Dataset", title="Pediatric", keywords=["tumor"]),
+        ]
+    )
+    res = index.search(SearchQuery(text=typed, facets=[Facet.KIND]))
+    assert iris(res) == [EX + e for e in expected] and res.total == len(expected)
+    assert res.facets["kind"][0].count == len(expected)  # counts and facets see the same matches
+
+
 # --- filters and facets -------------------------------------------------------------------------
 
 FILTERS: dict[str, SearchFilter] = {
