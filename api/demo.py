@@ -61,6 +61,12 @@ def summary(reg: Registry) -> None:
         ),
     )
     console.print(f"search 'myelodysplastic' with disease D46 (and descendants): {result.total} record(s)")
+    # as people type them: WHO's ICD-10 writes "Waldenström" and "Sickle-cell anaemia" (registry/folding.py)
+    found = []
+    for typed in ("waldenstrom", "sickle cell anemia"):
+        codes = [c.notation or c.iri for c in reg.terms.search(ANONYMOUS, typed, limit=4)]
+        found.append(f"'{typed}': {', '.join(codes) or 'none'}")
+    console.print("terms as typed (no accents, either spelling): " + "; ".join(found))
     datasets = SearchQuery(filters=SearchFilter(kinds=[Kind.DATASET.value]), first=0)
     public = reg.search.search(ANONYMOUS, datasets).total
     console.print(f"datasets anonymous callers find (published metadata is public): {public}")

@@ -1,9 +1,13 @@
-"""Text compared as people type it: without case or accents.
+"""Text compared as people type it: without case or accents, and in either spelling.
 
 ICD-10 and Orphanet write "Waldenström macroglobulinaemia", "Sézary disease", "Sjögren"; MeSH heads the
 first "Waldenstrom Macroglobulinemia", and most people type it so. Compared with its accents, that
 search found neither the ICD-10 nor the ORPHA code. The search indexes fold the same way (tantivy's
 ascii_fold, OpenSearch's asciifolding), so a folded needle matches what they hold.
+
+WHO's ICD-10 and British English write "anaemia", "haematology", "oedema"; HPO, Orphanet and US English
+"anemia", "hematology", "edema". `spelling` gives one form for both; term search compares in it, and
+the search indexes hold `other_spellings` beside each text.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ def build(s: tantivy.Schema, tokens: list[str], f: SearchFilter, scored: bool = 
     Q = tantivy.Query
     clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
     for tok in dict.fromkeys(tokens):
-        forms = list(dict.fromkeys([tok, spelling(tok)]))
+        forms = [t for t in dict.fromkeys([tok, spelling(tok)]) if t]
         anywhere = [Q.term_query(s, ALL_TEXT, t) for t in forms]
         either = anywhere[0] if len(anywhere) == 1 else Q.boolean_query([(Should, q) for q in anywhere])
         clauses.append((tantivy.Occur.Must, Q.const_score_query(either, 0.0)))
