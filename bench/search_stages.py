@@ -52,7 +52,7 @@ def stages(ix: TantivyIndex, repeat: int) -> dict[str, Any]:
             f = SearchFilter(
                 **{{"accessRights": "access_rights"}.get(k, k): v for k, v in q["filter"].items()}
             )
-            toks = ix._analyzer.analyze(q["text"])
+            toks = tantivy_query.words(ix._analyzer, q["text"])
             scored, match = tantivy_query.build(sch, toks, f), tantivy_query.build(sch, toks, f, scored=False)
             text_scored = tantivy_query.build(sch, toks, SearchFilter())
             text_match = tantivy_query.build(sch, toks, SearchFilter(), scored=False)

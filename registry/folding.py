@@ -28,21 +28,33 @@ def fold(text: str) -> str:
 
 
 _SEPARATORS = re.compile(r"[\W_]+")  # hyphens, slashes, brackets, commas
-_DIGRAPHS = re.compile(r"ae|oe")
+# British spellings to US ones, as the English of a word's ending or inside it: anaemia, oedema; tumour,
+# behaviour; pseudonymised, organisation; analyse; centre, litre; catalogue; modelling, labelled.
+# Both sides of a comparison are mapped, so two words that meet (prise, prize) only add a match.
+_RULES = [
+    (re.compile(r"ae|oe"), "e"),
+    (re.compile(r"(?<=\w)our(s?)\b"), r"or\1"),
+    (re.compile(r"(?<=\w)is(e|ed|es|ing|ation|ations)\b"), r"iz\1"),
+    (re.compile(r"(?<=\w)ys(e|ed|es|ing)\b"), r"yz\1"),
+    (re.compile(r"(?<=\w)tre(s?)\b"), r"ter\1"),
+    (re.compile(r"(?<=\w)ogue(s?)\b"), r"og\1"),
+    (re.compile(r"(?<=\w)ell(ing|ed)\b"), r"el\1"),
+]
+_CANDIDATE = re.compile(r"\w*(?:ae|oe|our|is|ys|tre|ogue|ell)\w*")
 
 
 def spelling(folded: str) -> str:
-    """A folded text in one spelling, for term lookups: British "ae"/"oe" as "e" (WHO's ICD-10 writes
-    "Sickle-cell anaemia", "Oedema", "leukaemia"; HPO and Orphanet "Sickle cell anemia", "Edema",
-    "leukemia"), "tumour" as "tumor", and separators as one space ("sickle-cell" is "sickle cell")."""
-    text = _DIGRAPHS.sub("e", _SEPARATORS.sub(" ", folded).strip())
-    return text.replace("tumour", "tumor")
-
-
-_VARIANT_WORD = re.compile(r"\w*(?:ae|oe|tumour)\w*")
+    """A folded text in one spelling: British forms as US ones (WHO's ICD-10 writes "Sickle-cell anaemia",
+    "Oedema", "leukaemia"; HPO and Orphanet "Sickle cell anemia", "Edema", "leukemia"), and separators
+    as one space ("sickle-cell" is "sickle cell")."""
+    text = _SEPARATORS.sub(" ", folded).strip()
+    for rule, to in _RULES:
+        text = rule.sub(to, text)
+    return text
 
 
 def other_spellings(text: str) -> str:
-    """The words of `text` that have another spelling form, in that form ("Haematology unit" ->
-    "hematology"): what the search indexes add beside a text, so "hematology" finds it too."""
-    return " ".join(spelling(m.group()) for m in _VARIANT_WORD.finditer(fold(text)))
+    """The words of `text` that have another spelling form, in that form ("Haematology centre" ->
+    "hematology center"): what the search indexes add beside a text, so either spelling finds it."""
+    words = (m.group() for m in _CANDIDATE.finditer(fold(text)))
+    return " ".join(other for w in words if (other := spelling(w)) != w)

@@ -231,13 +231,14 @@ class TantivyIndex:
         state = self._state(index)
         searcher = index.searcher()
         labels = self._facet_labels(state, searcher) if q.facets else {}
-        tokens = self._analyzer.analyze(q.text) if q.text else []
+        words = tantivy_query.words(self._analyzer, q.text)
+        tokens = tantivy_query.tokens(words)
         ranked = bool(tokens) and q.sort is SearchSort.RELEVANCE
         # Counting and sorting by a field need no scores: one catch-all posting list per term matches
         # the same documents as the per-field union that scoring reads, at a fraction of the cost.
-        match = tantivy_query.build(self._schema, tokens, q.filters, scored=False)
+        match = tantivy_query.build(self._schema, words, q.filters, scored=False)
         scored = tokens and (ranked or q.snippets)
-        query = tantivy_query.build(self._schema, tokens, q.filters) if scored else match
+        query = tantivy_query.build(self._schema, words, q.filters) if scored else match
         offset = common.cursor_offset(common.decode_cursor(q.after, "o")) if q.after else 0
         # past the last document every page is empty: tantivy allocates for offset + first up front
         offset = min(offset, int(searcher.num_docs))

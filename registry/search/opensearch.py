@@ -158,7 +158,8 @@ def build_query(text: str | None, f: SearchFilter) -> dict[str, Any]:
     for word in dict.fromkeys(text.split()):
         other = spelling(fold(word))
         forms = [word] if other in ("", fold(word)) else [word, other]
-        either = [_all_of(form, fields) for form in forms]
+        # a word of stop words only matches everything, as before; its other form ("four": "for") nothing
+        either = [_all_of(form, fields, i == 0) for i, form in enumerate(forms)]
         filters.append(
             either[0] if len(either) == 1 else {"bool": {"should": either, "minimum_should_match": 1}}
         )
@@ -167,10 +168,10 @@ def build_query(text: str | None, f: SearchFilter) -> dict[str, Any]:
     return {"bool": {"should": [scored], "filter": filters}}
 
 
-def _all_of(text: str, fields: list[str]) -> dict[str, Any]:
-    """Every term of `text` in one of `fields` (a text of stop words only: every document)."""
+def _all_of(text: str, fields: list[str], stop_words_match: bool = True) -> dict[str, Any]:
+    """Every term of `text` in one of `fields`; a text of stop words only matches every document or none."""
     match = {"query": text, "type": "cross_fields", "operator": "and", "fields": fields}
-    return {"multi_match": {**match, "zero_terms_query": "all"}}
+    return {"multi_match": {**match, "zero_terms_query": "all" if stop_words_match else "none"}}
 
 
 class OpenSearchIndex:

@@ -7,27 +7,55 @@ from __future__ import annotations
 
 import tantivy
 
-from registry.folding import spelling
+from registry.folding import fold, spelling
 from registry.search.port import FIELD_BOOSTS, SearchFilter
 from registry.search.tantivy_docs import ALL_TEXT, to_datetime
 
 _FEW_VALUES = 16
-Should = tantivy.Occur.Should
+Must, Should = tantivy.Occur.Must, tantivy.Occur.Should
 
 
-def build(s: tantivy.Schema, tokens: list[str], f: SearchFilter, scored: bool = True) -> tantivy.Query:
-    """The query for analysed `tokens` under filters `f`. Each token must be in the catch-all field, in
-    its spelling or the other (one posting list per term: enough for counting, facets and field-sorted
-    pages); scored, the token in the text fields gives the score, so a match that only the other
+# a query word: its tokens as written, and the tokens of its other spelling (empty when it has none)
+Word = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def words(analyzer: tantivy.TextAnalyzer, text: str | None) -> list[Word]:
+    """The query's words with their tokens, each spelling analysed as the indexed text is (the index
+    holds `folding.other_spellings` of its text, made from words before analysis too)."""
+    out: list[Word] = []
+    for word in dict.fromkeys((text or "").split()):
+        as_written = tuple(analyzer.analyze(word))
+        if not as_written:
+            continue  # a stop word or punctuation: no term to match, as before
+        other = spelling(fold(word))
+        other_tokens = tuple(analyzer.analyze(other)) if other != fold(word) else ()
+        out.append((as_written, () if other_tokens == as_written else other_tokens))
+    return out
+
+
+def tokens(ws: list[Word]) -> list[str]:
+    return list(dict.fromkeys(t for as_written, _ in ws for t in as_written))
+
+
+def build(s: tantivy.Schema, ws: list[Word], f: SearchFilter, scored: bool = True) -> tantivy.Query:
+    """The query for words `ws` under filters `f`. Each word must be in the catch-all field, as written
+    or in its other spelling (one posting list per term: enough for counting, facets and field-sorted
+    pages); scored, its tokens in the text fields give the score, so a match that only the other
     spelling makes (the text says "Haematology", the search "hematology") ranks after those it scores."""
     Q = tantivy.Query
     clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-    for tok in dict.fromkeys(tokens):
-        forms = [t for t in dict.fromkeys([tok, spelling(tok)]) if t]
-        anywhere = [Q.term_query(s, ALL_TEXT, t) for t in forms]
-        either = anywhere[0] if len(anywhere) == 1 else Q.boolean_query([(Should, q) for q in anywhere])
-        clauses.append((tantivy.Occur.Must, Q.const_score_query(either, 0.0)))
-        if scored:
+
+    def all_in_text(toks: tuple[str, ...]) -> tantivy.Query:
+        terms = [Q.term_query(s, ALL_TEXT, t) for t in dict.fromkeys(toks)]
+        return terms[0] if len(terms) == 1 else Q.boolean_query([(Must, q) for q in terms])
+
+    for as_written, other in dict.fromkeys(ws):
+        either = all_in_text(as_written)
+        if other:
+            either = Q.boolean_query([(Should, either), (Should, all_in_text(other))])
+        clauses.append((Must, Q.const_score_query(either, 0.0)))
+    if scored:
+        for tok in tokens(ws):
             per_field = [Q.boost_query(Q.term_query(s, fld, tok), b) for fld, b in FIELD_BOOSTS.items()]
             clauses.append((Should, Q.disjunction_max_query(per_field, 0.3)))
     filters: list[tantivy.Query] = []

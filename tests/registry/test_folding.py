@@ -40,6 +40,11 @@ def test_fold_keeps_scripts_without_a_latin_form() -> None:
         ("tumour lysis syndrome", "tumor lysis syndrome"),
         ("leukaemia [cml], bcr/abl-positive", "leukemia cml bcr abl positive"),
         ("  --  ", ""),
+        ("pseudonymised, organisations", "pseudonymized organizations"),
+        ("analysed at the centre", "analyzed at the center"),
+        ("catalogue of behaviours", "catalog of behaviors"),
+        ("modelling labelled data", "modeling labeled data"),
+        ("analysis basis crisis", "analysis basis crisis"),  # -is that is not -ise stays
     ],
 )
 def test_spelling(folded: str, spelled: str) -> None:
@@ -47,6 +52,6 @@ def test_spelling(folded: str, spelled: str) -> None:
 
 
 def test_other_spellings_lists_only_the_words_that_have_one() -> None:
-    text = "Haematology unit: paediatric Oedema, tumour-lysis; Sickle-cell anaemia"
-    assert other_spellings(text) == "hematology pediatric edema tumor anemia"
+    text = "Haematology unit: paediatric Oedema, tumour-lysis; Sickle-cell anaemia at the Centre"
+    assert other_spellings(text) == "hematology pediatric edema tumor anemia center"
     assert other_spellings("Hematology registry of adults") == ""
