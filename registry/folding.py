@@ -53,8 +53,16 @@ def spelling(folded: str) -> str:
     return text
 
 
+def other_form(word: str) -> str | None:
+    """`word` folded in its other spelling, or None when it has none: the one test of whether a word
+    has another form, for what the indexes hold and what a query asks alike."""
+    folded = fold(word)
+    other = spelling(folded)
+    return other if other and other != folded else None
+
+
 def other_spellings(text: str) -> str:
     """The words of `text` that have another spelling form, in that form ("Haematology centre" ->
     "hematology center"): what the search indexes add beside a text, so either spelling finds it."""
-    words = (m.group() for m in _CANDIDATE.finditer(fold(text)))
-    return " ".join(other for w in words if (other := spelling(w)) != w)
+    others = (other_form(m.group()) for m in _CANDIDATE.finditer(fold(text)))
+    return " ".join(o for o in others if o)

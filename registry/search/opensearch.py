@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from registry.errors import InputError
-from registry.folding import fold, other_spellings, spelling
+from registry.folding import other_form, other_spellings
 from registry.search import common
 from registry.search.common import FACET_FIELDS, FACET_SIZE
 from registry.search.engines import Engine
@@ -111,9 +111,7 @@ def to_source(d: SearchDocument) -> dict[str, Any]:
         "keywords_text": d.keywords,
         "text": d.text,
         # the other spelling of words that have one: "Haematology" is found as "hematology" too
-        "spellings": " ".join(
-            filter(None, map(other_spellings, (d.title, d.description, d.text, *d.keywords)))
-        ),
+        "spellings": " ".join(filter(None, map(other_spellings, d.texts()))),
         "orgs": d.orgs(),
         "label_pairs": common.label_pairs(d),
         "sort_title": common.title_key(d.title),
@@ -156,8 +154,8 @@ def build_query(text: str | None, f: SearchFilter) -> dict[str, Any]:
     # catch-all field decides); the words as written, in the text fields, give the score.
     fields = [*FIELD_BOOSTS, "spellings"]
     for word in dict.fromkeys(text.split()):
-        other = spelling(fold(word))
-        forms = [word] if other in ("", fold(word)) else [word, other]
+        other = other_form(word)
+        forms = [word] if other is None else [word, other]
         # a word of stop words only matches everything, as before; its other form ("four": "for") nothing
         either = [_all_of(form, fields, i == 0) for i, form in enumerate(forms)]
         filters.append(

@@ -115,6 +115,10 @@ class SearchDocument:
             raw = self.diseases
         return [v for v in dict.fromkeys(raw) if len(v) <= TERM_CHARS]
 
+    def texts(self) -> tuple[str, ...]:
+        """The text that search matches: title, description, text and keywords."""
+        return (self.title, self.description, self.text, *self.keywords)
+
     def orgs(self) -> list[str]:
         """The publisher and the sites that hold the data (the `publishers` filter matches either)."""
         both = [*([self.publisher] if self.publisher else []), *self.sites]

@@ -83,7 +83,7 @@ def to_tantivy(d: SearchDocument) -> tantivy.Document:
     doc.add_text("text", d.text)
     for kw in d.keywords:
         doc.add_text("keywords_text", kw)
-    for value in (d.title, d.description, d.text, *d.keywords):
+    for value in d.texts():
         doc.add_text(ALL_TEXT, value)
         other = other_spellings(value)  # "Haematology" is found as "hematology" too
         if other:

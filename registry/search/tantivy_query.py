@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tantivy
 
-from registry.folding import fold, spelling
+from registry.folding import other_form
 from registry.search.port import FIELD_BOOSTS, SearchFilter
 from registry.search.tantivy_docs import ALL_TEXT, to_datetime
 
@@ -27,8 +27,8 @@ def words(analyzer: tantivy.TextAnalyzer, text: str | None) -> list[Word]:
         as_written = tuple(analyzer.analyze(word))
         if not as_written:
             continue  # a stop word or punctuation: no term to match, as before
-        other = spelling(fold(word))
-        other_tokens = tuple(analyzer.analyze(other)) if other != fold(word) else ()
+        other = other_form(word)
+        other_tokens = tuple(analyzer.analyze(other)) if other else ()
         out.append((as_written, () if other_tokens == as_written else other_tokens))
     return out
 
