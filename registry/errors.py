@@ -50,9 +50,11 @@ class RdfSyntaxError(InputError):
     code = "rdf_syntax"
     hint = "fix the syntax at the reported line and try again"
 
-    def __init__(self, message: str, *, source: str = "<input>", line: int | None = None):
+    def __init__(
+        self, message: str, *, source: str = "<input>", line: int | None = None, hint: str | None = None
+    ):
         where = f"{source}:{line}" if line is not None else source
-        super().__init__(f"{where}: {message}", details={"source": source, "line": line})
+        super().__init__(f"{where}: {message}", hint=hint, details={"source": source, "line": line})
         self.source = source
         self.line = line
 

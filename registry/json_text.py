@@ -50,7 +50,8 @@ def loads(data: str | bytes) -> object:
 
 
 def _text(data: str | bytes) -> str:
-    """`data` as text, as json.loads would decode it (UTF-8, or UTF-16/32 by its first bytes)."""
+    """`data` as text, as json.loads would decode it (UTF-8, or UTF-16/32 by its first bytes), without
+    a leading byte order mark."""
     if isinstance(data, bytes | bytearray):
         encoding = json.detect_encoding(data)
         try:
@@ -61,7 +62,7 @@ def _text(data: str | bytes) -> str:
         data.encode("utf-8")
     except UnicodeEncodeError:
         raise NotJson(_LONE_SURROGATE) from None
-    return data
+    return data.removeprefix("\ufeff")  # a byte order mark, as decoded bytes would drop it (RFC 8259, 8.1)
 
 
 def _encodable(value: object) -> bool:

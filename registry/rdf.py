@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -51,6 +51,49 @@ EXTENSIONS: dict[str, ox.RdfFormat] = {
 
 _LINE = re.compile(r"line (\d+)")
 
+# Editors on Windows (Notepad, Excel's "UTF-8" export) start a UTF-8 file with a byte order mark.
+# pyoxigraph's Turtle, N-Triples and N-Quads parsers read it as the first subject and refuse the file;
+# JSON (RFC 8259, 8.1) and XML readers skip it, and so does fairgrid now for every RDF input.
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+# "Unicode" in Notepad's Save dialog is UTF-16. pyoxigraph reads RDF as UTF-8 only (JSON-LD is read by
+# fairgrid's JSON reader, which takes UTF-16 and UTF-32 too): say so instead of "invalid UTF-8 at line 1".
+_WIDE_MARKS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def without_bom(data: bytes, fmt: ox.RdfFormat, source: str) -> bytes:
+    """`data` without a leading UTF-8 byte order mark; RdfSyntaxError for text in UTF-16 or UTF-32."""
+    if data.startswith(UTF8_BOM):
+        return data[len(UTF8_BOM) :]
+    if fmt != ox.RdfFormat.JSON_LD:
+        for mark, name in _WIDE_MARKS:
+            if data.startswith(mark):
+                raise RdfSyntaxError(
+                    f"the text is {name} (it starts with that byte order mark); fairgrid reads RDF as UTF-8",
+                    source=source,
+                    line=1,
+                    hint="save the file as UTF-8 (in Notepad: Save as, Encoding: UTF-8) and send it again",
+                )
+    return data
+
+
+def quads_in(path: Path, fmt: ox.RdfFormat, *, base_iri: str | None = None) -> Iterator[ox.Quad]:
+    """The statements of a file as the parser streams them, a leading byte order mark skipped.
+    RDF/XML is checked for entity expansion first. Raises OSError, SyntaxError as pyoxigraph does,
+    RdfSyntaxError for a file in UTF-16 or UTF-32."""
+    if fmt == ox.RdfFormat.RDF_XML:
+        xml_entities.check_file(path, str(path))  # before the parser expands any
+    with path.open("rb") as fh:
+        head = fh.read(4)
+        fh.seek(len(head) - len(without_bom(head, fmt, str(path))))
+        yield from ox.parse(fh, format=fmt, base_iri=base_iri)
+
 
 def format_named(name: str) -> ox.RdfFormat:
     fmt = FORMATS.get(name.lower()) or MEDIA_TYPES.get(name.lower().split(";")[0].strip())
@@ -76,6 +119,7 @@ def parse(
     """Parse a whole document; any syntax error raises RdfSyntaxError naming source and line."""
     if isinstance(data, str):
         data = data.encode("utf-8")
+    data = without_bom(data, fmt, source)
     try:
         if fmt == ox.RdfFormat.JSON_LD:  # type-scoped contexts need a JSON-LD 1.1 processor
             quads = to_quads(data, source=source, base_iri=base_iri)

@@ -91,7 +91,8 @@ def _ndjson(path: Path, fh: BinaryIO, progress: Callable[[int], None] | None) ->
     for number, line in enumerate(fh, 1):
         if progress:
             progress(len(line))
-        text = line.decode("utf-8", errors="replace").strip()
+        # utf-8-sig: a byte order mark before the first line is not part of its JSON
+        text = line.decode("utf-8-sig" if number == 1 else "utf-8", errors="replace").strip()
         if not text:
             continue
         try:

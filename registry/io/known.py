@@ -15,10 +15,9 @@ from types import TracebackType
 
 import pyoxigraph as ox
 
-from registry import xml_entities
 from registry.errors import FairgridError
 from registry.io.split import kind_of
-from registry.rdf import format_for_path
+from registry.rdf import format_for_path, quads_in
 from registry.vocab import RDF_TYPE
 
 _TYPE = ox.NamedNode(RDF_TYPE)
@@ -38,10 +37,7 @@ class KnownTypes:
         for f in files:
             rows: list[tuple[str, str]] = []
             try:
-                fmt = format_for_path(f)
-                if fmt == ox.RdfFormat.RDF_XML:
-                    xml_entities.check_file(f, str(f))  # before the parser expands any
-                for q in ox.parse(path=str(f), format=fmt):
+                for q in quads_in(f, format_for_path(f)):
                     if (
                         q.predicate == _TYPE
                         and isinstance(q.subject, ox.NamedNode)

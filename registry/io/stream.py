@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from registry import xml_entities
 from registry.errors import RdfSyntaxError
 from registry.io.split import CATALOG_RECORD, IN_SCHEME, PART_KINDS, PRIMARY_TOPIC, SplitResult, split
-from registry.rdf import parse
+from registry.rdf import parse, quads_in
 from registry.vocab import DATASET_SERIES, KIND_TYPES, RDF_TYPE, TYPE_TO_KIND
 
 _KIND_TYPES = {f"<{t}>" for t in (*KIND_TYPES.values(), DATASET_SERIES)}
@@ -43,9 +42,7 @@ def _load(db: sqlite3.Connection, path: Path, fmt: ox.RdfFormat, base_iri: str) 
             path.read_bytes(), fmt, source=str(path), base_iri=base_iri
         )
     else:
-        if fmt == ox.RdfFormat.RDF_XML:
-            xml_entities.check_file(path, str(path))  # before the parser expands any
-        quads = ox.parse(path=str(path), format=fmt, base_iri=base_iri)
+        quads = quads_in(path, fmt, base_iri=base_iri)
     try:
         for n, q in enumerate(quads):
             s, p, o = str(q.subject), str(q.predicate), str(q.object)

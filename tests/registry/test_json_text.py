@@ -40,3 +40,11 @@ def test_standard_json_reads_as_json_loads_reads_it() -> None:
     pair = '["\\ud83d\\ude00", "\\u00e9"]'  # a surrogate pair is one character
     assert json_text.loads(pair) == json.loads(pair) == ["\U0001f600", "\u00e9"]
     assert json_text.loads('"\u00e9"'.encode("utf-16")) == "\u00e9"  # as json.loads, UTF-16 by its BOM
+
+
+def test_a_byte_order_mark_is_not_part_of_the_value() -> None:
+    """RFC 8259 8.1 lets a reader ignore one; decoded bytes and text without it read the same."""
+    assert json_text.loads(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}
+    assert json_text.loads('\ufeff{"a": 1}') == {"a": 1}
+    with pytest.raises(json.JSONDecodeError):
+        json_text.loads('{"a": 1}\ufeff')  # anywhere else it is a character out of place

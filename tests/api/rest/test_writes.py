@@ -130,3 +130,19 @@ def test_bad_literals_and_shacl_violations_come_back_in_one_round(fresh: Registr
     assert ("WellFormedLiteral", "http://purl.org/dc/terms/issued") in rules
     assert ("MinCountConstraintComponent", str(TITLE.value)) in rules
     assert fresh.store.head(iri) is None
+
+
+@pytest.mark.parametrize("media", ["text/turtle", "application/n-triples"])
+def test_a_body_that_starts_with_a_byte_order_mark_is_read(fresh: Registry, media: str) -> None:
+    """A file saved by Notepad or Excel starts with EF BB BF; curl --data-binary @file sends it as is."""
+    c, auth = client_for(fresh), auth_for(fresh)
+    iri = BASE + "dataset/scd-bom-audit"
+    doc = ox.serialize(
+        ox.parse(record_doc(fresh, iri), format=ox.RdfFormat.TURTLE),
+        format=ox.RdfFormat.from_media_type(media),
+    )
+    r = c.post(
+        "/records", content=b"\xef\xbb\xbf" + doc, headers=auth(Role.CURATOR, **{"Content-Type": media})
+    )
+    assert r.status_code == 201, r.text
+    assert fresh.store.get(iri) is not None

@@ -178,3 +178,14 @@ def test_skip_invalid_run_that_loads_nothing_is_not_a_load(store: SiteStore, tmp
     report = store.load([_ndjson(tmp_path / "bad.ndjson", bad)], strict=False)
     assert report.loaded == report.unchanged == 0 and len(report.rejected) == 2
     assert store.stats()["loads"] == 0 and store.stats()["patients"] == 0
+
+
+def test_a_byte_order_mark_before_the_first_line_is_not_a_bad_record(
+    store: SiteStore, tmp_path: Path
+) -> None:
+    plain = _ndjson(tmp_path / "plain.ndjson", _good())
+    assert store.load([plain]).loaded == 3
+    marked = tmp_path / "marked.ndjson"  # the same file as Notepad saves it
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    report = store.load([marked])
+    assert not report.rejected and report.unchanged == 3  # read as the same resources, not changed ones

@@ -149,3 +149,43 @@ def test_forward_references_validate_across_batches(reg: Registry, tmp_path: Pat
     summary = reg.importer.run(ME, [tmp_path / "a.ttl", tmp_path / "b.ttl", tmp_path / "c.ttl"])
     assert summary.rejected == 0, [i.error.message for i in summary.rejections if i.error]
     assert summary.imported == 1 + 24 + 1
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["in-memory", "streamed"])
+@pytest.mark.parametrize("suffix", [".ttl", ".nt", ".jsonld", ".rdf"])
+def test_a_byte_order_mark_does_not_refuse_the_file(
+    reg: Registry, tmp_path: Path, suffix: str, streamed: bool
+) -> None:
+    """Notepad and Excel's "UTF-8" start a file with a byte order mark: the file is still UTF-8 RDF."""
+    import pyoxigraph as ox
+
+    from registry.rdf import EXTENSIONS
+
+    doc = ox.serialize(ox.parse(path=str(EXAMPLE), format=ox.RdfFormat.TURTLE), format=EXTENSIONS[suffix])
+    f = tmp_path / f"bom{suffix}"
+    f.write_bytes(BOM + doc)
+    if streamed:
+        reg.importer.stream_threshold = 0
+    summary = reg.importer.run(ME, [f])
+    assert (summary.imported, summary.rejected) == (24, 0), [str(i.error) for i in summary.rejections]
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["in-memory", "streamed"])
+@pytest.mark.parametrize(("encoding", "name"), [("utf-16", "UTF-16"), ("utf-32", "UTF-32")])
+def test_a_file_saved_as_utf16_is_refused_saying_so(
+    reg: Registry, tmp_path: Path, streamed: bool, encoding: str, name: str
+) -> None:
+    """Notepad's "Unicode" is UTF-16: the refusal names it and says how to save the file instead."""
+    f = tmp_path / "wide.ttl"
+    f.write_bytes(EXAMPLE.read_text("utf-8").encode(encoding))  # Python writes the byte order mark
+    if streamed:
+        reg.importer.stream_threshold = 0
+    summary = reg.importer.run(ME, [f])
+    assert summary.imported == 0 and summary.rejected == 1
+    error = summary.rejections[0].error
+    assert isinstance(error, RdfSyntaxError) and f"the text is {name}" in error.message
+    assert "save the file as UTF-8" in (error.hint or "")
+    assert reg.store.count() == 0
