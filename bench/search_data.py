@@ -81,6 +81,7 @@ def generate(n: int, seed: int = 42) -> Iterator[SearchDocument]:
             access_rights=rnd.choices(ACCESS, ACCESS_WEIGHTS)[0], diseases=sorted(ICD10 + c for c in codes),
             unique_individuals=rnd.randint(50, 20000), issued=issued,
             modified=issued + timedelta(days=rnd.randint(0, 900)), public=rnd.random() >= CONSORTIUM_ONLY,
+            text=" ".join(f"{c} {DISEASES[c]}" for c in codes),  # the diseases as to_document adds them
         )  # fmt: skip
 
 

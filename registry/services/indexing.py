@@ -99,7 +99,9 @@ def to_document(
     publisher = _first(rec, DCT + "publisher")
     sites = _iris(rec, FG + "hostedAt")
     diseases = sorted(set(_iris(rec, HEALTH + "hasCodeValues")) | set(_iris(rec, FG + "useCase")))
-    extra: list[str] = []
+    # HealthDCAT-AP codes what a dataset is about so that it can be found by it: one coded D57.1 is
+    # found by "D57.1" and by "sickle cell anaemia" though its title says "SCD registry"
+    extra = [known[d] for d in diseases if d in known]
     for t in rec.triples:  # other literal text (distribution titles, concept labels) helps recall
         if isinstance(t.object, ox.Literal) and t.subject != s and t.predicate.value in _LABELS:
             extra.append(t.object.value)

@@ -51,9 +51,9 @@ def _vocabulary_labels() -> dict[str, str]:
 # record whose head is a draft is indexed at its latest published revision, where it could be missing;
 # 5: the embedded index has a catch-all text field, so an older one opens empty and must be refilled;
 # 6: text is folded, "Waldenström" indexed as "waldenstrom", words with another spelling indexed in it
-# too, "Haematology" as "hematology", and titles sort without accents): the first drain then rebuilds
-# the index from the store.
-INDEX_RULES = "6"
+# too, "Haematology" as "hematology", and titles sort without accents; 7: the codes and names of a
+# record's diseases are searchable text): the first drain then rebuilds the index from the store.
+INDEX_RULES = "7"
 
 
 def index_rules_file(home: Path) -> Path:

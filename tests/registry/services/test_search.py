@@ -202,3 +202,29 @@ def test_counts_beyond_the_indexes_integers_are_stored_and_indexed_without_them(
     assert {BASE + "dataset/huge", BASE + "dataset/enormous", BASE + "dataset/plain"} <= hits
     many = SearchQuery(text="marrow", filters=SearchFilter(min_unique_individuals=100))
     assert {h.iri for h in reg.search.search(ANONYMOUS, many).hits} == {BASE + "dataset/plain"}
+
+
+def test_a_dataset_is_found_by_the_codes_and_names_of_its_diseases(reg: Registry) -> None:
+    """HealthDCAT-AP codes a dataset's conditions so that people can find it by them: a registry titled
+    "SCD registry" and coded D57.1 is found by the code and by the disease as ICD-10 names it."""
+    from registry.validation.bundle import terminology_files
+    from tests.registry.services.test_records import TTL, dataset
+
+    me = local_operator()
+    reg.importer.run(me, terminology_files())
+    coded = "healthdcatap:hasCodeValues <http://id.who.int/icd/release/10/2019/D57.1>"
+    doc = dataset(name="scd", title="SCD registry", extra="; " + coded).replace(
+        "Adults with sickle cell disease followed at one site.", "Adults followed at one site."
+    )
+    reg.records.create(me, "@prefix healthdcatap: <http://healthdataportal.eu/ns/health#> .\n" + doc, TTL)
+    reg.records.create(me, dataset(name="plain", title="Marrow registry").replace("sickle cell disease", "aplasia"), TTL)  # fmt: skip
+    reg.search.sync()
+
+    def found(text: str) -> list[str]:
+        query = SearchQuery(text=text, filters=SearchFilter(kinds=["Dataset"]))
+        return [h.iri.rsplit("/", 1)[1] for h in reg.search.search(ANONYMOUS, query).hits]
+
+    assert sorted(found("registry")) == ["plain", "scd"]
+    for text in ("sickle cell anaemia", "sickle-cell anemia", "D57.1", "d57.1 registry"):
+        assert found(text) == ["scd"], text
+    assert found("sickle aplasia") == []
