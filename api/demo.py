@@ -67,6 +67,12 @@ def summary(reg: Registry) -> None:
         codes = [c.notation or c.iri for c in reg.terms.search(ANONYMOUS, typed, limit=4)]
         found.append(f"'{typed}': {', '.join(codes) or 'none'}")
     console.print("terms as typed (no accents, either spelling): " + "; ".join(found))
+    # a dataset is found by its coded diseases' names, and the text takes OR and -word (text_query.py)
+    counts = []
+    for typed in ("sickle cell anaemia", "myeloma OR sickle", "myeloma -treatment"):
+        asked = SearchQuery(text=typed, filters=SearchFilter(kinds=[Kind.DATASET.value]), first=0)
+        counts.append(f"'{typed}': {reg.search.search(ANONYMOUS, asked).total}")
+    console.print("datasets found by text: " + "; ".join(counts))
     datasets = SearchQuery(filters=SearchFilter(kinds=[Kind.DATASET.value]), first=0)
     public = reg.search.search(ANONYMOUS, datasets).total
     console.print(f"datasets anonymous callers find (published metadata is public): {public}")

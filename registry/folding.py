@@ -29,7 +29,8 @@ def fold(text: str) -> str:
 
 _SEPARATORS = re.compile(r"[\W_]+")  # hyphens, slashes, brackets, commas
 # British spellings to US ones, as the English of a word's ending or inside it: anaemia, oedema; tumour,
-# behaviour; pseudonymised, organisation; analyse; centre, litre; catalogue; modelling, labelled.
+# behaviour; pseudonymised, organisation; analyse; centre, litre; catalogue; modelling, labelled;
+# smouldering.
 # Both sides of a comparison are mapped, so two words that meet (prise, prize) only add a match.
 _RULES = [
     (re.compile(r"ae|oe"), "e"),
@@ -39,8 +40,9 @@ _RULES = [
     (re.compile(r"(?<=\w)tre(s?)\b"), r"ter\1"),
     (re.compile(r"(?<=\w)ogue(s?)\b"), r"og\1"),
     (re.compile(r"(?<=\w)ell(ing|ed)\b"), r"el\1"),
+    (re.compile(r"\bsmoulder"), "smolder"),  # smouldering myeloma (UK), smoldering (US): not "could"
 ]
-_CANDIDATE = re.compile(r"\w*(?:ae|oe|our|is|ys|tre|ogue|ell)\w*")
+_CANDIDATE = re.compile(r"\w*(?:ae|oe|our|is|ys|tre|ogue|ell|smoulder)\w*")
 
 
 def spelling(folded: str) -> str:

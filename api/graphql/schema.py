@@ -41,7 +41,13 @@ class Query:
         resolver=jobs.training_job, description="A training job (consortium members)."
     )
 
-    @strawberry.field(description="Full-text and faceted search over published records.")
+    @strawberry.field(
+        description=(
+            "Full-text and faceted search over published records. `text`: every word must match, as"
+            " written or in its other spelling (anaemia, anemia), without case or accents; `a OR b`"
+            " takes either word, `-word` leaves out the records that have it; quotes are not syntax."
+        )
+    )
     async def search(
         self,
         info: Ctx,

@@ -274,7 +274,7 @@ class TantivyIndex:
         index = self._current()
         self._state(index)
         searcher = index.searcher()
-        q = tantivy_query.build(self._schema, [], filters)
+        q = tantivy_query.build(self._schema, tantivy_query.Words(), filters)
         total = int(getattr(searcher.search(q, 1, count=True), "count", 0) or 0)
         if limit == 0 or offset >= total:
             return IriPage([], total)

@@ -19,12 +19,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from registry.errors import InputError
-from registry.folding import other_form, other_spellings
+from registry.folding import other_spellings
 from registry.search import common
 from registry.search.common import FACET_FIELDS, FACET_SIZE
 from registry.search.engines import Engine
+from registry.search.opensearch_query import build_query
 from registry.search.port import (
-    FIELD_BOOSTS,
     Facet,
     FacetBucket,
     IriPage,
@@ -126,50 +126,6 @@ def to_source(d: SearchDocument) -> dict[str, Any]:
         if facet is not Facet.KIND:
             src[name] = d.facet_values(facet)
     return src
-
-
-def build_query(text: str | None, f: SearchFilter) -> dict[str, Any]:
-    filters: list[dict[str, Any]] = []
-    for field, values in f.term_filters():
-        if values:
-            filters.append({"terms": {field: list(dict.fromkeys(values))}})
-    if f.min_unique_individuals is not None:
-        filters.append({"range": {"individuals": {"gte": f.min_unique_individuals}}})
-    if f.min_quality is not None:
-        filters.append({"range": {"quality": {"gte": f.min_quality}}})
-    for field, lo, hi in (
-        ("issued", f.issued_from, f.issued_to),
-        ("modified", f.modified_from, f.modified_to),
-    ):
-        rng = {k: v.isoformat() for k, v in (("gte", lo), ("lte", hi)) if v is not None}
-        if rng:
-            filters.append({"range": {field: rng}})
-    if not f.include_deprecated:
-        filters.append({"term": {"deprecated": False}})
-    if f.public_only:
-        filters.append({"term": {"public": True}})
-    if not (text and text.strip()):
-        return {"bool": {"must": [{"match_all": {}}], "filter": filters}}
-    # Each word must be in some text field, in its spelling or the other (as the embedded index's
-    # catch-all field decides); the words as written, in the text fields, give the score.
-    fields = [*FIELD_BOOSTS, "spellings"]
-    for word in dict.fromkeys(text.split()):
-        other = other_form(word)
-        forms = [word] if other is None else [word, other]
-        # a word of stop words only matches everything, as before; its other form ("four": "for") nothing
-        either = [_all_of(form, fields, i == 0) for i, form in enumerate(forms)]
-        filters.append(
-            either[0] if len(either) == 1 else {"bool": {"should": either, "minimum_should_match": 1}}
-        )
-    scored = _all_of(text, [f"{name}^{boost}" for name, boost in FIELD_BOOSTS.items()])
-    scored["multi_match"]["tie_breaker"] = 0.3  # as the embedded adapter's dis_max
-    return {"bool": {"should": [scored], "filter": filters}}
-
-
-def _all_of(text: str, fields: list[str], stop_words_match: bool = True) -> dict[str, Any]:
-    """Every term of `text` in one of `fields`; a text of stop words only matches every document or none."""
-    match = {"query": text, "type": "cross_fields", "operator": "and", "fields": fields}
-    return {"multi_match": {**match, "zero_terms_query": "all" if stop_words_match else "none"}}
 
 
 class OpenSearchIndex:

@@ -5,9 +5,12 @@ Kept apart from the index's reading and writing: what a search matches is decide
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import tantivy
 
 from registry.folding import other_form
+from registry.search import text_query
 from registry.search.port import FIELD_BOOSTS, SearchFilter
 from registry.search.tantivy_docs import ALL_TEXT, to_datetime
 
@@ -19,29 +22,44 @@ Must, Should = tantivy.Occur.Must, tantivy.Occur.Should
 Word = tuple[tuple[str, ...], tuple[str, ...]]
 
 
-def words(analyzer: tantivy.TextAnalyzer, text: str | None) -> list[Word]:
+@dataclass(frozen=True)
+class Words:
+    """A search text's words, analysed (`text_query.read` says what the text asks for)."""
+
+    groups: tuple[tuple[Word, ...], ...] = ()  # every group must match, by any one of its words
+    excluded: tuple[Word, ...] = ()
+
+
+def words(analyzer: tantivy.TextAnalyzer, text: str | None) -> Words:
     """The query's words with their tokens, each spelling analysed as the indexed text is (the index
-    holds `folding.other_spellings` of its text, made from words before analysis too)."""
-    out: list[Word] = []
-    for word in dict.fromkeys((text or "").split()):
-        as_written = tuple(analyzer.analyze(word))
+    holds `folding.other_spellings` of its text, made from words before analysis too). A word of
+    stop words or punctuation only has no term to match and is dropped, as are groups left empty."""
+
+    def word(w: str) -> Word | None:
+        as_written = tuple(analyzer.analyze(w))
         if not as_written:
-            continue  # a stop word or punctuation: no term to match, as before
-        other = other_form(word)
+            return None
+        other = other_form(w)
         other_tokens = tuple(analyzer.analyze(other)) if other else ()
-        out.append((as_written, () if other_tokens == as_written else other_tokens))
-    return out
+        return as_written, () if other_tokens == as_written else other_tokens
+
+    asked = text_query.read(text)
+    groups = [tuple(dict.fromkeys(x for x in map(word, g) if x)) for g in asked.groups]
+    excluded = [x for x in map(word, asked.excluded) if x]
+    return Words(tuple(dict.fromkeys(g for g in groups if g)), tuple(dict.fromkeys(excluded)))
 
 
-def tokens(ws: list[Word]) -> list[str]:
-    return list(dict.fromkeys(t for as_written, _ in ws for t in as_written))
+def tokens(ws: Words) -> list[str]:
+    """The tokens that score and are highlighted: those of the words asked for, not the excluded."""
+    return list(dict.fromkeys(t for group in ws.groups for as_written, _ in group for t in as_written))
 
 
-def build(s: tantivy.Schema, ws: list[Word], f: SearchFilter, scored: bool = True) -> tantivy.Query:
+def build(s: tantivy.Schema, ws: Words, f: SearchFilter, scored: bool = True) -> tantivy.Query:
     """The query for words `ws` under filters `f`. Each word must be in the catch-all field, as written
     or in its other spelling (one posting list per term: enough for counting, facets and field-sorted
     pages); scored, its tokens in the text fields give the score, so a match that only the other
-    spelling makes (the text says "Haematology", the search "hematology") ranks after those it scores."""
+    spelling makes (the text says "Haematology", the search "hematology") ranks after those it scores.
+    A group of words joined by OR needs any one of them; an excluded word's records are left out."""
     Q = tantivy.Query
     clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
 
@@ -49,11 +67,14 @@ def build(s: tantivy.Schema, ws: list[Word], f: SearchFilter, scored: bool = Tru
         terms = [Q.term_query(s, ALL_TEXT, t) for t in dict.fromkeys(toks)]
         return terms[0] if len(terms) == 1 else Q.boolean_query([(Must, q) for q in terms])
 
-    for as_written, other in dict.fromkeys(ws):
-        either = all_in_text(as_written)
-        if other:
-            either = Q.boolean_query([(Should, either), (Should, all_in_text(other))])
-        clauses.append((Must, Q.const_score_query(either, 0.0)))
+    def either(w: Word) -> tantivy.Query:
+        as_written, other = w
+        q = all_in_text(as_written)
+        return Q.boolean_query([(Should, q), (Should, all_in_text(other))]) if other else q
+
+    for group in ws.groups:
+        anyof = either(group[0]) if len(group) == 1 else Q.boolean_query([(Should, either(w)) for w in group])
+        clauses.append((Must, Q.const_score_query(anyof, 0.0)))
     if scored:
         for tok in tokens(ws):
             per_field = [Q.boost_query(Q.term_query(s, fld, tok), b) for fld, b in FIELD_BOOSTS.items()]
@@ -80,7 +101,9 @@ def build(s: tantivy.Schema, ws: list[Word], f: SearchFilter, scored: bool = Tru
     clauses += [(tantivy.Occur.Must, Q.const_score_query(fq, 0.0)) for fq in filters]
     # Every document has both flags, so excluding the few deprecated (or non-public) ones is the
     # same filter as requiring the many others, and much cheaper to intersect.
-    exclude = [] if f.include_deprecated else [Q.term_query(s, "deprecated", True)]
+    exclude = [either(w) for w in ws.excluded]
+    if not f.include_deprecated:
+        exclude.append(Q.term_query(s, "deprecated", True))
     if f.public_only:
         exclude.append(Q.term_query(s, "public", False))
     if not clauses:

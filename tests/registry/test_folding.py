@@ -44,6 +44,8 @@ def test_fold_keeps_scripts_without_a_latin_form() -> None:
         ("analysed at the centre", "analyzed at the center"),
         ("catalogue of behaviours", "catalog of behaviors"),
         ("modelling labelled data", "modeling labeled data"),
+        ("smouldering myeloma", "smoldering myeloma"),
+        ("could should", "could should"),
         ("analysis basis crisis", "analysis basis crisis"),  # -is that is not -ise stays
     ],
 )

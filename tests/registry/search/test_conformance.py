@@ -327,6 +327,42 @@ def test_text_matches_in_either_spelling(index: SearchIndex, typed: str, expecte
     assert sum(b.count for b in res.facets["kind"]) == len(expected)  # counts and facets see the same
 
 
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("myeloma", ["mm", "smm", "mgus"]),
+        ("myeloma -smouldering", ["mm", "mgus"]),  # before: the records with both words
+        ("myeloma -smoldering", ["mm", "mgus"]),  # the excluded word in its other spelling too
+        ("myeloma -smouldering -MGUS", ["mm"]),
+        ("-myeloma", ["scd"]),  # nothing but an exclusion: everything else
+        ("sickle OR smouldering", ["smm", "scd"]),  # before: only records with both (none)
+        ("registry sickle OR MGUS", ["scd", "mgus"]),
+        ("sickle OR MGUS OR smouldering", ["smm", "mgus", "scd"]),
+        ("sickle OR the", ["scd"]),  # a stop word is no alternative
+        ("sickle or myeloma", []),  # "or" in lower case is the word, a stop word: sickle and myeloma
+        ("OR sickle", ["scd"]),  # an OR that joins nothing is a word
+        ("sickle OR", ["scd"]),
+        ("myeloma - registry", ["mm", "mgus"]),  # a dash alone is punctuation
+        ("myeloma -the", ["mm", "smm", "mgus"]),  # excluding a stop word excludes nothing
+        ('"multiple myeloma"', ["mm", "smm"]),  # quotes are not syntax: both words, anywhere
+    ],
+)
+def test_or_joins_words_and_a_dash_excludes_one(index: SearchIndex, typed: str, expected: list[str]) -> None:
+    index.upsert(
+        [
+            SearchDocument(iri=EX + "mm", kind="Dataset", title="Multiple myeloma registry"),
+            SearchDocument(iri=EX + "smm", kind="Dataset", title="Smouldering multiple myeloma"),
+            SearchDocument(iri=EX + "mgus", kind="Dataset", title="MGUS registry", keywords=["myeloma"]),
+            SearchDocument(iri=EX + "scd", kind="Dataset", title="Sickle cell registry"),
+        ]
+    )
+    res = index.search(SearchQuery(text=typed, facets=[Facet.KIND]))
+    assert sorted(iris(res)) == sorted(EX + e for e in expected) and res.total == len(expected), typed
+    assert sum(b.count for b in res.facets["kind"]) == len(expected)  # counts and facets see the same
+    if res.hits and "-" not in typed:
+        assert all(h.score > 0 for h in res.hits)  # every record found by a word is scored by it
+
+
 # --- filters and facets -------------------------------------------------------------------------
 
 FILTERS: dict[str, SearchFilter] = {
