@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from federation.cdm import build
 from federation.cdm import codes as cdm
 from federation.cdm.units import normalise_unit
+from federation.etl.cells import Cells
 from federation.etl.pseudo import Pseudonymiser
 from federation.site.flatten import RecordError, flatten
 from federation.site.home import SiteHome
@@ -61,27 +62,14 @@ def load_mapping(path: Path) -> Json:
         raise InputError(
             f"{path}: a mapping needs `tables` and `codes`", hint="start from mappings/synthetic.yaml"
         )
+    Cells.of(mapping, str(path))  # a wrong `csv:` block is refused before any row is read
     return mapping
-
-
-def _iso(value: str, what: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise RecordError(f"{what}: {value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _num(value: str, what: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise RecordError(f"{what}: {value!r} is not a number") from None
-    return int(number) if number.is_integer() and "." not in value else number
 
 
 class Mapper:
     def __init__(self, mapping: Json, pseudo: Pseudonymiser) -> None:
         self.mapping, self.pseudo = mapping, pseudo
+        self.cells = Cells.of(mapping, "the mapping")
         self.codes: Json = mapping["codes"]
         self.units: dict[str, str] = {
             str(local): str(ucum) for local, ucum in (mapping.get("units") or {}).items()
@@ -107,9 +95,9 @@ class Mapper:
         if not local:
             raise RecordError(f"missing patient id column {spec['id']!r}")
         sex = self._code("sex", row.get(spec["sex"], "").strip())
-        born = _iso(row.get(spec["birth_date"], ""), "birth date")
+        born = self.cells.day(row.get(spec["birth_date"], ""), "birth date")
         died_raw = row.get(spec.get("death_date", ""), "").strip()
-        died = _iso(died_raw, "death date") if died_raw else None
+        died = self.cells.day(died_raw, "death date") if died_raw else None
         if died and died < born:
             raise RecordError(f"death date {died} is before birth date {born}")
         if born > self.pseudo.reference:
@@ -127,9 +115,9 @@ class Mapper:
         code = row.get(spec["code"], "").strip()
         value = row.get(spec.get("value", ""), "").strip()
         unit = row.get(spec.get("unit", ""), "").strip()
-        when = pseudo.shift(local, _iso(row.get(spec["date"], ""), "event date")).isoformat()
+        when = pseudo.shift(local, self.cells.day(row.get(spec["date"], ""), "event date")).isoformat()
         end_raw = row.get(spec.get("end_date", ""), "").strip()
-        end = pseudo.shift(local, _iso(end_raw, "end date")).isoformat() if end_raw else None
+        end = pseudo.shift(local, self.cells.day(end_raw, "end date")).isoformat() if end_raw else None
         rid = pseudo.resource_id(cat, local, row.get(spec["date"], ""), code, value, unit, end_raw)
         if cat == "diagnosis":
             use_case, subtype = self._code("diagnosis", code)
@@ -137,7 +125,7 @@ class Mapper:
         if cat == "lab":
             lab = cdm.LAB_BY_KEY[self._code("lab", code)]
             ucum = self.units.get(unit) or normalise_unit(unit)
-            return build.lab(rid, pid, lab, _num(value, lab.key), ucum, when)
+            return build.lab(rid, pid, lab, self.cells.number(value, lab.key), ucum, when)
         if cat == "cytogenetics":
             return build.cytogenetics(
                 rid, pid, self._code("cytogenetics", code), bool(self._code("result", value)), when
@@ -151,11 +139,13 @@ class Mapper:
         if cat == "variant":
             if code not in cdm.GENES:
                 raise RecordError(f"unknown gene {code!r}")
-            return build.variant(rid, pid, code, when, _num(value, "VAF") if value else None)
+            return build.variant(rid, pid, code, when, self.cells.number(value, "VAF") if value else None)
         if cat == "genotype":
             return build.genotype(rid, pid, self._code("genotype", code), when)
         if cat == "score":
-            return build.score(rid, pid, self._code("score", code), _num(value, "score"), unit, when)
+            return build.score(
+                rid, pid, self._code("score", code), self.cells.number(value, "score"), unit, when
+            )
         if cat == "medication":
             return build.medication(rid, pid, self._code("medication", code), when, end)
         if cat == "procedure":
@@ -181,13 +171,13 @@ def validate_fhir(res: Json) -> None:
         raise RecordError(f"FHIR validation failed: {msgs}") from None
 
 
-def _rows(path: Path) -> Iterator[tuple[int, list[str], dict[str, str]]]:
+def _rows(path: Path, separator: str) -> Iterator[tuple[int, list[str], dict[str, str]]]:
     try:
         fh = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise UnreadableInput(f"{path}: cannot read ({exc.strerror})") from exc
     with fh:
-        reader = csv.DictReader(fh)
+        reader = csv.DictReader(fh, delimiter=separator)
         header = list(reader.fieldnames or [])
         try:
             for row in reader:
@@ -215,25 +205,27 @@ def run_etl(
     pseudo = Pseudonymiser(home.config.secret, date.fromisoformat(str(ref)) if ref else date.today())
     mapper = Mapper(mapping, pseudo)
     report = EtlReport()
-    tables: dict[str, list[Path]] = {"patients": [], "events": []}
+    tables: dict[str, list[tuple[Path, str]]] = {"patients": [], "events": []}
     for path in csv_paths:
         try:
             with path.open(newline="", encoding="utf-8-sig") as fh:
-                header = next(csv.reader(fh), [])
-        except (OSError, UnicodeDecodeError) as exc:
+                separator = mapper.cells.separator_of(fh.readline())
+                fh.seek(0)
+                header = next(csv.reader(fh, delimiter=separator), [])
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise UnreadableInput(f"{path}: cannot read ({exc})") from exc
         kind = mapper.table_of(header)
         if kind not in tables:
             raise UnreadableInput(
                 f"{path}: header {header} matches no table of the mapping",
-                hint="check `tables.*.match` in the mapping",
+                hint="check `tables.*.match` and `csv.separator` in the mapping",
             )
-        tables[kind].append(path)
+        tables[kind].append((path, separator))
     items: list[tuple[str, Json, str | None]] = []
     known = store.terms.known
     for kind in ("patients", "events"):
-        for path in tables[kind]:
-            for line, _header, row in _rows(path):
+        for path, separator in tables[kind]:
+            for line, _header, row in _rows(path, separator):
                 report.rows += 1
                 where = f"{path}:{line}"
                 try:

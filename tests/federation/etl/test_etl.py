@@ -102,3 +102,94 @@ def test_pseudonymiser_policy() -> None:
     assert p.birth(date(1960, 5, 17)) == "1960-05"
     assert p.birth(date(1930, 5, 17)) == "1934"  # 90+ top-coded
     assert age_band(67.4) == (65, 69)
+
+
+def _as_excel_writes_it(src: Path, dst: Path) -> None:
+    """The export as Excel saves "CSV" in German, French or Italian settings: semicolons between the
+    cells, decimal commas, day/month/year dates."""
+    import re
+
+    with src.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    for row in rows:
+        for i, cell in enumerate(row):
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cell):
+                row[i] = f"{cell[8:10]}/{cell[5:7]}/{cell[:4]}"
+            elif re.fullmatch(r"-?\d+\.\d+", cell):
+                row[i] = cell.replace(".", ",")
+    with dst.open("w", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows(rows)
+
+
+def _facts(store: SiteStore) -> list[tuple[object, ...]]:
+    return store.con.execute(
+        "SELECT patient_id, kind, system, code, value_num, unit, value_code FROM fact ORDER BY ALL"
+    ).fetchall()
+
+
+def test_an_export_with_semicolons_decimal_commas_and_european_dates_loads_as_the_iso_one(
+    home: SiteHome, store: SiteStore, export: Path, tmp_path: Path
+) -> None:
+    mapping = load_mapping(MAPPING)
+    plain = run_etl(home, store, mapping, _csvs(export))
+    facts, patients = _facts(store), store.con.execute("SELECT * FROM patient ORDER BY ALL").fetchall()
+    assert plain.loaded and not plain.rejected
+    assert any(isinstance(v, float) and not v.is_integer() for _, _, _, _, v, _, _ in facts)  # decimals
+    store.con.execute("DELETE FROM fact; DELETE FROM patient; DELETE FROM resource")
+
+    excel = tmp_path / "excel"
+    excel.mkdir()
+    for f in _csvs(export):
+        _as_excel_writes_it(f, excel / f.name)
+    refused = run_etl(home, store, mapping, _csvs(excel))  # semicolons found; the rest needs saying
+    reasons = " ".join(r for _, r in refused.rejected)
+    assert refused.loaded == 0 and "csv.date_format" in reasons
+    european = {**mapping, "csv": {"decimal": ",", "date_format": "%d/%m/%Y"}}
+    report = run_etl(home, store, european, _csvs(excel))
+    assert not report.rejected and report.loaded == plain.loaded
+    assert _facts(store) == facts
+    assert store.con.execute("SELECT * FROM patient ORDER BY ALL").fetchall() == patients
+
+
+@pytest.mark.parametrize(
+    ("value", "decimal", "reason"),
+    [
+        ("9,1", ".", "needs csv.decimal: ','"),
+        ("1.005,5", ",", "not a number with a decimal comma"),  # thousands mark or decimal point?
+        ("1_000", ".", "not a number"),
+        ("nan", ".", "not a number"),
+        ("1e999", ".", "not a number"),
+    ],
+)
+def test_a_number_is_read_only_as_the_mapping_says(value: str, decimal: str, reason: str) -> None:
+    from federation.etl.cells import Cells
+    from federation.site.flatten import RecordError
+
+    with pytest.raises(RecordError, match=reason):
+        Cells(decimal=decimal).number(value, "hemoglobin")
+    assert Cells(decimal=",").number("9,1", "x") == 9.1 and Cells().number(" 12 ", "x") == 12
+
+
+@pytest.mark.parametrize(
+    ("block", "reason"),
+    [
+        ({"separator": ":"}, "csv.separator"),
+        ({"decimal": "'"}, "csv.decimal"),
+        ({"separator": ",", "decimal": ","}, "both ','"),
+        ({"date_format": "%d/%m"}, "does not write a day, a month and a year"),
+        ({"date_format": 5}, "csv.date_format"),
+        ({"delimiter": ";"}, "unknown `csv` key"),
+        ("semicolon", "`csv` must be a mapping"),
+    ],
+)
+def test_a_wrong_csv_block_is_refused_before_any_row_is_read(
+    tmp_path: Path, block: object, reason: str
+) -> None:
+    import yaml
+
+    from registry.errors import InputError
+
+    mapping = yaml.safe_load(MAPPING.read_text())
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump({**mapping, "csv": block}))
+    with pytest.raises(InputError, match=reason):
+        load_mapping(tmp_path / "m.yaml")

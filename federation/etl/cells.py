@@ -1,0 +1,110 @@
+"""How a hospital export writes its cells: the separator, the decimal mark and the date format.
+
+Excel in German, French, Italian or Dutch settings saves "CSV" with semicolons and decimal commas
+("9,1" g/dL), and many exports write dates as 31/12/2020 or 31.12.2020. Read with commas and ISO dates
+only, such a file was one column that matched no table, and each value a refused row. The separator is
+taken from the header line unless the mapping names it; the decimal mark and the date format are the
+mapping's to say (`csv:` in mappings/synthetic.yaml), never guessed: "1,005" is 1.005 or 1005, and
+03/04/2020 is March or April, depending on who wrote it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from federation.site.flatten import RecordError
+from registry.errors import InputError
+
+SEPARATORS = {",": ",", ";": ";", "tab": "\t", "\t": "\t", "|": "|"}
+DECIMALS = (".", ",")
+ISO = "%Y-%m-%d"
+
+
+@dataclass(frozen=True)
+class Cells:
+    separator: str | None = None  # None: the one the header line uses
+    decimal: str = "."
+    date_format: str = ISO
+
+    @classmethod
+    def of(cls, mapping: dict[str, Any], where: str) -> Cells:
+        """The mapping's `csv:` block, checked; InputError names the key that is wrong."""
+        spec = mapping.get("csv") or {}
+        if not isinstance(spec, dict):
+            raise InputError(f"{where}: `csv` must be a mapping of separator, decimal and date_format")
+        unknown = sorted(set(spec) - {"separator", "decimal", "date_format"})
+        if unknown:
+            raise InputError(
+                f"{where}: unknown `csv` key(s) {unknown}", hint="use separator, decimal, date_format"
+            )
+        raw_sep = spec.get("separator", "auto")
+        if raw_sep != "auto" and raw_sep not in SEPARATORS:
+            raise InputError(
+                f"{where}: csv.separator {raw_sep!r} is not one of auto, ',', ';', tab, '|'",
+                hint="name the character between the cells of the export",
+            )
+        decimal = spec.get("decimal", ".")
+        if decimal not in DECIMALS:
+            raise InputError(f"{where}: csv.decimal {decimal!r} is not '.' or ','")
+        separator = None if raw_sep == "auto" else SEPARATORS[raw_sep]
+        if separator == decimal:
+            raise InputError(f"{where}: csv.separator and csv.decimal are both {decimal!r}")
+        fmt = spec.get("date_format", ISO)
+        if not isinstance(fmt, str) or not _round_trips(fmt):
+            raise InputError(
+                f"{where}: csv.date_format {fmt!r} does not write a day, a month and a year",
+                hint="use strftime codes, e.g. '%d/%m/%Y' or '%d.%m.%Y'",
+            )
+        return cls(separator, decimal, fmt)
+
+    def separator_of(self, header_line: str) -> str:
+        """The separator of a file whose first line is `header_line`: the mapping's, or the candidate
+        the line holds most of (a header of one column: a comma)."""
+        if self.separator is not None:
+            return self.separator
+        counts = {sep: header_line.count(sep) for sep in (",", ";", "\t", "|")}
+        best = max(counts, key=lambda sep: counts[sep])
+        return best if counts[best] else ","
+
+    def number(self, value: str, what: str) -> float:
+        text = value.strip()
+        if self.decimal == ",":
+            if "." in text:  # a thousands mark or a decimal point: which one, the export does not say
+                raise RecordError(f"{what}: {value!r} is not a number with a decimal comma (csv.decimal)")
+            text = text.replace(",", ".")
+        try:
+            if "_" in text:  # Python's float() reads 1_000; no export means it
+                raise ValueError(text)
+            number = float(text)
+            if not math.isfinite(number):
+                raise ValueError(text)
+        except ValueError:
+            hint = (
+                " (an export with decimal commas needs csv.decimal: ',' in the mapping)"
+                if "," in text
+                else ""
+            )
+            raise RecordError(f"{what}: {value!r} is not a number{hint}") from None
+        return int(number) if number.is_integer() and "." not in text else number
+
+    def day(self, value: str, what: str) -> date:
+        text = value.strip()
+        try:
+            if self.date_format == ISO:
+                return date.fromisoformat(text)
+            return datetime.strptime(text, self.date_format).date()
+        except ValueError:
+            shown = "YYYY-MM-DD" if self.date_format == ISO else self.date_format
+            raise RecordError(f"{what}: {value!r} is not a date ({shown}; csv.date_format)") from None
+
+
+def _round_trips(fmt: str) -> bool:
+    """True when `fmt` writes and reads back a whole date (so it names a day, a month and a year)."""
+    probe = date(2031, 11, 27)
+    try:
+        return datetime.strptime(probe.strftime(fmt), fmt).date() == probe
+    except ValueError:
+        return False
