@@ -21,7 +21,7 @@ from typing import Any
 from federation.cdm import codes as cdm
 from federation.criteria import model as m
 from federation.criteria.units import UnitError, check_unit, convert
-from registry import json_text
+from registry import code_forms, json_text
 from registry.errors import InputError
 
 # (system, code) -> whether the registry's terminologies hold the code; None skips the check (sites).
@@ -158,8 +158,10 @@ def _criterion(c: dict[str, Any], at: str, known: Known | None) -> m.Criterion:
 def _diagnosis(c: dict[str, Any], at: str, known: Known | None) -> m.Diagnosis:
     system = c["system"].lower()
     code = c["code"].strip().upper()
+    if system == "icd10":
+        code = code_forms.icd10(code)  # "D469", as many hospital systems store it, is D46.9
     if system == "orpha":
-        code = code.removeprefix("ORPHA:").removeprefix("ORPHA")
+        code = code.removeprefix("ORPHA").lstrip(": _")
         if not code.isdigit():
             raise CriteriaError(
                 f"{at}/code", f"ORPHA codes are numbers (ORPHA:232 or 232), not {c['code']!r}"

@@ -16,7 +16,7 @@ from typing import Any
 
 from federation.cdm import codes as cdm
 from federation.cdm.units import factor
-from registry import json_text
+from registry import code_forms, json_text
 from registry.errors import InputError
 
 Json = dict[str, Any]
@@ -211,9 +211,11 @@ def flatten(res: Any, known: CodeCheck) -> Flattened:
         categories = _repeated(res, "category")
         cats = [code for _, code in _codings(categories[0], "category")] if categories else []
         kind = "outcome" if "outcome" in cats else "diagnosis"
-        for system, code in _codings(res.get("code"), "code"):
+        for system, written in _codings(res.get("code"), "code"):
+            # "D469", as many hospital systems store it, counts as D46.9 (registry/code_forms.py)
+            code = code_forms.icd10(written) if system == "icd10" else written
             if system in ("icd10", "orpha") and not known(system, code):
-                raise RecordError(f"unknown {system} code {code!r}")
+                raise RecordError(f"unknown {system} code {written!r}")
             if system not in ("icd10", "orpha", "fg-subtype", "fg-outcome", "snomed"):
                 raise RecordError(f"code system {system!r} is not used for conditions in the CDM")
             fact(kind, system, code, start=onset)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from registry.code_forms import written_form
 from registry.errors import NotFound, Unavailable
 from registry.files import write_atomic
 from registry.identity import Identity
@@ -163,7 +164,7 @@ class TermService:
 
     def concept(self, identity: Identity, iri_or_code: str) -> Concept:
         """A concept by IRI or by code, written as the terminology writes it (D46, ORPHA:232,
-        HP:0001903), in any case, with surrounding spaces ignored."""
+        HP:0001903) or as exports do (D469, ORPHA 232), in any case, with surrounding spaces ignored."""
         self._refresh()
         c = self._lookup(iri_or_code)
         if c is None:
@@ -176,6 +177,8 @@ class TermService:
         c = self.concepts.get(key)
         if c is None:
             hits = self._by_code.get(key.lower(), [])
+            if not hits and (other := written_form(key)):  # "D469" for D46.9, "ORPHA 232" for ORPHA:232
+                hits = self._by_code.get(other.lower(), [])
             c = self.concepts[hits[0]] if hits else None
         return c
 

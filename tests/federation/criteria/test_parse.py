@@ -183,3 +183,17 @@ def test_lab_bounds_must_be_finite_numbers_and_units_numbers(doc: Any, message: 
     with pytest.raises(CriteriaError) as err:
         parse_criteria(doc)
     assert err.value.message == message
+
+
+def test_an_icd10_code_without_its_dot_is_the_code() -> None:
+    """Hospital systems often store D46.9 as "D469": one question, not an unknown code."""
+
+    def dotted(system: str, code: str) -> bool:
+        return (system, code) in {("icd10", "D46.9"), ("orpha", "232")}
+
+    def ask(system: str, code: str) -> str:
+        doc = {"inclusion": [[{"type": "diagnosis", "system": system, "code": code}]]}
+        return parse_criteria(doc, known=dotted).key
+
+    assert ask("icd10", "D469") == ask("icd10", "d46.9") == ask("ICD10", "D46.9")
+    assert ask("orpha", "ORPHA_232") == ask("orpha", "orpha232") == ask("orpha", "232")

@@ -189,3 +189,21 @@ def test_a_byte_order_mark_before_the_first_line_is_not_a_bad_record(
     marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
     report = store.load([marked])
     assert not report.rejected and report.unchanged == 3  # read as the same resources, not changed ones
+
+
+def test_an_icd10_code_without_its_dot_counts_as_the_code(store: SiteStore, tmp_path: Path) -> None:
+    """Hospital systems often store D46.9 as "D469": the diagnosis counts under D46 as the dotted one."""
+    patient, dx, _ = _good()
+    coding = dx["code"]["coding"]
+    icd = next(c for c in coding if "icd" in c["system"])
+    undotted = {
+        **dx,
+        "id": "p1-dx2",
+        "code": {**dx["code"], "coding": [{**icd, "code": icd["code"].replace(".", "")}]},
+    }
+    report = store.load([_ndjson(tmp_path / "in.ndjson", [patient, undotted])])
+    assert report.loaded == 2 and not report.rejected
+    codes = store.con.execute(
+        "SELECT code FROM fact WHERE rid = 'Condition/p1-dx2' AND system = 'icd10'"
+    ).fetchall()
+    assert codes == [(icd["code"],)] and "." in icd["code"]

@@ -55,7 +55,8 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     reg.close()
 
 
-@pytest.mark.parametrize("form", ["ORPHA:232", "orpha:232", " ORPHA:232 ", ORPHA_232])
+# as people and exports write it too: a space or an underscore for the colon, or none
+@pytest.mark.parametrize("form", ["ORPHA:232", "orpha:232", " ORPHA:232 ", ORPHA_232, "ORPHA 232", "ORPHA_232", "orpha232"])  # fmt: skip
 def test_every_code_form_names_the_same_concept_everywhere(loaded: Registry, form: str) -> None:
     assert loaded.terms.concept(CURATOR, form).iri == ORPHA_232
     assert loaded.terms.descendants(CURATOR, form) == []  # a leaf: no error, nothing below
@@ -70,6 +71,16 @@ def test_icd10_codes_and_their_iris_expand_alike(loaded: Registry) -> None:
     by_code = loaded.terms.expand(CURATOR, "D46")
     assert ICD10 + "D46.2" in by_code and by_code == loaded.terms.expand(CURATOR, ICD10 + "D46")
     assert loaded.terms.concept(CURATOR, "d46.2").iri == ICD10 + "D46.2"
+    # many hospital systems store ICD-10 codes without the dot
+    assert (
+        loaded.terms.concept(CURATOR, "D462").iri
+        == loaded.terms.concept(CURATOR, "d462").iri
+        == ICD10 + "D46.2"
+    )
+    assert loaded.terms.search(CURATOR, "D462")[0].iri == ICD10 + "D46.2"
+    by_code = loaded.search.search(CURATOR, SearchQuery(filters=SearchFilter(diseases=["D461"])))
+    by_iri = loaded.search.search(CURATOR, SearchQuery(filters=SearchFilter(diseases=[ICD10 + "D46.1"])))
+    assert by_code.total == by_iri.total > 0
 
 
 @pytest.mark.parametrize("code", ["ORPHA:999999", "C91.0", "D46.99", "a b", ""])
