@@ -57,10 +57,16 @@ class SearchFilterInput:
     min_quality: float | None = strawberry.field(
         default=None, description="Metadata-quality points (MQA, of 405) at least this; unscored never match."
     )
-    issued_from: date | None = None
-    issued_to: date | None = None
-    modified_from: date | None = None
-    modified_to: date | None = None
+    issued_from: date | None = strawberry.field(
+        default=None,
+        description="Issued on or after this day; a record issued in a year or month (2019, 2019-05) that"
+        " overlaps the range matches.",
+    )
+    issued_to: date | None = strawberry.field(default=None, description="Issued on or before this day.")
+    modified_from: date | None = strawberry.field(
+        default=None, description="Modified on or after this day (a year or month overlapping it matches)."
+    )
+    modified_to: date | None = strawberry.field(default=None, description="Modified on or before this day.")
     include_deprecated: bool = False
 
     def to_filter(self) -> SearchFilter:

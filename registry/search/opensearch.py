@@ -58,6 +58,8 @@ MAPPING: dict[str, Any] = {
         "quality": {"type": "double"},
         "issued": {"type": "date", "format": "strict_date"},
         "modified": {"type": "date", "format": "strict_date"},
+        "issued_end": {"type": "date", "format": "strict_date"},  # a period's last day (port.py)
+        "modified_end": {"type": "date", "format": "strict_date"},
         "deprecated": {"type": "boolean"},
         "public": {"type": "boolean"},
     },
@@ -119,6 +121,8 @@ def to_source(d: SearchDocument) -> dict[str, Any]:
         "quality": d.quality,
         "issued": d.issued.isoformat() if d.issued else None,
         "modified": d.modified.isoformat() if d.modified else None,
+        "issued_end": (d.issued_end or d.issued).isoformat() if d.issued else None,
+        "modified_end": (d.modified_end or d.modified).isoformat() if d.modified else None,
         "deprecated": d.deprecated,
         "public": d.public,
     }

@@ -24,9 +24,11 @@ def build_query(text: str | None, f: SearchFilter) -> dict[str, Any]:
         ("issued", f.issued_from, f.issued_to),
         ("modified", f.modified_from, f.modified_to),
     ):
-        rng = {k: v.isoformat() for k, v in (("gte", lo), ("lte", hi)) if v is not None}
-        if rng:
-            filters.append({"range": {field: rng}})
+        # a record's period overlaps [lo, hi]: it ends on or after lo, starts on or before hi
+        if lo is not None:
+            filters.append({"range": {f"{field}_end": {"gte": lo.isoformat()}}})
+        if hi is not None:
+            filters.append({"range": {field: {"lte": hi.isoformat()}}})
     if not f.include_deprecated:
         filters.append({"term": {"deprecated": False}})
     if f.public_only:

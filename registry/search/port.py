@@ -86,6 +86,10 @@ class SearchDocument:
     unique_individuals: int | None = None
     issued: date | None = None
     modified: date | None = None
+    # DCAT-AP dates may be a year or a month (xsd:gYear, xsd:gYearMonth): `issued` is the period's first
+    # day, `issued_end` its last (None: the day itself). A date filter matches a period it overlaps.
+    issued_end: date | None = None
+    modified_end: date | None = None
     labels: dict[str, str] = field(default_factory=dict)
     text: str = ""
     deprecated: bool = False

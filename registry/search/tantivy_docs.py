@@ -57,6 +57,8 @@ def schema() -> tantivy.Schema:
     sb.add_float_field("quality", indexed=True, fast=True)
     sb.add_date_field("issued", indexed=True, fast=True)
     sb.add_date_field("modified", indexed=True, fast=True)
+    sb.add_date_field("issued_end", indexed=True)  # a period's last day, for "from" bounds
+    sb.add_date_field("modified_end", indexed=True)
     sb.add_boolean_field("deprecated", indexed=True, fast=True)
     sb.add_boolean_field("public", indexed=True, fast=True)
     return sb.build()
@@ -106,8 +108,10 @@ def to_tantivy(d: SearchDocument) -> tantivy.Document:
         doc.add_integer("individuals", d.unique_individuals)
     if d.issued is not None:
         doc.add_date("issued", to_datetime(d.issued))
+        doc.add_date("issued_end", to_datetime(d.issued_end or d.issued))
     if d.modified is not None:
         doc.add_date("modified", to_datetime(d.modified))
+        doc.add_date("modified_end", to_datetime(d.modified_end or d.modified))
     doc.add_boolean("deprecated", d.deprecated)
     doc.add_boolean("public", d.public)
     return doc

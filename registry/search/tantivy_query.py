@@ -93,10 +93,14 @@ def build(s: tantivy.Schema, ws: Words, f: SearchFilter, scored: bool = True) ->
         ("issued", f.issued_from, f.issued_to),
         ("modified", f.modified_from, f.modified_to),
     ):
-        if lo is not None or hi is not None:
-            lo_dt = to_datetime(lo) if lo else tantivy.MIN_DATETIME  # type: ignore[attr-defined]
-            hi_dt = to_datetime(hi) if hi else tantivy.MAX_DATETIME  # type: ignore[attr-defined]
-            filters.append(Q.range_query(s, field, tantivy.FieldType.Date, lo_dt, hi_dt))
+        # a record's period (a day, a month, a year) overlaps [lo, hi]: it ends on or after lo, starts
+        # on or before hi
+        if lo is not None:
+            lo_dt, top = to_datetime(lo), tantivy.MAX_DATETIME  # type: ignore[attr-defined]
+            filters.append(Q.range_query(s, f"{field}_end", tantivy.FieldType.Date, lo_dt, top))
+        if hi is not None:
+            bottom, hi_dt = tantivy.MIN_DATETIME, to_datetime(hi)  # type: ignore[attr-defined]
+            filters.append(Q.range_query(s, field, tantivy.FieldType.Date, bottom, hi_dt))
     # Filters must not change BM25 scores: wrap them in a zero-score clause.
     clauses += [(tantivy.Occur.Must, Q.const_score_query(fq, 0.0)) for fq in filters]
     # Every document has both flags, so excluding the few deprecated (or non-public) ones is the

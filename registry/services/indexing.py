@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import re
 from collections import ChainMap
 from datetime import date
 
@@ -12,7 +14,7 @@ from registry.search.port import SearchDocument
 from registry.services.quality import QualityScore
 from registry.titles import LABEL_PREDICATES as _LABELS
 from registry.titles import record_title
-from registry.vocab import DCAT, DCT, FG, HEALTH, SKOS
+from registry.vocab import DCAT, DCT, FG, HEALTH, SKOS, XSD
 
 
 def _lits(rec: Record, subject: ox.NamedNode | ox.BlankNode, pred: str) -> list[ox.Literal]:
@@ -40,13 +42,30 @@ def _text(lits: list[ox.Literal]) -> str:
     return (en or lits)[0].value if lits else ""
 
 
-def _date(rec: Record, pred: str) -> date | None:
+# xsd:gYear "2019" and xsd:gYearMonth "2019-05", with an optional time zone (DCAT-AP 3 allows both for
+# dct:issued and dct:modified): before, they gave no date, so date filters and sorts passed such records by
+_YEAR_MONTH = re.compile(r"(\d{4})(?:-(\d{2}))?(?:Z|[+-]\d{2}:\d{2})?")
+
+
+def _period(rec: Record, pred: str) -> tuple[date | None, date | None]:
+    """The first and last day of the record's `pred` date: one day for a date or dateTime, a whole
+    month or year for xsd:gYearMonth and xsd:gYear; (None, None) when it has no readable one."""
     for lit in _lits(rec, rec.subject, pred):
+        value = lit.value.strip()
         try:
-            return date.fromisoformat(lit.value[:10])
+            if lit.datatype.value in (XSD + "gYear", XSD + "gYearMonth"):
+                m = _YEAR_MONTH.fullmatch(value)
+                if m is None:
+                    continue
+                year, month = int(m.group(1)), int(m.group(2) or 0)
+                if month:
+                    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+                return date(year, 1, 1), date(year, 12, 31)
+            day = date.fromisoformat(value[:10])
+            return day, None
         except ValueError:
             continue
-    return None
+    return None, None
 
 
 def _first(rec: Record, pred: str) -> str | None:
@@ -115,6 +134,8 @@ def to_document(
     }
     if publisher:
         used.add(publisher)
+    issued, issued_end = _period(rec, DCT + "issued")
+    modified, modified_end = _period(rec, DCT + "modified")
     return SearchDocument(
         iri=rec.iri,
         kind=rec.kind.value,
@@ -131,8 +152,10 @@ def to_document(
         coding_systems=_iris(rec, HEALTH + "hasCodingSystem"),
         diseases=diseases,
         unique_individuals=_int(rec, HEALTH + "numberOfUniqueIndividuals"),
-        issued=_date(rec, DCT + "issued"),
-        modified=_date(rec, DCT + "modified"),
+        issued=issued,
+        issued_end=issued_end,
+        modified=modified,
+        modified_end=modified_end,
         labels={iri: known[iri] for iri in sorted(used) if iri in known},
         text=" ".join(extra[:2000]),
         deprecated=rec.deprecated,

@@ -52,9 +52,9 @@ def _vocabulary_labels() -> dict[str, str]:
 # 5: the embedded index has a catch-all text field, so an older one opens empty and must be refilled;
 # 6: text is folded, "Waldenström" indexed as "waldenstrom", words with another spelling indexed in it
 # too, "Haematology" as "hematology", and titles sort without accents; 7: the codes and names of a
-# record's diseases are searchable text; 8: "smouldering" has "smoldering" as its other spelling): the
-# first drain then rebuilds the index from the store.
-INDEX_RULES = "8"
+# record's diseases are searchable text; 8: "smouldering" has "smoldering" as its other spelling; 9: a
+# date that is a year or a month is indexed as that period): the first drain then rebuilds the index.
+INDEX_RULES = "9"
 
 
 def index_rules_file(home: Path) -> Path:

@@ -148,6 +148,16 @@ def corpus(n: int = 60) -> list[SearchDocument]:
                 quality=None if i % 7 == 3 else (i * 13) % 50 * 5 + (0.5 if i % 4 == 1 else 0.0),
             )
         )
+    # some dates are a year or a month (xsd:gYear, xsd:gYearMonth); not drawn from rnd, as above
+    for i, d in enumerate(docs):
+        if d.issued is not None and i % 6 == 2:
+            docs[i] = replace(d, issued=date(d.issued.year, 1, 1), issued_end=date(d.issued.year, 12, 31))
+        elif d.modified is not None and i % 6 == 4:
+            first, last = (
+                date(d.modified.year, d.modified.month, 1),
+                date(d.modified.year, d.modified.month, 28),
+            )
+            docs[i] = replace(d, modified=first, modified_end=last)
     return docs
 
 
@@ -157,10 +167,11 @@ def matches(d: SearchDocument, f: SearchFilter) -> bool:
     def any_of(values: list[str], have: list[str]) -> bool:
         return not values or bool(set(values) & set(have))
 
-    def in_range(v: date | None, lo: date | None, hi: date | None) -> bool:
+    def in_range(v: date | None, end: date | None, lo: date | None, hi: date | None) -> bool:
+        """The day, or the month or year from v to end, overlaps [lo, hi]."""
         if lo is None and hi is None:
             return True
-        return v is not None and (lo is None or v >= lo) and (hi is None or v <= hi)
+        return v is not None and (lo is None or (end or v) >= lo) and (hi is None or v <= hi)
 
     return (
         any_of(f.kinds, [d.kind])
@@ -177,8 +188,8 @@ def matches(d: SearchDocument, f: SearchFilter) -> bool:
             or (d.unique_individuals is not None and d.unique_individuals >= f.min_unique_individuals)
         )
         and (f.min_quality is None or (d.quality is not None and d.quality >= f.min_quality))
-        and in_range(d.issued, f.issued_from, f.issued_to)
-        and in_range(d.modified, f.modified_from, f.modified_to)
+        and in_range(d.issued, d.issued_end, f.issued_from, f.issued_to)
+        and in_range(d.modified, d.modified_end, f.modified_from, f.modified_to)
         and (f.include_deprecated or not d.deprecated)
         and (not f.public_only or d.public)
     )
@@ -383,6 +394,9 @@ FILTERS: dict[str, SearchFilter] = {
     "issued_from": SearchFilter(issued_from=date(2022, 1, 1)),
     "modified_to": SearchFilter(modified_to=date(2022, 12, 31)),
     "modified_range": SearchFilter(modified_from=date(2021, 1, 1), modified_to=date(2024, 1, 1)),
+    # bounds inside a year or a month: records dated "2019", "2022-09" and "2024-07" overlap them
+    "issued_mid_year": SearchFilter(issued_from=date(2019, 7, 1), issued_to=date(2021, 3, 1)),
+    "modified_mid_month": SearchFilter(modified_from=date(2022, 9, 15), modified_to=date(2024, 7, 10)),
     "include_deprecated": SearchFilter(include_deprecated=True),
     "public_only": SearchFilter(public_only=True),
     "combined": SearchFilter(kinds=["Dataset"], themes=THEMES[:2], min_unique_individuals=100),
@@ -546,7 +560,7 @@ def test_dates_outside_the_embedded_index_range_are_indexed_in_order(index: Sear
     # Tantivy holds 1677-09-21 to 2262-04-11: a record modified 2300-01-01 failed every outbox drain, and
     # a filter from that date was an internal error
     old, mid, new = (
-        replace(DOCS[i], issued=day, modified=day)
+        replace(DOCS[i], issued=day, modified=day, issued_end=None, modified_end=None)
         for i, day in enumerate((date(1600, 1, 1), date(2020, 6, 1), date(2300, 1, 1)))
     )
     index.upsert([old, mid, new])

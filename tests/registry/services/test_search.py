@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -228,3 +229,29 @@ def test_a_dataset_is_found_by_the_codes_and_names_of_its_diseases(reg: Registry
     for text in ("sickle cell anaemia", "sickle-cell anemia", "D57.1", "d57.1 registry"):
         assert found(text) == ["scd"], text
     assert found("sickle aplasia") == []
+
+
+def test_a_year_or_a_month_as_a_date_is_found_by_the_dates_inside_it(reg: Registry) -> None:
+    """DCAT-AP 3 lets dct:issued and dct:modified be an xsd:gYear or xsd:gYearMonth; such records had no
+    date in the index, so every date filter left them out and date sorts put them last."""
+    from tests.registry.services.test_records import TTL, dataset
+
+    me = local_operator()
+    dates = 'dct:issued "2019"^^xsd:gYear ; dct:modified "2023-02Z"^^xsd:gYearMonth'
+    reg.records.create(me, dataset(name="yearly", extra="; " + dates), TTL)
+    rec = reg.store.get(BASE + "dataset/yearly")
+    assert rec is not None
+    doc = to_document(rec)
+    assert (doc.issued, doc.issued_end) == (date(2019, 1, 1), date(2019, 12, 31))
+    assert (doc.modified, doc.modified_end) == (date(2023, 2, 1), date(2023, 2, 28))
+    reg.search.sync()
+
+    def found(**bounds: date) -> bool:
+        query = SearchQuery(filters=SearchFilter(kinds=["Dataset"], **bounds))
+        return any(h.iri == BASE + "dataset/yearly" for h in reg.search.search(ANONYMOUS, query).hits)
+
+    assert found(issued_from=date(2019, 7, 1), issued_to=date(2019, 7, 31))  # inside the year
+    assert found(issued_from=date(2019, 12, 31)) and found(issued_to=date(2019, 1, 1))
+    assert not found(issued_from=date(2020, 1, 1)) and not found(issued_to=date(2018, 12, 31))
+    assert found(modified_from=date(2023, 2, 28), modified_to=date(2023, 3, 31))
+    assert not found(modified_from=date(2023, 3, 1))
