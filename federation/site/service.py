@@ -19,6 +19,7 @@ from federation.site.features import FeatureTable, feature_table
 from federation.site.home import SiteHome, init_site, open_site, set_resources
 from federation.site.reader import Inputs, expand
 from federation.site.store import LoadFailed, LoadReport, SiteStore
+from registry import code_forms
 from registry.errors import InputError, PermissionDenied
 from registry.identity import Identity, Role
 
@@ -131,7 +132,7 @@ class CountFilter:
     def criteria(self, today: date) -> list[queries.Criterion]:
         out: list[queries.Criterion] = []
         if self.codes:
-            out.append(queries.HasCondition([code.strip().upper() for code in self.codes]))
+            out.append(queries.HasCondition([code_forms.icd10(code) for code in self.codes]))  # D469: D46.9
         if self.sex is not None:
             out.append(queries.Sex(self.sex))
         if self.min_age is not None or self.max_age is not None:

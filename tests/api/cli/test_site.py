@@ -33,6 +33,12 @@ def test_synth_init_load_describe(tmp_path: Path) -> None:
     assert "healthdcatap:numberOfUniqueIndividuals" in (tmp_path / "d.ttl").read_text()
     r = runner.invoke(app, ["site", "count", "--home", home, "--code", "C90"])
     assert r.exit_code == 0 and r.output.strip() == "30"
+    dotted, undotted = (
+        runner.invoke(app, ["site", "count", "--home", home, "--code", c]) for c in ("C90.0", "c900")
+    )
+    assert (
+        undotted.exit_code == 0 and undotted.output == dotted.output and int(dotted.output) > 0
+    )  # as exports write it
     r = runner.invoke(
         app, ["site", "features", "--home", home, "--use-case", "mm", "--out", str(tmp_path / "f.csv")]
     )
