@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections import ChainMap
+from collections.abc import MutableMapping
 from datetime import date
 
 import pyoxigraph as ox
@@ -97,7 +98,7 @@ def _int(rec: Record, pred: str) -> int | None:
 
 
 def to_document(
-    rec: Record, labels: dict[str, str] | None = None, public: bool | None = None
+    rec: Record, labels: MutableMapping[str, str] | None = None, public: bool | None = None
 ) -> SearchDocument:
     """`labels` resolves IRIs not described in the record itself (themes, concepts, publishers)."""
     s = rec.subject

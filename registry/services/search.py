@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections import ChainMap
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -16,14 +17,15 @@ from registry.errors import FairgridError, InputError, NotFound, Unavailable
 from registry.identity import Identity, Role
 from registry.model import Record
 from registry.rdf import is_iri
-from registry.search.port import SearchDocument, SearchIndex, SearchQuery, SearchResult
+from registry.search.port import SearchDocument, SearchFilter, SearchIndex, SearchQuery, SearchResult
 from registry.services import vocab_filters
 from registry.services.indexing import to_document
 from registry.services.terms import TermService
 from registry.services.visibility import public_records, sees_consortium_metadata
 from registry.sparql_text import shown
 from registry.store.port import RecordStore
-from registry.vocab import DCAT, FOAF, RDFS, SKOS, Kind
+from registry.titles import record_title
+from registry.vocab import DCAT, DCT, FG, FOAF, RDFS, SKOS, Kind
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +55,9 @@ def _vocabulary_labels() -> dict[str, str]:
 # 6: text is folded, "Waldenström" indexed as "waldenstrom", words with another spelling indexed in it
 # too, "Haematology" as "hematology", and titles sort without accents; 7: the codes and names of a
 # record's diseases are searchable text; 8: "smouldering" has "smoldering" as its other spelling; 9: a
-# date that is a year or a month is indexed as that period): the first drain then rebuilds the index.
-INDEX_RULES = "9"
+# date that is a year or a month is indexed as that period; 10: documents carry their publishers' and
+# sites' names, from those records): the first drain then rebuilds the index.
+INDEX_RULES = "10"
 
 
 def index_rules_file(home: Path) -> Path:
@@ -175,6 +178,12 @@ class SearchService:
                 } - found.keys()
                 if parts:
                     recs += self._searchable(list(self.store.get_many(sorted(parts)).values()))
+                # a publisher's or site's name labels the facets of what it publishes or hosts: a
+                # renamed one re-indexes those records (the index's window of them; reindex does all)
+                agents = [r.iri for r in recs if r.kind in (Kind.ORGANIZATION, Kind.SITE)]
+                referring = self._referring(agents) - found.keys() - parts if agents else set()
+                if referring:
+                    recs += self._searchable(list(self.store.get_many(sorted(referring)).values()))
                 docs, unmade = self._documents_of_each(recs, labels)
                 by_index = self.index.upsert(docs) if docs else {}
                 refused = {**unmade, **by_index}
@@ -217,16 +226,42 @@ class SearchService:
             out.append(rec)
         return out
 
+    def _referring(self, agents: list[str]) -> set[str]:
+        """The indexed records published by or hosted at any of `agents`, as far as the index lists."""
+        out: set[str] = set()
+        wanted = SearchFilter(publishers=agents, include_deprecated=True)
+        window = self.index.list_window
+        while len(out) < window:
+            page = self.index.list_iris(wanted, len(out), min(1000, window - len(out)))
+            out.update(page.iris)
+            if not page.iris or len(out) >= page.total:
+                break
+        return out
+
+    def _agent_names(self, recs: list[Record], labels: Mapping[str, str]) -> dict[str, str]:
+        """Names of the publishers and sites the records point at, from their own records: an
+        organisation is a record of its own, so the publisher facet showed its IRI."""
+        wanted = {
+            o.value
+            for r in recs
+            for pred in (DCT + "publisher", FG + "hostedAt")
+            for o in r.values(pred)
+            if isinstance(o, ox.NamedNode) and o.value not in labels
+        }
+        found = self.store.get_many(sorted(wanted)) if wanted else {}
+        return {iri: title for iri, rec in found.items() if (title := record_title(rec)) != iri}
+
     def _documents_of_each(
         self, recs: list[Record], labels: dict[str, str]
     ) -> tuple[list[SearchDocument], dict[str, str]]:
         """Documents of the records that make one, and why the others do not (a value that the
         conversion does not expect): one such record must not hold up the drain."""
         public = public_records(self.store, recs)
+        known = ChainMap(self._agent_names(recs, labels), labels)
         docs, unmade = [], {}
         for r in recs:
             try:
-                docs.append(to_document(r, labels, public[r.iri]))
+                docs.append(to_document(r, known, public[r.iri]))
             except (ValueError, TypeError, OverflowError, KeyError) as exc:
                 log.exception("record %s makes no search document", r.iri)
                 unmade[r.iri] = f"{type(exc).__name__}: {exc}"[:300]

@@ -255,3 +255,33 @@ def test_a_year_or_a_month_as_a_date_is_found_by_the_dates_inside_it(reg: Regist
     assert not found(issued_from=date(2020, 1, 1)) and not found(issued_to=date(2018, 12, 31))
     assert found(modified_from=date(2023, 2, 28), modified_to=date(2023, 3, 31))
     assert not found(modified_from=date(2023, 3, 1))
+
+
+def test_the_publisher_facet_is_labelled_with_the_organisations_name(reg: Registry) -> None:
+    """An organisation is a record of its own: the publisher facet showed its IRI, and a renamed
+    organisation must relabel the facet of what it publishes."""
+    from registry.search.port import Facet
+    from tests.registry.services.test_records import TTL, dataset
+
+    me = local_operator()
+    reg.records.create(me, dataset(name="a"), TTL)
+    reg.records.create(me, dataset(name="b", title="Marrow cohort").replace("test-org", "other-org"), TTL)
+    reg.search.sync()
+
+    def labels() -> dict[str, str | None]:
+        res = reg.search.search(ANONYMOUS, SearchQuery(facets=[Facet.PUBLISHER]))
+        return {b.value.rsplit("/", 1)[1]: b.label for b in res.facets["publisher"]}
+
+    assert labels() == {"test-org": "Test organisation", "other-org": "Test organisation"}
+    org = BASE + "organization/other-org"
+    head = reg.store.get(org)
+    assert head is not None and head.revision is not None
+    renamed = (
+        "@prefix foaf: <http://xmlns.com/foaf/0.1/> . @prefix dcat: <http://www.w3.org/ns/dcat#> .\n"
+        "@prefix vcard: <http://www.w3.org/2006/vcard/ns#> .\n"
+        f'<{org}> a foaf:Organization ; foaf:name "Marrow Institute"@en ;\n'
+        "    dcat:contactPoint [ a vcard:Kind ; vcard:hasEmail <mailto:office@example.org> ] ."
+    )
+    reg.records.update(me, org, renamed, TTL, head.revision.number)
+    reg.search.sync()
+    assert labels() == {"test-org": "Test organisation", "other-org": "Marrow Institute"}
