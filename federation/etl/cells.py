@@ -1,18 +1,22 @@
-"""How a hospital export writes its cells: the separator, the decimal mark and the date format.
+"""How a hospital export writes its cells: the encoding, the separator, the decimal mark and the date format.
 
 Excel in German, French, Italian or Dutch settings saves "CSV" with semicolons and decimal commas
 ("9,1" g/dL), and many exports write dates as 31/12/2020 or 31.12.2020. Read with commas and ISO dates
 only, such a file was one column that matched no table, and each value a refused row. The separator is
 taken from the header line unless the mapping names it; the decimal mark and the date format are the
 mapping's to say (`csv:` in mappings/synthetic.yaml), never guessed: "1,005" is 1.005 or 1005, and
-03/04/2020 is March or April, depending on who wrote it.
+03/04/2020 is March or April, depending on who wrote it. The text is UTF-8 (or UTF-16, as Excel's
+"Unicode Text" saves it, told by its byte order mark) unless the mapping names another encoding: older
+Excel saves "CSV" in the Windows code page (cp1252), which is not UTF-8 as soon as a name has an accent.
 """
 
 from __future__ import annotations
 
+import codecs
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from federation.site.flatten import RecordError
@@ -28,6 +32,7 @@ class Cells:
     separator: str | None = None  # None: the one the header line uses
     decimal: str = "."
     date_format: str = ISO
+    encoding: str | None = None  # None: UTF-8, or UTF-16 when the file starts with its byte order mark
 
     @classmethod
     def of(cls, mapping: dict[str, Any], where: str) -> Cells:
@@ -35,11 +40,10 @@ class Cells:
         spec = mapping.get("csv") or {}
         if not isinstance(spec, dict):
             raise InputError(f"{where}: `csv` must be a mapping of separator, decimal and date_format")
-        unknown = sorted(set(spec) - {"separator", "decimal", "date_format"})
+        unknown = sorted(set(spec) - {"encoding", "separator", "decimal", "date_format"})
         if unknown:
-            raise InputError(
-                f"{where}: unknown `csv` key(s) {unknown}", hint="use separator, decimal, date_format"
-            )
+            keys = "encoding, separator, decimal, date_format"
+            raise InputError(f"{where}: unknown `csv` key(s) {unknown}", hint=f"use {keys}")
         raw_sep = spec.get("separator", "auto")
         if raw_sep != "auto" and raw_sep not in SEPARATORS:
             raise InputError(
@@ -58,7 +62,27 @@ class Cells:
                 f"{where}: csv.date_format {fmt!r} does not write a day, a month and a year",
                 hint="use strftime codes, e.g. '%d/%m/%Y' or '%d.%m.%Y'",
             )
-        return cls(separator, decimal, fmt)
+        encoding = spec.get("encoding", "auto")
+        try:
+            if not isinstance(encoding, str):
+                raise LookupError(encoding)
+            if encoding != "auto":
+                codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(
+                f"{where}: csv.encoding {encoding!r} is not a text encoding Python knows",
+                hint="e.g. utf-8, cp1252 (Excel on Windows), latin-1",
+            ) from None
+        return cls(separator, decimal, fmt, None if encoding == "auto" else encoding)
+
+    def encoding_of(self, path: Path) -> str:
+        """The encoding to read `path` with: the mapping's, else UTF-16 by its byte order mark, else
+        UTF-8 (a UTF-8 byte order mark skipped)."""
+        if self.encoding is not None:
+            return self.encoding
+        with path.open("rb") as fh:
+            head = fh.read(2)
+        return "utf-16" if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
 
     def separator_of(self, header_line: str) -> str:
         """The separator of a file whose first line is `header_line`: the mapping's, or the candidate

@@ -171,9 +171,9 @@ def validate_fhir(res: Json) -> None:
         raise RecordError(f"FHIR validation failed: {msgs}") from None
 
 
-def _rows(path: Path, separator: str) -> Iterator[tuple[int, list[str], dict[str, str]]]:
+def _rows(path: Path, separator: str, encoding: str) -> Iterator[tuple[int, list[str], dict[str, str]]]:
     try:
-        fh = path.open(newline="", encoding="utf-8-sig")
+        fh = path.open(newline="", encoding=encoding)
     except OSError as exc:
         raise UnreadableInput(f"{path}: cannot read ({exc.strerror})") from exc
     with fh:
@@ -186,8 +186,20 @@ def _rows(path: Path, separator: str) -> Iterator[tuple[int, list[str], dict[str
                     header,
                     {column: (cell or "") for column, cell in row.items() if isinstance(column, str)},
                 )
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise _not_the_encoding(path, encoding, exc) from exc
+        except csv.Error as exc:
             raise UnreadableInput(f"{path}:{reader.line_num}: unreadable CSV ({exc})") from exc
+
+
+def _not_the_encoding(path: Path, encoding: str, exc: UnicodeDecodeError) -> UnreadableInput:
+    # the decoder reads ahead in blocks: where it failed is no line of the file, so none is named
+    name = "UTF-8" if encoding == "utf-8-sig" else encoding
+    bad = exc.object[exc.start : exc.start + 1]
+    return UnreadableInput(
+        f"{path}: the text is not {name} (it holds the byte {bad!r})",
+        hint="name the export's encoding in the mapping, e.g. csv: {encoding: cp1252} for Excel on Windows",
+    )
 
 
 def run_etl(
@@ -205,14 +217,18 @@ def run_etl(
     pseudo = Pseudonymiser(home.config.secret, date.fromisoformat(str(ref)) if ref else date.today())
     mapper = Mapper(mapping, pseudo)
     report = EtlReport()
-    tables: dict[str, list[tuple[Path, str]]] = {"patients": [], "events": []}
+    tables: dict[str, list[tuple[Path, str, str]]] = {"patients": [], "events": []}
     for path in csv_paths:
+        encoding = "utf-8-sig"
         try:
-            with path.open(newline="", encoding="utf-8-sig") as fh:
+            encoding = mapper.cells.encoding_of(path)
+            with path.open(newline="", encoding=encoding) as fh:
                 separator = mapper.cells.separator_of(fh.readline())
                 fh.seek(0)
                 header = next(csv.reader(fh, delimiter=separator), [])
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        except UnicodeDecodeError as exc:
+            raise _not_the_encoding(path, encoding, exc) from exc
+        except (OSError, csv.Error) as exc:
             raise UnreadableInput(f"{path}: cannot read ({exc})") from exc
         kind = mapper.table_of(header)
         if kind not in tables:
@@ -220,12 +236,12 @@ def run_etl(
                 f"{path}: header {header} matches no table of the mapping",
                 hint="check `tables.*.match` and `csv.separator` in the mapping",
             )
-        tables[kind].append((path, separator))
+        tables[kind].append((path, separator, encoding))
     items: list[tuple[str, Json, str | None]] = []
     known = store.terms.known
     for kind in ("patients", "events"):
-        for path, separator in tables[kind]:
-            for line, _header, row in _rows(path, separator):
+        for path, separator, encoding in tables[kind]:
+            for line, _header, row in _rows(path, separator, encoding):
                 report.rows += 1
                 where = f"{path}:{line}"
                 try:

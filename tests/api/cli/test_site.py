@@ -139,7 +139,7 @@ def test_etl_unreadable_input_exits_2(tmp_path: Path) -> None:
         (["--mapping", str(tmp_path / "nope.yaml"), str(tmp_path / "latin1.csv")], "cannot read the mapping"),
         (["--mapping", str(tmp_path / "latin1.csv"), str(tmp_path / "latin1.csv")], "mapping is not UTF-8"),
         (["--mapping", str(mapping), str(tmp_path / "missing.csv")], "missing.csv: cannot read"),
-        (["--mapping", str(mapping), str(tmp_path / "latin1.csv")], "latin1.csv: cannot read"),
+        (["--mapping", str(mapping), str(tmp_path / "latin1.csv")], "latin1.csv: the text is not UTF-8"),
     ):
         r = runner.invoke(app, ["etl", "--site", home, *args])
         assert r.exit_code == 2 and message in r.output, r.output

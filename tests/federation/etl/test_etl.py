@@ -179,6 +179,7 @@ def test_a_number_is_read_only_as_the_mapping_says(value: str, decimal: str, rea
         ({"date_format": "%d/%m"}, "does not write a day, a month and a year"),
         ({"date_format": 5}, "csv.date_format"),
         ({"delimiter": ";"}, "unknown `csv` key"),
+        ({"encoding": "klingon"}, "csv.encoding"),
         ("semicolon", "`csv` must be a mapping"),
     ],
 )
@@ -193,3 +194,44 @@ def test_a_wrong_csv_block_is_refused_before_any_row_is_read(
     (tmp_path / "m.yaml").write_text(yaml.safe_dump({**mapping, "csv": block}))
     with pytest.raises(InputError, match=reason):
         load_mapping(tmp_path / "m.yaml")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "block"),
+    [
+        ("utf-16", None),  # Excel's "Unicode Text": told by its byte order mark
+        ("cp1252", {"encoding": "cp1252"}),  # older Excel's "CSV" on Windows: the mapping says so
+    ],
+)
+def test_an_export_in_another_encoding_loads_as_the_utf8_one(
+    home: SiteHome, store: SiteStore, export: Path, tmp_path: Path, encoding: str, block: object
+) -> None:
+    mapping = load_mapping(MAPPING)
+    plain = run_etl(home, store, mapping, _csvs(export))
+    facts = _facts(store)
+    store.con.execute("DELETE FROM fact; DELETE FROM patient; DELETE FROM resource")
+    other = tmp_path / encoding
+    other.mkdir()
+    for f in _csvs(export):
+        text = f.read_text("utf-8")
+        if f.name == "patients.csv":  # a name with an accent, in a column the ETL drops
+            lines = text.splitlines()
+            first = lines[1].split(",")
+            lines[1] = ",".join([first[0], "Hélène", *first[2:]])
+            text = "\n".join(lines) + "\n"
+        (other / f.name).write_bytes(text.encode(encoding))
+    report = run_etl(home, store, {**mapping, **({"csv": block} if block else {})}, _csvs(other))
+    assert not report.rejected and report.loaded == plain.loaded and _facts(store) == facts
+
+
+def test_an_export_that_is_not_utf8_is_refused_saying_how_to_name_its_encoding(
+    home: SiteHome, store: SiteStore, export: Path, tmp_path: Path
+) -> None:
+    from registry.errors import UnreadableInput
+
+    text = (export / "patients.csv").read_text("utf-8").replace("\n", ",Hélène\n", 1)
+    (tmp_path / "patients.csv").write_bytes(text.encode("cp1252"))
+    with pytest.raises(UnreadableInput, match="not UTF-8") as caught:
+        run_etl(home, store, load_mapping(MAPPING), [tmp_path / "patients.csv"])
+    assert "encoding: cp1252" in (caught.value.hint or "")
+    assert store.con.execute("SELECT count(*) FROM resource").fetchone() == (0,)
