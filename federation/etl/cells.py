@@ -40,12 +40,12 @@ class Cells:
         spec = mapping.get("csv") or {}
         if not isinstance(spec, dict):
             raise InputError(f"{where}: `csv` must be a mapping of separator, decimal and date_format")
-        unknown = sorted(set(spec) - {"encoding", "separator", "decimal", "date_format"})
+        unknown = sorted(map(str, set(spec) - {"encoding", "separator", "decimal", "date_format"}))
         if unknown:
             keys = "encoding, separator, decimal, date_format"
             raise InputError(f"{where}: unknown `csv` key(s) {unknown}", hint=f"use {keys}")
         raw_sep = spec.get("separator", "auto")
-        if raw_sep != "auto" and raw_sep not in SEPARATORS:
+        if raw_sep != "auto" and (not isinstance(raw_sep, str) or raw_sep not in SEPARATORS):
             raise InputError(
                 f"{where}: csv.separator {raw_sep!r} is not one of auto, ',', ';', tab, '|'",
                 hint="name the character between the cells of the export",
@@ -67,7 +67,7 @@ class Cells:
             if not isinstance(encoding, str):
                 raise LookupError(encoding)
             if encoding != "auto":
-                codecs.lookup(encoding)
+                "a".encode(encoding)  # LookupError also for codecs that are no text encoding (rot13)
         except LookupError:
             raise InputError(
                 f"{where}: csv.encoding {encoding!r} is not a text encoding Python knows",

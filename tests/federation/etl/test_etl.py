@@ -180,6 +180,9 @@ def test_a_number_is_read_only_as_the_mapping_says(value: str, decimal: str, rea
         ({"date_format": 5}, "csv.date_format"),
         ({"delimiter": ";"}, "unknown `csv` key"),
         ({"encoding": "klingon"}, "csv.encoding"),
+        ({"encoding": "rot13"}, "csv.encoding"),  # a codec, but not a text encoding
+        ({"separator": [";"]}, "csv.separator"),
+        ({1: 2, "x": 3}, "unknown `csv` key"),
         ("semicolon", "`csv` must be a mapping"),
     ],
 )
