@@ -76,9 +76,13 @@ def generate(n: int, seed: int = 42) -> Iterator[SearchDocument]:
         issued = date(2012, 1, 1) + timedelta(days=rnd.randint(0, 4500))
         yield SearchDocument(
             iri=f"{BASE}dataset/bench-{i}", kind="Dataset", title=title, description=desc,
-            keywords=sorted(set(rnd.sample(KEYWORDS, 4))), themes=[rnd.choice(THEMES)],
-            publisher=f"{BASE}organization/consortium", sites=[f"{BASE}site/{site}"],
-            access_rights=rnd.choices(ACCESS, ACCESS_WEIGHTS)[0], diseases=sorted(ICD10 + c for c in codes),
+            keywords=sorted(set(rnd.sample(KEYWORDS, 4))), themes=[(theme := rnd.choice(THEMES))],
+            publisher=f"{BASE}organization/consortium", publisher_label="Example Hematology Consortium",
+            sites=[f"{BASE}site/{site}"], access_rights=(access := rnd.choices(ACCESS, ACCESS_WEIGHTS)[0]),
+            diseases=sorted(ICD10 + c for c in codes),
+            # the labels to_document gives: the site's and publisher's names, the diseases', theme's, access's
+            labels={f"{BASE}site/{site}": f"{site.capitalize()} site", access: access[-10:].lower(),
+                    theme: f"Theme {theme[-4:]}", **{ICD10 + c: f"{c} {DISEASES[c]}" for c in codes}},
             unique_individuals=rnd.randint(50, 20000), issued=issued,
             modified=issued + timedelta(days=rnd.randint(0, 900)), public=rnd.random() >= CONSORTIUM_ONLY,
             text=" ".join(f"{c} {DISEASES[c]}" for c in codes),  # the diseases as to_document adds them
