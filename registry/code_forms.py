@@ -21,6 +21,14 @@ def icd10(code: str) -> str:
     return f"{m.group(1)}.{m.group(2)}" if m else text
 
 
+def orpha(code: str) -> str:
+    """An ORPHA code's number: "ORPHA:232", "orpha_232", "ORPHA232" and "232" -> "232"; other text as
+    given, stripped."""
+    text = code.strip()
+    m = _PREFIXED.fullmatch(text)
+    return m.group(2) if m and m.group(1).upper() == "ORPHA" else text
+
+
 def written_form(code: str) -> str | None:
     """The form a code written otherwise has in its terminology ("D469" -> "D46.9", "orpha 232" ->
     "ORPHA:232", "HP_0001903" -> "HP:0001903"), or None when `code` is not one of these near-misses."""

@@ -161,7 +161,7 @@ def _diagnosis(c: dict[str, Any], at: str, known: Known | None) -> m.Diagnosis:
     if system == "icd10":
         code = code_forms.icd10(code)  # "D469", as many hospital systems store it, is D46.9
     if system == "orpha":
-        code = code.removeprefix("ORPHA").lstrip(": _")
+        code = code_forms.orpha(code)
         if not code.isdigit():
             raise CriteriaError(
                 f"{at}/code", f"ORPHA codes are numbers (ORPHA:232 or 232), not {c['code']!r}"

@@ -25,6 +25,7 @@ from registry.errors import InputError
 SEPARATORS = {",": ",", ";": ";", "tab": "\t", "\t": "\t", "|": "|"}
 DECIMALS = (".", ",")
 ISO = "%Y-%m-%d"
+KEYS = ("encoding", "separator", "decimal", "date_format")  # of the mapping's `csv:` block
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,10 @@ class Cells:
         """The mapping's `csv:` block, checked; InputError names the key that is wrong."""
         spec = mapping.get("csv") or {}
         if not isinstance(spec, dict):
-            raise InputError(f"{where}: `csv` must be a mapping of separator, decimal and date_format")
-        unknown = sorted(map(str, set(spec) - {"encoding", "separator", "decimal", "date_format"}))
+            raise InputError(f"{where}: `csv` must be a mapping of {', '.join(KEYS)}")
+        unknown = sorted(map(str, set(spec) - set(KEYS)))
         if unknown:
-            keys = "encoding, separator, decimal, date_format"
-            raise InputError(f"{where}: unknown `csv` key(s) {unknown}", hint=f"use {keys}")
+            raise InputError(f"{where}: unknown `csv` key(s) {unknown}", hint=f"use {', '.join(KEYS)}")
         raw_sep = spec.get("separator", "auto")
         if raw_sep != "auto" and (not isinstance(raw_sep, str) or raw_sep not in SEPARATORS):
             raise InputError(

@@ -248,7 +248,9 @@ class SearchService:
             for o in r.values(pred)
             if isinstance(o, ox.NamedNode) and o.value not in labels
         }
-        found = self.store.get_many(sorted(wanted)) if wanted else {}
+        found = {r.iri: r for r in recs if r.iri in wanted}  # an organisation in this batch: at hand
+        missing = sorted(wanted - found.keys())
+        found |= self.store.get_many(missing) if missing else {}
         return {iri: title for iri, rec in found.items() if (title := record_title(rec)) != iri}
 
     def _documents_of_each(
