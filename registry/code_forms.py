@@ -21,6 +21,15 @@ def icd10(code: str) -> str:
     return f"{m.group(1)}.{m.group(2)}" if m else text
 
 
+def icd10_gm_to_who(code: str) -> str:
+    """The WHO ICD-10 code that an ICD-10-GM code refines: "C90.00" -> "C90.0", "E10.30+" -> "E10.3",
+    "C9000" -> "C90.0". GM adds a fifth character to WHO's codes and marks the codes of a dagger-asterisk
+    pair with + (also written as a dagger), * and !; BfArM's ICD-10-GM Systematik."""
+    text = icd10(code.strip().rstrip("+*!\u2020").strip())
+    head, dot, sub = text.partition(".")
+    return f"{head}.{sub[:1]}" if dot and sub else text
+
+
 def orpha(code: str) -> str:
     """An ORPHA code's number: "ORPHA:232", "orpha_232", "ORPHA232" and "232" -> "232"; other text as
     given, stripped."""

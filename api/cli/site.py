@@ -163,6 +163,9 @@ def site_load(
         err.print(f"note: skipped {where} ({why})")
     if report.narratives_dropped:
         err.print(f"note: narrative (text.div) of {report.narratives_dropped} resource(s) not stored")
+    if report.not_counted:
+        reasons = ", ".join(f"{why}: {n}" for why, n in sorted(report.not_counted.items()))
+        err.print(f"note: stored but not counted, as their status says ({reasons})", highlight=False)
     _print_rejected(report.rejected)
     out.print(
         f"{report.read} read, {report.loaded} loaded, {report.unchanged} unchanged, "

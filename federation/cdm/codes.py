@@ -17,6 +17,8 @@ UCUM = "http://unitsofmeasure.org"
 SNOMED = "http://snomed.info/sct"
 ICD10_SYSTEM = "http://hl7.org/fhir/sid/icd-10"
 ORPHA_SYSTEM = "http://www.orpha.net"
+# ICD-10-GM, Germany's modification of WHO ICD-10 (BfArM; the older URI is from its predecessor DIMDI)
+ICD10_GM_SYSTEMS = ("http://fhir.de/CodeSystem/bfarm/icd-10-gm", "http://fhir.de/CodeSystem/dimdi/icd-10-gm")
 HGNC = "http://www.genenames.org"
 ATC = "http://www.whocc.no/atc"
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -36,6 +38,8 @@ SYSTEM_NAMES: dict[str, str] = {
     LOINC: "loinc",
     SNOMED: "snomed",
     ICD10_SYSTEM: "icd10",
+    ICD10_GM_SYSTEMS[0]: "icd10-gm",
+    ICD10_GM_SYSTEMS[1]: "icd10-gm",
     ORPHA_SYSTEM: "orpha",
     HGNC: "hgnc",
     ATC: "atc",

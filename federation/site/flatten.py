@@ -16,6 +16,7 @@ from typing import Any
 
 from federation.cdm import codes as cdm
 from federation.cdm.units import factor
+from federation.site.statuses import not_counted
 from registry import code_forms, json_text
 from registry.errors import InputError
 
@@ -200,6 +201,12 @@ def flatten(res: Any, known: CodeCheck) -> Flattened:
     if rtype == "Patient":
         return rtype, rid, rid, [], _patient(res, rid)
     pid = _subject(res)
+    try:
+        void = not_counted(res)
+    except ValueError as exc:
+        raise RecordError(str(exc)) from None
+    if void:  # kept, so that a later load of the same id replaces it, but no fact: it did not happen
+        return rtype, rid, pid, [], None
     facts: list[Fact] = []
 
     def fact(kind: str, system: str, code: str, num: float | None = None, unit: str = "",
@@ -207,23 +214,18 @@ def flatten(res: Any, known: CodeCheck) -> Flattened:
         facts.append((key, len(facts), pid, rtype, kind, system, code, num, unit, vcode, start, end))
 
     if rtype == "Condition":
-        onset = parse_date(res.get("onsetDateTime"), "onsetDateTime")
+        # MII's German profile requires recordedDate and leaves the onset optional
+        onset = _date_of(res, "onsetDateTime", "onsetPeriod", "recordedDate")
         categories = _repeated(res, "category")
         cats = [code for _, code in _codings(categories[0], "category")] if categories else []
         kind = "outcome" if "outcome" in cats else "diagnosis"
-        for system, written in _codings(res.get("code"), "code"):
-            # "D469", as many hospital systems store it, counts as D46.9 (registry/code_forms.py)
-            code = code_forms.icd10(written) if system == "icd10" else written
-            if system in ("icd10", "orpha") and not known(system, code):
-                raise RecordError(f"unknown {system} code {written!r}")
-            if system not in ("icd10", "orpha", "fg-subtype", "fg-outcome", "snomed"):
-                raise RecordError(f"code system {system!r} is not used for conditions in the CDM")
+        for system, code in _condition_codes(res, known):
             fact(kind, system, code, start=onset)
     elif rtype == "Observation":
         _observation(res, fact)
     elif rtype == "MedicationStatement":
         period = _element(res, "effectivePeriod")
-        start = parse_date(period.get("start"), "effectivePeriod.start")
+        start = _date_of(res, "effectivePeriod", "effectiveDateTime")
         end = parse_date(period["end"], "effectivePeriod.end") if period.get("end") else ""
         if end and end < start:
             raise RecordError(f"effectivePeriod ends ({end}) before it starts ({start})")
@@ -232,7 +234,7 @@ def flatten(res: Any, known: CodeCheck) -> Flattened:
                 raise RecordError(f"unknown ATC code {code!r}")
             fact("medication", system, code, start=start, end=end)
     elif rtype == "Procedure":
-        when = parse_date(res.get("performedDateTime"), "performedDateTime")
+        when = _date_of(res, "performedDateTime", "performedPeriod")
         for system, code in _codings(res.get("code"), "code"):
             fact("procedure", system, code, start=when)
     else:  # Encounter
@@ -267,9 +269,8 @@ def _patient(res: Json, rid: str) -> PatientRow:
 
 
 def _observation(res: Json, fact: Callable[..., None]) -> None:
-    when = parse_date(res.get("effectiveDateTime"), "effectiveDateTime")
-    codes = _codings(res.get("code"), "code")
-    system, code = codes[0]
+    when = _date_of(res, "effectiveDateTime", "effectiveInstant", "effectivePeriod")
+    system, code = _observation_code(_codings(res.get("code"), "code"))
     comps = _repeated(res, "component")
     if system == "loinc" and code in cdm.LAB_BY_LOINC:
         lab = cdm.LAB_BY_LOINC[code]
@@ -343,3 +344,57 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
                 fact("variant_change", "hgvs", f"{gene}:{change}", vcode=present, start=when)
     else:
         raise RecordError(f"unknown observation code {system}|{code}")
+
+
+def _observation_code(codes: list[tuple[str, str]]) -> tuple[str, str]:
+    """The coding the CDM reads: lab systems often put their local code first and LOINC after it."""
+    for system, code in codes:
+        if system in ("fg-cyto", "fg-score") or (system == "loinc" and code in _OBSERVATION_LOINC):
+            return system, code
+    if len(codes) > 1:
+        written = ", ".join(f"{system}|{code}" for system, code in codes)
+        raise RecordError(f"none of the codings is an observation code of the CDM ({written})")
+    return codes[0]
+
+
+_OBSERVATION_LOINC = frozenset(cdm.LAB_BY_LOINC) | {cdm.REGION_STUDIED, cdm.VARIANT_ASSESSMENT}
+_CONDITION_SYSTEMS = ("icd10", "icd10-gm", "orpha", "fg-subtype", "fg-outcome", "snomed")
+
+
+def _condition_codes(res: Json, known: CodeCheck) -> list[tuple[str, str]]:
+    """The codings of a Condition in systems the CDM uses; codings in other systems (a hospital's own
+    code beside ICD-10) are alternatives FHIR allows, and are passed over."""
+    out = []
+    codings = _codings(res.get("code"), "code")
+    for system, written in codings:
+        if system not in _CONDITION_SYSTEMS:
+            continue
+        code = written
+        if system == "icd10":  # "D469", as many hospital systems store it, is D46.9
+            code = code_forms.icd10(written)
+        elif system == "icd10-gm":  # C90.00 refines WHO's C90.0 (docs/cdm.md)
+            system, code = "icd10", code_forms.icd10_gm_to_who(written)
+        if system in ("icd10", "orpha") and not known(system, code):
+            if code != code_forms.icd10(written):
+                raise RecordError(f"ICD-10-GM code {written!r}: WHO ICD-10 has no {code}")
+            raise RecordError(f"unknown {system} code {written!r}")
+        out.append((system, code))
+    if not out:
+        systems = ", ".join(sorted({system for system, _ in codings}))
+        raise RecordError(
+            f"code: no coding in a code system the CDM uses for conditions (ICD-10, ICD-10-GM, ORPHA, "
+            f"SNOMED CT, fairgrid subtypes and outcomes); found {systems}"
+        )
+    return list(dict.fromkeys(out))  # ICD-10 and ICD-10-GM codings of one diagnosis give one fact
+
+
+def _date_of(res: Json, *keys: str) -> str:
+    """The first of the FHIR date choices `keys` that is present, as an ISO date; a key ending in
+    "Period" gives its start."""
+    for key in keys:
+        if res.get(key) is None:
+            continue
+        if key.endswith("Period"):
+            return parse_date(_element(res, key).get("start"), f"{key}.start")
+        return parse_date(res[key], key)
+    raise RecordError(f"needs a date: one of {', '.join(keys)}")

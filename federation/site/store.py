@@ -24,6 +24,7 @@ import duckdb
 
 from federation.site.flatten import RecordError, drop_narrative, flatten
 from federation.site.reader import Inputs, expand, read_items
+from federation.site.statuses import not_counted
 from federation.site.terminology import Terminology
 from registry.config import Settings
 from registry.errors import FairgridError, InputError, Unavailable, UnreadableInput
@@ -64,6 +65,8 @@ class LoadReport:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
     narratives_dropped: int = 0  # resources whose text.div was left out of the store
     skipped: list[tuple[str, str]] = field(default_factory=list)  # files passed over in folders, and why
+    # resources stored without facts, as their status says (statuses.py), by reason
+    not_counted: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +76,7 @@ class LoadReport:
             "rejected": [{"where": where, "reason": reason} for where, reason in self.rejected],
             "narratives_dropped": self.narratives_dropped,
             "skipped": [{"where": where, "reason": reason} for where, reason in self.skipped],
+            "not_counted": dict(sorted(self.not_counted.items())),
         }
 
 
@@ -169,6 +173,8 @@ class SiteStore:
                 continue
             seen[key] = where
             report.narratives_dropped += narrative
+            if not rfacts and not prow and (void := not_counted(obj)):
+                report.not_counted[void] = report.not_counted.get(void, 0) + 1
             if prow:
                 patients.add(pid)
                 pat_out.add(prow)

@@ -13,7 +13,9 @@ from federation.cdm import build
 from federation.cdm.codes import LAB_BY_KEY
 from federation.criteria import parse_criteria
 from federation.site import evaluate
+from federation.site.home import SiteHome
 from federation.site.store import LoadFailed, SiteStore
+from federation.site.terminology import Terminology
 
 HB = LAB_BY_KEY["hemoglobin"]
 TODAY = date(2026, 12, 1)
@@ -150,3 +152,151 @@ def test_a_malformed_change_is_refused_at_load(store: SiteStore, tmp_path: Path)
     with pytest.raises(LoadFailed) as err:
         store.load([tmp_path / "b.ndjson"])
     assert "is not an HGVS change" in err.value.details["errors"][0]["reason"]
+
+
+def _load(store: SiteStore, tmp_path: Path, res: list[dict[str, Any]], name: str = "in.ndjson") -> Any:
+    (tmp_path / name).write_text("\n".join(json.dumps(r) for r in res) + "\n")
+    return store.load([tmp_path / name])
+
+
+def test_records_that_say_they_did_not_happen_are_not_counted(store: SiteStore, tmp_path: Path) -> None:
+    """A refuted diagnosis, a cancelled lab, a medication not taken and a transplant not done counted as
+    if they had happened: the patient was found by each."""
+    refuted = build.diagnosis("r-dx", "r", "mm", "IgG", "2017-01-01")
+    refuted["verificationStatus"]["coding"][0]["code"] = "refuted"
+    report = _load(store, tmp_path, [
+        build.patient("r", "male", "1955-01"),
+        refuted,
+        {**build.lab("r-hb", "r", HB, 7.0, "g/dL", "2017-01-01"), "status": "entered-in-error"},
+        {**build.medication("r-aza", "r", "azacitidine", "2018-02-01", "2018-12-31"), "status": "not-taken"},
+        {**build.procedure("r-sct", "r", "allo-hsct", "2019-03-01"), "status": "not-done"},
+    ])  # fmt: skip
+    assert report.loaded == 5 and not report.rejected
+    assert report.not_counted == {
+        "status entered-in-error": 1, "status not-done": 1, "status not-taken": 1, "verificationStatus refuted": 1
+    }  # fmt: skip
+    assert ids(store, {"inclusion": [[dx("C90")]]}) == []
+    assert ids(store, {"inclusion": [[{"type": "lab", "loinc": "718-7", "max": 10, "unit": "g/dL"}]]}) == []
+    assert ids(store, {"inclusion": [[{"type": "medication", "atc": "L01BC07"}]]}) == []
+    assert ids(store, {"inclusion": [[{"type": "procedure", "code": "allo-hsct"}]]}) == []
+
+
+def test_a_diagnosis_corrected_to_entered_in_error_stops_counting(store: SiteStore, tmp_path: Path) -> None:
+    confirmed = build.diagnosis("d-dx", "d", "mm", "IgG", "2017-01-01")
+    _load(store, tmp_path, [build.patient("d", "male", "1955-01"), confirmed], "first.ndjson")
+    assert ids(store, {"inclusion": [[dx("C90")]]}) == ["d"]
+    confirmed["verificationStatus"]["coding"][0]["code"] = "entered-in-error"
+    report = _load(store, tmp_path, [confirmed], "correction.ndjson")
+    assert report.loaded == 1 and report.not_counted == {"verificationStatus entered-in-error": 1}
+    assert ids(store, {"inclusion": [[dx("C90")]]}) == []
+
+
+GM = "http://fhir.de/CodeSystem/bfarm/icd-10-gm"
+CERTAINTY = "http://fhir.de/StructureDefinition/icd-10-gm-diagnosesicherheit"
+
+
+def _gm_diagnosis(rid: str, pid: str, code: str, certainty: str = "G") -> dict[str, Any]:
+    """A Condition as German hospitals send it (MII core data set): ICD-10-GM with its certainty, and
+    recordedDate where WHO-style exports put onsetDateTime."""
+    sure = {"url": CERTAINTY, "valueCoding": {"code": certainty}}
+    return {
+        "resourceType": "Condition",
+        "id": rid,
+        "code": {"coding": [{"system": GM, "version": "2024", "code": code, "extension": [sure]}]},
+        "subject": {"reference": f"Patient/{pid}"},
+        "recordedDate": "2019-04-02",
+    }
+
+
+def test_icd10_gm_diagnoses_count_under_the_who_code_they_refine(store: SiteStore, tmp_path: Path) -> None:
+    """C90.00 (GM: myeloma, not in remission) was refused: its code system was unknown to the CDM."""
+    report = _load(store, tmp_path, [
+        build.patient("g", "male", "1955-01"),
+        _gm_diagnosis("g-dx", "g", "C90.00"),
+        build.patient("h", "female", "1960-01"),
+        _gm_diagnosis("h-dx", "h", "D57.0"),
+        build.patient("x", "male", "1950-01"),
+        _gm_diagnosis("x-dx", "x", "C90.00", certainty="A"),  # ausgeschlossen: ruled out
+    ])  # fmt: skip
+    assert not report.rejected and report.loaded == 6
+    assert ids(store, {"inclusion": [[dx("C90.0")]]}) == ["g"]
+    assert ids(store, {"inclusion": [[dx("D57")]]}) == ["h"]
+    assert ids(
+        store, {"inclusion": [[dx("C90")], [{"type": "age", "min": 64, "max": 64, "at": "diagnosis"}]]}
+    ) == ["g"]  # recordedDate stands for the onset
+
+
+def test_an_icd10_gm_code_that_refines_no_who_code_is_refused_by_name(home: SiteHome, tmp_path: Path) -> None:
+    """U69.10! exists in ICD-10-GM only: the complete WHO ICD-10 that sites check codes against has no U69.1."""
+    patient, diagnosis = build.patient("g", "male", "1955-01"), _gm_diagnosis("g-dx", "g", "U69.10!")
+    with (
+        SiteStore(home.store_path, terminology=Terminology.load()) as store,
+        pytest.raises(LoadFailed) as exc,
+    ):
+        _load(store, tmp_path, [patient, diagnosis])
+    assert "ICD-10-GM code 'U69.10!': WHO ICD-10 has no U69.1" in str(exc.value.details)
+
+
+def test_a_local_coding_beside_the_standard_one_is_passed_over(store: SiteStore, tmp_path: Path) -> None:
+    """Laboratory systems put their own code first and LOINC second; hospitals add a local diagnosis code
+    beside ICD-10. Both records were refused."""
+    lab = build.lab("l-hb", "l", HB, 8.0, "g/dL", "2020-01-01")
+    lab["code"]["coding"].insert(0, {"system": "urn:oid:1.2.276.0.76.3.1.99", "code": "HB"})
+    diagnosis = build.diagnosis("l-dx", "l", "mm", "IgG", "2017-01-01")
+    diagnosis["code"]["coding"].append({"system": "https://hospital.example/dx", "code": "MM-1"})
+    report = _load(store, tmp_path, [build.patient("l", "female", "1955-01"), lab, diagnosis])
+    assert not report.rejected
+    hb_low = {"type": "lab", "loinc": "718-7", "max": 10, "unit": "g/dL"}
+    assert ids(store, {"inclusion": [[dx("C90")], [hb_low]]}) == ["l"]
+
+
+def test_a_record_with_no_cdm_coding_is_refused_with_what_it_has(store: SiteStore, tmp_path: Path) -> None:
+    lab = build.lab("l-hb", "l", HB, 8.0, "g/dL", "2020-01-01")
+    lab["code"]["coding"] = [
+        {"system": "urn:oid:1.2.3", "code": "HB"},
+        {"system": "http://loinc.org", "code": "1-8"},
+    ]
+    diagnosis = {**build.diagnosis("l-dx", "l", "mm", "IgG", "2017-01-01"), "code": {
+        "coding": [{"system": "https://hospital.example/dx", "code": "MM-1"}]}}  # fmt: skip
+    (tmp_path / "x.ndjson").write_text(
+        "\n".join(json.dumps(r) for r in [build.patient("l", "female", "1955-01"), lab, diagnosis]) + "\n"
+    )
+    report = store.load([tmp_path / "x.ndjson"], strict=False)
+    reasons = [why for _, why in report.rejected]
+    assert reasons == [
+        "none of the codings is an observation code of the CDM (urn:oid:1.2.3|HB, loinc|1-8)",
+        "code: no coding in a code system the CDM uses for conditions (ICD-10, ICD-10-GM, ORPHA, SNOMED CT, "
+        "fairgrid subtypes and outcomes); found https://hospital.example/dx",
+    ]
+
+
+def test_dates_in_the_other_fhir_choices_are_read(store: SiteStore, tmp_path: Path) -> None:
+    """effectivePeriod, effectiveInstant, onsetPeriod, performedPeriod and a MedicationStatement's
+    effectiveDateTime are FHIR's other forms of the same dates; each such record was refused."""
+    lab = build.lab("p-hb", "p", HB, 8.0, "g/dL", "2020-01-01")
+    del lab["effectiveDateTime"]
+    lab["effectivePeriod"] = {"start": "2020-01-01T08:00:00+01:00", "end": "2020-01-01T09:00:00+01:00"}
+    lab2 = {**lab, "id": "p-hb2"}
+    del lab2["effectivePeriod"]
+    lab2["effectiveInstant"] = "2021-03-04T10:00:00Z"
+    diagnosis = build.diagnosis("p-dx", "p", "mds", "MDS-EB", "2018-01-10")
+    del diagnosis["onsetDateTime"]
+    diagnosis["onsetPeriod"] = {"start": "2018-01-10"}
+    sct = build.procedure("p-sct", "p", "allo-hsct", "2019-03-01")
+    del sct["performedDateTime"]
+    sct["performedPeriod"] = {"start": "2019-03-01", "end": "2019-03-02"}
+    aza = build.medication("p-aza", "p", "azacitidine", "2018-02-01", None)
+    del aza["effectivePeriod"]
+    aza["effectiveDateTime"] = "2018-02-01"
+    report = _load(store, tmp_path, [build.patient("p", "female", "1950-03"), lab, lab2, diagnosis, sct, aza])
+    assert not report.rejected and report.loaded == 6
+    within = {"from": "2019-01-01", "to": "2019-12-31"}
+    assert ids(store, {"inclusion": [[{"type": "procedure", "code": "allo-hsct", "within": within}]]}) == [
+        "p"
+    ]
+    assert ids(
+        store, {"inclusion": [[dx("D46")], [{"type": "age", "min": 67, "max": 67, "at": "diagnosis"}]]}
+    ) == ["p"]
+    assert ids(store, {"inclusion": [[{"type": "medication", "atc": "L01BC07"}]]}) == ["p"]
+    dates = store.con.execute("SELECT start_date::VARCHAR FROM fact WHERE kind = 'lab' ORDER BY 1").fetchall()
+    assert dates == [("2020-01-01",), ("2021-03-04",)]

@@ -27,6 +27,27 @@ RESOURCES = [
     build.medication("aza", "p1", "azacitidine", "2018-02-01", "2018-12-31"),
     build.procedure("sct", "p1", "allo-hsct", "2019-03-01"),
     build.encounter("voc", "p1", "2020-01-01", "2020-01-05"),
+    {  # as German hospitals send it: ICD-10-GM with its certainty, and a recordedDate
+        "resourceType": "Condition",
+        "id": "gm",
+        "verificationStatus": {"coding": [{"code": "confirmed"}]},
+        "code": {
+            "coding": [
+                {
+                    "system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm",
+                    "code": "C90.00",
+                    "extension": [
+                        {
+                            "url": "http://fhir.de/StructureDefinition/icd-10-gm-diagnosesicherheit",
+                            "valueCoding": {"code": "G"},
+                        }
+                    ],
+                }
+            ]
+        },
+        "subject": {"reference": "Patient/p1"},
+        "recordedDate": "2019-04-02",
+    },
 ]
 # JSON values of every kind, and the near misses of FHIR shapes (an object where an array belongs ...)
 VALUES: list[Any] = [
@@ -108,3 +129,9 @@ def test_narrative_is_dropped_also_from_contained_resources() -> None:
     assert drop_narrative(res) is True
     assert "Jane Doe" not in repr(res) and "text" not in res and "text" not in res["contained"][0]
     assert drop_narrative(res) is False
+
+
+def test_every_resource_above_gives_facts() -> None:
+    """The mutants start from records that load: each of them gives its facts."""
+    known = Terminology.fallback().known
+    assert all(flatten(res, known)[3] or res["resourceType"] == "Patient" for res in RESOURCES)
