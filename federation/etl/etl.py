@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from federation.cdm import build
 from federation.cdm import codes as cdm
-from federation.cdm.units import normalise_unit
+from federation.cdm.units import ucum_code
 from federation.etl.cells import Cells
 from federation.etl.pseudo import Pseudonymiser
 from federation.site.flatten import RecordError, flatten
@@ -124,7 +124,7 @@ class Mapper:
             return build.diagnosis(rid, pid, use_case, subtype, when)
         if cat == "lab":
             lab = cdm.LAB_BY_KEY[self._code("lab", code)]
-            ucum = self.units.get(unit) or normalise_unit(unit)
+            ucum = self.units.get(unit) or ucum_code(lab, unit)
             return build.lab(rid, pid, lab, self.cells.number(value, lab.key), ucum, when)
         if cat == "cytogenetics":
             return build.cytogenetics(

@@ -283,6 +283,8 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
             raise RecordError(f"{lab.key}: needs valueQuantity.value as a number")
         raw = _number(quantity["value"], f"{lab.key}: valueQuantity.value")
         unit = quantity.get("code") or quantity.get("unit") or ""
+        if not isinstance(unit, str):
+            raise RecordError(f"{lab.key}: valueQuantity.code and .unit must be strings, not {_kind(unit)}")
         try:
             conversion = factor(lab, unit)
         except InputError as exc:
@@ -351,10 +353,10 @@ def _observation_code(codes: list[tuple[str, str]]) -> tuple[str, str]:
     for system, code in codes:
         if system in ("fg-cyto", "fg-score") or (system == "loinc" and code in _OBSERVATION_LOINC):
             return system, code
-    if len(codes) > 1:
-        written = ", ".join(f"{system}|{code}" for system, code in codes)
-        raise RecordError(f"none of the codings is an observation code of the CDM ({written})")
-    return codes[0]
+    if len(codes) == 1:
+        return codes[0]
+    written = ", ".join(f"{system}|{code}" for system, code in codes)
+    raise RecordError(f"none of the codings is an observation code of the CDM ({written})")
 
 
 _OBSERVATION_LOINC = frozenset(cdm.LAB_BY_LOINC) | {cdm.REGION_STUDIED, cdm.VARIANT_ASSESSMENT}
@@ -391,9 +393,7 @@ def _condition_codes(res: Json, known: CodeCheck) -> list[tuple[str, str]]:
 def _date_of(res: Json, *keys: str) -> str:
     """The first of the FHIR date choices `keys` that is present, as an ISO date; a key ending in
     "Period" gives its start."""
-    for key in keys:
-        if res.get(key) is None:
-            continue
+    for key in (key for key in keys if res.get(key) is not None):
         if key.endswith("Period"):
             return parse_date(_element(res, key).get("start"), f"{key}.start")
         return parse_date(res[key], key)

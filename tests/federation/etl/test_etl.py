@@ -238,3 +238,20 @@ def test_an_export_that_is_not_utf8_is_refused_saying_how_to_name_its_encoding(
         run_etl(home, store, load_mapping(MAPPING), [tmp_path / "patients.csv"])
     assert "encoding: cp1252" in (caught.value.hint or "")
     assert store.con.execute("SELECT count(*) FROM resource").fetchone() == (0,)
+
+
+def test_platelets_in_giga_per_litre_load_through_the_etl(
+    home: SiteHome, store: SiteStore, export: Path, tmp_path: Path
+) -> None:
+    """ "G/L" is how French and German laboratories write 10^9/L; the ETL wrote it as UCUM g/L (grams per
+    litre), and the row was refused as not convertible."""
+    pat = (export / "patients.csv").read_text().splitlines()
+    mrn = pat[1].split(",")[0]
+    (tmp_path / "patients.csv").write_text("\n".join(pat) + "\n")
+    rows = [f"{mrn},2020-01-01,,LAB,PLT,150,G/L", f"{mrn},2020-02-01,,LAB,PLT,90000,/uL"]
+    header = (export / "events.csv").read_text().splitlines()[0]
+    (tmp_path / "events.csv").write_text("\n".join([header, *rows]) + "\n")
+    report = run_etl(home, store, load_mapping(MAPPING), _csvs(tmp_path))
+    assert not report.rejected
+    stored = store.con.execute("SELECT value_num, unit FROM fact WHERE code = '777-3' ORDER BY 1").fetchall()
+    assert stored == [(90.0, "10*9/L"), (150.0, "10*9/L")]

@@ -74,7 +74,7 @@ BAD_CASES = {
     ),
     "birth_after_death": (build.patient("p9", "male", "1990-05", "1980-01-01"), "before birthDate"),
     "negative_count": (build.lab("x3", "p1", PLT, -5, "10*9/L", "2020-01-01"), "negative value"),
-    "unit_mismatch": (build.lab("x4", "p1", HB, 9.0, "mg/L", "2020-01-01"), "not convertible"),
+    "unit_mismatch": (build.lab("x4", "p1", HB, 9.0, "U/L", "2020-01-01"), "not convertible"),
     "duplicate_id": (build.lab("p1-hb", "p1", HB, 9.9, "g/dL", "2018-01-10"), "duplicate id Observation/"),
     "unknown_patient": (build.lab("x5", "nobody", HB, 9.0, "g/dL", "2020-01-01"), "Patient/nobody"),
     "bad_date": (build.lab("x6", "p1", HB, 9.0, "g/dL", "2020-02-31"), "not a valid date"),
@@ -144,6 +144,40 @@ def test_unit_conversion_on_load(store: SiteStore, tmp_path: Path) -> None:
     )
     row = store.con.execute("SELECT value_num, unit FROM fact WHERE rid = 'Observation/p1-hb2'").fetchone()
     assert row == (9.1, "g/dL")
+
+
+@pytest.mark.parametrize(
+    ("lab", "value", "unit", "stored"),
+    [
+        (HB, 91, "g/l", 9.1),  # UCUM has both l and L for the litre
+        (HB, 9.1, "g/dl", 9.1),  # a Quantity's display unit, as many exports write it
+        (PLT, 150, "G/L", 150),  # giga per litre, as French and German laboratories write counts
+        (PLT, 150, "Gpt/l", 150),
+        (PLT, 150, "Tsd/\u00b5l", 150),
+        (PLT, 150000, "/uL", 150),  # per microlitre: 150,000 /uL is 150 x 10^9/L
+        (PLT, 150000, "/mm3", 150),
+        (PLT, 150, "10^9/L", 150),
+        (LAB_BY_KEY["ldh"], 5, "ukat/l", 300),
+        (LAB_BY_KEY["ldh"], 5000, "nkat/L", 300),  # a UCUM unit no table lists: converted by UCUM's grammar
+    ],
+)
+def test_lab_units_as_laboratories_write_them_are_converted(
+    store: SiteStore, tmp_path: Path, lab: Any, value: float, unit: str, stored: float
+) -> None:
+    """Each of these was refused as "not convertible", though ETL loads and criteria read the same units."""
+    obs = build.lab("p1-x", "p1", lab, value, unit, "2019-01-01")
+    report = store.load([_ndjson(tmp_path / "a.ndjson", [*_good()[:1], obs])])
+    assert not report.rejected
+    row = store.con.execute("SELECT value_num, unit FROM fact WHERE rid = 'Observation/p1-x'").fetchone()
+    assert row == (stored, lab.unit)
+
+
+@pytest.mark.parametrize(("lab", "unit"), [(PLT, "g/L"), (HB, "10*9/L"), (PLT, "%"), (HB, "furlong")])
+def test_a_lab_unit_of_another_kind_is_refused(store: SiteStore, tmp_path: Path, lab: Any, unit: str) -> None:
+    obs = build.lab("p1-x", "p1", lab, 1, unit, "2019-01-01")
+    with pytest.raises(LoadFailed) as exc:
+        store.load([_ndjson(tmp_path / "a.ndjson", [*_good()[:1], obs])])
+    assert f"unit {unit!r} is not convertible to {lab.unit}" in str(exc.value.details)
 
 
 def test_skip_invalid_survives_a_category_object(store: SiteStore, tmp_path: Path) -> None:
