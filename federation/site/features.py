@@ -103,7 +103,8 @@ def feature_table(store: SiteStore, use_case: str) -> FeatureTable:
             f"round(date_diff('day', dx, coalesce(_d_{event}, last_date)) / 365.25, 4) AS {event}_years",
         ]
     outer += [
-        "(deceased_date IS NOT NULL)::INT AS death_event",
+        # a death of unknown date (deceasedBoolean) is an event at the last recorded date: a lower bound
+        f"{store.deceased}::INT AS death_event",
         "round(date_diff('day', dx, coalesce(deceased_date, last_date)) / 365.25, 4) AS death_years",
     ]
     if use_case == "scd":

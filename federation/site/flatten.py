@@ -23,8 +23,8 @@ from registry.errors import InputError
 Json = dict[str, Any]
 # rid, idx, patient_id, rtype, kind, system, code, value_num, unit, value_code, start, end
 Fact = tuple[str, int, str, str, str, str, str, float | None, str, str, str, str]
-# patient_id, sex, birth_date, deceased_date
-PatientRow = tuple[str, str, str, str]
+# patient_id, sex, birth_date, deceased_date, deceased (also when the date is unknown)
+PatientRow = tuple[str, str, str, str, bool]
 
 SUPPORTED = ("Patient", "Condition", "Observation", "MedicationStatement", "Procedure", "Encounter")
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}\Z")
@@ -78,20 +78,6 @@ def _codings(cc: Any, what: str) -> list[tuple[str, str]]:
         system = str(cd["system"])
         out.append((cdm.SYSTEM_NAMES.get(system, system), cd["code"]))
     return out
-
-
-def drop_narrative(res: Any) -> bool:
-    """Remove the narrative (`text`, also of contained resources) from a resource; True if there was one.
-
-    The narrative is free XHTML written for people: it can hold names and identifiers the structured
-    elements do not, and no query reads it, so the site store never keeps it."""
-    if not isinstance(res, dict):
-        return False
-    found = res.pop("text", None) is not None
-    contained = res.get("contained")
-    for inner in contained if isinstance(contained, list) else []:
-        found = drop_narrative(inner) or found
-    return found
 
 
 def _repeated(res: Json, key: str) -> list[Any]:
@@ -265,7 +251,10 @@ def _patient(res: Json, rid: str) -> PatientRow:
         raise RecordError(f"deceasedDateTime {res['deceasedDateTime']} is in the future")
     if dead and dead < birth:
         raise RecordError(f"deceasedDateTime {dead} is before birthDate {birth}")
-    return rid, sex, birth, dead
+    flag = res.get("deceasedBoolean")  # many systems know that, not when, a patient died
+    if flag is not None and not isinstance(flag, bool):
+        raise RecordError(f"deceasedBoolean: must be true or false, not {_kind(flag)}")
+    return rid, sex, birth, dead, bool(dead) or flag is True
 
 
 def _observation(res: Json, fact: Callable[..., None]) -> None:

@@ -157,7 +157,9 @@ class Deceased:
 
     def sql(self, terms: Terminology) -> Sql:
         when, when_params = self.window.point("deceased_date")
-        return f"SELECT patient_id FROM patient WHERE deceased_date IS NOT NULL AND {when}", when_params
+        if when_params:  # a death of unknown date is in no window
+            return f"SELECT patient_id FROM patient WHERE deceased_date IS NOT NULL AND {when}", when_params
+        return "SELECT patient_id FROM patient WHERE deceased", []
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from federation.site.flatten import RecordError, drop_narrative, flatten
+from federation.site.flatten import RecordError, flatten
 from federation.site.reader import Inputs, expand, read_items
 from federation.site.statuses import not_counted
 from federation.site.terminology import Terminology
@@ -32,16 +32,23 @@ from registry.errors import FairgridError, InputError, Unavailable, UnreadableIn
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resource (key VARCHAR, rtype VARCHAR, id VARCHAR, patient_id VARCHAR,
     hash VARCHAR, json VARCHAR);
-CREATE TABLE IF NOT EXISTS patient (patient_id VARCHAR, sex VARCHAR, birth_date DATE, deceased_date DATE);
+CREATE TABLE IF NOT EXISTS patient (patient_id VARCHAR, sex VARCHAR, birth_date DATE, deceased_date DATE,
+    deceased BOOLEAN);
 CREATE TABLE IF NOT EXISTS fact (rid VARCHAR, idx INTEGER, patient_id VARCHAR, rtype VARCHAR, kind VARCHAR,
     system VARCHAR, code VARCHAR, value_num DOUBLE, unit VARCHAR, value_code VARCHAR, start_date DATE,
     end_date DATE);
 CREATE TABLE IF NOT EXISTS load_log (loaded_at TIMESTAMP, sources VARCHAR, resources BIGINT, changed BIGINT);
 """
+# Stores made before the deceased column (deceasedBoolean) get it, filled from the death dates they hold.
+MIGRATE = """
+ALTER TABLE patient ADD COLUMN IF NOT EXISTS deceased BOOLEAN;
+UPDATE patient SET deceased = deceased_date IS NOT NULL WHERE deceased IS NULL;
+"""
 _COLUMNS = {
     "resource": "{'key':'VARCHAR','rtype':'VARCHAR','id':'VARCHAR','patient_id':'VARCHAR','hash':'VARCHAR',"
     "'json':'VARCHAR'}",
-    "patient": "{'patient_id':'VARCHAR','sex':'VARCHAR','birth_date':'DATE','deceased_date':'DATE'}",
+    "patient": "{'patient_id':'VARCHAR','sex':'VARCHAR','birth_date':'DATE','deceased_date':'DATE',"
+    "'deceased':'BOOLEAN'}",
     "fact": "{'rid':'VARCHAR','idx':'INTEGER','patient_id':'VARCHAR','rtype':'VARCHAR','kind':'VARCHAR',"
     "'system':'VARCHAR','code':'VARCHAR','value_num':'DOUBLE','unit':'VARCHAR','value_code':'VARCHAR',"
     "'start_date':'DATE','end_date':'DATE'}",
@@ -97,8 +104,16 @@ class SiteStore:
         # DuckDB takes most of the machine by default; a site node shares it with other work, and
         # DuckDB spills to disk past the limit instead of failing.
         self.con.execute("SET memory_limit = ?", [Settings.from_env().site.memory_limit])
+        # SQL for "the patient died"; a store older than the deceased column, read-only, has dates only
+        self.deceased = "deceased"
         if not read_only:
             self.con.execute(SCHEMA)
+            self.con.execute(MIGRATE)
+        elif not self.con.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = 'patient' AND column_name = ?",
+            ["deceased"],
+        ).fetchone():
+            self.deceased = "(deceased_date IS NOT NULL)"
 
     def close(self) -> None:
         self.con.close()
@@ -277,6 +292,20 @@ class SiteStore:
             "resources": {str(rtype): int(value) for rtype, value in by_type.items()},
             "loads": int(loads[0]) if loads else 0,
         }
+
+
+def drop_narrative(res: Any) -> bool:
+    """Remove the narrative (`text`, also of contained resources) from a resource; True if there was one.
+
+    The narrative is free XHTML written for people: it can hold names and identifiers the structured
+    elements do not, and no query reads it, so the site store never keeps it."""
+    if not isinstance(res, dict):
+        return False
+    found = res.pop("text", None) is not None
+    contained = res.get("contained")
+    for inner in contained if isinstance(contained, list) else []:
+        found = drop_narrative(inner) or found
+    return found
 
 
 class _TsvSink:

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from federation.cdm import build
 from federation.cdm.codes import LAB_BY_KEY
+from federation.site import queries
+from federation.site.features import feature_table
+from federation.site.home import SiteHome
 from federation.site.store import LoadFailed, SiteStore
+from federation.site.terminology import Terminology
 
 HB = LAB_BY_KEY["hemoglobin"]
 PLT = LAB_BY_KEY["platelets"]
@@ -241,3 +247,59 @@ def test_an_icd10_code_without_its_dot_counts_as_the_code(store: SiteStore, tmp_
         "SELECT code FROM fact WHERE rid = 'Condition/p1-dx2' AND system = 'icd10'"
     ).fetchall()
     assert codes == [(icd["code"],)] and "." in icd["code"]
+
+
+def _deaths(store: SiteStore) -> dict[str, tuple[int, float]]:
+    table = feature_table(store, "mds")
+    rows = zip(
+        table.column("patient_id"), table.column("death_event"), table.column("death_years"), strict=True
+    )
+    return {pid: (event, years) for pid, event, years in rows}
+
+
+def test_a_death_of_unknown_date_is_a_death(store: SiteStore, tmp_path: Path) -> None:
+    """`deceasedBoolean: true` (many systems record that, not when, a patient died) was read as alive: the
+    training labels said no death, and the deceased query left the patient out."""
+    dead = {**build.patient("p2", "male", "1940-01"), "deceasedBoolean": True}
+    facts = [
+        build.diagnosis("p2-dx", "p2", "mds", "MDS-EB", "2018-01-10"),
+        build.lab("p2-hb", "p2", HB, 8.0, "g/dL", "2019-01-10"),
+    ]
+    store.load([_ndjson(tmp_path / "a.ndjson", [*_good(), dead, *facts])])
+    deaths = _deaths(store)
+    assert deaths["p2"] == (1, 0.9993)  # an event at the last recorded date: a lower bound on the time
+    assert deaths["p1"][0] == 1  # died on 2020-05-01
+    assert queries.cohort(store, queries.Deceased()) == ["p1", "p2"]
+    in_2020 = queries.Window(date(2020, 1, 1), date(2020, 12, 31))
+    assert queries.cohort(store, queries.Deceased(in_2020)) == ["p1"]  # an unknown date is in no window
+
+
+@pytest.mark.parametrize("value", ["true", 1, None, {}])
+def test_a_deceased_flag_that_is_no_boolean_is_refused(store: SiteStore, tmp_path: Path, value: Any) -> None:
+    patient = {**build.patient("p2", "male", "1940-01"), "deceasedBoolean": value}
+    if value is None:  # JSON null is the element left out
+        assert not store.load([_ndjson(tmp_path / "a.ndjson", [patient])]).rejected
+        return
+    with pytest.raises(LoadFailed) as exc:
+        store.load([_ndjson(tmp_path / "a.ndjson", [patient])])
+    assert "deceasedBoolean: must be true or false" in str(exc.value.details)
+
+
+def test_a_store_from_before_the_deceased_column_still_reads_and_is_upgraded(
+    home: SiteHome, tmp_path: Path
+) -> None:
+    SiteStore(home.store_path, terminology=Terminology.fallback()).close()
+    con = duckdb.connect(str(home.store_path))  # the patient table as the release before wrote it
+    con.execute("DROP TABLE IF EXISTS patient")
+    con.execute("CREATE TABLE patient (patient_id VARCHAR, sex VARCHAR, birth_date DATE, deceased_date DATE)")
+    con.execute("INSERT INTO patient VALUES ('p1', 'female', '1950-03-01', '2020-05-01')")
+    con.execute(
+        "INSERT INTO fact VALUES ('Condition/dx', 0, 'p1', 'Condition', 'diagnosis', 'icd10', 'D46.2', NULL, '', "
+        "'', '2018-01-10', NULL)"
+    )
+    con.close()
+    with SiteStore(home.store_path, terminology=Terminology.fallback(), read_only=True) as reader:
+        assert _deaths(reader)["p1"][0] == 1
+    with SiteStore(home.store_path, terminology=Terminology.fallback()) as writer:
+        assert writer.con.execute("SELECT deceased FROM patient").fetchall() == [(True,)]
+        assert _deaths(writer)["p1"][0] == 1
