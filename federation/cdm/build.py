@@ -82,9 +82,15 @@ def outcome(rid: str, pid: str, key: str, date: str) -> Json:
     }
 
 
-def lab(rid: str, pid: str, lab_def: cdm.Lab, value: float, unit: str, date: str) -> Json:
+def lab(
+    rid: str, pid: str, lab_def: cdm.Lab, value: float, unit: str, date: str, comparator: str = ""
+) -> Json:
+    """`comparator` ("<", "<=", ">", ">=") marks a value reported as a bound: "<0.5" g/dL."""
     res = _obs(rid, pid, "laboratory", _cc(cdm.LOINC, lab_def.loinc, lab_def.display), date)
-    res["valueQuantity"] = {"value": value, "unit": unit, "system": cdm.UCUM, "code": unit}
+    quantity: Json = {"value": value}
+    if comparator:
+        quantity["comparator"] = comparator
+    res["valueQuantity"] = {**quantity, "unit": unit, "system": cdm.UCUM, "code": unit}
     return res
 
 

@@ -114,6 +114,17 @@ class Cells:
             raise RecordError(f"{what}: {value!r} is not a number{hint}") from None
         return int(number) if number.is_integer() and "." not in text else number
 
+    def bounded(self, value: str, what: str) -> tuple[str, float]:
+        """A lab value that may be reported as a bound: "<0.5", "<= 0.5", ">5000" (also with the signs
+        \u2264 and \u2265) -> (FHIR comparator, number); ("", number) for a plain value."""
+        text = value.strip().replace("\u2264", "<=").replace("\u2265", ">=")
+        comparator = next((sign for sign in ("<=", ">=", "<", ">") if text.startswith(sign)), "")
+        try:
+            return comparator, self.number(text[len(comparator) :], what)
+        except RecordError:
+            self.number(value, what)  # raises, naming the value as the export wrote it
+            raise
+
     def day(self, value: str, what: str) -> date:
         text = value.strip()
         try:

@@ -125,7 +125,8 @@ class Mapper:
         if cat == "lab":
             lab = cdm.LAB_BY_KEY[self._code("lab", code)]
             ucum = self.units.get(unit) or ucum_code(lab, unit)
-            return build.lab(rid, pid, lab, self.cells.number(value, lab.key), ucum, when)
+            comparator, number = self.cells.bounded(value, lab.key)  # "<0.5": below what the lab measures
+            return build.lab(rid, pid, lab, number, ucum, when, comparator)
         if cat == "cytogenetics":
             return build.cytogenetics(
                 rid, pid, self._code("cytogenetics", code), bool(self._code("result", value)), when

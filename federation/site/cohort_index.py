@@ -34,7 +34,9 @@ SELECT k.kid, p.idx,
        coalesce(date_diff('day', DATE '1970-01-01', f.end_date), -2147483648)::INTEGER AS e,
        f.end_date IS NULL AS open_end,
        coalesce(f.value_num, 'NaN'::DOUBLE) AS v,
-       coalesce(f.value_code = 'present', false) AS present
+       coalesce(f.value_code = 'present', false) AS present,
+       (CASE f.value_code WHEN '<' THEN 1 WHEN '<=' THEN 2 WHEN '>' THEN 3 WHEN '>=' THEN 4 ELSE 0
+        END)::TINYINT AS cmp
 FROM fact f JOIN k ON f.kind = k.kind AND coalesce(f.system, '') = k.system AND f.code = k.code
 JOIN p USING (patient_id)
 ORDER BY k.kid
@@ -53,6 +55,7 @@ class Group:
     open_end: Mask
     value: npt.NDArray[np.float64]
     present: Mask
+    cmp: npt.NDArray[np.int8]  # a lab result's comparator: 0 none, 1 <, 2 <=, 3 >, 4 >= (queries.lab_bounds)
 
 
 class CohortIndex:
@@ -79,6 +82,7 @@ class CohortIndex:
                 cols["open_end"][a:b],
                 cols["v"][a:b],
                 cols["present"][a:b],
+                cols["cmp"][a:b],
             )
         self.terms = store.terms
         self._firsts: dict[int, Days] = {}
@@ -216,10 +220,14 @@ class CohortIndex:
             extra = []
             for g in groups:
                 k = ~np.isnan(g.value)
-                if c.min is not None:
-                    k &= (g.value > c.min) if c.min_exclusive else (g.value >= c.min - 1e-9)
+                if c.min is not None:  # "<0.1" is at most 0.1: it meets no lower bound
+                    at_least = g.value >= c.min - 1e-9
+                    k &= (g.cmp != 1) & (g.cmp != 2)
+                    k &= ((g.value > c.min) | ((g.cmp == 3) & at_least)) if c.min_exclusive else at_least
                 if c.max is not None:
-                    k &= (g.value < c.max) if c.max_exclusive else (g.value <= c.max + 1e-9)
+                    at_most = g.value <= c.max + 1e-9
+                    k &= (g.cmp != 3) & (g.cmp != 4)
+                    k &= ((g.value < c.max) | ((g.cmp == 1) & at_most)) if c.max_exclusive else at_most
                 extra.append(k)
             return self._events(groups, c.within, anchor, extra=extra)
         if isinstance(c, m.Variant):

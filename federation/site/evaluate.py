@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from federation.criteria import model as m
-from federation.site.queries import Sql, Window
+from federation.site.queries import Sql, Window, lab_bounds
 from federation.site.queries import _codes_sql as codes_sql  # one code expansion for both query APIs
 from federation.site.store import SiteStore
 from federation.site.terminology import Terminology
@@ -88,15 +88,8 @@ def _age(c: m.Age, today: date) -> Sql:
 
 
 def _lab(c: m.Lab) -> Sql:
-    parts: list[str] = ["f.system = 'loinc' AND f.code = ?"]
-    params: list[Any] = [c.loinc]
-    if c.min is not None:
-        parts.append("f.value_num > ?" if c.min_exclusive else "f.value_num >= ?")
-        params.append(c.min - (0 if c.min_exclusive else 1e-9))
-    if c.max is not None:
-        parts.append("f.value_num < ?" if c.max_exclusive else "f.value_num <= ?")
-        params.append(c.max + (0 if c.max_exclusive else 1e-9))
-    return _event("lab", " AND ".join(parts), params, c.within)
+    bounds, params = lab_bounds("f.", c.min, c.max, c.min_exclusive, c.max_exclusive)
+    return _event("lab", f"f.system = 'loinc' AND f.code = ? AND {bounds}", [c.loinc, *params], c.within)
 
 
 def criterion_sql(c: m.Criterion, terms: Terminology, today: date) -> Sql:

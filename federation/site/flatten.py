@@ -285,7 +285,10 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
             raise RecordError(f"{lab.key}: negative value {quantity['value']} is impossible")
         if lab.max_value is not None and value > lab.max_value:
             raise RecordError(f"{lab.key}: {quantity['value']} {unit} is above the possible maximum")
-        fact("lab", "loinc", code, round(value, 6), lab.unit, start=when)
+        comparator = quantity.get("comparator") or ""  # "<0.1": below what the method detects
+        if comparator not in ("", "<", "<=", ">", ">="):
+            raise RecordError(f"{lab.key}: valueQuantity.comparator {comparator!r} is not <, <=, > or >=")
+        fact("lab", "loinc", code, round(value, 6), lab.unit, vcode=comparator, start=when)
     elif system == "fg-cyto":
         if code not in cdm.CYTOGENETICS:
             raise RecordError(f"unknown cytogenetic finding {code!r}")

@@ -177,16 +177,32 @@ class LabRange:
         if lab is None:
             raise InputError(f"unknown lab {self.lab!r}", hint="use a LOINC code or key from docs/cdm.md")
         conversion = factor(lab, normalise_unit(self.unit)) if self.unit else 1.0
-        parts: list[str] = ["system = 'loinc' AND code = ?"]
-        params: list[Any] = [lab.loinc]
-        if self.low is not None:
-            parts.append("value_num >= ?")
-            params.append(self.low * conversion - 1e-9)
-        if self.high is not None:
-            parts.append("value_num <= ?")
-            params.append(self.high * conversion + 1e-9)
+        low = None if self.low is None else self.low * conversion
+        high = None if self.high is None else self.high * conversion
+        bounds, params = lab_bounds("", low, high)
         when, when_params = self.window.point("start_date")
-        return _facts("lab", " AND ".join([*parts, when]), [*params, *when_params])
+        where = f"system = 'loinc' AND code = ? AND {bounds} AND {when}"
+        return _facts("lab", where, [lab.loinc, *params, *when_params])
+
+
+def lab_bounds(
+    alias: str, low: float | None, high: float | None, low_open: bool = False, high_open: bool = False
+) -> Sql:
+    """SQL for "the lab value is certainly within the bounds". A result reported with a FHIR comparator
+    (value_code "<", "<=", ">", ">=": "<0.1 g/dL", below what the method detects) is a bound itself: "<0.5"
+    meets "at most 0.5" but never "at least 0.1", and ">0.5" the reverse. The 1e-9 keeps a value converted
+    between units (100 g/L is 10 g/dL) equal to the bound it was given in."""
+    value, cmp = f"{alias}value_num", f"coalesce({alias}value_code, '')"
+    parts, params = ["TRUE"], []
+    if low is not None:
+        met = f"({value} > ? OR ({cmp} = '>' AND {value} >= ?))" if low_open else f"{value} >= ?"
+        parts.append(f"{cmp} NOT IN ('<', '<=') AND {met}")
+        params += [low, low - 1e-9] if low_open else [low - 1e-9]
+    if high is not None:
+        met = f"({value} < ? OR ({cmp} = '<' AND {value} <= ?))" if high_open else f"{value} <= ?"
+        parts.append(f"{cmp} NOT IN ('>', '>=') AND {met}")
+        params += [high, high + 1e-9] if high_open else [high + 1e-9]
+    return " AND ".join(parts), params
 
 
 @dataclass(frozen=True)

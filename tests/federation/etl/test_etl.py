@@ -255,3 +255,23 @@ def test_platelets_in_giga_per_litre_load_through_the_etl(
     assert not report.rejected
     stored = store.con.execute("SELECT value_num, unit FROM fact WHERE code = '777-3' ORDER BY 1").fetchall()
     assert stored == [(90.0, "10*9/L"), (150.0, "10*9/L")]
+
+
+def test_a_lab_value_reported_as_a_bound_loads_as_one(
+    home: SiteHome, store: SiteStore, export: Path, tmp_path: Path
+) -> None:
+    """ "<10" in a value column (below what the analyser counts) was quarantined as "not a number"."""
+    pat = (export / "patients.csv").read_text().splitlines()
+    mrn = pat[1].split(",")[0]
+    (tmp_path / "patients.csv").write_text("\n".join(pat) + "\n")
+    rows = [f"{mrn},2020-01-01,,LAB,PLT,<10,10^9/l", f"{mrn},2020-02-01,,LAB,PLT,\u2265 1000,10^9/l"]
+    header = (export / "events.csv").read_text().splitlines()[0]
+    (tmp_path / "events.csv").write_text(
+        "\n".join([header, *rows, f"{mrn},2020-03-01,,LAB,PLT,<<3,10^9/l"]) + "\n"
+    )
+    report = run_etl(home, store, load_mapping(MAPPING), _csvs(tmp_path))
+    assert [why for _, why in report.rejected] == ["platelets: '<<3' is not a number"]
+    stored = store.con.execute(
+        "SELECT value_num, value_code FROM fact WHERE code = '777-3' ORDER BY 1"
+    ).fetchall()
+    assert stored == [(10.0, "<"), (1000.0, ">=")]

@@ -3,14 +3,18 @@ synthetic patients of all three use cases."""
 
 from __future__ import annotations
 
+import json
+import random
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from federation.cdm import build
 from federation.cdm import codes as cdm
 from federation.criteria import parse_criteria
 from federation.site import evaluate
@@ -31,8 +35,25 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SiteStore, 
         for i, uc in enumerate(cdm.USE_CASES):
             synthesize(uc, 1, 120, 100 + i, root / uc)
             store.load([root / uc / "site-1" / "fhir"])
+        store.load([_bounded_results(store, root / "bounded.ndjson")])
     with SiteStore(root / "store.duckdb", terminology=Terminology.load(), read_only=True) as store:
         yield store, CohortIndex(store)
+
+
+def _bounded_results(store: SiteStore, path: Path) -> Path:
+    """Lab results reported as bounds ("<0.1", ">=400"), as laboratories report values beyond what the
+    method measures: the synthetic cohorts have none, and the index reads them as the SQL does."""
+    rng = random.Random(7)
+    lines = []
+    for n, pid in enumerate(sorted(store.patient_ids())[::3]):
+        loinc = rng.choice(sorted(LAB_RANGES))
+        low, high = LAB_RANGES[loinc]
+        res = build.lab(f"bound-{n}", pid, cdm.LAB_BY_LOINC[loinc], round(rng.uniform(low, high), 1),
+                        cdm.LAB_BY_LOINC[loinc].unit, f"20{rng.randint(10, 24)}-0{rng.randint(1, 9)}-15")  # fmt: skip
+        res["valueQuantity"]["comparator"] = rng.choice(["<", "<=", ">", ">="])
+        lines.append(json.dumps(res))
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 dates = st.dates(date(1990, 1, 1), date(2026, 12, 31)).map(date.isoformat)
@@ -115,6 +136,21 @@ def test_index_counts_what_sql_counts(site: tuple[SiteStore, CohortIndex], doc: 
     store, index = site
     q = parse_criteria(doc)
     assert index.count(q, TODAY) == evaluate.count(store, q, TODAY), q.canonical()
+
+
+def test_results_reported_as_bounds_count_alike_at_their_own_value(
+    site: tuple[SiteStore, CohortIndex],
+) -> None:
+    store, index = site
+    rows = store.con.execute(
+        "SELECT DISTINCT code, value_num FROM fact WHERE kind = 'lab' AND value_code IN ('<', '<=', '>', '>=')"
+    ).fetchall()
+    assert len(rows) > 50
+    for loinc, value in rows[:30]:
+        for comparator in ("<", "<=", ">", ">=", "="):
+            lab = {"type": "lab", "loinc": loinc, "comparator": comparator, "value": value}
+            q = parse_criteria({"inclusion": [[{**lab, "unit": cdm.LAB_BY_LOINC[loinc].unit}]]})
+            assert index.count(q, TODAY) == evaluate.count(store, q, TODAY), q.canonical()
 
 
 def test_the_questions_are_not_trivial(site: tuple[SiteStore, CohortIndex]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from federation.cdm import build
+from federation.cdm import codes as cdm
 from federation.cdm.codes import LAB_BY_KEY
 from federation.criteria import parse_criteria
 from federation.site import evaluate
@@ -300,3 +301,36 @@ def test_dates_in_the_other_fhir_choices_are_read(store: SiteStore, tmp_path: Pa
     assert ids(store, {"inclusion": [[{"type": "medication", "atc": "L01BC07"}]]}) == ["p"]
     dates = store.con.execute("SELECT start_date::VARCHAR FROM fact WHERE kind = 'lab' ORDER BY 1").fetchall()
     assert dates == [("2020-01-01",), ("2021-03-04",)]
+
+
+def test_a_result_reported_as_a_bound_counts_only_where_the_bound_settles_it(
+    store: SiteStore, tmp_path: Path
+) -> None:
+    """M-protein "<0.5 g/dL" (below what electrophoresis measures) was read as 0.5: it met "M-protein at
+    least 0.5 g/dL", the usual definition of measurable myeloma, though the patient's value is below it."""
+    mp = cdm.LAB_BY_KEY["m_protein"]
+    below = build.lab("u-mp", "u", mp, 0.5, "g/dL", "2020-01-01")
+    below["valueQuantity"]["comparator"] = "<"
+    above = build.lab("v-mp", "v", mp, 3.0, "g/dL", "2020-01-01")
+    above["valueQuantity"]["comparator"] = ">="
+    exact = build.lab("w-mp", "w", mp, 0.5, "g/dL", "2020-01-01")
+    patients = [build.patient(pid, "male", "1950-01") for pid in "uvw"]
+    _load(store, tmp_path, [*patients, below, above, exact])
+
+    def lab(**bounds: Any) -> list[str]:
+        return ids(store, {"inclusion": [[{"type": "lab", "loinc": mp.loinc, "unit": "g/dL", **bounds}]]})
+
+    assert lab(min=0.5) == ["v", "w"]  # measurable disease: not u
+    assert lab(max=0.5) == ["u", "w"]
+    assert lab(comparator="<", value=0.5) == ["u"]  # "<0.5" is below 0.5; 0.5 itself is not
+    assert lab(comparator=">", value=3.0) == []  # ">=3.0" may be 3.0
+    assert lab(comparator=">=", value=3.0) == ["v"]
+    assert lab(min=0.1, max=5) == ["w"]  # neither bound settles u or v
+
+
+def test_a_comparator_fhir_does_not_define_is_refused(store: SiteStore, tmp_path: Path) -> None:
+    hb = build.lab("u-hb", "u", HB, 5.0, "g/dL", "2020-01-01")
+    hb["valueQuantity"]["comparator"] = "~"
+    with pytest.raises(LoadFailed) as exc:
+        _load(store, tmp_path, [build.patient("u", "male", "1950-01"), hb])
+    assert "valueQuantity.comparator '~' is not <, <=, > or >=" in str(exc.value.details)
