@@ -163,6 +163,9 @@ def site_load(
         err.print(f"note: skipped {where} ({why})")
     if report.narratives_dropped:
         err.print(f"note: narrative (text.div) of {report.narratives_dropped} resource(s) not stored")
+    if report.passed_over:
+        types = ", ".join(f"{rtype}: {n}" for rtype, n in sorted(report.passed_over.items()))
+        err.print(f"note: passed over resources of types the CDM does not use ({types})", highlight=False)
     if report.not_counted:
         reasons = ", ".join(f"{why}: {n}" for why, n in sorted(report.not_counted.items()))
         err.print(f"note: stored but not counted, as their status says ({reasons})", highlight=False)

@@ -8,6 +8,7 @@ datatype rule; the ETL does full fhir.resources validation (see docs/cdm.md, "Wh
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -164,6 +165,21 @@ def _present(res: Json) -> str:
     raise RecordError("valueCodeableConcept: expected LOINC LA9633-4 (present) or LA9634-2 (absent)")
 
 
+class OutsideCdm(RecordError):
+    """A FHIR resource of a type the CDM does not use (Practitioner, OperationOutcome): passed over."""
+
+
+@functools.lru_cache(maxsize=256)
+def is_fhir_resource(name: str) -> bool:
+    from fhir.resources.R4B import get_fhir_model_class  # 0.2 s: only for a type outside the CDM
+    from fhir.resources.R4B.resource import Resource
+
+    try:
+        return issubclass(get_fhir_model_class(name), Resource)
+    except (ValueError, TypeError):
+        return False
+
+
 CodeCheck = Callable[[str, str], bool]
 
 
@@ -179,7 +195,13 @@ def flatten(res: Any, known: CodeCheck) -> Flattened:
         raise RecordError("not a JSON object")
     rtype = res.get("resourceType")
     if rtype not in SUPPORTED:
-        raise RecordError(f"resource type {rtype!r} is not part of the CDM ({', '.join(SUPPORTED)})")
+        if rtype == "Bundle":
+            raise RecordError("a Bundle inside a file of resources: load it as a file of its own (.json)")
+        if isinstance(rtype, str) and is_fhir_resource(rtype):
+            raise OutsideCdm(rtype)
+        raise RecordError(
+            f"resource type {rtype!r} is neither FHIR R4B nor used by the CDM ({', '.join(SUPPORTED)})"
+        )
     rid = res.get("id")
     if not isinstance(rid, str) or not _ID.match(rid):
         raise RecordError(f"{rtype}: id {rid!r} is missing or not a FHIR id")

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from federation.site.flatten import RecordError, flatten
+from federation.site.flatten import OutsideCdm, RecordError, flatten
 from federation.site.reader import Inputs, expand, read_items
 from federation.site.statuses import not_counted
 from federation.site.terminology import Terminology
@@ -74,6 +74,8 @@ class LoadReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # files passed over in folders, and why
     # resources stored without facts, as their status says (statuses.py), by reason
     not_counted: dict[str, int] = field(default_factory=dict)
+    # resources of FHIR types the CDM does not use, by type: read, not stored
+    passed_over: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +86,7 @@ class LoadReport:
             "narratives_dropped": self.narratives_dropped,
             "skipped": [{"where": where, "reason": reason} for where, reason in self.skipped],
             "not_counted": dict(sorted(self.not_counted.items())),
+            "passed_over": dict(sorted(self.passed_over.items())),
         }
 
 
@@ -171,6 +174,9 @@ class SiteStore:
                 continue
             try:
                 rtype, rid, pid, rfacts, prow = flatten(obj, known)
+            except OutsideCdm as exc:  # a Practitioner in a FHIR server's export: not wrong, not used
+                report.passed_over[exc.message] = report.passed_over.get(exc.message, 0) + 1
+                continue
             except RecordError as exc:
                 report.rejected.append((where, exc.message))
                 continue

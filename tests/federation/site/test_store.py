@@ -57,6 +57,26 @@ def test_bundle_input(store: SiteStore, tmp_path: Path) -> None:
     assert store.load([tmp_path / "b.json"]).loaded == 3
 
 
+def test_a_server_export_with_resources_the_cdm_does_not_use_loads_the_rest(
+    store: SiteStore, tmp_path: Path
+) -> None:
+    """A FHIR server's search answer carries an OperationOutcome entry, and its exports Practitioners and
+    Organizations: each failed the whole load as "not part of the CDM"."""
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "information", "code": "informational"}],
+    }
+    others = [{"resourceType": "Practitioner", "id": "dr1"}, {"resourceType": "Organization", "id": "o1"}]
+    entries = [{"resource": r, "search": {"mode": "match"}} for r in [*_good(), *others]]
+    entries.append({"resource": outcome, "search": {"mode": "outcome"}})
+    bundle = {"resourceType": "Bundle", "type": "searchset", "entry": entries}
+    (tmp_path / "search.json").write_text(json.dumps(bundle))
+    report = store.load([tmp_path / "search.json"])
+    assert report.loaded == 3 and not report.rejected
+    assert report.passed_over == {"OperationOutcome": 1, "Organization": 1, "Practitioner": 1}
+    assert store.stats()["resources"] == {"Condition": 1, "Observation": 1, "Patient": 1}
+
+
 def _lab_line(rid: str, number: str) -> str:
     """An NDJSON line of a haemoglobin result whose value is `number`, written as is."""
     line = json.dumps(build.lab(rid, "p1", HB, 9.25, "g/dL", "2020-01-01"))
@@ -66,7 +86,8 @@ def _lab_line(rid: str, number: str) -> str:
 
 BAD_CASES = {
     "malformed_json": ('{"resourceType": "Patient", "id": ', "malformed JSON"),
-    "wrong_type": ({"resourceType": "Medication", "id": "m1"}, "not part of the CDM"),
+    "wrong_type": ({"resourceType": "Medicaton", "id": "m1"}, "neither FHIR R4B nor used by the CDM"),
+    "bundle_line": ({"resourceType": "Bundle", "id": "b1", "type": "collection"}, "load it as a file of its own"),
     "not_a_resource": ("[1, 2]", "not a JSON object"),
     "unknown_loinc": (
         {**build.lab("x1", "p1", HB, 9.0, "g/dL", "2020-01-01"), "code": {"coding": [
