@@ -119,11 +119,18 @@ def _kind(value: Any) -> str:
     )
 
 
+# FHIR's literal reference: relative or on a server's base URL, optionally to one version of the patient
+_PATIENT_REF = re.compile(
+    r"(?:https?://[^\s/]+(?:/[^\s/]+)*/)?Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?"
+)
+
+
 def _subject(res: Json) -> str:
     ref = res.get("subject", {}).get("reference") if isinstance(res.get("subject"), dict) else None
-    if not isinstance(ref, str) or not ref.startswith("Patient/") or not _ID.match(ref[8:]):
-        raise RecordError("subject: needs a reference Patient/<id>")
-    return ref[8:]
+    match = _PATIENT_REF.fullmatch(ref) if isinstance(ref, str) else None
+    if not match:
+        raise RecordError("subject: needs a reference Patient/<id> (or <server base>/Patient/<id>)")
+    return match.group(1)
 
 
 def _gene(comp: Any) -> str:

@@ -1,7 +1,8 @@
 """Resources that record something that did not happen, or that was recorded in error.
 
 FHIR keeps such records rather than deleting them: a diagnosis that was refuted, a lab cancelled before
-it ran, a medication not taken, a procedure not done, a resource entered in error. Their codes and dates
+it ran or reported with a dataAbsentReason instead of a value, a medication not taken, a procedure not
+done, a resource entered in error. Their codes and dates
 say nothing true about the patient, so they give no facts: a count of "patients with myeloma" must not
 include one whose myeloma was ruled out. The codes are FHIR R4's required value sets
 (hl7.org/fhir/R4/valueset-*-status.html); the ICD-10-GM certainty "A" (ausgeschlossen, ruled out) is the
@@ -32,11 +33,19 @@ def not_counted(res: dict[str, Any]) -> str | None:
     if rtype == "Condition":
         return _condition(res)
     status = res.get("status")
-    if status is None:
-        return None
-    if not isinstance(status, str):
+    if status is not None and not isinstance(status, str):
         raise ValueError("status: must be a code (a JSON string)")
-    return f"status {status}" if status in NOT_HAPPENED.get(str(rtype), ()) else None
+    if status in NOT_HAPPENED.get(str(rtype), ()):
+        return f"status {status}"
+    if (
+        rtype == "Observation"
+        and "dataAbsentReason" in res
+        and not any(key.startswith("value") for key in res)
+    ):
+        return (
+            "dataAbsentReason (no value)"  # "not performed", "error", "asked but unknown": nothing measured
+        )
+    return None
 
 
 def _condition(res: dict[str, Any]) -> str | None:

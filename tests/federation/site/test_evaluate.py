@@ -334,3 +334,43 @@ def test_a_comparator_fhir_does_not_define_is_refused(store: SiteStore, tmp_path
     with pytest.raises(LoadFailed) as exc:
         _load(store, tmp_path, [build.patient("u", "male", "1950-01"), hb])
     assert "valueQuantity.comparator '~' is not <, <=, > or >=" in str(exc.value.details)
+
+
+def test_a_lab_with_a_data_absent_reason_loads_and_is_not_counted(store: SiteStore, tmp_path: Path) -> None:
+    """A result the laboratory could not give (dataAbsentReason "error", no value) failed the whole load
+    as "needs valueQuantity.value"."""
+    hb = build.lab("n-hb", "n", HB, 5.0, "g/dL", "2020-01-01")
+    del hb["valueQuantity"]
+    hb["dataAbsentReason"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                                          "code": "error"}]}  # fmt: skip
+    report = _load(store, tmp_path, [build.patient("n", "male", "1950-01"), hb])
+    assert report.loaded == 2 and report.not_counted == {"dataAbsentReason (no value)": 1}
+    assert ids(store, {"inclusion": [[{"type": "lab", "loinc": HB.loinc, "max": 20, "unit": "g/dL"}]]}) == []
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["Patient/n", "https://fhir.hospital.example/fhir/Patient/n", "Patient/n/_history/3",
+     "http://ehr.example/base/R4/Patient/n/_history/1"],
+)  # fmt: skip
+def test_a_subject_on_the_servers_base_url_or_of_one_version_is_the_patient(
+    store: SiteStore, tmp_path: Path, reference: str
+) -> None:
+    """Server exports write absolute and versioned references; each was refused as no Patient reference."""
+    dx_n = {**build.diagnosis("n-dx", "n", "mm", "IgG", "2017-01-01"), "subject": {"reference": reference}}
+    assert not _load(store, tmp_path, [build.patient("n", "male", "1950-01"), dx_n]).rejected
+    assert ids(store, {"inclusion": [[dx("C90")]]}) == ["n"]
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["Patient/", "Practitioner/n", "urn:uuid:0b5f", "Patient/n/x", "ftp://h/Patient/n", "https://h/Patient/n?x=1",
+     "https://h/ /Patient/n", "/" * 5000 + "Patient/n"],
+)  # fmt: skip
+def test_a_subject_that_is_no_patient_reference_is_refused(
+    store: SiteStore, tmp_path: Path, reference: str
+) -> None:
+    dx_n = {**build.diagnosis("n-dx", "n", "mm", "IgG", "2017-01-01"), "subject": {"reference": reference}}
+    with pytest.raises(LoadFailed) as exc:
+        _load(store, tmp_path, [build.patient("n", "male", "1950-01"), dx_n])
+    assert "subject: needs a reference Patient/<id>" in str(exc.value.details)
