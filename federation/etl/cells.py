@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from federation.site.flatten import RecordError
+from federation.site.elements import RecordError
 from registry.errors import InputError
 
 SEPARATORS = {",": ",", ";": ";", "tab": "\t", "\t": "\t", "|": "|"}

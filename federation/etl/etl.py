@@ -25,7 +25,8 @@ from federation.cdm import codes as cdm
 from federation.cdm.units import ucum_code
 from federation.etl.cells import Cells
 from federation.etl.pseudo import Pseudonymiser
-from federation.site.flatten import RecordError, flatten
+from federation.site.elements import RecordError
+from federation.site.flatten import flatten
 from federation.site.home import SiteHome
 from federation.site.store import SiteStore
 from registry.errors import InputError, UnreadableInput

@@ -8,7 +8,6 @@ datatype rule; the ETL does full fhir.resources validation (see docs/cdm.md, "Wh
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Callable
@@ -17,11 +16,24 @@ from typing import Any
 
 from federation.cdm import codes as cdm
 from federation.cdm.units import factor
+from federation.site.elements import (
+    Json,
+    OutsideCdm,
+    RecordError,
+    codings,
+    date_of,
+    element,
+    is_fhir_resource,
+    kind_of,
+    number,
+    parse_date,
+    repeated,
+    subject,
+)
 from federation.site.statuses import not_counted
-from registry import code_forms, json_text
+from registry import code_forms
 from registry.errors import InputError
 
-Json = dict[str, Any]
 # rid, idx, patient_id, rtype, kind, system, code, value_num, unit, value_code, start, end
 Fact = tuple[str, int, str, str, str, str, str, float | None, str, str, str, str]
 # patient_id, sex, birth_date, deceased_date, deceased (also when the date is unknown)
@@ -29,120 +41,17 @@ PatientRow = tuple[str, str, str, str, bool]
 
 SUPPORTED = ("Patient", "Condition", "Observation", "MedicationStatement", "Procedure", "Encounter")
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}\Z")
-_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 SEXES = ("male", "female", "other", "unknown")  # FHIR administrative gender
 
 
-class RecordError(InputError):
-    """One resource (or CSV row) that cannot be accepted; `where` says file:line."""
-
-    code = "bad_record"
-    hint = "fix or remove the reported records and load again; nothing was stored"
-
-
-_DATES: dict[str, str] = {}
-
-
-def parse_date(value: Any, what: str) -> str:
-    """A FHIR date/dateTime -> ISO date (partial dates -> first day), checked for validity."""
-    if isinstance(value, str):
-        hit = _DATES.get(value)
-        if hit is not None:
-            return hit
-        iso = _parse_date(value, what)
-        if len(_DATES) < 200000:
-            _DATES[value] = iso
-        return iso
-    raise RecordError(f"{what}: missing or not a string")
-
-
-def _parse_date(value: str, what: str) -> str:
-    if not isinstance(value, str):
-        raise RecordError(f"{what}: missing or not a string")
-    match = _DATE.match(value)
-    if not match or (len(value) > 10 and value[10] != "T"):
-        raise RecordError(f"{what}: {value!r} is not a FHIR date")
-    year, mo, day = int(match.group(1)), int(match.group(2) or 1), int(match.group(3) or 1)
-    try:
-        return date(year, mo, day).isoformat()
-    except ValueError as exc:
-        raise RecordError(f"{what}: {value!r} is not a valid date ({exc})") from None
-
-
-def _codings(cc: Any, what: str) -> list[tuple[str, str]]:
-    if not isinstance(cc, dict) or not isinstance(cc.get("coding"), list) or not cc["coding"]:
-        raise RecordError(f"{what}: needs a CodeableConcept with at least one coding")
-    out = []
-    for cd in cc["coding"]:
-        if not isinstance(cd, dict) or not isinstance(cd.get("code"), str) or not cd.get("system"):
-            raise RecordError(f"{what}: every coding needs system and code")
-        system = str(cd["system"])
-        out.append((cdm.SYSTEM_NAMES.get(system, system), cd["code"]))
-    return out
-
-
-def _repeated(res: Json, key: str) -> list[Any]:
-    """A repeating FHIR element: a JSON array (FHIR JSON never writes a repeating element as an object)."""
-    value = res.get(key)
-    if value is None or value == []:
-        return []
-    if not isinstance(value, list):
-        raise RecordError(f"{key}: must be a JSON array (a repeating FHIR element), not {_kind(value)}")
-    return value
-
-
-def _element(res: Any, key: str) -> Json:
-    """A single complex FHIR element (a Period, say): a JSON object, or {} when absent."""
-    value = res.get(key) if isinstance(res, dict) else None
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise RecordError(f"{key}: must be a JSON object, not {_kind(value)}")
-    return value
-
-
-def _number(value: Any, what: str) -> float:
-    """A JSON number as a finite float, or RecordError. Python's JSON reader also gives NaN, Infinity
-    and integers beyond a float's range, none of which is a measurement (NaN passed every range
-    check and was stored; a 400-digit integer crashed the load)."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise RecordError(f"{what}: needs a number, not {_kind(value)}")
-    try:
-        return json_text.finite(value)
-    except ValueError as exc:
-        raise RecordError(f"{what}: {exc}") from None
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number" if isinstance(value, int | float) else "null"
-    )
-
-
-# FHIR's literal reference: relative or on a server's base URL, optionally to one version of the patient
-_PATIENT_REF = re.compile(
-    r"(?:https?://[^\s/]+(?:/[^\s/]+)*/)?Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?"
-)
-
-
-def _subject(res: Json) -> str:
-    ref = res.get("subject", {}).get("reference") if isinstance(res.get("subject"), dict) else None
-    match = _PATIENT_REF.fullmatch(ref) if isinstance(ref, str) else None
-    if not match:
-        raise RecordError("subject: needs a reference Patient/<id> (or <server base>/Patient/<id>)")
-    return match.group(1)
-
-
 def _gene(comp: Any) -> str:
-    for system, code in _codings(
-        comp.get("valueCodeableConcept") if isinstance(comp, dict) else None, "gene"
-    ):
+    for system, code in codings(comp.get("valueCodeableConcept") if isinstance(comp, dict) else None, "gene"):
         if system == "hgnc" and code in cdm.HGNC_TO_GENE:
             return cdm.HGNC_TO_GENE[code]
         if system == "hgnc" and code == "HGNC:4827":
             return "HBB"
         raise RecordError(f"unknown gene code {system}|{code}")
-    raise RecordError("gene component without a code")  # pragma: no cover - _codings never returns []
+    raise RecordError("gene component without a code")  # pragma: no cover - codings never returns []
 
 
 _HGVS_P = re.compile(r"[cgp]\.[A-Za-z0-9_>*=+-]{1,58}\Z")
@@ -153,9 +62,9 @@ def _change(comps: list[Any]) -> str | None:
     for comp in comps:
         if not isinstance(comp, dict):
             continue
-        if dict(_codings(comp.get("code"), "component.code")).get("loinc") != cdm.AMINO_ACID_CHANGE:
+        if dict(codings(comp.get("code"), "component.code")).get("loinc") != cdm.AMINO_ACID_CHANGE:
             continue
-        value = dict(_codings(comp.get("valueCodeableConcept"), "component.valueCodeableConcept")).get("hgvs")
+        value = dict(codings(comp.get("valueCodeableConcept"), "component.valueCodeableConcept")).get("hgvs")
         if not isinstance(value, str) or not _HGVS_P.match(value):
             raise RecordError(f"amino acid change: {value!r} is not an HGVS change such as p.K700E")
         return value
@@ -163,28 +72,13 @@ def _change(comps: list[Any]) -> str | None:
 
 
 def _present(res: Json) -> str:
-    codes = dict(_codings(res.get("valueCodeableConcept"), "valueCodeableConcept"))
+    codes = dict(codings(res.get("valueCodeableConcept"), "valueCodeableConcept"))
     answer = codes.get("loinc")
     if answer == cdm.PRESENT:
         return "present"
     if answer == cdm.ABSENT:
         return "absent"
     raise RecordError("valueCodeableConcept: expected LOINC LA9633-4 (present) or LA9634-2 (absent)")
-
-
-class OutsideCdm(RecordError):
-    """A FHIR resource of a type the CDM does not use (Practitioner, OperationOutcome): passed over."""
-
-
-@functools.lru_cache(maxsize=256)
-def is_fhir_resource(name: str) -> bool:
-    from fhir.resources.R4B import get_fhir_model_class  # 0.2 s: only for a type outside the CDM
-    from fhir.resources.R4B.resource import Resource
-
-    try:
-        return issubclass(get_fhir_model_class(name), Resource)
-    except (ValueError, TypeError):
-        return False
 
 
 CodeCheck = Callable[[str, str], bool]
@@ -215,7 +109,7 @@ def flatten(res: Any, known: CodeCheck) -> Flattened:
     key = f"{rtype}/{rid}"
     if rtype == "Patient":
         return rtype, rid, rid, [], _patient(res, rid)
-    pid = _subject(res)
+    pid = subject(res)
     try:
         void = not_counted(res)
     except ValueError as exc:
@@ -230,36 +124,36 @@ def flatten(res: Any, known: CodeCheck) -> Flattened:
 
     if rtype == "Condition":
         # MII's German profile requires recordedDate and leaves the onset optional
-        onset = _date_of(res, "onsetDateTime", "onsetPeriod", "recordedDate")
-        categories = _repeated(res, "category")
-        cats = [code for _, code in _codings(categories[0], "category")] if categories else []
+        onset = date_of(res, "onsetDateTime", "onsetPeriod", "recordedDate")
+        categories = repeated(res, "category")
+        cats = [code for _, code in codings(categories[0], "category")] if categories else []
         kind = "outcome" if "outcome" in cats else "diagnosis"
         for system, code in _condition_codes(res, known):
             fact(kind, system, code, start=onset)
     elif rtype == "Observation":
         _observation(res, fact)
     elif rtype == "MedicationStatement":
-        period = _element(res, "effectivePeriod")
-        start = _date_of(res, "effectivePeriod", "effectiveDateTime")
+        period = element(res, "effectivePeriod")
+        start = date_of(res, "effectivePeriod", "effectiveDateTime")
         end = parse_date(period["end"], "effectivePeriod.end") if period.get("end") else ""
         if end and end < start:
             raise RecordError(f"effectivePeriod ends ({end}) before it starts ({start})")
-        for system, code in _codings(res.get("medicationCodeableConcept"), "medicationCodeableConcept"):
+        for system, code in codings(res.get("medicationCodeableConcept"), "medicationCodeableConcept"):
             if system == "atc" and code not in cdm.ATC_TO_MED:
                 raise RecordError(f"unknown ATC code {code!r}")
             fact("medication", system, code, start=start, end=end)
     elif rtype == "Procedure":
-        when = _date_of(res, "performedDateTime", "performedPeriod")
-        for system, code in _codings(res.get("code"), "code"):
+        when = date_of(res, "performedDateTime", "performedPeriod")
+        for system, code in codings(res.get("code"), "code"):
             fact("procedure", system, code, start=when)
     else:  # Encounter
-        period = _element(res, "period")
+        period = element(res, "period")
         start = parse_date(period.get("start"), "period.start")
         end = parse_date(period.get("end"), "period.end") if period.get("end") else ""
         if end and end < start:
             raise RecordError(f"period ends ({end}) before it starts ({start})")
-        reasons = _repeated(res, "reasonCode") or [None]
-        for system, code in _codings(reasons[0], "reasonCode"):
+        reasons = repeated(res, "reasonCode") or [None]
+        for system, code in codings(reasons[0], "reasonCode"):
             fact("encounter", system, code, start=start, end=end)
     return rtype, rid, pid, facts, None
 
@@ -282,14 +176,14 @@ def _patient(res: Json, rid: str) -> PatientRow:
         raise RecordError(f"deceasedDateTime {dead} is before birthDate {birth}")
     flag = res.get("deceasedBoolean")  # many systems know that, not when, a patient died
     if flag is not None and not isinstance(flag, bool):
-        raise RecordError(f"deceasedBoolean: must be true or false, not {_kind(flag)}")
+        raise RecordError(f"deceasedBoolean: must be true or false, not {kind_of(flag)}")
     return rid, sex, birth, dead, bool(dead) or flag is True
 
 
 def _observation(res: Json, fact: Callable[..., None]) -> None:
-    when = _date_of(res, "effectiveDateTime", "effectiveInstant", "effectivePeriod")
-    system, code = _observation_code(_codings(res.get("code"), "code"))
-    comps = _repeated(res, "component")
+    when = date_of(res, "effectiveDateTime", "effectiveInstant", "effectivePeriod")
+    system, code = _observation_code(codings(res.get("code"), "code"))
+    comps = repeated(res, "component")
     if system == "loinc" and code in cdm.LAB_BY_LOINC:
         lab = cdm.LAB_BY_LOINC[code]
         quantity = res.get("valueQuantity")
@@ -299,10 +193,10 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
             or isinstance(quantity["value"], bool)
         ):
             raise RecordError(f"{lab.key}: needs valueQuantity.value as a number")
-        raw = _number(quantity["value"], f"{lab.key}: valueQuantity.value")
+        raw = number(quantity["value"], f"{lab.key}: valueQuantity.value")
         unit = quantity.get("code") or quantity.get("unit") or ""
         if not isinstance(unit, str):
-            raise RecordError(f"{lab.key}: valueQuantity.code and .unit must be strings, not {_kind(unit)}")
+            raise RecordError(f"{lab.key}: valueQuantity.code and .unit must be strings, not {kind_of(unit)}")
         try:
             conversion = factor(lab, unit)
         except InputError as exc:
@@ -325,16 +219,16 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
     elif system == "fg-score":
         if code not in cdm.SCORES:
             raise RecordError(f"unknown score {code!r}")
-        quantity = _element(res, "valueQuantity")
+        quantity = element(res, "valueQuantity")
         if (
             not isinstance(quantity.get("value"), int | float)
             or isinstance(quantity["value"], bool)
             or quantity["value"] < 0
         ):
             raise RecordError(f"{code}: needs a non-negative valueQuantity.value")
-        score = _number(quantity["value"], f"{code}: valueQuantity.value")
-        interpretation = _repeated(res, "interpretation")
-        cat = str(_element(interpretation[0], "interpretation[0]").get("text", "")) if interpretation else ""
+        score = number(quantity["value"], f"{code}: valueQuantity.value")
+        interpretation = repeated(res, "interpretation")
+        cat = str(element(interpretation[0], "interpretation[0]").get("text", "")) if interpretation else ""
         fact("score", system, code, score, vcode=cat, start=when)
     elif system == "loinc" and code == cdm.REGION_STUDIED:
         if not comps:
@@ -346,7 +240,7 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
             raise RecordError("variant: needs a gene-studied component")
         gene = _gene(comps[0])
         if gene == "HBB":
-            geno = dict(_codings(res.get("valueCodeableConcept"), "valueCodeableConcept")).get(
+            geno = dict(codings(res.get("valueCodeableConcept"), "valueCodeableConcept")).get(
                 "fg-hbb-genotype"
             )
             if geno not in cdm.HBB_GENOTYPES:
@@ -357,7 +251,7 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
             for comp in comps[1:]:
                 vq = comp.get("valueQuantity") if isinstance(comp, dict) else None
                 if isinstance(vq, dict) and "value" in vq:
-                    vaf = _number(vq["value"], "variant allele frequency")
+                    vaf = number(vq["value"], "variant allele frequency")
             if vaf is not None and not 0 <= vaf <= 100:
                 raise RecordError(f"variant allele frequency {vaf} is outside 0-100 %")
             present = _present(res)
@@ -388,8 +282,8 @@ def _condition_codes(res: Json, known: CodeCheck) -> list[tuple[str, str]]:
     """The codings of a Condition in systems the CDM uses; codings in other systems (a hospital's own
     code beside ICD-10) are alternatives FHIR allows, and are passed over."""
     out = []
-    codings = _codings(res.get("code"), "code")
-    for system, written in codings:
+    given = codings(res.get("code"), "code")
+    for system, written in given:
         if system not in _CONDITION_SYSTEMS:
             continue
         code = written
@@ -403,19 +297,9 @@ def _condition_codes(res: Json, known: CodeCheck) -> list[tuple[str, str]]:
             raise RecordError(f"unknown {system} code {written!r}")
         out.append((system, code))
     if not out:
-        systems = ", ".join(sorted({system for system, _ in codings}))
+        systems = ", ".join(sorted({system for system, _ in given}))
         raise RecordError(
             f"code: no coding in a code system the CDM uses for conditions (ICD-10, ICD-10-GM, ORPHA, "
             f"SNOMED CT, fairgrid subtypes and outcomes); found {systems}"
         )
     return list(dict.fromkeys(out))  # ICD-10 and ICD-10-GM codings of one diagnosis give one fact
-
-
-def _date_of(res: Json, *keys: str) -> str:
-    """The first of the FHIR date choices `keys` that is present, as an ISO date; a key ending in
-    "Period" gives its start."""
-    for key in (key for key in keys if res.get(key) is not None):
-        if key.endswith("Period"):
-            return parse_date(_element(res, key).get("start"), f"{key}.start")
-        return parse_date(res[key], key)
-    raise RecordError(f"needs a date: one of {', '.join(keys)}")

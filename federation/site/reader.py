@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from federation.site.flatten import RecordError
+from federation.site.elements import RecordError
 from registry import json_text
 from registry.errors import UnreadableInput
 

@@ -22,7 +22,8 @@ from typing import Any
 
 import duckdb
 
-from federation.site.flatten import OutsideCdm, RecordError, flatten
+from federation.site.elements import OutsideCdm, RecordError
+from federation.site.flatten import flatten
 from federation.site.reader import Inputs, expand, read_items
 from federation.site.statuses import not_counted
 from federation.site.terminology import Terminology

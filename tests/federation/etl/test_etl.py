@@ -163,7 +163,7 @@ def test_an_export_with_semicolons_decimal_commas_and_european_dates_loads_as_th
 )
 def test_a_number_is_read_only_as_the_mapping_says(value: str, decimal: str, reason: str) -> None:
     from federation.etl.cells import Cells
-    from federation.site.flatten import RecordError
+    from federation.site.elements import RecordError
 
     with pytest.raises(RecordError, match=reason):
         Cells(decimal=decimal).number(value, "hemoglobin")

@@ -10,7 +10,8 @@ import pytest
 
 from federation.cdm import build
 from federation.cdm.codes import LAB_BY_KEY
-from federation.site.flatten import RecordError, flatten
+from federation.site.elements import RecordError
+from federation.site.flatten import flatten
 from federation.site.store import drop_narrative
 from federation.site.terminology import Terminology
 
