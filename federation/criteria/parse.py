@@ -167,7 +167,15 @@ def _diagnosis(c: dict[str, Any], at: str, known: Known | None) -> m.Diagnosis:
                 f"{at}/code", f"ORPHA codes are numbers (ORPHA:232 or 232), not {c['code']!r}"
             )
     if known is not None and not known(system, code):
-        raise CriteriaError(f"{at}/code", f"unknown {system} code {code!r} in the registry's terminologies")
+        who = code_forms.icd10_gm_to_who(code) if system == "icd10" else code
+        also = (
+            f"; as ICD-10-GM it refines WHO's {who}: ask for {who}"
+            if who != code and known(system, who)
+            else ""
+        )
+        raise CriteriaError(
+            f"{at}/code", f"unknown {system} code {code!r} in the registry's terminologies{also}"
+        )
     return m.Diagnosis(system, code, bool(c.get("descendants", True)), _within(c, at))
 
 

@@ -197,3 +197,15 @@ def test_an_icd10_code_without_its_dot_is_the_code() -> None:
 
     assert ask("icd10", "D469") == ask("icd10", "d46.9") == ask("ICD10", "D46.9")
     assert ask("orpha", "ORPHA_232") == ask("orpha", "orpha232") == ask("orpha", "232")
+
+
+def test_an_icd10_gm_code_is_refused_with_the_who_code_to_ask_for() -> None:
+    """German researchers write C90.00 (ICD-10-GM); the registry's terminology is WHO ICD-10."""
+    doc = {"inclusion": [[{"type": "diagnosis", "system": "icd10", "code": "C90.00"}]]}
+    with pytest.raises(
+        CriteriaError, match=r"unknown icd10 code 'C90.00' .*ICD-10-GM it refines WHO's C90.0: ask"
+    ):
+        parse_criteria(doc, known=lambda system, code: code == "C90.0")
+    doc["inclusion"][0][0]["code"] = "Q99.99"  # nothing to suggest where the WHO code is unknown too
+    with pytest.raises(CriteriaError, match=r"terminologies$"):
+        parse_criteria(doc, known=lambda system, code: code == "C90.0")
