@@ -117,6 +117,7 @@ def _local_name(iri: str) -> str:
 @dataclass(frozen=True)
 class Text:
     text: str
+    lang: str = ""  # the literal's language tag: the page marks text not in English (WCAG 3.1.2)
     kind: Literal["text"] = "text"
 
 
@@ -162,9 +163,33 @@ class _Renderer:
         return [t.object for t in self.rec.triples if t.subject == subject and t.predicate.value == pred]
 
     def text(self, pred: str, subject: ox.NamedNode | ox.BlankNode | None = None) -> str:
+        shown = self.shown(pred, subject)
+        return shown.value if shown is not None else ""
+
+    def shown(self, pred: str, subject: ox.NamedNode | ox.BlankNode | None = None) -> ox.Literal | None:
+        """The one text of `pred` the page leads with: the English (or untagged) one, else the first."""
         lits = [o for o in self.objects(subject or self.rec.subject, pred) if isinstance(o, ox.Literal)]
         en = [x for x in lits if (x.language or "en").startswith("en")]
-        return (en or lits)[0].value if lits else ""
+        return (en or lits)[0] if lits else None
+
+    def translations(self) -> list[tuple[str, list[Value]]]:
+        """The title and description in the other languages the record gives them: rows of their own,
+        since the heading and the lead paragraph show one language."""
+        rows: list[tuple[str, list[Value]]] = []
+        for pred, label in (
+            (DCT + "title", "Title in other languages"),
+            (DCT + "description", "Description in other languages"),
+        ):
+            shown = self.shown(pred)
+            others = [
+                o for o in self.objects(self.rec.subject, pred) if isinstance(o, ox.Literal) and o != shown
+            ]
+            if others:
+                texts = sorted(
+                    (Text(o.value, o.language or "") for o in others), key=lambda v: (v.lang, v.text)
+                )
+                rows.append((label, list[Value](texts)))
+        return rows
 
     def link(self, iri: str) -> Link:
         label = self.labels.get(iri) or (_local_name(iri) if iri.startswith(self.page.base_iri) else iri)
@@ -176,7 +201,7 @@ class _Renderer:
 
     def value(self, term: Any, depth: int = 0) -> Value:
         if isinstance(term, ox.Literal):
-            return Text(term.value)
+            return Text(term.value, term.language or "")
         if isinstance(term, ox.NamedNode):
             # a node of this record (`<record>#part`: a model's files, its run) is shown with its details
             own = term.value.startswith(self.rec.iri + "#")
@@ -208,7 +233,7 @@ class _Renderer:
             rows.setdefault(label, []).append(self.value(t.object))
         order = {label: i for i, label in enumerate(PREDICATE_LABELS.values())}
         keys = sorted(rows, key=lambda k: (order.get(k, len(order)), k))
-        return [(k, sorted(rows[k], key=lambda v: v.text)) for k in keys]
+        return [*self.translations(), *((k, sorted(rows[k], key=lambda v: v.text)) for k in keys)]
 
     def distributions(self) -> list[dict[str, Any]]:
         items = []
@@ -294,6 +319,12 @@ def _zenodo(rec: Record) -> dict[str, Link] | None:
     return out
 
 
+def _lang(lit: ox.Literal | None) -> str:
+    """A shown text's language for the page's lang attribute: "" where it is the page's own (English)."""
+    lang = lit.language if lit is not None else None
+    return "" if not lang or lang.startswith("en") else lang
+
+
 def render(page: Page) -> str:
     v = _Renderer(page)
     rec = page.record
@@ -305,7 +336,9 @@ def render(page: Page) -> str:
     return render_template(
         "landing.html.j2",
         title=record_title(rec),
+        title_lang=_lang(v.shown(DCT + "title")),
         description=v.text(DCT + "description"),
+        description_lang=_lang(v.shown(DCT + "description")),
         record=rec,
         canonical=safe_href(rec.iri),
         deprecated=(rev.reason or "no reason given") if rev is not None and rev.deprecated else None,

@@ -19,6 +19,9 @@ BASE = "https://w3id.org/fairgrid/"
 IRI = BASE + PUBLIC_DATASET
 SCHEMA_DATASET = ox.NamedNode("https://schema.org/Dataset")
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
+DESCRIPTION = ox.NamedNode("http://purl.org/dc/terms/description")
+KEYWORD = ox.NamedNode("http://www.w3.org/ns/dcat#keyword")
 FORMATS = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/ld+json": ox.RdfFormat.JSON_LD,
@@ -156,3 +159,44 @@ def test_landing_page_text_cannot_break_out_of_its_json_ld(fresh: Registry) -> N
     assert html.count("<script") == 1 and "<script>alert" not in html and "<!-- end" not in html
     titles = [q.object.value for q in _json_ld(html) if q.predicate.value.endswith("/name")]
     assert hostile in titles  # the text itself survives, escaped
+
+
+def test_a_landing_page_shows_every_language_the_record_gives(fresh: Registry) -> None:
+    """Titles and descriptions in French, Dutch or German were dropped from the page (it showed the English
+    one only), so a curator's translations could be read in the RDF alone."""
+    from tests.api.rest.test_writes import record_doc
+
+    iri = ox.NamedNode("https://w3id.org/fairgrid/dataset/multilingual")
+    doc = ox.parse(record_doc(fresh, iri.value, "Sickle cell registry"), format=ox.RdfFormat.TURTLE)
+    extra = [
+        ox.Triple(iri, TITLE, ox.Literal("Registre de la drépanocytose", language="fr")),
+        ox.Triple(iri, TITLE, ox.Literal("Sikkelcelziekte register", language="nl")),
+        ox.Triple(iri, DESCRIPTION, ox.Literal("Patients atteints de drépanocytose.", language="fr")),
+        ox.Triple(iri, KEYWORD, ox.Literal("drépanocytose", language="fr")),
+    ]
+    data = ox.serialize([*doc, *extra], format=ox.RdfFormat.TURTLE)
+    fresh.records.create(CURATOR, data, ox.RdfFormat.TURTLE)
+    html = client_for(fresh).get("/dataset/multilingual", headers={"Accept": "text/html"}).text
+    assert "<h1>Sickle cell registry</h1>" in html  # the English title leads, in the page's language
+    titles = re.search(r"<th>Title in other languages</th><td>(.*?)</td>", html)
+    assert titles is not None
+    assert titles.group(1).index('<span lang="fr">Registre de la drépanocytose</span>') < titles.group(
+        1
+    ).index('<span lang="nl">Sikkelcelziekte register</span>')
+    assert '<th>Description in other languages</th><td><span lang="fr">Patients atteints' in html
+    assert '<span lang="fr">drépanocytose</span> <span class="lang">(fr)</span>' in html  # the keyword
+
+
+def test_a_record_titled_in_one_other_language_marks_its_heading(fresh: Registry) -> None:
+    from tests.api.rest.test_writes import record_doc
+
+    iri = ox.NamedNode("https://w3id.org/fairgrid/dataset/french-only")
+    doc = [
+        t
+        if t.predicate != TITLE
+        else ox.Triple(t.subject, TITLE, ox.Literal("Registre de Leiden", language="fr"))
+        for t in ox.parse(record_doc(fresh, iri.value, "x"), format=ox.RdfFormat.TURTLE)
+    ]
+    fresh.records.create(CURATOR, ox.serialize(doc, format=ox.RdfFormat.TURTLE), ox.RdfFormat.TURTLE)
+    html = client_for(fresh).get("/dataset/french-only", headers={"Accept": "text/html"}).text
+    assert '<h1 lang="fr">Registre de Leiden</h1>' in html and "Title in other languages" not in html
