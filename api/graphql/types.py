@@ -16,6 +16,7 @@ from api.graphql.concepts import Concept, ContactPoint, Ctx, ModelFile, PeriodOf
 from api.graphql.inputs import RdfFormat
 from api.graphql.quality import Quality, quality_of
 from api.graphql.scalars import BigInt
+from api.graphql.texts import LanguageText
 from registry.model import DEPRECATION_REASON, Record
 from registry.rdf import COMMON_PREFIXES, serialize
 from registry.vocab import ADMS, DCAT, DCATAP, DCT, FG, FOAF, HEALTH, MLDCAT, SKOS, VCARD, Kind
@@ -41,6 +42,14 @@ class RecordNode:
     @strawberry.field
     def description(self) -> str | None:
         return rv.text(self.rec, DCT + "description")
+
+    @strawberry.field(description="The title in each language the record gives (`title`: the English one).")
+    def titles(self) -> list[LanguageText]:
+        return LanguageText.all(self.rec, DCT + "title")
+
+    @strawberry.field(description="The description in each language the record gives.")
+    def descriptions(self) -> list[LanguageText]:
+        return LanguageText.all(self.rec, DCT + "description")
 
     @strawberry.field
     def identifier(self) -> str | None:

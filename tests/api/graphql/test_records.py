@@ -182,3 +182,27 @@ def test_concepts_and_hierarchy(env: Env) -> None:
     )
     assert all(x["iri"].startswith("http://www.orpha.net/") for x in scoped["data"]["concepts"])
     assert error_codes(env.gql('{ concept(iri: "Z99.9") { label } }')) == ["not_found"]
+
+
+def test_titles_and_descriptions_in_every_language(env: Env) -> None:
+    """`title` gives one language; the French and Dutch titles a curator wrote could be had from the RDF only."""
+    from tests.api.rest.test_writes import record_doc
+    from tests.conftest import CURATOR
+
+    iri = ox.NamedNode(BASE + "dataset/multilingual")
+    title = ox.NamedNode("http://purl.org/dc/terms/title")
+    doc = list(ox.parse(record_doc(env.reg, iri.value, "Sickle cell registry"), format=ox.RdfFormat.TURTLE))
+    doc += [
+        ox.Triple(iri, title, ox.Literal("Sikkelcelziekte register", language="nl")),
+        ox.Triple(iri, title, ox.Literal("Registre de la drépanocytose", language="fr")),
+    ]
+    env.reg.records.create(CURATOR, ox.serialize(doc, format=ox.RdfFormat.TURTLE), ox.RdfFormat.TURTLE)
+    q = "query($iri: String!) { record(iri: $iri) { title titles { text language } descriptions { language } } }"
+    got = env.gql(q, {"iri": iri.value})["data"]["record"]
+    assert got["title"] == "Sickle cell registry"
+    assert got["titles"] == [
+        {"text": "Sickle cell registry", "language": "en"},
+        {"text": "Registre de la drépanocytose", "language": "fr"},
+        {"text": "Sikkelcelziekte register", "language": "nl"},
+    ]
+    assert [d["language"] for d in got["descriptions"]] == ["en"]
