@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -126,14 +127,26 @@ class Cells:
             raise
 
     def day(self, value: str, what: str) -> date:
+        """The day of a date cell. A time after the date (a timestamp, as lab and Excel exports write
+        dates: "2020-01-31 08:30:00", "2020-01-31T08:30+01:00") is left out, the day kept as written."""
         text = value.strip()
-        try:
-            if self.date_format == ISO:
-                return date.fromisoformat(text)
-            return datetime.strptime(text, self.date_format).date()
-        except ValueError:
-            shown = "YYYY-MM-DD" if self.date_format == ISO else self.date_format
-            raise RecordError(f"{what}: {value!r} is not a date ({shown}; csv.date_format)") from None
+        timestamp = _TIMESTAMP.fullmatch(text)
+        for candidate in (text, timestamp.group(1)) if timestamp else (text,):
+            try:
+                if self.date_format == ISO:
+                    return date.fromisoformat(candidate)
+                return datetime.strptime(candidate, self.date_format).date()
+            except ValueError:
+                continue
+        shown = "YYYY-MM-DD" if self.date_format == ISO else self.date_format
+        raise RecordError(f"{what}: {value!r} is not a date ({shown}; csv.date_format)")
+
+
+# A date, then a time of day and perhaps its UTC offset: 2020-01-31 08:30, 31.01.2020 08:30:15,5, ...T08:30Z
+_TIMESTAMP = re.compile(
+    r"(.{6,32}?)[T ]\s*(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d{1,9})?)?"
+    r"(?:\s?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d))?"
+)
 
 
 def _round_trips(fmt: str) -> bool:
