@@ -44,9 +44,31 @@ class EtlReport:
     rejected: list[tuple[str, str]] = field(default_factory=list)
 
 
+class _MappingLoader(yaml.SafeLoader):
+    """YAML with every key as written: local codes are text, and YAML 1.1 would read the keys 1 and 2
+    (sex as many national registries code it) as numbers, 010 as the octal 8, and NO or ON as booleans,
+    so that a code the mapping lists was then "unknown". A key given twice is refused, not overwritten."""
+
+
+def _keys_as_written(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    loader.flatten_mapping(node)
+    out: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):  # a list or a mapping as a key
+            raise yaml.constructor.ConstructorError(None, None, "a key must be text", key_node.start_mark)
+        if key_node.value in out:
+            why = f"the key {key_node.value!r} is given twice"
+            raise yaml.constructor.ConstructorError(None, None, why, key_node.start_mark)
+        out[key_node.value] = loader.construct_object(value_node, deep=True)
+    return out
+
+
+_MappingLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _keys_as_written)
+
+
 def load_mapping(path: Path) -> Json:
     try:
-        mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
+        mapping = yaml.load(path.read_text(encoding="utf-8"), Loader=_MappingLoader)  # noqa: S506 - a SafeLoader
     except OSError as exc:
         raise UnreadableInput(f"{path}: cannot read the mapping ({exc.strerror})") from exc
     except yaml.YAMLError as exc:

@@ -11,6 +11,7 @@ from federation.etl.pseudo import Pseudonymiser, age_band
 from federation.site.home import SiteHome
 from federation.site.store import SiteStore
 from federation.synth.run import synthesize
+from registry.errors import UnreadableInput
 
 MAPPING = Path(__file__).resolve().parents[3] / "federation" / "etl" / "mappings" / "synthetic.yaml"
 
@@ -275,3 +276,50 @@ def test_a_lab_value_reported_as_a_bound_loads_as_one(
         "SELECT value_num, value_code FROM fact WHERE code = '777-3' ORDER BY 1"
     ).fetchall()
     assert stored == [(10.0, "<"), (1000.0, ">=")]
+
+
+def test_local_codes_that_yaml_would_read_as_numbers_or_booleans_are_codes(
+    home: SiteHome, store: SiteStore, export: Path, tmp_path: Path
+) -> None:
+    """Sex coded 1 and 2 (as many national registries code it) was "unknown local sex code '1'", though the
+    mapping listed it: YAML 1.1 had read the key 1 as a number (010 as octal 8, NO and ON as booleans)."""
+    text = MAPPING.read_text()
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        text.replace(
+            "sex: {M: male, F: female, X: other, U: unknown}",
+            "sex: {1: male, 2: female, X: other, U: unknown}",
+        )
+        .replace("  result: {POS: true, NEG: false}", "  result: {YES: true, NO: false}")
+        .replace("    HGB: hemoglobin", "    010: hemoglobin")
+    )
+    rows = {name: (export / name).read_text().splitlines() for name in ("patients.csv", "events.csv")}
+    patients = [rows["patients.csv"][0]] + [
+        ",".join({"M": "1", "F": "2"}.get(cell, cell) for cell in line.split(","))
+        for line in rows["patients.csv"][1:]
+    ]
+    events = [
+        line.replace(",LAB,HGB,", ",LAB,010,").replace(",POS,", ",YES,").replace(",NEG,", ",NO,")
+        for line in rows["events.csv"]
+    ]
+    written = "\n".join(events)
+    assert (
+        ",LAB,010," in written and ",YES," in written and ",NO," in written and ",1," in "\n".join(patients)
+    )
+    (tmp_path / "patients.csv").write_text("\n".join(patients) + "\n")
+    (tmp_path / "events.csv").write_text(written + "\n")
+    report = run_etl(home, store, load_mapping(mapping), _csvs(tmp_path))
+    assert report.rejected == [] and report.loaded > 0
+    reference = SiteStore(tmp_path / "reference.duckdb", terminology=store.terms)
+    run_etl(home, reference, load_mapping(MAPPING), _csvs(export))
+    facts = "SELECT kind, system, code, value_num, value_code FROM fact ORDER BY ALL"
+    assert store.con.execute(facts).fetchall() == reference.con.execute(facts).fetchall()
+    sexes = "SELECT sex, count(*) FROM patient GROUP BY 1 ORDER BY 1"
+    assert store.con.execute(sexes).fetchall() == reference.con.execute(sexes).fetchall()
+
+
+def test_a_local_code_given_twice_in_the_mapping_is_refused(tmp_path: Path) -> None:
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPING.read_text().replace("    PLT: platelets", "    PLT: platelets\n    PLT: anc"))
+    with pytest.raises(UnreadableInput, match="the key 'PLT' is given twice"):
+        load_mapping(mapping)
