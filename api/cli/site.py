@@ -145,7 +145,10 @@ def site_resources(
 @site_app.command("load")
 @_handled
 def site_load(
-    paths: Annotated[list[Path], typer.Argument(help="NDJSON files, Bundle JSON files or directories")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="NDJSON files, Bundle JSON files (either also gzipped, .gz) or directories"),
+    ],
     home: HomeOpt,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="load good records, report bad")

@@ -6,11 +6,12 @@ file:line and keep the raw text of good NDJSON lines without re-serialising them
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from federation.site.elements import RecordError
 from registry import json_text
@@ -56,41 +57,91 @@ def expand(paths: list[Path]) -> Inputs:
     return Inputs(files, skipped)
 
 
+def _name(path: Path) -> str:
+    """The file's name without a .gz (Bulk Data exports and transfers compress NDJSON with gzip)."""
+    return path.name[:-3] if path.name.endswith(".gz") else path.name
+
+
+def _open(path: Path) -> BinaryIO:
+    fh = path.open("rb")
+    return cast(BinaryIO, gzip.GzipFile(fileobj=fh, mode="rb")) if path.name.endswith(".gz") else fh
+
+
 def _not_fhir(path: Path) -> str | None:
     """Why a file found in a folder is not FHIR input, or None when it is."""
-    if path.name.endswith((".ndjson", ".jsonl")):
+    if _name(path).endswith((".ndjson", ".jsonl")):
         return None
-    if not path.name.endswith(".json"):
-        return "not a .ndjson, .jsonl or .json file"
+    if not _name(path).endswith(".json"):
+        return "not a .ndjson, .jsonl or .json file, nor one gzipped (.gz)"
     try:
-        with path.open("rb") as fh:
+        with _open(path) as fh:
             head = fh.read(_SNIFF)
-    except OSError as exc:
-        raise UnreadableInput(f"{path}: cannot read ({exc.strerror})") from exc
+    except (OSError, EOFError) as exc:  # gzip says BadGzipFile (an OSError) or EOFError when cut short
+        raise UnreadableInput(f"{path}: cannot read ({_why(exc)})") from exc
     # FHIR JSON names its resourceType near the top; other JSON (a synth profile.json) does not.
     return None if b'"resourceType"' in head else f"no resourceType in its first {_SNIFF // 1024} KiB"
+
+
+def _why(exc: BaseException) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
 
 
 def read_items(files: list[Path], progress: Callable[[int], None] | None = None) -> Iterator[Item]:
     for path in files:
         try:
-            fh = path.open("rb")
+            fh = _open(path)
         except OSError as exc:
             raise UnreadableInput(f"{path}: cannot read ({exc.strerror})") from exc
-        with fh:
-            if path.name.endswith((".ndjson", ".jsonl")):
-                yield from _ndjson(path, fh, progress)
-            else:
-                data = fh.read()
-                if progress:
-                    progress(len(data))
-                yield from _json_document(path, data)
+        try:
+            with fh:
+                if _name(path).endswith((".ndjson", ".jsonl")):
+                    yield from _ndjson(path, fh, progress)
+                else:
+                    data = fh.read(MAX_DOCUMENT_BYTES + 1)
+                    if len(data) > MAX_DOCUMENT_BYTES:
+                        yield (
+                            str(path),
+                            RecordError(f"more than {MAX_DOCUMENT_BYTES:,} bytes in one JSON document"),
+                            None,
+                        )
+                        continue
+                    if progress:
+                        progress(path.stat().st_size)
+                    yield from _json_document(path, data)
+        except (OSError, EOFError) as exc:  # a gzip file that is corrupt or cut short
+            raise UnreadableInput(f"{path}: cannot read ({_why(exc)}); nothing was stored") from exc
+
+
+# A line, or a JSON document, past these is no CDM resource (a few KB) but a file inflating in memory: a
+# gzip file of a few MB can hold gigabytes.
+MAX_LINE_BYTES = 4_000_000
+MAX_DOCUMENT_BYTES = 512_000_000
+
+
+def _lines(fh: BinaryIO) -> Iterator[tuple[bytes, bool]]:
+    """(line, whole): a line longer than MAX_LINE_BYTES comes once, cut, with whole False."""
+    while line := fh.readline(MAX_LINE_BYTES + 1):
+        if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+            yield line, True
+            continue
+        while (rest := fh.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+            pass
+        yield line, False
 
 
 def _ndjson(path: Path, fh: BinaryIO, progress: Callable[[int], None] | None) -> Iterator[Item]:
-    for number, line in enumerate(fh, 1):
-        if progress:
+    raw = getattr(fh, "fileobj", None)  # a gzip file's: progress counts the file's own, compressed bytes
+    done = 0
+    for number, (line, whole) in enumerate(_lines(fh), 1):
+        if progress and raw is None:
             progress(len(line))
+        elif progress and raw is not None:
+            now = raw.tell()
+            progress(now - done)
+            done = now
+        if not whole:
+            yield f"{path}:{number}", RecordError(f"a line of more than {MAX_LINE_BYTES:,} bytes"), None
+            continue
         # utf-8-sig: a byte order mark before the first line is not part of its JSON
         text = line.decode("utf-8-sig" if number == 1 else "utf-8", errors="replace").strip()
         if not text:

@@ -105,7 +105,7 @@ def test_load_a_site_folder_as_synth_writes_it(tmp_path: Path) -> None:
     r = runner.invoke(app, ["site", "load", str(tmp_path / "site-1"), "--home", home])
     assert r.exit_code == 0, r.output
     assert f"skipped {tmp_path / 'site-1' / 'profile.json'} (no resourceType" in r.output
-    assert "csv/patients.csv (not a .ndjson, .jsonl or .json file)" in r.output
+    assert "csv/patients.csv (not a .ndjson, .jsonl or .json file, nor one gzipped (.gz))" in r.output
     stats = runner.invoke(app, ["site", "stats", "--home", home])
     assert '"patients": 10' in stats.output
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import date
 from pathlib import Path
@@ -10,11 +11,12 @@ import pytest
 
 from federation.cdm import build
 from federation.cdm.codes import LAB_BY_KEY
-from federation.site import queries
+from federation.site import queries, reader
 from federation.site.features import feature_table
 from federation.site.home import SiteHome
 from federation.site.store import LoadFailed, SiteStore
 from federation.site.terminology import Terminology
+from registry.errors import UnreadableInput
 
 HB = LAB_BY_KEY["hemoglobin"]
 PLT = LAB_BY_KEY["platelets"]
@@ -324,3 +326,49 @@ def test_a_store_from_before_the_deceased_column_still_reads_and_is_upgraded(
     with SiteStore(home.store_path, terminology=Terminology.fallback()) as writer:
         assert writer.con.execute("SELECT deceased FROM patient").fetchall() == [(True,)]
         assert _deaths(writer)["p1"][0] == 1
+
+
+def test_gzipped_ndjson_loads_as_the_plain_file(store: SiteStore, tmp_path: Path) -> None:
+    """Bulk Data exports and transfers compress NDJSON with gzip: a named .ndjson.gz was read as one broken
+    JSON document, and a folder skipped it as "not a .ndjson, .jsonl or .json file"."""
+    plain = _ndjson(tmp_path / "plain.ndjson", _good())
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "all.ndjson.gz").write_bytes(gzip.compress(plain.read_bytes()))
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in _good()]}
+    (tmp_path / "b.json.gz").write_bytes(gzip.compress(json.dumps(bundle).encode()))
+    ticks: list[int] = []
+    report = store.load([folder], progress=ticks.append)
+    assert (
+        report.loaded == 3 and not report.skipped and sum(ticks) == (folder / "all.ndjson.gz").stat().st_size
+    )
+    facts = _snapshot(store)[1:]  # patients and facts (a Bundle's resources keep another JSON text)
+    assert not store.load([tmp_path / "b.json.gz"]).rejected and _snapshot(store)[1:] == facts
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"not gzip at all", gzip.compress(b'{"resourceType": "Patient"}\n' * 50)[:-30]],
+    ids=["corrupt", "cut-short"],
+)
+def test_a_broken_gzip_file_is_refused_by_name_and_nothing_is_stored(
+    store: SiteStore, tmp_path: Path, data: bytes
+) -> None:
+    store.load([_ndjson(tmp_path / "first.ndjson", _good())])
+    before = _snapshot(store)
+    (tmp_path / "x.ndjson.gz").write_bytes(data)
+    with pytest.raises(UnreadableInput, match=r"x\.ndjson\.gz: cannot read .*nothing was stored"):
+        store.load([tmp_path / "x.ndjson.gz"])
+    assert _snapshot(store) == before
+
+
+def test_a_line_that_inflates_past_the_limit_is_a_bad_record_not_a_memory_blowup(
+    store: SiteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 1000)
+    lines = [json.dumps(r) for r in _good()]
+    lines.insert(1, '{"resourceType": "Patient", "id": "big", "x": "' + "a" * 5000 + '"}')
+    (tmp_path / "bomb.ndjson.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    report = store.load([tmp_path / "bomb.ndjson.gz"], strict=False)
+    assert report.loaded == 3
+    assert report.rejected == [(f"{tmp_path / 'bomb.ndjson.gz'}:2", "a line of more than 1,000 bytes")]
