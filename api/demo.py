@@ -17,6 +17,7 @@ from rich.text import Text
 from api.cli.output import data_console, styled
 from api.harvest_demo import harvest_demo_source
 from federation.site.demo import build_demo_sites
+from federation.site.export_sample import load_sample
 from registry.config import Settings
 from registry.identity import ANONYMOUS, local_operator
 from registry.search.port import Facet, SearchFilter, SearchQuery
@@ -41,7 +42,18 @@ def register(reg: Registry, label: str, paths: list[Path]) -> None:
 
 def setup_sites(home: Path) -> list[Path]:
     with console.status("synthesising three hospital sites and loading their stores"):
-        return build_demo_sites(home / "demo-sites")
+        described = build_demo_sites(home / "demo-sites")
+    report, myeloma, measurable = load_sample()
+    passed = ", ".join(f"{rtype} {n}" for rtype, n in sorted(report.passed_over.items()))
+    void = ", ".join(f"{why} {n}" for why, n in sorted(report.not_counted.items()))
+    console.print(
+        "a FHIR server export as hospitals send it (gzipped; ICD-10-GM; a lab's own code before LOINC; "
+        f"M-protein <0.5; a refuted diagnosis): {report.read} read, {report.loaded} loaded, "
+        f"{len(report.rejected)} rejected; not counted: {void}; passed over: {passed}; "
+        f"myeloma {myeloma} patients, measurable (M-protein >= 0.5 g/dL) {measurable}",
+        highlight=False,
+    )
+    return described
 
 
 def summary(reg: Registry) -> None:
