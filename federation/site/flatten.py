@@ -138,7 +138,7 @@ def flatten(res: Any, known: CodeCheck) -> Flattened:
         end = parse_date(period["end"], "effectivePeriod.end") if period.get("end") else ""
         if end and end < start:
             raise RecordError(f"effectivePeriod ends ({end}) before it starts ({start})")
-        for system, code in codings(res.get("medicationCodeableConcept"), "medicationCodeableConcept"):
+        for system, code in codings(*_medication(res)):
             if system == "atc" and code not in cdm.ATC_TO_MED:
                 raise RecordError(f"unknown ATC code {code!r}")
             fact("medication", system, code, start=start, end=end)
@@ -152,10 +152,28 @@ def flatten(res: Any, known: CodeCheck) -> Flattened:
         end = parse_date(period.get("end"), "period.end") if period.get("end") else ""
         if end and end < start:
             raise RecordError(f"period ends ({end}) before it starts ({start})")
-        reasons = repeated(res, "reasonCode") or [None]
-        for system, code in codings(reasons[0], "reasonCode"):
-            fact("encounter", system, code, start=start, end=end)
+        for reason in repeated(res, "reasonCode"):  # none: statuses.not_counted has passed it by
+            for system, code in codings(reason, "reasonCode"):
+                fact("encounter", system, code, start=start, end=end)
     return rtype, rid, pid, facts, None
+
+
+def _medication(res: Json) -> tuple[Any, str]:
+    """The medication's CodeableConcept: its own, or that of the Medication it contains and refers to
+    ("#med1"), as EHR exports write it."""
+    ref = element(res, "medicationReference").get("reference")
+    if res.get("medicationCodeableConcept") is not None or ref is None:
+        return res.get("medicationCodeableConcept"), "medicationCodeableConcept"
+    if not isinstance(ref, str) or not ref.startswith("#"):
+        raise RecordError(
+            f"medicationReference {ref!r}: the CDM reads the code from medicationCodeableConcept or from "
+            "a contained Medication (#id)"
+        )
+    inner = res.get("contained")
+    for med in inner if isinstance(inner, list) else []:
+        if isinstance(med, dict) and med.get("resourceType") == "Medication" and med.get("id") == ref[1:]:
+            return med.get("code"), "contained Medication.code"
+    raise RecordError(f"medicationReference {ref}: no contained Medication with that id")
 
 
 def _patient(res: Json, rid: str) -> PatientRow:

@@ -2,11 +2,11 @@
 
 FHIR keeps such records rather than deleting them: a diagnosis that was refuted, a lab cancelled before
 it ran or reported with a dataAbsentReason instead of a value, a medication not taken, a procedure not
-done, a resource entered in error. Their codes and dates
-say nothing true about the patient, so they give no facts: a count of "patients with myeloma" must not
-include one whose myeloma was ruled out. The codes are FHIR R4's required value sets
-(hl7.org/fhir/R4/valueset-*-status.html); the ICD-10-GM certainty "A" (ausgeschlossen, ruled out) is the
-German base profile's extension (fhir.de, StructureDefinition icd-10-gm-diagnosesicherheit).
+done, a resource entered in error. Their codes and dates say nothing true about the patient, so they
+give no facts: a count of "patients with myeloma" must not include one whose myeloma was ruled out. The
+codes are FHIR R4's required value sets (hl7.org/fhir/R4/valueset-*-status.html); the ICD-10-GM
+certainty "A" (ausgeschlossen, ruled out) is the German base profile's extension (fhir.de,
+StructureDefinition icd-10-gm-diagnosesicherheit).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ GM_RULED_OUT = "A"
 
 def not_counted(res: dict[str, Any]) -> str | None:
     """Why `res` gives no facts ("status not-done", "verificationStatus refuted", ...), or None when it
-    records something that happened. ValueError when a status element has the wrong JSON shape."""
+    records something that happened (an Encounter without a reasonCode happened, but gives the CDM
+    nothing to count). ValueError when a status element has the wrong JSON shape."""
     rtype = res.get("resourceType")
     if rtype == "Condition":
         return _condition(res)
@@ -37,14 +38,15 @@ def not_counted(res: dict[str, Any]) -> str | None:
         raise ValueError("status: must be a code (a JSON string)")
     if status in NOT_HAPPENED.get(str(rtype), ()):
         return f"status {status}"
+    # "not performed", "error", "asked but unknown": nothing measured
     if (
         rtype == "Observation"
         and "dataAbsentReason" in res
         and not any(key.startswith("value") for key in res)
     ):
-        return (
-            "dataAbsentReason (no value)"  # "not performed", "error", "asked but unknown": nothing measured
-        )
+        return "dataAbsentReason (no value)"
+    if rtype == "Encounter" and res.get("reasonCode") in (None, []):  # a visit, no reason the CDM reads
+        return "Encounter without reasonCode"
     return None
 
 

@@ -374,3 +374,38 @@ def test_a_subject_that_is_no_patient_reference_is_refused(
     with pytest.raises(LoadFailed) as exc:
         _load(store, tmp_path, [build.patient("n", "male", "1950-01"), dx_n])
     assert "subject: needs a reference Patient/<id>" in str(exc.value.details)
+
+
+def test_an_encounter_without_a_reason_loads_and_every_reason_counts(
+    store: SiteStore, tmp_path: Path
+) -> None:
+    """An outpatient visit without reasonCode failed the whole load (hospital exports hold thousands), and
+    only an encounter's first reasonCode was read."""
+    visit = build.encounter("e-visit", "e", "2020-01-01", "2020-01-01")
+    del visit["reasonCode"]
+    crisis = build.encounter("e-voc", "e", "2020-02-01", "2020-02-03")
+    crisis["reasonCode"].insert(
+        0, {"coding": [{"system": "https://hospital.example/reason", "code": "PAIN"}]}
+    )
+    report = _load(store, tmp_path, [build.patient("e", "male", "2001-01"), visit, crisis])
+    assert report.loaded == 3 and report.not_counted == {"Encounter without reasonCode": 1}
+    reasons = store.con.execute(
+        "SELECT system, code FROM fact WHERE kind = 'encounter' ORDER BY 1"
+    ).fetchall()
+    assert reasons == [("https://hospital.example/reason", "PAIN"), ("icd10", "D57.0")]
+
+
+def test_a_medication_given_as_a_contained_medication_counts(store: SiteStore, tmp_path: Path) -> None:
+    """EHR exports name the drug in a contained Medication (medicationReference "#med"): refused before."""
+    aza = build.medication("m-aza", "m", "azacitidine", "2018-02-01", "2018-12-31")
+    concept = aza.pop("medicationCodeableConcept")
+    aza["contained"] = [{"resourceType": "Medication", "id": "med", "code": concept}]
+    aza["medicationReference"] = {"reference": "#med"}
+    external = {**aza, "id": "m-ext", "medicationReference": {"reference": "Medication/123"}}
+    del external["contained"]
+    report = _load(store, tmp_path, [build.patient("m", "female", "1950-01"), aza])
+    assert not report.rejected
+    assert ids(store, {"inclusion": [[{"type": "medication", "atc": "L01BC07"}]]}) == ["m"]
+    with pytest.raises(LoadFailed) as exc:
+        _load(store, tmp_path, [external], "external.ndjson")
+    assert "medicationReference 'Medication/123': the CDM reads the code from" in str(exc.value.details)
