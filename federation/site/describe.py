@@ -75,7 +75,7 @@ def summarise(store: SiteStore, use_case: str, threshold: int) -> dict[str, Any]
             "SELECT date_diff('month', p.birth_date, coalesce(p.deceased_date, l.last)) // 12 FROM d_pat d "
             "JOIN patient p USING (patient_id) "
             "JOIN (SELECT patient_id, max(coalesce(end_date, start_date)) AS last "
-            "FROM fact GROUP BY 1) l USING (patient_id)"
+            "FROM fact GROUP BY 1) l USING (patient_id) WHERE p.birth_date IS NOT NULL"
         ).fetchall()
     ]
     span_ages = _kth(ages, threshold)

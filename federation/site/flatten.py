@@ -183,14 +183,15 @@ def _patient(res: Json, rid: str) -> PatientRow:
     sex = res.get("gender", "unknown")
     if not isinstance(sex, str) or sex not in SEXES:
         raise RecordError(f"gender {sex!r} is not one of {list(SEXES)}")
-    birth = parse_date(res.get("birthDate"), "birthDate")
+    # an export that leaves birth dates out (de-identified) still loads; age criteria pass such patients by
+    birth = parse_date(res["birthDate"], "birthDate") if res.get("birthDate") is not None else ""
     dead = parse_date(res["deceasedDateTime"], "deceasedDateTime") if res.get("deceasedDateTime") else ""
     today = date.today().isoformat()
     if birth > today:
         raise RecordError(f"birthDate {res['birthDate']} is in the future")
     if dead > today:
         raise RecordError(f"deceasedDateTime {res['deceasedDateTime']} is in the future")
-    if dead and dead < birth:
+    if dead and birth and dead < birth:
         raise RecordError(f"deceasedDateTime {dead} is before birthDate {birth}")
     flag = res.get("deceasedBoolean")  # many systems know that, not when, a patient died
     if flag is not None and not isinstance(flag, bool):

@@ -59,3 +59,21 @@ def test_small_cells_suppressed(store: SiteStore, cohorts: dict[str, Path], tmp_
     assert (ds, RDF.type, DCAT.Dataset) in g
     for p in (H.numberOfRecords, H.numberOfUniqueIndividuals, H.minTypicalAge, H.hasCodeValues, DCT.temporal):
         assert g.value(ds, p) is None
+
+
+def test_patients_without_birth_dates_are_described_without_ages(store: SiteStore, tmp_path: Path) -> None:
+    """A site whose export leaves birth dates out describes its patients; the age range is left out."""
+    import json
+
+    from federation.cdm import build
+    from federation.site.describe import summarise
+
+    res = []
+    for i in range(12):
+        patient = build.patient(f"p{i}", "male", "1950-01")
+        del patient["birthDate"]
+        res += [patient, build.diagnosis(f"p{i}-dx", f"p{i}", "mm", "IgG", "2017-01-01")]
+    (tmp_path / "in.ndjson").write_text("\n".join(json.dumps(r) for r in res) + "\n")
+    store.load([tmp_path / "in.ndjson"])
+    summary = summarise(store, "mm", 10)
+    assert summary is not None and summary["individuals"] == 12 and summary["ages"] is None

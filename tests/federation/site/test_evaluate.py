@@ -14,6 +14,7 @@ from federation.cdm import codes as cdm
 from federation.cdm.codes import LAB_BY_KEY
 from federation.criteria import parse_criteria
 from federation.site import evaluate
+from federation.site.cohort_index import CohortIndex
 from federation.site.home import SiteHome
 from federation.site.store import LoadFailed, SiteStore
 from federation.site.terminology import Terminology
@@ -409,3 +410,25 @@ def test_a_medication_given_as_a_contained_medication_counts(store: SiteStore, t
     with pytest.raises(LoadFailed) as exc:
         _load(store, tmp_path, [external], "external.ndjson")
     assert "medicationReference 'Medication/123': the CDM reads the code from" in str(exc.value.details)
+
+
+def test_a_patient_without_a_birth_date_loads_and_no_age_criterion_takes_them(
+    store: SiteStore, tmp_path: Path
+) -> None:
+    """An export that leaves birth dates out to de-identify failed the whole load ("birthDate: missing")."""
+    anonymous = build.patient("x", "female", "1950-01")
+    del anonymous["birthDate"]
+    res = [anonymous, build.diagnosis("x-dx", "x", "mm", "IgG", "2017-01-01"), build.patient("y", "male", "1950-01"),
+           build.diagnosis("y-dx", "y", "mm", "IgG", "2017-01-01")]  # fmt: skip
+    assert _load(store, tmp_path, res).loaded == 4
+    assert ids(store, {"inclusion": [[dx("C90")]]}) == ["x", "y"]
+    assert ids(store, {"inclusion": [[dx("C90")], [{"type": "age", "min": 0, "at": "diagnosis"}]]}) == ["y"]
+    assert ids(store, {"exclusion": [{"type": "age", "min": 0, "max": 150}], "inclusion": [[dx("C90")]]}) == [
+        "x"
+    ]
+    assert (
+        CohortIndex(store).count(
+            parse_criteria({"inclusion": [[dx("C90")], [{"type": "age", "min": 0}]]}), TODAY
+        )
+        == 1
+    )
