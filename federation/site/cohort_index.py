@@ -62,10 +62,14 @@ class CohortIndex:
     def __init__(self, store: SiteStore) -> None:
         con = store.con
         birth = "coalesce(date_diff('day', DATE '1970-01-01', birth_date), -2147483648)::INTEGER"
-        pats = con.execute(f"SELECT coalesce(sex, ''), {birth} FROM patient ORDER BY patient_id").fetchall()
+        death = birth.replace("birth_date", "deceased_date")
+        pats = con.execute(
+            f"SELECT coalesce(sex, ''), {birth}, {death} FROM patient ORDER BY patient_id"
+        ).fetchall()
         self.n = len(pats)
         self.sex = np.array([p[0] for p in pats], dtype=object)
         self.birth = np.array([p[1] for p in pats], dtype=np.int32)
+        self.death = np.array([p[2] for p in pats], dtype=np.int32)
         self.birth_month = CALENDAR.months(self.birth)
         keys = "SELECT DISTINCT kind, coalesce(system, ''), code FROM fact ORDER BY 1, 2, 3"
         self.keys = [tuple(r) for r in con.execute(keys).fetchall()]
@@ -203,7 +207,12 @@ class CohortIndex:
             codes, prefixes = self._codes(c, self.terms)
             return self._events(self._matching("diagnosis", c.system, codes, prefixes), c.within, anchor)
         if isinstance(c, m.Age):
-            at = anchor if c.at == "diagnosis" else np.full(self.n, _day(today), dtype=np.int32)
+            now = np.full(self.n, _day(today), dtype=np.int32)  # a patient who died is as old as at death
+            at = (
+                anchor
+                if c.at == "diagnosis"
+                else np.where(self.death != NULL_DAY, np.minimum(now, self.death), now)
+            )
             ok = (self.birth != NULL_DAY) & (at != NULL_DAY)
             # DuckDB's date_diff('month', birth, at): the difference of the month parts, whatever the days
             age = np.floor((CALENDAR.months(at) - self.birth_month) / 12)

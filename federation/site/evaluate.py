@@ -75,7 +75,12 @@ def _age(c: m.Age, today: date) -> Sql:
             [],
         )
     else:
-        age, src, params = "date_diff('month', p.birth_date, ?::DATE) / 12", "patient p", [today]
+        # age today, or at death: a patient who died at 40 is not "70 today"
+        age, src = (
+            "date_diff('month', p.birth_date, least(?::DATE, coalesce(p.deceased_date, ?::DATE))) / 12",
+            "patient p",
+        )
+        params = [today, today]
     parts: list[str] = []
     args: list[Any] = []
     if c.min is not None:

@@ -140,14 +140,15 @@ class AgeBetween:
                 hint="e.g. --min-age 18 --max-age 65",
             )
         at = self.at or date.today()
-        age = "date_diff('month', birth_date, ?::DATE) / 12"
+        # the age at `at`, or at death for a patient who died before
+        age = "date_diff('month', birth_date, least(?::DATE, coalesce(deceased_date, ?::DATE))) / 12"
         parts, params = [], []
         if self.min_age is not None:
             parts.append(f"floor({age}) >= ?")
-            params += [at, self.min_age]
+            params += [at, at, self.min_age]
         if self.max_age is not None:
             parts.append(f"floor({age}) <= ?")
-            params += [at, self.max_age]
+            params += [at, at, self.max_age]
         return f"SELECT patient_id FROM patient WHERE {' AND '.join(parts) or 'TRUE'}", params
 
 

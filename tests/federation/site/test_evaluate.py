@@ -13,7 +13,7 @@ from federation.cdm import build
 from federation.cdm import codes as cdm
 from federation.cdm.codes import LAB_BY_KEY
 from federation.criteria import parse_criteria
-from federation.site import evaluate
+from federation.site import evaluate, queries
 from federation.site.cohort_index import CohortIndex
 from federation.site.home import SiteHome
 from federation.site.store import LoadFailed, SiteStore
@@ -432,3 +432,16 @@ def test_a_patient_without_a_birth_date_loads_and_no_age_criterion_takes_them(
         )
         == 1
     )
+
+
+def test_a_patient_who_died_is_as_old_as_at_death(store: SiteStore, tmp_path: Path) -> None:
+    """A patient born in 1950 who died in 1990 was "76 today" and met "aged 70-80"."""
+    res = [build.patient("z", "male", "1950-01", "1990-06-01"), build.diagnosis("z-dx", "z", "mm", "IgG", "1989-01-01"),
+           build.patient("w", "male", "1950-01"), build.diagnosis("w-dx", "w", "mm", "IgG", "2017-01-01")]  # fmt: skip
+    _load(store, tmp_path, res)
+    old = {"inclusion": [[dx("C90")], [{"type": "age", "min": 70, "max": 80}]]}
+    forty = {"inclusion": [[dx("C90")], [{"type": "age", "min": 40, "max": 40}]]}
+    assert ids(store, old) == ["w"] and ids(store, forty) == ["z"]
+    index = CohortIndex(store)
+    assert index.count(parse_criteria(old), TODAY) == 1 and index.count(parse_criteria(forty), TODAY) == 1
+    assert queries.cohort(store, queries.AgeBetween(40, 40, at=TODAY)) == ["z"]
