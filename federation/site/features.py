@@ -94,7 +94,9 @@ def feature_table(store: SiteStore, use_case: str) -> FeatureTable:
         ev_cols.append(_col(key))
         sel.append(("_d_" + _col(key), "min(start_date) FILTER (WHERE kind = 'outcome' AND code = ?)", [key]))
     if use_case == "scd":
-        sel.append(("voc_count", "count(DISTINCT rid) FILTER (WHERE kind = 'encounter')", []))
+        # crisis admissions only (the CDM's VOC: reason ICD-10 D57.0), not every encounter a site exports
+        voc = "count(DISTINCT rid) FILTER (WHERE kind = 'encounter' AND system = 'icd10' AND code = ?)"
+        sel.append(("voc_count", voc, [cdm.VOC_ICD10[0]]))
     inner = ",\n  ".join(f"{expr} AS {name}" for name, expr, _ in sel)
     outer = [name for name, _, _ in sel if not name.startswith("_d_")]
     for event in ev_cols:

@@ -372,3 +372,18 @@ def test_a_line_that_inflates_past_the_limit_is_a_bad_record_not_a_memory_blowup
     report = store.load([tmp_path / "bomb.ndjson.gz"], strict=False)
     assert report.loaded == 3
     assert report.rejected == [(f"{tmp_path / 'bomb.ndjson.gz'}:2", "a line of more than 1,000 bytes")]
+
+
+def test_only_crisis_admissions_count_as_vaso_occlusive_crises(store: SiteStore, tmp_path: Path) -> None:
+    """The training feature voc_count counted every encounter with a reason: a hospital exporting its
+    other admissions (here a fracture) gave the patient crises they never had."""
+    res = [
+        build.patient("s", "female", "2005-01"),
+        build.diagnosis("s-dx", "s", "scd", "HbSS", "2006-01-01"),
+        build.encounter("s-voc", "s", "2020-01-01", "2020-01-04"),
+        {**build.encounter("s-other", "s", "2021-01-01", "2021-01-02"),
+         "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "S52.5"}]}]},
+    ]  # fmt: skip
+    store.load([_ndjson(tmp_path / "a.ndjson", res)])
+    table = feature_table(store, "scd")
+    assert table.column("voc_count") == [1]
