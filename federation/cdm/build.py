@@ -38,9 +38,12 @@ def _obs(rid: str, pid: str, category: str, code: Json, date: str) -> Json:
     }
 
 
-def patient(pid: str, sex: str, birth: str, deceased: str | None = None) -> Json:
-    """`birth` is YYYY-MM (generalised, see docs/cdm.md); `sex` is male|female|other|unknown."""
-    res: Json = {"resourceType": "Patient", "id": pid, "gender": sex, "birthDate": birth}
+def patient(pid: str, sex: str, birth: str | None, deceased: str | None = None) -> Json:
+    """`birth` is YYYY-MM (generalised, see docs/cdm.md), None when the export leaves it out; `sex` is
+    male|female|other|unknown."""
+    res: Json = {"resourceType": "Patient", "id": pid, "gender": sex}
+    if birth is not None:
+        res["birthDate"] = birth
     if deceased:
         res["deceasedDateTime"] = deceased
     return res

@@ -118,15 +118,17 @@ class Mapper:
         if not local:
             raise RecordError(f"missing patient id column {spec['id']!r}")
         sex = self._code("sex", row.get(spec["sex"], "").strip())
-        born = self.cells.day(row.get(spec["birth_date"], ""), "birth date")
+        born_raw = row.get(spec["birth_date"], "").strip()  # empty in an export de-identified that way
+        born = self.cells.day(born_raw, "birth date") if born_raw else None
         died_raw = row.get(spec.get("death_date", ""), "").strip()
         died = self.cells.day(died_raw, "death date") if died_raw else None
-        if died and died < born:
+        if died and born and died < born:
             raise RecordError(f"death date {died} is before birth date {born}")
-        if born > self.pseudo.reference:
+        if born and born > self.pseudo.reference:
             raise RecordError(f"birth date {born} is after the reference date {self.pseudo.reference}")
         dead = self.pseudo.shift(local, died).isoformat() if died else None
-        return build.patient(self.pseudo.patient_id(local), sex, self.pseudo.birth(born), dead)
+        birth = self.pseudo.birth(born) if born else None
+        return build.patient(self.pseudo.patient_id(local), sex, birth, dead)
 
     def event(self, row: dict[str, str]) -> Json:
         spec = self.mapping["tables"]["events"]

@@ -323,3 +323,22 @@ def test_a_local_code_given_twice_in_the_mapping_is_refused(tmp_path: Path) -> N
     mapping.write_text(MAPPING.read_text().replace("    PLT: platelets", "    PLT: platelets\n    PLT: anc"))
     with pytest.raises(UnreadableInput, match="the key 'PLT' is given twice"):
         load_mapping(mapping)
+
+
+def test_a_patient_row_without_a_birth_date_loads(
+    home: SiteHome, store: SiteStore, export: Path, tmp_path: Path
+) -> None:
+    """An export de-identified by leaving birth dates out was quarantined row by row as "not a date"."""
+    pat = (export / "patients.csv").read_text().splitlines()
+    column = pat[0].split(",").index("birth_date")
+    blanked = [pat[0]] + [
+        ",".join("" if i == column else c for i, c in enumerate(line.split(","))) for line in pat[1:]
+    ]
+    (tmp_path / "patients.csv").write_text("\n".join(blanked) + "\n")
+    (tmp_path / "events.csv").write_text((export / "events.csv").read_text())
+    report = run_etl(home, store, load_mapping(MAPPING), _csvs(tmp_path))
+    assert report.rejected == [] and report.loaded > 0
+    assert store.con.execute("SELECT count(*), count(birth_date) FROM patient").fetchone() == (
+        len(pat) - 1,
+        0,
+    )
