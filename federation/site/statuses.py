@@ -38,11 +38,11 @@ def not_counted(res: dict[str, Any]) -> str | None:
         raise ValueError("status: must be a code (a JSON string)")
     if status in NOT_HAPPENED.get(str(rtype), ()):
         return f"status {status}"
-    # "not performed", "error", "asked but unknown": nothing measured
+    # "not performed", "error", "asked but unknown": nothing measured (a panel's components may still be)
     if (
         rtype == "Observation"
         and "dataAbsentReason" in res
-        and not any(key.startswith("value") for key in res)
+        and not any(key.startswith("value") or key == "component" for key in res)
     ):
         return "dataAbsentReason (no value)"
     if rtype == "Encounter" and res.get("reasonCode") in (None, []):  # a visit, no reason the CDM reads

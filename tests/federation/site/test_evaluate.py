@@ -445,3 +445,15 @@ def test_a_patient_who_died_is_as_old_as_at_death(store: SiteStore, tmp_path: Pa
     index = CohortIndex(store)
     assert index.count(parse_criteria(old), TODAY) == 1 and index.count(parse_criteria(forty), TODAY) == 1
     assert queries.cohort(store, queries.AgeBetween(40, 40, at=TODAY)) == ["z"]
+
+
+def test_a_gene_panel_with_a_data_absent_reason_still_counts_its_components(
+    store: SiteStore, tmp_path: Path
+) -> None:
+    panel = {
+        **build.region_studied("g-ngs", "g", ["TP53"], "2018-01-12"),
+        "dataAbsentReason": {"text": "see components"},
+    }
+    report = _load(store, tmp_path, [build.patient("g", "male", "1950-01"), panel])
+    assert report.not_counted == {}
+    assert store.con.execute("SELECT code FROM fact WHERE kind = 'gene_tested'").fetchall() == [("TP53",)]
