@@ -39,7 +39,8 @@ Fact = tuple[str, int, str, str, str, str, str, float | None, str, str, str, str
 # patient_id, sex, birth_date, deceased_date, deceased (also when the date is unknown)
 PatientRow = tuple[str, str, str, str, bool]
 
-SUPPORTED = ("Patient", "Condition", "Observation", "MedicationStatement", "Procedure", "Encounter")
+MEDICATIONS = ("MedicationStatement", "MedicationAdministration", "MedicationRequest")
+SUPPORTED = ("Patient", "Condition", "Observation", *MEDICATIONS, "Procedure", "Encounter")
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}\Z")
 SEXES = ("male", "female", "other", "unknown")  # FHIR administrative gender
 
@@ -132,12 +133,8 @@ def flatten(res: Any, known: CodeCheck) -> Flattened:
             fact(kind, system, code, start=onset)
     elif rtype == "Observation":
         _observation(res, fact)
-    elif rtype == "MedicationStatement":
-        period = element(res, "effectivePeriod")
-        start = date_of(res, "effectivePeriod", "effectiveDateTime")
-        end = parse_date(period["end"], "effectivePeriod.end") if period.get("end") else ""
-        if end and end < start:
-            raise RecordError(f"effectivePeriod ends ({end}) before it starts ({start})")
+    elif rtype in MEDICATIONS:
+        start, end = _medication_dates(res)
         for system, code in codings(*_medication(res)):
             if system == "atc" and code not in cdm.ATC_TO_MED:
                 raise RecordError(f"unknown ATC code {code!r}")
@@ -156,6 +153,22 @@ def flatten(res: Any, known: CodeCheck) -> Flattened:
             for system, code in codings(reason, "reasonCode"):
                 fact("encounter", system, code, start=start, end=end)
     return rtype, rid, pid, facts, None
+
+
+def _medication_dates(res: Json) -> tuple[str, str]:
+    """(start, end) of a medication: a period (no end: still taken), or a point in time: an administration
+    or a statement at one dateTime, or a prescription's authoredOn (EHR exports record drugs as these)."""
+    if res.get("resourceType") == "MedicationRequest":
+        day = date_of(res, "authoredOn")
+        return day, day
+    period = element(res, "effectivePeriod")
+    start = date_of(res, "effectivePeriod", "effectiveDateTime")
+    if not period:
+        return start, start
+    end = parse_date(period["end"], "effectivePeriod.end") if period.get("end") else ""
+    if end and end < start:
+        raise RecordError(f"effectivePeriod ends ({end}) before it starts ({start})")
+    return start, end
 
 
 def _medication(res: Json) -> tuple[Any, str]:

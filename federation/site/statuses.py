@@ -17,6 +17,8 @@ from typing import Any
 NOT_HAPPENED: dict[str, frozenset[str]] = {
     "Observation": frozenset({"cancelled", "entered-in-error"}),
     "MedicationStatement": frozenset({"entered-in-error", "not-taken", "intended"}),
+    "MedicationAdministration": frozenset({"not-done", "entered-in-error"}),
+    "MedicationRequest": frozenset({"cancelled", "entered-in-error", "draft"}),
     "Procedure": frozenset({"preparation", "not-done", "entered-in-error"}),
     "Encounter": frozenset({"planned", "cancelled", "entered-in-error"}),
 }
@@ -38,6 +40,8 @@ def not_counted(res: dict[str, Any]) -> str | None:
         raise ValueError("status: must be a code (a JSON string)")
     if status in NOT_HAPPENED.get(str(rtype), ()):
         return f"status {status}"
+    if rtype == "MedicationRequest" and res.get("intent") in ("proposal", "plan"):  # suggested, not ordered
+        return f"intent {res['intent']}"
     # "not performed", "error", "asked but unknown": nothing measured (a panel's components may still be)
     if (
         rtype == "Observation"

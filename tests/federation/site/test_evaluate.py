@@ -457,3 +457,39 @@ def test_a_gene_panel_with_a_data_absent_reason_still_counts_its_components(
     report = _load(store, tmp_path, [build.patient("g", "male", "1950-01"), panel])
     assert report.not_counted == {}
     assert store.con.execute("SELECT code FROM fact WHERE kind = 'gene_tested'").fetchall() == [("TP53",)]
+
+
+def test_medications_as_ehrs_record_them_count(store: SiteStore, tmp_path: Path) -> None:
+    """EHRs record drugs as administrations and prescriptions, not as MedicationStatements: both were passed
+    over, so "patients on azacitidine" missed them. A statement at one dateTime is a point, not a course
+    that never ends."""
+    aza = build.medication("x", "a", "azacitidine", "2018-02-01", None)
+    concept = aza["medicationCodeableConcept"]
+    given = {
+        "resourceType": "MedicationAdministration",
+        "id": "a-adm",
+        "status": "completed",
+        "medicationCodeableConcept": concept,
+        "subject": {"reference": "Patient/a"},
+        "effectiveDateTime": "2019-03-04T10:00:00+01:00",
+    }
+    ordered = {
+        "resourceType": "MedicationRequest",
+        "id": "b-rx",
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": concept,
+        "subject": {"reference": "Patient/b"},
+        "authoredOn": "2019-05-06",
+    }
+    proposed = {**ordered, "id": "c-rx", "intent": "proposal", "subject": {"reference": "Patient/c"}}
+    not_given = {**given, "id": "d-adm", "status": "not-done", "subject": {"reference": "Patient/d"}}
+    once = {**aza, "id": "e-once", "subject": {"reference": "Patient/e"}, "effectiveDateTime": "2019-01-10"}
+    del once["effectivePeriod"]
+    patients = [build.patient(pid, "male", "1950-01") for pid in "abcde"]
+    report = _load(store, tmp_path, [*patients, given, ordered, proposed, not_given, once])  # fmt: skip
+    assert not report.rejected and report.not_counted == {"intent proposal": 1, "status not-done": 1}
+    aza_any = {"type": "medication", "atc": "L01BC07"}
+    assert ids(store, {"inclusion": [[aza_any]]}) == ["a", "b", "e"]
+    in_2020 = {**aza_any, "within": {"from": "2020-01-01", "to": "2020-12-31"}}
+    assert ids(store, {"inclusion": [[in_2020]]}) == []  # none of them is a course still running in 2020

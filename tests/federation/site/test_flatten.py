@@ -29,6 +29,23 @@ RESOURCES = [
     build.medication("aza", "p1", "azacitidine", "2018-02-01", "2018-12-31"),
     build.procedure("sct", "p1", "allo-hsct", "2019-03-01"),
     build.encounter("voc", "p1", "2020-01-01", "2020-01-05"),
+    {  # as EHRs record a drug given, and one prescribed
+        "resourceType": "MedicationAdministration",
+        "id": "adm",
+        "status": "completed",
+        "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": "L01BC07"}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectivePeriod": {"start": "2018-02-01T09:00:00Z", "end": "2018-02-01T10:00:00Z"},
+    },
+    {
+        "resourceType": "MedicationRequest",
+        "id": "rx",
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": "L01BC07"}]},
+        "subject": {"reference": "Patient/p1"},
+        "authoredOn": "2018-01-30",
+    },
     {  # as German hospitals send it: ICD-10-GM with its certainty, and a recordedDate
         "resourceType": "Condition",
         "id": "gm",
