@@ -51,16 +51,17 @@ class _MappingLoader(yaml.SafeLoader):
 
 
 def _keys_as_written(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    loader.flatten_mapping(node)
-    out: dict[str, Any] = {}
-    for key_node, value_node in node.value:
+    seen: set[str] = set()
+    for key_node, _ in node.value:  # the keys written here; a merged one (<<: *codes) may be overridden
         if not isinstance(key_node, yaml.ScalarNode):  # a list or a mapping as a key
             raise yaml.constructor.ConstructorError(None, None, "a key must be text", key_node.start_mark)
-        if key_node.value in out:
+        if key_node.value in seen:
             why = f"the key {key_node.value!r} is given twice"
             raise yaml.constructor.ConstructorError(None, None, why, key_node.start_mark)
-        out[key_node.value] = loader.construct_object(value_node, deep=True)
-    return out
+        if key_node.tag != "tag:yaml.org,2002:merge":
+            seen.add(key_node.value)
+    loader.flatten_mapping(node)  # merged keys first, then these: the later wins, as YAML says
+    return {key.value: loader.construct_object(value, deep=True) for key, value in node.value}
 
 
 _MappingLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _keys_as_written)

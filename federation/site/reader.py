@@ -63,8 +63,8 @@ def _name(path: Path) -> str:
 
 
 def _open(path: Path) -> BinaryIO:
-    fh = path.open("rb")
-    return cast(BinaryIO, gzip.GzipFile(fileobj=fh, mode="rb")) if path.name.endswith(".gz") else fh
+    # gzip.open owns the file it opens (a GzipFile given a fileobj leaves it open when closed)
+    return cast(BinaryIO, gzip.open(path, "rb")) if path.name.endswith(".gz") else path.open("rb")
 
 
 def _not_fhir(path: Path) -> str | None:

@@ -342,3 +342,14 @@ def test_a_patient_row_without_a_birth_date_loads(
         len(pat) - 1,
         0,
     )
+
+
+def test_a_merged_code_table_may_be_overridden(tmp_path: Path) -> None:
+    """YAML's merge key (<<: *anchor) lets one table reuse another; overriding a merged key is no repeat."""
+    mapping = tmp_path / "mapping.yaml"
+    text = MAPPING.read_text().replace("  lab:\n", "  lab: &labs\n", 1)
+    mapping.write_text(text.replace("\nunits:\n", "\n  other_labs:\n    <<: *labs\n    PLT: anc\nunits:\n"))
+    loaded = load_mapping(mapping)
+    assert (
+        loaded["codes"]["other_labs"]["PLT"] == "anc" and loaded["codes"]["other_labs"]["HGB"] == "hemoglobin"
+    )
