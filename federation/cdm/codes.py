@@ -95,6 +95,18 @@ LABS: tuple[Lab, ...] = (
 )  # fmt: skip
 LAB_BY_KEY: dict[str, Lab] = {lab.key: lab for lab in LABS}
 LAB_BY_LOINC: dict[str, Lab] = {lab.loinc: lab for lab in LABS}
+# Other LOINC codes laboratories report the same measurement under (LOINC 2.77); a site stores and queries
+# them as the CDM's code. Haemoglobin in mmol/L (59260-0) is how Dutch and Swiss laboratories report it.
+LAB_ALSO: dict[str, str] = {
+    "59260-0": "hemoglobin",  # Hemoglobin [Moles/volume] in Blood
+    "30350-3": "hemoglobin",  # Hemoglobin [Mass/volume] in Venous blood
+    "26515-7": "platelets",  # Platelets [#/volume] in Blood
+    "26499-4": "anc",  # Neutrophils [#/volume] in Blood
+}
+LAB_BY_ANY_LOINC: dict[str, Lab] = {
+    **LAB_BY_LOINC,
+    **{code: LAB_BY_KEY[key] for code, key in LAB_ALSO.items()},
+}
 
 # Cytogenetic findings (ISCN notation in the display); fairgrid code system, see module docstring.
 CYTOGENETICS: dict[str, str] = {

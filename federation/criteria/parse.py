@@ -206,7 +206,7 @@ _COMPARATORS = {"<": ("max", True), "<=": ("max", False), ">": ("min", True), ">
 
 
 def _lab(c: dict[str, Any], at: str) -> m.Lab:
-    lab = cdm.LAB_BY_LOINC.get(c["loinc"])
+    lab = cdm.LAB_BY_ANY_LOINC.get(c["loinc"])  # 59260-0 (haemoglobin in mmol/L) asks for 718-7
     if lab is None:
         raise CriteriaError(f"{at}/loinc", f"LOINC {c['loinc']} is not a lab of the common data model")
     bounds: dict[str, Any] = {"min": c.get("min"), "max": c.get("max")}

@@ -216,8 +216,8 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
     when = date_of(res, "effectiveDateTime", "effectiveInstant", "effectivePeriod")
     system, code = _observation_code(codings(res.get("code"), "code"))
     comps = repeated(res, "component")
-    if system == "loinc" and code in cdm.LAB_BY_LOINC:
-        lab = cdm.LAB_BY_LOINC[code]
+    if system == "loinc" and code in cdm.LAB_BY_ANY_LOINC:
+        lab = cdm.LAB_BY_ANY_LOINC[code]
         quantity = res.get("valueQuantity")
         if (
             not isinstance(quantity, dict)
@@ -243,7 +243,7 @@ def _observation(res: Json, fact: Callable[..., None]) -> None:
         comparator = quantity.get("comparator") or ""  # "<0.1": below what the method detects
         if comparator not in ("", "<", "<=", ">", ">="):
             raise RecordError(f"{lab.key}: valueQuantity.comparator {comparator!r} is not <, <=, > or >=")
-        fact("lab", "loinc", code, round(value, 6), lab.unit, vcode=comparator, start=when)
+        fact("lab", "loinc", lab.loinc, round(value, 6), lab.unit, vcode=comparator, start=when)
     elif system == "fg-cyto":
         if code not in cdm.CYTOGENETICS:
             raise RecordError(f"unknown cytogenetic finding {code!r}")
@@ -306,7 +306,7 @@ def _observation_code(codes: list[tuple[str, str]]) -> tuple[str, str]:
     raise RecordError(f"none of the codings is an observation code of the CDM ({written})")
 
 
-_OBSERVATION_LOINC = frozenset(cdm.LAB_BY_LOINC) | {cdm.REGION_STUDIED, cdm.VARIANT_ASSESSMENT}
+_OBSERVATION_LOINC = frozenset(cdm.LAB_BY_ANY_LOINC) | {cdm.REGION_STUDIED, cdm.VARIANT_ASSESSMENT}
 _CONDITION_SYSTEMS = ("icd10", "icd10-gm", "orpha", "fg-subtype", "fg-outcome", "snomed")
 
 

@@ -493,3 +493,23 @@ def test_medications_as_ehrs_record_them_count(store: SiteStore, tmp_path: Path)
     assert ids(store, {"inclusion": [[aza_any]]}) == ["a", "b", "e"]
     in_2020 = {**aza_any, "within": {"from": "2020-01-01", "to": "2020-12-31"}}
     assert ids(store, {"inclusion": [[in_2020]]}) == []  # none of them is a course still running in 2020
+
+
+def test_the_other_loinc_codes_of_a_lab_count_as_the_cdms(store: SiteStore, tmp_path: Path) -> None:
+    """Haemoglobin reported in mmol/L under 59260-0 (Hemoglobin [Moles/volume] in Blood), as Dutch and Swiss
+    laboratories report it, failed the whole load as "unknown observation code loinc|59260-0"."""
+    hb = build.lab("h-hb", "h", HB, 5.0, "mmol/L", "2020-01-01")
+    hb["code"]["coding"][0]["code"] = "59260-0"
+    plt = build.lab("h-plt", "h", cdm.LAB_BY_KEY["platelets"], 30, "10*9/L", "2020-01-01")
+    plt["code"]["coding"][0]["code"] = "26515-7"
+    assert not _load(store, tmp_path, [build.patient("h", "female", "1950-01"), hb, plt]).rejected
+    stored = store.con.execute(
+        "SELECT code, value_num, unit FROM fact WHERE kind = 'lab' ORDER BY 1"
+    ).fetchall()
+    assert stored == [("718-7", 8.055, "g/dL"), ("777-3", 30.0, "10*9/L")]
+    low_hb = {"type": "lab", "loinc": "59260-0", "max": 5.5, "unit": "mmol/L"}  # asked either way
+    assert ids(store, {"inclusion": [[low_hb]]}) == ["h"]
+    assert (
+        parse_criteria({"inclusion": [[low_hb]]}).canonical()
+        == parse_criteria({"inclusion": [[{**low_hb, "loinc": "718-7"}]]}).canonical()
+    )
