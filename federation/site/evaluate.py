@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from federation.criteria import model as m
-from federation.site.queries import Sql, Window, lab_bounds
+from federation.site.queries import Sql, Window, attained_age, lab_bounds
 from federation.site.queries import _codes_sql as codes_sql  # one code expansion for both query APIs
 from federation.site.store import SiteStore
 from federation.site.terminology import Terminology
@@ -75,12 +75,7 @@ def _age(c: m.Age, today: date) -> Sql:
             [],
         )
     else:
-        # age today, or at death: a patient who died at 40 is not "70 today"
-        age, src = (
-            "date_diff('month', p.birth_date, least(?::DATE, coalesce(p.deceased_date, ?::DATE))) / 12",
-            "patient p",
-        )
-        params = [today, today]
+        age, src, params = attained_age("p."), "patient p", [today]
     parts: list[str] = []
     args: list[Any] = []
     if c.min is not None:

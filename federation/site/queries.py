@@ -140,16 +140,21 @@ class AgeBetween:
                 hint="e.g. --min-age 18 --max-age 65",
             )
         at = self.at or date.today()
-        # the age at `at`, or at death for a patient who died before
-        age = "date_diff('month', birth_date, least(?::DATE, coalesce(deceased_date, ?::DATE))) / 12"
+        age = attained_age()
         parts, params = [], []
         if self.min_age is not None:
             parts.append(f"floor({age}) >= ?")
-            params += [at, at, self.min_age]
+            params += [at, self.min_age]
         if self.max_age is not None:
             parts.append(f"floor({age}) <= ?")
-            params += [at, at, self.max_age]
+            params += [at, self.max_age]
         return f"SELECT patient_id FROM patient WHERE {' AND '.join(parts) or 'TRUE'}", params
+
+
+def attained_age(alias: str = "") -> str:
+    """SQL for a patient's age in years at the date bound to its `?`, or at death for one who died before
+    it (a patient who died at 40 is not "70 today"); DuckDB's least passes over a NULL death date."""
+    return f"date_diff('month', {alias}birth_date, least(?::DATE, {alias}deceased_date)) / 12"
 
 
 @dataclass(frozen=True)
